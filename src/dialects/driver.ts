@@ -1,0 +1,54 @@
+/**
+ * The contract every backend implements. A driver owns connections, runs SQL with parameters,
+ * decodes result values into Retort's TypeScript types (so every caller, the controllers and the
+ * Kysely instance alike, sees the same values on every backend), encodes column values, maps
+ * constraint violations to RetortError, and bulk-loads rows.
+ */
+import type { DatabaseIntrospector, DialectAdapter, Kysely, QueryCompiler } from "kysely";
+import type { ColumnSchema, ColumnType, Dialect, Schema, TableSchema } from "../schema/snapshot.js";
+
+export interface QueryResult<R = Record<string, unknown>> {
+  rows: R[];
+  /** Rows affected by INSERT/UPDATE/DELETE (without RETURNING too). */
+  rowCount: number;
+}
+
+export interface Connection {
+  /**
+   * Run one statement. `name` asks for a named prepared statement, parsed once per connection
+   * (pg); drivers without named statements may cache by SQL text or ignore it.
+   */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>>;
+}
+
+export interface HeldConnection extends Connection {
+  /** Give the connection back. `broken` discards it (after a failed rollback, say). */
+  release(broken?: boolean): void;
+}
+
+export interface DriverOptions {
+  /** The schema the database is expected to hold: used to decode SQLite values and name violated constraints. */
+  schema: Schema;
+}
+
+export interface Driver {
+  readonly dialect: Dialect;
+  /** Run one statement on any free connection. */
+  query: Connection["query"];
+  /** Hold one connection exclusively (a transaction runs on it) until released. */
+  acquire(): Promise<HeldConnection>;
+  /** Encode a TypeScript value for a column of this type into what the driver binds. */
+  encode(type: ColumnType, value: unknown): unknown;
+  /**
+   * Load many rows fast (COPY on Postgres, one prepared statement in a transaction on SQLite).
+   * `rows` hold values already passed through `encode`, in `columns` order.
+   */
+  bulkInsert(conn: Connection, table: TableSchema, columns: ColumnSchema[], rows: unknown[][]): Promise<number>;
+  /** Turn a driver error into a RetortError when Retort knows it (constraint violations); else return it unchanged. */
+  translateError(error: unknown): unknown;
+  /** Kysely's SQL flavour for this backend. */
+  createAdapter(): DialectAdapter;
+  createQueryCompiler(): QueryCompiler;
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector;
+  close(): Promise<void>;
+}

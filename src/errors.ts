@@ -1,0 +1,46 @@
+/**
+ * One error class for every failure a user can cause. `code` is stable (tests and scripts match
+ * on it); `hint` says what to do; `details` carries machine-readable context for `--json`.
+ */
+export type RetortErrorCode =
+  | "RETORT_BAD_URL"
+  | "RETORT_CONNECTION_FAILED"
+  | "RETORT_INVALID_MODEL"
+  | "RETORT_UNSUPPORTED"
+  | "RETORT_VALIDATION"
+  | "RETORT_NOT_FOUND"
+  | "RETORT_INVALID_QUERY"
+  | "RETORT_INVALID_CURSOR"
+  | "RETORT_UNIQUE_VIOLATION"
+  | "RETORT_FOREIGN_KEY_VIOLATION"
+  | "RETORT_NOT_NULL_VIOLATION"
+  | "RETORT_CHECK_VIOLATION"
+  | "RETORT_CLOSED";
+
+export interface RetortErrorOptions {
+  hint?: string;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class RetortError extends Error {
+  readonly code: RetortErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: RetortErrorCode, message: string, options: RetortErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "RetortError";
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, hint: this.hint, ...this.details };
+  }
+}
+
+export function isRetortError(error: unknown, code?: RetortErrorCode): error is RetortError {
+  return error instanceof RetortError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,65 @@
+/**
+ * A fresh Postgres database per test file on the server named by TEST_DATABASE_URL
+ * (default: the local server). When no server answers, Postgres cases are skipped with a visible
+ * notice, except under CI, where a missing server is a failure.
+ */
+import pg from "pg";
+
+export const serverUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+let reachable: Promise<boolean> | undefined;
+
+export function postgresReachable(): Promise<boolean> {
+  reachable ??= (async () => {
+    const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      await client.end();
+      return true;
+    } catch (error) {
+      if (process.env.CI) throw new Error(`CI needs the Postgres server at TEST_DATABASE_URL: ${(error as Error).message}`);
+      console.warn(`\n[retort tests] NOTICE: no Postgres server at ${redact(serverUrl)}; Postgres-server cases are SKIPPED.\n`);
+      return false;
+    }
+  })();
+  return reachable;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+export interface TempDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** Create an empty database for one test file; `drop()` removes it. */
+export async function createTempDatabase(prefix = "retort_test"): Promise<TempDatabase> {
+  const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE template0`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: withDatabase(serverUrl, name),
+    async drop() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
