@@ -1,0 +1,217 @@
+/**
+ * Column builders. Each modifier returns a new immutable builder whose type parameter records
+ * what TypeScript needs: the value type, NOT NULL, whether inserts may omit it, and an explicit
+ * database name. The runtime half (`config`) is what the schema snapshot is built from.
+ */
+import { RetortError } from "../errors.js";
+import type { ColumnType, DefaultValue, JsonValue, ReferentialAction } from "../schema/snapshot.js";
+import { isSqlExpression, type SqlExpression } from "./sql.js";
+
+export interface ColumnState {
+  /** The TypeScript value type (without null). */
+  data: unknown;
+  notNull: boolean;
+  /** Inserts may omit the column (server default, client default or identity). */
+  hasDefault: boolean;
+  /** Explicit database name, or undefined for snake_case of the key. */
+  dbName: string | undefined;
+}
+
+type With<S extends ColumnState, K extends keyof ColumnState, V> = {
+  [P in keyof S]: P extends K ? V : S[P];
+};
+
+export type ColumnRole = "createdAt" | "updatedAt" | "deletedAt";
+
+export interface ReferenceConfig {
+  target: () => ColumnReference;
+  onDelete?: ReferentialAction;
+  onUpdate?: ReferentialAction;
+  name?: string;
+}
+
+/** What a foreign key target must look like: a column of a model table. */
+export interface ColumnReference {
+  readonly key: string;
+  readonly dbName: string;
+  readonly tableName: string;
+}
+
+export interface ColumnConfig {
+  readonly type: ColumnType;
+  /** Enum labels when `type.kind === "enum"` (for validation and SQLite CHECKs). */
+  readonly enumValues?: readonly string[];
+  readonly nullable: boolean;
+  readonly primaryKey: boolean;
+  readonly default?: DefaultValue;
+  /** Client-side default, evaluated by the controllers for each inserted row. */
+  readonly defaultFn?: () => unknown;
+  readonly identity?: "always" | "by-default";
+  readonly unique?: { name?: string };
+  readonly index?: { name?: string; using?: string };
+  readonly references?: ReferenceConfig;
+  readonly checks: ReadonlyArray<{ expression: string; name?: string }>;
+  readonly comment?: string;
+  readonly dbName?: string;
+  readonly role?: ColumnRole;
+}
+
+export class Column<S extends ColumnState = ColumnState> {
+  /** Type-level state only; never set at runtime. */
+  declare readonly _: S;
+
+  constructor(readonly config: ColumnConfig) {
+    Object.freeze(this);
+  }
+
+  private with<N extends ColumnState>(patch: Partial<ColumnConfig>): Column<N> {
+    return new Column<N>({ ...this.config, ...patch });
+  }
+
+  /** Allow NULL (columns are NOT NULL unless this is called). */
+  nullable(): Column<With<S, "notNull", false>> {
+    return this.with({ nullable: true });
+  }
+
+  /** A server-side default: a value of the column's type, or `sql` text. */
+  default(value: S["data"] | SqlExpression): Column<With<S, "hasDefault", true>> {
+    return this.with({ default: toDefault(this.config.type, value) });
+  }
+
+  /** Server-side default: the current timestamp. */
+  defaultNow(): Column<With<S, "hasDefault", true>> {
+    assertKind(this.config, ["timestamptz", "timestamp"], "defaultNow()");
+    return this.with({ default: { kind: "now" } });
+  }
+
+  /** Server-side default: a random (v4) UUID. For time-ordered ids use `.defaultFn(uuidv7)`. */
+  defaultRandom(): Column<With<S, "hasDefault", true>> {
+    assertKind(this.config, ["uuid"], "defaultRandom()");
+    return this.with({ default: { kind: "random-uuid" } });
+  }
+
+  /** Client-side default, computed by the controllers for each inserted row (e.g. `uuidv7`). */
+  defaultFn(fn: () => S["data"]): Column<With<S, "hasDefault", true>> {
+    return this.with({ defaultFn: fn });
+  }
+
+  /** An identity column: the database numbers the rows. */
+  identity(options: { always?: boolean } = {}): Column<With<S, "hasDefault", true>> {
+    assertKind(this.config, ["smallint", "integer", "bigint"], "identity()");
+    return this.with({ identity: options.always ? "always" : "by-default" });
+  }
+
+  primaryKey(): Column<With<S, "notNull", true>> {
+    return this.with({ primaryKey: true, nullable: false });
+  }
+
+  unique(name?: string): Column<S> {
+    return this.with({ unique: name === undefined ? {} : { name } });
+  }
+
+  index(options: { name?: string; using?: string } = {}): Column<S> {
+    return this.with({ index: options });
+  }
+
+  /** A foreign key to another model's column: `t.bigint().references(() => guilds.id, { onDelete: "cascade" })`. */
+  references(
+    target: () => ColumnReference & { readonly _: { data: S["data"] } },
+    options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {},
+  ): Column<S> {
+    return this.with({ references: { target, ...options } });
+  }
+
+  /** A CHECK constraint; the expression uses database column names. Named `ck_<table>_<name ?? column>`. */
+  check(expression: string | SqlExpression, name?: string): Column<S> {
+    const text = isSqlExpression(expression) ? expression.text : expression;
+    return this.with({ checks: [...this.config.checks, name === undefined ? { expression: text } : { expression: text, name }] });
+  }
+
+  comment(text: string): Column<S> {
+    return this.with({ comment: text });
+  }
+
+  /** Use this database name instead of the snake_case of the key. */
+  name<N extends string>(dbName: N): Column<With<S, "dbName", N>> {
+    return this.with({ dbName });
+  }
+
+  /** Mark the column's role for the controllers (timestamps/soft delete). Used by the helpers. */
+  as(role: ColumnRole): Column<S> {
+    return this.with({ role });
+  }
+}
+
+function assertKind(config: ColumnConfig, kinds: string[], what: string): void {
+  if (!kinds.includes(config.type.kind)) {
+    throw new RetortError("RETORT_INVALID_MODEL", `${what} is for ${kinds.join("/")} columns, not ${config.type.kind}`, {
+      hint: `Remove ${what} or change the column type.`,
+    });
+  }
+}
+
+/** A JS default value → the snapshot's JSON-safe literal. */
+function toDefault(type: ColumnType, value: unknown): DefaultValue {
+  if (isSqlExpression(value)) return { kind: "sql", sql: value.text };
+  return { kind: "literal", value: toJsonLiteral(type, value) };
+}
+
+export function toJsonLiteral(type: ColumnType, value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("hex");
+  if (type.kind === "jsonb" || type.kind === "json") return JSON.parse(JSON.stringify(value)) as JsonValue;
+  return value as JsonValue;
+}
+
+function column<T>(type: ColumnType, extra: Partial<ColumnConfig> = {}): Column<{ data: T; notNull: true; hasDefault: false; dbName: undefined }> {
+  return new Column({ type, nullable: false, primaryKey: false, checks: [], ...extra });
+}
+
+/** The logical column types. Each maps to native types on Postgres/PGlite and faithful fallbacks on SQLite. */
+export const t = {
+  uuid: () => column<string>({ kind: "uuid" }),
+  text: () => column<string>({ kind: "text" }),
+  varchar: (length: number) => {
+    if (!Number.isInteger(length) || length < 1) {
+      throw new RetortError("RETORT_INVALID_MODEL", `varchar(${length}): the length must be a positive integer`);
+    }
+    return column<string>({ kind: "varchar", length });
+  },
+  smallint: () => column<number>({ kind: "smallint" }),
+  integer: () => column<number>({ kind: "integer" }),
+  /** 64-bit integer, read and written as a JS `bigint` (exact beyond 2^53). */
+  bigint: () => column<bigint>({ kind: "bigint" }),
+  /** An integer identity column (`integer GENERATED BY DEFAULT AS IDENTITY`). */
+  serial: () => column<number>({ kind: "integer" }).identity(),
+  /** A bigint identity column. */
+  bigserial: () => column<bigint>({ kind: "bigint" }).identity(),
+  /** Exact decimal, read and written as a string ("12.50") so no precision is lost. */
+  numeric: (precision?: number, scale?: number) => {
+    const type: ColumnType = { kind: "numeric" };
+    if (precision !== undefined) type.precision = precision;
+    if (scale !== undefined) type.scale = scale;
+    return column<string>(type);
+  },
+  real: () => column<number>({ kind: "real" }),
+  double: () => column<number>({ kind: "double" }),
+  boolean: () => column<boolean>({ kind: "boolean" }),
+  timestamptz: () => column<Date>({ kind: "timestamptz" }),
+  /** Timestamp without time zone; values are read and written as UTC. */
+  timestamp: () => column<Date>({ kind: "timestamp" }),
+  /** A calendar date as "YYYY-MM-DD" (a string, so no time zone can shift it). */
+  date: () => column<string>({ kind: "date" }),
+  /** A time of day as "HH:MM:SS[.ffffff]". */
+  time: () => column<string>({ kind: "time" }),
+  jsonb: <T = unknown>() => column<T>({ kind: "jsonb" }),
+  json: <T = unknown>() => column<T>({ kind: "json" }),
+  bytea: () => column<Uint8Array>({ kind: "bytea" }),
+  /** text[] on Postgres; a JSON array on SQLite. */
+  textArray: () => column<string[]>({ kind: "array", element: { kind: "text" } }),
+};
+
+/** Internal: build an enum column (see enumType). */
+export function enumColumn<V extends string>(name: string, values: readonly V[]) {
+  return column<V>({ kind: "enum", name }, { enumValues: values });
+}

@@ -1,0 +1,183 @@
+/**
+ * `table(name, columns, extras?)`: a model. The returned object exposes a reference per column
+ * (`members.guildId`, for foreign keys, indexes and `sql` interpolation) and its metadata under
+ * `$` (so a column may be called `name`).
+ */
+import { RetortError } from "../errors.js";
+import { snakeCase } from "../schema/naming.js";
+import type { ReferentialAction } from "../schema/snapshot.js";
+import type { Column, ColumnState } from "./column.js";
+import { isSqlExpression, type SqlExpression } from "./sql.js";
+
+export type ColumnsShape = Record<string, Column<any>>;
+
+/** snake_case at the type level; mirrors `snakeCase()` exactly. */
+export type SnakeCase<S extends string> = S extends `${infer H}${infer Rest}`
+  ? `${H extends Uppercase<H> ? (H extends Lowercase<H> ? H : `_${Lowercase<H>}`) : H}${SnakeCase<Rest>}`
+  : S;
+
+export type StateOf<C> = C extends Column<infer S> ? S : never;
+
+/** The database name of a column key. */
+export type ColumnDbName<K extends string, C> = StateOf<C>["dbName"] extends string ? StateOf<C>["dbName"] : SnakeCase<K>;
+
+export class ColumnRef<S extends ColumnState = ColumnState, TName extends string = string, K extends string = string> {
+  declare readonly _: S;
+  constructor(
+    readonly tableName: TName,
+    readonly key: K,
+    readonly dbName: string,
+    readonly column: Column<S>,
+  ) {
+    Object.freeze(this);
+  }
+}
+
+export type ColumnRefs<TName extends string, C extends ColumnsShape> = {
+  readonly [K in keyof C & string]: ColumnRef<StateOf<C[K]>, TName, K>;
+};
+
+type Direction = "asc" | "desc";
+export type IndexTarget = ColumnRef<any> | SqlExpression | { ref: ColumnRef<any> | SqlExpression; order: Direction };
+
+export const desc = (ref: ColumnRef<any> | SqlExpression): IndexTarget => ({ ref, order: "desc" });
+export const asc = (ref: ColumnRef<any> | SqlExpression): IndexTarget => ({ ref, order: "asc" });
+
+/** Table-level pieces returned from the `extras` callback. Immutable builders. */
+export class IndexDef {
+  constructor(
+    readonly targets: readonly IndexTarget[],
+    readonly isUnique: boolean,
+    readonly options: { name?: string; where?: string; using?: string } = {},
+  ) {
+    if (targets.length === 0) throw new RetortError("RETORT_INVALID_MODEL", `${isUnique ? "unique" : "index"}() needs at least one column or expression`);
+  }
+  /** A partial index: only rows matching the predicate. */
+  where(predicate: SqlExpression | string): IndexDef {
+    return new IndexDef(this.targets, this.isUnique, { ...this.options, where: isSqlExpression(predicate) ? predicate.text : predicate });
+  }
+  /** Access method, e.g. "gin" (Postgres; ignored on SQLite). */
+  using(method: string): IndexDef {
+    return new IndexDef(this.targets, this.isUnique, { ...this.options, using: method });
+  }
+  name(name: string): IndexDef {
+    return new IndexDef(this.targets, this.isUnique, { ...this.options, name });
+  }
+}
+
+export class CheckDef {
+  constructor(
+    readonly checkName: string,
+    readonly expression: string,
+    readonly explicitName?: string,
+  ) {}
+  /** Use this exact constraint name instead of ck_<table>_<name>. */
+  name(name: string): CheckDef {
+    return new CheckDef(this.checkName, this.expression, name);
+  }
+}
+
+export class PrimaryKeyDef {
+  constructor(
+    readonly columns: readonly ColumnRef<any>[],
+    readonly explicitName?: string,
+  ) {}
+  name(name: string): PrimaryKeyDef {
+    return new PrimaryKeyDef(this.columns, name);
+  }
+}
+
+export class ForeignKeyDef {
+  constructor(
+    readonly columns: readonly ColumnRef<any>[],
+    readonly targets: () => readonly ColumnRef<any>[],
+    readonly options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {},
+  ) {}
+}
+
+export type TableExtra = IndexDef | CheckDef | PrimaryKeyDef | ForeignKeyDef;
+
+/** A unique constraint (or, with `.where()` or expressions, a unique index). */
+export const unique = (...targets: IndexTarget[]) => new IndexDef(targets, true);
+export const index = (...targets: IndexTarget[]) => new IndexDef(targets, false);
+/** A named CHECK constraint: `check("positive_xp", sql\`xp >= 0\`)` → ck_<table>_positive_xp. */
+export const check = (name: string, expression: SqlExpression | string) =>
+  new CheckDef(name, isSqlExpression(expression) ? expression.text : expression);
+/** A composite primary key. */
+export const primaryKey = (...columns: ColumnRef<any>[]) => new PrimaryKeyDef(columns);
+/** A composite foreign key. */
+export const foreignKey = (
+  columns: ColumnRef<any>[],
+  targets: () => ColumnRef<any>[],
+  options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {},
+) => new ForeignKeyDef(columns, targets, options);
+
+export interface TableMeta<TName extends string = string, C extends ColumnsShape = ColumnsShape> {
+  readonly kind: "table";
+  readonly name: TName;
+  readonly columns: C;
+  readonly refs: ColumnRefs<TName, C>;
+  /** TS key → database column name, exact. */
+  readonly dbNames: Readonly<Record<string, string>>;
+  readonly primaryKey: readonly string[];
+  readonly extras: readonly TableExtra[];
+  /** Keys of the columns with a role (timestamps, soft delete). */
+  readonly roles: Readonly<{ createdAt?: string; updatedAt?: string; deletedAt?: string }>;
+  readonly comment?: string;
+}
+
+export type TableModel<TName extends string = string, C extends ColumnsShape = ColumnsShape> = ColumnRefs<TName, C> & {
+  readonly $: TableMeta<TName, C>;
+};
+
+export type AnyTable = TableModel<string, any>;
+
+export interface TableOptions {
+  comment?: string;
+}
+
+export function table<const TName extends string, C extends ColumnsShape>(
+  name: TName,
+  columns: C,
+  extras?: (refs: ColumnRefs<TName, C>) => TableExtra[],
+  options: TableOptions = {},
+): TableModel<TName, C> {
+  if ("$" in columns) throw new RetortError("RETORT_INVALID_MODEL", `table "${name}": "$" is reserved and cannot be a column key`);
+  const refs: Record<string, ColumnRef<any>> = {};
+  const dbNames: Record<string, string> = {};
+  const seen = new Map<string, string>();
+  const roles: { createdAt?: string; updatedAt?: string; deletedAt?: string } = {};
+  for (const [key, col] of Object.entries(columns)) {
+    const dbName = col.config.dbName ?? snakeCase(key);
+    const clash = seen.get(dbName);
+    if (clash !== undefined) {
+      throw new RetortError("RETORT_INVALID_MODEL", `table "${name}": columns "${clash}" and "${key}" both map to database column "${dbName}"`, {
+        hint: `Give one of them another key or an explicit .name("...").`,
+      });
+    }
+    seen.set(dbName, key);
+    dbNames[key] = dbName;
+    refs[key] = new ColumnRef(name, key, dbName, col);
+    if (col.config.role) roles[col.config.role] = key;
+  }
+  const typedRefs = Object.freeze(refs) as ColumnRefs<TName, C>;
+  const tableExtras = Object.freeze(extras ? extras(typedRefs) : []);
+  const pkDef = tableExtras.find((extra): extra is PrimaryKeyDef => extra instanceof PrimaryKeyDef);
+  const primaryKey = pkDef ? pkDef.columns.map((ref) => ref.key) : Object.keys(columns).filter((key) => columns[key]!.config.primaryKey);
+  const meta: TableMeta<TName, C> = Object.freeze({
+    kind: "table" as const,
+    name,
+    columns,
+    refs: typedRefs,
+    dbNames: Object.freeze(dbNames),
+    primaryKey: Object.freeze(primaryKey),
+    extras: tableExtras,
+    roles: Object.freeze(roles),
+    ...(options.comment === undefined ? {} : { comment: options.comment }),
+  });
+  return Object.freeze({ ...typedRefs, $: meta }) as TableModel<TName, C>;
+}
+
+export function isTableModel(value: unknown): value is AnyTable {
+  return typeof value === "object" && value !== null && (value as AnyTable).$?.kind === "table";
+}

@@ -1,0 +1,149 @@
+/**
+ * Runtime validation derived from the models (zod 4): insert, update and row schemas enforcing
+ * types, lengths, integer ranges, enum membership and NOT NULL. Controllers run them before any
+ * SQL and report every field error at once.
+ */
+import { z } from "zod";
+import { RetortError } from "../errors.js";
+import type { ColumnConfig } from "./column.js";
+import type { AnyTable } from "./table.js";
+import type { Insert, Row, Update } from "./types.js";
+
+const INT16 = 2 ** 15;
+const INT32 = 2 ** 31;
+const INT64 = 2n ** 63n;
+
+function isJsonValue(value: unknown): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isJsonValue);
+  if (typeof value !== "object") return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Object.values(value).every(isJsonValue);
+}
+
+/** Postgres text cannot hold NUL; reject it everywhere so all backends agree. */
+const text = () => z.string().refine((s) => !s.includes("\u0000"), "must not contain the NUL character (\\u0000)");
+
+function numericSchema(precision?: number, scale?: number) {
+  return z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "-12.50"')
+    .superRefine((value, ctx) => {
+      if (precision === undefined) return;
+      const [whole = "", fraction = ""] = value.replace("-", "").split(".");
+      const s = scale ?? 0;
+      if (fraction.length > s) ctx.addIssue({ code: "custom", message: `has ${fraction.length} decimal places; numeric(${precision},${s}) keeps ${s}` });
+      if (whole.replace(/^0+/, "").length > precision - s) ctx.addIssue({ code: "custom", message: `is too large for numeric(${precision},${s})` });
+    });
+}
+
+/** The zod schema for one column's non-null value. */
+export function columnValueSchema(config: ColumnConfig): z.ZodType {
+  const type = config.type;
+  switch (type.kind) {
+    case "uuid":
+      return z.guid("must be a UUID");
+    case "text":
+      return text();
+    case "varchar":
+      return text().max(type.length, `must be at most ${type.length} characters`);
+    case "smallint":
+      return z.number().int().min(-INT16).max(INT16 - 1);
+    case "integer":
+      return z.number().int().min(-INT32).max(INT32 - 1);
+    case "bigint":
+      return z.bigint().min(-INT64).max(INT64 - 1n);
+    case "numeric":
+      return numericSchema(type.precision, type.scale);
+    case "real":
+    case "double":
+      return z.number();
+    case "boolean":
+      return z.boolean();
+    case "timestamptz":
+    case "timestamp":
+      return z.date();
+    case "date":
+      return z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date "YYYY-MM-DD"').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), "is not a real date");
+    case "time":
+      return z.string().regex(/^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/, 'must be a time "HH:MM[:SS[.ffffff]]"');
+    case "jsonb":
+    case "json":
+      return z.custom((value) => value !== undefined && isJsonValue(value), "must be JSON: plain objects, arrays, strings, finite numbers, booleans or null");
+    case "bytea":
+      return z.instanceof(Uint8Array, { message: "must be a Uint8Array (or Buffer)" });
+    case "enum": {
+      const values = (config.enumValues ?? []) as [string, ...string[]];
+      return z.enum(values, `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`);
+    }
+    case "array":
+      return z.array(text());
+  }
+}
+
+type Mode = "insert" | "update" | "row";
+const cache = new WeakMap<AnyTable, Partial<Record<Mode, z.ZodType>>>();
+
+function build(model: AnyTable, mode: Mode): z.ZodType {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, col] of Object.entries(model.$.columns as Record<string, { config: ColumnConfig }>)) {
+    const config = col.config;
+    let schema = columnValueSchema(config);
+    if (config.nullable) schema = schema.nullable();
+    const hasDefault = config.default !== undefined || config.defaultFn !== undefined || config.identity !== undefined;
+    if (mode === "update" || (mode === "insert" && (hasDefault || config.nullable))) schema = schema.optional();
+    shape[key] = schema;
+  }
+  return z.strictObject(shape);
+}
+
+function schemaFor(model: AnyTable, mode: Mode): z.ZodType {
+  let entry = cache.get(model);
+  if (!entry) cache.set(model, (entry = {}));
+  return (entry[mode] ??= build(model, mode));
+}
+
+/** Zod schemas for a model: `schemas(members).insert.parse(input)`. */
+export function schemas<T extends AnyTable>(model: T): { insert: z.ZodType<Insert<T>>; update: z.ZodType<Update<T>>; row: z.ZodType<Row<T>> } {
+  return {
+    insert: schemaFor(model, "insert") as z.ZodType<Insert<T>>,
+    update: schemaFor(model, "update") as z.ZodType<Update<T>>,
+    row: schemaFor(model, "row") as z.ZodType<Row<T>>,
+  };
+}
+
+export interface FieldIssue {
+  /** Row index for batch input, then the field key. */
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Validate one value or a batch; throws one RETORT_VALIDATION error listing every problem
+ * (row index and field for batches).
+ */
+export function validate(model: AnyTable, mode: Mode, input: unknown): void {
+  const schema = schemaFor(model, mode);
+  const issues: FieldIssue[] = [];
+  const check = (value: unknown, prefix: (string | number)[]) => {
+    const result = schema.safeParse(value);
+    if (result.success) return;
+    for (const issue of result.error.issues) {
+      const path = [...prefix, ...(issue.path as (string | number)[])];
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) issues.push({ path: [...path, key], message: `is not a column of ${model.$.name}` });
+      } else {
+        issues.push({ path, message: issue.message });
+      }
+    }
+  };
+  if (Array.isArray(input) && mode !== "update") input.forEach((value, i) => check(value, [i]));
+  else check(input, []);
+  if (issues.length === 0) return;
+  const lines = issues.map((issue) => `  ${issue.path.join(".") || "(value)"}: ${issue.message}`);
+  throw new RetortError("RETORT_VALIDATION", `Invalid ${mode} for "${model.$.name}" (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`, {
+    hint: "Fix the listed fields; nothing was written.",
+    details: { table: model.$.name, issues },
+  });
+}

@@ -1,0 +1,201 @@
+/**
+ * Models → the neutral schema snapshot. This is where the naming convention is applied, so the
+ * snapshot (and every DDL statement and diff made from it) carries final database names.
+ */
+import { RetortError } from "../errors.js";
+import type { ColumnConfig } from "../model/column.js";
+import { isEnumModel, type EnumModel } from "../model/enum.js";
+import { CheckDef, ColumnRef, ForeignKeyDef, IndexDef, PrimaryKeyDef, isTableModel, type AnyTable, type IndexTarget } from "../model/table.js";
+import { isSqlExpression, type SqlExpression } from "../model/sql.js";
+import { constraintName, expressionSlug } from "./naming.js";
+import type { ColumnSchema, EnumSchema, IndexElement, Schema, TableSchema } from "./snapshot.js";
+
+/** Tables and enums found among `models` (other values, such as relation declarations, are skipped). */
+export function collectModels(models: Iterable<unknown> | Record<string, unknown>): { tables: AnyTable[]; enums: EnumModel[] } {
+  const values = Symbol.iterator in Object(models) ? [...(models as Iterable<unknown>)] : Object.values(models);
+  return { tables: values.filter(isTableModel), enums: values.filter(isEnumModel) };
+}
+
+export function schemaFromModels(models: Iterable<unknown> | Record<string, unknown>): Schema {
+  const { tables, enums } = collectModels(models);
+  const enumSchemas = new Map<string, EnumSchema>();
+  const addEnum = (name: string, values: readonly string[], where: string) => {
+    const existing = enumSchemas.get(name);
+    if (existing && existing.values.join("\u0000") !== values.join("\u0000")) {
+      throw new RetortError("RETORT_INVALID_MODEL", `enum "${name}" is defined twice with different values (${where})`, {
+        hint: "Define each enum once with enumType() and reuse it.",
+      });
+    }
+    if (!existing) enumSchemas.set(name, { name, values: [...values] });
+  };
+  for (const model of enums) addEnum(model.name, model.values, `enum ${model.name}`);
+
+  const tableNames = new Set<string>();
+  for (const model of tables) {
+    if (tableNames.has(model.$.name)) {
+      throw new RetortError("RETORT_INVALID_MODEL", `two models define table "${model.$.name}"`, { hint: "Table names must be unique." });
+    }
+    tableNames.add(model.$.name);
+  }
+
+  const result: TableSchema[] = tables.map((model) => tableSchema(model, tableNames, addEnum));
+  assertUniqueNames(result);
+  return { tables: result, enums: [...enumSchemas.values()] };
+}
+
+function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: string, values: readonly string[], where: string) => void): TableSchema {
+  const meta = model.$;
+  const tableName = meta.name;
+  const dbName = (key: string) => meta.dbNames[key]!;
+  const table: TableSchema = { name: tableName, columns: [], uniques: [], indexes: [], foreignKeys: [], checks: [] };
+  if (meta.comment !== undefined) table.comment = meta.comment;
+
+  const refName = (ref: ColumnRef<any>) => {
+    if (ref.tableName !== tableName) {
+      throw new RetortError("RETORT_INVALID_MODEL", `table "${tableName}": a constraint names column "${ref.key}" of table "${ref.tableName}"`, {
+        hint: "Table-level constraints may only use the table's own columns.",
+      });
+    }
+    return ref.dbName;
+  };
+
+  for (const [key, col] of Object.entries(meta.columns as Record<string, { config: ColumnConfig }>)) {
+    const config = col.config;
+    const name = dbName(key);
+    if (config.type.kind === "enum") addEnum(config.type.name, config.enumValues ?? [], `${tableName}.${name}`);
+    table.columns.push(columnSchema(name, config));
+    if (config.unique) table.uniques.push({ name: config.unique.name ?? constraintName.unique(tableName, [name]), columns: [name] });
+    if (config.index) {
+      const index: TableSchema["indexes"][number] = {
+        name: config.index.name ?? constraintName.index(tableName, [name]),
+        elements: [{ column: name }],
+        unique: false,
+      };
+      if (config.index.using !== undefined) index.using = config.index.using;
+      table.indexes.push(index);
+    }
+    if (config.references) {
+      const target = resolveTarget(config.references.target, `${tableName}.${name}`);
+      assertKnownTable(target.tableName, tableNames, `${tableName}.${name}`);
+      table.foreignKeys.push({
+        name: config.references.name ?? constraintName.foreignKey(tableName, [name], target.tableName),
+        columns: [name],
+        refTable: target.tableName,
+        refColumns: [target.dbName],
+        onDelete: config.references.onDelete ?? "no action",
+        onUpdate: config.references.onUpdate ?? "no action",
+      });
+    }
+    config.checks.forEach((check, i) => {
+      const suffix = check.name ?? (i === 0 ? name : `${name}_${i + 1}`);
+      table.checks.push({ name: constraintName.check(tableName, suffix), expression: check.expression });
+    });
+  }
+
+  if (meta.primaryKey.length > 0) {
+    const pkDef = meta.extras.find((extra): extra is PrimaryKeyDef => extra instanceof PrimaryKeyDef);
+    table.primaryKey = { name: pkDef?.explicitName ?? constraintName.primaryKey(tableName), columns: meta.primaryKey.map(dbName) };
+  }
+
+  for (const extra of meta.extras) {
+    if (extra instanceof IndexDef) {
+      const elements = extra.targets.map((target) => indexElement(target, refName));
+      const parts = elements.map((el) => ("column" in el ? el.column : expressionSlug(el.expression)));
+      const plainColumns = elements.every((el) => "column" in el && el.order === undefined);
+      if (extra.isUnique && plainColumns && extra.options.where === undefined && extra.options.using === undefined) {
+        table.uniques.push({
+          name: extra.options.name ?? constraintName.unique(tableName, parts),
+          columns: elements.map((el) => (el as { column: string }).column),
+        });
+        continue;
+      }
+      const index: TableSchema["indexes"][number] = {
+        name: extra.options.name ?? (extra.isUnique ? constraintName.unique(tableName, parts) : constraintName.index(tableName, parts)),
+        elements,
+        unique: extra.isUnique,
+      };
+      if (extra.options.where !== undefined) index.where = extra.options.where;
+      if (extra.options.using !== undefined) index.using = extra.options.using;
+      table.indexes.push(index);
+    } else if (extra instanceof CheckDef) {
+      table.checks.push({ name: extra.explicitName ?? constraintName.check(tableName, extra.checkName), expression: extra.expression });
+    } else if (extra instanceof ForeignKeyDef) {
+      const columns = extra.columns.map(refName);
+      const targets = extra.targets();
+      const refTable = targets[0]?.tableName;
+      if (!refTable || targets.some((target) => target.tableName !== refTable) || targets.length !== columns.length) {
+        throw new RetortError("RETORT_INVALID_MODEL", `table "${tableName}": foreignKey(${columns.join(", ")}) needs as many target columns, all of one table`);
+      }
+      assertKnownTable(refTable, tableNames, `${tableName}(${columns.join(", ")})`);
+      table.foreignKeys.push({
+        name: extra.options.name ?? constraintName.foreignKey(tableName, columns, refTable),
+        columns,
+        refTable,
+        refColumns: targets.map((target) => target.dbName),
+        onDelete: extra.options.onDelete ?? "no action",
+        onUpdate: extra.options.onUpdate ?? "no action",
+      });
+    }
+  }
+  return table;
+}
+
+function columnSchema(name: string, config: ColumnConfig): ColumnSchema {
+  const column: ColumnSchema = { name, type: config.type, nullable: config.nullable };
+  if (config.default !== undefined) column.default = config.default;
+  if (config.identity !== undefined) column.identity = config.identity;
+  if (config.comment !== undefined) column.comment = config.comment;
+  return column;
+}
+
+function indexElement(target: IndexTarget, refName: (ref: ColumnRef<any>) => string): IndexElement {
+  const [ref, order] =
+    target instanceof ColumnRef || isSqlExpression(target) ? [target, undefined] : [target.ref, target.order];
+  const element: IndexElement = ref instanceof ColumnRef ? { column: refName(ref) } : { expression: (ref as SqlExpression).text };
+  if (order !== undefined) element.order = order;
+  return element;
+}
+
+function resolveTarget(target: () => unknown, where: string): ColumnRef<any> {
+  let ref: unknown;
+  try {
+    ref = target();
+  } catch (error) {
+    throw new RetortError("RETORT_INVALID_MODEL", `${where}: its references(() => …) callback failed: ${(error as Error).message}`, { cause: error });
+  }
+  if (!(ref instanceof ColumnRef)) {
+    throw new RetortError("RETORT_INVALID_MODEL", `${where}: references(() => …) must return a model column such as guilds.id`);
+  }
+  return ref;
+}
+
+function assertKnownTable(name: string, tableNames: Set<string>, where: string): void {
+  if (!tableNames.has(name)) {
+    throw new RetortError("RETORT_INVALID_MODEL", `${where} references table "${name}", which is not among the models given`, {
+      hint: `Pass the "${name}" model too (connect(url, { schema: { …, ${name} } })).`,
+    });
+  }
+}
+
+/** Constraint and index names share one namespace per schema on Postgres; catch clashes early. */
+function assertUniqueNames(tables: TableSchema[]): void {
+  const seen = new Map<string, string>();
+  for (const table of tables) {
+    const names = [
+      ...(table.primaryKey ? [table.primaryKey.name] : []),
+      ...table.uniques.map((u) => u.name),
+      ...table.indexes.map((i) => i.name),
+      ...table.foreignKeys.map((f) => f.name),
+      ...table.checks.map((c) => c.name),
+    ];
+    for (const name of names) {
+      const other = seen.get(name);
+      if (other !== undefined) {
+        throw new RetortError("RETORT_INVALID_MODEL", `constraint/index name "${name}" is used twice (tables "${other}" and "${table.name}")`, {
+          hint: "Give one of them an explicit name.",
+        });
+      }
+      seen.set(name, table.name);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Database naming: camelCase keys → snake_case names, and the constraint naming convention
+ * (pk_/uq_/ix_/fk_/ck_). Names longer than Postgres' 63-byte limit are cut and suffixed with a
+ * hash of the full name, so they stay unique and stable.
+ */
+import { createHash } from "node:crypto";
+
+/**
+ * Each uppercase ASCII letter becomes "_" + lowercase. Mirrored exactly by the SnakeCase type,
+ * so the typed Kysely instance and the runtime agree.
+ */
+export function snakeCase(key: string): string {
+  let out = "";
+  for (const ch of key) out += ch >= "A" && ch <= "Z" ? `_${ch.toLowerCase()}` : ch;
+  return out;
+}
+
+export const MAX_IDENTIFIER_BYTES = 63;
+
+export function limitIdentifier(name: string): string {
+  const bytes = Buffer.byteLength(name, "utf8");
+  if (bytes <= MAX_IDENTIFIER_BYTES) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+  let cut = name;
+  while (Buffer.byteLength(cut, "utf8") > MAX_IDENTIFIER_BYTES - 9) cut = cut.slice(0, -1);
+  return `${cut}_${hash}`;
+}
+
+/** A readable name fragment for an index expression: `lower("nickname")` → `lower_nickname`. */
+export function expressionSlug(expression: string): string {
+  return expression
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+}
+
+export const constraintName = {
+  primaryKey: (table: string) => limitIdentifier(`pk_${table}`),
+  unique: (table: string, parts: string[]) => limitIdentifier(`uq_${table}_${parts.join("_")}`),
+  index: (table: string, parts: string[]) => limitIdentifier(`ix_${table}_${parts.join("_")}`),
+  foreignKey: (table: string, columns: string[], refTable: string) =>
+    limitIdentifier(`fk_${table}_${columns.join("_")}_${refTable}`),
+  check: (table: string, name: string) => limitIdentifier(`ck_${table}_${name}`),
+};
