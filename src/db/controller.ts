@@ -1,0 +1,538 @@
+/**
+ * A controller per model: the everyday reads and writes, typed by the model. The hot paths
+ * (get, create, update, delete by primary key) compile their SQL once per shape and run it as a
+ * named prepared statement; the where-based methods build their SQL with Kysely.
+ */
+import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
+import { RetortError } from "../errors.js";
+import type { Connection, Driver } from "../dialects/driver.js";
+import { validate } from "../model/validation.js";
+import type { AnyTable } from "../model/table.js";
+import type { Insert, Row, Update } from "../model/types.js";
+import type { SqlFamily } from "../schema/snapshot.js";
+import { compileWhere, orderPairs, type OrderBy, type OrderDirection, type Where } from "./filters.js";
+import { attachRelation, type ResolvedRelation, type RowWith, type WithSpec } from "./relations.js";
+import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
+
+/** What a controller needs from its database (or transaction). */
+export interface Session {
+  readonly driver: Driver;
+  readonly family: SqlFamily;
+  query<R = Record<string, unknown>>(sql: string, params: readonly unknown[], name?: string): Promise<{ rows: R[]; rowCount: number }>;
+  readonly kysely: Kysely<any>;
+  /** Run fn in a transaction (a savepoint when already in one). */
+  transaction<R>(fn: (session: Session) => Promise<R>): Promise<R>;
+  /** Run fn with one connection held (the transaction's, when in one). */
+  withConnection<R>(fn: (conn: Connection) => Promise<R>): Promise<R>;
+  controllerFor(model: AnyTable): Controller<any, AnyTable>;
+  relation(model: AnyTable, name: string): ResolvedRelation;
+}
+
+export interface FindOptions<S, T, W> {
+  where?: Where<T>;
+  orderBy?: OrderBy<T>;
+  limit?: number;
+  offset?: number;
+  with?: W;
+}
+
+export interface CursorPage<R> {
+  items: R[];
+  /** Pass as `after` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface OffsetPage<R> {
+  items: R[];
+  total: number;
+  page: number;
+  perPage: number;
+  pageCount: number;
+}
+
+/** Primary key: the value of a single-column key, or an object for a composite key. */
+export type Key<T> = Row<T>[keyof Row<T>] | Partial<Row<T>>;
+
+/** INSERT parameter chunks stay under the backends' bind-parameter limits. */
+const MAX_PARAMS = { postgres: 65_000, sqlite: 32_000 } as const;
+
+export class Controller<S, T extends AnyTable> {
+  constructor(
+    readonly info: TableInfo,
+    private readonly session: Session,
+    private readonly scope: "live" | "all" | "deleted" = "live",
+  ) {}
+
+  get model(): T {
+    return this.info.model as T;
+  }
+
+  // ---- soft delete scopes ------------------------------------------------------------------
+
+  /** The same controller, also seeing soft-deleted rows. */
+  withDeleted(): Controller<S, T> {
+    return new Controller<S, T>(this.info, this.session, "all");
+  }
+
+  /** The same controller, seeing only soft-deleted rows. */
+  onlyDeleted(): Controller<S, T> {
+    this.requireSoftDelete("onlyDeleted");
+    return new Controller<S, T>(this.info, this.session, "deleted");
+  }
+
+  private scopeSql(): string {
+    const deletedAt = this.info.deletedAt;
+    if (!deletedAt || this.scope === "all") return "";
+    return this.scope === "live" ? ` AND ${deletedAt.quoted} IS NULL` : ` AND ${deletedAt.quoted} IS NOT NULL`;
+  }
+
+  // ---- hot paths: cached SQL, named prepared statements -------------------------------------
+
+  private statement(key: string, build: () => { text: string; columns: ColumnInfo[] }, operation: string): CachedStatement {
+    let cached = this.info.statements.get(key);
+    if (!cached) {
+      const built = build();
+      cached = { ...built, name: this.info.statementName(operation, built.text) };
+      this.info.statements.set(key, cached);
+    }
+    return cached;
+  }
+
+  private keyWhere(startAt: number): { sql: string; columns: ColumnInfo[] } {
+    const pk = this.info.primaryKey;
+    return { sql: pk.map((c, i) => `${c.quoted} = ${this.info.placeholder(startAt + i)}`).join(" AND "), columns: pk };
+  }
+
+  private keyParams(operation: string, key: unknown): unknown[] {
+    const pk = this.info.requirePrimaryKey(operation);
+    if (pk.length === 1 && (typeof key !== "object" || key === null || key instanceof Date || key instanceof Uint8Array)) {
+      return [this.session.driver.encode(pk[0]!.type, key)];
+    }
+    const record = key as Record<string, unknown>;
+    return pk.map((c) => {
+      if (record?.[c.key] === undefined) {
+        throw new RetortError("RETORT_INVALID_QUERY", `${this.info.name}.${operation}(): the key needs ${pk.map((p) => p.key).join(", ")}`);
+      }
+      return this.session.driver.encode(c.type, record[c.key]);
+    });
+  }
+
+  private async run(statement: CachedStatement, params: unknown[]): Promise<{ rows: Row<T>[]; rowCount: number }> {
+    return this.session.query<Row<T>>(statement.text, params, statement.name);
+  }
+
+  /** One row by primary key, or undefined. */
+  async get(key: Key<T>): Promise<Row<T> | undefined> {
+    this.info.requirePrimaryKey("get");
+    const statement = this.statement(`get:${this.scope}`, () => {
+      const where = this.keyWhere(1);
+      return { text: `SELECT ${this.info.selectList} FROM ${this.info.quotedName} WHERE ${where.sql}${this.scopeSql()} LIMIT 1`, columns: where.columns };
+    }, "get");
+    const result = await this.run(statement, this.keyParams("get", key));
+    return result.rows[0];
+  }
+
+  /** One row by primary key; RETORT_NOT_FOUND when there is none. */
+  async getOrThrow(key: Key<T>): Promise<Row<T>> {
+    const row = await this.get(key);
+    if (row === undefined) throw this.notFound("get", key);
+    return row;
+  }
+
+  /** Insert one row (validated first) and return it as stored. */
+  async create(input: Insert<T>): Promise<Row<T>> {
+    validate(this.model, "insert", input);
+    const values = this.withClientDefaults(input as Record<string, unknown>);
+    const present = this.info.columns.filter((c) => values[c.key] !== undefined);
+    const statement = this.statement(`create:${present.map((c) => c.key).join(",")}`, () => ({
+      text:
+        present.length === 0
+          ? `INSERT INTO ${this.info.quotedName} DEFAULT VALUES RETURNING ${this.info.selectList}`
+          : `INSERT INTO ${this.info.quotedName} (${present.map((c) => c.quoted).join(", ")}) VALUES (${present
+              .map((_, i) => this.info.placeholder(i + 1))
+              .join(", ")}) RETURNING ${this.info.selectList}`,
+      columns: present,
+    }), "create");
+    const result = await this.run(statement, this.encodeRow(statement.columns, values));
+    return result.rows[0]!;
+  }
+
+  /** Change columns of one row by primary key (sets updatedAt); RETORT_NOT_FOUND when there is none. */
+  async update(key: Key<T>, patch: Update<T>): Promise<Row<T>> {
+    this.info.requirePrimaryKey("update");
+    validate(this.model, "update", patch);
+    const values = patch as Record<string, unknown>;
+    const changed = this.info.columns.filter((c) => values[c.key] !== undefined);
+    const statement = this.statement(`update:${this.scope}:${changed.map((c) => c.key).join(",")}`, () => {
+      const sets = changed.map((c, i) => `${c.quoted} = ${this.info.placeholder(i + 1)}`);
+      const updatedAt = this.info.updatedAt;
+      if (updatedAt && values[updatedAt.key] === undefined) sets.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
+      if (sets.length === 0) sets.push(...this.info.primaryKey.map((c) => `${c.quoted} = ${c.quoted}`));
+      const where = this.keyWhere(changed.length + 1);
+      return {
+        text: `UPDATE ${this.info.quotedName} SET ${sets.join(", ")} WHERE ${where.sql}${this.scopeSql()} RETURNING ${this.info.selectList}`,
+        columns: changed,
+      };
+    }, "update");
+    const result = await this.run(statement, [...this.encodeRow(statement.columns, values), ...this.keyParams("update", key)]);
+    if (result.rows.length === 0) throw this.notFound("update", key);
+    return result.rows[0]!;
+  }
+
+  /**
+   * Delete one row by primary key: a soft delete (sets deletedAt) when the model has
+   * softDelete(), else a real DELETE. Returns the row; RETORT_NOT_FOUND when there is none.
+   */
+  async delete(key: Key<T>): Promise<Row<T>> {
+    if (!this.info.deletedAt) return this.hardDelete(key);
+    return this.setDeleted(key, "delete");
+  }
+
+  /** Undo a soft delete. */
+  async restore(key: Key<T>): Promise<Row<T>> {
+    this.requireSoftDelete("restore");
+    return this.setDeleted(key, "restore");
+  }
+
+  private async setDeleted(key: Key<T>, operation: "delete" | "restore"): Promise<Row<T>> {
+    this.info.requirePrimaryKey(operation);
+    const deletedAt = this.info.deletedAt!;
+    const statement = this.statement(operation, () => {
+      const where = this.keyWhere(1);
+      const [value, condition] = operation === "delete" ? [this.info.nowSql, "IS NULL"] : ["NULL", "IS NOT NULL"];
+      return {
+        text: `UPDATE ${this.info.quotedName} SET ${deletedAt.quoted} = ${value} WHERE ${where.sql} AND ${deletedAt.quoted} ${condition} RETURNING ${this.info.selectList}`,
+        columns: where.columns,
+      };
+    }, operation);
+    const result = await this.run(statement, this.keyParams(operation, key));
+    if (result.rows.length === 0) throw this.notFound(operation, key);
+    return result.rows[0]!;
+  }
+
+  /** Really delete one row by primary key, even on a soft-delete model. */
+  async hardDelete(key: Key<T>): Promise<Row<T>> {
+    this.info.requirePrimaryKey("hardDelete");
+    const statement = this.statement("hardDelete", () => {
+      const where = this.keyWhere(1);
+      return { text: `DELETE FROM ${this.info.quotedName} WHERE ${where.sql} RETURNING ${this.info.selectList}`, columns: where.columns };
+    }, "hardDelete");
+    const result = await this.run(statement, this.keyParams("hardDelete", key));
+    if (result.rows.length === 0) throw this.notFound("hardDelete", key);
+    return result.rows[0]!;
+  }
+
+  /**
+   * Insert, or update on conflict with a unique key (`on`, default the primary key). `update`
+   * lists the columns to overwrite (default: every column given except the key).
+   */
+  async upsert(input: Insert<T>, options: { on?: Array<keyof Row<T> & string>; update?: Array<keyof Row<T> & string> } = {}): Promise<Row<T>> {
+    validate(this.model, "insert", input);
+    const values = this.withClientDefaults(input as Record<string, unknown>);
+    const target = options.on ? options.on.map((key) => this.info.column(key)) : this.info.requirePrimaryKey("upsert");
+    const present = this.info.columns.filter((c) => values[c.key] !== undefined);
+    const targetNames = new Set(target.map((c) => c.dbName));
+    const updates = options.update ? options.update.map((key) => this.info.column(key)) : present.filter((c) => !targetNames.has(c.dbName));
+    const statement = this.statement(`upsert:${present.map((c) => c.key)}|${target.map((c) => c.key)}|${updates.map((c) => c.key)}`, () => {
+      const predicate = this.conflictPredicate(target.map((c) => c.dbName));
+      const sets = updates.map((c) => `${c.quoted} = EXCLUDED.${c.quoted}`);
+      const updatedAt = this.info.updatedAt;
+      if (updatedAt && !updates.includes(updatedAt)) sets.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
+      const action = sets.length === 0 ? `DO UPDATE SET ${target[0]!.quoted} = EXCLUDED.${target[0]!.quoted}` : `DO UPDATE SET ${sets.join(", ")}`;
+      return {
+        text: `INSERT INTO ${this.info.quotedName} (${present.map((c) => c.quoted).join(", ")}) VALUES (${present
+          .map((_, i) => this.info.placeholder(i + 1))
+          .join(", ")}) ON CONFLICT (${target.map((c) => c.quoted).join(", ")})${predicate} ${action} RETURNING ${this.info.selectList}`,
+        columns: present,
+      };
+    }, "upsert");
+    const result = await this.run(statement, this.encodeRow(statement.columns, values));
+    return result.rows[0]!;
+  }
+
+  /** ON CONFLICT must repeat a partial unique index's predicate to match it. */
+  private conflictPredicate(columns: string[]): string {
+    const schema = this.info.schema;
+    const same = (list: string[]) => list.length === columns.length && list.every((c) => columns.includes(c));
+    if (schema.primaryKey && same(schema.primaryKey.columns)) return "";
+    if (schema.uniques.some((u) => same(u.columns))) return "";
+    const index = schema.indexes.find((i) => i.unique && same(i.elements.map((e) => ("column" in e ? e.column : ""))));
+    if (!index) {
+      throw new RetortError("RETORT_INVALID_QUERY", `${this.info.name}.upsert(): no unique key on (${columns.join(", ")})`, {
+        hint: "Name the columns of a primary key, unique constraint or unique index in `on`.",
+      });
+    }
+    return index.where ? ` WHERE ${index.where}` : "";
+  }
+
+  // ---- bulk ---------------------------------------------------------------------------------
+
+  /**
+   * Insert many rows, validated first (every problem reported with its row index; nothing is
+   * written when any row is invalid). Uses COPY on Postgres and one prepared statement in a
+   * transaction on SQLite; returns the number of rows, or the rows with `{ returning: true }`.
+   */
+  createMany(rows: Insert<T>[]): Promise<number>;
+  createMany(rows: Insert<T>[], options: { returning: true }): Promise<Row<T>[]>;
+  async createMany(rows: Insert<T>[], options: { returning?: boolean } = {}): Promise<number | Row<T>[]> {
+    validate(this.model, "insert", rows);
+    if (rows.length === 0) return options.returning ? [] : 0;
+    // Rows are grouped by which columns they give, so omitted columns keep their server defaults.
+    const groups = new Map<string, { columns: ColumnInfo[]; rows: unknown[][] }>();
+    for (const input of rows) {
+      const values = this.withClientDefaults(input as Record<string, unknown>);
+      const present = this.info.columns.filter((c) => values[c.key] !== undefined);
+      const signature = present.map((c) => c.key).join(",");
+      let group = groups.get(signature);
+      if (!group) groups.set(signature, (group = { columns: present, rows: [] }));
+      group.rows.push(this.encodeRow(present, values));
+    }
+    return this.session.transaction(async (session) => {
+      if (!options.returning) {
+        let count = 0;
+        await session.withConnection(async (conn) => {
+          for (const group of groups.values()) count += await session.driver.bulkInsert(conn, this.info.schema, group.columns.map((c) => this.info.schema.columns.find((s) => s.name === c.dbName)!), group.rows);
+        });
+        return count;
+      }
+      const out: Row<T>[] = [];
+      for (const group of groups.values()) out.push(...(await this.insertReturning(session, group.columns, group.rows)));
+      return out;
+    });
+  }
+
+  private async insertReturning(session: Session, columns: ColumnInfo[], rows: unknown[][]): Promise<Row<T>[]> {
+    const out: Row<T>[] = [];
+    const perChunk = Math.max(1, Math.floor(MAX_PARAMS[this.info.family] / Math.max(1, columns.length)));
+    for (let start = 0; start < rows.length; start += perChunk) {
+      const chunk = rows.slice(start, start + perChunk);
+      let n = 0;
+      const tuples = chunk.map(() => (columns.length === 0 ? "(DEFAULT)" : `(${columns.map(() => this.info.placeholder(++n)).join(", ")})`));
+      const text =
+        columns.length === 0
+          ? `INSERT INTO ${this.info.quotedName} DEFAULT VALUES RETURNING ${this.info.selectList}`
+          : `INSERT INTO ${this.info.quotedName} (${columns.map((c) => c.quoted).join(", ")}) VALUES ${tuples.join(", ")} RETURNING ${this.info.selectList}`;
+      const result = await session.query<Row<T>>(text, chunk.flat());
+      out.push(...result.rows);
+    }
+    return out;
+  }
+
+  // ---- where-based reads and writes (Kysely) ------------------------------------------------
+
+  /** A Kysely SELECT on this table with the scope and filters applied (database column names). */
+  query(where?: Where<T>): SelectQueryBuilder<any, any, {}> {
+    let query = this.session.kysely.selectFrom(this.info.name);
+    query = this.applyWhere(query, where);
+    return query;
+  }
+
+  private applyWhere<Q extends { where: SelectQueryBuilder<any, any, any>["where"] }>(query: Q, where: unknown): Q {
+    let q = query as unknown as SelectQueryBuilder<any, any, any>;
+    const deletedAt = this.info.deletedAt;
+    if (deletedAt && this.scope !== "all") q = q.where(sql.ref(deletedAt.dbName), this.scope === "live" ? "is" : "is not", null);
+    if (where !== undefined) q = q.where((eb) => compileWhere(eb, this.info, this.session.driver, where as Record<string, unknown>));
+    return q as unknown as Q;
+  }
+
+  private selectRows(query: SelectQueryBuilder<any, any, any>): SelectQueryBuilder<any, any, any> {
+    return query.select(sql.raw(this.info.selectList) as never);
+  }
+
+  async find<W extends WithSpec<S, T> = {}>(options: FindOptions<S, T, W> = {}): Promise<RowWith<S, T, W>[]> {
+    let query = this.selectRows(this.query(options.where));
+    for (const [column, direction] of orderPairs(this.info, options.orderBy)) query = query.orderBy(sql.ref(column.dbName), direction);
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    if (options.offset !== undefined) {
+      // SQLite needs a LIMIT before OFFSET; -1 means none.
+      if (options.limit === undefined && this.info.family === "sqlite") query = query.limit(-1);
+      query = query.offset(options.offset);
+    }
+    const rows = (await query.execute()) as Record<string, unknown>[];
+    if (options.with) await this.loadRelations(rows, options.with as Record<string, unknown>);
+    return rows as RowWith<S, T, W>[];
+  }
+
+  async findOne<W extends WithSpec<S, T> = {}>(options: Omit<FindOptions<S, T, W>, "limit"> = {}): Promise<RowWith<S, T, W> | undefined> {
+    const rows = await this.find({ ...options, limit: 1 });
+    return rows[0];
+  }
+
+  /** Load relations for rows already fetched (the same batching `find({ with })` uses). */
+  async loadRelations(rows: Record<string, unknown>[], spec: Record<string, unknown>): Promise<void> {
+    for (const [name, query] of Object.entries(spec)) {
+      if (query === undefined || query === false) continue;
+      const rel = this.session.relation(this.model, name);
+      const target = this.session.controllerFor(rel.target);
+      await attachRelation(rows, rel, query as true | Record<string, unknown>, (where, nested) =>
+        target.find({
+          where: (nested.where ? { and: [where, nested.where] } : where) as never,
+          orderBy: nested.orderBy as never,
+          with: nested.with as never,
+        }) as Promise<Record<string, unknown>[]>,
+      );
+    }
+  }
+
+  async count(where?: Where<T>): Promise<number> {
+    const row = await this.query(where).select(sql<number>`count(*)`.as("count")).executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async exists(where?: Where<T>): Promise<boolean> {
+    const row = await this.query(where).select(sql`1`.as("one")).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Update every matching row (sets updatedAt); returns how many changed. */
+  async updateMany(where: Where<T>, patch: Update<T>): Promise<number> {
+    validate(this.model, "update", patch);
+    const values: Record<string, unknown> = {};
+    for (const column of this.info.columns) {
+      const value = (patch as Record<string, unknown>)[column.key];
+      if (value !== undefined) values[column.dbName] = this.session.driver.encode(column.type, value);
+    }
+    const updatedAt = this.info.updatedAt;
+    if (updatedAt && values[updatedAt.dbName] === undefined) values[updatedAt.dbName] = sql.raw(this.info.nowSql);
+    if (Object.keys(values).length === 0) return 0;
+    const query = this.applyWhere(this.session.kysely.updateTable(this.info.name).set(values) as never, where) as unknown as {
+      executeTakeFirst(): Promise<{ numUpdatedRows: bigint }>;
+    };
+    return Number((await query.executeTakeFirst()).numUpdatedRows);
+  }
+
+  /** Delete every matching row (soft on soft-delete models); returns how many. */
+  async deleteMany(where: Where<T>): Promise<number> {
+    const deletedAt = this.info.deletedAt;
+    if (deletedAt && this.scope !== "deleted") {
+      return this.live().updateManyRaw(where, { [deletedAt.dbName]: sql.raw(this.info.nowSql) });
+    }
+    const query = this.applyWhere(this.session.kysely.deleteFrom(this.info.name) as never, where) as unknown as {
+      executeTakeFirst(): Promise<{ numDeletedRows: bigint }>;
+    };
+    return Number((await query.executeTakeFirst()).numDeletedRows);
+  }
+
+  private live(): Controller<S, T> {
+    return this.scope === "live" ? this : new Controller<S, T>(this.info, this.session, "live");
+  }
+
+  private async updateManyRaw(where: Where<T>, values: Record<string, unknown>): Promise<number> {
+    const query = this.applyWhere(this.session.kysely.updateTable(this.info.name).set(values) as never, where) as unknown as {
+      executeTakeFirst(): Promise<{ numUpdatedRows: bigint }>;
+    };
+    return Number((await query.executeTakeFirst()).numUpdatedRows);
+  }
+
+  // ---- pagination ---------------------------------------------------------------------------
+
+  /**
+   * Keyset pagination (`after` cursor, stable under inserts) or page/offset pagination with a
+   * total. Keyset ordering always ends with the primary key, so pages never overlap.
+   */
+  paginate<W extends WithSpec<S, T> = {}>(options: { after?: string | null; limit: number; where?: Where<T>; orderBy?: OrderBy<T>; with?: W }): Promise<CursorPage<RowWith<S, T, W>>>;
+  paginate<W extends WithSpec<S, T> = {}>(options: { page: number; perPage: number; where?: Where<T>; orderBy?: OrderBy<T>; with?: W }): Promise<OffsetPage<RowWith<S, T, W>>>;
+  async paginate(options: Record<string, any>): Promise<CursorPage<unknown> | OffsetPage<unknown>> {
+    if (options.page !== undefined) {
+      const page = Number(options.page);
+      const perPage = Number(options.perPage);
+      if (!Number.isInteger(page) || page < 1 || !Number.isInteger(perPage) || perPage < 1) {
+        throw new RetortError("RETORT_INVALID_QUERY", `paginate(): page and perPage must be positive integers (got ${options.page}, ${options.perPage})`);
+      }
+      const [items, total] = await Promise.all([
+        this.find({ where: options.where, orderBy: options.orderBy ?? this.pkOrder(), limit: perPage, offset: (page - 1) * perPage, with: options.with }),
+        this.count(options.where),
+      ]);
+      return { items, total, page, perPage, pageCount: Math.ceil(total / perPage) };
+    }
+    return this.keysetPage(options);
+  }
+
+  private pkOrder(): Record<string, OrderDirection>[] {
+    return this.info.primaryKey.map((c) => ({ [c.key]: "asc" as const }));
+  }
+
+  private async keysetPage(options: Record<string, any>): Promise<CursorPage<unknown>> {
+    const limit = Number(options.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new RetortError("RETORT_INVALID_QUERY", `paginate(): limit must be a positive integer (got ${options.limit})`);
+    const pairs = orderPairs(this.info, options.orderBy);
+    for (const pk of this.info.requirePrimaryKey("paginate")) if (!pairs.some(([c]) => c === pk)) pairs.push([pk, pairs.at(-1)?.[1] ?? "asc"]);
+    const nullable = pairs.find(([c]) => c.config.nullable);
+    if (nullable) {
+      throw new RetortError("RETORT_INVALID_QUERY", `paginate(): keyset order column "${nullable[0].key}" is nullable`, {
+        hint: "Order by NOT NULL columns for cursor pagination, or use { page, perPage }.",
+      });
+    }
+    let query = this.selectRows(this.query(options.where));
+    if (options.after) {
+      const values = decodeCursor(options.after, pairs, this.session.driver);
+      query = query.where((eb) =>
+        eb.or(
+          pairs.map(([column, direction], i) =>
+            eb.and([
+              ...pairs.slice(0, i).map(([c], j) => eb(sql.ref(c.dbName) as never, "=", values[j] as never)),
+              eb(sql.ref(column.dbName) as never, direction === "asc" ? ">" : "<", values[i] as never),
+            ]),
+          ),
+        ),
+      );
+    }
+    for (const [column, direction] of pairs) query = query.orderBy(sql.ref(column.dbName), direction);
+    const rows = (await query.limit(limit + 1).execute()) as Record<string, unknown>[];
+    const items = rows.slice(0, limit);
+    if (options.with) await this.loadRelations(items, options.with);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(pairs.map(([c]) => last[c.key])) : null };
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private withClientDefaults(input: Record<string, unknown>): Record<string, unknown> {
+    if (this.info.clientDefaults.length === 0) return input;
+    const values = { ...input };
+    for (const column of this.info.clientDefaults) if (values[column.key] === undefined) values[column.key] = column.config.defaultFn!();
+    return values;
+  }
+
+  private encodeRow(columns: ColumnInfo[], values: Record<string, unknown>): unknown[] {
+    const driver = this.session.driver;
+    return columns.map((c) => driver.encode(c.type, values[c.key]));
+  }
+
+  private requireSoftDelete(operation: string): void {
+    if (!this.info.deletedAt) {
+      throw new RetortError("RETORT_INVALID_QUERY", `${this.info.name}.${operation}(): the model has no softDelete() column`, {
+        hint: "Add ...softDelete() to the model's columns.",
+      });
+    }
+  }
+
+  private notFound(operation: string, key: unknown): RetortError {
+    return new RetortError("RETORT_NOT_FOUND", `${this.info.name}.${operation}(): no ${this.scope === "live" && this.info.deletedAt ? "live " : ""}row with key ${describeKey(key)}`, {
+      hint: this.info.deletedAt && this.scope === "live" ? "Soft-deleted rows are hidden; use withDeleted() to reach them." : undefined,
+      details: { table: this.info.name, key: describeKey(key) },
+    });
+  }
+}
+
+function describeKey(key: unknown): string {
+  return JSON.stringify(key, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+}
+
+// Cursors carry the last row's order values, typed so bigint and Date survive the round trip.
+function encodeCursor(values: unknown[]): string {
+  const tagged = values.map((v) => (typeof v === "bigint" ? { b: v.toString() } : v instanceof Date ? { d: v.toISOString() } : { v }));
+  return Buffer.from(JSON.stringify(tagged)).toString("base64url");
+}
+
+function decodeCursor(cursor: string, pairs: Array<[ColumnInfo, OrderDirection]>, driver: Driver): unknown[] {
+  try {
+    const tagged = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Array<{ b?: string; d?: string; v?: unknown }>;
+    if (!Array.isArray(tagged) || tagged.length !== pairs.length) throw new Error("shape");
+    return tagged.map((t, i) => driver.encode(pairs[i]![0].type, t.b !== undefined ? BigInt(t.b) : t.d !== undefined ? new Date(t.d) : t.v));
+  } catch {
+    throw new RetortError("RETORT_INVALID_CURSOR", "paginate(): the cursor is not one this query produced", {
+      hint: "Pass the nextCursor of the previous page with the same orderBy, or start again without `after`.",
+    });
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * `connect(url, { schema })` → a Database: the typed Kysely instance, a controller per model
+ * under `models`, transactions (nested ones become savepoints), ping and close.
+ */
+import { Kysely } from "kysely";
+import { RetortError } from "../errors.js";
+import type { DdlCompiler } from "../dialects/ddl.js";
+import type { Connection, Driver, QueryResult } from "../dialects/driver.js";
+import { kyselyDialectFor } from "../dialects/kysely-bridge.js";
+import { isRelations, type Relations } from "../model/relations.js";
+import type { AnyTable } from "../model/table.js";
+import type { DB, TablesOf } from "../model/types.js";
+import { collectModels, schemaFromModels } from "../schema/from-models.js";
+import { familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
+import { Controller, type Session } from "./controller.js";
+import { resolveRelation, type ResolvedRelation } from "./relations.js";
+import { TableInfo } from "./table-info.js";
+import { parseDatabaseUrl, type ConnectionTarget } from "./url.js";
+
+/** One executed statement, for logging and tests. Parameter values are never included. */
+export interface QueryEvent {
+  sql: string;
+  parameterCount: number;
+  durationMs: number;
+  error?: unknown;
+}
+
+export interface ConnectOptions<S> {
+  /** The models: an object of tables, enums and relations (typically `import * as schema`). */
+  schema: S;
+  /** Called after every statement (SQL text and timing only). */
+  onQuery?: (event: QueryEvent) => void;
+  /** Postgres pool size (default 10). */
+  poolSize?: number;
+}
+
+/** The controllers, one per table in the schema object, under the same keys. */
+export type Models<S> = { readonly [K in keyof TablesOf<S>]: Controller<S, TablesOf<S>[K] & AnyTable> };
+
+/** State shared by a Database and every transaction opened from it. */
+interface Shared {
+  driver: Driver;
+  schema: Schema;
+  infos: Map<AnyTable, TableInfo>;
+  relations: Map<AnyTable, Relations["relations"]>;
+  resolved: Map<string, ResolvedRelation>;
+  closed: boolean;
+}
+
+export class Database<S = Record<string, unknown>> implements Session {
+  readonly models: Models<S>;
+  private readonly controllers = new Map<AnyTable, Controller<S, AnyTable>>();
+  private kyselyInstance: Kysely<DB<S>> | undefined;
+  private savepoints = 0;
+
+  /** Use `connect()`. */
+  constructor(
+    private readonly shared: Shared,
+    private readonly schemaObject: S,
+    /** The held connection when this Database is a transaction. */
+    private readonly connection?: Connection,
+  ) {
+    const models: Record<string, Controller<S, AnyTable>> = {};
+    for (const [key, value] of Object.entries(schemaObject as Record<string, unknown>)) {
+      const info = shared.infos.get(value as AnyTable);
+      if (!info) continue;
+      const controller = new Controller<S, AnyTable>(info, this);
+      this.controllers.set(info.model, controller);
+      models[key] = controller;
+    }
+    this.models = models as Models<S>;
+  }
+
+  get driver(): Driver {
+    return this.shared.driver;
+  }
+  get dialect(): Dialect {
+    return this.shared.driver.dialect;
+  }
+  get family(): SqlFamily {
+    return familyOf(this.dialect);
+  }
+  /** The schema snapshot the models describe. */
+  get schema(): Schema {
+    return this.shared.schema;
+  }
+  get inTransaction(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /** The typed Kysely instance (database names). Inside a transaction it runs on the transaction. */
+  get kysely(): Kysely<DB<S>> {
+    this.assertOpen();
+    this.kyselyInstance ??= new Kysely<DB<S>>({ dialect: kyselyDialectFor(this.shared.driver, this.connection) });
+    return this.kyselyInstance;
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], name?: string): Promise<QueryResult<R>> {
+    this.assertOpen();
+    try {
+      return await (this.connection ?? this.shared.driver).query<R>(sql, params, name);
+    } catch (error) {
+      throw this.shared.driver.translateError(error);
+    }
+  }
+
+  /**
+   * Run `fn` in a transaction: committed when it resolves, rolled back when it throws. Inside a
+   * transaction, `transaction()` opens a savepoint, so a failing inner block can be caught
+   * without losing the outer work.
+   */
+  async transaction<R>(fn: (tx: Database<S>) => Promise<R>): Promise<R> {
+    this.assertOpen();
+    if (this.connection) return this.savepoint(fn);
+    const held = await this.shared.driver.acquire();
+    let broken = false;
+    try {
+      await held.query("BEGIN");
+      const tx = new Database<S>(this.shared, this.schemaObject, held);
+      let result: R;
+      try {
+        result = await fn(tx);
+      } catch (error) {
+        try {
+          await held.query("ROLLBACK");
+        } catch {
+          broken = true;
+        }
+        throw error;
+      }
+      await held.query("COMMIT");
+      return result;
+    } catch (error) {
+      throw this.shared.driver.translateError(error);
+    } finally {
+      held.release(broken);
+    }
+  }
+
+  private async savepoint<R>(fn: (tx: Database<S>) => Promise<R>): Promise<R> {
+    const name = `retort_sp_${++this.savepoints}`;
+    await this.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(this);
+      await this.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await this.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      await this.query(`RELEASE SAVEPOINT ${name}`);
+      throw error;
+    }
+  }
+
+  async withConnection<R>(fn: (conn: Connection) => Promise<R>): Promise<R> {
+    this.assertOpen();
+    if (this.connection) return fn(this.connection);
+    const held = await this.shared.driver.acquire();
+    try {
+      return await fn(held);
+    } finally {
+      held.release();
+    }
+  }
+
+  controllerFor(model: AnyTable): Controller<S, AnyTable> {
+    const controller = this.controllers.get(model) ?? this.adoptModel(model);
+    return controller;
+  }
+
+  /** A table reachable only through a relation still gets a controller. */
+  private adoptModel(model: AnyTable): Controller<S, AnyTable> {
+    const info = this.shared.infos.get(model);
+    if (!info) {
+      throw new RetortError("RETORT_INVALID_MODEL", `table "${model.$.name}" is not in the schema given to connect()`, {
+        hint: "Add it to the schema object.",
+      });
+    }
+    const controller = new Controller<S, AnyTable>(info, this);
+    this.controllers.set(model, controller);
+    return controller;
+  }
+
+  relation(model: AnyTable, name: string): ResolvedRelation {
+    const cacheKey = `${model.$.name}.${name}`;
+    const cached = this.shared.resolved.get(cacheKey);
+    if (cached) return cached;
+    const relation = this.shared.relations.get(model)?.[name];
+    if (!relation) {
+      throw new RetortError("RETORT_INVALID_QUERY", `${model.$.name} has no relation "${name}"`, {
+        hint: `Declare it with relations(${model.$.name}, ...) and pass that to connect()'s schema.`,
+      });
+    }
+    const resolved = resolveRelation(name, relation, this.shared.infos.get(model)!, this.infoFor(relation.target));
+    this.shared.resolved.set(cacheKey, resolved);
+    return resolved;
+  }
+
+  private infoFor(model: AnyTable): TableInfo {
+    const info = this.shared.infos.get(model);
+    if (!info) throw new RetortError("RETORT_INVALID_MODEL", `table "${model.$.name}" is used by a relation but is not in the schema given to connect()`);
+    return info;
+  }
+
+  /** true when the database answers. */
+  async ping(): Promise<boolean> {
+    await this.query("SELECT 1");
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.connection) throw new RetortError("RETORT_INVALID_QUERY", "close() is for the Database, not a transaction");
+    if (this.shared.closed) return;
+    this.shared.closed = true;
+    await this.shared.driver.close();
+  }
+
+  private assertOpen(): void {
+    if (this.shared.closed) throw new RetortError("RETORT_CLOSED", "this Database is closed", { hint: "connect() again." });
+  }
+}
+
+async function createDriver(target: ConnectionTarget, schema: Schema, poolSize?: number): Promise<Driver> {
+  switch (target.dialect) {
+    case "postgres": {
+      const { createPostgresDriver } = await import("../dialects/postgres/driver.js");
+      return createPostgresDriver(target.url, { schema, ...(poolSize === undefined ? {} : { poolSize }) });
+    }
+    case "pglite": {
+      const { createPgliteDriver } = await import("../dialects/pglite/driver.js");
+      return createPgliteDriver(target.dataDir === undefined ? {} : { dataDir: target.dataDir }, { schema });
+    }
+    case "sqlite": {
+      const { createSqliteDriver } = await import("../dialects/sqlite/driver.js");
+      return createSqliteDriver(target.filename, { schema });
+    }
+  }
+}
+
+/** Wrap a driver so every statement is reported to `onQuery` (text and timing, never values). */
+function instrument(driver: Driver, onQuery: (event: QueryEvent) => void): Driver {
+  const timed = (run: Connection["query"]): Connection["query"] =>
+    async function (this: unknown, sql, params, name) {
+      const start = performance.now();
+      try {
+        const result = await run(sql, params, name);
+        onQuery({ sql, parameterCount: params?.length ?? 0, durationMs: performance.now() - start });
+        return result;
+      } catch (error) {
+        onQuery({ sql, parameterCount: params?.length ?? 0, durationMs: performance.now() - start, error });
+        throw error;
+      }
+    } as Connection["query"];
+  return Object.assign(Object.create(driver) as Driver, {
+    query: timed(driver.query.bind(driver)),
+    acquire: async () => {
+      const held = await driver.acquire();
+      return Object.assign(Object.create(held) as typeof held, { query: timed(held.query.bind(held)), release: held.release.bind(held) });
+    },
+  });
+}
+
+/**
+ * Open a database. `url`: postgres://…, pglite:memory, pglite:<dir>, sqlite::memory: or
+ * sqlite:<file>. The schema object's tables become `db.models.<key>` controllers.
+ */
+export async function connect<S extends Record<string, unknown>>(url: string | ConnectionTarget, options: ConnectOptions<S>): Promise<Database<S>> {
+  const target = typeof url === "string" ? parseDatabaseUrl(url) : url;
+  const schema = schemaFromModels(options.schema);
+  let driver = await createDriver(target, schema, options.poolSize);
+  if (options.onQuery) driver = instrument(driver, options.onQuery);
+  const family = familyOf(driver.dialect);
+  const { tables } = collectModels(options.schema);
+  const infos = new Map(tables.map((model, i) => [model, new TableInfo(model, schema.tables[i]!, family)]));
+  const relations = new Map<AnyTable, Relations["relations"]>();
+  for (const value of Object.values(options.schema)) {
+    if (isRelations(value)) relations.set(value.table, { ...relations.get(value.table), ...value.relations });
+  }
+  return new Database<S>({ driver, schema, infos, relations, resolved: new Map(), closed: false }, options.schema);
+}
+
+async function ddlFor(family: SqlFamily): Promise<DdlCompiler> {
+  return family === "postgres" ? (await import("../dialects/postgres/ddl.js")).postgresDdl : (await import("../dialects/sqlite/ddl.js")).sqliteDdl;
+}
+
+/**
+ * Create every table, enum, index and constraint of the schema in one transaction.
+ * For experiments and tests only: it is not a replacement for migrations (it cannot change an
+ * existing schema and records no revision).
+ */
+export async function createAll(db: Database<any>): Promise<void> {
+  const statements = (await ddlFor(db.family)).createSchema(db.schema);
+  await db.transaction(async (tx) => {
+    for (const statement of statements) await tx.query(statement);
+  });
+}
+
+/** Drop everything the schema describes (missing objects are skipped). For experiments and tests only. */
+export async function dropAll(db: Database<any>): Promise<void> {
+  const statements = (await ddlFor(db.family)).dropSchema(db.schema);
+  await db.transaction(async (tx) => {
+    for (const statement of statements) await tx.query(statement);
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * Everything a controller needs about one model, computed once at connect: column lookups both
+ * ways, the select list that aliases database names to TS keys, and SQL fragments per family.
+ */
+import { createHash } from "node:crypto";
+import { RetortError } from "../errors.js";
+import type { ColumnConfig } from "../model/column.js";
+import type { AnyTable } from "../model/table.js";
+import { quoteIdent } from "../dialects/sql-text.js";
+import type { ColumnType, SqlFamily, TableSchema } from "../schema/snapshot.js";
+
+export interface ColumnInfo {
+  key: string;
+  dbName: string;
+  type: ColumnType;
+  config: ColumnConfig;
+  quoted: string;
+}
+
+/** SQL compiled once per statement shape, shared by every Database and transaction. */
+export interface CachedStatement {
+  text: string;
+  /** Prepared-statement name. */
+  name: string;
+  columns: ColumnInfo[];
+}
+
+export class TableInfo {
+  readonly statements = new Map<string, CachedStatement>();
+  readonly name: string;
+  readonly quotedName: string;
+  readonly columns: ColumnInfo[];
+  readonly byKey: Map<string, ColumnInfo>;
+  readonly byDbName: Map<string, ColumnInfo>;
+  /** `"id", "guild_id" AS "guildId", …` */
+  readonly selectList: string;
+  readonly primaryKey: ColumnInfo[];
+  readonly deletedAt: ColumnInfo | undefined;
+  readonly updatedAt: ColumnInfo | undefined;
+  readonly clientDefaults: ColumnInfo[];
+
+  constructor(
+    readonly model: AnyTable,
+    readonly schema: TableSchema,
+    readonly family: SqlFamily,
+  ) {
+    const meta = model.$;
+    this.name = meta.name;
+    this.quotedName = quoteIdent(meta.name);
+    this.columns = Object.entries(meta.columns as Record<string, { config: ColumnConfig }>).map(([key, col]) => {
+      const dbName = meta.dbNames[key]!;
+      return { key, dbName, type: col.config.type, config: col.config, quoted: quoteIdent(dbName) };
+    });
+    this.byKey = new Map(this.columns.map((c) => [c.key, c]));
+    this.byDbName = new Map(this.columns.map((c) => [c.dbName, c]));
+    this.selectList = this.columns.map((c) => (c.key === c.dbName ? c.quoted : `${c.quoted} AS ${quoteIdent(c.key)}`)).join(", ");
+    this.primaryKey = meta.primaryKey.map((key) => this.byKey.get(key)!);
+    this.deletedAt = meta.roles.deletedAt === undefined ? undefined : this.byKey.get(meta.roles.deletedAt);
+    this.updatedAt = meta.roles.updatedAt === undefined ? undefined : this.byKey.get(meta.roles.updatedAt);
+    this.clientDefaults = this.columns.filter((c) => c.config.defaultFn !== undefined);
+  }
+
+  column(key: string): ColumnInfo {
+    const column = this.byKey.get(key);
+    if (!column) {
+      throw new RetortError("RETORT_INVALID_QUERY", `"${key}" is not a column of ${this.name}`, {
+        hint: `Columns: ${[...this.byKey.keys()].join(", ")}.`,
+        details: { table: this.name, column: key },
+      });
+    }
+    return column;
+  }
+
+  /** Positional placeholder n (1-based) for this family. */
+  placeholder(n: number): string {
+    return this.family === "postgres" ? `$${n}` : "?";
+  }
+
+  /** SQL for the current time, in the column storage format of this family. */
+  get nowSql(): string {
+    return this.family === "postgres" ? "now()" : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+  }
+
+  requirePrimaryKey(operation: string): ColumnInfo[] {
+    if (this.primaryKey.length === 0) {
+      throw new RetortError("RETORT_INVALID_QUERY", `${this.name} has no primary key, so ${operation}() cannot address one row`, {
+        hint: "Give the model a primary key, or use the where-based methods (updateMany, find).",
+      });
+    }
+    return this.primaryKey;
+  }
+
+  /** A short, stable prepared-statement name for an SQL text. */
+  statementName(operation: string, sqlText: string): string {
+    const hash = createHash("sha1").update(sqlText).digest("hex").slice(0, 10);
+    return `rt_${this.name.slice(0, 30)}_${operation}_${hash}`;
+  }
+}

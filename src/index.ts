@@ -1,0 +1,38 @@
+// Models
+export { t, Column, type ColumnState, type ColumnConfig } from "./model/column.js";
+export { enumType, type EnumModel } from "./model/enum.js";
+export {
+  table,
+  unique,
+  index,
+  check,
+  primaryKey,
+  foreignKey,
+  asc,
+  desc,
+  ColumnRef,
+  type TableModel,
+  type AnyTable,
+  type TableExtra,
+} from "./model/table.js";
+export { timestamps, softDelete } from "./model/helpers.js";
+export { uuidv7, contentId } from "./model/ids.js";
+export { sql, type SqlExpression } from "./model/sql.js";
+export { relations, type Relations, type OneRelation, type ManyRelation } from "./model/relations.js";
+export type { Row, Insert, Update, DB, KyselyTable } from "./model/types.js";
+export { schemas, validate, type FieldIssue } from "./model/validation.js";
+
+// Schema snapshot
+export { schemaFromModels } from "./schema/from-models.js";
+export { snakeCase, constraintName } from "./schema/naming.js";
+export type * from "./schema/snapshot.js";
+
+// Database
+export { connect, createAll, dropAll, Database, type ConnectOptions, type QueryEvent, type Models } from "./db/database.js";
+export { Controller, type FindOptions, type CursorPage, type OffsetPage } from "./db/controller.js";
+export type { Where, FieldFilter, FieldOperators, OrderBy } from "./db/filters.js";
+export type { WithSpec, RowWith } from "./db/relations.js";
+export { parseDatabaseUrl, redactUrl, ACCEPTED_URL_FORMS, type ConnectionTarget } from "./db/url.js";
+
+// Errors
+export { RetortError, isRetortError, type RetortErrorCode } from "./errors.js";
