@@ -35,7 +35,7 @@ export interface ConnectOptions<S> {
 }
 
 /** The controllers, one per table in the schema object, under the same keys. */
-export type Models<S> = { readonly [K in keyof TablesOf<S>]: Controller<S, TablesOf<S>[K] & AnyTable> };
+export type Models<S> = { readonly [K in keyof TablesOf<S>]: TablesOf<S>[K] extends AnyTable ? Controller<S, TablesOf<S>[K]> : never };
 
 /** State shared by a Database and every transaction opened from it. */
 interface Shared {
