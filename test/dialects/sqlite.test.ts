@@ -515,6 +515,17 @@ describe("SQLite driver", () => {
       await held.query("ROLLBACK");
       held.release();
 
+      // Wrapped connections and drivers (instrumentation uses Object.create) take the same paths.
+      const wrappedDriver = Object.create(driver) as Driver;
+      const wrappedHeld = await wrappedDriver.acquire();
+      await wrappedHeld.query("BEGIN");
+      expect(await wrappedDriver.bulkInsert(Object.create(wrappedHeld), target, columns, more.slice(0, 100))).toBe(100);
+      const plainWrapper = { query: wrappedHeld.query.bind(wrappedHeld) };
+      expect(await wrappedDriver.bulkInsert(plainWrapper, target, columns, more.slice(100, 150))).toBe(50);
+      expect((await wrappedHeld.query(`SELECT count(*) AS "n" FROM "members"`)).rows).toEqual([{ n: 10_150 }]);
+      await wrappedHeld.query("ROLLBACK");
+      wrappedHeld.release();
+
       // A failing row undoes the whole load.
       const bad = [...more.slice(0, 10), [G1, 1n, "m1", 1]];
       await expect(driver.bulkInsert(driver, target, columns, bad)).rejects.toThrow(/UNIQUE/);

@@ -205,11 +205,12 @@ class SqliteDriver implements Driver {
   async bulkInsert(conn: Connection, table: TableSchema, columns: ColumnSchema[], rows: unknown[][]): Promise<number> {
     if (rows.length === 0) return 0;
     const sql = `INSERT INTO ${quoteIdent(table.name)} (${identList(columns.map((column) => column.name))}) VALUES (${columns.map(() => "?").join(", ")})`;
-    if (conn instanceof SqliteHeldConnection && conn.owner === this) {
+    // Compared by database, not identity: wrappers made with Object.create (instrumentation) still qualify.
+    if (conn instanceof SqliteHeldConnection && conn.owner.db === this.db) {
       conn.assertHeld();
       return this.insertAll(sql, rows);
     }
-    if (conn === this) return this.lock.run(() => this.insertAll(sql, rows));
+    if (conn instanceof SqliteDriver && conn.db === this.db) return this.lock.run(() => this.insertAll(sql, rows));
     // Some other wrapper around our connection: go through its query(), statement by statement.
     return this.inTransaction(
       (statement) => conn.query(statement).then(() => undefined),
