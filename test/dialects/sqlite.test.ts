@@ -527,8 +527,12 @@ describe("SQLite driver", () => {
       wrappedHeld.release();
 
       // A failing row undoes the whole load.
-      const bad = [...more.slice(0, 10), [G1, 1n, "m1", 1]];
-      await expect(driver.bulkInsert(driver, target, columns, bad)).rejects.toThrow(/UNIQUE/);
+      const bad = [...more.slice(0, 10), [G1, 1n, "fresh", 1]];
+      const duplicate = await driver.bulkInsert(driver, target, columns, bad).catch((error) => driver.translateError(error));
+      expect(duplicate).toMatchObject({ code: "RETORT_UNIQUE_VIOLATION", details: { constraint: "pk_members" } });
+      const orphan = [["00000000-0000-4000-8000-000000000000", 99_999n, "orphan", 1]];
+      const missingParent = await driver.bulkInsert(driver, target, columns, orphan).catch((error) => driver.translateError(error));
+      expect(missingParent).toMatchObject({ code: "RETORT_FOREIGN_KEY_VIOLATION", details: { table: "members", constraint: "fk_members_guild_id_guilds" } });
       expect((await driver.query(`SELECT count(*) AS "n" FROM "members"`)).rows).toEqual([{ n: 10_000 }]);
     });
   });

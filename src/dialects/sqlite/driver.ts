@@ -212,58 +212,40 @@ class SqliteDriver implements Driver {
     }
     if (conn instanceof SqliteDriver && conn.db === this.db) return this.lock.run(() => this.insertAll(sql, rows));
     // Some other wrapper around our connection: go through its query(), statement by statement.
-    return this.inTransaction(
-      (statement) => conn.query(statement).then(() => undefined),
-      async () => {
-        for (const row of rows) await conn.query(sql, row);
-        return rows.length;
-      },
-    );
+    const tx = this.transactionStatements();
+    await conn.query(tx.begin);
+    try {
+      for (const row of rows) await conn.query(sql, row);
+      await conn.query(tx.commit);
+      return rows.length;
+    } catch (error) {
+      if (this.db.inTransaction) await conn.query(tx.rollback);
+      throw error;
+    }
   }
 
   /** One prepared INSERT per row, all in one transaction: fast because nothing is fsynced per row. */
   private insertAll(sql: string, rows: unknown[][]): number {
     const { stmt } = this.prepare(sql)!;
-    const run = (statement: string) => void this.db.exec(statement);
-    return this.inTransactionSync(run, () => {
+    const tx = this.transactionStatements();
+    this.db.exec(tx.begin);
+    try {
       for (const row of rows) stmt.run(row);
+      this.db.exec(tx.commit);
       return rows.length;
-    });
+    } catch (error) {
+      if (error !== null && typeof error === "object") failedStatements.set(error, sql);
+      // SQLite may already have rolled back on its own (e.g. a full disk).
+      if (this.db.inTransaction) this.db.exec(tx.rollback);
+      throw error;
+    }
   }
 
   /** BEGIN … COMMIT, or a savepoint when the connection is already inside a transaction. */
-  private transactionStatements() {
-    const nested = this.db.inTransaction;
-    return nested
-      ? { begin: "SAVEPOINT retort_bulk_insert", commit: "RELEASE retort_bulk_insert", rollback: ["ROLLBACK TO retort_bulk_insert", "RELEASE retort_bulk_insert"] }
-      : { begin: "BEGIN", commit: "COMMIT", rollback: ["ROLLBACK"] };
-  }
-
-  private inTransactionSync<T>(run: (sql: string) => void, body: () => T): T {
-    const tx = this.transactionStatements();
-    run(tx.begin);
-    try {
-      const result = body();
-      run(tx.commit);
-      return result;
-    } catch (error) {
-      // SQLite may already have rolled back on its own (e.g. a full disk).
-      if (this.db.inTransaction) for (const statement of tx.rollback) run(statement);
-      throw error;
-    }
-  }
-
-  private async inTransaction<T>(run: (sql: string) => Promise<void>, body: () => Promise<T>): Promise<T> {
-    const tx = this.transactionStatements();
-    await run(tx.begin);
-    try {
-      const result = await body();
-      await run(tx.commit);
-      return result;
-    } catch (error) {
-      if (this.db.inTransaction) for (const statement of tx.rollback) await run(statement);
-      throw error;
-    }
+  private transactionStatements(): { begin: string; commit: string; rollback: string } {
+    return this.db.inTransaction
+      ? { begin: "SAVEPOINT retort_bulk_insert", commit: "RELEASE retort_bulk_insert", rollback: "ROLLBACK TO retort_bulk_insert; RELEASE retort_bulk_insert" }
+      : { begin: "BEGIN", commit: "COMMIT", rollback: "ROLLBACK" };
   }
 
   translateError(error: unknown): unknown {
