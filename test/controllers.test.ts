@@ -127,6 +127,9 @@ describeBackends("controllers", { schema }, (ctx) => {
     expect(new Set(seen.map(([, id]) => id)).size).toBe(23);
     const sorted = [...seen].sort((x, y) => y[0] - x[0] || (x[1] < y[1] ? 1 : -1));
     expect(seen).toEqual(sorted);
+    const walked: string[] = [];
+    for await (const items of m().members.pages({ limit: 7, orderBy: { xp: "desc" } })) walked.push(...items.map((r) => r.id));
+    expect(walked).toEqual(seen.map(([, id]) => id));
     await expect(m().members.paginate({ limit: 5, after: "garbage" })).rejects.toMatchObject({ code: "RETORT_INVALID_CURSOR" });
   });
 

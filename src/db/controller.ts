@@ -448,6 +448,16 @@ export class Controller<S, T extends AnyTable> {
     return this.keysetPage(options);
   }
 
+  /** Walk every keyset page: `for await (const page of members.pages({ limit: 100 }))`. */
+  async *pages<W extends WithSpec<S, T> = {}>(options: { limit: number; where?: Where<T>; orderBy?: OrderBy<T>; with?: W }): AsyncGenerator<RowWith<S, T, W>[]> {
+    let after: string | null = null;
+    do {
+      const page: CursorPage<RowWith<S, T, W>> = await this.paginate({ ...options, after });
+      if (page.items.length > 0) yield page.items;
+      after = page.nextCursor;
+    } while (after);
+  }
+
   private pkOrder(): Record<string, OrderDirection>[] {
     return this.info.primaryKey.map((c) => ({ [c.key]: "asc" as const }));
   }
