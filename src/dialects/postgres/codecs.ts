@@ -1,0 +1,133 @@
+/**
+ * Value codecs shared by the Postgres and PGlite drivers. Both backends hand us result values as
+ * Postgres text; these parsers turn them into Retort's TypeScript types, and `encodeValue` turns
+ * TypeScript values into what both drivers bind. The contract (the same on SQLite):
+ *
+ *   uuid, text, varchar, enum → string      smallint, integer, real, double → number
+ *   bigint → bigint                          numeric → string, as Postgres prints it
+ *   boolean → boolean                        timestamptz → Date
+ *   timestamp → Date (the stored wall time read as UTC, whatever the process TZ)
+ *   date → "YYYY-MM-DD"                      time → "HH:MM:SS[.ffffff]"
+ *   json, jsonb → parsed JSON                bytea → Uint8Array (never a Buffer)
+ *   text[] → string[]
+ */
+import type { ColumnType } from "../../schema/snapshot.js";
+
+/** Type OIDs of the built-in types whose text form we parse ourselves. */
+export const Oid = {
+  bytea: 17,
+  int8: 20,
+  date: 1082,
+  timestamp: 1114,
+  timestamptz: 1184,
+} as const;
+
+export type TextParser = (text: string) => unknown;
+
+const MS_PER_MINUTE = 60_000;
+
+// `1999-12-31 23:59:59.123456[+01[:30[:15]]][ BC]`; Postgres' ISO DateStyle, which both backends use.
+const TIMESTAMP_PATTERN =
+  /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?( BC)?$/;
+
+/**
+ * Parse a timestamp's text form. Without an offset in the text (a `timestamp` column), the wall
+ * time is read as UTC, so the result never depends on the machine's time zone. `infinity` becomes
+ * ±Infinity, as node-postgres does, because no Date can hold it.
+ */
+export function parseTimestamp(text: string): Date | number {
+  const match = TIMESTAMP_PATTERN.exec(text);
+  if (!match) {
+    if (text === "infinity") return Infinity;
+    if (text === "-infinity") return -Infinity;
+    return new Date(Number.NaN);
+  }
+  let year = Number(match[1]);
+  // 1 BC is year 0 in the proleptic Gregorian calendar JS uses.
+  if (match[12]) year = 1 - year;
+  // Milliseconds are the first three digits (Date holds no microseconds; truncate, never round up).
+  const fraction = match[7] ? Number(match[7].padEnd(3, "0").slice(0, 3)) : 0;
+  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, Number(match[2]) - 1, Number(match[3]));
+  date.setUTCHours(Number(match[4]), Number(match[5]), Number(match[6]), fraction);
+  if (match[8]) {
+    const offsetMinutes = Number(match[9]) * 60 + Number(match[10] ?? 0) + Number(match[11] ?? 0) / 60;
+    const sign = match[8] === "+" ? 1 : -1;
+    date.setTime(date.getTime() - sign * offsetMinutes * MS_PER_MINUTE);
+  }
+  return date;
+}
+
+/** bytea's text form: hex (`\x00ff`, the default output) or the old escape format. */
+export function parseBytea(text: string): Uint8Array {
+  if (text.startsWith("\\x")) {
+    const length = (text.length - 2) >>> 1;
+    const bytes = new Uint8Array(length);
+    // Decode natively into our own ArrayBuffer: no Buffer pool slab leaks out to the caller.
+    Buffer.from(bytes.buffer, 0, length).write(text.slice(2), "hex");
+    return bytes;
+  }
+  return parseEscapedBytea(text);
+}
+
+function parseEscapedBytea(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (char !== 0x5c) {
+      out.push(char);
+    } else if (text[i + 1] === "\\") {
+      out.push(0x5c);
+      i++;
+    } else {
+      out.push(Number.parseInt(text.slice(i + 1, i + 4), 8));
+      i += 3;
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+const identity = (text: string): string => text;
+
+/**
+ * The result parsers both drivers install (per pool / per PGlite instance, never globally).
+ * Types not listed keep the driver's default, which already matches the contract.
+ */
+export const resultParsers: Readonly<Record<number, TextParser>> = {
+  [Oid.int8]: (text) => BigInt(text),
+  [Oid.date]: identity,
+  [Oid.timestamp]: parseTimestamp,
+  [Oid.timestamptz]: parseTimestamp,
+  [Oid.bytea]: parseBytea,
+};
+
+/** Hex text of some bytes, for SQL and COPY. */
+export function bytesToHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+/**
+ * A TypeScript value for a column of `type` → what the drivers bind. Dates become ISO strings
+ * (for `timestamp` without the Z, so the UTC wall time is stored), bigints decimal strings, JSON
+ * its text (always: pg would turn a JS array into a Postgres array), null and undefined null.
+ * Anything else is bound as given.
+ */
+export function encodeValue(type: ColumnType, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type.kind) {
+    case "json":
+    case "jsonb":
+      return JSON.stringify(value);
+    case "timestamptz":
+      return value instanceof Date ? value.toISOString() : value;
+    case "timestamp":
+      return value instanceof Date ? value.toISOString().slice(0, -1) : value;
+    case "date":
+      return value instanceof Date ? value.toISOString().slice(0, 10) : value;
+    case "bigint":
+      return typeof value === "bigint" ? value.toString() : value;
+    default:
+      return value;
+  }
+}

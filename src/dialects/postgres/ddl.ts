@@ -1,0 +1,278 @@
+/**
+ * Schema snapshot → Postgres DDL (PGlite speaks the same). The helpers exported here (column
+ * types, defaults, constraint clauses) are what the migration compiler reuses, so a column or
+ * constraint renders the same in `createAll`, in migrations and in offline SQL.
+ */
+import { RetortError } from "../../errors.js";
+import type { DdlCompiler } from "../ddl.js";
+import { identList, quoteIdent, quoteLiteral } from "../sql-text.js";
+import type {
+  CheckSchema,
+  ColumnSchema,
+  ColumnType,
+  EnumSchema,
+  ForeignKeySchema,
+  IndexElement,
+  IndexSchema,
+  PrimaryKeySchema,
+  ReferentialAction,
+  Schema,
+  TableSchema,
+  UniqueSchema,
+} from "../../schema/snapshot.js";
+
+export function columnType(type: ColumnType): string {
+  switch (type.kind) {
+    case "uuid":
+    case "text":
+    case "smallint":
+    case "integer":
+    case "bigint":
+    case "real":
+    case "boolean":
+    case "timestamptz":
+    case "timestamp":
+    case "date":
+    case "time":
+    case "jsonb":
+    case "json":
+    case "bytea":
+      return type.kind;
+    case "double":
+      return "double precision";
+    case "varchar":
+      return `varchar(${type.length})`;
+    case "numeric":
+      if (type.precision === undefined) return "numeric";
+      return type.scale === undefined ? `numeric(${type.precision})` : `numeric(${type.precision}, ${type.scale})`;
+    case "enum":
+      return quoteIdent(type.name);
+    case "array":
+      return `${columnType(type.element)}[]`;
+  }
+}
+
+/**
+ * Whether SQL text can follow DEFAULT as is: a number, a (cast) string literal, a keyword
+ * constant, a function call or something already in parentheses. Anything else (operators, CASE…)
+ * is parenthesised, which is always valid.
+ */
+function isSelfContained(sql: string): boolean {
+  if (/^-?\d+(\.\d+)?$/.test(sql) || /^(true|false|null)$/i.test(sql)) return true;
+  if (/^'([^']|'')*'(::[\w ]+(\[\])?)?$/.test(sql)) return true;
+  const call = /^[A-Za-z_][\w.]*\(/.exec(sql);
+  const openAt = call ? call[0].length - 1 : sql.startsWith("(") ? 0 : -1;
+  return openAt >= 0 && closingParen(sql, openAt) === sql.length - 1;
+}
+
+/** Index of the parenthesis closing the one at `open`, skipping string literals; -1 if none. */
+function closingParen(sql: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < sql.length; i++) {
+    const char = sql[i];
+    if (char === "'") {
+      i = sql.indexOf("'", i + 1);
+      if (i < 0) return -1;
+    } else if (char === "(") depth++;
+    else if (char === ")" && --depth === 0) return i;
+  }
+  return -1;
+}
+
+function badDefault(column: ColumnSchema, expected: string): RetortError {
+  return new RetortError(
+    "RETORT_INVALID_MODEL",
+    `Default for column "${column.name}" must be ${expected} (got ${JSON.stringify(column.default)})`,
+    { hint: `Give a literal default that fits the column type ${columnType(column.type)}, or a { kind: "sql" } default.`, details: { column: column.name } },
+  );
+}
+
+function literalDefault(column: ColumnSchema, value: unknown): string {
+  const type = column.type;
+  if (value === null) return "NULL";
+  switch (type.kind) {
+    case "text":
+    case "varchar":
+    case "enum":
+      if (typeof value !== "string") throw badDefault(column, "a string");
+      return quoteLiteral(value);
+    case "uuid":
+    case "date":
+    case "time":
+    case "timestamp":
+    case "timestamptz":
+      if (typeof value !== "string") throw badDefault(column, "a string");
+      return `${quoteLiteral(value)}::${type.kind}`;
+    case "boolean":
+      if (typeof value !== "boolean") throw badDefault(column, "true or false");
+      return String(value);
+    case "smallint":
+    case "integer":
+    case "real":
+    case "double":
+      if (typeof value !== "number" || !Number.isFinite(value)) throw badDefault(column, "a finite number");
+      return String(value);
+    case "bigint":
+      if (!(typeof value === "string" && /^-?\d+$/.test(value)) && !Number.isSafeInteger(value)) {
+        throw badDefault(column, "an integer or a decimal string");
+      }
+      return String(value);
+    case "numeric":
+      if (typeof value === "number" && Number.isFinite(value)) return String(value);
+      if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value)) return value;
+      throw badDefault(column, "a number or a decimal string");
+    case "json":
+    case "jsonb":
+      return `${quoteLiteral(JSON.stringify(value))}::${type.kind}`;
+    case "bytea": {
+      if (typeof value !== "string" || !/^(\\x)?([0-9a-fA-F]{2})*$/.test(value)) throw badDefault(column, "a hex string");
+      return `${quoteLiteral(value.startsWith("\\x") ? value : `\\x${value}`)}::bytea`;
+    }
+    case "array":
+      if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+        throw badDefault(column, "an array of strings");
+      }
+      return value.length === 0 ? "'{}'::text[]" : `ARRAY[${value.map(quoteLiteral).join(", ")}]::text[]`;
+  }
+}
+
+/** The SQL after DEFAULT for this column, or undefined when it has none. */
+export function renderDefault(column: ColumnSchema): string | undefined {
+  const value = column.default;
+  if (!value) return undefined;
+  switch (value.kind) {
+    case "now":
+      return "now()";
+    case "random-uuid":
+      return "gen_random_uuid()";
+    case "sql": {
+      const sql = value.sql.trim();
+      return isSelfContained(sql) ? sql : `(${sql})`;
+    }
+    case "literal":
+      return literalDefault(column, value.value);
+  }
+}
+
+export function columnDefinition(column: ColumnSchema): string {
+  let sql = `${quoteIdent(column.name)} ${columnType(column.type)}`;
+  if (column.identity) {
+    // An identity column generates its own values and is NOT NULL by definition: no DEFAULT.
+    sql += column.identity === "always" ? " GENERATED ALWAYS AS IDENTITY" : " GENERATED BY DEFAULT AS IDENTITY";
+    return sql;
+  }
+  if (!column.nullable) sql += " NOT NULL";
+  const defaultSql = renderDefault(column);
+  if (defaultSql !== undefined) sql += ` DEFAULT ${defaultSql}`;
+  return sql;
+}
+
+export function primaryKeyClause(primaryKey: PrimaryKeySchema): string {
+  return `CONSTRAINT ${quoteIdent(primaryKey.name)} PRIMARY KEY (${identList(primaryKey.columns)})`;
+}
+
+export function uniqueClause(unique: UniqueSchema): string {
+  return `CONSTRAINT ${quoteIdent(unique.name)} UNIQUE (${identList(unique.columns)})`;
+}
+
+export function checkClause(check: CheckSchema): string {
+  return `CONSTRAINT ${quoteIdent(check.name)} CHECK (${check.expression})`;
+}
+
+function referentialAction(action: ReferentialAction): string {
+  return action.toUpperCase();
+}
+
+export function foreignKeyClause(fk: ForeignKeySchema): string {
+  let sql =
+    `CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${identList(fk.columns)}) ` +
+    `REFERENCES ${quoteIdent(fk.refTable)} (${identList(fk.refColumns)})`;
+  // NO ACTION is Postgres' default: leave it out so the DDL reads like hand-written SQL.
+  if (fk.onDelete !== "no action") sql += ` ON DELETE ${referentialAction(fk.onDelete)}`;
+  if (fk.onUpdate !== "no action") sql += ` ON UPDATE ${referentialAction(fk.onUpdate)}`;
+  return sql;
+}
+
+/** `ALTER TABLE … ADD CONSTRAINT …` for a foreign key (how createSchema adds them, after every table exists). */
+export function addForeignKey(table: string, fk: ForeignKeySchema): string {
+  return `ALTER TABLE ${quoteIdent(table)} ADD ${foreignKeyClause(fk)}`;
+}
+
+function indexElement(element: IndexElement): string {
+  const target = "column" in element ? quoteIdent(element.column) : `(${element.expression})`;
+  return element.order === "desc" ? `${target} DESC` : target;
+}
+
+export function createIndex(table: TableSchema, index: IndexSchema): string {
+  let sql = `CREATE ${index.unique ? "UNIQUE INDEX" : "INDEX"} ${quoteIdent(index.name)} ON ${quoteIdent(table.name)}`;
+  if (index.using) sql += ` USING ${index.using}`;
+  sql += ` (${index.elements.map(indexElement).join(", ")})`;
+  if (index.where) sql += ` WHERE ${index.where}`;
+  return sql;
+}
+
+export function createEnum(enumSchema: EnumSchema): string[] {
+  return [`CREATE TYPE ${quoteIdent(enumSchema.name)} AS ENUM (${enumSchema.values.map(quoteLiteral).join(", ")})`];
+}
+
+/** COMMENT ON TABLE / COLUMN statements for a table. */
+export function tableComments(table: TableSchema): string[] {
+  const statements: string[] = [];
+  if (table.comment !== undefined) {
+    statements.push(`COMMENT ON TABLE ${quoteIdent(table.name)} IS ${quoteLiteral(table.comment)}`);
+  }
+  for (const column of table.columns) {
+    if (column.comment !== undefined) {
+      statements.push(`COMMENT ON COLUMN ${quoteIdent(table.name)}.${quoteIdent(column.name)} IS ${quoteLiteral(column.comment)}`);
+    }
+  }
+  return statements;
+}
+
+/** CREATE TABLE with columns and table constraints; foreign keys inline only when asked. */
+function createTableStatement(table: TableSchema, withForeignKeys: boolean): string {
+  const lines = table.columns.map(columnDefinition);
+  if (table.primaryKey) lines.push(primaryKeyClause(table.primaryKey));
+  lines.push(...table.uniques.map(uniqueClause), ...table.checks.map(checkClause));
+  if (withForeignKeys) lines.push(...table.foreignKeys.map(foreignKeyClause));
+  return `CREATE TABLE ${quoteIdent(table.name)} (\n  ${lines.join(",\n  ")}\n)`;
+}
+
+export const postgresDdl: DdlCompiler = {
+  createSchema(schema: Schema): string[] {
+    // Foreign keys come after every table exists, so cycles and any table order work.
+    return [
+      ...schema.enums.flatMap(createEnum),
+      ...schema.tables.map((table) => createTableStatement(table, false)),
+      ...schema.tables.flatMap((table) => table.foreignKeys.map((fk) => addForeignKey(table.name, fk))),
+      ...schema.tables.flatMap((table) => table.indexes.map((index) => createIndex(table, index))),
+      ...schema.tables.flatMap(tableComments),
+    ];
+  },
+
+  dropSchema(schema: Schema): string[] {
+    return [
+      ...schema.tables.map((table) => `DROP TABLE IF EXISTS ${quoteIdent(table.name)} CASCADE`).reverse(),
+      ...schema.enums.map((enumSchema) => `DROP TYPE IF EXISTS ${quoteIdent(enumSchema.name)}`),
+    ];
+  },
+
+  /** On its own (a migration), a table's foreign keys go inline: the tables it references already exist. */
+  createTable(table: TableSchema): string[] {
+    return [createTableStatement(table, true), ...tableComments(table)];
+  },
+
+  dropTable(name: string): string {
+    return `DROP TABLE ${quoteIdent(name)}`;
+  },
+
+  createIndex,
+
+  dropIndex(name: string): string {
+    return `DROP INDEX ${quoteIdent(name)}`;
+  },
+
+  createEnum,
+
+  columnDefinition,
+};
