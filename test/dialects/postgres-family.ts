@@ -419,6 +419,39 @@ export function describePostgresFamily(title: string, open: () => Promise<Family
       await driver.query(`DELETE FROM "guilds"`);
     });
 
+    it("bulk-loads lazily, and keeps nothing of a load whose rows throw", async () => {
+      const textColumn = sampleColumns.filter((c) => c.name === "c_text" || c.name === "c_integer");
+      function* rows(count: number, failAt?: number): Generator<unknown[]> {
+        // ~100 KB a row, so 200 rows span several COPY batches on PGlite.
+        for (let i = 0; i < count; i++) {
+          if (i === failAt) throw new Error("the rows ran dry");
+          yield [`${i}:${"x".repeat(100_000)}`, i];
+        }
+      }
+      const rowCount = async () => Number((await driver.query<{ n: bigint }>(`SELECT count(*) AS n FROM "samples"`)).rows[0]!.n);
+
+      expect(await driver.bulkInsert(driver, samples, textColumn, rows(0))).toBe(0);
+      await expect(driver.bulkInsert(driver, samples, textColumn, rows(200, 199))).rejects.toThrow("the rows ran dry");
+      expect(await rowCount()).toBe(0);
+
+      // Inside a transaction: the failed load leaves the transaction's own work alone (PGlite), or aborts it (pg's single COPY).
+      const held = await driver.acquire();
+      try {
+        await held.query("BEGIN");
+        await expect(driver.bulkInsert(held, samples, textColumn, rows(200, 199))).rejects.toThrow("the rows ran dry");
+        await held.query("ROLLBACK");
+        await held.query("BEGIN");
+        expect(await driver.bulkInsert(held, samples, textColumn, rows(200))).toBe(200);
+        await held.query("COMMIT");
+      } finally {
+        held.release();
+      }
+      expect(await rowCount()).toBe(200);
+      const last = await driver.query<{ c_text: string }>(`SELECT "c_text" FROM "samples" WHERE "c_integer" = 199`);
+      expect(last.rows[0]!.c_text).toBe(`199:${"x".repeat(100_000)}`);
+      await driver.query(`DELETE FROM "samples"`);
+    });
+
     it("drops everything it created", async () => {
       for (const statement of postgresDdl.dropSchema(fixtureSchema)) await driver.query(statement);
       const left = await driver.query(

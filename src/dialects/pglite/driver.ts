@@ -49,24 +49,61 @@ async function run<R>(db: PGlite, sql: string, params: readonly unknown[] | unde
   return toResult<R>(await db.query(sql, params as unknown[]));
 }
 
-async function copyRows(db: PGlite, table: string, columns: string[], rows: unknown[][]): Promise<number> {
-  const sql = copyFromSql(table, columns, "'/dev/blob'");
-  let count = 0;
-  let batch: string[] = [];
-  let batchChars = 0;
-  const load = async () => {
-    const result = await db.query(sql, [], { blob: new Blob(batch) });
-    count += result.rowCount ?? result.affectedRows ?? 0;
-    batch = [];
-    batchChars = 0;
-  };
-  for (const chunk of copyTextChunks(rows, 1024 * 1024)) {
-    batch.push(chunk);
-    batchChars += chunk.length;
-    if (batchChars >= COPY_BATCH_CHARS) await load();
+/** Up to COPY_BATCH_CHARS of COPY text from `chunks`; `done` when the rows ran out. */
+function nextBatch(chunks: Iterator<string>): { parts: string[]; done: boolean } {
+  const parts: string[] = [];
+  let size = 0;
+  while (size < COPY_BATCH_CHARS) {
+    const next = chunks.next();
+    if (next.done) return { parts, done: true };
+    parts.push(next.value);
+    size += next.value.length;
   }
-  if (batch.length > 0) await load();
-  return count;
+  return { parts, done: false };
+}
+
+/**
+ * Makes several COPY statements one unit: a savepoint inside the caller's transaction, or a
+ * transaction of our own when there is none (SAVEPOINT then fails with 25P01).
+ */
+async function openUnit(db: PGlite): Promise<{ commit(): Promise<unknown>; rollback(): Promise<unknown> }> {
+  try {
+    await db.exec("SAVEPOINT retort_bulk_insert");
+    return {
+      commit: () => db.exec("RELEASE SAVEPOINT retort_bulk_insert"),
+      rollback: () => db.exec("ROLLBACK TO SAVEPOINT retort_bulk_insert; RELEASE SAVEPOINT retort_bulk_insert"),
+    };
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "25P01") throw error;
+    await db.exec("BEGIN");
+    return { commit: () => db.exec("COMMIT"), rollback: () => db.exec("ROLLBACK") };
+  }
+}
+
+/** COPY through PGlite's `/dev/blob` device, in batches so memory stays bounded for huge inputs. */
+async function copyRows(db: PGlite, table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number> {
+  const sql = copyFromSql(table, columns, "'/dev/blob'");
+  const load = async (parts: string[]) => {
+    const result = await db.query(sql, [], { blob: new Blob(parts) });
+    return result.rowCount ?? result.affectedRows ?? 0;
+  };
+  const chunks = copyTextChunks(rows, 1024 * 1024);
+  let batch = nextBatch(chunks);
+  // Everything in one COPY: atomic by itself.
+  if (batch.done) return batch.parts.length === 0 ? 0 : load(batch.parts);
+  const unit = await openUnit(db);
+  try {
+    let count = await load(batch.parts);
+    while (!batch.done) {
+      batch = nextBatch(chunks);
+      if (batch.parts.length > 0) count += await load(batch.parts);
+    }
+    await unit.commit();
+    return count;
+  } catch (error) {
+    await unit.rollback().catch(() => {});
+    throw error;
+  }
 }
 
 class PgliteHeldConnection implements HeldConnection {
@@ -147,27 +184,15 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
     encode: encodeValue,
 
     async bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
-      if (rows.length === 0) return 0;
       const names = columns.map((column) => column.name);
-      // On a held connection the lock is already ours (and the caller's transaction, if any,
-      // makes a multi-batch load atomic); otherwise take the lock and a transaction of our own.
-      if (conn instanceof PgliteHeldConnection) {
-        try {
-          return await copyRows(conn.db, table.name, names, rows);
-        } catch (error) {
-          throw translatePostgresError(error, options.schema);
-        }
-      }
-      const held = await acquire();
+      // On a held connection the lock is already ours; otherwise take it for the load.
+      const held = conn instanceof PgliteHeldConnection ? conn : await acquire();
       try {
-        await held.query("BEGIN");
-        const count = await copyRows(held.db, table.name, names, rows);
-        await held.query("COMMIT");
-        held.release();
-        return count;
+        return await copyRows(held.db, table.name, names, rows);
       } catch (error) {
-        held.release(true);
         throw translatePostgresError(error, options.schema);
+      } finally {
+        if (held !== conn) held.release();
       }
     },
 

@@ -55,14 +55,12 @@ export function copyFromSql(table: string, columns: readonly string[], source: s
 }
 
 /** The rows as COPY text, in chunks of roughly `chunkSize` characters (each ends at a row boundary). */
-export function* copyTextChunks(rows: readonly unknown[][], chunkSize = 256 * 1024): Generator<string> {
+export function* copyTextChunks(rows: Iterable<readonly unknown[]>, chunkSize = 256 * 1024): Generator<string> {
   let chunk = "";
   for (const row of rows) {
-    let line = "";
-    for (let i = 0; i < row.length; i++) {
-      line += i === 0 ? copyField(row[i]) : `\t${copyField(row[i])}`;
-    }
-    chunk += `${line}\n`;
+    let line = copyField(row[0]);
+    for (let i = 1; i < row.length; i++) line += "\t" + copyField(row[i]);
+    chunk += line + "\n";
     if (chunk.length >= chunkSize) {
       yield chunk;
       chunk = "";

@@ -112,9 +112,11 @@ export function createPostgresDriver(connectionString: string, options: Postgres
     }
   }
 
-  async function copyRows(client: pg.PoolClient, sql: string, rows: unknown[][]): Promise<number> {
+  async function copyRows(client: pg.PoolClient, sql: string, rows: Iterable<unknown[]>): Promise<number> {
     const stream = client.query(copyFrom(sql));
     // pipeline respects backpressure: the next chunk is built only when the socket takes more.
+    // If the rows' iterator throws, pipeline destroys the stream, which sends CopyFail: the
+    // server aborts the COPY and keeps none of it.
     await pipeline(Readable.from(copyTextChunks(rows), { objectMode: false }), stream);
     return stream.rowCount;
   }
@@ -141,7 +143,6 @@ export function createPostgresDriver(connectionString: string, options: Postgres
     },
 
     async bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
-      if (rows.length === 0) return 0;
       const sql = copyFromSql(table.name, columns.map((column) => column.name), "STDIN");
       // COPY needs the client itself; outside a held connection, borrow one for the load.
       const held = conn instanceof PgHeldConnection ? conn : await acquire();
