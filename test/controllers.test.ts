@@ -193,6 +193,31 @@ describeBackends("controllers", { schema }, (ctx) => {
     expect(one?.createdAt).toBeInstanceOf(Date);
   });
 
+  it("createMany: an invalid row deep in a bulk load writes nothing and reports every problem", async () => {
+    await m().guilds.create({ id: GUILD, name: "g" });
+    const rows: Array<Record<string, unknown>> = Array.from({ length: 30_000 }, (_, i) => ({ guildId: GUILD, userId: BigInt(i) }));
+    rows[20_000] = { guildId: GUILD, userId: 20_000n, xp: "lots" };
+    rows[29_999] = { guildId: GUILD };
+    const error = await m().members.createMany(rows as never).catch((e: unknown) => e);
+    expect(isRetortError(error, "RETORT_VALIDATION")).toBe(true);
+    expect((error as { details: { issues: Array<{ path: unknown[] }> } }).details.issues.map((i) => i.path.join("."))).toEqual(["20000.xp", "29999.userId"]);
+    expect(await m().members.count()).toBe(0);
+    // The connection that carried the abandoned load is healthy.
+    expect(await m().members.createMany([{ guildId: GUILD, userId: 1n }])).toBe(1);
+  });
+
+  it("createMany: rows giving different columns keep their server defaults", async () => {
+    await m().guilds.create({ id: GUILD, name: "g" });
+    const count = await m().members.createMany([
+      { guildId: GUILD, userId: 1n },
+      { guildId: GUILD, userId: 2n, xp: 50, role: "admin" },
+      { guildId: GUILD, userId: 3n },
+    ]);
+    expect(count).toBe(3);
+    const rows = await m().members.find({ orderBy: { userId: "asc" } });
+    expect(rows.map((r) => [r.userId, r.xp, r.role])).toEqual([[1n, 0, "member"], [2n, 50, "admin"], [3n, 0, "member"]]);
+  });
+
   it("loads relations in batches: one query per relation level, no N+1", async () => {
     await m().guilds.createMany([{ id: 1n, name: "a" }, { id: 2n, name: "b" }, { id: 3n, name: "empty" }]);
     const members = await m().members.createMany(

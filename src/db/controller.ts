@@ -6,7 +6,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import { RetortError } from "../errors.js";
 import type { Connection, Driver } from "../dialects/driver.js";
-import { validate } from "../model/validation.js";
+import { validate, validationError, validationIssues, type FieldIssue } from "../model/validation.js";
 import type { AnyTable } from "../model/table.js";
 import type { Insert, Row, Update } from "../model/types.js";
 import type { SqlFamily } from "../schema/snapshot.js";
@@ -268,40 +268,85 @@ export class Controller<S, T extends AnyTable> {
   // ---- bulk ---------------------------------------------------------------------------------
 
   /**
-   * Insert many rows, validated first (every problem reported with its row index; nothing is
-   * written when any row is invalid). Uses COPY on Postgres and one prepared statement in a
-   * transaction on SQLite; returns the number of rows, or the rows with `{ returning: true }`.
+   * Insert many rows. Every row is validated (all problems are reported, with row indexes, and
+   * nothing is written when any row is invalid). Uses COPY on Postgres and one prepared statement
+   * in a transaction on SQLite; returns the number of rows, or the rows with `{ returning: true }`.
    */
   createMany(rows: Insert<T>[]): Promise<number>;
   createMany(rows: Insert<T>[], options: { returning: true }): Promise<Row<T>[]>;
   async createMany(rows: Insert<T>[], options: { returning?: boolean } = {}): Promise<number | Row<T>[]> {
-    validate(this.model, "insert", rows);
-    if (rows.length === 0) return options.returning ? [] : 0;
-    // Rows are grouped by which columns they give, so omitted columns keep their server defaults.
-    const groups = new Map<string, { columns: ColumnInfo[]; rows: unknown[][] }>();
-    for (const input of rows) {
-      const values = this.withClientDefaults(input as Record<string, unknown>);
-      const present = this.info.columns.filter((c) => values[c.key] !== undefined);
-      const signature = present.map((c) => c.key).join(",");
-      let group = groups.get(signature);
-      if (!group) groups.set(signature, (group = { columns: present, rows: [] }));
-      group.rows.push(this.encodeRow(present, values));
+    if (options.returning) {
+      validate(this.model, "insert", rows);
+      const groups = this.groupByColumns(rows.map((row) => this.withClientDefaults(row as Record<string, unknown>)));
+      return this.session.transaction(async (session) => {
+        const out: Row<T>[] = [];
+        for (const group of groups) out.push(...(await this.insertReturning(session, group.columns, group.rows)));
+        return out;
+      });
     }
-    return this.session.transaction(async (session) => {
-      if (!options.returning) {
-        let count = 0;
-        await session.withConnection(async (conn) => {
-          for (const group of groups.values()) count += await session.driver.bulkInsert(conn, this.info.schema, group.columns.map((c) => this.info.schema.columns.find((s) => s.name === c.dbName)!), group.rows);
-        });
-        return count;
+    if (rows.length === 0) return 0;
+    // Rows are validated and encoded as the bulk loader pulls them, so preparing rows overlaps
+    // with the database loading earlier ones. Rows that give other columns than the first one
+    // (omitted columns keep their server defaults) are set aside and loaded after.
+    const firstColumns = this.presentColumns(this.withClientDefaults(rows[0] as Record<string, unknown>));
+    const setAside: Record<string, unknown>[] = [];
+    const issues: FieldIssue[] = [];
+    const driver = this.session.driver;
+    const model = this.model;
+    const self = this;
+    function* encoded(): Generator<unknown[]> {
+      for (let i = 0; i < rows.length; i++) {
+        const found = validationIssues(model, "insert", rows[i], [i]);
+        if (found.length > 0) issues.push(...found);
+        if (issues.length > 0) continue; // keep validating to report everything; load nothing more
+        const values = self.withClientDefaults(rows[i] as Record<string, unknown>);
+        if (!self.hasExactly(values, firstColumns)) {
+          setAside.push(values);
+          continue;
+        }
+        yield firstColumns.map((c) => driver.encode(c.type, values[c.key]));
       }
-      const out: Row<T>[] = [];
-      for (const group of groups.values()) out.push(...(await this.insertReturning(session, group.columns, group.rows)));
-      return out;
-    });
+      // Throwing here abandons the load inside the transaction below: nothing is written.
+      if (issues.length > 0) throw validationError(model, "insert", issues);
+    }
+    return this.session.transaction((session) =>
+      session.withConnection(async (conn) => {
+        let count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(firstColumns), encoded());
+        for (const group of this.groupByColumns(setAside)) {
+          count += await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(group.columns), group.rows.map((values) => this.encodeRow(group.columns, values)));
+        }
+        return count;
+      }),
+    );
   }
 
-  private async insertReturning(session: Session, columns: ColumnInfo[], rows: unknown[][]): Promise<Row<T>[]> {
+  private presentColumns(values: Record<string, unknown>): ColumnInfo[] {
+    return this.info.columns.filter((c) => values[c.key] !== undefined);
+  }
+
+  private hasExactly(values: Record<string, unknown>, columns: ColumnInfo[]): boolean {
+    let present = 0;
+    for (const c of this.info.columns) if (values[c.key] !== undefined) present++;
+    return present === columns.length && columns.every((c) => values[c.key] !== undefined);
+  }
+
+  private groupByColumns(rows: Record<string, unknown>[]): Array<{ columns: ColumnInfo[]; rows: Record<string, unknown>[] }> {
+    const groups = new Map<string, { columns: ColumnInfo[]; rows: Record<string, unknown>[] }>();
+    for (const values of rows) {
+      const columns = this.presentColumns(values);
+      const signature = columns.map((c) => c.key).join(",");
+      let group = groups.get(signature);
+      if (!group) groups.set(signature, (group = { columns, rows: [] }));
+      group.rows.push(values);
+    }
+    return [...groups.values()];
+  }
+
+  private snapshotColumns(columns: ColumnInfo[]) {
+    return columns.map((c) => this.info.schema.columns.find((s) => s.name === c.dbName)!);
+  }
+
+  private async insertReturning(session: Session, columns: ColumnInfo[], rows: Record<string, unknown>[]): Promise<Row<T>[]> {
     const out: Row<T>[] = [];
     const perChunk = Math.max(1, Math.floor(MAX_PARAMS[this.info.family] / Math.max(1, columns.length)));
     for (let start = 0; start < rows.length; start += perChunk) {
@@ -312,7 +357,7 @@ export class Controller<S, T extends AnyTable> {
         columns.length === 0
           ? `INSERT INTO ${this.info.quotedName} DEFAULT VALUES RETURNING ${this.info.selectList}`
           : `INSERT INTO ${this.info.quotedName} (${columns.map((c) => c.quoted).join(", ")}) VALUES ${tuples.join(", ")} RETURNING ${this.info.selectList}`;
-      const result = await session.query<Row<T>>(text, chunk.flat());
+      const result = await session.query<Row<T>>(text, chunk.flatMap((values) => this.encodeRow(columns, values)));
       out.push(...result.rows);
     }
     return out;

@@ -41,9 +41,11 @@ export interface Driver {
   encode(type: ColumnType, value: unknown): unknown;
   /**
    * Load many rows fast (COPY on Postgres, one prepared statement in a transaction on SQLite).
-   * `rows` hold values already passed through `encode`, in `columns` order.
+   * `rows` hold values already passed through `encode`, in `columns` order. Rows are pulled
+   * lazily, so a caller can prepare them while earlier ones are being loaded; when the iterator
+   * throws, the load is abandoned and nothing of it stays.
    */
-  bulkInsert(conn: Connection, table: TableSchema, columns: ColumnSchema[], rows: unknown[][]): Promise<number>;
+  bulkInsert(conn: Connection, table: TableSchema, columns: ColumnSchema[], rows: Iterable<unknown[]>): Promise<number>;
   /** Turn a driver error into a RetortError when Retort knows it (constraint violations); else return it unchanged. */
   translateError(error: unknown): unknown;
   /** Kysely's SQL flavour for this backend. */

@@ -23,6 +23,7 @@ export type ColumnDbName<K extends string, C> = StateOf<C>["dbName"] extends str
 
 export class ColumnRef<S extends ColumnState = ColumnState, TName extends string = string, K extends string = string> {
   declare readonly _: S;
+  readonly kind = "column-ref" as const;
   constructor(
     readonly tableName: TName,
     readonly key: K,
@@ -45,6 +46,7 @@ export const asc = (ref: ColumnRef<any> | SqlExpression): IndexTarget => ({ ref,
 
 /** Table-level pieces returned from the `extras` callback. Immutable builders. */
 export class IndexDef {
+  readonly kind = "index" as const;
   constructor(
     readonly targets: readonly IndexTarget[],
     readonly isUnique: boolean,
@@ -66,6 +68,7 @@ export class IndexDef {
 }
 
 export class CheckDef {
+  readonly kind = "check" as const;
   constructor(
     readonly checkName: string,
     readonly expression: string,
@@ -78,6 +81,7 @@ export class CheckDef {
 }
 
 export class PrimaryKeyDef {
+  readonly kind = "primary-key" as const;
   constructor(
     readonly columns: readonly ColumnRef<any>[],
     readonly explicitName?: string,
@@ -88,6 +92,7 @@ export class PrimaryKeyDef {
 }
 
 export class ForeignKeyDef {
+  readonly kind = "foreign-key" as const;
   constructor(
     readonly columns: readonly ColumnRef<any>[],
     readonly targets: () => readonly ColumnRef<any>[],
@@ -162,7 +167,7 @@ export function table<const TName extends string, C extends ColumnsShape>(
   }
   const typedRefs = Object.freeze(refs) as ColumnRefs<TName, C>;
   const tableExtras = Object.freeze(extras ? extras(typedRefs) : []);
-  const pkDef = tableExtras.find((extra): extra is PrimaryKeyDef => extra instanceof PrimaryKeyDef);
+  const pkDef = tableExtras.find((extra): extra is PrimaryKeyDef => extra.kind === "primary-key");
   const primaryKey = pkDef ? pkDef.columns.map((ref) => ref.key) : Object.keys(columns).filter((key) => columns[key]!.config.primaryKey);
   const meta: TableMeta<TName, C> = Object.freeze({
     kind: "table" as const,
@@ -176,6 +181,14 @@ export function table<const TName extends string, C extends ColumnsShape>(
     ...(options.comment === undefined ? {} : { comment: options.comment }),
   });
   return Object.freeze({ ...typedRefs, $: meta }) as TableModel<TName, C>;
+}
+
+/**
+ * Brand checks, not instanceof: models may be loaded through another copy of Retort (a CLI
+ * compiling the user's TypeScript, a bundler), whose classes are different objects.
+ */
+export function isColumnRef(value: unknown): value is ColumnRef<any> {
+  return typeof value === "object" && value !== null && (value as ColumnRef).kind === "column-ref";
 }
 
 export function isTableModel(value: unknown): value is AnyTable {

@@ -82,7 +82,8 @@ export function columnValueSchema(config: ColumnConfig): z.ZodType {
   }
 }
 
-type Mode = "insert" | "update" | "row";
+export type ValidationMode = "insert" | "update" | "row";
+type Mode = ValidationMode;
 const cache = new WeakMap<AnyTable, Partial<Record<Mode, z.ZodType>>>();
 
 function build(model: AnyTable, mode: Mode): z.ZodType {
@@ -119,31 +120,39 @@ export interface FieldIssue {
   message: string;
 }
 
+/** The problems with one value (`prefix` is put before each path, e.g. the row index). */
+export function validationIssues(model: AnyTable, mode: Mode, value: unknown, prefix: (string | number)[] = []): FieldIssue[] {
+  const result = schemaFor(model, mode).safeParse(value);
+  if (result.success) return [];
+  const issues: FieldIssue[] = [];
+  for (const issue of result.error.issues) {
+    const path = [...prefix, ...(issue.path as (string | number)[])];
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) issues.push({ path: [...path, key], message: `is not a column of ${model.$.name}` });
+    } else {
+      issues.push({ path, message: issue.message });
+    }
+  }
+  return issues;
+}
+
+/** One RETORT_VALIDATION error listing every problem. */
+export function validationError(model: AnyTable, mode: Mode, issues: FieldIssue[]): RetortError {
+  const lines = issues.map((issue) => `  ${issue.path.join(".") || "(value)"}: ${issue.message}`);
+  return new RetortError("RETORT_VALIDATION", `Invalid ${mode} for "${model.$.name}" (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`, {
+    hint: "Fix the listed fields; nothing was written.",
+    details: { table: model.$.name, issues },
+  });
+}
+
 /**
  * Validate one value or a batch; throws one RETORT_VALIDATION error listing every problem
  * (row index and field for batches).
  */
 export function validate(model: AnyTable, mode: Mode, input: unknown): void {
-  const schema = schemaFor(model, mode);
-  const issues: FieldIssue[] = [];
-  const check = (value: unknown, prefix: (string | number)[]) => {
-    const result = schema.safeParse(value);
-    if (result.success) return;
-    for (const issue of result.error.issues) {
-      const path = [...prefix, ...(issue.path as (string | number)[])];
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) issues.push({ path: [...path, key], message: `is not a column of ${model.$.name}` });
-      } else {
-        issues.push({ path, message: issue.message });
-      }
-    }
-  };
-  if (Array.isArray(input) && mode !== "update") input.forEach((value, i) => check(value, [i]));
-  else check(input, []);
-  if (issues.length === 0) return;
-  const lines = issues.map((issue) => `  ${issue.path.join(".") || "(value)"}: ${issue.message}`);
-  throw new RetortError("RETORT_VALIDATION", `Invalid ${mode} for "${model.$.name}" (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`, {
-    hint: "Fix the listed fields; nothing was written.",
-    details: { table: model.$.name, issues },
-  });
+  const issues =
+    Array.isArray(input) && mode !== "update"
+      ? input.flatMap((value, i) => validationIssues(model, mode, value, [i]))
+      : validationIssues(model, mode, input);
+  if (issues.length > 0) throw validationError(model, mode, issues);
 }

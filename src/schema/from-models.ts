@@ -5,7 +5,7 @@
 import { RetortError } from "../errors.js";
 import type { ColumnConfig } from "../model/column.js";
 import { isEnumModel, type EnumModel } from "../model/enum.js";
-import { CheckDef, ColumnRef, ForeignKeyDef, IndexDef, PrimaryKeyDef, isTableModel, type AnyTable, type IndexTarget } from "../model/table.js";
+import { isColumnRef, isTableModel, type AnyTable, type ColumnRef, type IndexTarget, type PrimaryKeyDef } from "../model/table.js";
 import { isSqlExpression, type SqlExpression } from "../model/sql.js";
 import { constraintName, expressionSlug } from "./naming.js";
 import type { ColumnSchema, EnumSchema, IndexElement, Schema, TableSchema } from "./snapshot.js";
@@ -93,12 +93,12 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
   }
 
   if (meta.primaryKey.length > 0) {
-    const pkDef = meta.extras.find((extra): extra is PrimaryKeyDef => extra instanceof PrimaryKeyDef);
+    const pkDef = meta.extras.find((extra): extra is PrimaryKeyDef => extra.kind === "primary-key");
     table.primaryKey = { name: pkDef?.explicitName ?? constraintName.primaryKey(tableName), columns: meta.primaryKey.map(dbName) };
   }
 
   for (const extra of meta.extras) {
-    if (extra instanceof IndexDef) {
+    if (extra.kind === "index") {
       const elements = extra.targets.map((target) => indexElement(target, refName));
       const parts = elements.map((el) => ("column" in el ? el.column : expressionSlug(el.expression)));
       const plainColumns = elements.every((el) => "column" in el && el.order === undefined);
@@ -117,9 +117,9 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
       if (extra.options.where !== undefined) index.where = extra.options.where;
       if (extra.options.using !== undefined) index.using = extra.options.using;
       table.indexes.push(index);
-    } else if (extra instanceof CheckDef) {
+    } else if (extra.kind === "check") {
       table.checks.push({ name: extra.explicitName ?? constraintName.check(tableName, extra.checkName), expression: extra.expression });
-    } else if (extra instanceof ForeignKeyDef) {
+    } else if (extra.kind === "foreign-key") {
       const columns = extra.columns.map(refName);
       const targets = extra.targets();
       const refTable = targets[0]?.tableName;
@@ -150,8 +150,8 @@ function columnSchema(name: string, config: ColumnConfig): ColumnSchema {
 
 function indexElement(target: IndexTarget, refName: (ref: ColumnRef<any>) => string): IndexElement {
   const [ref, order] =
-    target instanceof ColumnRef || isSqlExpression(target) ? [target, undefined] : [target.ref, target.order];
-  const element: IndexElement = ref instanceof ColumnRef ? { column: refName(ref) } : { expression: (ref as SqlExpression).text };
+    isColumnRef(target) || isSqlExpression(target) ? [target, undefined] : [target.ref, target.order];
+  const element: IndexElement = isColumnRef(ref) ? { column: refName(ref) } : { expression: (ref as SqlExpression).text };
   if (order !== undefined) element.order = order;
   return element;
 }
@@ -163,7 +163,7 @@ function resolveTarget(target: () => unknown, where: string): ColumnRef<any> {
   } catch (error) {
     throw new RetortError("RETORT_INVALID_MODEL", `${where}: its references(() => …) callback failed: ${(error as Error).message}`, { cause: error });
   }
-  if (!(ref instanceof ColumnRef)) {
+  if (!isColumnRef(ref)) {
     throw new RetortError("RETORT_INVALID_MODEL", `${where}: references(() => …) must return a model column such as guilds.id`);
   }
   return ref;

@@ -202,8 +202,7 @@ class SqliteDriver implements Driver {
     return encodeValue(type, value);
   }
 
-  async bulkInsert(conn: Connection, table: TableSchema, columns: ColumnSchema[], rows: unknown[][]): Promise<number> {
-    if (rows.length === 0) return 0;
+  async bulkInsert(conn: Connection, table: TableSchema, columns: ColumnSchema[], rows: Iterable<unknown[]>): Promise<number> {
     const sql = `INSERT INTO ${quoteIdent(table.name)} (${identList(columns.map((column) => column.name))}) VALUES (${columns.map(() => "?").join(", ")})`;
     // Compared by database, not identity: wrappers made with Object.create (instrumentation) still qualify.
     if (conn instanceof SqliteHeldConnection && conn.owner.db === this.db) {
@@ -215,9 +214,13 @@ class SqliteDriver implements Driver {
     const tx = this.transactionStatements();
     await conn.query(tx.begin);
     try {
-      for (const row of rows) await conn.query(sql, row);
+      let count = 0;
+      for (const row of rows) {
+        await conn.query(sql, row);
+        count++;
+      }
       await conn.query(tx.commit);
-      return rows.length;
+      return count;
     } catch (error) {
       if (this.db.inTransaction) await conn.query(tx.rollback);
       throw error;
@@ -225,14 +228,18 @@ class SqliteDriver implements Driver {
   }
 
   /** One prepared INSERT per row, all in one transaction: fast because nothing is fsynced per row. */
-  private insertAll(sql: string, rows: unknown[][]): number {
+  private insertAll(sql: string, rows: Iterable<unknown[]>): number {
     const { stmt } = this.prepare(sql)!;
     const tx = this.transactionStatements();
     this.db.exec(tx.begin);
     try {
-      for (const row of rows) stmt.run(row);
+      let count = 0;
+      for (const row of rows) {
+        stmt.run(row);
+        count++;
+      }
       this.db.exec(tx.commit);
-      return rows.length;
+      return count;
     } catch (error) {
       if (error !== null && typeof error === "object") failedStatements.set(error, sql);
       // SQLite may already have rolled back on its own (e.g. a full disk).

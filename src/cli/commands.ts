@@ -1,0 +1,53 @@
+/** One function per command; the argument parsing in main.ts stays thin. */
+import { connect, createAll, dropAll } from "../db/database.js";
+import { parseDatabaseUrl, redactUrl } from "../db/url.js";
+import type { DdlCompiler } from "../dialects/ddl.js";
+import { schemaFromModels } from "../schema/from-models.js";
+import { familyOf, type Dialect } from "../schema/snapshot.js";
+import { loadModels } from "./load-models.js";
+
+export interface Output {
+  /** Human-readable line (suppressed by --quiet and --json). */
+  say(line: string): void;
+  /** Machine-readable result (printed as JSON with --json). */
+  result(value: Record<string, unknown>): void;
+}
+
+/** Check that a database answers. */
+export async function ping(url: string, out: Output): Promise<void> {
+  const started = performance.now();
+  const db = await connect(url, { schema: {} });
+  try {
+    await db.ping();
+  } finally {
+    await db.close();
+  }
+  const ms = Math.round(performance.now() - started);
+  out.say(`${redactUrl(url)} answers (${db.dialect}, ${ms} ms)`);
+  out.result({ ok: true, url: redactUrl(url), dialect: db.dialect, ms });
+}
+
+/** Print the CREATE statements for the models, for a dialect, without connecting. */
+export async function printSql(modelsPath: string, dialect: Dialect, out: Output): Promise<void> {
+  const schema = schemaFromModels(await loadModels(modelsPath));
+  const ddl: DdlCompiler =
+    familyOf(dialect) === "postgres" ? (await import("../dialects/postgres/ddl.js")).postgresDdl : (await import("../dialects/sqlite/ddl.js")).sqliteDdl;
+  const statements = ddl.createSchema(schema);
+  for (const statement of statements) out.say(`${statement};\n`);
+  out.result({ dialect, statements });
+}
+
+/** createAll / dropAll against a database (experiments and tests; not migrations). */
+export async function applyAll(action: "create" | "drop", modelsPath: string, url: string, out: Output): Promise<void> {
+  parseDatabaseUrl(url);
+  const schema = await loadModels(modelsPath);
+  const db = await connect(url, { schema });
+  try {
+    await (action === "create" ? createAll(db) : dropAll(db));
+  } finally {
+    await db.close();
+  }
+  const tables = db.schema.tables.map((t) => t.name);
+  out.say(`${action === "create" ? "created" : "dropped"} ${tables.length} tables on ${redactUrl(url)}: ${tables.join(", ")}`);
+  out.result({ action, url: redactUrl(url), tables });
+}

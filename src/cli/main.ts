@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * The `retort` command. Exit codes: 0 ok, 1 user error (bad URL, unreachable database, invalid
+ * models…), 2 usage error. `--json` prints results and errors as JSON.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import pc from "picocolors";
+import { isRetortError } from "../errors.js";
+import type { Dialect } from "../schema/snapshot.js";
+import { applyAll, ping, printSql, type Output } from "./commands.js";
+
+const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+function output(program: Command): Output {
+  const { json, quiet } = program.opts<{ json?: boolean; quiet?: boolean }>();
+  return {
+    say: (line) => {
+      if (!json && !quiet) console.log(line);
+    },
+    result: (value) => {
+      if (json) console.log(JSON.stringify(value, null, 2));
+    },
+  };
+}
+
+function defaultUrl(url: string | undefined): string {
+  return url ?? process.env.DATABASE_URL ?? "pglite:memory";
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("retort")
+    .description("Typed models, migrations and the daily database workflow for TypeScript.")
+    .version(version)
+    .option("--json", "machine-readable output")
+    .option("--quiet", "print nothing but errors")
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command("ping")
+    .description("check that a database answers")
+    .option("--url <url>", "database URL (default: $DATABASE_URL, else pglite:memory)")
+    .action(async (opts: { url?: string }) => ping(defaultUrl(opts.url), output(program)));
+
+  program
+    .command("sql")
+    .description("print the CREATE statements for a models module, without connecting")
+    .argument("<models>", "the module exporting your table() models (.ts or .js)")
+    .addOption(new Option("--dialect <dialect>", "SQL flavour").choices(["postgres", "pglite", "sqlite"]).default("postgres"))
+    .action(async (models: string, opts: { dialect: Dialect }) => printSql(models, opts.dialect, output(program)));
+
+  for (const action of ["create", "drop"] as const) {
+    program
+      .command(`${action}-all`)
+      .description(`${action} every table of a models module (experiments and tests; not a replacement for migrations)`)
+      .argument("<models>", "the module exporting your table() models")
+      .option("--url <url>", "database URL (default: $DATABASE_URL, else pglite:memory)")
+      .action(async (models: string, opts: { url?: string }) => applyAll(action, models, defaultUrl(opts.url), output(program)));
+  }
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const json = argv.includes("--json");
+    if (isRetortError(error)) {
+      if (json) console.error(JSON.stringify({ error: error.toJSON() }, null, 2));
+      else console.error(`${pc.red("error")} ${error.code}: ${error.message}${error.hint ? `\n${pc.dim("hint:")} ${error.hint}` : ""}`);
+      return 1;
+    }
+    // Not a user error: a bug or an unexpected failure; keep the stack for the report.
+    console.error(error);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

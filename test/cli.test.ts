@@ -1,0 +1,59 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const exec = promisify(execFile);
+const TSX = join("node_modules", ".bin", "tsx");
+
+async function retort(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(TSX, ["src/cli/main.ts", ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("retort CLI", () => {
+  it("sql prints the DDL for a models module without connecting", async () => {
+    const { code, stdout } = await retort("sql", "examples/community-bot/schema.ts", "--dialect", "postgres");
+    expect(code).toBe(0);
+    expect(stdout).toContain(`CREATE TYPE "guild_role" AS ENUM ('owner', 'admin', 'member');`);
+    expect(stdout).toContain(`CREATE UNIQUE INDEX "uq_members_guild_id_nickname" ON "members"`);
+    expect(stdout).toContain(`USING gin`);
+  });
+
+  it("create-all builds the tables on a SQLite file and --json reports them", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "retort-cli-")), "app.db");
+    const { code, stdout } = await retort("--json", "create-all", "examples/community-bot/schema.ts", "--url", `sqlite:${file}`);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ action: "create", tables: ["guilds", "members", "moderation_cases", "snippets", "reminders", "starboard_entries"] });
+    expect((await retort("ping", "--url", `sqlite:${file}`)).stdout).toMatch(/answers \(sqlite/);
+  });
+
+  it("a bad URL is a user error (exit 1) with the accepted forms and no password", async () => {
+    const { code, stderr } = await retort("ping", "--url", "mysql://root:hunter2@db/app");
+    expect(code).toBe(1);
+    expect(stderr).toContain("RETORT_BAD_URL");
+    expect(stderr).toContain("pglite:memory");
+    expect(stderr).not.toContain("hunter2");
+  });
+
+  it("an unreachable server is exit 1, naming host and port but not the password", async () => {
+    const { code, stderr } = await retort("--json", "ping", "--url", "postgres://postgres:s3cret@127.0.0.1:1/app");
+    expect(code).toBe(1);
+    const error = JSON.parse(stderr).error;
+    expect(error.code).toBe("RETORT_CONNECTION_FAILED");
+    expect(error.message).toContain("127.0.0.1:1");
+    expect(stderr).not.toContain("s3cret");
+  });
+
+  it("usage errors exit 2", async () => {
+    expect((await retort("bogus")).code).toBe(2);
+    expect((await retort("sql", "x.ts", "--dialect", "oracle")).code).toBe(2);
+  });
+});
