@@ -164,6 +164,16 @@ describeBackends("controllers", { schema }, (ctx) => {
     expect((await m().guilds.get(GUILD))?.name).toBe("g");
   });
 
+  it("the Kysely instance has transactions and savepoints, any savepoint name", async () => {
+    const trx = await ctx.db.kysely.startTransaction().execute();
+    await trx.insertInto("guilds").values({ id: 7n, name: "kept" }).execute();
+    const sp = await trx.savepoint("inner").execute(); // a reserved word: names are quoted
+    await sp.insertInto("guilds").values({ id: 8n, name: "undone" }).execute();
+    await sp.rollbackToSavepoint("inner").execute();
+    await trx.commit().execute();
+    expect((await m().guilds.find({ orderBy: { id: "asc" } })).map((g) => g.id)).toEqual([7n]);
+  });
+
   it("validation reports every field error at once and writes nothing", async () => {
     await m().guilds.create({ id: GUILD, name: "g" });
     const bad = [

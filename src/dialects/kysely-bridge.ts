@@ -11,6 +11,7 @@ import {
   type TransactionSettings,
 } from "kysely";
 import type { Connection, Driver, HeldConnection } from "./driver.js";
+import { quoteIdent } from "./sql-text.js";
 
 class BridgedConnection implements DatabaseConnection {
   constructor(
@@ -64,13 +65,13 @@ export function kyselyDialectFor(driver: Driver, pinned?: Connection): KyselyDia
       await connection.executeQuery(CompiledQuery.raw("ROLLBACK"));
     },
     async savepoint(connection, name) {
-      await connection.executeQuery(CompiledQuery.raw(`SAVEPOINT ${name}`));
+      await connection.executeQuery(CompiledQuery.raw(`SAVEPOINT ${quoteIdent(name)}`));
     },
     async rollbackToSavepoint(connection, name) {
-      await connection.executeQuery(CompiledQuery.raw(`ROLLBACK TO SAVEPOINT ${name}`));
+      await connection.executeQuery(CompiledQuery.raw(`ROLLBACK TO SAVEPOINT ${quoteIdent(name)}`));
     },
     async releaseSavepoint(connection, name) {
-      await connection.executeQuery(CompiledQuery.raw(`RELEASE SAVEPOINT ${name}`));
+      await connection.executeQuery(CompiledQuery.raw(`RELEASE SAVEPOINT ${quoteIdent(name)}`));
     },
     async releaseConnection(connection) {
       if (pinned) return;
