@@ -289,6 +289,7 @@ export class Controller<S, T extends AnyTable> {
     // with the database loading earlier ones. Rows that give other columns than the first one
     // (omitted columns keep their server defaults) are set aside and loaded after.
     const firstColumns = this.presentColumns(this.withClientDefaults(rows[0] as Record<string, unknown>));
+    const firstGiven = this.info.columns.map((c) => firstColumns.includes(c));
     const setAside: Record<string, unknown>[] = [];
     const issues: FieldIssue[] = [];
     const driver = this.session.driver;
@@ -296,15 +297,17 @@ export class Controller<S, T extends AnyTable> {
     const self = this;
     function* encoded(): Generator<unknown[]> {
       for (let i = 0; i < rows.length; i++) {
-        const found = validationIssues(model, "insert", rows[i], [i]);
+        const found = validationIssues(model, "insert", rows[i], i);
         if (found.length > 0) issues.push(...found);
         if (issues.length > 0) continue; // keep validating to report everything; load nothing more
         const values = self.withClientDefaults(rows[i] as Record<string, unknown>);
-        if (!self.hasExactly(values, firstColumns)) {
+        if (!self.givesSameColumns(values, firstGiven)) {
           setAside.push(values);
           continue;
         }
-        yield firstColumns.map((c) => driver.encode(c.type, values[c.key]));
+        const row = new Array<unknown>(firstColumns.length);
+        for (let c = 0; c < firstColumns.length; c++) row[c] = driver.encode(firstColumns[c]!.type, values[firstColumns[c]!.key]);
+        yield row;
       }
       // Throwing here abandons the load inside the transaction below: nothing is written.
       if (issues.length > 0) throw validationError(model, "insert", issues);
@@ -324,10 +327,11 @@ export class Controller<S, T extends AnyTable> {
     return this.info.columns.filter((c) => values[c.key] !== undefined);
   }
 
-  private hasExactly(values: Record<string, unknown>, columns: ColumnInfo[]): boolean {
-    let present = 0;
-    for (const c of this.info.columns) if (values[c.key] !== undefined) present++;
-    return present === columns.length && columns.every((c) => values[c.key] !== undefined);
+  /** Whether `values` gives exactly the columns marked in `given` (one flag per table column). */
+  private givesSameColumns(values: Record<string, unknown>, given: boolean[]): boolean {
+    const columns = this.info.columns;
+    for (let i = 0; i < columns.length; i++) if ((values[columns[i]!.key] !== undefined) !== given[i]) return false;
+    return true;
   }
 
   private groupByColumns(rows: Record<string, unknown>[]): Array<{ columns: ColumnInfo[]; rows: Record<string, unknown>[] }> {

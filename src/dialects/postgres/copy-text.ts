@@ -55,12 +55,16 @@ export function copyFromSql(table: string, columns: readonly string[], source: s
 }
 
 /** The rows as COPY text, in chunks of roughly `chunkSize` characters (each ends at a row boundary). */
-export function* copyTextChunks(rows: Iterable<readonly unknown[]>, chunkSize = 256 * 1024): Generator<string> {
+export function* copyTextChunks(rows: Iterable<readonly unknown[]>, chunkSize = 64 * 1024): Generator<string> {
   let chunk = "";
   for (const row of rows) {
-    let line = copyField(row[0]);
-    for (let i = 1; i < row.length; i++) line += "\t" + copyField(row[i]);
-    chunk += line + "\n";
+    // Appending straight to the chunk (no per-row line string) keeps this loop near raw speed.
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) chunk += "\t";
+      const value = row[i];
+      chunk += typeof value === "string" ? (NEEDS_ESCAPE.test(value) ? escapeCopy(value) : value) : copyField(value);
+    }
+    chunk += "\n";
     if (chunk.length >= chunkSize) {
       yield chunk;
       chunk = "";
