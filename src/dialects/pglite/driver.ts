@@ -5,13 +5,13 @@
  * DDL, value codecs and error translation are the Postgres ones.
  */
 import { PGlite, type Results } from "@electric-sql/pglite";
-import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from "kysely";
 import { RetortError } from "../../errors.js";
 import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { ConnectionLock } from "../single-connection.js";
 import { bytesToHex, encodeValue, Oid, resultParsers } from "../postgres/codecs.js";
 import { copyFromSql, copyTextChunks } from "../postgres/copy-text.js";
 import { translatePostgresError } from "../postgres/errors.js";
+import { postgresFamilyParts } from "../postgres/family.js";
 
 export interface PgliteLocation {
   /** Directory holding the database; undefined keeps it in memory. */
@@ -196,10 +196,7 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
       }
     },
 
-    translateError: (error) => translatePostgresError(error, options.schema),
-    createAdapter: () => new PostgresAdapter(),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-    createIntrospector: (kysely) => new PostgresIntrospector(kysely),
+    ...postgresFamilyParts(options.schema),
 
     async close(): Promise<void> {
       if (closed) return;

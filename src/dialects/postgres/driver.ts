@@ -5,7 +5,6 @@
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from "kysely";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { RetortError } from "../../errors.js";
@@ -14,6 +13,7 @@ import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } f
 import { encodeValue, resultParsers } from "./codecs.js";
 import { copyFromSql, copyTextChunks } from "./copy-text.js";
 import { connectionError, connectionTarget, redactPassword, translatePostgresError, type ConnectionTarget } from "./errors.js";
+import { postgresFamilyParts } from "./family.js";
 
 export interface PostgresDriverOptions extends DriverOptions {
   /** Most connections the pool opens (default 10). */
@@ -155,10 +155,7 @@ export function createPostgresDriver(connectionString: string, options: Postgres
       }
     },
 
-    translateError: (error) => translatePostgresError(error, options.schema),
-    createAdapter: () => new PostgresAdapter(),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-    createIntrospector: (db) => new PostgresIntrospector(db),
+    ...postgresFamilyParts(options.schema),
 
     async close(): Promise<void> {
       if (closed) return;
