@@ -1,0 +1,57 @@
+/**
+ * What a migration file exports. The header fields are literals at the top of the
+ * `defineMigration({...})` call so that listing and graph commands can read them statically,
+ * without loading the module:
+ *
+ *   import { defineMigration } from "retort";
+ *
+ *   export default defineMigration({
+ *     revision: "0c3f9a2b7d1e",
+ *     parents: ["9b2e4d1a0f3c"],          // [] for a base, two or more for a merge
+ *     message: "add user preferences",
+ *     createdAt: "2026-11-21T14:30:00.000Z",
+ *     branchLabels: ["billing"],          // optional
+ *     dependsOn: ["5d8e7f6a1b2c"],        // optional
+ *     transactional: false,               // optional; default true
+ *     async upgrade(op) { … },
+ *     async downgrade(op) { … },
+ *   });
+ */
+import type { Kysely } from "kysely";
+
+/** The header of a revision, as read statically from its file. */
+export interface RevisionHeader {
+  revision: string;
+  parents: string[];
+  message: string;
+  createdAt: string;
+  branchLabels: string[];
+  dependsOn: string[];
+  /** false: run this migration outside a transaction. */
+  transactional: boolean;
+}
+
+/**
+ * The `op` object a migration receives. Its methods are defined by the operations module
+ * (src/operations); this alias keeps the file format independent of them.
+ */
+export type MigrationFn<Op> = (op: Op, db: Kysely<any>) => Promise<void> | void;
+
+export interface MigrationDefinition<Op = any> extends Partial<RevisionHeader> {
+  revision: string;
+  parents: string[];
+  upgrade: MigrationFn<Op>;
+  downgrade: MigrationFn<Op>;
+}
+
+export interface DefinedMigration<Op = any> extends MigrationDefinition<Op> {
+  readonly kind: "migration";
+}
+
+export function defineMigration<Op = any>(definition: MigrationDefinition<Op>): DefinedMigration<Op> {
+  return Object.freeze({ ...definition, kind: "migration" as const });
+}
+
+export function isDefinedMigration(value: unknown): value is DefinedMigration {
+  return typeof value === "object" && value !== null && (value as DefinedMigration).kind === "migration";
+}
