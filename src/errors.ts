@@ -15,7 +15,22 @@ export type RetortErrorCode =
   | "RETORT_FOREIGN_KEY_VIOLATION"
   | "RETORT_NOT_NULL_VIOLATION"
   | "RETORT_CHECK_VIOLATION"
-  | "RETORT_CLOSED";
+  | "RETORT_CLOSED"
+  // migrations: files and the revision graph
+  | "RETORT_BAD_MIGRATION_FILE"
+  | "RETORT_DUPLICATE_REVISION"
+  | "RETORT_MISSING_PARENT"
+  | "RETORT_REVISION_CYCLE"
+  | "RETORT_AMBIGUOUS_REVISION"
+  | "RETORT_UNKNOWN_REVISION"
+  | "RETORT_MULTIPLE_HEADS"
+  | "RETORT_BELOW_BASE"
+  // migrations: operations and the runtime
+  | "RETORT_IRREVERSIBLE"
+  | "RETORT_MODIFIED_MIGRATION"
+  | "RETORT_MIGRATION_FAILED"
+  | "RETORT_LOCK_TIMEOUT"
+  | "RETORT_CONFIG";
 
 export interface RetortErrorOptions {
   hint?: string;
