@@ -1,7 +1,7 @@
 /** Load a models module (TypeScript or JavaScript) for the CLI. */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { importModule } from "../env/import-module.js";
 import { RetortError } from "../errors.js";
 import { collectModels } from "../schema/from-models.js";
 
@@ -12,9 +12,7 @@ export async function loadModels(path: string): Promise<Record<string, unknown>>
   }
   let module: Record<string, unknown>;
   try {
-    // jiti compiles TypeScript on the fly; only loaded when a CLI command needs models.
-    const { createJiti } = await import("jiti");
-    module = (await createJiti(pathToFileURL(file).href).import(file)) as Record<string, unknown>;
+    module = (await importModule(file)) as Record<string, unknown>;
   } catch (error) {
     throw new RetortError("RETORT_INVALID_MODEL", `could not load models from ${path}: ${(error as Error).message}`, { cause: error });
   }
