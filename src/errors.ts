@@ -27,6 +27,7 @@ export type RetortErrorCode =
   | "RETORT_BELOW_BASE"
   // migrations: operations and the runtime
   | "RETORT_IRREVERSIBLE"
+  | "RETORT_INVALID_OPERATION"
   | "RETORT_MODIFIED_MIGRATION"
   | "RETORT_MIGRATION_FAILED"
   | "RETORT_LOCK_TIMEOUT"

@@ -113,12 +113,15 @@ export class Column<S extends ColumnState = ColumnState> {
     return this.with({ index: options });
   }
 
-  /** A foreign key to another model's column: `t.bigint().references(() => guilds.id, { onDelete: "cascade" })`. */
+  /**
+   * A foreign key to another model's column: `t.bigint().references(() => guilds.id, { onDelete: "cascade" })`,
+   * or by database names as `"table.column"` (what migrations use: `.references("guilds.id")`).
+   */
   references(
-    target: () => ColumnReference & { readonly _: { data: S["data"] } },
+    target: (() => ColumnReference & { readonly _: { data: S["data"] } }) | `${string}.${string}`,
     options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {},
   ): Column<S> {
-    return this.with({ references: { target, ...options } });
+    return this.with({ references: { target: typeof target === "string" ? referenceByName(target) : target, ...options } });
   }
 
   /** A CHECK constraint; the expression uses database column names. Named `ck_<table>_<name ?? column>`. */
@@ -140,6 +143,19 @@ export class Column<S extends ColumnState = ColumnState> {
   as(role: ColumnRole): Column<S> {
     return this.with({ role });
   }
+}
+
+/** `"guilds.id"` → a target naming a table and a column by their database names. */
+function referenceByName(target: string): () => ColumnReference {
+  const dot = target.lastIndexOf(".");
+  if (dot <= 0 || dot === target.length - 1) {
+    throw new RetortError("RETORT_INVALID_MODEL", `references("${target}"): give the target as "table.column"`, {
+      hint: 'For example .references("guilds.id", { onDelete: "cascade" }).',
+    });
+  }
+  const column = target.slice(dot + 1);
+  const ref = Object.freeze({ kind: "column-ref" as const, tableName: target.slice(0, dot), key: column, dbName: column });
+  return () => ref;
 }
 
 function assertKind(config: ColumnConfig, kinds: string[], what: string): void {
