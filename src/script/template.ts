@@ -1,0 +1,97 @@
+/**
+ * Writing new migration files: the file text (in the format documented in migration.ts, which
+ * header.ts reads back), a fresh revision id, and the file name.
+ */
+import { randomBytes } from "node:crypto";
+
+export interface MigrationTemplate {
+  revision: string;
+  /** [] for a base revision, two or more for a merge. */
+  parents: readonly string[];
+  message: string;
+  /** An ISO 8601 timestamp, or a Date (written with toISOString()). */
+  createdAt: string | Date;
+  branchLabels?: readonly string[];
+  dependsOn?: readonly string[];
+  /** Written only when false (true is the default). */
+  transactional?: boolean;
+  /** Code for the body of `upgrade(op)`, unindented; defaults to a comment. */
+  upgradeBody?: string;
+  downgradeBody?: string;
+  /** Extra import lines, written after the defineMigration import. */
+  imports?: readonly string[];
+  /** Where `defineMigration` is imported from; default "retort". */
+  moduleSpecifier?: string;
+}
+
+/** The text of a migration file. */
+export function renderMigration(template: MigrationTemplate): string {
+  const createdAt = typeof template.createdAt === "string" ? template.createdAt : template.createdAt.toISOString();
+  const lines = [
+    `import { defineMigration } from ${JSON.stringify(template.moduleSpecifier ?? "retort")};`,
+    ...(template.imports ?? []),
+    "",
+    "export default defineMigration({",
+    `  revision: ${JSON.stringify(template.revision)},`,
+    `  parents: ${stringArray(template.parents)},`,
+    `  message: ${JSON.stringify(template.message)},`,
+    `  createdAt: ${JSON.stringify(createdAt)},`,
+  ];
+  if (template.branchLabels?.length) lines.push(`  branchLabels: ${stringArray(template.branchLabels)},`);
+  if (template.dependsOn?.length) lines.push(`  dependsOn: ${stringArray(template.dependsOn)},`);
+  if (template.transactional === false) lines.push("  transactional: false,");
+  lines.push(
+    "",
+    "  async upgrade(op) {",
+    body(template.upgradeBody ?? "// write the upgrade here"),
+    "  },",
+    "",
+    "  async downgrade(op) {",
+    body(template.downgradeBody ?? "// write the downgrade here"),
+    "  },",
+    "});",
+    "",
+  );
+  return lines.join("\n");
+}
+
+const stringArray = (items: readonly string[]) => `[${items.map((item) => JSON.stringify(item)).join(", ")}]`;
+
+/** Indents a body by four spaces (inside the method), keeping blank lines empty. */
+const body = (code: string) =>
+  code
+    .replace(/\s+$/, "")
+    .split("\n")
+    .map((line) => (line.trim() === "" ? "" : `    ${line}`))
+    .join("\n");
+
+/** A new random revision id: 12 lowercase hex characters (48 bits, like Alembic's). */
+export function newRevisionId(): string {
+  return randomBytes(6).toString("hex");
+}
+
+/** `<yyyymmddHHMMSS>_<slug>.ts`, the timestamp in UTC so the name is the same on every machine. */
+export function migrationFileName(createdAt: Date, message: string): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const stamp =
+    String(createdAt.getUTCFullYear()).padStart(4, "0") +
+    pad(createdAt.getUTCMonth() + 1) +
+    pad(createdAt.getUTCDate()) +
+    pad(createdAt.getUTCHours()) +
+    pad(createdAt.getUTCMinutes()) +
+    pad(createdAt.getUTCSeconds());
+  return `${stamp}_${slug(message)}.ts`;
+}
+
+/** lowercase a-z, 0-9 and _, at most 40 characters; accents dropped ("Café" → "cafe"). */
+function slug(message: string): string {
+  const text = message
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 40)
+    .replace(/_+$/, "");
+  return text === "" ? "migration" : text;
+}
