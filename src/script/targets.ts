@@ -1,0 +1,239 @@
+/**
+ * Resolving what users type as a target, the way Alembic users expect:
+ *
+ *   0c3f9a2b7d1e, 0c3f        a revision id, or a unique prefix of at least 4 characters
+ *   head, heads, base         the single head, every head, the empty database
+ *   current                   the revisions the database is at
+ *   billing, billing@head     the revision carrying a branch label; the head of that branch
+ *   +2, -1                    relative to the current revision (one current revision needed)
+ *   0c3f+1, head-2            relative to a revision
+ *   a:b, :b, a:               ranges, for history and offline SQL (see resolveRange)
+ *
+ * A target resolves to a list of revisions: one for most forms, several for `heads` (or `-1` from
+ * a merge, which leaves both parents), none for base.
+ */
+import { RetortError } from "../errors.js";
+import { describeList, revisionDetails } from "./describe.js";
+import { TARGET_FORMS, ambiguousPrefix, multipleHeads, unknownRevision } from "./graph-errors.js";
+import type { Revision, RevisionGraph } from "./graph.js";
+
+/** Shortest prefix accepted: shorter ones match too much by accident. */
+export const MIN_PREFIX = 4;
+
+const RELATIVE = /^(.*?)([+-])(\d+)$/;
+
+/** Resolves a target. `current` are the version-table rows ([] for an empty database). */
+export function resolveTarget(graph: RevisionGraph, target: string, current: readonly string[]): Revision[] {
+  const text = target.trim();
+  if (text.includes(":")) {
+    throw unknownRevision(text, `${JSON.stringify(text)} is a range; a range is only accepted by \`retort history -r\` and by --sql runs.`, `Give a single target: ${TARGET_FORMS}.`);
+  }
+  // Exact names first, so a label such as "v-1" is not read as "v" minus one.
+  const exact = exactSymbol(graph, text, current);
+  if (exact) return exact;
+
+  const relative = RELATIVE.exec(text);
+  if (relative) {
+    const symbol = relative[1]!;
+    const steps = Number(relative[3]);
+    const fromCurrent = symbol === "";
+    const start = fromCurrent ? currentForRelative(graph, current, text) : single(graph, symbol, current, text);
+    const origin = fromCurrent ? (start[0] ? `the current revision ${start[0].revision}` : "the empty database") : startName(symbol, start);
+    return relative[2] === "+" ? walkUp(graph, start, steps, text, origin) : walkDown(start, steps, text, origin, graph);
+  }
+  return branchOrPrefix(graph, text, current);
+}
+
+/** The single revision a target names (or null for base); several → RETORT_MULTIPLE_HEADS. */
+export function resolveRevision(graph: RevisionGraph, target: string, current: readonly string[] = []): Revision | null {
+  const revisions = resolveTarget(graph, target, current);
+  if (revisions.length > 1) throw multipleHeads(`Target ${JSON.stringify(target)}`, revisions, "Name one of these revisions.");
+  return revisions[0] ?? null;
+}
+
+/**
+ * A resolved range `start:end`, as revision ids. An omitted start is base ([]), an omitted end is
+ * every head. For history, start is the older end; for an offline downgrade, start is where the
+ * script begins (the newer side) and end its target.
+ */
+export interface ResolvedRange {
+  start: string[];
+  end: string[];
+}
+
+/** `a:b`, `:b`, `a:` or `:` (either side may be omitted, `base` or `head`, or any other target). */
+export function resolveRange(graph: RevisionGraph, range: string, current: readonly string[]): ResolvedRange {
+  const colon = range.indexOf(":");
+  if (colon === -1) {
+    throw unknownRevision(range, `${JSON.stringify(range)} is not a range.`, "A range is <start>:<end>, either side optional, e.g. `base:head`, `ae10:`, `:head`, `-3:current`.");
+  }
+  const startText = range.slice(0, colon).trim();
+  const endText = range.slice(colon + 1).trim();
+  const idsOf = (revisions: readonly Revision[]) => revisions.map((r) => r.revision);
+  return {
+    start: startText === "" ? [] : idsOf(resolveTarget(graph, startText, current)),
+    end: idsOf(endText === "" ? graph.heads : resolveTarget(graph, endText, current)),
+  };
+}
+
+/** `retort history [-r a:b]`: revisions newest first. */
+export function historyFor(graph: RevisionGraph, range: string | undefined, current: readonly string[] = []): Revision[] {
+  if (range === undefined || range.trim() === "") return graph.history();
+  const { start, end } = resolveRange(graph, range, current);
+  return graph.history({ lower: start, upper: end });
+}
+
+/**
+ * Checks the version-table rows against the graph: each must be a known revision (a deleted or
+ * renamed migration file is reported, with what to do).
+ */
+export function currentRevisions(graph: RevisionGraph, current: readonly string[]): Revision[] {
+  return [...new Set(current)].map((id) => {
+    const revision = graph.get(id);
+    if (revision) return revision;
+    throw unknownRevision(
+      id,
+      `The database is at revision ${id}, which no migration file defines.`,
+      `Restore the migration file for ${id} (it was deleted, renamed to another id, or this is the wrong migrations directory), or overwrite the version table with \`retort stamp <revision> --purge\`.`,
+    );
+  });
+}
+
+/** Keywords, full ids and branch labels; undefined when the text is none of these. */
+function exactSymbol(graph: RevisionGraph, text: string, current: readonly string[]): Revision[] | undefined {
+  switch (text) {
+    case "base":
+      return [];
+    case "heads":
+      return [...graph.heads];
+    case "head":
+      return [singleHead(graph)];
+    case "current":
+      return currentRevisions(graph, current);
+  }
+  const exact = graph.get(text) ?? graph.branchLabels.get(text);
+  return exact ? [exact] : undefined;
+}
+
+/** `<label>@head`, then a unique id prefix; anything else is unknown. */
+function branchOrPrefix(graph: RevisionGraph, text: string, current: readonly string[]): Revision[] {
+  const at = text.lastIndexOf("@");
+  if (at !== -1) return [branchHead(graph, text.slice(0, at), text.slice(at + 1), current)];
+
+  if (text.length >= MIN_PREFIX) {
+    const matches = graph.matchPrefix(text);
+    if (matches.length === 1) return matches;
+    if (matches.length > 1) throw ambiguousPrefix(text, matches);
+  }
+  const tooShort = text.length < MIN_PREFIX && text !== "" && graph.matchPrefix(text).length > 0;
+  throw unknownRevision(
+    text,
+    tooShort
+      ? `Unknown revision ${JSON.stringify(text)}: no migration has this id or branch label (a prefix needs at least ${MIN_PREFIX} characters).`
+      : undefined,
+  );
+}
+
+function singleHead(graph: RevisionGraph): Revision {
+  if (graph.heads.length === 1) return graph.heads[0]!;
+  if (graph.heads.length === 0) {
+    throw unknownRevision("head", "There is no head: the migrations directory has no revisions.", "Create the first one with `retort revision -m \"...\"`.");
+  }
+  throw multipleHeads("The revision graph", graph.heads);
+}
+
+/** `<label>@head`: the head of the branch that grows from the revision carrying the label. */
+function branchHead(graph: RevisionGraph, branch: string, which: string, current: readonly string[]): Revision {
+  if (which !== "head") {
+    throw unknownRevision(`${branch}@${which}`, `Unknown target ${JSON.stringify(`${branch}@${which}`)}: after @ only \`head\` is supported.`);
+  }
+  const root = graph.branchLabels.get(branch) ?? resolveRevision(graph, branch, current);
+  if (!root) throw unknownRevision(`${branch}@head`, "`base@head` names no branch.", "Use `head` or `heads`.");
+  const reachable = graph.descendants([root.revision], { dependsOn: false });
+  const heads = graph.heads.filter((head) => reachable.has(head.revision));
+  if (heads.length > 1) {
+    throw multipleHeads(`Branch ${JSON.stringify(branch)}`, heads, `Merge them with \`retort merge -m "merge" ${heads.map((h) => h.revision).join(" ")}\`, or name the one you mean.`);
+  }
+  return heads[0]!;
+}
+
+/** The start of `<rev>+N` / `<rev>-N`: one revision, or [] for base. */
+function single(graph: RevisionGraph, symbol: string, current: readonly string[], whole: string): Revision[] {
+  const start = resolveTarget(graph, symbol, current);
+  if (start.length > 1) {
+    throw multipleHeads(`${JSON.stringify(symbol)} (in ${JSON.stringify(whole)})`, start, "A relative target counts from one revision: name one of these instead.");
+  }
+  return start;
+}
+
+function currentForRelative(graph: RevisionGraph, current: readonly string[], whole: string): Revision[] {
+  const revisions = currentRevisions(graph, current);
+  if (revisions.length > 1) {
+    throw multipleHeads(
+      `The database`,
+      revisions,
+      `${JSON.stringify(whole)} counts from one current revision, so name the branch: for example \`${revisions[0]!.revision}${whole}\`.`,
+    );
+  }
+  return revisions;
+}
+
+const startName = (symbol: string, start: Revision[]) => (start[0] ? `${symbol} (${start[0].revision})` : "base");
+
+/** N steps towards the heads along parent edges; a branch point on the way is ambiguous. */
+function walkUp(graph: RevisionGraph, start: Revision[], steps: number, target: string, origin: string): Revision[] {
+  let at = start[0];
+  for (let step = 1; step <= steps; step++) {
+    const next = at ? at.children.map((id) => graph.get(id)!) : graph.bases;
+    if (next.length === 0) {
+      const where = !at ? "there are no revisions" : step === 1 ? `${origin} is a head` : `${at.revision} is a head, ${step - 1} revision${step === 2 ? "" : "s"} above ${origin}`;
+      throw unknownRevision(target, `Relative target ${JSON.stringify(target)} goes past the head: ${where}.`, `Use a smaller step, or \`head\`.`);
+    }
+    if (next.length > 1) {
+      const why = at ? `revision ${at.revision} is a branch point` : "there are several base revisions";
+      throw ambiguousWalk(target, `${why}; it continues with any of:`, next, `Name the revision to go to (or \`<rev>+N\` from one of these), or use \`<label>@head\`.`);
+    }
+    at = next[0];
+  }
+  return at ? [at] : [];
+}
+
+/** N steps towards base along parent edges; a merge point is fine on the last step only (both parents remain). */
+function walkDown(start: Revision[], steps: number, target: string, origin: string, graph: RevisionGraph): Revision[] {
+  let at = start;
+  let merge: Revision | undefined;
+  for (let step = 1; step <= steps; step++) {
+    if (at.length === 0) throw belowBase(target, steps, step - 1, origin);
+    if (at.length > 1) {
+      throw ambiguousWalk(
+        target,
+        `below the merge point ${merge!.revision} it could continue on either parent:`,
+        at,
+        `Count from the parent you mean instead (for example \`${at[0]!.revision}-${steps - step + 1}\`).`,
+      );
+    }
+    merge = at[0]!;
+    at = merge.parents.map((id) => graph.get(id)!);
+  }
+  return at;
+}
+
+function belowBase(target: string, steps: number, available: number, origin: string): RetortError {
+  const where =
+    available > 0
+      ? `${origin} is only ${available} revision${available === 1 ? "" : "s"} above base`
+      : origin === "base"
+        ? "it starts at base"
+        : `${origin} is already at base`;
+  return new RetortError("RETORT_BELOW_BASE", `Relative target ${JSON.stringify(target)} goes below base: ${where}.`, {
+    hint: available === 0 ? "There is nothing below base to go to." : `Use \`base\` to undo every migration, or at most -${available}.`,
+    details: { target, steps, available },
+  });
+}
+
+function ambiguousWalk(target: string, why: string, candidates: readonly Revision[], hint: string): RetortError {
+  return new RetortError("RETORT_AMBIGUOUS_REVISION", `Relative target ${JSON.stringify(target)} is ambiguous: ${why}${describeList(candidates)}`, {
+    hint,
+    details: { target, candidates: candidates.map(revisionDetails) },
+  });
+}
