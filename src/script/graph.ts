@@ -240,12 +240,12 @@ function topologicalOrder(byId: Map<string, MutableRevision>): MutableRevision[]
     order.push(revision);
     for (const id of revision.children) {
       const child = byId.get(id)!;
-      if (--waiting[child.index] === 0) ready.push(child.index);
+      if ((waiting[child.index] = waiting[child.index]! - 1) === 0) ready.push(child.index);
     }
     for (const id of revision.dependents) {
       const dependent = byId.get(id)!;
       if (dependent.parents.includes(revision.revision)) continue; // the same edge, already counted
-      if (--waiting[dependent.index] === 0) ready.push(dependent.index);
+      if ((waiting[dependent.index] = waiting[dependent.index]! - 1) === 0) ready.push(dependent.index);
     }
   }
   if (order.length < ranked.length) throw revisionCycle(findCycle(byId, ranked, waiting));

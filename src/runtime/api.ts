@@ -1,0 +1,297 @@
+/**
+ * The migration commands as library functions: `upgrade(config, "head")` and friends. The CLI is
+ * a thin layer over these. Each returns data (for --json) and never prints.
+ */
+import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { join, relative } from "node:path";
+import type { ConnectionTarget } from "../db/url.js";
+import { parseDatabaseUrl, redactUrl } from "../db/url.js";
+import type { Driver } from "../dialects/driver.js";
+import { loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
+import { RetortError } from "../errors.js";
+import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
+import {
+  RevisionGraph,
+  applyStep,
+  downgradePlan,
+  loadScriptDirectory,
+  migrationFileName,
+  newRevisionId,
+  renderMigration,
+  resolveRange,
+  resolveRevision,
+  resolveTarget,
+  upgradePlan,
+  type Revision,
+} from "../script/index.js";
+import { acquireMigrationLock } from "./lock.js";
+import { MigrationExecutor, type ProgressEvent } from "./executor.js";
+import { renderPlanSql } from "./offline.js";
+import { EMPTY_SCHEMA, compileRevision, recordOperations, type PlannedRevision } from "./plan.js";
+import { applyOperations } from "../operations/apply.js";
+
+export interface CommandOptions {
+  /** A loaded config, or where to find one (default: retort.config.* in cwd). */
+  config?: LoadedConfig | string;
+  cwd?: string;
+  url?: string;
+  env?: string;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Called with non-fatal warnings (e.g. a modified migration when configured to warn). */
+  onWarning?: (message: string) => void;
+}
+
+async function configOf(options: CommandOptions): Promise<LoadedConfig> {
+  if (typeof options.config === "object") return options.config;
+  return loadConfig(options.config, options.cwd);
+}
+
+function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
+  const dir = migrationsDirectory(loaded);
+  const directory = loadScriptDirectory(dir);
+  return { graph: new RevisionGraph(directory.revisions), dir };
+}
+
+/** Open the database, take the migration lock, ensure the version tables; run fn; release. */
+async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
+  const url = resolveDatabaseUrl(loaded, options);
+  const target = parseDatabaseUrl(url);
+  const driver = await openDriver(target);
+  try {
+    const lock = await acquireMigrationLock(target, driver, loaded.config.migrations?.lockTimeoutMs ?? 60_000);
+    try {
+      const conn = await driver.acquire();
+      try {
+        const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
+        await executor.ensureTables();
+        return await fn({ executor, dialect: driver.dialect, target, url });
+      } finally {
+        conn.release();
+      }
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    await driver.close();
+  }
+}
+
+async function openDriver(target: ConnectionTarget): Promise<Driver> {
+  const options = { schema: EMPTY_SCHEMA };
+  switch (target.dialect) {
+    case "postgres":
+      return (await import("../dialects/postgres/driver.js")).createPostgresDriver(target.url, options);
+    case "pglite":
+      return (await import("../dialects/pglite/driver.js")).createPgliteDriver(target.dataDir === undefined ? {} : { dataDir: target.dataDir }, options);
+    case "sqlite":
+      return (await import("../dialects/sqlite/driver.js")).createSqliteDriver(target.filename, options);
+  }
+}
+
+/** The schema the applied revisions imply (fold of their operations), for compiling the next ones. */
+async function schemaAtHeads(graph: RevisionGraph, heads: string[]): Promise<Schema> {
+  let schema = EMPTY_SCHEMA;
+  if (heads.length === 0) return schema;
+  for (const revision of upgradePlan(graph, [], heads)) {
+    schema = applyOperations(schema, await recordOperations(revision, "up"));
+  }
+  return schema;
+}
+
+async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
+  let schema = await schemaAtHeads(graph, startHeads);
+  const planned: PlannedRevision[] = [];
+  for (const file of revisions) {
+    const ops = await recordOperations(file, direction);
+    const compiled = compileRevision(file, direction, ops, dialect, schema);
+    planned.push(compiled.planned);
+    schema = compiled.after;
+  }
+  return planned;
+}
+
+function stepper(graph: RevisionGraph) {
+  return (heads: Set<string>, revision: PlannedRevision) => {
+    const next = new Set(heads);
+    applyStep(next, revision.file, revision.direction, graph);
+    return next;
+  };
+}
+
+function checkModified(graph: RevisionGraph, applied: Map<string, string>, loaded: LoadedConfig, options: CommandOptions): void {
+  const modified = [...applied].filter(([id, checksum]) => graph.get(id)?.checksum !== undefined && graph.get(id)!.checksum !== checksum).map(([id]) => graph.require(id));
+  if (modified.length === 0) return;
+  const files = modified.map((revision) => `  ${revision.path} (${revision.revision})`).join("\n");
+  const message = `${modified.length} applied migration file(s) changed since they ran:\n${files}`;
+  if (loaded.config.migrations?.modifiedMigrations === "warn") {
+    options.onWarning?.(message);
+    return;
+  }
+  throw new RetortError("RETORT_MODIFIED_MIGRATION", message, {
+    hint: "Restore the file as it was applied and put the change in a new revision (retort revision -m …). To accept edits, set migrations.modifiedMigrations to \"warn\".",
+    details: { revisions: modified.map((r) => ({ revision: r.revision, file: r.path })) },
+  });
+}
+
+export interface RunResult {
+  url: string;
+  direction: "up" | "down";
+  from: string[];
+  to: string[];
+  revisions: Array<{ revision: string; message: string }>;
+}
+
+/** Upgrade to `target` (default "head"). */
+export async function upgrade(target = "head", options: CommandOptions = {}): Promise<RunResult> {
+  return run("up", target, options);
+}
+
+/** Downgrade to `target` (a revision, "-1", "base"…). */
+export async function downgrade(target: string, options: CommandOptions = {}): Promise<RunResult> {
+  return run("down", target, options);
+}
+
+async function run(direction: "up" | "down", target: string, options: CommandOptions): Promise<RunResult> {
+  const loaded = await configOf(options);
+  const { graph } = scripts(loaded);
+  return withMigrationContext(loaded, options, async ({ executor, dialect, url }) => {
+    const from = await executor.currentHeads();
+    checkModified(graph, await executor.appliedChecksums(), loaded, options);
+    const revisions = direction === "up" ? upgradePlan(graph, from, target) : downgradePlan(graph, from, target);
+    const plan = await compilePlan(revisions, direction, dialect, graph, from);
+    const to = await executor.run(plan, from, stepper(graph), {
+      transaction: loaded.config.migrations?.transaction ?? "each",
+      resume: await executor.unfinished(),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return { url: redactUrl(url), direction, from, to, revisions: revisions.map((r) => ({ revision: r.revision, message: r.message })) };
+  });
+}
+
+/**
+ * Offline SQL for an upgrade or downgrade, without connecting. `range` is "target" (from base,
+ * or from the given start) or "start:end".
+ */
+export async function migrationSql(direction: "up" | "down", range: string, options: CommandOptions & { dialect?: Dialect } = {}): Promise<string> {
+  const loaded = await configOf(options);
+  const { graph } = scripts(loaded);
+  const dialect = options.dialect ?? parseDatabaseUrl(resolveDatabaseUrl(loaded, options)).dialect;
+  // "b" alone means from base (upgrade); a downgrade needs "start:end" since there is no database to ask.
+  if (!range.includes(":") && direction === "down") {
+    throw new RetortError("RETORT_UNKNOWN_REVISION", `offline downgrade needs a range <from>:<to>, got "${range}"`, { hint: "e.g. retort downgrade head:base --sql" });
+  }
+  const { start, end } = range.includes(":") ? resolveRange(graph, range, []) : { start: [] as string[], end: resolveTarget(graph, range, []).map((r) => r.revision) };
+  const revisions = direction === "up" ? upgradePlan(graph, start, end) : downgradePlan(graph, start, end.length === 0 ? "base" : end);
+  const plan = await compilePlan(revisions, direction, dialect, graph, start);
+  return renderPlanSql(plan, dialect, start, stepper(graph), loaded.config.migrations?.transaction ?? "each");
+}
+
+/** The database's current revision(s). */
+export async function current(options: CommandOptions = {}): Promise<{ url: string; heads: Array<{ revision: string; message: string; isHead: boolean }> }> {
+  const loaded = await configOf(options);
+  const { graph } = scripts(loaded);
+  return withMigrationContext(loaded, options, async ({ executor, url }) => {
+    const heads = await executor.currentHeads();
+    const fileHeads = new Set(graph.heads.map((r) => r.revision));
+    return {
+      url: redactUrl(url),
+      heads: heads.map((id) => ({ revision: id, message: graph.get(id)?.message ?? "(no file for this revision)", isHead: fileHeads.has(id) })),
+    };
+  });
+}
+
+/** Set the version table to `target` without running migrations (`purge` clears it first). */
+export async function stamp(target: string, options: CommandOptions & { purge?: boolean } = {}): Promise<RunResult> {
+  const loaded = await configOf(options);
+  const { graph } = scripts(loaded);
+  return withMigrationContext(loaded, options, async ({ executor, url }) => {
+    const from = await executor.currentHeads();
+    const start = options.purge ? [] : from;
+    const targets = resolveTarget(graph, target, start).map((r) => r.revision);
+    await executor.setHeads(new Set(from), new Set(targets));
+    return { url: redactUrl(url), direction: "up", from, to: [...targets].sort(), revisions: [] };
+  });
+}
+
+/** The revision graph of the migrations folder (heads, bases, branches, history…), no database needed. */
+export async function revisionGraph(options: CommandOptions = {}): Promise<RevisionGraph> {
+  return scripts(await configOf(options)).graph;
+}
+
+export interface NewRevision {
+  message: string;
+  revId?: string;
+  /** Parent: "head" (default), a revision, or "<label>@head". */
+  head?: string;
+  /** Allow a parent that is not a head (start a branch). */
+  splice?: boolean;
+  branchLabel?: string;
+  dependsOn?: string[];
+  /** Parents for a merge revision. */
+  parents?: string[];
+  upgradeBody?: string;
+  downgradeBody?: string;
+}
+
+/** Write a new revision file; returns its path and header. */
+export async function revision(spec: NewRevision, options: CommandOptions = {}): Promise<{ path: string; revision: string; parents: string[] }> {
+  const loaded = await configOf(options);
+  const dir = migrationsDirectory(loaded);
+  if (!existsSync(dir)) {
+    throw new RetortError("RETORT_BAD_MIGRATION_FILE", `migrations folder ${dir} does not exist`, { hint: "Run `retort init` first." });
+  }
+  const { graph } = scripts(loaded);
+  const id = spec.revId ?? newRevisionId();
+  if (graph.has(id)) throw new RetortError("RETORT_DUPLICATE_REVISION", `revision ${id} already exists (${graph.require(id).path})`);
+  let parents: string[];
+  if (spec.parents) {
+    parents = spec.parents.flatMap((p) => resolveTarget(graph, p, []).map((r) => r.revision));
+  } else if (graph.size === 0) {
+    parents = [];
+  } else {
+    const parent = resolveRevision(graph, spec.head ?? "head");
+    if (!parent) throw new RetortError("RETORT_UNKNOWN_REVISION", `--head ${spec.head} is base; a new base revision needs no --head`);
+    if (!spec.splice && !graph.heads.some((h) => h.revision === parent.revision)) {
+      throw new RetortError("RETORT_MULTIPLE_HEADS", `${parent.revision} is not a head; a new revision on it would start a branch`, {
+        hint: "Pass --splice to branch from it on purpose, or --head <a head>.",
+      });
+    }
+    parents = [parent.revision];
+  }
+  const createdAt = new Date();
+  const path = join(dir, migrationFileName(createdAt, spec.message));
+  const text = renderMigration({
+    revision: id,
+    parents,
+    message: spec.message,
+    createdAt: createdAt.toISOString(),
+    ...(spec.branchLabel ? { branchLabels: [spec.branchLabel] } : {}),
+    ...(spec.dependsOn?.length ? { dependsOn: spec.dependsOn.flatMap((d) => resolveTarget(graph, d, []).map((r) => r.revision)) } : {}),
+    ...(spec.upgradeBody ? { upgradeBody: spec.upgradeBody } : {}),
+    ...(spec.downgradeBody ? { downgradeBody: spec.downgradeBody } : {}),
+    moduleSpecifier: loaded.config.migrations?.importFrom ?? "retort",
+  });
+  writeFileSync(path, text, { flag: "wx" });
+  return { path: relative(options.cwd ?? process.cwd(), path), revision: id, parents };
+}
+
+/** Create retort.config.ts and the migrations folder. */
+export function init(options: { cwd?: string; directory?: string } = {}): { created: string[] } {
+  const cwd = options.cwd ?? process.cwd();
+  const created: string[] = [];
+  const configFile = join(cwd, "retort.config.ts");
+  const directory = options.directory ?? "migrations/versions";
+  if (!existsSync(configFile)) {
+    writeFileSync(
+      configFile,
+      `import { defineConfig } from "retort";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: "${directory}" },\n});\n`,
+    );
+    created.push("retort.config.ts");
+  }
+  const dir = join(cwd, directory);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    created.push(`${directory}/`);
+  }
+  return { created };
+}

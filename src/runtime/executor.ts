@@ -1,0 +1,234 @@
+/**
+ * Runs compiled revisions on a live database, one transaction per migration by default (or one
+ * around the whole run), keeping the version table and the history table in step.
+ *
+ * - A failing migration is rolled back: the database stays at the previous revision, and the
+ *   error names the revision, the step and its SQL.
+ * - Steps that cannot run in a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE … ADD VALUE)
+ *   end the current transaction, run on their own, and record progress in the history row,
+ *   so a failure among them is reported precisely and a rerun resumes after the last done step.
+ * - SQLite rebuilds: foreign keys are turned off BEFORE the transaction (SQLite ignores the
+ *   pragma inside one), `PRAGMA foreign_key_check` runs before commit, and they are restored after.
+ */
+import { Kysely } from "kysely";
+import type { HeldConnection, Driver } from "../dialects/driver.js";
+import { kyselyDialectFor } from "../dialects/kysely-bridge.js";
+import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
+import { RetortError } from "../errors.js";
+import type { SqlFamily } from "../schema/snapshot.js";
+import type { PlannedRevision, PlannedStep } from "./plan.js";
+import { HISTORY_TABLE, VERSION_TABLE, createVersionTablesSql, versionChangeSql } from "./version-table.js";
+
+export interface ProgressEvent {
+  index: number;
+  total: number;
+  revision: string;
+  message: string;
+  direction: "up" | "down";
+}
+
+export interface ExecuteOptions {
+  transaction: "each" | "all";
+  onProgress?: (event: ProgressEvent) => void;
+  /** History rows left unfinished by an interrupted run: revision → steps already done. */
+  resume?: Map<string, number>;
+}
+
+export class MigrationExecutor {
+  private kysely: Kysely<any> | undefined;
+  private inTransaction = false;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly conn: HeldConnection,
+    private readonly family: SqlFamily,
+  ) {}
+
+  private async sql(text: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+    try {
+      return await this.conn.query(text, params);
+    } catch (error) {
+      throw this.driver.translateError(error);
+    }
+  }
+
+  async ensureTables(): Promise<void> {
+    for (const statement of createVersionTablesSql(this.family)) await this.sql(statement);
+  }
+
+  async currentHeads(): Promise<string[]> {
+    const { rows } = await this.sql(`SELECT version_num FROM ${VERSION_TABLE}`);
+    return rows.map((row) => String(row.version_num)).sort();
+  }
+
+  /** Latest checksum recorded for each revision applied upward (to detect edited files). */
+  async appliedChecksums(): Promise<Map<string, string>> {
+    const { rows } = await this.sql(`SELECT revision, checksum FROM ${HISTORY_TABLE} WHERE direction = 'up' AND outcome = 'applied' ORDER BY id`);
+    return new Map(rows.map((row) => [String(row.revision), String(row.checksum)]));
+  }
+
+  /** Revisions whose last run stopped part-way through steps outside a transaction. */
+  async unfinished(): Promise<Map<string, number>> {
+    const { rows } = await this.sql(
+      `SELECT revision, direction, steps_done, outcome FROM ${HISTORY_TABLE} WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} GROUP BY revision, direction)`,
+    );
+    return new Map(rows.filter((row) => row.outcome !== "applied" && Number(row.steps_done) > 0).map((row) => [`${row.revision}:${row.direction}`, Number(row.steps_done)]));
+  }
+
+  async setHeads(before: ReadonlySet<string>, after: ReadonlySet<string>): Promise<void> {
+    for (const statement of versionChangeSql(before, after)) await this.sql(statement);
+  }
+
+  private now(): string {
+    return this.family === "postgres" ? "now()" : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+  }
+
+  private async history(revision: PlannedRevision): Promise<number> {
+    const { rows } = await this.sql(
+      `INSERT INTO ${HISTORY_TABLE} (revision, direction, checksum, started_at, outcome) VALUES (${quoteLiteral(revision.file.revision)}, ${quoteLiteral(revision.direction)}, ${quoteLiteral(revision.file.checksum)}, ${this.now()}, 'running') RETURNING id`,
+    );
+    return Number(rows[0]!.id);
+  }
+
+  private async finishHistory(id: number, outcome: "applied" | "failed", stepsDone: number, error?: string): Promise<void> {
+    const duration =
+      this.family === "postgres"
+        ? "CAST(EXTRACT(EPOCH FROM (now() - started_at)) * 1000 AS INTEGER)"
+        : "CAST((julianday('now') - julianday(started_at)) * 86400000 AS INTEGER)";
+    await this.sql(
+      `UPDATE ${HISTORY_TABLE} SET finished_at = ${this.now()}, duration_ms = ${duration}, outcome = ${quoteLiteral(outcome)}, steps_done = ${stepsDone}, error = ${error === undefined ? "NULL" : quoteLiteral(error.slice(0, 4000))} WHERE id = ${id}`,
+    );
+  }
+
+  private async begin(): Promise<void> {
+    if (!this.inTransaction) {
+      await this.sql("BEGIN");
+      this.inTransaction = true;
+    }
+  }
+
+  private async commit(): Promise<void> {
+    if (this.inTransaction) {
+      await this.sql("COMMIT");
+      this.inTransaction = false;
+    }
+  }
+
+  private async rollback(): Promise<void> {
+    if (!this.inTransaction) return;
+    this.inTransaction = false;
+    try {
+      await this.conn.query("ROLLBACK");
+    } catch {
+      // the connection is gone or the transaction already ended: nothing more to undo
+    }
+  }
+
+  private async runStep(step: PlannedStep): Promise<void> {
+    if (step.run) {
+      this.kysely ??= new Kysely<any>({ dialect: kyselyDialectFor(this.driver, this.conn) });
+      await step.run(this.kysely);
+      return;
+    }
+    await this.sql(step.sql, step.params);
+    if (step.checkForeignKeys !== undefined) {
+      const { rows } = await this.sql(`PRAGMA foreign_key_check(${quoteIdent(step.checkForeignKeys)})`);
+      if (rows.length > 0) {
+        const sample = rows.slice(0, 5).map((row) => `${row.table} rowid ${row.rowid} → ${row.parent}`);
+        throw new RetortError("RETORT_FOREIGN_KEY_VIOLATION", `rebuilding "${step.checkForeignKeys}" would leave ${rows.length} row(s) with a dangling foreign key: ${sample.join("; ")}`, {
+          hint: "Fix or delete those rows first (op.execute / op.run before this operation); nothing was changed.",
+          details: { table: step.checkForeignKeys, violations: rows.length },
+        });
+      }
+    }
+  }
+
+  /**
+   * Run the revisions in order, moving the version rows with `nextHeads` after each.
+   * Returns the heads after the run.
+   */
+  async run(plan: PlannedRevision[], startHeads: string[], nextHeads: (heads: Set<string>, revision: PlannedRevision) => Set<string>, options: ExecuteOptions): Promise<string[]> {
+    let heads = new Set(startHeads);
+    const whole = options.transaction === "all";
+    const foreignKeysOff = this.family === "sqlite" && plan.some((revision) => revision.steps.some((step) => step.foreignKeysOff));
+    if (whole) {
+      const outside = plan.find((revision) => revision.steps.some((step) => step.outsideTransaction));
+      if (outside) {
+        throw new RetortError("RETORT_MIGRATION_FAILED", `revision ${outside.file.revision} has steps that cannot run inside a transaction, but migrations.transaction is "all"`, {
+          hint: 'Run it with migrations.transaction "each" (the default).',
+        });
+      }
+    }
+    if (foreignKeysOff) await this.sql("PRAGMA foreign_keys = OFF");
+    try {
+      if (whole) await this.begin();
+      for (const [index, revision] of plan.entries()) {
+        options.onProgress?.({ index: index + 1, total: plan.length, revision: revision.file.revision, message: revision.file.message, direction: revision.direction });
+        const after = nextHeads(heads, revision);
+        await this.runRevision(revision, heads, after, whole, options.resume?.get(`${revision.file.revision}:${revision.direction}`) ?? 0);
+        heads = after;
+      }
+      if (whole) await this.commit();
+    } catch (error) {
+      await this.rollback();
+      throw error;
+    } finally {
+      if (foreignKeysOff) await this.sql("PRAGMA foreign_keys = ON");
+    }
+    return [...heads].sort();
+  }
+
+  private async runRevision(revision: PlannedRevision, before: Set<string>, after: Set<string>, whole: boolean, resumeFrom: number): Promise<void> {
+    const transactional = revision.file.transactional !== false;
+    const historyId = await this.history(revision);
+    let done = 0;
+    /** Steps that survive a failure: committed before an outside step, or run outside. */
+    let durable = 0;
+    let current: PlannedStep | undefined;
+    try {
+      if (transactional) await this.begin();
+      for (const [i, step] of revision.steps.entries()) {
+        current = step;
+        if (i < resumeFrom) {
+          done = durable = i + 1;
+          continue;
+        }
+        if (step.outsideTransaction && !whole) {
+          await this.commit();
+          durable = done;
+          await this.runStep(step);
+          done = durable = i + 1;
+          await this.sql(`UPDATE ${HISTORY_TABLE} SET steps_done = ${done} WHERE id = ${historyId}`);
+          continue;
+        }
+        if (transactional) await this.begin();
+        await this.runStep(step);
+        done = i + 1;
+      }
+      current = undefined;
+      if (transactional) await this.begin();
+      await this.setHeads(before, after);
+      await this.finishHistory(historyId, "applied", done);
+      if (!whole) await this.commit();
+    } catch (error) {
+      if (!whole) await this.rollback();
+      const failed = migrationFailed(revision, current, error);
+      if (!whole) await this.finishHistory(historyId, "failed", transactional ? durable : done, failed.message).catch(() => undefined);
+      throw failed;
+    }
+  }
+}
+
+function migrationFailed(revision: PlannedRevision, step: PlannedStep | undefined, error: unknown): RetortError {
+  const reason = error instanceof Error ? error.message : String(error);
+  const where = step ? `, at "${step.description}"` : "";
+  const sqlText = step?.sql ? `\nSQL: ${step.sql}` : "";
+  return new RetortError("RETORT_MIGRATION_FAILED", `${revision.direction === "up" ? "Upgrade" : "Downgrade"} of ${revision.file.revision} (${revision.file.path})${where} failed: ${reason}${sqlText}`, {
+    hint:
+      step?.outsideTransaction || revision.file.transactional === false
+        ? "Steps outside a transaction that completed stay done; fix the cause and run the same command again to resume."
+        : "The migration was rolled back; the database is still at the previous revision. Fix the cause and run the command again.",
+    details: { revision: revision.file.revision, file: revision.file.path, step: step?.description, sql: step?.sql, code: error instanceof RetortError ? error.code : undefined },
+    cause: error,
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * A migration plan compiled before anything runs: every revision's module is loaded, its
+ * operations recorded and compiled for the dialect, so a broken file or an irreversible
+ * operation fails before the database is touched.
+ */
+import type { Kysely } from "kysely";
+import { importModule } from "../env/import-module.js";
+import { RetortError } from "../errors.js";
+import { applyOperation } from "../operations/apply.js";
+import { createOpRecorder } from "../operations/api.js";
+import { compileOperation, type Step } from "../operations/compile.js";
+import type { Op } from "../operations/types.js";
+import type { Dialect, Schema } from "../schema/snapshot.js";
+import type { ScriptHeader } from "../script/header.js";
+import { isDefinedMigration, type DefinedMigration } from "../script/migration.js";
+
+/** A revision file as the script directory lists it. */
+export type RevisionFile = ScriptHeader;
+
+/** One executable unit: SQL, or a data-migration function. */
+export type PlannedStep = (Step & { run?: undefined }) | { description: string; run: (db: Kysely<any>) => Promise<void>; sql?: undefined; outsideTransaction?: undefined; foreignKeysOff?: undefined; checkForeignKeys?: undefined; params?: undefined };
+
+export interface PlannedRevision {
+  file: RevisionFile;
+  direction: "up" | "down";
+  steps: PlannedStep[];
+}
+
+export async function loadMigration(file: RevisionFile): Promise<DefinedMigration> {
+  let module: unknown;
+  try {
+    module = await importModule(file.path, { default: true });
+  } catch (error) {
+    throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: could not load the migration: ${(error as Error).message}`, { cause: error });
+  }
+  if (!isDefinedMigration(module)) {
+    throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path} does not export default defineMigration({ … })`, {
+      hint: "Keep the file's `export default defineMigration({ … })` shape.",
+    });
+  }
+  if (module.revision !== file.revision) {
+    throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: the header says revision ${file.revision} but the module exports ${module.revision}`);
+  }
+  return module;
+}
+
+/** The operations a migration records in one direction. */
+export async function recordOperations(file: RevisionFile, direction: "up" | "down"): Promise<Op[]> {
+  const migration = await loadMigration(file);
+  const { op, ops } = createOpRecorder();
+  try {
+    await (direction === "up" ? migration.upgrade(op, undefined as never) : migration.downgrade(op, undefined as never));
+  } catch (error) {
+    if (error instanceof RetortError) throw error;
+    throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: ${direction === "up" ? "upgrade" : "downgrade"}() failed while recording its operations: ${(error as Error).message}`, {
+      cause: error,
+      hint: "upgrade/downgrade should only call op.*; put data work in op.run(…).",
+    });
+  }
+  return ops;
+}
+
+/** Compile one revision against the schema before it; returns its steps and the schema after. */
+export function compileRevision(file: RevisionFile, direction: "up" | "down", ops: Op[], dialect: Dialect, before: Schema): { planned: PlannedRevision; after: Schema } {
+  const steps: PlannedStep[] = [];
+  let schema = before;
+  for (const op of ops) {
+    try {
+      if (op.kind === "run") {
+        steps.push({ description: op.description, run: op.fn });
+        continue;
+      }
+      steps.push(...compileOperation(op, dialect, schema));
+      schema = applyOperation(schema, op);
+    } catch (error) {
+      if (error instanceof RetortError) {
+        throw new RetortError(error.code, `${file.path} (revision ${file.revision}, ${op.kind}): ${error.message}`, { hint: error.hint, details: error.details, cause: error });
+      }
+      throw error;
+    }
+  }
+  return { planned: { file, direction, steps }, after: schema };
+}
+
+export const EMPTY_SCHEMA: Schema = Object.freeze({ tables: [], enums: [] }) as Schema;
