@@ -34,5 +34,25 @@ export type { Where, FieldFilter, FieldOperators, OrderBy } from "./db/filters.j
 export type { WithSpec, RowWith } from "./db/relations.js";
 export { parseDatabaseUrl, redactUrl, ACCEPTED_URL_FORMS, type ConnectionTarget } from "./db/url.js";
 
+// Migrations
+export { defineMigration, type MigrationDefinition, type DefinedMigration, type RevisionHeader } from "./script/migration.js";
+export { enumColumn, type MigrationOps } from "./operations/api.js";
+export type { Op } from "./operations/types.js";
+export { defineConfig, loadConfig, type RetortConfig, type MigrationSettings, type LoadedConfig } from "./env/config.js";
+export {
+  upgrade,
+  downgrade,
+  current,
+  stamp,
+  revision,
+  init,
+  migrationSql,
+  revisionGraph,
+  resolve as resolveRevisions,
+  type CommandOptions,
+  type RunResult,
+  type NewRevision,
+} from "./runtime/api.js";
+
 // Errors
 export { RetortError, isRetortError, type RetortErrorCode } from "./errors.js";

@@ -11,6 +11,8 @@ export interface Output {
   say(line: string): void;
   /** Machine-readable result (printed as JSON with --json). */
   result(value: Record<string, unknown>): void;
+  /** A warning, on stderr (kept with --quiet). */
+  warn(message: string): void;
 }
 
 /** Check that a database answers. */

@@ -9,6 +9,7 @@ import pc from "picocolors";
 import { isRetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
+import { registerMigrationCommands } from "./migrate.js";
 
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -19,19 +20,23 @@ function output(program: Command): Output {
       if (!json && !quiet) console.log(line);
     },
     result: (value) => {
-      if (json) console.log(JSON.stringify(value, null, 2));
+      if (json) console.log(JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
     },
+    warn: (message) => console.error(`${pc.yellow("warning")} ${message}`),
   };
 }
 
-function defaultUrl(url: string | undefined): string {
-  return url ?? process.env.DATABASE_URL ?? "pglite:memory";
+function defaultUrl(program: Command, url: string | undefined): string {
+  return url ?? program.opts<{ url?: string }>().url ?? process.env.DATABASE_URL ?? "pglite:memory";
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("retort")
     .description("Typed models, migrations and the daily database workflow for TypeScript.")
     .version(version)
+    .option("--url <url>", "database URL (default: $DATABASE_URL, $<ENV>_DATABASE_URL, the config's url, else embedded PGlite under .retort/)")
+    .option("--config <file>", "config file (default: retort.config.ts in the current folder)")
+    .option("--env <name>", "environment: dev, test, prod… (default: $RETORT_ENV, $NODE_ENV, dev)")
     .option("--json", "machine-readable output")
     .option("--quiet", "print nothing but errors")
     .exitOverride()
@@ -41,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     .command("ping")
     .description("check that a database answers")
     .option("--url <url>", "database URL (default: $DATABASE_URL, else pglite:memory)")
-    .action(async (opts: { url?: string }) => ping(defaultUrl(opts.url), output(program)));
+    .action(async (opts: { url?: string }) => ping(defaultUrl(program, opts.url), output(program)));
 
   program
     .command("sql")
@@ -56,8 +61,10 @@ export async function main(argv: string[]): Promise<number> {
       .description(`${action} every table of a models module (experiments and tests; not a replacement for migrations)`)
       .argument("<models>", "the module exporting your table() models")
       .option("--url <url>", "database URL (default: $DATABASE_URL, else pglite:memory)")
-      .action(async (models: string, opts: { url?: string }) => applyAll(action, models, defaultUrl(opts.url), output(program)));
+      .action(async (models: string, opts: { url?: string }) => applyAll(action, models, defaultUrl(program, opts.url), output(program)));
   }
+
+  registerMigrationCommands(program, () => output(program));
 
   try {
     await program.parseAsync(argv, { from: "user" });

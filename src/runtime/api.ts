@@ -12,6 +12,7 @@ import { RetortError } from "../errors.js";
 import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
 import {
   RevisionGraph,
+  appliedRevisions,
   applyStep,
   downgradePlan,
   loadScriptDirectory,
@@ -118,8 +119,12 @@ function stepper(graph: RevisionGraph) {
   };
 }
 
-function checkModified(graph: RevisionGraph, applied: Map<string, string>, loaded: LoadedConfig, options: CommandOptions): void {
-  const modified = [...applied].filter(([id, checksum]) => graph.get(id)?.checksum !== undefined && graph.get(id)!.checksum !== checksum).map(([id]) => graph.require(id));
+/** Revisions applied now (below the current heads) whose file differs from what ran. */
+function checkModified(graph: RevisionGraph, currentHeads: string[], recorded: Map<string, string>, loaded: LoadedConfig, options: CommandOptions): void {
+  const applied = appliedRevisions(graph, currentHeads.filter((id) => graph.has(id)));
+  const modified = [...applied]
+    .filter((id) => recorded.has(id) && recorded.get(id) !== graph.require(id).checksum)
+    .map((id) => graph.require(id));
   if (modified.length === 0) return;
   const files = modified.map((revision) => `  ${revision.path} (${revision.revision})`).join("\n");
   const message = `${modified.length} applied migration file(s) changed since they ran:\n${files}`;
@@ -156,7 +161,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
   const { graph } = scripts(loaded);
   return withMigrationContext(loaded, options, async ({ executor, dialect, url }) => {
     const from = await executor.currentHeads();
-    checkModified(graph, await executor.appliedChecksums(), loaded, options);
+    checkModified(graph, from, await executor.appliedChecksums(), loaded, options);
     const revisions = direction === "up" ? upgradePlan(graph, from, target) : downgradePlan(graph, from, target);
     const plan = await compilePlan(revisions, direction, dialect, graph, from);
     const to = await executor.run(plan, from, stepper(graph), {
@@ -211,6 +216,11 @@ export async function stamp(target: string, options: CommandOptions & { purge?: 
     await executor.setHeads(new Set(from), new Set(targets));
     return { url: redactUrl(url), direction: "up", from, to: [...targets].sort(), revisions: [] };
   });
+}
+
+/** Resolve a target (id, prefix, head, label@head…) against the migrations folder. */
+export async function resolve(target: string, options: CommandOptions = {}): Promise<Revision[]> {
+  return resolveTarget(await revisionGraph(options), target, []);
 }
 
 /** The revision graph of the migrations folder (heads, bases, branches, history…), no database needed. */

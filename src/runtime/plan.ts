@@ -49,7 +49,7 @@ export async function recordOperations(file: RevisionFile, direction: "up" | "do
   const migration = await loadMigration(file);
   const { op, ops } = createOpRecorder();
   try {
-    await (direction === "up" ? migration.upgrade(op, undefined as never) : migration.downgrade(op, undefined as never));
+    await (direction === "up" ? migration.upgrade(op) : migration.downgrade(op));
   } catch (error) {
     if (error instanceof RetortError) throw error;
     throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: ${direction === "up" ? "upgrade" : "downgrade"}() failed while recording its operations: ${(error as Error).message}`, {

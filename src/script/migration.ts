@@ -17,7 +17,7 @@
  *     async downgrade(op) { … },
  *   });
  */
-import type { Kysely } from "kysely";
+import type { MigrationOps } from "../operations/api.js";
 
 /** The header of a revision, as read statically from its file. */
 export interface RevisionHeader {
@@ -32,23 +32,23 @@ export interface RevisionHeader {
 }
 
 /**
- * The `op` object a migration receives. Its methods are defined by the operations module
- * (src/operations); this alias keeps the file format independent of them.
+ * upgrade/downgrade record operations on `op` (they run after every operation of the plan is
+ * compiled); data work goes through `op.run(description, async (db) => …)`, which runs in order.
  */
-export type MigrationFn<Op> = (op: Op, db: Kysely<any>) => Promise<void> | void;
+export type MigrationFn<Op> = (op: Op) => Promise<void> | void;
 
-export interface MigrationDefinition<Op = any> extends Partial<RevisionHeader> {
+export interface MigrationDefinition<Op = MigrationOps> extends Partial<RevisionHeader> {
   revision: string;
   parents: string[];
   upgrade: MigrationFn<Op>;
   downgrade: MigrationFn<Op>;
 }
 
-export interface DefinedMigration<Op = any> extends MigrationDefinition<Op> {
+export interface DefinedMigration<Op = MigrationOps> extends MigrationDefinition<Op> {
   readonly kind: "migration";
 }
 
-export function defineMigration<Op = any>(definition: MigrationDefinition<Op>): DefinedMigration<Op> {
+export function defineMigration<Op = MigrationOps>(definition: MigrationDefinition<Op>): DefinedMigration<Op> {
   return Object.freeze({ ...definition, kind: "migration" as const });
 }
 

@@ -1,0 +1,199 @@
+/** The migration commands of the CLI: each calls the library function and formats its result. */
+import { Option, type Command } from "commander";
+import pc from "picocolors";
+import * as api from "../runtime/api.js";
+import { describeRevision, historyFor, type RevisionGraph, type Revision } from "../script/index.js";
+import type { Dialect } from "../schema/snapshot.js";
+import type { Output } from "./commands.js";
+
+export interface GlobalOptions {
+  url?: string;
+  config?: string;
+  env?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function commandOptions(globals: GlobalOptions, out: Output): api.CommandOptions {
+  return {
+    ...(globals.config ? { config: globals.config } : {}),
+    ...(globals.url ? { url: globals.url } : {}),
+    ...(globals.env ? { env: globals.env } : {}),
+    onProgress: (event) => {
+      if (!globals.json && !globals.quiet) {
+        process.stderr.write(`${pc.dim(`[${event.index}/${event.total}]`)} ${event.direction === "up" ? "upgrade" : "downgrade"} ${event.revision} ${pc.dim(event.message)}\n`);
+      }
+    },
+    onWarning: (message) => out.warn(message),
+  };
+}
+
+function line(revision: Revision, graph: RevisionGraph, marks: { current?: Set<string> } = {}): string {
+  const tags: string[] = [];
+  if (graph.heads.includes(revision)) tags.push("head");
+  if (revision.parents.length === 0) tags.push("base");
+  if (graph.isBranchPoint(revision.revision)) tags.push("branchpoint");
+  if (graph.isMergePoint(revision.revision)) tags.push("mergepoint");
+  if (marks.current?.has(revision.revision)) tags.push("current");
+  const parents = revision.parents.length === 0 ? "<base>" : revision.parents.join(", ");
+  return `${parents} -> ${pc.bold(revision.revision)}${tags.length ? ` (${tags.join(", ")})` : ""}, ${revision.message}`;
+}
+
+const brief = (r: Revision) => ({ revision: r.revision, parents: r.parents, message: r.message, path: r.path, branchLabels: r.branchLabels, dependsOn: r.dependsOn });
+
+export function registerMigrationCommands(program: Command, output: () => Output): void {
+  const globals = () => program.opts<GlobalOptions>();
+  const options = () => commandOptions(globals(), output());
+
+  program
+    .command("init")
+    .description("create retort.config.ts and the migrations folder")
+    .option("--directory <dir>", "migrations folder", "migrations/versions")
+    .action((opts: { directory: string }) => {
+      const result = api.init({ directory: opts.directory });
+      output().say(result.created.length ? `created ${result.created.join(", ")}` : "already initialised");
+      output().result(result);
+    });
+
+  program
+    .command("revision")
+    .description("write a new revision file")
+    .requiredOption("-m, --message <message>", "what the revision does")
+    .option("--rev-id <id>", "use this revision id")
+    .option("--head <target>", "parent revision (default: head)")
+    .option("--splice", "allow a parent that is not a head (start a branch)")
+    .option("--branch-label <label>", "label the revision (and its branch)")
+    .option("--depends-on <revs...>", "revisions this one depends on")
+    .action(async (opts: { message: string; revId?: string; head?: string; splice?: boolean; branchLabel?: string; dependsOn?: string[] }) => {
+      const result = await api.revision(
+        {
+          message: opts.message,
+          ...(opts.revId ? { revId: opts.revId } : {}),
+          ...(opts.head ? { head: opts.head } : {}),
+          ...(opts.splice ? { splice: true } : {}),
+          ...(opts.branchLabel ? { branchLabel: opts.branchLabel } : {}),
+          ...(opts.dependsOn ? { dependsOn: opts.dependsOn } : {}),
+        },
+        options(),
+      );
+      output().say(`created ${result.path} (revision ${result.revision})`);
+      output().result(result);
+    });
+
+  program
+    .command("merge")
+    .description("write a revision merging several heads")
+    .requiredOption("-m, --message <message>", "what the merge is")
+    .option("--rev-id <id>", "use this revision id")
+    .argument("<revisions...>", 'the revisions to merge, or "heads"')
+    .action(async (revisions: string[], opts: { message: string; revId?: string }) => {
+      const result = await api.revision({ message: opts.message, parents: revisions, ...(opts.revId ? { revId: opts.revId } : {}) }, options());
+      output().say(`created ${result.path} (revision ${result.revision}, merging ${result.parents.join(", ")})`);
+      output().result(result);
+    });
+
+  for (const direction of ["upgrade", "downgrade"] as const) {
+    program
+      .command(direction)
+      .description(direction === "upgrade" ? "apply migrations up to a target (default head)" : "revert migrations down to a target (-1, a revision, base)")
+      .argument(direction === "upgrade" ? "[target]" : "<target>", direction === "upgrade" ? "head, heads, a revision, +N, <label>@head; a:b with --sql" : "-N, a revision, base; a:b with --sql")
+      .option("--sql", "print the SQL script instead of running it (offline; no database needed)")
+      .addOption(new Option("--dialect <dialect>", "SQL flavour for --sql (default: from the URL)").choices(["postgres", "pglite", "sqlite"]))
+      .action(async (target: string | undefined, opts: { sql?: boolean; dialect?: Dialect }) => {
+        const dir = direction === "upgrade" ? "up" : "down";
+        if (opts.sql) {
+          const script = await api.migrationSql(dir, target ?? "head", { ...options(), ...(opts.dialect ? { dialect: opts.dialect } : {}) });
+          if (globals().json) output().result({ sql: script });
+          else process.stdout.write(script);
+          return;
+        }
+        const result = await (direction === "upgrade" ? api.upgrade(target ?? "head", options()) : api.downgrade(target!, options()));
+        output().say(
+          result.revisions.length === 0
+            ? `nothing to do: at ${result.to.join(", ") || "base"}`
+            : `${direction === "upgrade" ? "upgraded" : "downgraded"} ${result.revisions.length} revision(s): ${result.from.join(", ") || "base"} -> ${result.to.join(", ") || "base"}`,
+        );
+        output().result({ ...result });
+      });
+  }
+
+  program
+    .command("current")
+    .description("show the database's current revision(s)")
+    .option("--verbose", "show each revision's file and parents")
+    .action(async (opts: { verbose?: boolean }) => {
+      const result = await api.current(options());
+      if (result.heads.length === 0) output().say(`${result.url}: base (no revision applied)`);
+      for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${pc.dim(head.message)}`);
+      if (opts.verbose) {
+        const graph = await api.revisionGraph(options());
+        for (const head of result.heads) {
+          const revision = graph.get(head.revision);
+          if (revision) output().say(`  ${revision.path}\n  parents: ${revision.parents.join(", ") || "<base>"}`);
+        }
+      }
+      output().result(result);
+    });
+
+  program
+    .command("history")
+    .description("list revisions, newest first")
+    .option("-r, --rev-range <range>", "a:b range")
+    .option("--indicate-current", "mark the database's current revision(s) (connects)")
+    .action(async (opts: { revRange?: string; indicateCurrent?: boolean }) => {
+      const graph = await api.revisionGraph(options());
+      const current = opts.indicateCurrent ? new Set((await api.current(options())).heads.map((h) => h.revision)) : undefined;
+      const revisions = historyFor(graph, opts.revRange, current ? [...current] : []);
+      for (const revision of revisions) output().say(line(revision, graph, current ? { current } : {}));
+      output().result({ revisions: revisions.map((r) => ({ ...brief(r), current: current?.has(r.revision) ?? undefined })) });
+    });
+
+  program
+    .command("heads")
+    .description("show the head revision(s) of the migrations folder")
+    .action(async () => {
+      const graph = await api.revisionGraph(options());
+      for (const revision of graph.heads) output().say(line(revision, graph));
+      output().result({ heads: graph.heads.map(brief) });
+    });
+
+  program
+    .command("branches")
+    .description("show branch points")
+    .action(async () => {
+      const graph = await api.revisionGraph(options());
+      const points = graph.revisions.filter((r) => graph.isBranchPoint(r.revision));
+      for (const point of points) {
+        output().say(line(point, graph));
+        for (const child of point.children) output().say(`  -> ${describeRevision(graph.require(child))}`);
+      }
+      output().result({ branchPoints: points.map((p) => ({ ...brief(p), children: p.children })) });
+    });
+
+  program
+    .command("show")
+    .description("show one revision")
+    .argument("<revision>", "a revision id, prefix or target")
+    .action(async (target: string) => {
+      const graph = await api.revisionGraph(options());
+      const revisions = await api.resolve(target, options());
+      for (const revision of revisions) {
+        output().say(`Revision: ${revision.revision}\nParents: ${revision.parents.join(", ") || "<base>"}\nMessage: ${revision.message}\nCreated: ${revision.createdAt}\nPath: ${revision.path}`);
+        if (revision.branchLabels.length) output().say(`Branch labels: ${revision.branchLabels.join(", ")}`);
+        if (revision.dependsOn.length) output().say(`Depends on: ${revision.dependsOn.join(", ")}`);
+        if (graph.isBranchPoint(revision.revision)) output().say(`Branches into: ${revision.children.join(", ")}`);
+      }
+      output().result({ revisions: revisions.map(brief) });
+    });
+
+  program
+    .command("stamp")
+    .description("set the version table to a revision without running migrations")
+    .argument("<target>", "a revision, head, heads or base")
+    .option("--purge", "clear the version table first")
+    .action(async (target: string, opts: { purge?: boolean }) => {
+      const result = await api.stamp(target, { ...options(), ...(opts.purge ? { purge: true } : {}) });
+      output().say(`stamped ${result.to.join(", ") || "base"} (was ${result.from.join(", ") || "base"})`);
+      output().result({ ...result });
+    });
+}

@@ -1,0 +1,259 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { connect, current, downgrade, isRetortError, migrationSql, stamp, upgrade, type CommandOptions, type RetortError } from "../../src/index.js";
+import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
+import { createProject, type Project } from "./project.js";
+
+const postgresUp = await postgresReachable();
+
+async function failure(promise: Promise<unknown>): Promise<RetortError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isRetortError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected the command to fail");
+}
+
+/** Three revisions in a line: guilds, members (FK with cascade), a column. */
+function linear(project: Project): { members: string } {
+  project.add({
+    id: "aaaa00000001",
+    message: "guilds",
+    up: `op.createTable("guilds", { id: t.bigint().primaryKey(), name: t.varchar(100) });`,
+    down: `op.dropTable("guilds");`,
+  });
+  const members = project.add({
+    id: "bbbb00000002",
+    parents: ["aaaa00000001"],
+    message: "members",
+    up: `op.createTable("members", { id: t.integer().primaryKey(), guild_id: t.bigint().references("guilds.id", { onDelete: "cascade" }), nickname: t.text().nullable() });`,
+    down: `op.dropTable("members");`,
+  });
+  project.add({
+    id: "cccc00000003",
+    parents: ["bbbb00000002"],
+    message: "xp",
+    up: `op.addColumn("members", "xp", t.integer().default(0));`,
+    down: `op.dropColumn("members", "xp");`,
+  });
+  return { members };
+}
+
+interface Backend {
+  name: string;
+  url: () => string;
+  /** A fresh, empty database for each test. */
+  setup: () => Promise<void>;
+  teardown?: () => Promise<void>;
+}
+
+const backends: Backend[] = [];
+{
+  let url = "";
+  backends.push({ name: "sqlite", url: () => url, setup: async () => void (url = `sqlite:${join(mkdtempSync(join(tmpdir(), "retort-sqlite-")), "app.db")}`) });
+}
+if (postgresUp) {
+  let temp: TempDatabase | undefined;
+  backends.push({
+    name: "postgres",
+    url: () => temp!.url,
+    setup: async () => void (temp = await createTempDatabase()),
+    teardown: async () => temp?.drop(),
+  });
+} else {
+  console.warn("[retort tests] NOTICE: Postgres server unreachable; runtime Postgres cases are SKIPPED.");
+}
+
+async function tables(url: string): Promise<string[]> {
+  const db = await connect(url, { schema: {} });
+  try {
+    const sql =
+      db.family === "postgres"
+        ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+        : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1";
+    return (await db.query<{ name: string }>(sql)).rows.map((r) => r.name);
+  } finally {
+    await db.close();
+  }
+}
+
+async function rows(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const db = await connect(url, { schema: {} });
+  try {
+    return (await db.query(sql)).rows;
+  } finally {
+    await db.close();
+  }
+}
+
+for (const backend of backends) {
+  describe(`migration runtime [${backend.name}]`, () => {
+    beforeEach(async () => backend.setup());
+    afterEach(async () => backend.teardown?.());
+
+    it("upgrades, downgrades by steps and to base, with the version and history tables in step", async () => {
+      const project = createProject();
+      linear(project);
+      const options: CommandOptions = { config: project.config, url: backend.url() };
+      const up = await upgrade("head", options);
+      expect(up.revisions.map((r) => r.revision)).toEqual(["aaaa00000001", "bbbb00000002", "cccc00000003"]);
+      expect(up.to).toEqual(["cccc00000003"]);
+      expect(await tables(backend.url())).toEqual(["guilds", "members", "retort_migrations", "retort_version"]);
+      expect((await current(options)).heads).toEqual([{ revision: "cccc00000003", message: "xp", isHead: true }]);
+
+      const again = await upgrade("head", options);
+      expect(again.revisions).toEqual([]);
+
+      const down = await downgrade("-1", options);
+      expect(down.to).toEqual(["bbbb00000002"]);
+      const cols = backend.name === "postgres"
+        ? await rows(backend.url(), "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'members' ORDER BY ordinal_position")
+        : await rows(backend.url(), "SELECT name FROM pragma_table_info('members')");
+      expect(cols.map((c) => c.name)).toEqual(["id", "guild_id", "nickname"]);
+
+      await downgrade("base", options);
+      expect(await tables(backend.url())).toEqual(["retort_migrations", "retort_version"]);
+      expect((await current(options)).heads).toEqual([]);
+
+      await upgrade("+2", options);
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["bbbb00000002"]);
+      const history = await rows(backend.url(), "SELECT revision, direction, outcome FROM retort_migrations ORDER BY id");
+      expect(history.map((h) => `${h.direction} ${h.revision} ${h.outcome}`)).toEqual([
+        "up aaaa00000001 applied",
+        "up bbbb00000002 applied",
+        "up cccc00000003 applied",
+        "down cccc00000003 applied",
+        "down bbbb00000002 applied",
+        "down aaaa00000001 applied",
+        "up aaaa00000001 applied",
+        "up bbbb00000002 applied",
+      ]);
+      await downgrade("base", options);
+    });
+
+    it("branches, merges, and downgrades across a merge point", async () => {
+      const project = createProject();
+      project.add({ id: "root00000001", message: "root", up: `op.createTable("a", { id: t.integer().primaryKey() });`, down: `op.dropTable("a");` });
+      project.add({ id: "left00000002", parents: ["root00000001"], message: "left", up: `op.createTable("l", { id: t.integer().primaryKey() });`, down: `op.dropTable("l");` });
+      project.add({ id: "rght00000003", parents: ["root00000001"], message: "right", up: `op.createTable("r", { id: t.integer().primaryKey() });`, down: `op.dropTable("r");` });
+      const options: CommandOptions = { config: project.config, url: backend.url() };
+      expect((await failure(upgrade("head", options))).code).toBe("RETORT_MULTIPLE_HEADS");
+      await upgrade("heads", options);
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["left00000002", "rght00000003"]);
+
+      project.add({ id: "merg00000004", parents: ["left00000002", "rght00000003"], message: "merge", up: "", down: "" });
+      await upgrade("head", options);
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["merg00000004"]);
+
+      await downgrade("-1", options); // undoing the merge restores both branch heads
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["left00000002", "rght00000003"]);
+      await downgrade("root00000001", options);
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["root00000001"]);
+      expect(await tables(backend.url())).toEqual(["a", "retort_migrations", "retort_version"]);
+      await downgrade("base", options);
+    });
+
+    it("stamp moves the version table without running anything; --purge clears it first", async () => {
+      const project = createProject();
+      linear(project);
+      const options: CommandOptions = { config: project.config, url: backend.url() };
+      await stamp("bbbb00000002", options);
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["bbbb00000002"]);
+      expect(await tables(backend.url())).toEqual(["retort_migrations", "retort_version"]);
+      await stamp("cccc00000003", options);
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["cccc00000003"]);
+      // A version row no file knows (another branch's database): purge replaces it.
+      const db = await connect(backend.url(), { schema: {} });
+      await db.query("INSERT INTO retort_version (version_num) VALUES ('ffffffffffff')");
+      await db.close();
+      await stamp("aaaa00000001", { ...options, purge: true });
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["aaaa00000001"]);
+      await stamp("base", options);
+      expect((await current(options)).heads).toEqual([]);
+    });
+
+    it("a failing migration rolls back and leaves the database at the previous revision", async () => {
+      const project = createProject();
+      linear(project);
+      project.add({
+        id: "dddd00000004",
+        parents: ["cccc00000003"],
+        message: "broken",
+        up: `op.createTable("audit", { id: t.integer().primaryKey() });\nop.execute("INSERT INTO no_such_table VALUES (1)");`,
+      });
+      const options: CommandOptions = { config: project.config, url: backend.url() };
+      const error = await failure(upgrade("head", options));
+      expect(error.code).toBe("RETORT_MIGRATION_FAILED");
+      expect(error.message).toContain("dddd00000004");
+      expect(error.message).toContain("INSERT INTO no_such_table VALUES (1)");
+      expect(error.hint).toContain("rolled back");
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["cccc00000003"]);
+      expect(await tables(backend.url())).not.toContain("audit");
+      const last = await rows(backend.url(), "SELECT revision, outcome, error FROM retort_migrations ORDER BY id DESC LIMIT 1");
+      expect(last[0]).toMatchObject({ revision: "dddd00000004", outcome: "failed" });
+      await downgrade("base", options);
+    });
+
+    it("refuses to run when an applied migration's file changed", async () => {
+      const project = createProject();
+      const { members: edited } = linear(project);
+      const options: CommandOptions = { config: project.config, url: backend.url() };
+      await upgrade("bbbb00000002", options);
+      project.add({ id: "eeee00000005", parents: ["cccc00000003"], message: "later", up: "" });
+      writeFileSync(edited, readFileSync(edited, "utf8").replace("nickname", "nick"));
+      const error = await failure(upgrade("head", options));
+      expect(error.code).toBe("RETORT_MODIFIED_MIGRATION");
+      expect(error.message).toContain(`${edited} (bbbb00000002)`);
+      expect(error.hint).toContain("new revision");
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["bbbb00000002"]);
+      // Configured to warn: the run goes on and the warning names the file.
+      const warnings: string[] = [];
+      const lenient = { ...project.config, config: { migrations: { ...project.config.config.migrations, modifiedMigrations: "warn" as const } } };
+      await upgrade("head", { ...options, config: lenient, onWarning: (w) => warnings.push(w) });
+      expect(warnings[0]).toContain(edited);
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["eeee00000005"]);
+    });
+
+    it("offline SQL for a range is what an online run executes", async () => {
+      const project = createProject();
+      linear(project);
+      const options: CommandOptions = { config: project.config, url: backend.url() };
+      const script = await migrationSql("up", "base:head", options);
+      expect(script).toContain("CREATE TABLE IF NOT EXISTS retort_version");
+      expect(script).toContain("INSERT INTO retort_version (version_num) VALUES ('aaaa00000001');");
+      expect(script).toContain("UPDATE retort_version SET version_num = 'cccc00000003' WHERE version_num = 'bbbb00000002';");
+      // Run online, recording every statement the executor sends.
+      const statements = (await captureStatements(() => upgrade("head", options))).filter(
+        (sql) => !/retort_migrations|^SELECT|pg_try_advisory|pg_advisory|^(BEGIN|COMMIT|ROLLBACK)$|^PRAGMA foreign_keys/.test(sql) && !sql.startsWith("CREATE TABLE IF NOT EXISTS"),
+      );
+      const scripted = script
+        .split(/;\n/)
+        .map((s) => s.replace(/^(--.*\n)+/gm, "").trim())
+        .filter((s) => s && !/^(BEGIN|COMMIT)$/.test(s) && !s.startsWith("CREATE TABLE IF NOT EXISTS") && !s.startsWith("--"));
+      expect(statements.length).toBeGreaterThan(5);
+      expect(statements).toEqual(scripted);
+    });
+  });
+}
+
+/** Every SQL statement run through any Retort driver while fn runs. */
+async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> {
+  const { MigrationExecutor } = await import("../../src/runtime/executor.js");
+  const statements: string[] = [];
+  const proto = MigrationExecutor.prototype as unknown as { sql(text: string, params?: unknown[]): Promise<unknown> };
+  const original = proto.sql;
+  proto.sql = function (this: unknown, text: string, params?: unknown[]) {
+    statements.push(text.trim());
+    return original.call(this, text, params);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.sql = original;
+  }
+  return statements;
+}
