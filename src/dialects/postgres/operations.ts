@@ -1,0 +1,129 @@
+/**
+ * Migration operations → Postgres DDL (PGlite speaks the same). Columns, constraints and indexes
+ * render through the helpers in ddl.ts, the same ones `createAll` uses.
+ *
+ * Statements that cannot run inside a transaction are flagged `outsideTransaction`: CREATE/DROP
+ * INDEX CONCURRENTLY, and ALTER TYPE … ADD VALUE (a new label cannot be used in the transaction
+ * that adds it; IF NOT EXISTS makes a resumed run safe).
+ */
+import { bulkInsertSteps, hexBytes, badValue } from "../../operations/bulk.js";
+import { Op, type DataOp, type Step } from "../../operations/types.js";
+import type { ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
+import { quoteIdent, quoteLiteral } from "../sql-text.js";
+import { addForeignKey, checkClause, columnDefinition, columnType, createEnum, createIndex, postgresDdl, primaryKeyClause, renderDefault, uniqueClause } from "./ddl.js";
+
+function tableOf(schema: Schema, name: string): TableSchema {
+  // The fold has already checked that it exists.
+  return schema.tables.find((table) => table.name === name)!;
+}
+
+function concurrentIndex(sql: string): string {
+  // createIndex() renders "CREATE [UNIQUE ]INDEX "name" ON …"; CONCURRENTLY goes right after INDEX.
+  return sql.replace(/^CREATE (UNIQUE )?INDEX /, (prefix) => `${prefix}CONCURRENTLY `);
+}
+
+/** Postgres array input text for text[]: {"a","b\"c",NULL}. */
+function arrayLiteral(values: readonly JsonValue[]): string {
+  return `{${values.map((value) => (value === null ? "NULL" : `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(",")}}`;
+}
+
+/** A JSON-safe value → what pg and PGlite bind for a column of `type` (the server parses the text). */
+export function encodePostgresValue(type: ColumnType, value: JsonValue, where: string): unknown {
+  if (value === null) return null;
+  switch (type.kind) {
+    case "json":
+    case "jsonb":
+      return JSON.stringify(value);
+    case "bytea":
+      return hexBytes(where, type, value);
+    case "array":
+      if (!Array.isArray(value) || !value.every((item) => item === null || typeof item === "string")) throw badValue(where, type, value, "an array of strings");
+      return arrayLiteral(value);
+    default:
+      if (typeof value === "object") throw badValue(where, type, value, "a scalar");
+      return value;
+  }
+}
+
+export function compilePostgresOperation(op: DataOp, before: Schema, after: Schema): Step[] {
+  const description = Op.describe(op);
+  const step = (sql: string, extra: Omit<Step, "sql" | "description"> = {}): Step => ({ sql, description, ...extra });
+  const alterTable = (table: string, action: string) => step(`ALTER TABLE ${quoteIdent(table)} ${action}`);
+
+  switch (op.kind) {
+    case "createTable": {
+      const table = tableOf(after, op.table.name);
+      return [...postgresDdl.createTable(table, after), ...table.indexes.map((index) => createIndex(table, index))].map((sql) => step(sql));
+    }
+    case "dropTable":
+      return [step(postgresDdl.dropTable(op.name))];
+    case "renameTable":
+      return [alterTable(op.from, `RENAME TO ${quoteIdent(op.to)}`)];
+    case "addColumn": {
+      const column = tableOf(after, op.table).columns.find((candidate) => candidate.name === op.column.name)!;
+      const steps = [alterTable(op.table, `ADD COLUMN ${columnDefinition(column)}`)];
+      if (column.comment !== undefined) steps.push(step(`COMMENT ON COLUMN ${quoteIdent(op.table)}.${quoteIdent(column.name)} IS ${quoteLiteral(column.comment)}`));
+      return steps;
+    }
+    case "dropColumn":
+      return [alterTable(op.table, `DROP COLUMN ${quoteIdent(op.name)}`)];
+    case "renameColumn":
+      return [alterTable(op.table, `RENAME COLUMN ${quoteIdent(op.from)} TO ${quoteIdent(op.to)}`)];
+    case "alterColumn": {
+      const old = tableOf(before, op.table).columns.find((candidate) => candidate.name === op.name)!;
+      const column = tableOf(after, op.table).columns.find((candidate) => candidate.name === op.name)!;
+      const name = quoteIdent(op.name);
+      const actions: string[] = [];
+      if (op.type !== undefined) {
+        // A default that cannot be cast to the new type would fail the change: drop it, change the
+        // type, set it again (Postgres runs DROP DEFAULT, then TYPE, then SET DEFAULT, whatever the order written).
+        const hadDefault = old.default !== undefined && old.identity === undefined;
+        if (hadDefault) actions.push(`ALTER COLUMN ${name} DROP DEFAULT`);
+        actions.push(`ALTER COLUMN ${name} TYPE ${columnType(column.type)}${op.using === undefined ? "" : ` USING ${op.using}`}`);
+        const defaultSql = renderDefault(column);
+        if (defaultSql !== undefined) actions.push(`ALTER COLUMN ${name} SET DEFAULT ${defaultSql}`);
+      } else if (op.default !== undefined) {
+        const defaultSql = renderDefault(column);
+        actions.push(defaultSql === undefined ? `ALTER COLUMN ${name} DROP DEFAULT` : `ALTER COLUMN ${name} SET DEFAULT ${defaultSql}`);
+      }
+      if (op.nullable !== undefined) actions.push(`ALTER COLUMN ${name} ${op.nullable ? "DROP" : "SET"} NOT NULL`);
+      const steps = actions.length === 0 ? [] : [alterTable(op.table, actions.join(", "))];
+      if (op.comment !== undefined) {
+        steps.push(step(`COMMENT ON COLUMN ${quoteIdent(op.table)}.${name} IS ${op.comment === null ? "NULL" : quoteLiteral(op.comment)}`));
+      }
+      return steps;
+    }
+    case "createIndex": {
+      const sql = createIndex(tableOf(after, op.table), op.index);
+      return [op.concurrently ? step(concurrentIndex(sql), { outsideTransaction: true }) : step(sql)];
+    }
+    case "dropIndex":
+      return [op.concurrently ? step(`DROP INDEX CONCURRENTLY ${quoteIdent(op.name)}`, { outsideTransaction: true }) : step(postgresDdl.dropIndex(op.name))];
+    case "addPrimaryKey":
+      return [alterTable(op.table, `ADD ${primaryKeyClause(op.primaryKey)}`)];
+    case "addUnique":
+      return [alterTable(op.table, `ADD ${uniqueClause(op.unique)}`)];
+    case "addForeignKey":
+      return [step(`${addForeignKey(op.table, op.foreignKey)}${op.notValid ? " NOT VALID" : ""}`)];
+    case "addCheck":
+      return [alterTable(op.table, `ADD ${checkClause(op.check)}${op.notValid ? " NOT VALID" : ""}`)];
+    case "dropConstraint":
+      return [alterTable(op.table, `DROP CONSTRAINT ${quoteIdent(op.name)}`)];
+    case "validateConstraint":
+      return [alterTable(op.table, `VALIDATE CONSTRAINT ${quoteIdent(op.name)}`)];
+    case "createEnum":
+      return createEnum(op.enum).map((sql) => step(sql));
+    case "dropEnum":
+      return [step(`DROP TYPE ${quoteIdent(op.name)}`)];
+    case "addEnumValue": {
+      const position = op.before !== undefined ? ` BEFORE ${quoteLiteral(op.before)}` : op.after !== undefined ? ` AFTER ${quoteLiteral(op.after)}` : "";
+      return [step(`ALTER TYPE ${quoteIdent(op.enum)} ADD VALUE IF NOT EXISTS ${quoteLiteral(op.value)}${position}`, { outsideTransaction: true })];
+    }
+    case "renameEnumValue":
+      return [step(`ALTER TYPE ${quoteIdent(op.enum)} RENAME VALUE ${quoteLiteral(op.from)} TO ${quoteLiteral(op.to)}`)];
+    case "execute":
+      return [step(op.sql, op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] })];
+    case "bulkInsert":
+      return bulkInsertSteps(op, tableOf(before, op.table), "postgres", encodePostgresValue);
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * SQLite table rebuilds: how Retort changes what SQLite's ALTER TABLE cannot (a column's type,
+ * nullability or default, constraints, enum CHECKs), without losing a row. This is SQLite's
+ * documented 12-step procedure (https://www.sqlite.org/lang_altertable.html#otheralter):
+ *
+ *   (runtime) PRAGMA foreign_keys = OFF, then BEGIN      — the pragma is a no-op inside a transaction
+ *   1. guard: fail unless foreign keys really are off      — else DROP TABLE would delete (ON DELETE
+ *                                                            CASCADE) or orphan the children's rows
+ *   2. CREATE TABLE "_retort_tmp_<t>" (the new definition, rendered by the same DDL as createAll)
+ *   3. INSERT INTO it SELECT the kept columns FROM "<t>"   — converted when the type changed; new
+ *                                                            columns take their default
+ *   4. DROP TABLE "<t>"                                    — its indexes and triggers go with it
+ *   5. ALTER TABLE "_retort_tmp_<t>" RENAME TO "<t>"       — with legacy_alter_table on, so views
+ *                                                            naming "<t>" do not make the rename fail
+ *   6. CREATE INDEX … for the table's indexes; (runtime) re-create its triggers
+ *   7. (runtime) PRAGMA foreign_key_check on the table and on every table referencing it; any row
+ *      aborts the transaction, leaving the database as it was
+ *   (runtime) COMMIT, then PRAGMA foreign_keys = ON
+ *
+ * Every step is flagged `foreignKeysOff`; the first carries `saveTriggers`, the last
+ * `restoreTriggers`, and the checks `checkForeignKeys` (see Step in operations/types.ts).
+ */
+import { RetortError } from "../../errors.js";
+import type { Step } from "../../operations/types.js";
+import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../../schema/snapshot.js";
+import { identList, quoteIdent, quoteLiteral } from "../sql-text.js";
+import { sqliteDdl } from "./ddl.js";
+import { describeType } from "./values.js";
+
+export const REBUILD_PREFIX = "_retort_tmp_";
+
+/** Fails (inside SQL: SQLite has no RAISE outside triggers) when foreign keys are on. */
+const FOREIGN_KEYS_GUARD =
+  "SELECT json_extract('{}', 'Retort: PRAGMA foreign_keys must be OFF (set before BEGIN) while a table is rebuilt, or child rows would be deleted') " +
+  "FROM pragma_foreign_keys WHERE foreign_keys";
+
+/** An SQL expression that aborts the statement with `message` (built at run time, so it can show the value). */
+function raise(messageSql: string): string {
+  return `json_extract('{}', ${messageSql})`;
+}
+
+type Storage = "integer" | "boolean" | "real" | "numeric" | "text" | "timestamp" | "date" | "time" | "json" | "array" | "blob";
+
+function storageOf(type: ColumnType): Storage {
+  switch (type.kind) {
+    case "smallint":
+    case "integer":
+    case "bigint":
+      return "integer";
+    case "real":
+    case "double":
+      return "real";
+    case "uuid":
+    case "text":
+    case "varchar":
+    case "enum":
+      return "text";
+    case "timestamptz":
+    case "timestamp":
+      return "timestamp";
+    case "json":
+    case "jsonb":
+      return "json";
+    case "bytea":
+      return "blob";
+    default:
+      return type.kind;
+  }
+}
+
+/**
+ * The SELECT expression that turns an old column's stored value into the new type's storage form,
+ * or undefined when SQLite has no faithful conversion. Values that cannot be converted abort the
+ * copy with a message naming the column and the value, as Postgres' casts do.
+ */
+export function convertColumn(table: string, column: string, from: ColumnType, to: ColumnType): string | undefined {
+  const c = quoteIdent(column);
+  const source = storageOf(from);
+  const target = storageOf(to);
+  // SQLite shows the message in single quotes (doubling any inside), so the value goes in double quotes.
+  const fail = raise(`${quoteLiteral(`Retort: cannot convert "${table}"."${column}" value "`)} || CAST(${c} AS TEXT) || ${quoteLiteral(`" to ${describeType(to)}`)}`);
+  const guarded = (valid: string, converted: string) => `CASE WHEN ${c} IS NULL THEN NULL WHEN ${valid} THEN ${converted} ELSE ${fail} END`;
+  // A number written as text: JSON number syntax (json_type is only asked once json_valid said yes).
+  const numberText = (kinds: string, converted: string) =>
+    `CASE WHEN ${c} IS NULL THEN NULL WHEN NOT json_valid(trim(${c})) THEN ${fail} WHEN json_type(trim(${c})) IN (${kinds}) THEN ${converted} ELSE ${fail} END`;
+  const booleanText = `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} THEN 'true' ELSE 'false' END`;
+
+  if (source === target) return c;
+  switch (target) {
+    case "integer":
+      if (source === "boolean") return c;
+      if (source === "real") return `CAST(round(${c}) AS INTEGER)`;
+      if (source === "text") return numberText("'integer'", `CAST(trim(${c}) AS INTEGER)`);
+      if (source === "numeric") return numberText("'integer', 'real'", `CAST(round(CAST(trim(${c}) AS REAL)) AS INTEGER)`);
+      return undefined;
+    case "real":
+      if (source === "integer") return `CAST(${c} AS REAL)`;
+      if (source === "text" || source === "numeric") return numberText("'integer', 'real'", `CAST(trim(${c}) AS REAL)`);
+      return undefined;
+    case "numeric":
+      if (source === "integer" || source === "real") return `CAST(${c} AS TEXT)`;
+      if (source === "text") return numberText("'integer', 'real'", `trim(${c})`);
+      return undefined;
+    case "boolean":
+      if (source === "integer") return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} <> 0 THEN 1 ELSE 0 END`;
+      if (source === "text") {
+        return `CASE WHEN ${c} IS NULL THEN NULL WHEN lower(trim(${c})) IN ('t', 'true', 'y', 'yes', 'on', '1') THEN 1 WHEN lower(trim(${c})) IN ('f', 'false', 'n', 'no', 'off', '0') THEN 0 ELSE ${fail} END`;
+      }
+      return undefined;
+    case "text":
+      if (source === "integer" || source === "real") return `CAST(${c} AS TEXT)`;
+      if (source === "boolean") return booleanText;
+      if (source === "blob") return `CASE WHEN ${c} IS NULL THEN NULL ELSE '\\x' || lower(hex(${c})) END`;
+      return c; // numeric, dates and times, JSON: already text
+    case "timestamp":
+      if (source === "date") return `${c} || 'T00:00:00.000Z'`;
+      if (source === "text") return guarded(`strftime('%Y-%m-%dT%H:%M:%fZ', ${c}) IS NOT NULL`, `strftime('%Y-%m-%dT%H:%M:%fZ', ${c})`);
+      return undefined;
+    case "date":
+      if (source === "timestamp") return `substr(${c}, 1, 10)`;
+      if (source === "text") return guarded(`date(${c}) IS NOT NULL`, `date(${c})`);
+      return undefined;
+    case "time":
+      if (source === "timestamp" || source === "text") return guarded(`time(${c}) IS NOT NULL`, `time(${c})`);
+      return undefined;
+    case "json":
+      if (source === "array" || source === "text" || source === "numeric") return c; // the json_valid CHECK vets text
+      if (source === "integer" || source === "real") return `CAST(${c} AS TEXT)`;
+      if (source === "boolean") return booleanText;
+      if (source === "timestamp" || source === "date" || source === "time") return `json_quote(${c})`;
+      return undefined;
+    case "array":
+      if (source === "json") return c;
+      return undefined;
+    case "blob":
+      if (source === "text") return `CAST(${c} AS BLOB)`;
+      return undefined;
+  }
+}
+
+export interface RebuildOptions {
+  /** Prefix of every step's description (the operation). */
+  description: string;
+  /** SELECT expressions for columns of the new table, instead of the automatic copy/conversion. */
+  expressions?: Readonly<Record<string, string>>;
+}
+
+function tableIn(schema: Schema, name: string): TableSchema {
+  const table = schema.tables.find((candidate) => candidate.name === name);
+  if (!table) throw new Error(`internal: table "${name}" missing from the schema given to the SQLite rebuild`);
+  return table;
+}
+
+/** What is copied into the new table: column name → SELECT expression over the old table. */
+function copyExpressions(old: TableSchema, next: TableSchema, options: RebuildOptions): Array<[string, string]> {
+  const copies: Array<[string, string]> = [];
+  for (const column of next.columns) {
+    const given = options.expressions?.[column.name];
+    if (given !== undefined) {
+      copies.push([column.name, given]);
+      continue;
+    }
+    const previous: ColumnSchema | undefined = old.columns.find((candidate) => candidate.name === column.name);
+    if (!previous) continue; // a new column: its DEFAULT fills it
+    const expression = convertColumn(next.name, column.name, previous.type, column.type);
+    if (expression === undefined) {
+      throw new RetortError(
+        "RETORT_UNSUPPORTED",
+        `${options.description}: SQLite has no automatic conversion of "${next.name}"."${column.name}" from ${describeType(previous.type)} to ${describeType(column.type)}`,
+        {
+          hint: "Convert the values yourself: add a new column, fill it with op.execute(…) or op.run(…), drop the old one and rename the new one.",
+          details: { table: next.name, column: column.name },
+        },
+      );
+    }
+    copies.push([column.name, expression]);
+  }
+  return copies;
+}
+
+/**
+ * The steps that rebuild table `name` from its definition in `before` to the one in `after`
+ * (same name in both), keeping every row.
+ */
+export function planRebuild(before: Schema, after: Schema, name: string, options: RebuildOptions): Step[] {
+  const old = tableIn(before, name);
+  const next = tableIn(after, name);
+  if (next.columns.length === 0) {
+    throw new RetortError("RETORT_UNSUPPORTED", `${options.description}: a SQLite table needs at least one column`, { hint: `Drop the table "${name}" instead.` });
+  }
+  const table = quoteIdent(name);
+  const tmp = quoteIdent(`${REBUILD_PREFIX}${name}`);
+  const [create] = sqliteDdl.createTable(next, after);
+  const head = `CREATE TABLE ${table} (`;
+  if (!create?.startsWith(head)) throw new Error(`internal: unexpected CREATE TABLE text for "${name}"`);
+  const copies = copyExpressions(old, next, options);
+
+  const label = (what: string) => `${options.description}: rebuild "${name}": ${what}`;
+  const steps: Step[] = [
+    { sql: FOREIGN_KEYS_GUARD, description: label("check that foreign keys are off"), saveTriggers: name },
+    { sql: `CREATE TABLE ${tmp} (${create.slice(head.length)}`, description: label("create the new table") },
+  ];
+  if (copies.length > 0) {
+    steps.push({
+      sql: `INSERT INTO ${tmp} (${identList(copies.map(([column]) => column))}) SELECT ${copies.map(([, expression]) => expression).join(", ")} FROM ${table}`,
+      description: label("copy the rows"),
+    });
+  } else {
+    // Every column is new: keep the row count, each row taking the defaults.
+    steps.push({ sql: `INSERT INTO ${tmp} (rowid) SELECT rowid FROM ${table}`, description: label("copy the rows") });
+  }
+  steps.push(
+    { sql: `DROP TABLE ${table}`, description: label("drop the old table") },
+    { sql: "PRAGMA legacy_alter_table = ON", description: label("rename without rewriting views") },
+    { sql: `ALTER TABLE ${tmp} RENAME TO ${table}`, description: label("rename the new table") },
+    { sql: "PRAGMA legacy_alter_table = OFF", description: label("restore ALTER TABLE behaviour") },
+    ...next.indexes.map((index) => ({ sql: sqliteDdl.createIndex(next, index), description: label(`create index ${index.name}`) })),
+  );
+  const last = steps.length - 1;
+  steps[last] = { ...steps[last]!, restoreTriggers: name, checkForeignKeys: name };
+  const children = after.tables.filter((candidate) => candidate.name !== name && candidate.foreignKeys.some((fk) => fk.refTable === name));
+  for (const child of children) {
+    steps.push({
+      sql: `PRAGMA foreign_key_check(${quoteIdent(child.name)})`,
+      description: label(`check the foreign keys of "${child.name}", which references it`),
+      checkForeignKeys: child.name,
+    });
+  }
+  return steps.map((step) => ({ ...step, foreignKeysOff: true }));
+}
