@@ -53,7 +53,8 @@ export class RetortError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, hint: this.hint, ...this.details };
+    // The stable fields come last so no detail can shadow them.
+    return { ...this.details, code: this.code, message: this.message, hint: this.hint };
   }
 }
 

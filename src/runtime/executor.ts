@@ -228,7 +228,7 @@ function migrationFailed(revision: PlannedRevision, step: PlannedStep | undefine
       step?.outsideTransaction || revision.file.transactional === false
         ? "Steps outside a transaction that completed stay done; fix the cause and run the same command again to resume."
         : "The migration was rolled back; the database is still at the previous revision. Fix the cause and run the command again.",
-    details: { revision: revision.file.revision, file: revision.file.path, step: step?.description, sql: step?.sql, code: error instanceof RetortError ? error.code : undefined },
+    details: { revision: revision.file.revision, file: revision.file.path, step: step?.description, sql: step?.sql, causeCode: error instanceof RetortError ? error.code : undefined },
     cause: error,
   });
 }
