@@ -47,7 +47,7 @@ export function bulkInsertSteps(op: BulkInsertOp, table: TableSchema, family: Sq
       end++;
     }
     const rows = op.rows.slice(i, end);
-    const range = op.rows.length === 1 ? "" : rows.length === 1 ? ` (row ${i + 1})` : ` (rows ${i + 1}–${end})`;
+    const range = op.rows.length === 1 ? "" : rows.length === 1 ? `, row ${i + 1}` : `, rows ${i + 1}–${end}`;
     steps.push(insertStep(table, columns, rows, i, family, encode, `${description}${range}`));
     i = end;
   }

@@ -79,11 +79,11 @@ describe("compileOperation", () => {
       const steps = compileOperation(op!, dialect, schema);
       expect(steps.map((step) => step.params?.length ?? 0)).toEqual([2000, 2000, 1000, 1, 0]);
       expect(steps.map((step) => step.description)).toEqual([
-        "bulkInsert guilds (2502 rows) (rows 1–1000)",
-        "bulkInsert guilds (2502 rows) (rows 1001–2000)",
-        "bulkInsert guilds (2502 rows) (rows 2001–2500)",
-        "bulkInsert guilds (2502 rows) (row 2501)",
-        "bulkInsert guilds (2502 rows) (row 2502)",
+        "bulkInsert guilds (2502 rows), rows 1–1000",
+        "bulkInsert guilds (2502 rows), rows 1001–2000",
+        "bulkInsert guilds (2502 rows), rows 2001–2500",
+        "bulkInsert guilds (2502 rows), row 2501",
+        "bulkInsert guilds (2502 rows), row 2502",
       ]);
       expect(steps[4]!.sql).toBe('INSERT INTO "guilds" DEFAULT VALUES');
     }

@@ -6,6 +6,10 @@
  * changes, constraints, and enum changes (enums are CHECKs here, so every table with a column of
  * the enum is rebuilt; a renamed label is rewritten in the copied rows).
  *
+ * Renames are direct too, followed by a rebuild when the table has Retort's synthetic column
+ * CHECKs (varchar length, boolean, enum, JSON): those are named ck_<table>_<column>_<kind>, and the
+ * rebuild gives them their new names, which error translation and introspection rely on.
+ *
  * Not applicable on SQLite, so compiled to nothing: createEnum/dropEnum (no types), validateConstraint
  * (constraints are always checked when added), `concurrently`, and index access methods.
  */
