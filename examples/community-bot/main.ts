@@ -1,10 +1,11 @@
 /**
  * `npm run demo`: the community bot's data layer end to end, on embedded Postgres (PGlite, in
  * memory) unless DATABASE_URL names another database (postgres://…, pglite:<dir>, sqlite:<file>).
- * Creates the schema, inserts, queries with relations, paginates, soft-deletes, and prints
+ * Applies the migrations, inserts, queries with relations, paginates, soft-deletes, and prints
  * what it did.
  */
-import { connect, createAll, dropAll, isRetortError, redactUrl } from "../../src/index.js";
+import { fileURLToPath } from "node:url";
+import { connect, current, dropAll, isRetortError, loadConfig, redactUrl, revisionGraph, upgrade } from "../../src/index.js";
 import * as schema from "./schema.js";
 
 const url = process.env.DATABASE_URL ?? "pglite:memory";
@@ -16,10 +17,20 @@ const db = await connect(url, { schema, onQuery: () => statements++ });
 try {
   say(`Retort demo on ${redactUrl(url)} (${db.dialect})`);
 
-  // createAll is for demos and tests; real projects use migrations.
-  await dropAll(db);
-  await createAll(db);
-  say(`• created ${db.schema.tables.length} tables and ${db.schema.enums.length} enums`);
+  if (db.target.dialect !== "pglite" || db.target.dataDir !== undefined) {
+    // A database that outlives the demo: start it from scratch each run.
+    await dropAll(db);
+    await db.query("DROP TABLE IF EXISTS retort_version");
+    await db.query("DROP TABLE IF EXISTS retort_migrations");
+  }
+  // The app migrates through its own connection at startup (the only way into an in-memory database).
+  const config = await loadConfig(fileURLToPath(new URL("./retort.config.ts", import.meta.url)));
+  const migrated = await upgrade("head", { config, database: db });
+  say(`• migrations: applied ${migrated.revisions.length} revisions (${migrated.from.join(", ") || "base"} -> ${migrated.to.join(", ")}): ${db.schema.tables.length} tables, ${db.schema.enums.length} enums`);
+  for (const head of (await current({ config, database: db })).heads) say(`• current: ${head.revision}${head.isHead ? " (head)" : ""} ${head.message}`);
+  for (const revision of (await revisionGraph({ config })).history()) {
+    say(`• history: ${revision.parents.join(", ") || "<base>"} -> ${revision.revision}, ${revision.message}`);
+  }
 
   const { guilds, members, moderationCases, snippets, reminders, starboardEntries } = db.models;
   const hq = await guilds.create({ id: 1_178_923_456_789_012_345n, name: "Retort HQ", settings: { prefix: "!", starboard: { channelId: "42", threshold: 3 } } });

@@ -40,6 +40,7 @@ export type Models<S> = { readonly [K in keyof TablesOf<S>]: TablesOf<S>[K] exte
 /** State shared by a Database and every transaction opened from it. */
 interface Shared {
   driver: Driver;
+  target: ConnectionTarget;
   schema: Schema;
   infos: Map<AnyTable, TableInfo>;
   relations: Map<AnyTable, Relations["relations"]>;
@@ -76,6 +77,10 @@ export class Database<S = Record<string, unknown>> implements Session {
   }
   get dialect(): Dialect {
     return this.shared.driver.dialect;
+  }
+  /** Where this database is (for the migration lock); never holds a password in messages. */
+  get target(): ConnectionTarget {
+    return this.shared.target;
   }
   get family(): SqlFamily {
     return familyOf(this.dialect);
@@ -275,7 +280,7 @@ export async function connect<S extends Record<string, unknown>>(url: string | C
   for (const value of Object.values(options.schema)) {
     if (isRelations(value)) relations.set(value.table, { ...relations.get(value.table), ...value.relations });
   }
-  return new Database<S>({ driver, schema, infos, relations, resolved: new Map(), closed: false }, options.schema);
+  return new Database<S>({ driver, target, schema, infos, relations, resolved: new Map(), closed: false }, options.schema);
 }
 
 async function ddlFor(family: SqlFamily): Promise<DdlCompiler> {

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
+import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../db/url.js";
 import { parseDatabaseUrl, redactUrl } from "../db/url.js";
 import type { Driver } from "../dialects/driver.js";
@@ -37,6 +38,11 @@ export interface CommandOptions {
   cwd?: string;
   url?: string;
   env?: string;
+  /**
+   * Migrate through this open database (its connection, not a new one): what an app does at
+   * startup, and the only way to reach an in-memory database. It is not closed.
+   */
+  database?: Database<any>;
   onProgress?: (event: ProgressEvent) => void;
   /** Called with non-fatal warnings (e.g. a modified migration when configured to warn). */
   onWarning?: (message: string) => void;
@@ -55,9 +61,9 @@ function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
 
 /** Open the database, take the migration lock, ensure the version tables; run fn; release. */
 async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
-  const url = resolveDatabaseUrl(loaded, options);
-  const target = parseDatabaseUrl(url);
-  const driver = await openDriver(target);
+  const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(loaded, options);
+  const target = options.database?.target ?? parseDatabaseUrl(url);
+  const driver = options.database?.driver ?? (await openDriver(target));
   try {
     const lock = await acquireMigrationLock(target, driver, loaded.config.migrations?.lockTimeoutMs ?? 60_000);
     try {
@@ -73,7 +79,18 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
       await lock.release();
     }
   } finally {
-    await driver.close();
+    if (!options.database) await driver.close();
+  }
+}
+
+function describeTarget(target: ConnectionTarget): string {
+  switch (target.dialect) {
+    case "postgres":
+      return target.url;
+    case "pglite":
+      return `pglite:${target.dataDir ?? "memory"}`;
+    case "sqlite":
+      return `sqlite:${target.filename}`;
   }
 }
 

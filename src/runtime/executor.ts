@@ -37,6 +37,8 @@ export interface ExecuteOptions {
 export class MigrationExecutor {
   private kysely: Kysely<any> | undefined;
   private inTransaction = false;
+  /** Triggers read before a SQLite rebuild drops their table, recreated after it (table → CREATE TRIGGER texts). */
+  private readonly savedTriggers = new Map<string, string[]>();
 
   constructor(
     private readonly driver: Driver,
@@ -130,12 +132,21 @@ export class MigrationExecutor {
       await step.run(this.kysely);
       return;
     }
+    if (step.saveTriggers !== undefined) {
+      // DROP TABLE takes a table's triggers with it; keep their definitions to recreate them.
+      const { rows } = await this.sql(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ${quoteLiteral(step.saveTriggers)}`);
+      this.savedTriggers.set(step.saveTriggers, rows.map((row) => String(row.sql)));
+    }
     await this.sql(step.sql, step.params);
+    if (step.restoreTriggers !== undefined) {
+      for (const trigger of this.savedTriggers.get(step.restoreTriggers) ?? []) await this.sql(trigger);
+      this.savedTriggers.delete(step.restoreTriggers);
+    }
     if (step.checkForeignKeys !== undefined) {
       const { rows } = await this.sql(`PRAGMA foreign_key_check(${quoteIdent(step.checkForeignKeys)})`);
       if (rows.length > 0) {
         const sample = rows.slice(0, 5).map((row) => `${row.table} rowid ${row.rowid} → ${row.parent}`);
-        throw new RetortError("RETORT_FOREIGN_KEY_VIOLATION", `rebuilding "${step.checkForeignKeys}" would leave ${rows.length} row(s) with a dangling foreign key: ${sample.join("; ")}`, {
+        throw new RetortError("RETORT_FOREIGN_KEY_VIOLATION", `this migration would leave ${rows.length} row(s) of "${step.checkForeignKeys}" with a dangling foreign key: ${sample.join("; ")}`, {
           hint: "Fix or delete those rows first (op.execute / op.run before this operation); nothing was changed.",
           details: { table: step.checkForeignKeys, violations: rows.length },
         });
@@ -171,6 +182,8 @@ export class MigrationExecutor {
       if (whole) await this.commit();
     } catch (error) {
       await this.rollback();
+      // Pragmas are not transactional: a failure mid-rebuild could leave this one on.
+      if (this.family === "sqlite") await this.conn.query("PRAGMA legacy_alter_table = OFF").catch(() => undefined);
       throw error;
     } finally {
       if (foreignKeysOff) await this.sql("PRAGMA foreign_keys = ON");
@@ -222,10 +235,12 @@ export class MigrationExecutor {
 function migrationFailed(revision: PlannedRevision, step: PlannedStep | undefined, error: unknown): RetortError {
   const reason = error instanceof Error ? error.message : String(error);
   const where = step ? `, at "${step.description}"` : "";
+  const concurrentIndex = step?.outsideTransaction && /CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY/i.test(step.sql ?? "");
   const sqlText = step?.sql ? `\nSQL: ${step.sql}` : "";
   return new RetortError("RETORT_MIGRATION_FAILED", `${revision.direction === "up" ? "Upgrade" : "Downgrade"} of ${revision.file.revision} (${revision.file.path})${where} failed: ${reason}${sqlText}`, {
-    hint:
-      step?.outsideTransaction || revision.file.transactional === false
+    hint: concurrentIndex
+      ? "A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: drop it (DROP INDEX CONCURRENTLY <name>), fix the cause, and run the same command again to resume after the steps already done."
+      : step?.outsideTransaction || revision.file.transactional === false
         ? "Steps outside a transaction that completed stay done; fix the cause and run the same command again to resume."
         : "The migration was rolled back; the database is still at the previous revision. Fix the cause and run the command again.",
     details: { revision: revision.file.revision, file: revision.file.path, step: step?.description, sql: step?.sql, causeCode: error instanceof RetortError ? error.code : undefined },

@@ -31,6 +31,7 @@ export function renderPlanSql(plan: PlannedRevision[], dialect: Dialect, startHe
         });
       }
       if (step.outsideTransaction && transactional) out.push("COMMIT;", "-- the next statement cannot run inside a transaction");
+      if (step.saveTriggers !== undefined) out.push(`-- NOTE: the rebuild of "${step.saveTriggers}" drops its triggers; an online run recreates them, a reviewed script must add them back`);
       out.push(renderOfflineSql([step], dialect).trimEnd());
       if (step.checkForeignKeys !== undefined) out.push(`PRAGMA foreign_key_check("${step.checkForeignKeys}"); -- must return no rows, else ROLLBACK`);
       if (step.outsideTransaction && transactional) out.push("BEGIN;");

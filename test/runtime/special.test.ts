@@ -31,6 +31,8 @@ describe("SQLite table rebuilds through the runtime", () => {
         `op.createTable("members", { id: t.integer().primaryKey(), guild_id: t.integer().references("guilds.id", { onDelete: "cascade" }) });`,
         `op.bulkInsert("guilds", [{ id: 1, name: "a" }, { id: 2, name: "b" }]);`,
         `op.bulkInsert("members", [{ id: 1, guild_id: 1 }, { id: 2, guild_id: 1 }, { id: 3, guild_id: 2 }]);`,
+        `op.createTable("audit", { note: t.text() });`,
+        `op.execute("CREATE TRIGGER guilds_audit AFTER UPDATE ON guilds BEGIN INSERT INTO audit (note) VALUES ('renamed ' || NEW.name); END");`,
       ].join("\n"),
     });
     // Each of these can only be done on SQLite by rebuilding "guilds".
@@ -50,6 +52,9 @@ describe("SQLite table rebuilds through the runtime", () => {
       { id: 3, guild_id: 2 },
     ]);
     expect((await query(url, "SELECT sql FROM sqlite_master WHERE name = 'guilds'"))[0]!.sql).toContain("ck_guilds_name_length");
+    // The rebuild dropped the old table; its trigger was recreated on the new one.
+    await query(url, "UPDATE guilds SET name = 'z' WHERE id = 2");
+    expect(await query(url, "SELECT note FROM audit")).toEqual([{ note: "renamed z" }]);
     // Foreign keys are on again and still cascade.
     await query(url, "PRAGMA foreign_keys = ON");
     const db = await connect(url, { schema: {} });

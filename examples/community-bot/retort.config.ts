@@ -1,0 +1,10 @@
+import { defineConfig } from "../../src/index.js";
+
+export default defineConfig({
+  models: "./schema.ts",
+  migrations: {
+    directory: "migrations/versions",
+    // Inside this repository the example imports Retort from source; a real project uses "retort".
+    importFrom: "../../../../src/index.js",
+  },
+});
