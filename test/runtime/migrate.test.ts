@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connect, current, downgrade, isRetortError, migrationSql, stamp, upgrade, type CommandOptions, type RetortError } from "../../src/index.js";
+import { connect, current, downgrade, isRetortError, migrationSql, stamp, upgrade, type CommandOptions, type Database, type RetortError } from "../../src/index.js";
 import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
 import { createProject, type Project } from "./project.js";
 
@@ -49,12 +49,25 @@ interface Backend {
   /** A fresh, empty database for each test. */
   setup: () => Promise<void>;
   teardown?: () => Promise<void>;
+  /** Run commands through this open database instead of the URL (in-memory PGlite). */
+  database?: () => Database<any>;
 }
 
 const backends: Backend[] = [];
 {
   let url = "";
   backends.push({ name: "sqlite", url: () => url, setup: async () => void (url = `sqlite:${join(mkdtempSync(join(tmpdir(), "retort-sqlite-")), "app.db")}`) });
+}
+{
+  // In-memory PGlite is reachable only through an open Database: commands get it as `database`.
+  let db: Database<any> | undefined;
+  backends.push({
+    name: "pglite",
+    url: () => "pglite:memory",
+    database: () => db!,
+    setup: async () => void (db = await connect("pglite:memory", { schema: {} })),
+    teardown: async () => db?.close(),
+  });
 }
 if (postgresUp) {
   let temp: TempDatabase | undefined;
@@ -68,21 +81,12 @@ if (postgresUp) {
   console.warn("[retort tests] NOTICE: Postgres server unreachable; runtime Postgres cases are SKIPPED.");
 }
 
-async function tables(url: string): Promise<string[]> {
-  const db = await connect(url, { schema: {} });
-  try {
-    const sql =
-      db.family === "postgres"
-        ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
-        : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1";
-    return (await db.query<{ name: string }>(sql)).rows.map((r) => r.name);
-  } finally {
-    await db.close();
-  }
-}
+let active: Backend;
 
-async function rows(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const db = await connect(url, { schema: {} });
+/** Query the test database (through the open one for PGlite, else a new connection). */
+async function rows(sql: string): Promise<Record<string, unknown>[]> {
+  if (active.database) return (await active.database().query(sql)).rows;
+  const db = await connect(active.url(), { schema: {} });
   try {
     return (await db.query(sql)).rows;
   } finally {
@@ -90,19 +94,34 @@ async function rows(url: string, sql: string): Promise<Record<string, unknown>[]
   }
 }
 
+async function tables(): Promise<string[]> {
+  const sql = active.name === "sqlite"
+    ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+    : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1";
+  return (await rows(sql)).map((r) => String(r.name));
+}
+
+/** Command options for the active backend. */
+function target(project: Project): CommandOptions {
+  return active.database ? { config: project.config, database: active.database() } : { config: project.config, url: active.url() };
+}
+
 for (const backend of backends) {
   describe(`migration runtime [${backend.name}]`, () => {
-    beforeEach(async () => backend.setup());
+    beforeEach(async () => {
+      active = backend;
+      await backend.setup();
+    });
     afterEach(async () => backend.teardown?.());
 
     it("upgrades, downgrades by steps and to base, with the version and history tables in step", async () => {
       const project = createProject();
       linear(project);
-      const options: CommandOptions = { config: project.config, url: backend.url() };
+      const options: CommandOptions = target(project);
       const up = await upgrade("head", options);
       expect(up.revisions.map((r) => r.revision)).toEqual(["aaaa00000001", "bbbb00000002", "cccc00000003"]);
       expect(up.to).toEqual(["cccc00000003"]);
-      expect(await tables(backend.url())).toEqual(["guilds", "members", "retort_migrations", "retort_version"]);
+      expect(await tables()).toEqual(["guilds", "members", "retort_migrations", "retort_version"]);
       expect((await current(options)).heads).toEqual([{ revision: "cccc00000003", message: "xp", isHead: true }]);
 
       const again = await upgrade("head", options);
@@ -110,18 +129,18 @@ for (const backend of backends) {
 
       const down = await downgrade("-1", options);
       expect(down.to).toEqual(["bbbb00000002"]);
-      const cols = backend.name === "postgres"
-        ? await rows(backend.url(), "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'members' ORDER BY ordinal_position")
-        : await rows(backend.url(), "SELECT name FROM pragma_table_info('members')");
+      const cols = backend.name !== "sqlite"
+        ? await rows("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'members' ORDER BY ordinal_position")
+        : await rows("SELECT name FROM pragma_table_info('members')");
       expect(cols.map((c) => c.name)).toEqual(["id", "guild_id", "nickname"]);
 
       await downgrade("base", options);
-      expect(await tables(backend.url())).toEqual(["retort_migrations", "retort_version"]);
+      expect(await tables()).toEqual(["retort_migrations", "retort_version"]);
       expect((await current(options)).heads).toEqual([]);
 
       await upgrade("+2", options);
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["bbbb00000002"]);
-      const history = await rows(backend.url(), "SELECT revision, direction, outcome FROM retort_migrations ORDER BY id");
+      const history = await rows("SELECT revision, direction, outcome FROM retort_migrations ORDER BY id");
       expect(history.map((h) => `${h.direction} ${h.revision} ${h.outcome}`)).toEqual([
         "up aaaa00000001 applied",
         "up bbbb00000002 applied",
@@ -140,7 +159,7 @@ for (const backend of backends) {
       project.add({ id: "root00000001", message: "root", up: `op.createTable("a", { id: t.integer().primaryKey() });`, down: `op.dropTable("a");` });
       project.add({ id: "left00000002", parents: ["root00000001"], message: "left", up: `op.createTable("l", { id: t.integer().primaryKey() });`, down: `op.dropTable("l");` });
       project.add({ id: "rght00000003", parents: ["root00000001"], message: "right", up: `op.createTable("r", { id: t.integer().primaryKey() });`, down: `op.dropTable("r");` });
-      const options: CommandOptions = { config: project.config, url: backend.url() };
+      const options: CommandOptions = target(project);
       expect((await failure(upgrade("head", options))).code).toBe("RETORT_MULTIPLE_HEADS");
       await upgrade("heads", options);
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["left00000002", "rght00000003"]);
@@ -153,23 +172,21 @@ for (const backend of backends) {
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["left00000002", "rght00000003"]);
       await downgrade("root00000001", options);
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["root00000001"]);
-      expect(await tables(backend.url())).toEqual(["a", "retort_migrations", "retort_version"]);
+      expect(await tables()).toEqual(["a", "retort_migrations", "retort_version"]);
       await downgrade("base", options);
     });
 
     it("stamp moves the version table without running anything; --purge clears it first", async () => {
       const project = createProject();
       linear(project);
-      const options: CommandOptions = { config: project.config, url: backend.url() };
+      const options: CommandOptions = target(project);
       await stamp("bbbb00000002", options);
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["bbbb00000002"]);
-      expect(await tables(backend.url())).toEqual(["retort_migrations", "retort_version"]);
+      expect(await tables()).toEqual(["retort_migrations", "retort_version"]);
       await stamp("cccc00000003", options);
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["cccc00000003"]);
       // A version row no file knows (another branch's database): purge replaces it.
-      const db = await connect(backend.url(), { schema: {} });
-      await db.query("INSERT INTO retort_version (version_num) VALUES ('ffffffffffff')");
-      await db.close();
+      await rows("INSERT INTO retort_version (version_num) VALUES ('ffffffffffff')");
       await stamp("aaaa00000001", { ...options, purge: true });
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["aaaa00000001"]);
       await stamp("base", options);
@@ -185,15 +202,15 @@ for (const backend of backends) {
         message: "broken",
         up: `op.createTable("audit", { id: t.integer().primaryKey() });\nop.execute("INSERT INTO no_such_table VALUES (1)");`,
       });
-      const options: CommandOptions = { config: project.config, url: backend.url() };
+      const options: CommandOptions = target(project);
       const error = await failure(upgrade("head", options));
       expect(error.code).toBe("RETORT_MIGRATION_FAILED");
       expect(error.message).toContain("dddd00000004");
       expect(error.message).toContain("INSERT INTO no_such_table VALUES (1)");
       expect(error.hint).toContain("rolled back");
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["cccc00000003"]);
-      expect(await tables(backend.url())).not.toContain("audit");
-      const last = await rows(backend.url(), "SELECT revision, outcome, error FROM retort_migrations ORDER BY id DESC LIMIT 1");
+      expect(await tables()).not.toContain("audit");
+      const last = await rows("SELECT revision, outcome, error FROM retort_migrations ORDER BY id DESC LIMIT 1");
       expect(last[0]).toMatchObject({ revision: "dddd00000004", outcome: "failed" });
       await downgrade("base", options);
     });
@@ -201,7 +218,7 @@ for (const backend of backends) {
     it("refuses to run when an applied migration's file changed", async () => {
       const project = createProject();
       const { members: edited } = linear(project);
-      const options: CommandOptions = { config: project.config, url: backend.url() };
+      const options: CommandOptions = target(project);
       await upgrade("bbbb00000002", options);
       project.add({ id: "eeee00000005", parents: ["cccc00000003"], message: "later", up: "" });
       writeFileSync(edited, readFileSync(edited, "utf8").replace("nickname", "nick"));
@@ -221,7 +238,7 @@ for (const backend of backends) {
     it("offline SQL for a range is what an online run executes", async () => {
       const project = createProject();
       linear(project);
-      const options: CommandOptions = { config: project.config, url: backend.url() };
+      const options: CommandOptions = target(project);
       const script = await migrationSql("up", "base:head", options);
       expect(script).toContain("CREATE TABLE IF NOT EXISTS retort_version");
       expect(script).toContain("INSERT INTO retort_version (version_num) VALUES ('aaaa00000001');");
