@@ -31,7 +31,10 @@ export type RetortErrorCode =
   | "RETORT_MODIFIED_MIGRATION"
   | "RETORT_MIGRATION_FAILED"
   | "RETORT_LOCK_TIMEOUT"
-  | "RETORT_CONFIG";
+  | "RETORT_CONFIG"
+  // autogenerate, check, drift
+  | "RETORT_DECISIONS_NEEDED"
+  | "RETORT_SCHEMA_MISMATCH";
 
 export interface RetortErrorOptions {
   hint?: string;

@@ -224,7 +224,8 @@ export class Database<S = Record<string, unknown>> implements Session {
   }
 }
 
-async function createDriver(target: ConnectionTarget, schema: Schema, poolSize?: number): Promise<Driver> {
+/** Open the driver for a target (each backend is imported only when used). */
+export async function openDriver(target: ConnectionTarget, schema: Schema, poolSize?: number): Promise<Driver> {
   switch (target.dialect) {
     case "postgres": {
       const { createPostgresDriver } = await import("../dialects/postgres/driver.js");
@@ -271,7 +272,7 @@ function instrument(driver: Driver, onQuery: (event: QueryEvent) => void): Drive
 export async function connect<S extends Record<string, unknown>>(url: string | ConnectionTarget, options: ConnectOptions<S>): Promise<Database<S>> {
   const target = typeof url === "string" ? parseDatabaseUrl(url) : url;
   const schema = schemaFromModels(options.schema);
-  let driver = await createDriver(target, schema, options.poolSize);
+  let driver = await openDriver(target, schema, options.poolSize);
   if (options.onQuery) driver = instrument(driver, options.onQuery);
   const family = familyOf(driver.dialect);
   const { tables } = collectModels(options.schema);

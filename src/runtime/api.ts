@@ -4,10 +4,10 @@
  */
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { Database } from "../db/database.js";
+import { openDriver, type Database } from "../db/database.js";
 import type { ConnectionTarget } from "../db/url.js";
 import { parseDatabaseUrl, redactUrl } from "../db/url.js";
-import type { Driver } from "../dialects/driver.js";
+import type { Connection, Driver } from "../dialects/driver.js";
 import { loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { RetortError } from "../errors.js";
 import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
@@ -29,8 +29,7 @@ import {
 import { acquireMigrationLock } from "./lock.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import { renderPlanSql } from "./offline.js";
-import { EMPTY_SCHEMA, compileRevision, recordOperations, type PlannedRevision } from "./plan.js";
-import { applyOperations } from "../operations/apply.js";
+import { EMPTY_SCHEMA, compileRevision, foldRevisions, recordOperations, type PlannedRevision } from "./plan.js";
 
 export interface CommandOptions {
   /** A loaded config, or where to find one (default: retort.config.* in cwd). */
@@ -63,7 +62,7 @@ function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
 async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
   const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(loaded, options);
   const target = options.database?.target ?? parseDatabaseUrl(url);
-  const driver = options.database?.driver ?? (await openDriver(target));
+  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA));
   try {
     const lock = await acquireMigrationLock(target, driver, loaded.config.migrations?.lockTimeoutMs ?? 60_000);
     try {
@@ -83,6 +82,22 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
   }
 }
 
+/** Run fn on one connection of the configured database (or the given open one); no lock, no version tables. */
+export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOptions, fn: (conn: Connection, dialect: Dialect) => Promise<T>): Promise<T> {
+  const target = options.database?.target ?? parseDatabaseUrl(resolveDatabaseUrl(loaded, options));
+  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA));
+  try {
+    const conn = await driver.acquire();
+    try {
+      return await fn(conn, driver.dialect);
+    } finally {
+      conn.release();
+    }
+  } finally {
+    if (!options.database) await driver.close();
+  }
+}
+
 function describeTarget(target: ConnectionTarget): string {
   switch (target.dialect) {
     case "postgres":
@@ -94,30 +109,11 @@ function describeTarget(target: ConnectionTarget): string {
   }
 }
 
-async function openDriver(target: ConnectionTarget): Promise<Driver> {
-  const options = { schema: EMPTY_SCHEMA };
-  switch (target.dialect) {
-    case "postgres":
-      return (await import("../dialects/postgres/driver.js")).createPostgresDriver(target.url, options);
-    case "pglite":
-      return (await import("../dialects/pglite/driver.js")).createPgliteDriver(target.dataDir === undefined ? {} : { dataDir: target.dataDir }, options);
-    case "sqlite":
-      return (await import("../dialects/sqlite/driver.js")).createSqliteDriver(target.filename, options);
-  }
-}
-
-/** The schema the applied revisions imply (fold of their operations), for compiling the next ones. */
-async function schemaAtHeads(graph: RevisionGraph, heads: string[]): Promise<Schema> {
-  let schema = EMPTY_SCHEMA;
-  if (heads.length === 0) return schema;
-  for (const revision of upgradePlan(graph, [], heads)) {
-    schema = applyOperations(schema, await recordOperations(revision, "up"));
-  }
-  return schema;
-}
-
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
-  let schema = await schemaAtHeads(graph, startHeads);
+  // Nothing to run: do not load a single module (a no-op upgrade must stay fast at any history size).
+  if (revisions.length === 0) return [];
+  // The schema before the plan: the fold of what is applied, which SQLite rebuilds compile against.
+  let schema = await foldRevisions(startHeads.length === 0 ? [] : upgradePlan(graph, [], startHeads));
   const planned: PlannedRevision[] = [];
   for (const file of revisions) {
     const ops = await recordOperations(file, direction);
@@ -258,6 +254,8 @@ export interface NewRevision {
   parents?: string[];
   upgradeBody?: string;
   downgradeBody?: string;
+  /** Names the bodies use, imported from the configured module (e.g. ["t", "sql"]). */
+  imports?: string[];
 }
 
 /** Write a new revision file; returns its path and header. */
@@ -297,6 +295,7 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
     ...(spec.upgradeBody ? { upgradeBody: spec.upgradeBody } : {}),
     ...(spec.downgradeBody ? { downgradeBody: spec.downgradeBody } : {}),
     moduleSpecifier: loaded.config.migrations?.importFrom ?? "retort",
+    ...(spec.imports?.length ? { imports: [`import { ${[...new Set(spec.imports)].sort().join(", ")} } from ${JSON.stringify(loaded.config.migrations?.importFrom ?? "retort")};`] } : {}),
   });
   writeFileSync(path, text, { flag: "wx" });
   return { path: relative(options.cwd ?? process.cwd(), path), revision: id, parents };

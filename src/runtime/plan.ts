@@ -6,7 +6,7 @@
 import type { Kysely } from "kysely";
 import { importModule } from "../env/import-module.js";
 import { RetortError } from "../errors.js";
-import { applyOperation } from "../operations/apply.js";
+import { applyOperation, applyOperations } from "../operations/apply.js";
 import { createOpRecorder } from "../operations/api.js";
 import { compileOperation, type Step } from "../operations/compile.js";
 import type { Op } from "../operations/types.js";
@@ -83,3 +83,10 @@ export function compileRevision(file: RevisionFile, direction: "up" | "down", op
 }
 
 export const EMPTY_SCHEMA: Schema = Object.freeze({ tables: [], enums: [] }) as Schema;
+
+/** The fold of the revisions' upgrade operations over an empty schema (no database). */
+export async function foldRevisions(revisions: readonly RevisionFile[]): Promise<Schema> {
+  let schema = EMPTY_SCHEMA;
+  for (const revision of revisions) schema = applyOperations(schema, await recordOperations(revision, "up"));
+  return schema;
+}
