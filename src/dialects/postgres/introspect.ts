@@ -1,0 +1,376 @@
+/**
+ * The Postgres introspector (PGlite too: it is Postgres). One statement reads everything from
+ * pg_catalog — tables, columns, constraints, indexes, enums, each as one JSON aggregate over the
+ * whole schema — so a database of any size costs one round trip and one consistent view.
+ *
+ * What it reports, in snapshot terms:
+ * - ordinary (and partitioned) tables of the target schema, minus partitions, Retort's own
+ *   tables, `options.exclude` and tables owned by an extension;
+ * - columns in attnum order with their logical type (see `columnType` for the mapping; other
+ *   types fail with RETORT_UNSUPPORTED naming every such column), nullability, identity,
+ *   default (decoded by introspect-defaults.ts; a serial column's `nextval(...)` stays a
+ *   { kind: "sql" } default: models never create serials, they use identity) and comment;
+ * - primary key, unique constraints, foreign keys and check constraints by name (NOT NULL
+ *   constraints, which Postgres 18 also keeps in pg_constraint, are not checks);
+ * - indexes that do not back a constraint: key columns or expressions, DESC, partial predicate,
+ *   access method (left out for btree), uniqueness;
+ * - enums of the schema (used or not) with labels in their sort order.
+ *
+ * Expressions (checks, index expressions and predicates, `sql` defaults) are the database's
+ * pretty-printed text (`pg_get_expr(…, true)`): minimal parentheses, explicit casts on literals
+ * (`l = ANY (ARRAY['a'::text, 'b'::text])`), line breaks inside CASE. Matching them against what a
+ * user wrote is the differ's job. Not represented in the snapshot, so not reported: exclusion
+ * constraints (and their indexes), INCLUDE columns, operator classes, collations, NULLS
+ * FIRST/LAST, NULLS NOT DISTINCT, deferrability, MATCH FULL.
+ */
+import { RetortError } from "../../errors.js";
+import { RETORT_TABLES } from "../../runtime/version-table.js";
+import type {
+  CheckSchema,
+  ColumnSchema,
+  ColumnType,
+  EnumSchema,
+  ForeignKeySchema,
+  IndexElement,
+  IndexSchema,
+  ReferentialAction,
+  Schema,
+  TableSchema,
+  UniqueSchema,
+} from "../../schema/snapshot.js";
+import type { Introspector } from "../introspect.js";
+import { decodeDefault } from "./introspect-defaults.js";
+
+/**
+ * The one catalog statement ($1 schema name, $2 table names to leave out). One row, one text
+ * column per object kind, each a JSON array of arrays (compact, and parsed by
+ * JSON.parse whatever the driver's type parsers do). Oids come out as JSON strings.
+ */
+export const INTROSPECT_SQL = `
+WITH ns AS (
+  SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1
+), rels AS (
+  SELECT c.oid, c.relname
+  FROM pg_catalog.pg_class c
+  WHERE c.relnamespace = (SELECT oid FROM ns)
+    AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+    AND c.relname <> ALL ($2::text[])
+    AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_depend dep
+      WHERE dep.classid = 'pg_catalog.pg_class'::regclass AND dep.objid = c.oid AND dep.deptype = 'e')
+)
+SELECT
+  (SELECT json_agg(json_build_array(r.oid, r.relname, d.description))
+   FROM rels r
+   LEFT JOIN pg_catalog.pg_description d
+     ON d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
+  )::text AS tables,
+  (SELECT json_agg(json_build_array(
+            a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, t.typtype, t.typname,
+            t.typnamespace = (SELECT oid FROM ns), pg_catalog.format_type(a.atttypid, a.atttypmod),
+            a.attnotnull, a.attidentity, a.attgenerated,
+            pg_catalog.pg_get_expr(ad.adbin, ad.adrelid, true), d.description)
+          ORDER BY a.attrelid, a.attnum)
+   FROM rels r
+   JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+   JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+   LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+   LEFT JOIN pg_catalog.pg_description d
+     ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = a.attnum
+  )::text AS columns,
+  (SELECT json_agg(json_build_array(
+            con.conrelid, con.conname, con.contype, con.conkey::int2[], ref.relname,
+            (SELECT array_agg(ra.attname ORDER BY k.ord)
+             FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.attnum),
+            con.confdeltype, con.confupdtype,
+            CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) END))
+   FROM pg_catalog.pg_constraint con
+   JOIN rels r ON r.oid = con.conrelid
+   LEFT JOIN pg_catalog.pg_class ref ON ref.oid = con.confrelid
+   WHERE con.contype IN ('p', 'u', 'f', 'c')
+  )::text AS constraints,
+  (SELECT json_agg(json_build_array(
+            i.indrelid, ic.relname, i.indisunique, i.indkey::int2[], i.indoption::int2[], i.indnkeyatts,
+            am.amname, pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
+            CASE WHEN i.indexprs IS NOT NULL THEN
+              ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
+                    FROM generate_series(1, i.indnkeyatts) k WHERE i.indkey[k - 1] = 0 ORDER BY k)
+            END))
+   FROM pg_catalog.pg_index i
+   JOIN rels r ON r.oid = i.indrelid
+   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+   JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+   WHERE NOT EXISTS (
+     SELECT 1 FROM pg_catalog.pg_constraint con
+     WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))
+  )::text AS indexes,
+  (SELECT json_agg(json_build_array(
+            t.typname,
+            (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid)))
+   FROM pg_catalog.pg_type t
+   WHERE t.typnamespace = (SELECT oid FROM ns) AND t.typtype = 'e'
+     AND NOT EXISTS (
+       SELECT 1 FROM pg_catalog.pg_depend dep
+       WHERE dep.classid = 'pg_catalog.pg_type'::regclass AND dep.objid = t.oid AND dep.deptype = 'e')
+  )::text AS enums
+`;
+
+interface Row {
+  tables: string | null;
+  columns: string | null;
+  constraints: string | null;
+  indexes: string | null;
+  enums: string | null;
+}
+
+type TableRow = [oid: string, name: string, comment: string | null];
+type ColumnRow = [
+  tableOid: string,
+  attnum: number,
+  name: string,
+  typeOid: string,
+  typmod: number,
+  typtype: string,
+  typname: string,
+  typeInSchema: boolean,
+  formatted: string,
+  notNull: boolean,
+  identity: string,
+  generated: string,
+  defaultSql: string | null,
+  comment: string | null,
+];
+type ConstraintRow = [
+  tableOid: string,
+  name: string,
+  type: "p" | "u" | "f" | "c",
+  columns: number[],
+  refTable: string | null,
+  refColumns: string[] | null,
+  onDelete: string,
+  onUpdate: string,
+  checkSql: string | null,
+];
+type IndexRow = [
+  tableOid: string,
+  name: string,
+  unique: boolean,
+  keys: number[],
+  options: number[],
+  keyCount: number,
+  method: string,
+  where: string | null,
+  expressions: string[] | null,
+];
+type EnumRow = [name: string, labels: string[] | null];
+
+/** Built-in types by their fixed oids (stable across Postgres versions). */
+const BUILTIN_TYPES: Record<string, ColumnType> = {
+  2950: { kind: "uuid" },
+  25: { kind: "text" },
+  21: { kind: "smallint" },
+  23: { kind: "integer" },
+  20: { kind: "bigint" },
+  700: { kind: "real" },
+  701: { kind: "double" },
+  16: { kind: "boolean" },
+  1184: { kind: "timestamptz" },
+  1114: { kind: "timestamp" },
+  1082: { kind: "date" },
+  1083: { kind: "time" },
+  3802: { kind: "jsonb" },
+  114: { kind: "json" },
+  17: { kind: "bytea" },
+  1009: { kind: "array", element: { kind: "text" } },
+};
+const VARCHAR_OID = "1043";
+const NUMERIC_OID = "1700";
+/** Types whose typmod is a precision the snapshot has no place for. */
+const PRECISION_TYPES = new Set(["1184", "1114", "1083"]);
+
+const SUPPORTED_TYPES =
+  "uuid, text, varchar(n), smallint, integer, bigint, numeric[(p[, s])], real, double precision, boolean, " +
+  "timestamptz, timestamp, date, time, jsonb, json, bytea, text[] and enum types of the schema";
+
+const ACTIONS: Record<string, ReferentialAction> = {
+  a: "no action",
+  r: "restrict",
+  c: "cascade",
+  n: "set null",
+  d: "set default",
+};
+
+interface Unsupported {
+  table: string;
+  column: string;
+  type: string;
+  reason: string;
+}
+
+/**
+ * The logical type of a column, or the reason it has none. `numeric(p, 0)` reads as
+ * { precision: p } (what `t.numeric(p)` gives; Postgres stores both the same way).
+ */
+function columnType(row: ColumnRow): ColumnType | string {
+  const [, , , oid, typmod, typtype, typname, inSchema, formatted] = row;
+  const builtin = BUILTIN_TYPES[oid];
+  if (builtin) {
+    if (PRECISION_TYPES.has(oid) && typmod >= 0) return `${formatted}: a precision other than the default is not supported`;
+    return builtin.kind === "array" ? { kind: "array", element: { kind: "text" } } : { kind: builtin.kind } as ColumnType;
+  }
+  if (oid === VARCHAR_OID) {
+    return typmod >= 4 ? { kind: "varchar", length: typmod - 4 } : "character varying without a length is not supported (use text or varchar(n))";
+  }
+  if (oid === NUMERIC_OID) {
+    if (typmod < 4) return { kind: "numeric" };
+    const precision = ((typmod - 4) >> 16) & 0xffff;
+    const scale = ((((typmod - 4) & 0x7ff) ^ 1024) - 1024);
+    if (scale < 0 || scale > precision) return `${formatted}: a scale outside 0..precision is not supported`;
+    return scale === 0 ? { kind: "numeric", precision } : { kind: "numeric", precision, scale };
+  }
+  if (typtype === "e") {
+    return inSchema ? { kind: "enum", name: typname } : `${formatted}: an enum type of another schema is not supported`;
+  }
+  if (typtype === "d") return `${formatted}: domain types are not supported`;
+  return `${formatted} is not supported`;
+}
+
+function parse<T>(text: string | null): T[] {
+  return text === null ? [] : (JSON.parse(text) as T[]);
+}
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+export const introspectPostgres: Introspector = async (conn, options = {}) => {
+  const schemaName = options.schemaName ?? "public";
+  const exclude = [...RETORT_TABLES, ...(options.exclude ?? [])];
+  const { rows } = await conn.query<Row>(INTROSPECT_SQL, [schemaName, exclude]);
+  const row = rows[0];
+  if (!row) return { tables: [], enums: [] };
+
+  const tables = new Map<string, TableSchema>();
+  for (const [oid, name, comment] of parse<TableRow>(row.tables)) {
+    const table: TableSchema = { name, columns: [], uniques: [], indexes: [], foreignKeys: [], checks: [] };
+    if (comment !== null) table.comment = comment;
+    tables.set(oid, table);
+  }
+
+  /** attnum → column name, per table oid (constraints and indexes name columns by number). */
+  const attnames = new Map<string, Map<number, string>>();
+  const unsupported: Unsupported[] = [];
+  for (const column of parse<ColumnRow>(row.columns)) {
+    const [tableOid, attnum, name, , , , , , formatted, notNull, identity, generated, defaultSql, comment] = column;
+    const table = tables.get(tableOid);
+    if (!table) continue;
+    let names = attnames.get(tableOid);
+    if (!names) attnames.set(tableOid, (names = new Map()));
+    names.set(attnum, name);
+
+    const type = columnType(column);
+    if (typeof type === "string") {
+      unsupported.push({ table: table.name, column: name, type: formatted, reason: type });
+      continue;
+    }
+    if (generated !== "") {
+      unsupported.push({ table: table.name, column: name, type: formatted, reason: "generated columns are not supported" });
+      continue;
+    }
+    const schema: ColumnSchema = { name, type, nullable: !notNull };
+    if (identity === "a" || identity === "d") schema.identity = identity === "a" ? "always" : "by-default";
+    else if (defaultSql !== null) schema.default = decodeDefault(defaultSql, type);
+    if (comment !== null) schema.comment = comment;
+    table.columns.push(schema);
+  }
+  if (unsupported.length > 0) throw unsupportedError(unsupported);
+
+  const columnNames = (tableOid: string, attnums: number[]): string[] =>
+    attnums.map((attnum) => attnames.get(tableOid)?.get(attnum) ?? `#${attnum}`);
+
+  for (const [tableOid, name, type, keys, refTable, refColumns, onDelete, onUpdate, checkSql] of parse<ConstraintRow>(row.constraints)) {
+    const table = tables.get(tableOid);
+    if (!table) continue;
+    switch (type) {
+      case "p":
+        table.primaryKey = { name, columns: columnNames(tableOid, keys) };
+        break;
+      case "u":
+        table.uniques.push({ name, columns: columnNames(tableOid, keys) } satisfies UniqueSchema);
+        break;
+      case "f":
+        table.foreignKeys.push({
+          name,
+          columns: columnNames(tableOid, keys),
+          refTable: refTable ?? "",
+          refColumns: refColumns ?? [],
+          onDelete: ACTIONS[onDelete] ?? "no action",
+          onUpdate: ACTIONS[onUpdate] ?? "no action",
+        } satisfies ForeignKeySchema);
+        break;
+      case "c":
+        table.checks.push({ name, expression: checkSql ?? "" } satisfies CheckSchema);
+        break;
+    }
+  }
+
+  for (const [tableOid, name, unique, keys, options, keyCount, method, where, expressions] of parse<IndexRow>(row.indexes)) {
+    const table = tables.get(tableOid);
+    if (!table) continue;
+    const exprs = [...(expressions ?? [])];
+    const elements: IndexElement[] = keys.slice(0, keyCount).map((attnum, k) => {
+      const element: IndexElement =
+        attnum === 0 ? { expression: unwrapParens(exprs.shift() ?? "") } : { column: columnNames(tableOid, [attnum])[0]! };
+      // indoption bit 0: DESC (bit 1, NULLS FIRST, has no place in the snapshot).
+      if (((options[k] ?? 0) & 1) === 1) element.order = "desc";
+      return element;
+    });
+    const index: IndexSchema = { name, elements, unique };
+    if (where !== null) index.where = where;
+    if (method !== "btree") index.using = method;
+    table.indexes.push(index);
+  }
+
+  const result: Schema = { tables: [...tables.values()].sort(byName), enums: [] };
+  for (const table of result.tables) {
+    table.uniques.sort(byName);
+    table.indexes.sort(byName);
+    table.foreignKeys.sort(byName);
+    table.checks.sort(byName);
+  }
+  result.enums = parse<EnumRow>(row.enums)
+    .map(([name, labels]): EnumSchema => ({ name, values: labels ?? [] }))
+    .sort(byName);
+  return result;
+};
+
+/**
+ * pg_get_indexdef prints an expression key that is not a plain function call in parentheses,
+ * `(a + b)`; the snapshot holds the expression itself (the DDL adds the parentheses back).
+ */
+function unwrapParens(sql: string): string {
+  if (!sql.startsWith("(") || !sql.endsWith(")")) return sql;
+  let depth = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const char = sql[i];
+    if (char === "'" || char === '"') {
+      const end = sql.indexOf(char, i + 1);
+      if (end < 0) return sql;
+      i = end;
+    } else if (char === "(") depth++;
+    else if (char === ")" && --depth === 0 && i < sql.length - 1) return sql;
+  }
+  return sql.slice(1, -1);
+}
+
+function unsupportedError(columns: Unsupported[]): RetortError {
+  const list = columns.map((c) => `"${c.table}"."${c.column}" (${c.reason})`);
+  const tables = [...new Set(columns.map((c) => c.table))];
+  return new RetortError(
+    "RETORT_UNSUPPORTED",
+    `Cannot introspect ${columns.length === 1 ? "column" : "columns"} ${list.join(", ")}. Supported column types: ${SUPPORTED_TYPES}.`,
+    {
+      hint: `Change the column type, or leave the table out of introspection (exclude: ${JSON.stringify(tables)}).`,
+      details: { columns: columns.map(({ table, column, type }) => ({ table, column, type })) },
+    },
+  );
+}
