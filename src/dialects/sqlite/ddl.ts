@@ -36,6 +36,11 @@
  * - Index access methods (gin, gist…) do not exist on SQLite: a plain index is made instead.
  * - SQLite has no COMMENT ON: table and column comments become `-- comment` lines inside the
  *   CREATE TABLE text, which sqlite_master keeps.
+ * - What the declared types cannot say is kept in block comments (which sqlite_master keeps too),
+ *   for introspection: an enum column definition ends with the comment `enum "<name>"` (its values
+ *   are in the CHECK), and an identity column's line carries `identity <always|by-default>, <kind>`
+ *   after its comma (the rowid alias must be declared exactly INTEGER, so the integer kind and the
+ *   mode cannot live in the type).
  */
 import { RetortError } from "../../errors.js";
 import type { ColumnSchema, ColumnType, DefaultValue, EnumSchema, IndexSchema, JsonValue, ReferentialAction, Schema, TableSchema } from "../../schema/snapshot.js";
@@ -135,6 +140,21 @@ function renderLiteral(value: JsonValue, type: ColumnType): string {
   }
 }
 
+/** A JSON string that cannot end a block comment. */
+function commentString(text: string): string {
+  return JSON.stringify(text).replaceAll("*/", "*\\/");
+}
+
+/** The comment naming the enum of an enum column (the CHECK holds only its values): enum "mood". */
+export function enumAnnotation(name: string): string {
+  return `/* enum ${commentString(name)} */`;
+}
+
+/** An identity column's mode and integer kind, which `INTEGER PRIMARY KEY` cannot say. */
+export function identityAnnotation(column: ColumnSchema): string {
+  return `/* identity ${column.identity ?? "by-default"}, ${column.type.kind} */`;
+}
+
 function referentialClause(event: "DELETE" | "UPDATE", action: ReferentialAction): string {
   // NO ACTION is the default on both SQLite and Postgres; leaving it out keeps the DDL readable.
   return action === "no action" ? "" : ` ON ${event} ${action.toUpperCase()}`;
@@ -185,13 +205,15 @@ function columnDefinition(column: ColumnSchema, table: TableSchema, schema: Sche
   if (column.default) sql += ` DEFAULT ${renderDefault(column.default, column.type)}`;
   const check = columnCheck(table, column, schema);
   if (check) sql += ` CONSTRAINT ${quoteIdent(check.name)} CHECK (${check.expression})`;
+  if (column.type.kind === "enum") sql += ` ${enumAnnotation(column.type.name)}`;
   return sql;
 }
 
 function createTable(table: TableSchema, schema: Schema): string[] {
   // Each entry is one line of the body; a comment goes after the line's comma.
-  const lines: Array<{ sql: string; comment?: string }> = table.columns.map((column) => ({
+  const lines: Array<{ sql: string; annotation?: string; comment?: string }> = table.columns.map((column) => ({
     sql: columnDefinition(column, table, schema),
+    ...(column.identity === undefined ? {} : { annotation: identityAnnotation(column) }),
     comment: column.comment,
   }));
   const identityKey = table.columns.some((column) => column.identity !== undefined);
@@ -210,7 +232,8 @@ function createTable(table: TableSchema, schema: Schema): string[] {
     });
   }
   const body = lines.map((line, i) => {
-    const text = `  ${line.sql}${i < lines.length - 1 ? "," : ""}`;
+    let text = `  ${line.sql}${i < lines.length - 1 ? "," : ""}`;
+    if (line.annotation !== undefined) text += ` ${line.annotation}`;
     return line.comment === undefined ? text : `${text} ${lineComment(line.comment)}`;
   });
   if (table.comment !== undefined) body.unshift(`  ${lineComment(table.comment)}`);
