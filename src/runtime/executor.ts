@@ -193,7 +193,11 @@ export class MigrationExecutor {
 
   private async runRevision(revision: PlannedRevision, before: Set<string>, after: Set<string>, whole: boolean, resumeFrom: number): Promise<void> {
     const transactional = revision.file.transactional !== false;
-    const historyId = await this.history(revision);
+    // The history row goes in the revision's own transaction (one commit per revision), except
+    // when some work commits on its own: then the row must exist first, to record progress.
+    const earlyRow = !whole && (!transactional || revision.steps.some((step) => step.outsideTransaction));
+    if (transactional && !earlyRow) await this.begin();
+    let historyId: number | undefined = await this.history(revision);
     let done = 0;
     /** Steps that survive a failure: committed before an outside step, or run outside. */
     let durable = 0;
@@ -226,7 +230,15 @@ export class MigrationExecutor {
     } catch (error) {
       if (!whole) await this.rollback();
       const failed = migrationFailed(revision, current, error);
-      if (!whole) await this.finishHistory(historyId, "failed", transactional ? durable : done, failed.message).catch(() => undefined);
+      if (!whole) {
+        try {
+          // A row written inside the rolled-back transaction is gone: record the failure anew.
+          if (!earlyRow) historyId = await this.history(revision);
+          await this.finishHistory(historyId, "failed", transactional ? durable : done, failed.message);
+        } catch {
+          // the failure itself is what matters to the caller
+        }
+      }
       throw failed;
     }
   }

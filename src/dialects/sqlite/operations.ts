@@ -39,6 +39,13 @@ function canAddDirectly(column: ColumnSchema): boolean {
 /** SQLite's DROP COLUMN refuses a column used by the primary key, a unique constraint, an index, a foreign key or a table CHECK. */
 function canDropDirectly(table: TableSchema, column: string): boolean {
   if (table.primaryKey?.columns.includes(column)) return false;
+  // DROP COLUMN cuts the stored text from the comma before the column to the end of its
+  // definition: the previous column's `-- comment` (after that comma) goes with it, and the
+  // dropped column's own comment (after its comma) stays, now under the previous column.
+  // Comments there need a rebuild, which writes the table afresh.
+  const position = table.columns.findIndex((candidate) => candidate.name === column);
+  if (table.columns[position]?.comment !== undefined) return false;
+  if (position > 0 && table.columns[position - 1]!.comment !== undefined) return false;
   if (table.uniques.some((unique) => unique.columns.includes(column))) return false;
   if (table.foreignKeys.some((fk) => fk.columns.includes(column))) return false;
   if (table.checks.some((check) => mentionsColumn(check.expression, column))) return false;
