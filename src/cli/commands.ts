@@ -1,5 +1,4 @@
 /** One function per command; the argument parsing in main.ts stays thin. */
-import { connect, createAll, dropAll } from "../db/database.js";
 import { parseDatabaseUrl, redactUrl } from "../db/url.js";
 import type { DdlCompiler } from "../dialects/ddl.js";
 import { schemaFromModels } from "../schema/from-models.js";
@@ -17,6 +16,7 @@ export interface Output {
 
 /** Check that a database answers. */
 export async function ping(url: string, out: Output): Promise<void> {
+  const { connect } = await import("../db/database.js");
   const started = performance.now();
   const db = await connect(url, { schema: {} });
   try {
@@ -42,6 +42,7 @@ export async function printSql(modelsPath: string, dialect: Dialect, out: Output
 /** createAll / dropAll against a database (experiments and tests; not migrations). */
 export async function applyAll(action: "create" | "drop", modelsPath: string, url: string, out: Output): Promise<void> {
   parseDatabaseUrl(url);
+  const { connect, createAll, dropAll } = await import("../db/database.js");
   const schema = await loadModels(modelsPath);
   const db = await connect(url, { schema });
   try {

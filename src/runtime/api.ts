@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import { openDriver, type Database } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../db/url.js";
 import { parseDatabaseUrl, redactUrl } from "../db/url.js";
 import type { Connection, Driver } from "../dialects/driver.js";
@@ -59,10 +59,15 @@ function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
 }
 
 /** Open the database, take the migration lock, ensure the version tables; run fn; release. */
+/** The database layer (Kysely, drivers) loads only when a command connects: listing commands stay fast. */
+async function openDriver(target: ConnectionTarget): Promise<Driver> {
+  return (await import("../db/database.js")).openDriver(target, EMPTY_SCHEMA);
+}
+
 async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
   const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(loaded, options);
   const target = options.database?.target ?? parseDatabaseUrl(url);
-  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA));
+  const driver = options.database?.driver ?? (await openDriver(target));
   try {
     const lock = await acquireMigrationLock(target, driver, loaded.config.migrations?.lockTimeoutMs ?? 60_000);
     try {
@@ -85,7 +90,7 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
 /** Run fn on one connection of the configured database (or the given open one); no lock, no version tables. */
 export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOptions, fn: (conn: Connection, dialect: Dialect) => Promise<T>): Promise<T> {
   const target = options.database?.target ?? parseDatabaseUrl(resolveDatabaseUrl(loaded, options));
-  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA));
+  const driver = options.database?.driver ?? (await openDriver(target));
   try {
     const conn = await driver.acquire();
     try {

@@ -10,9 +10,8 @@
  * - SQLite rebuilds: foreign keys are turned off BEFORE the transaction (SQLite ignores the
  *   pragma inside one), `PRAGMA foreign_key_check` runs before commit, and they are restored after.
  */
-import { Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { HeldConnection, Driver } from "../dialects/driver.js";
-import { kyselyDialectFor } from "../dialects/kysely-bridge.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { RetortError } from "../errors.js";
 import type { SqlFamily } from "../schema/snapshot.js";
@@ -128,7 +127,11 @@ export class MigrationExecutor {
 
   private async runStep(step: PlannedStep): Promise<void> {
     if (step.run) {
-      this.kysely ??= new Kysely<any>({ dialect: kyselyDialectFor(this.driver, this.conn) });
+      if (!this.kysely) {
+        // Loaded only for data migrations.
+        const [{ Kysely }, { kyselyDialectFor }] = await Promise.all([import("kysely"), import("../dialects/kysely-bridge.js")]);
+        this.kysely = new Kysely<any>({ dialect: kyselyDialectFor(this.driver, this.conn) });
+      }
       await step.run(this.kysely);
       return;
     }
