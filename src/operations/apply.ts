@@ -65,10 +65,19 @@ function tableObjectNames(table: TableSchema): string[] {
   ];
 }
 
+/** Whether `table` has an index or constraint called `name` (no allocation: this runs for every op of a fold). */
+function usesName(table: TableSchema, name: string): boolean {
+  if (table.primaryKey?.name === name) return true;
+  for (const list of [table.uniques, table.indexes, table.foreignKeys, table.checks] as const) {
+    for (const item of list) if (item.name === name) return true;
+  }
+  return false;
+}
+
 function assertNameFree(schema: Schema, op: Op, name: string): void {
   if (name.length === 0) throw fail(op, "a constraint or index name cannot be empty");
   for (const table of schema.tables) {
-    if (tableObjectNames(table).includes(name)) {
+    if (usesName(table, name)) {
       throw fail(op, `the name "${name}" is already used by an index or constraint of table "${table.name}"`, "Give it another name.", { name, table: table.name });
     }
   }
@@ -305,7 +314,7 @@ export function applyOperation(schema: Schema, op: Op): Schema {
       const candidates = op.table === undefined ? schema.tables : [getTable(schema, op, op.table)];
       const table = candidates.find((candidate) => candidate.indexes.some((index) => index.name === op.name));
       if (!table) {
-        const owner = candidates.find((candidate) => tableObjectNames(candidate).includes(op.name));
+        const owner = candidates.find((candidate) => usesName(candidate, op.name));
         if (owner) {
           throw fail(op, `"${op.name}" is a constraint of "${owner.name}", not an index`, `Use op.dropConstraint("${op.name}", "${owner.name}").`);
         }
