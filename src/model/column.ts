@@ -54,6 +54,8 @@ export interface ColumnConfig {
   readonly comment?: string;
   readonly dbName?: string;
   readonly role?: ColumnRole;
+  /** Earlier database names of the column: a rename hint for autogenerate (not DDL). */
+  readonly renamedFrom?: readonly string[];
 }
 
 export class Column<S extends ColumnState = ColumnState> {
@@ -137,6 +139,17 @@ export class Column<S extends ColumnState = ColumnState> {
   /** Use this database name instead of the snake_case of the key. */
   name<N extends string>(dbName: N): Column<With<S, "dbName", N>> {
     return this.with({ dbName });
+  }
+
+  /**
+   * The column's earlier database name(s): autogenerate renames "old_name" to this column instead
+   * of asking whether the drop and add are a rename. Harmless once the rename is applied.
+   */
+  renamedFrom(...names: [string, ...string[]]): Column<S> {
+    if (names.length === 0 || !names.every((name) => typeof name === "string" && name.length > 0)) {
+      throw new RetortError("RETORT_INVALID_MODEL", "renamedFrom() needs the column's earlier database name(s)");
+    }
+    return this.with({ renamedFrom: [...(this.config.renamedFrom ?? []), ...names] });
   }
 
   /** Mark the column's role for the controllers (timestamps/soft delete). Used by the helpers. */

@@ -129,6 +129,8 @@ export interface TableMeta<TName extends string = string, C extends ColumnsShape
   /** Keys of the columns with a role (timestamps, soft delete). */
   readonly roles: Readonly<{ createdAt?: string; updatedAt?: string; deletedAt?: string }>;
   readonly comment?: string;
+  /** Earlier names of the table: a rename hint for autogenerate (not DDL). */
+  readonly renamedFrom?: readonly string[];
 }
 
 export type TableModel<TName extends string = string, C extends ColumnsShape = ColumnsShape> = ColumnRefs<TName, C> & {
@@ -139,6 +141,12 @@ export type AnyTable = TableModel<string, any>;
 
 export interface TableOptions {
   comment?: string;
+  /**
+   * The table's earlier name(s): autogenerate renames "old_name" to this table instead of asking
+   * whether the drop and create are a rename. An option rather than a method because a table
+   * model's properties are its columns.
+   */
+  renamedFrom?: string | readonly string[];
 }
 
 export function table<const TName extends string, C extends ColumnsShape>(
@@ -179,6 +187,7 @@ export function table<const TName extends string, C extends ColumnsShape>(
     extras: tableExtras,
     roles: Object.freeze(roles),
     ...(options.comment === undefined ? {} : { comment: options.comment }),
+    ...(options.renamedFrom === undefined ? {} : { renamedFrom: Object.freeze(typeof options.renamedFrom === "string" ? [options.renamedFrom] : [...options.renamedFrom]) }),
   });
   return Object.freeze({ ...typedRefs, $: meta }) as TableModel<TName, C>;
 }

@@ -49,6 +49,7 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
   const dbName = (key: string) => meta.dbNames[key]!;
   const table: TableSchema = { name: tableName, columns: [], uniques: [], indexes: [], foreignKeys: [], checks: [] };
   if (meta.comment !== undefined) table.comment = meta.comment;
+  if (meta.renamedFrom !== undefined) table.renamedFrom = [...meta.renamedFrom];
 
   const refName = (ref: ColumnRef<any>) => {
     if (ref.tableName !== tableName) {
@@ -145,6 +146,7 @@ function columnSchema(name: string, config: ColumnConfig): ColumnSchema {
   if (config.default !== undefined) column.default = config.default;
   if (config.identity !== undefined) column.identity = config.identity;
   if (config.comment !== undefined) column.comment = config.comment;
+  if (config.renamedFrom !== undefined) column.renamedFrom = [...config.renamedFrom];
   return column;
 }
 

@@ -49,6 +49,8 @@ export interface ColumnSchema {
   /** Identity column (Postgres `GENERATED ... AS IDENTITY`; SQLite `INTEGER PRIMARY KEY`). */
   identity?: "always" | "by-default";
   comment?: string;
+  /** Not DDL: earlier names of this column (`.renamedFrom()`), a rename hint for autogenerate. */
+  renamedFrom?: string[];
 }
 
 export interface PrimaryKeySchema {
@@ -101,6 +103,8 @@ export interface TableSchema {
   foreignKeys: ForeignKeySchema[];
   checks: CheckSchema[];
   comment?: string;
+  /** Not DDL: earlier names of this table (`renamedFrom` option), a rename hint for autogenerate. */
+  renamedFrom?: string[];
 }
 
 export interface EnumSchema {
