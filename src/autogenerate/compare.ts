@@ -29,6 +29,7 @@ import { applyOperation } from "../operations/apply.js";
 import { mentionsColumn } from "../operations/expressions.js";
 import { annotateOperation } from "../operations/reverse.js";
 import { Op, type DataOp } from "../operations/types.js";
+import { renderDefault as renderPostgresDefault } from "../dialects/postgres/ddl.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import type {
   CheckSchema,
@@ -575,6 +576,10 @@ class Differ {
       this.notes.push(`identity of ${where} changes (${current.identity ?? "none"} → ${target.identity ?? "none"}): SQLite cannot change it in place and there is no operation for it; write this step by hand`);
       return;
     }
+    if (current.identity === undefined && current.default !== undefined) {
+      // Postgres refuses an identity on a column with a default: drop it first.
+      this.emit({ kind: "alterColumn", table, name: target.name, default: null });
+    }
     const alter = `ALTER TABLE ${quoteIdent(table)} ALTER COLUMN ${quoteIdent(target.name)}`;
     const add = (mode: "always" | "by-default") => `${alter} ADD GENERATED ${mode === "always" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY`;
     const set = (mode: "always" | "by-default") => `${alter} SET GENERATED ${mode === "always" ? "ALWAYS" : "BY DEFAULT"}`;
@@ -593,6 +598,8 @@ class Differ {
     }
     this.notes.push(`identity of ${where} changes (${current.identity ?? "none"} → ${target.identity ?? "none"}): done with op.execute (there is no operation for it; the in-memory fold does not see it)`);
     this.emit({ kind: "execute", sql, reverseSql });
+    const targetDefault = target.identity === undefined ? renderPostgresDefault(target) : undefined;
+    if (targetDefault !== undefined) this.emit({ kind: "execute", sql: `${alter} SET DEFAULT ${targetDefault}`, reverseSql: `${alter} DROP DEFAULT` });
   }
 
   // -------------------------------------------------------------------------------------------
