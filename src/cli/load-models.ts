@@ -12,7 +12,7 @@ export async function loadModels(path: string): Promise<Record<string, unknown>>
   }
   let module: Record<string, unknown>;
   try {
-    module = (await importModule(file)) as Record<string, unknown>;
+    module = (await importModule(file, { fresh: true })) as Record<string, unknown>;
   } catch (error) {
     throw new RetortError("RETORT_INVALID_MODEL", `could not load models from ${path}: ${(error as Error).message}`, { cause: error });
   }

@@ -10,6 +10,7 @@ import { isRetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
 import { registerMigrationCommands } from "./migrate.js";
+import { registerSchemaCommands } from "./schema.js";
 
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -64,7 +65,8 @@ export async function main(argv: string[]): Promise<number> {
       .action(async (models: string, opts: { url?: string }) => applyAll(action, models, defaultUrl(program, opts.url), output(program)));
   }
 
-  registerMigrationCommands(program, () => output(program));
+  const revisionCommand = registerMigrationCommands(program, () => output(program));
+  registerSchemaCommands(program, () => output(program), revisionCommand);
 
   try {
     await program.parseAsync(argv, { from: "user" });

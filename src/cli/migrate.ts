@@ -5,6 +5,7 @@ import * as api from "../runtime/api.js";
 import { describeRevision, historyFor, type RevisionGraph, type Revision } from "../script/index.js";
 import type { Dialect } from "../schema/snapshot.js";
 import type { Output } from "./commands.js";
+import type { DiffFlags } from "./schema.js";
 
 export interface GlobalOptions {
   url?: string;
@@ -14,7 +15,7 @@ export interface GlobalOptions {
   quiet?: boolean;
 }
 
-function commandOptions(globals: GlobalOptions, out: Output): api.CommandOptions {
+export function commandOptions(globals: GlobalOptions, out: Output): api.CommandOptions {
   return {
     ...(globals.config ? { config: globals.config } : {}),
     ...(globals.url ? { url: globals.url } : {}),
@@ -41,7 +42,8 @@ function line(revision: Revision, graph: RevisionGraph, marks: { current?: Set<s
 
 const brief = (r: Revision) => ({ revision: r.revision, parents: r.parents, message: r.message, path: r.path, branchLabels: r.branchLabels, dependsOn: r.dependsOn });
 
-export function registerMigrationCommands(program: Command, output: () => Output): void {
+/** Registers the migration commands; returns the `revision` command so autogenerate can add its flags. */
+export function registerMigrationCommands(program: Command, output: () => Output): Command {
   const globals = () => program.opts<GlobalOptions>();
   const options = () => commandOptions(globals(), output());
 
@@ -55,16 +57,22 @@ export function registerMigrationCommands(program: Command, output: () => Output
       output().result(result);
     });
 
-  program
+  const revisionCommand = program
     .command("revision")
-    .description("write a new revision file")
+    .description("write a new revision file (--autogenerate: from the difference between the models and migrations head)")
     .requiredOption("-m, --message <message>", "what the revision does")
     .option("--rev-id <id>", "use this revision id")
     .option("--head <target>", "parent revision (default: head)")
     .option("--splice", "allow a parent that is not a head (start a branch)")
     .option("--branch-label <label>", "label the revision (and its branch)")
     .option("--depends-on <revs...>", "revisions this one depends on")
-    .action(async (opts: { message: string; revId?: string; head?: string; splice?: boolean; branchLabel?: string; dependsOn?: string[] }) => {
+    .action(async (opts: { message: string; revId?: string; head?: string; splice?: boolean; branchLabel?: string; dependsOn?: string[]; autogenerate?: boolean; empty?: boolean } & DiffFlags) => {
+      if (opts.autogenerate) {
+        const { autogenerateFromCli } = await import("./schema.js");
+        const spec = { message: opts.message, ...(opts.empty ? { empty: true } : {}), ...(opts.revId ? { revId: opts.revId } : {}), ...(opts.head ? { head: opts.head } : {}), ...(opts.branchLabel ? { branchLabel: opts.branchLabel } : {}) };
+        await autogenerateFromCli(spec, opts, globals(), output());
+        return;
+      }
       const result = await api.revision(
         {
           message: opts.message,
@@ -196,4 +204,6 @@ export function registerMigrationCommands(program: Command, output: () => Output
       output().say(`stamped ${result.to.join(", ") || "base"} (was ${result.from.join(", ") || "base"})`);
       output().result({ ...result });
     });
+
+  return revisionCommand;
 }

@@ -5,9 +5,22 @@
  */
 import { pathToFileURL } from "node:url";
 
-let jiti: Promise<{ import(id: string, options?: { default?: boolean }): Promise<unknown> }> | undefined;
+type Jiti = { import(id: string, options?: { default?: boolean }): Promise<unknown> };
+const instances = new Map<boolean, Promise<Jiti>>();
 
-export async function importModule(file: string, options: { default?: boolean } = {}): Promise<unknown> {
-  jiti ??= import("jiti").then(({ createJiti }) => createJiti(pathToFileURL(process.cwd() + "/").href, { moduleCache: true }));
-  return (await jiti).import(pathToFileURL(file).href, options);
+function jitiFor(cache: boolean): Promise<Jiti> {
+  let instance = instances.get(cache);
+  if (!instance) {
+    instance = import("jiti").then(({ createJiti }) => createJiti(pathToFileURL(process.cwd() + "/").href, { moduleCache: cache }));
+    instances.set(cache, instance);
+  }
+  return instance;
+}
+
+/**
+ * `fresh`: read the file again even if this process loaded it before (models change between
+ * calls in a long-running process; a migration file is identified by its checksum instead).
+ */
+export async function importModule(file: string, options: { default?: boolean; fresh?: boolean } = {}): Promise<unknown> {
+  return (await jitiFor(!options.fresh)).import(pathToFileURL(file).href, options.default ? { default: true } : {});
 }

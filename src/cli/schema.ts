@@ -1,0 +1,140 @@
+/** CLI for autogenerate, check and drift. */
+import { createInterface } from "node:readline/promises";
+import { Option, type Command } from "commander";
+import pc from "picocolors";
+import type { RenameDecision, RenameHints } from "../autogenerate/index.js";
+import { RetortError, isRetortError } from "../errors.js";
+import type { AutogenerateResult, SchemaDiff } from "../runtime/schema-commands.js";
+import type { Dialect } from "../schema/snapshot.js";
+import type { Output } from "./commands.js";
+import { commandOptions, type GlobalOptions } from "./migrate.js";
+
+// The comparing machinery is imported when a command runs, so listing commands stay fast.
+const commands = () => import("../runtime/schema-commands.js");
+
+export interface DiffFlags {
+  dialect?: Dialect;
+  verify?: boolean;
+  renameColumn?: string[];
+  renameTable?: string[];
+  renameEnumValue?: string[];
+  notRename?: string[];
+  hints?: string;
+}
+
+async function renameHints(flags: DiffFlags): Promise<RenameHints> {
+  const { loadHints, mergeHints, parseRenameFlag } = await import("../autogenerate/index.js");
+  const fromFlags: Required<RenameHints> = { tables: {}, columns: {}, enumValues: {}, notRenames: flags.notRename ?? [] };
+  for (const flag of flags.renameTable ?? []) {
+    const { from, to } = parseRenameFlag("table", flag);
+    fromFlags.tables[from] = to;
+  }
+  for (const flag of flags.renameColumn ?? []) {
+    const { table, from, to } = parseRenameFlag("column", flag);
+    fromFlags.columns[`${table}.${from}`] = to;
+  }
+  for (const flag of flags.renameEnumValue ?? []) {
+    const { enum: name, from, to } = parseRenameFlag("enumValue", flag);
+    fromFlags.enumValues[`${name}.${from}`] = to;
+  }
+  return mergeHints(flags.hints ? await loadHints(flags.hints) : undefined, fromFlags);
+}
+
+/** On a terminal, ask about each possible rename; the answers become hints. */
+async function ask(decisions: RenameDecision[], hints: RenameHints): Promise<RenameHints> {
+  const { mergeHints } = await import("../autogenerate/index.js");
+  const answers: Required<RenameHints> = { tables: {}, columns: {}, enumValues: {}, notRenames: [] };
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    for (const d of decisions) {
+      const owner = d.kind === "column" ? `${d.table}.` : d.kind === "enumValue" ? `${d.enum}.` : "";
+      const answer = (await rl.question(`Is ${d.kind} ${owner}${d.from} -> ${d.to} a rename? (${d.reason}) [y = rename, keeps data / n = drop and add] `)).trim().toLowerCase();
+      if (!answer.startsWith("y")) answers.notRenames.push(`${owner}${d.from}=${d.to}`);
+      else if (d.kind === "table") answers.tables[d.from] = d.to;
+      else if (d.kind === "column") answers.columns[`${owner}${d.from}`] = d.to;
+      else answers.enumValues[`${owner}${d.from}`] = d.to;
+    }
+  } finally {
+    rl.close();
+  }
+  return mergeHints(hints, answers);
+}
+
+function addDiffFlags(command: Command): Command {
+  return command
+    .addOption(new Option("--dialect <dialect>", "SQL flavour to compare for (default: the database URL's)").choices(["postgres", "pglite", "sqlite"]))
+    .option("--verify", "also run the migrations on an ephemeral database and fail if it disagrees with the in-memory fold")
+    .option("--rename-column <table.old=new...>", "decide a possible column rename")
+    .option("--rename-table <old=new...>", "decide a possible table rename")
+    .option("--rename-enum-value <enum.old=new...>", "decide a possible enum value rename")
+    .option("--not-rename <name...>", "a drop and an add, not a rename (table or table.column)")
+    .option("--hints <file>", "a JSON file of rename decisions");
+}
+
+function decisionName(d: RenameDecision): string {
+  return d.kind === "column" ? `${d.table}.${d.from}` : d.kind === "enumValue" ? `${d.enum}.${d.from}` : d.from;
+}
+
+function mismatch(what: string, result: SchemaDiff): RetortError {
+  const lines = [...result.changes.map((c) => `  ${c}`), ...result.decisions.map((d) => `  possible rename: ${decisionName(d)} -> ${d.to}`)];
+  return new RetortError("RETORT_SCHEMA_MISMATCH", `${what} (${result.changes.length} operation(s) pending):\n${lines.join("\n")}`, {
+    hint: what.startsWith("models") ? 'Run `retort revision --autogenerate -m "…"` and commit the new migration.' : "Decide whether the live change is wanted: capture it in a migration, or undo it.",
+    details: { changes: result.changes, decisions: result.decisions },
+  });
+}
+
+export function registerSchemaCommands(program: Command, output: () => Output, revisionCommand: Command): void {
+  const globals = () => program.opts<GlobalOptions>();
+
+  addDiffFlags(
+    revisionCommand
+      .option("--autogenerate", "write the operations that turn the migrations head into the models")
+      .option("--empty", "with --autogenerate, write the file even when nothing changed"),
+  );
+
+  addDiffFlags(program.command("check").description("exit 1 when the models do not match the migrations head (the CI gate)")).action(async (flags: DiffFlags) => {
+    const result = await (await commands()).check({ ...commandOptions(globals(), output()), ...(flags.dialect ? { dialect: flags.dialect } : {}), ...(flags.verify ? { verify: true } : {}), renames: await renameHints(flags) });
+    if (!result.ok) throw mismatch("models and migrations head differ", result);
+    output().say(`models match migrations head (${result.source})`);
+    output().result({ ...result, ops: undefined });
+  });
+
+  program
+    .command("drift")
+    .description("exit 1 when a live database differs from the schema its recorded revision implies")
+    .action(async () => {
+      const result = await (await commands()).drift(commandOptions(globals(), output()));
+      if (!result.ok) throw mismatch(`the database differs from revision ${result.heads.join(", ") || "base"}`, result);
+      output().say(`no drift: the database matches revision ${result.heads.join(", ") || "base"}`);
+      output().result({ ...result, ops: undefined });
+    });
+}
+
+/** The --autogenerate branch of `retort revision`. */
+export async function autogenerateFromCli(
+  spec: { message: string; empty?: boolean; revId?: string; head?: string; branchLabel?: string },
+  flags: DiffFlags,
+  globals: GlobalOptions,
+  out: Output,
+): Promise<void> {
+  const options = { ...commandOptions(globals, out), ...(flags.dialect ? { dialect: flags.dialect } : {}), ...(flags.verify ? { verify: true } : {}), ...(globals.url ? { against: "database" as const } : {}) };
+  const { autogenerate } = await commands();
+  let hints = await renameHints(flags);
+  let result: AutogenerateResult;
+  try {
+    result = await autogenerate(spec, { ...options, renames: hints });
+  } catch (error) {
+    // On a terminal, ask instead of failing; elsewhere the listed flags are the way.
+    if (!isRetortError(error, "RETORT_DECISIONS_NEEDED") || !process.stdin.isTTY || globals.json) throw error;
+    hints = await ask(error.details.decisions as RenameDecision[], hints);
+    result = await autogenerate(spec, { ...options, renames: hints });
+  }
+  if (!result.path) {
+    out.say(`no changes: the models match ${globals.url ? "the database" : "migrations head"}; nothing written (--empty to write anyway)`);
+  } else {
+    out.say(`created ${result.path} (revision ${result.revision}) with ${result.ops.length} operation(s):`);
+    for (const change of result.changes) out.say(`  ${change}`);
+    for (const warning of result.destructive) out.warn(`${pc.bold("destructive")}: ${warning}`);
+  }
+  out.result({ path: result.path, revision: result.revision, changes: result.changes, destructive: result.destructive });
+}

@@ -1,0 +1,88 @@
+/**
+ * "The schema at migrations head" without a running server. Operations are data, so folding every
+ * migration's operations over an empty snapshot gives it in milliseconds. A migration that runs
+ * raw SQL (op.execute) or code (op.run) has effects the fold cannot know: then the migrations are
+ * run on an ephemeral database of the target dialect (in-memory PGlite for Postgres, in-memory
+ * SQLite for SQLite) and that database is introspected; the result is cached on disk by a hash
+ * of the migration files.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect } from "../db/database.js";
+import type { Introspector } from "../dialects/introspect.js";
+import type { LoadedConfig } from "../env/config.js";
+import { applyOperations } from "../operations/apply.js";
+import type { Op } from "../operations/types.js";
+import { familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
+import { upgradePlan, type Revision, type RevisionGraph } from "../script/index.js";
+import { EMPTY_SCHEMA, recordOperations } from "./plan.js";
+
+export interface HeadSchema {
+  schema: Schema;
+  /** How it was obtained. */
+  source: "fold" | "ephemeral" | "cache";
+  /** Revisions whose raw SQL or code the fold cannot see. */
+  opaque: string[];
+}
+
+/** Each revision's upgrade operations, in the order given. */
+async function recordAll(revisions: readonly Revision[]): Promise<Array<{ revision: Revision; ops: Op[] }>> {
+  const out: Array<{ revision: Revision; ops: Op[] }> = [];
+  for (const revision of revisions) out.push({ revision, ops: await recordOperations(revision, "up") });
+  return out;
+}
+
+export async function loadIntrospector(family: SqlFamily): Promise<Introspector> {
+  return family === "postgres"
+    ? (await import("../dialects/postgres/introspect.js")).introspectPostgres
+    : (await import("../dialects/sqlite/introspect.js")).introspectSqlite;
+}
+
+function cacheKey(revisions: readonly Revision[], family: SqlFamily): string {
+  const hash = createHash("sha256").update(`retort-head-schema-v1 ${family}\n`);
+  for (const revision of revisions) hash.update(`${revision.revision} ${revision.checksum}\n`);
+  return hash.digest("hex").slice(0, 24);
+}
+
+/**
+ * The schema a database at `heads` has, for `dialect` ([] = base). `verify` always takes the
+ * ephemeral-database path too and returns both results.
+ */
+export async function schemaAt(
+  loaded: LoadedConfig,
+  graph: RevisionGraph,
+  heads: readonly string[],
+  dialect: Dialect,
+  options: { verify?: boolean } = {},
+): Promise<HeadSchema & { folded: Schema; introspected?: Schema }> {
+  const revisions = heads.length === 0 ? [] : upgradePlan(graph, [], [...heads]);
+  const recorded = await recordAll(revisions);
+  const folded = recorded.reduce((schema, { ops }) => applyOperations(schema, ops), EMPTY_SCHEMA);
+  const opaque = recorded.filter(({ ops }) => ops.some((op) => op.kind === "execute" || op.kind === "run")).map(({ revision }) => revision.revision);
+  if (opaque.length === 0 && !options.verify) return { schema: folded, folded, source: "fold", opaque };
+
+  const family = familyOf(dialect);
+  const cacheDir = join(loaded.root, ".retort", "cache");
+  const cacheFile = join(cacheDir, `head-${cacheKey(revisions, family)}.json`);
+  if (!options.verify && existsSync(cacheFile)) {
+    return { schema: JSON.parse(readFileSync(cacheFile, "utf8")) as Schema, folded, source: "cache", opaque };
+  }
+  const introspected = await ephemeralSchema(loaded, heads, family);
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(cacheFile, JSON.stringify(introspected));
+  return { schema: opaque.length > 0 ? introspected : folded, folded, introspected, source: "ephemeral", opaque };
+}
+
+/** Run the migrations up to `heads` on a throwaway in-memory database of the family and introspect it. */
+async function ephemeralSchema(loaded: LoadedConfig, heads: readonly string[], family: SqlFamily): Promise<Schema> {
+  const { upgrade } = await import("./api.js");
+  const db = await connect(family === "postgres" ? "pglite:memory" : "sqlite::memory:", { schema: {} });
+  try {
+    for (const head of heads) await upgrade(head, { config: loaded, database: db });
+    const introspect = await loadIntrospector(family);
+    return await db.withConnection((conn) => introspect(conn));
+  } finally {
+    await db.close();
+  }
+}

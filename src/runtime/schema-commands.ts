@@ -1,0 +1,155 @@
+/**
+ * The commands that compare schemas: `check` (models vs migrations head: the CI gate),
+ * `revision --autogenerate` (write the migration that closes the gap) and `drift` (a live
+ * database vs the schema its recorded revision implies). None needs a running server to author:
+ * the head schema comes from folding the migrations' operations (see head-schema.ts).
+ */
+import { compareSchemas, renderMigrationBodies, type RenameDecision, type RenameHints } from "../autogenerate/index.js";
+import { loadModels } from "../cli/load-models.js";
+import type { LoadedConfig } from "../env/config.js";
+import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
+import { parseDatabaseUrl } from "../db/url.js";
+import { RetortError } from "../errors.js";
+import { Op as OpHelpers, type Op } from "../operations/types.js";
+import { schemaFromModels } from "../schema/from-models.js";
+import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
+import { resolve } from "node:path";
+import { current, revision, revisionGraph, withDatabase, type CommandOptions } from "./api.js";
+import { loadIntrospector, schemaAt } from "./head-schema.js";
+
+export interface SchemaCommandOptions extends CommandOptions {
+  /** SQL flavour to compare for (default: the database URL's). */
+  dialect?: Dialect;
+  /** Rename decisions (flags, hints file). */
+  renames?: RenameHints;
+  /** Always also run the migrations on an ephemeral database and fail if it disagrees with the fold. */
+  verify?: boolean;
+  /** Compare against this live database instead of the migrations head (Alembic's behaviour). */
+  against?: "head" | "database";
+}
+
+export interface SchemaDiff {
+  ok: boolean;
+  ops: Op[];
+  /** One line per operation, for people. */
+  changes: string[];
+  /** Possible renames that need a decision before anything can be generated. */
+  decisions: RenameDecision[];
+  /** How the head schema was obtained. */
+  source: string;
+}
+
+async function configOf(options: CommandOptions): Promise<LoadedConfig> {
+  if (typeof options.config === "object") return options.config;
+  return loadConfig(options.config, options.cwd);
+}
+
+function dialectOf(loaded: LoadedConfig, options: SchemaCommandOptions): Dialect {
+  if (options.dialect) return options.dialect;
+  if (options.database) return options.database.dialect;
+  return parseDatabaseUrl(resolveDatabaseUrl(loaded, options)).dialect;
+}
+
+async function modelsSchema(loaded: LoadedConfig): Promise<Schema> {
+  if (!loaded.config.models) {
+    throw new RetortError("RETORT_CONFIG", "the config names no models module", {
+      hint: 'Add models: "./src/schema.ts" (the module exporting your table() models) to retort.config.ts.',
+    });
+  }
+  return schemaFromModels(await loadModels(resolve(loaded.root, loaded.config.models)));
+}
+
+/** The schema the migrations head implies (fold, or an ephemeral database when migrations run raw SQL). */
+async function headSchema(loaded: LoadedConfig, dialect: Dialect, options: SchemaCommandOptions): Promise<{ schema: Schema; source: string }> {
+  const graph = await revisionGraph({ ...options, config: loaded });
+  const result = await schemaAt(loaded, graph, graph.heads.map((h) => h.revision), dialect, options.verify ? { verify: true } : {});
+  if (options.verify && result.introspected) {
+    const disagreement = compareSchemas(result.folded, result.introspected, { dialect });
+    if (disagreement.ops.length > 0) {
+      throw new RetortError("RETORT_SCHEMA_MISMATCH", `--verify: the in-memory fold of the migrations and an ephemeral ${dialect} database disagree:\n${disagreement.ops.map((op) => `  ${OpHelpers.describe(op)}`).join("\n")}`, {
+        hint: result.opaque.length ? `These revisions run raw SQL or code the fold cannot see: ${result.opaque.join(", ")}.` : "Please report this: the fold should match the database.",
+      });
+    }
+  }
+  return { schema: result.schema, source: result.source + (result.opaque.length ? ` (raw SQL in ${result.opaque.join(", ")})` : "") };
+}
+
+function diff(from: Schema, to: Schema, dialect: Dialect, options: SchemaCommandOptions, source: string): SchemaDiff {
+  const result = compareSchemas(from, to, { dialect, ...(options.renames ? { renames: options.renames } : {}) });
+  return {
+    ok: result.ops.length === 0 && result.decisions.length === 0,
+    ops: result.ops,
+    changes: result.ops.map((op) => OpHelpers.describe(op)),
+    decisions: result.decisions,
+    source,
+  };
+}
+
+/** `retort check`: do the models match the migrations head? (The CI gate.) */
+export async function check(options: SchemaCommandOptions = {}): Promise<SchemaDiff> {
+  const loaded = await configOf(options);
+  const dialect = dialectOf(loaded, options);
+  const [models, head] = await Promise.all([modelsSchema(loaded), headSchema(loaded, dialect, options)]);
+  return diff(head.schema, models, dialect, options, head.source);
+}
+
+/** `retort drift`: does a live database match the schema its recorded revision implies? */
+export async function drift(options: SchemaCommandOptions = {}): Promise<SchemaDiff & { heads: string[] }> {
+  const loaded = await configOf(options);
+  const graph = await revisionGraph({ ...options, config: loaded });
+  const heads = (await current({ ...options, config: loaded })).heads.map((h) => h.revision);
+  return withDatabase(loaded, options, async (conn, dialect) => {
+    const expected = await schemaAt(loaded, graph, heads, dialect);
+    const live = await (await loadIntrospector(familyOf(dialect)))(conn);
+    return { ...diff(expected.schema, live, dialect, options, expected.source), heads };
+  });
+}
+
+export interface AutogenerateResult extends SchemaDiff {
+  /** The file written, when there was something to write. */
+  path?: string;
+  revision?: string;
+  /** Destructive operations, for the console. */
+  destructive: string[];
+}
+
+/**
+ * `retort revision --autogenerate -m …`: compare the models with the migrations head (or a live
+ * database with `against: "database"`) and write a migration with upgrade and downgrade. Possible
+ * renames must be decided first (RETORT_DECISIONS_NEEDED lists them). With no changes, nothing is
+ * written unless `empty` is set.
+ */
+export async function autogenerate(spec: { message: string; empty?: boolean; revId?: string; head?: string; branchLabel?: string }, options: SchemaCommandOptions = {}): Promise<AutogenerateResult> {
+  const loaded = await configOf(options);
+  const dialect = dialectOf(loaded, options);
+  const models = await modelsSchema(loaded);
+  const from =
+    options.against === "database"
+      ? { schema: await withDatabase(loaded, options, async (conn, d) => (await loadIntrospector(familyOf(d)))(conn)), source: "database" }
+      : await headSchema(loaded, dialect, options);
+  const result = diff(from.schema, models, dialect, options, from.source);
+  if (result.decisions.length > 0) {
+    const flag = (d: RenameDecision) =>
+      d.kind === "table" ? `--rename-table ${d.from}=${d.to}` : d.kind === "column" ? `--rename-column ${d.table}.${d.from}=${d.to}` : `--rename-enum-value ${d.enum}.${d.from}=${d.to}`;
+    const lines = result.decisions.map((d) => `  ${d.kind} ${d.kind === "column" ? `${d.table}.` : d.kind === "enumValue" ? `${d.enum}.` : ""}${d.from} -> ${d.to}? (${d.reason})  ${flag(d)}`);
+    throw new RetortError("RETORT_DECISIONS_NEEDED", `Autogenerate needs ${result.decisions.length} decision(s) before it can write a migration:\n${lines.join("\n")}`, {
+      hint: "Pass the flags shown for real renames (or a hints file with --hints, or .renamedFrom() in the model); for a drop and an add, pass --not-rename <old>=<new> (e.g. members.nick=nickname).",
+      details: { decisions: result.decisions },
+    });
+  }
+  if (result.ops.length === 0 && !spec.empty) return { ...result, destructive: [] };
+  const bodies = renderMigrationBodies(result.ops, { from: from.schema, dialect });
+  const written = await revision(
+    {
+      message: spec.message,
+      upgradeBody: bodies.upgrade,
+      downgradeBody: bodies.downgrade,
+      imports: bodies.imports,
+      ...(spec.revId ? { revId: spec.revId } : {}),
+      ...(spec.head ? { head: spec.head } : {}),
+      ...(spec.branchLabel ? { branchLabel: spec.branchLabel } : {}),
+    },
+    { ...options, config: loaded },
+  );
+  return { ...result, path: written.path, revision: written.revision, destructive: bodies.destructive };
+}
