@@ -37,7 +37,7 @@ export interface SchemaArbitraryOptions {
 export interface SchemaPair {
   from: Schema;
   to: Schema;
-  /** Decisions for the renames among the mutations. */
+  /** Answers to every rename question of the pair (hints for the renames made, notRenames for the rest). */
   renames: RenameHints;
   /** What was done to `from` to get `to`. */
   mutations: string[];
@@ -643,12 +643,40 @@ function mutate(g: G, from: Schema, options: PairArbitraryOptions): SchemaPair {
     else delete table.comment;
     mutations.push(`change comment of table ${table.name}`);
   }
-  return { from, to, renames: { tables: hints.tables, columns: hints.columns, enumValues: hints.enumValues }, mutations };
+  return { from, to, renames: { tables: hints.tables, columns: hints.columns, enumValues: hints.enumValues, notRenames: notRenames(from, to, hints) }, mutations };
+}
+
+/** Every dropped table, column and enum value that is not a rename: the answer to every other rename question. */
+function notRenames(from: Schema, to: Schema, hints: Hints): string[] {
+  const out: string[] = [];
+  const newName = (table: string) => hints.tables[table] ?? table;
+  for (const table of from.tables) {
+    const target = to.tables.find((candidate) => candidate.name === newName(table.name));
+    if (!target) {
+      out.push(table.name);
+      continue;
+    }
+    for (const column of table.columns) {
+      const hinted = hints.columns[`${table.name}.${column.name}`] ?? hints.columns[`${target.name}.${column.name}`];
+      const renamed = hinted !== undefined && target.columns.some((candidate) => candidate.name === hinted);
+      if (!renamed && !target.columns.some((candidate) => candidate.name === column.name)) out.push(`${target.name}.${column.name}`);
+    }
+  }
+  for (const e of from.enums) {
+    const target = to.enums.find((candidate) => candidate.name === e.name);
+    if (!target) continue;
+    for (const value of e.values) {
+      const hinted = hints.enumValues[`${e.name}.${value}`];
+      if (!(hinted !== undefined && target.values.includes(hinted)) && !target.values.includes(value)) out.push(`${e.name}.${value}`);
+    }
+  }
+  return out;
 }
 
 /**
- * Random pairs (A, B): B is A after 1–4 mutations; renames come with the hints that decide them
- * (and no other drop/add pair can be read as a rename: see `notRenames`, filled with every name).
+ * Random pairs (A, B): B is A after 1–4 mutations. `renames` answers every rename question the
+ * pair raises: hints for the renames made, `notRenames` for every other dropped table, column and
+ * enum value — so compareSchemas(from, to, { renames }) returns no decisions.
  */
 export function schemaPairArbitrary(options: PairArbitraryOptions = {}): fc.Arbitrary<SchemaPair> {
   return fc

@@ -119,3 +119,14 @@ describe("rendered migrations (property)", () => {
     );
   });
 });
+
+describe("schema pairs", () => {
+  it("answer every rename question they raise", () => {
+    fc.assert(
+      fc.property(schemaPairArbitrary(), (pair) => {
+        for (const dialect of DIALECTS) expect(compareSchemas(pair.from, pair.to, { dialect, renames: pair.renames }).decisions).toEqual([]);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});

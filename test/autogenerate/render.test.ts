@@ -192,6 +192,25 @@ describe("rendered migrations record exactly the compared operations", () => {
     expect(downgrade).toContain(`op.createEnum("mood", ["a", "b", "c"]);`);
   });
 
+  it("conventional names cut to 63 bytes with a hash are still conventional", async () => {
+    const long = "a_table_with_a_really_quite_remarkably_long_name_for_testing";
+    const parent = table("parents_with_long_names_too", { id: t.bigint().primaryKey() });
+    const to = schemaFromModels([
+      parent,
+      table(
+        long,
+        { id: t.bigint().primaryKey(), another_long_column_name: t.text().unique(), parents_with_long_names_too_id: t.bigint().references(() => parent.id) },
+        (c) => [index(c.another_long_column_name, c.id), check("another_long_column_name_not_empty", sql`another_long_column_name <> ''`)],
+      ),
+    ]);
+    expect(to.tables[1]!.indexes[0]!.name).toMatch(/_[0-9a-f]{8}$/);
+    const { upgrade } = await renderedRoundTrip(EMPTY, to);
+    expect(upgrade).not.toMatch(/[{,] name: "/);
+    // A hashed check name does not tell its suffix back, so only the check keeps an explicit name.
+    expect(upgrade.match(/\.name\(/g)).toHaveLength(1);
+    expect(upgrade).toContain(`index(a.another_long_column_name, a.id),`);
+  });
+
   it("composite foreign keys, bare unique indexes and odd names come after createTable", async () => {
     const parent = table("parent", { x: t.bigint(), y: t.text() }, (c) => [primaryKey(c.x, c.y)]);
     const to: Schema = schemaFromModels([
