@@ -36,7 +36,7 @@ export { parseDatabaseUrl, redactUrl, ACCEPTED_URL_FORMS, type ConnectionTarget 
 
 // Migrations
 export { defineMigration, type MigrationDefinition, type DefinedMigration, type RevisionHeader } from "./script/migration.js";
-export { enumColumn, type MigrationOps } from "./operations/api.js";
+export { enumColumn, serverDefault, type MigrationOps } from "./operations/api.js";
 export type { Op } from "./operations/types.js";
 export { defineConfig, loadConfig, type RetortConfig, type MigrationSettings, type LoadedConfig } from "./env/config.js";
 export {

@@ -484,10 +484,16 @@ class Differ {
   // -------------------------------------------------------------------------------------------
   // 6. drop columns
 
+  /** Drops that would empty a table wait until its new columns exist (a table needs a column). */
+  private readonly deferredColumnDrops: DataOp[] = [];
+
   private dropColumns(): void {
     for (const [currentTable, targetTable] of this.persisting()) {
       const keep = new Set(targetTable.columns.map((column) => column.name));
-      for (const column of currentTable.columns) if (!keep.has(column.name)) this.emit({ kind: "dropColumn", table: currentTable.name, name: column.name });
+      const dropped = currentTable.columns.filter((column) => !keep.has(column.name));
+      const last = dropped.length === currentTable.columns.length ? dropped.pop() : undefined;
+      for (const column of dropped) this.emit({ kind: "dropColumn", table: currentTable.name, name: column.name });
+      if (last) this.deferredColumnDrops.push({ kind: "dropColumn", table: currentTable.name, name: last.name });
     }
   }
 
@@ -540,6 +546,7 @@ class Differ {
         this.alterColumn(currentTable, currentColumn, targetTable, targetColumn);
       }
     }
+    for (const op of this.deferredColumnDrops) this.emit(op);
   }
 
   private alterColumn(currentTable: TableSchema, current: ColumnSchema, targetTable: TableSchema, target: ColumnSchema): void {

@@ -37,15 +37,19 @@ function canAddDirectly(column: ColumnSchema): boolean {
 }
 
 /** SQLite's DROP COLUMN refuses a column used by the primary key, a unique constraint, an index, a foreign key or a table CHECK. */
+/**
+ * Retort writes column comments and identity notes after a column's comma in the stored CREATE
+ * text. SQLite's ADD COLUMN splices text before the closing parenthesis and DROP COLUMN cuts from
+ * the comma before the column, so either would move or delete those notes: such tables are
+ * rebuilt instead, which writes the text afresh.
+ */
+function hasNotesAfterCommas(table: TableSchema): boolean {
+  return table.columns.some((column) => column.comment !== undefined || column.identity !== undefined);
+}
+
 function canDropDirectly(table: TableSchema, column: string): boolean {
   if (table.primaryKey?.columns.includes(column)) return false;
-  // DROP COLUMN cuts the stored text from the comma before the column to the end of its
-  // definition: the previous column's `-- comment` (after that comma) goes with it, and the
-  // dropped column's own comment (after its comma) stays, now under the previous column.
-  // Comments there need a rebuild, which writes the table afresh.
-  const position = table.columns.findIndex((candidate) => candidate.name === column);
-  if (table.columns[position]?.comment !== undefined) return false;
-  if (position > 0 && table.columns[position - 1]!.comment !== undefined) return false;
+  if (hasNotesAfterCommas(table)) return false;
   if (table.uniques.some((unique) => unique.columns.includes(column))) return false;
   if (table.foreignKeys.some((fk) => fk.columns.includes(column))) return false;
   if (table.checks.some((check) => mentionsColumn(check.expression, column))) return false;
@@ -100,7 +104,7 @@ export function compileSqliteOperation(op: DataOp, before: Schema, after: Schema
     case "addColumn": {
       const table = tableOf(after, op.table);
       const column = table.columns.find((candidate) => candidate.name === op.column.name)!;
-      if (!canAddDirectly(column)) return rebuild(op.table);
+      if (!canAddDirectly(column) || hasNotesAfterCommas(tableOf(before, op.table))) return rebuild(op.table);
       return [step(`ALTER TABLE ${quoteIdent(op.table)} ADD COLUMN ${sqliteDdl.columnDefinition(column, table, after)}`)];
     }
     case "dropColumn":
