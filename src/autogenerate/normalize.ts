@@ -22,6 +22,7 @@
  * whitespace outside literals, needless identifier quotes); neither function ever throws.
  */
 import type { ColumnSchema, ColumnType, DefaultValue, JsonValue } from "../schema/snapshot.js";
+import { readQuotedIdentifier } from "../dialects/sql-text.js";
 
 // ---------------------------------------------------------------------------------------------
 // tokens
@@ -1016,15 +1017,7 @@ function textualForm(sql: string): string {
       out += sql.slice(i, j + 1);
       i = j + 1;
     } else if (c === '"') {
-      let j = i + 1;
-      let name = "";
-      while (j < sql.length) {
-        if (sql[j] === '"' && sql[j + 1] === '"') {
-          name += '"';
-          j += 2;
-        } else if (sql[j] === '"') break;
-        else name += sql[j++];
-      }
+      const { name, close: j } = readQuotedIdentifier(sql, i);
       flush();
       // An unterminated identifier is kept as written.
       out += j >= sql.length ? sql.slice(i) : printIdentifier(name);

@@ -12,3 +12,20 @@ export function quoteLiteral(value: string): string {
 export function identList(names: readonly string[]): string {
   return names.map(quoteIdent).join(", ");
 }
+
+/**
+ * Read the "quoted identifier" whose opening quote is at `start`: its name with `""` unescaped,
+ * and `close`, the index of its closing quote (sql.length when it is never closed).
+ */
+export function readQuotedIdentifier(sql: string, start: number): { name: string; close: number } {
+  let name = "";
+  let j = start + 1;
+  while (j < sql.length) {
+    if (sql[j] === '"' && sql[j + 1] === '"') {
+      name += '"';
+      j += 2;
+    } else if (sql[j] === '"') break;
+    else name += sql[j++];
+  }
+  return { name, close: j };
+}

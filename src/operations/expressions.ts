@@ -5,7 +5,7 @@
  * compared case-insensitively, as the database folds them), skipping string literals, function
  * names (a word followed by `(`) and type names (after `::`).
  */
-import { quoteIdent } from "../dialects/sql-text.js";
+import { quoteIdent, readQuotedIdentifier } from "../dialects/sql-text.js";
 
 interface Token {
   start: number;
@@ -30,15 +30,7 @@ function identifiers(sql: string): Token[] {
       }
       i++;
     } else if (char === '"') {
-      let name = "";
-      let j = i + 1;
-      while (j < sql.length) {
-        if (sql[j] === '"' && sql[j + 1] === '"') {
-          name += '"';
-          j += 2;
-        } else if (sql[j] === '"') break;
-        else name += sql[j++];
-      }
+      const { name, close: j } = readQuotedIdentifier(sql, i);
       tokens.push({ start: i, end: j + 1, name, quoted: true });
       i = j + 1;
     } else if (/[A-Za-z_]/.test(char)) {
