@@ -401,11 +401,13 @@ describe("SQLite introspection", () => {
       op.addEnumValue("role", "admin", { after: "owner" }); // rebuild of members
       op.addCheck("ck_members_score", "members", "score >= 0"); // rebuild
       op.renameTable("guilds", "servers"); // rename, then a rebuild (varchar CHECK renamed)
-      op.addColumn("notes", "kind", enumColumn("role").nullable()); // direct: after the last line's `--` comment
-      op.addColumn("notes", "pinned", t.boolean().default(false)); // direct
+      // "notes" carries a column comment: ADD COLUMN would splice text after it, so these rebuild.
+      op.addColumn("notes", "kind", enumColumn("role").nullable());
+      op.addColumn("notes", "pinned", t.boolean().default(false));
     });
     const { rows } = await driver.query<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'notes'");
-    expect(rows[0]!.sql).toContain(`-- last column, with a comment\n, "kind" TEXT CONSTRAINT "ck_notes_kind_enum"`);
+    // The comment stays on its own column's line.
+    expect(rows[0]!.sql).toContain(`"body" TEXT NOT NULL, -- last column, with a comment\n  "kind" TEXT CONSTRAINT "ck_notes_kind_enum"`);
     expect(await introspectSqlite(driver)).toStrictEqual(sorted(schema));
   });
 });
