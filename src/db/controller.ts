@@ -444,10 +444,7 @@ export class Controller<S, T extends AnyTable> {
     const updatedAt = this.info.updatedAt;
     if (updatedAt && values[updatedAt.dbName] === undefined) values[updatedAt.dbName] = sql.raw(this.info.nowSql);
     if (Object.keys(values).length === 0) return 0;
-    const query = this.applyWhere(this.session.kysely.updateTable(this.info.name).set(values) as never, where) as unknown as {
-      executeTakeFirst(): Promise<{ numUpdatedRows: bigint }>;
-    };
-    return Number((await query.executeTakeFirst()).numUpdatedRows);
+    return this.updateManyRaw(where, values);
   }
 
   /** Delete every matching row (soft on soft-delete models); returns how many. */
@@ -466,6 +463,7 @@ export class Controller<S, T extends AnyTable> {
     return this.scope === "live" ? this : new Controller<S, T>(this.info, this.session, "live");
   }
 
+  /** UPDATE … SET `values` (database names, already encoded) on the matching rows of this scope. */
   private async updateManyRaw(where: Where<T>, values: Record<string, unknown>): Promise<number> {
     const query = this.applyWhere(this.session.kysely.updateTable(this.info.name).set(values) as never, where) as unknown as {
       executeTakeFirst(): Promise<{ numUpdatedRows: bigint }>;

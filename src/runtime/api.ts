@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../db/url.js";
 import { parseDatabaseUrl, redactUrl } from "../db/url.js";
-import type { Connection, Driver } from "../dialects/driver.js";
+import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { RetortError } from "../errors.js";
 import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
@@ -58,49 +58,51 @@ function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
   return { graph: new RevisionGraph(directory.revisions), dir };
 }
 
-/** Open the database, take the migration lock, ensure the version tables; run fn; release. */
 /** The database layer (Kysely, drivers) loads only when a command connects: listing commands stay fast. */
 async function openDriver(target: ConnectionTarget): Promise<Driver> {
   return (await import("../db/database.js")).openDriver(target, EMPTY_SCHEMA);
 }
 
-async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
+/** The configured database's driver (or the given open database's) for fn; closed after unless given. */
+async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>): Promise<T> {
   const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(loaded, options);
   const target = options.database?.target ?? parseDatabaseUrl(url);
   const driver = options.database?.driver ?? (await openDriver(target));
   try {
-    const lock = await acquireMigrationLock(target, driver, loaded.config.migrations?.lockTimeoutMs ?? 60_000);
-    try {
-      const conn = await driver.acquire();
-      try {
-        const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
-        await executor.ensureTables();
-        return await fn({ executor, dialect: driver.dialect, target, url });
-      } finally {
-        conn.release();
-      }
-    } finally {
-      await lock.release();
-    }
+    return await fn(driver, target, url);
   } finally {
     if (!options.database) await driver.close();
   }
 }
 
+async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => Promise<T>): Promise<T> {
+  const conn = await driver.acquire();
+  try {
+    return await fn(conn);
+  } finally {
+    conn.release();
+  }
+}
+
+/** Take the migration lock, then ensure the version tables and run fn on one connection. */
+async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
+  return withDriver(loaded, options, async (driver, target, url) => {
+    const lock = await acquireMigrationLock(target, driver, loaded.config.migrations?.lockTimeoutMs ?? 60_000);
+    try {
+      return await withConnection(driver, async (conn) => {
+        const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
+        await executor.ensureTables();
+        return fn({ executor, dialect: driver.dialect, target, url });
+      });
+    } finally {
+      await lock.release();
+    }
+  });
+}
+
 /** Run fn on one connection of the configured database (or the given open one); no lock, no version tables. */
 export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOptions, fn: (conn: Connection, dialect: Dialect) => Promise<T>): Promise<T> {
-  const target = options.database?.target ?? parseDatabaseUrl(resolveDatabaseUrl(loaded, options));
-  const driver = options.database?.driver ?? (await openDriver(target));
-  try {
-    const conn = await driver.acquire();
-    try {
-      return await fn(conn, driver.dialect);
-    } finally {
-      conn.release();
-    }
-  } finally {
-    if (!options.database) await driver.close();
-  }
+  return withDriver(loaded, options, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)));
 }
 
 function describeTarget(target: ConnectionTarget): string {

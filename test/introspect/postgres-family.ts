@@ -14,27 +14,13 @@ import { isRetortError, type RetortError } from "../../src/errors.js";
 import { createVersionTablesSql } from "../../src/runtime/version-table.js";
 import { schemaFromModels } from "../../src/schema/from-models.js";
 import type { ColumnSchema, ColumnType, DefaultValue, JsonValue, Schema, TableSchema } from "../../src/schema/snapshot.js";
+import { sorted } from "../support/schema.js";
 
 export interface IntrospectBackend {
   driver: Driver;
   cleanup(): Promise<void>;
 }
 
-const byName = <T extends { name: string }>(items: T[]) => [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-
-/** A copy with tables, enums and each table's constraints and indexes in name order. */
-export function sorted(schema: Schema): Schema {
-  return {
-    tables: byName(schema.tables).map((table) => ({
-      ...table,
-      uniques: byName(table.uniques),
-      indexes: byName(table.indexes),
-      foreignKeys: byName(table.foreignKeys),
-      checks: byName(table.checks),
-    })),
-    enums: byName(schema.enums),
-  };
-}
 
 const col = (name: string, type: ColumnType, extra: Partial<ColumnSchema> = {}): ColumnSchema => ({ name, type, nullable: true, ...extra });
 const lit = (value: JsonValue): DefaultValue => ({ kind: "literal", value });

@@ -24,23 +24,9 @@ import { schemaFromModels } from "../../src/schema/from-models.js";
 import type { ColumnSchema, ColumnType, DefaultValue, JsonValue, Schema, TableSchema } from "../../src/schema/snapshot.js";
 import { allTypes, mood } from "../fixtures/all-types.js";
 import { runSteps } from "../operations/support.js";
+import { sorted } from "../support/schema.js";
 
 const EMPTY: Schema = { tables: [], enums: [] };
-const byName = <T extends { name: string }>(items: T[]) => [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-
-/** A copy with tables, enums and each table's constraints and indexes in name order. */
-function sorted(schema: Schema): Schema {
-  return {
-    tables: byName(schema.tables).map((table) => ({
-      ...table,
-      uniques: byName(table.uniques),
-      indexes: byName(table.indexes),
-      foreignKeys: byName(table.foreignKeys),
-      checks: byName(table.checks),
-    })),
-    enums: byName(schema.enums),
-  };
-}
 
 /** What SQLite cannot keep: an index's access method. */
 function withoutUsing(schema: Schema): Schema {
