@@ -14,7 +14,7 @@ export async function loadModels(path: string): Promise<Record<string, unknown>>
   try {
     module = (await importModule(file, { fresh: true })) as Record<string, unknown>;
   } catch (error) {
-    throw new RetortError("RETORT_INVALID_MODEL", `could not load models from ${path}: ${(error as Error).message}`, { cause: error });
+    throw new RetortError("RETORT_INVALID_MODEL", `could not load models from ${path}: ${(error as Error).message}`, { cause: error, hint: "Fix the error in that module (it should export your table() models)." });
   }
   if (collectModels(module).tables.length === 0) {
     throw new RetortError("RETORT_INVALID_MODEL", `${path} exports no table() models`, { hint: "Export your tables (export const users = table(...))." });

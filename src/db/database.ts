@@ -202,7 +202,9 @@ export class Database<S = Record<string, unknown>> implements Session {
 
   private infoFor(model: AnyTable): TableInfo {
     const info = this.shared.infos.get(model);
-    if (!info) throw new RetortError("RETORT_INVALID_MODEL", `table "${model.$.name}" is used by a relation but is not in the schema given to connect()`);
+    if (!info) throw new RetortError("RETORT_INVALID_MODEL", `table "${model.$.name}" is used by a relation but is not in the schema given to connect()`, {
+      hint: "Add that table to the schema object passed to connect().",
+    });
     return info;
   }
 

@@ -54,7 +54,7 @@ export async function loadConfig(path?: string, cwd = process.cwd()): Promise<Lo
   try {
     loaded = await importModule(file, { default: true });
   } catch (error) {
-    throw new RetortError("RETORT_CONFIG", `could not load ${file}: ${(error as Error).message}`, { cause: error });
+    throw new RetortError("RETORT_CONFIG", `could not load ${file}: ${(error as Error).message}`, { cause: error, hint: "Fix the error in the config file; it must `export default defineConfig({ … })`." });
   }
   if (typeof loaded !== "object" || loaded === null) {
     throw new RetortError("RETORT_CONFIG", `${file} must export a config object`, { hint: "export default defineConfig({ … })" });

@@ -274,7 +274,7 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
   }
   const { graph } = scripts(loaded);
   const id = spec.revId ?? newRevisionId();
-  if (graph.has(id)) throw new RetortError("RETORT_DUPLICATE_REVISION", `revision ${id} already exists (${graph.require(id).path})`);
+  if (graph.has(id)) throw new RetortError("RETORT_DUPLICATE_REVISION", `revision ${id} already exists (${graph.require(id).path})`, { hint: "Pick another --rev-id, or leave it out for a random one." });
   let parents: string[];
   if (spec.parents) {
     parents = spec.parents.flatMap((p) => resolveTarget(graph, p, []).map((r) => r.revision));

@@ -31,7 +31,10 @@ export async function loadMigration(file: RevisionFile): Promise<DefinedMigratio
   try {
     module = await importModule(file.path, { default: true });
   } catch (error) {
-    throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: could not load the migration: ${(error as Error).message}`, { cause: error });
+    throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: could not load the migration: ${(error as Error).message}`, {
+      cause: error,
+      hint: "Fix the error in that file; it must `export default defineMigration({ … })`.",
+    });
   }
   if (!isDefinedMigration(module)) {
     throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path} does not export default defineMigration({ … })`, {
@@ -39,7 +42,7 @@ export async function loadMigration(file: RevisionFile): Promise<DefinedMigratio
     });
   }
   if (module.revision !== file.revision) {
-    throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: the header says revision ${file.revision} but the module exports ${module.revision}`);
+    throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: the header says revision ${file.revision} but the module exports ${module.revision}`, { hint: "Make the revision in the header and the one the module exports the same (the file name does not matter)." });
   }
   return module;
 }
