@@ -95,8 +95,6 @@ export interface CompareResult {
   notes: string[];
 }
 
-const EMPTY: Schema = { tables: [], enums: [] };
-
 /** The operations that turn `from` into `to`; see the module comment for their order. */
 export function compareSchemas(from: Schema, to: Schema, options: CompareOptions): CompareResult {
   const rules = dialectRules(options.dialect, options.ignoreComments === undefined ? {} : { ignoreComments: options.ignoreComments });
@@ -776,5 +774,4 @@ function orderRenames<P extends { from: string; to: string }>(pairs: readonly P[
   return out;
 }
 
-export { EMPTY as EMPTY_SCHEMA };
 export type { CheckSchema };

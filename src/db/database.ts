@@ -7,6 +7,7 @@ import { RetortError } from "../errors.js";
 import type { DdlCompiler } from "../dialects/ddl.js";
 import type { Connection, Driver, QueryResult } from "../dialects/driver.js";
 import { kyselyDialectFor } from "../dialects/kysely-bridge.js";
+import { openDriver } from "../dialects/open.js";
 import { isRelations, type Relations } from "../model/relations.js";
 import type { AnyTable } from "../model/table.js";
 import type { DB, TablesOf } from "../model/types.js";
@@ -223,24 +224,6 @@ export class Database<S = Record<string, unknown>> implements Session {
 
   private assertOpen(): void {
     if (this.shared.closed) throw new RetortError("RETORT_CLOSED", "this Database is closed", { hint: "connect() again." });
-  }
-}
-
-/** Open the driver for a target (each backend is imported only when used). */
-export async function openDriver(target: ConnectionTarget, schema: Schema, poolSize?: number): Promise<Driver> {
-  switch (target.dialect) {
-    case "postgres": {
-      const { createPostgresDriver } = await import("../dialects/postgres/driver.js");
-      return createPostgresDriver(target.url, { schema, ...(poolSize === undefined ? {} : { poolSize }) });
-    }
-    case "pglite": {
-      const { createPgliteDriver } = await import("../dialects/pglite/driver.js");
-      return createPgliteDriver(target.dataDir === undefined ? {} : { dataDir: target.dataDir }, { schema });
-    }
-    case "sqlite": {
-      const { createSqliteDriver } = await import("../dialects/sqlite/driver.js");
-      return createSqliteDriver(target.filename, { schema });
-    }
   }
 }
 

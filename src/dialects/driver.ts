@@ -4,7 +4,6 @@
  * Kysely instance alike, sees the same values on every backend), encodes column values, maps
  * constraint violations to RetortError, and bulk-loads rows.
  */
-import type { DatabaseIntrospector, DialectAdapter, Kysely, QueryCompiler } from "kysely";
 import type { ColumnSchema, ColumnType, Dialect, Schema, TableSchema } from "../schema/snapshot.js";
 
 export interface QueryResult<R = Record<string, unknown>> {
@@ -48,9 +47,5 @@ export interface Driver {
   bulkInsert(conn: Connection, table: TableSchema, columns: ColumnSchema[], rows: Iterable<unknown[]>): Promise<number>;
   /** Turn a driver error into a RetortError when Retort knows it (constraint violations); else return it unchanged. */
   translateError(error: unknown): unknown;
-  /** Kysely's SQL flavour for this backend. */
-  createAdapter(): DialectAdapter;
-  createQueryCompiler(): QueryCompiler;
-  createIntrospector(db: Kysely<any>): DatabaseIntrospector;
   close(): Promise<void>;
 }

@@ -4,6 +4,12 @@
  */
 import {
   CompiledQuery,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
   type DatabaseConnection,
   type Dialect as KyselyDialect,
   type Driver as KyselyDriver,
@@ -12,6 +18,7 @@ import {
 } from "kysely";
 import type { Connection, Driver, HeldConnection } from "./driver.js";
 import { quoteIdent } from "./sql-text.js";
+import { familyOf } from "../schema/snapshot.js";
 
 class BridgedConnection implements DatabaseConnection {
   constructor(
@@ -81,10 +88,13 @@ export function kyselyDialectFor(driver: Driver, pinned?: Connection): KyselyDia
       if (!pinned) await driver.close();
     },
   };
+  // Kysely's SQL flavour comes from the family; the drivers themselves never load Kysely (a
+  // migration run that only reads the version table stays light).
+  const postgres = familyOf(driver.dialect) === "postgres";
   return {
-    createAdapter: () => driver.createAdapter(),
+    createAdapter: () => (postgres ? new PostgresAdapter() : new SqliteAdapter()),
     createDriver: () => kyselyDriver,
-    createQueryCompiler: () => driver.createQueryCompiler(),
-    createIntrospector: (db) => driver.createIntrospector(db),
+    createQueryCompiler: () => (postgres ? new PostgresQueryCompiler() : new SqliteQueryCompiler()),
+    createIntrospector: (db) => (postgres ? new PostgresIntrospector(db) : new SqliteIntrospector(db)),
   };
 }

@@ -66,6 +66,11 @@ export function migrationsDirectory(loaded: LoadedConfig): string {
   return resolve(loaded.root, loaded.config.migrations?.directory ?? "migrations/versions");
 }
 
+/** Where Retort keeps what it can always recompute (header cache, head schemas): .retort/cache next to the config. */
+export function cacheDirectory(loaded: LoadedConfig): string {
+  return join(loaded.root, ".retort", "cache");
+}
+
 /** The embedded default database: PGlite under .retort/ next to the config. */
 export function defaultDatabaseUrl(loaded: LoadedConfig): string {
   return `pglite:${join(loaded.root, ".retort", "dev")}`;

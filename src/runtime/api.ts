@@ -2,15 +2,17 @@
  * The migration commands as library functions: `upgrade(config, "head")` and friends. The CLI is
  * a thin layer over these. Each returns data (for --json) and never prints.
  */
+import { hash } from "node:crypto";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../db/url.js";
 import { parseDatabaseUrl, redactUrl } from "../db/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
-import { loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
+import { openDriver } from "../dialects/open.js";
+import { cacheDirectory, loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { RetortError } from "../errors.js";
-import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
+import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
 import {
   RevisionGraph,
   appliedRevisions,
@@ -28,8 +30,7 @@ import {
 } from "../script/index.js";
 import { acquireMigrationLock } from "./lock.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
-import { renderPlanSql } from "./offline.js";
-import { EMPTY_SCHEMA, compileRevision, foldRevisions, recordOperations, type PlannedRevision } from "./plan.js";
+import type { PlannedRevision } from "./plan.js";
 
 export interface CommandOptions {
   /** A loaded config, or where to find one (default: retort.config.* in cwd). */
@@ -54,20 +55,16 @@ async function configOf(options: CommandOptions): Promise<LoadedConfig> {
 
 function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
   const dir = migrationsDirectory(loaded);
-  const directory = loadScriptDirectory(dir);
+  const cacheFile = join(cacheDirectory(loaded), `headers-${hash("sha256", dir, "hex").slice(0, 16)}.json`);
+  const directory = loadScriptDirectory(dir, { cacheFile });
   return { graph: new RevisionGraph(directory.revisions), dir };
-}
-
-/** The database layer (Kysely, drivers) loads only when a command connects: listing commands stay fast. */
-async function openDriver(target: ConnectionTarget): Promise<Driver> {
-  return (await import("../db/database.js")).openDriver(target, EMPTY_SCHEMA);
 }
 
 /** The configured database's driver (or the given open database's) for fn; closed after unless given. */
 async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>): Promise<T> {
   const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(loaded, options);
   const target = options.database?.target ?? parseDatabaseUrl(url);
-  const driver = options.database?.driver ?? (await openDriver(target));
+  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA));
   try {
     return await fn(driver, target, url);
   } finally {
@@ -119,6 +116,7 @@ function describeTarget(target: ConnectionTarget): string {
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
   // Nothing to run: do not load a single module (a no-op upgrade must stay fast at any history size).
   if (revisions.length === 0) return [];
+  const { compileRevision, foldRevisions, recordOperations } = await import("./plan.js");
   // The schema before the plan: the fold of what is applied, which SQLite rebuilds compile against.
   let schema = await foldRevisions(startHeads.length === 0 ? [] : upgradePlan(graph, [], startHeads));
   const planned: PlannedRevision[] = [];
@@ -208,6 +206,7 @@ export async function migrationSql(direction: "up" | "down", range: string, opti
   const { start, end } = range.includes(":") ? resolveRange(graph, range, []) : { start: [] as string[], end: resolveTarget(graph, range, []).map((r) => r.revision) };
   const revisions = direction === "up" ? upgradePlan(graph, start, end) : downgradePlan(graph, start, end.length === 0 ? "base" : end);
   const plan = await compilePlan(revisions, direction, dialect, graph, start);
+  const { renderPlanSql } = await import("./offline.js");
   return renderPlanSql(plan, dialect, start, stepper(graph), loaded.config.migrations?.transaction ?? "each");
 }
 

@@ -11,12 +11,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../db/database.js";
 import type { Introspector } from "../dialects/introspect.js";
-import type { LoadedConfig } from "../env/config.js";
+import { cacheDirectory, type LoadedConfig } from "../env/config.js";
 import { applyOperations } from "../operations/apply.js";
 import type { Op } from "../operations/types.js";
-import { familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
+import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { upgradePlan, type Revision, type RevisionGraph } from "../script/index.js";
-import { EMPTY_SCHEMA, recordOperations } from "./plan.js";
+import { recordOperations } from "./plan.js";
 
 export interface HeadSchema {
   schema: Schema;
@@ -63,7 +63,7 @@ export async function schemaAt(
   if (opaque.length === 0 && !options.verify) return { schema: folded, folded, source: "fold", opaque };
 
   const family = familyOf(dialect);
-  const cacheDir = join(loaded.root, ".retort", "cache");
+  const cacheDir = cacheDirectory(loaded);
   const cacheFile = join(cacheDir, `head-${cacheKey(revisions, family)}.json`);
   if (!options.verify && existsSync(cacheFile)) {
     return { schema: JSON.parse(readFileSync(cacheFile, "utf8")) as Schema, folded, source: "cache", opaque };

@@ -10,7 +10,7 @@ import { applyOperation, applyOperations } from "../operations/apply.js";
 import { createOpRecorder } from "../operations/api.js";
 import { compileOperation, type Step } from "../operations/compile.js";
 import type { Op } from "../operations/types.js";
-import type { Dialect, Schema } from "../schema/snapshot.js";
+import { EMPTY_SCHEMA, type Dialect, type Schema } from "../schema/snapshot.js";
 import type { ScriptHeader } from "../script/header.js";
 import { isDefinedMigration, type DefinedMigration } from "../script/migration.js";
 
@@ -84,8 +84,6 @@ export function compileRevision(file: RevisionFile, direction: "up" | "down", op
   }
   return { planned: { file, direction, steps }, after: schema };
 }
-
-export const EMPTY_SCHEMA: Schema = Object.freeze({ tables: [], enums: [] }) as Schema;
 
 /** The fold of the revisions' upgrade operations over an empty schema (no database). */
 export async function foldRevisions(revisions: readonly RevisionFile[]): Promise<Schema> {

@@ -121,6 +121,9 @@ export type Dialect = "postgres" | "pglite" | "sqlite";
 /** DDL flavour: PGlite speaks Postgres. */
 export type SqlFamily = "postgres" | "sqlite";
 
+/** A database with nothing in it: where every fold starts. */
+export const EMPTY_SCHEMA: Schema = Object.freeze({ tables: [], enums: [] }) as Schema;
+
 export function familyOf(dialect: Dialect): SqlFamily {
   return dialect === "sqlite" ? "sqlite" : "postgres";
 }

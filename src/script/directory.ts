@@ -2,11 +2,12 @@
  * The script directory: every migration file directly in one folder, read as headers only (no
  * module is loaded), in file-name order.
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync, type Dirent, type Stats } from "node:fs";
 import { join } from "node:path";
 import { RetortError } from "../errors.js";
 import { duplicateRevision } from "./graph-errors.js";
 import { readHeader, type ScriptHeader } from "./header.js";
+import { HeaderCache } from "./header-cache.js";
 
 export interface ScriptDirectory {
   /** The folder, as given. */
@@ -21,13 +22,16 @@ export function isMigrationFileName(name: string): boolean {
   return name.endsWith(".ts") || name.endsWith(".js") || name.endsWith(".mjs");
 }
 
-export function loadScriptDirectory(dir: string): ScriptDirectory {
-  let names: string[];
+/**
+ * `cacheFile`: where to remember headers and checksums between runs (see HeaderCache); without
+ * it every file is read and hashed.
+ */
+export function loadScriptDirectory(dir: string, options: { cacheFile?: string } = {}): ScriptDirectory {
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => (entry.isFile() || (entry.isSymbolicLink() && isFile(join(dir, entry.name)))) && isMigrationFileName(entry.name))
-      .map((entry) => entry.name)
-      .sort();
+    entries = readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && isMigrationFileName(entry.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const what = code === "ENOENT" ? "does not exist" : code === "ENOTDIR" ? "is not a directory" : `cannot be read (${code})`;
@@ -38,22 +42,31 @@ export function loadScriptDirectory(dir: string): ScriptDirectory {
     });
   }
 
+  const cache = options.cacheFile ? HeaderCache.open(options.cacheFile) : undefined;
   const revisions: ScriptHeader[] = [];
   const fileOf = new Map<string, string>();
-  for (const name of names) {
-    const header = readHeader(join(dir, name));
+  for (const entry of entries) {
+    const name = entry.name;
+    const path = join(dir, name);
+    // stat follows links: a link to a folder, or a dangling one, is not a migration file.
+    const stats = cache || entry.isSymbolicLink() ? fileStats(path) : undefined;
+    if (stats === null) continue;
+    let header = stats && cache?.get(name, path, stats);
+    if (!header) {
+      header = readHeader(path);
+      if (stats) cache?.set(name, stats, header);
+    }
     const other = fileOf.get(header.revision);
     if (other !== undefined) throw duplicateRevision(header.revision, other, header.path);
     fileOf.set(header.revision, header.path);
     revisions.push(header);
   }
+  cache?.save();
   return { dir, revisions };
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+/** The file's stats; null when it is not a regular file (after following links). */
+function fileStats(path: string): Stats | null {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats?.isFile() ? stats : null;
 }

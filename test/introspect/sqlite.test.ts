@@ -21,12 +21,12 @@ import { applyOperations } from "../../src/operations/apply.js";
 import { compileOperation } from "../../src/operations/compile.js";
 import { createVersionTablesSql } from "../../src/runtime/version-table.js";
 import { schemaFromModels } from "../../src/schema/from-models.js";
-import type { ColumnSchema, ColumnType, DefaultValue, JsonValue, Schema, TableSchema } from "../../src/schema/snapshot.js";
+import { EMPTY_SCHEMA, type ColumnSchema, type ColumnType, type DefaultValue, type JsonValue, type Schema, type TableSchema } from "../../src/schema/snapshot.js";
 import { allTypes, mood } from "../fixtures/all-types.js";
 import { runSteps } from "../operations/support.js";
 import { sorted } from "../support/schema.js";
 
-const EMPTY: Schema = { tables: [], enums: [] };
+const EMPTY: Schema = EMPTY_SCHEMA;
 
 /** What SQLite cannot keep: an index's access method. */
 function withoutUsing(schema: Schema): Schema {

@@ -13,10 +13,10 @@ import { quoteIdent } from "../../src/dialects/sql-text.js";
 import { compileOperation } from "../../src/operations/compile.js";
 import { applyOperation } from "../../src/operations/apply.js";
 import type { Op, Step } from "../../src/operations/types.js";
-import type { ColumnType, Dialect, Schema } from "../../src/schema/snapshot.js";
+import { EMPTY_SCHEMA, type ColumnType, type Dialect, type Schema } from "../../src/schema/snapshot.js";
 import { createTempDatabase, postgresReachable } from "../support/postgres.js";
 
-export const EMPTY: Schema = Object.freeze({ tables: [], enums: [] }) as unknown as Schema;
+export const EMPTY: Schema = EMPTY_SCHEMA;
 
 export const postgresUp = await postgresReachable();
 

@@ -6,7 +6,6 @@
  * has to keep statements from elsewhere out while a held connection (a transaction) is open.
  */
 import Database, { type Statement } from "better-sqlite3";
-import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Kysely } from "kysely";
 import { RetortError } from "../../errors.js";
 import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../../schema/snapshot.js";
 import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
@@ -264,18 +263,6 @@ class SqliteDriver implements Driver {
         return row?.tbl_name;
       },
     });
-  }
-
-  createAdapter() {
-    return new SqliteAdapter();
-  }
-
-  createQueryCompiler() {
-    return new SqliteQueryCompiler();
-  }
-
-  createIntrospector(db: Kysely<any>) {
-    return new SqliteIntrospector(db);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,100 @@
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadScriptDirectory } from "../../src/script/directory.js";
+import { renderMigration } from "../../src/script/template.js";
+import { retortError, tempDir, writeMigrations } from "./helpers.js";
+
+const migration = (revision: string, parents: string[], minute: number, message = `step ${revision}`) => ({
+  revision,
+  parents,
+  message,
+  createdAt: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
+});
+
+/** Pretend the cache was written long after the files: its entries are then trusted. */
+function ageCache(file: string, edit: (entries: Record<string, { header: { message: string } }>) => void = () => {}): void {
+  const cache = JSON.parse(readFileSync(file, "utf8")) as { writtenAt: number; entries: Record<string, { header: { message: string } }> };
+  cache.writtenAt = Date.now() + 60_000;
+  edit(cache.entries);
+  writeFileSync(file, JSON.stringify(cache));
+}
+
+describe("header cache", () => {
+  const setup = () => {
+    const dir = writeMigrations([migration("bbbb00000001", [], 1), migration("bbbb00000002", ["bbbb00000001"], 2)]);
+    const cacheFile = join(tempDir(), "cache", "headers.json");
+    return { dir, cacheFile, files: readdirSync(dir).sort() };
+  };
+
+  it("gives the same headers and checksums as reading the files, and writes the cache", () => {
+    const { dir, cacheFile } = setup();
+    const plain = loadScriptDirectory(dir).revisions;
+    expect(loadScriptDirectory(dir, { cacheFile }).revisions).toEqual(plain);
+    expect(existsSync(cacheFile)).toBe(true);
+    ageCache(cacheFile);
+    expect(loadScriptDirectory(dir, { cacheFile }).revisions).toEqual(plain);
+  });
+
+  it("serves an unchanged file from the cache, and rereads it as soon as it is touched", () => {
+    const { dir, cacheFile, files } = setup();
+    loadScriptDirectory(dir, { cacheFile });
+    // A marker only the cache holds shows where the header came from.
+    ageCache(cacheFile, (entries) => {
+      entries[files[0]!]!.header.message = "from the cache";
+    });
+    expect(loadScriptDirectory(dir, { cacheFile }).revisions[0]!.message).toBe("from the cache");
+
+    // Same content, same mtime put back: ctime still moves, so the file is read again.
+    const path = join(dir, files[0]!);
+    const { atime, mtime } = statSync(path);
+    utimesSync(path, atime, mtime);
+    expect(loadScriptDirectory(dir, { cacheFile }).revisions[0]!.message).toBe("step bbbb00000001");
+  });
+
+  it("sees an edit that keeps the file's size and mtime (the checksum changes)", () => {
+    const { dir, cacheFile, files } = setup();
+    const path = join(dir, files[1]!);
+    const before = loadScriptDirectory(dir, { cacheFile }).revisions[1]!;
+    ageCache(cacheFile);
+    const { atime, mtime, size } = statSync(path);
+    writeFileSync(path, renderMigration(migration("bbbb00000002", ["bbbb00000001"], 2, "step bbbb0000000X")));
+    utimesSync(path, atime, mtime);
+    expect(statSync(path).size).toBe(size);
+    const after = loadScriptDirectory(dir, { cacheFile }).revisions[1]!;
+    expect(after.message).toBe("step bbbb0000000X");
+    expect(after.checksum).not.toBe(before.checksum);
+  });
+
+  it("does not trust files changed just before the scan that cached them (same clock tick)", () => {
+    const { dir, cacheFile, files } = setup();
+    loadScriptDirectory(dir, { cacheFile });
+    const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as { entries: Record<string, { header: { message: string } }> };
+    cache.entries[files[0]!]!.header.message = "stale";
+    writeFileSync(cacheFile, JSON.stringify(cache));
+    expect(loadScriptDirectory(dir, { cacheFile }).revisions[0]!.message).toBe("step bbbb00000001");
+  });
+
+  it("forgets deleted files and reads new ones", () => {
+    const { dir, cacheFile, files } = setup();
+    loadScriptDirectory(dir, { cacheFile });
+    ageCache(cacheFile);
+    writeFileSync(join(dir, "20260101000300_third.ts"), renderMigration(migration("bbbb00000003", ["bbbb00000002"], 3)));
+    expect(loadScriptDirectory(dir, { cacheFile }).revisions.map((r) => r.revision)).toEqual(["bbbb00000001", "bbbb00000002", "bbbb00000003"]);
+    const entries = () => Object.keys((JSON.parse(readFileSync(cacheFile, "utf8")) as { entries: object }).entries).sort();
+    expect(entries()).toEqual([...files, "20260101000300_third.ts"].sort());
+    writeFileSync(join(dir, files[0]!), ""); // emptied: a broken file is reported, not served from the cache
+    expect(retortError("RETORT_BAD_MIGRATION_FILE", () => loadScriptDirectory(dir, { cacheFile })).message).toContain(files[0]!);
+  });
+
+  it("a corrupt or unwritable cache only costs time", () => {
+    const { dir, cacheFile } = setup();
+    const plain = loadScriptDirectory(dir).revisions;
+    loadScriptDirectory(dir, { cacheFile });
+    writeFileSync(cacheFile, "{ not json");
+    expect(loadScriptDirectory(dir, { cacheFile }).revisions).toEqual(plain);
+    const blocked = join(tempDir(), "a-file");
+    writeFileSync(blocked, "");
+    expect(loadScriptDirectory(dir, { cacheFile: join(blocked, "headers.json") }).revisions).toEqual(plain);
+  });
+});
