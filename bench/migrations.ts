@@ -281,7 +281,7 @@ function reportApply(r: ApplyResults): boolean {
     `  retort / psql: ${main.toFixed(2)}x (median of per-round ratios; ratio of medians ${(median(r.times.retort) / median(r.times.psql)).toFixed(2)}x, of fastest runs ${fastest("retort", "psql")}x) [<= ${APPLY_TARGET}x] ${missed ? "MISSED" : "ok"}   (Drizzle 1.18x, Alembic 1.24x, Kysely 1.35x)`,
   );
   lines.push(
-    `  split: (psql+history) / psql ${ratio("psql+history", "psql").toFixed(2)}x (fastest ${fastest("psql+history", "psql")}x) = what Retort's history rows cost the server (an INSERT in autocommit before BEGIN, i.e. a second commit per revision, and an UPDATE inside);`,
+    `  split: (psql+history) / psql ${ratio("psql+history", "psql").toFixed(2)}x (fastest ${fastest("psql+history", "psql")}x) = what Retort's history rows cost the server (one INSERT per revision, inside its transaction);`,
   );
   lines.push(
     `         retort / (psql+history) ${ratio("retort", "psql+history").toFixed(2)}x (fastest ${fastest("retort", "psql+history")}x) = the Node process over the same statements (start, loading ${r.revisions.toLocaleString("en-US")} modules, planning, driver)`,

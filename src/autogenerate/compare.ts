@@ -60,14 +60,12 @@ import {
   defaultKey,
   dialectRules,
   effectiveNullable,
-  enumValuesOf,
   foreignKeyKey,
   identityKey,
   indexKey,
   modelChecks,
   plainUniqueColumns,
   typeKey,
-  uniqueKey,
   type DialectRules,
 } from "./rules.js";
 import { destructiveReason, usingExpression } from "./safety.js";

@@ -33,7 +33,6 @@ import type {
   IndexSchema,
   Schema,
   TableSchema,
-  UniqueSchema,
 } from "../schema/snapshot.js";
 import { expressionColumn, normalizeDefault, normalizeExpression } from "./normalize.js";
 
@@ -69,7 +68,7 @@ export function dialectRules(dialect: Dialect, options: { ignoreComments?: boole
 // ---------------------------------------------------------------------------------------------
 // columns
 
-export function enumValuesOf(schema: Schema, name: string): readonly string[] | undefined {
+function enumValuesOf(schema: Schema, name: string): readonly string[] | undefined {
   return schema.enums.find((candidate) => candidate.name === name)?.values;
 }
 
@@ -156,10 +155,6 @@ export function plainUniqueColumns(index: IndexSchema, rules: DialectRules): str
     columns.push(column);
   }
   return columns;
-}
-
-export function uniqueKey(unique: UniqueSchema): string {
-  return unique.columns.join(", ");
 }
 
 export function checkKey(check: CheckSchema): string {

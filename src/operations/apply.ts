@@ -25,8 +25,49 @@ function fail(op: Op, message: string, hint?: string, details: Record<string, un
 
 const clone = <T>(value: T): T => structuredClone(value);
 
+/**
+ * Where each table of a snapshot sits, and which table owns each index or constraint name. A fold
+ * applies thousands of operations, each to the snapshot the previous one returned; scanning every
+ * table for each would make it quadratic. So an operation that only adds (a table, an index, a
+ * constraint) hands its input's lookup on to the snapshot it returns, and the input loses it
+ * (rebuilt if that snapshot is ever used again). Only arrays this module created are keyed:
+ * callers never mutate them, while a snapshot passed in may be someone's work in progress.
+ */
+interface Lookup {
+  readonly position: Map<string, number>;
+  readonly owner: Map<string, string>;
+}
+const lookups = new WeakMap<readonly TableSchema[], Lookup>();
+
+function lookupOf(schema: Schema): Lookup {
+  const known = lookups.get(schema.tables);
+  if (known) return known;
+  const lookup: Lookup = { position: new Map(), owner: new Map() };
+  schema.tables.forEach((table, i) => {
+    lookup.position.set(table.name, i);
+    for (const name of tableObjectNames(table)) if (!lookup.owner.has(name)) lookup.owner.set(name, table.name);
+  });
+  return lookup;
+}
+
+/** `next` = `previous` with the same tables in place (one may be appended) and `names` added to `table`. */
+function handOn(previous: Schema, next: Schema, table: TableSchema, names: readonly string[]): Schema {
+  const lookup = lookupOf(previous);
+  lookups.delete(previous.tables);
+  if (next.tables.length > previous.tables.length) lookup.position.set(table.name, next.tables.length - 1);
+  for (const name of names) lookup.owner.set(name, table.name);
+  lookups.set(next.tables, lookup);
+  return next;
+}
+
+/** The table called `name` in a snapshot (undefined when there is none). */
+export function tableNamed(schema: Schema, name: string): TableSchema | undefined {
+  const i = lookupOf(schema).position.get(name);
+  return i === undefined ? undefined : schema.tables[i];
+}
+
 function getTable(schema: Schema, op: Op, name: string): TableSchema {
-  const table = schema.tables.find((candidate) => candidate.name === name);
+  const table = tableNamed(schema, name);
   if (!table) {
     throw fail(op, `table "${name}" does not exist`, "Check the table name (database names, as in the schema), or create the table first.", { table: name });
   }
@@ -51,7 +92,10 @@ function assertColumns(table: TableSchema, op: Op, names: readonly string[], wha
 }
 
 function replaceTable(schema: Schema, name: string, table: TableSchema): Schema {
-  return { ...schema, tables: schema.tables.map((candidate) => (candidate.name === name ? table : candidate)) };
+  const tables = schema.tables.slice();
+  const i = lookupOf(schema).position.get(name);
+  if (i !== undefined) tables[i] = table;
+  return { ...schema, tables };
 }
 
 /** Index and constraint names of a table (Postgres keeps index names, and Retort all of these, unique per schema). */
@@ -76,10 +120,9 @@ function usesName(table: TableSchema, name: string): boolean {
 
 function assertNameFree(schema: Schema, op: Op, name: string): void {
   if (name.length === 0) throw fail(op, "a constraint or index name cannot be empty");
-  for (const table of schema.tables) {
-    if (usesName(table, name)) {
-      throw fail(op, `the name "${name}" is already used by an index or constraint of table "${table.name}"`, "Give it another name.", { name, table: table.name });
-    }
+  const owner = lookupOf(schema).owner.get(name);
+  if (owner !== undefined) {
+    throw fail(op, `the name "${name}" is already used by an index or constraint of table "${owner}"`, "Give it another name.", { name, table: owner });
   }
 }
 
@@ -143,7 +186,7 @@ function assertIndex(table: TableSchema, op: Op, index: IndexSchema): void {
 
 /** Every check createTable makes of a new table against the schema it joins. */
 function assertNewTable(schema: Schema, op: Op, table: TableSchema): void {
-  if (schema.tables.some((candidate) => candidate.name === table.name)) throw fail(op, `table "${table.name}" already exists`, undefined, { table: table.name });
+  if (tableNamed(schema, table.name)) throw fail(op, `table "${table.name}" already exists`, undefined, { table: table.name });
   if (schema.enums.some((e) => e.name === table.name)) {
     throw fail(op, `"${table.name}" is already the name of an enum type (Postgres gives each table a type of the same name)`);
   }
@@ -171,7 +214,8 @@ export function applyOperation(schema: Schema, op: Op): Schema {
   switch (op.kind) {
     case "createTable": {
       assertNewTable(schema, op, op.table);
-      return { ...schema, tables: [...schema.tables, clone(op.table)] };
+      const table = clone(op.table);
+      return handOn(schema, { ...schema, tables: [...schema.tables, table] }, table, tableObjectNames(table));
     }
 
     case "dropTable": {
@@ -190,7 +234,7 @@ export function applyOperation(schema: Schema, op: Op): Schema {
     case "renameTable": {
       const table = getTable(schema, op, op.from);
       if (op.from === op.to) throw fail(op, "the new name is the same as the old one");
-      if (schema.tables.some((candidate) => candidate.name === op.to)) throw fail(op, `table "${op.to}" already exists`);
+      if (tableNamed(schema, op.to)) throw fail(op, `table "${op.to}" already exists`);
       if (schema.enums.some((e) => e.name === op.to)) throw fail(op, `"${op.to}" is already the name of an enum type`);
       const renamed = { ...table, name: op.to };
       return {
@@ -207,7 +251,8 @@ export function applyOperation(schema: Schema, op: Op): Schema {
       const table = getTable(schema, op, op.table);
       if (table.columns.some((column) => column.name === op.column.name)) throw fail(op, `column "${op.table}"."${op.column.name}" already exists`);
       assertEnumsExist(schema, op, op.table, [op.column]);
-      return replaceTable(schema, op.table, { ...table, columns: [...table.columns, clone(op.column)] });
+      const next = { ...table, columns: [...table.columns, clone(op.column)] };
+      return handOn(schema, replaceTable(schema, op.table, next), next, []);
     }
 
     case "dropColumn": {
@@ -300,14 +345,16 @@ export function applyOperation(schema: Schema, op: Op): Schema {
         if (op.comment === null) delete next.comment;
         else next.comment = op.comment;
       }
-      return replaceTable(schema, op.table, { ...table, columns: table.columns.map((candidate) => (candidate === column ? next : candidate)) });
+      const changed = { ...table, columns: table.columns.map((candidate) => (candidate === column ? next : candidate)) };
+      return handOn(schema, replaceTable(schema, op.table, changed), changed, []);
     }
 
     case "createIndex": {
       const table = getTable(schema, op, op.table);
       assertIndex(table, op, op.index);
       assertNameFree(schema, op, op.index.name);
-      return replaceTable(schema, op.table, { ...table, indexes: [...table.indexes, clone(op.index)] });
+      const next = { ...table, indexes: [...table.indexes, clone(op.index)] };
+      return handOn(schema, replaceTable(schema, op.table, next), next, [op.index.name]);
     }
 
     case "dropIndex": {
@@ -337,21 +384,24 @@ export function applyOperation(schema: Schema, op: Op): Schema {
       const table = getTable(schema, op, op.table);
       assertColumns(table, op, op.unique.columns, "the unique constraint");
       assertNameFree(schema, op, op.unique.name);
-      return replaceTable(schema, op.table, { ...table, uniques: [...table.uniques, clone(op.unique)] });
+      const next = { ...table, uniques: [...table.uniques, clone(op.unique)] };
+      return handOn(schema, replaceTable(schema, op.table, next), next, [op.unique.name]);
     }
 
     case "addForeignKey": {
       const table = getTable(schema, op, op.table);
       assertForeignKey(schema, op, table, op.foreignKey);
       assertNameFree(schema, op, op.foreignKey.name);
-      return replaceTable(schema, op.table, { ...table, foreignKeys: [...table.foreignKeys, clone(op.foreignKey)] });
+      const next = { ...table, foreignKeys: [...table.foreignKeys, clone(op.foreignKey)] };
+      return handOn(schema, replaceTable(schema, op.table, next), next, [op.foreignKey.name]);
     }
 
     case "addCheck": {
       const table = getTable(schema, op, op.table);
       if (op.check.expression.trim() === "") throw fail(op, "the check expression is empty");
       assertNameFree(schema, op, op.check.name);
-      return replaceTable(schema, op.table, { ...table, checks: [...table.checks, clone(op.check)] });
+      const next = { ...table, checks: [...table.checks, clone(op.check)] };
+      return handOn(schema, replaceTable(schema, op.table, next), next, [op.check.name]);
     }
 
     case "dropConstraint": {

@@ -19,6 +19,11 @@ export type { Step } from "./types.js";
 
 /** The statements that perform `op` on `dialect`, given the schema before it. */
 export function compileOperation(op: Op, dialect: Dialect, before: Schema): Step[] {
+  return compileAndApply(op, dialect, before).steps;
+}
+
+/** The statements for `op` and the schema after it (one fold step: a fold calls this, not both). */
+export function compileAndApply(op: Op, dialect: Dialect, before: Schema): { steps: Step[]; after: Schema } {
   if (op.kind === "run") {
     throw new RetortError("RETORT_UNSUPPORTED", `${Op.describe(op)}: a data migration function cannot be compiled to SQL`, {
       hint: "The runtime calls op.run functions itself; compile only the other operations.",
@@ -26,7 +31,7 @@ export function compileOperation(op: Op, dialect: Dialect, before: Schema): Step
     });
   }
   const after = applyOperation(before, op);
-  return familyOf(dialect) === "postgres" ? compilePostgresOperation(op, before, after) : compileSqliteOperation(op, before, after);
+  return { steps: familyOf(dialect) === "postgres" ? compilePostgresOperation(op, before, after) : compileSqliteOperation(op, before, after), after };
 }
 
 export interface CompiledOperations {
@@ -43,8 +48,14 @@ export function compileOperations(ops: readonly Op[], dialect: Dialect, before: 
   const units: CompiledOperations["units"] = [];
   let schema = before;
   for (const op of ops) {
-    units.push({ op, steps: op.kind === "run" ? [] : compileOperation(op, dialect, schema) });
-    schema = applyOperation(schema, op);
+    if (op.kind === "run") {
+      units.push({ op, steps: [] });
+      schema = applyOperation(schema, op);
+      continue;
+    }
+    const compiled = compileAndApply(op, dialect, schema);
+    units.push({ op, steps: compiled.steps });
+    schema = compiled.after;
   }
   return { steps: units.flatMap((unit) => unit.steps), units, schema };
 }

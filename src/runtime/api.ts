@@ -12,7 +12,7 @@ import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
 import { cacheDirectory, loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { RetortError } from "../errors.js";
-import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
+import { EMPTY_SCHEMA, familyOf, type Dialect } from "../schema/snapshot.js";
 import {
   RevisionGraph,
   appliedRevisions,
@@ -116,9 +116,11 @@ function describeTarget(target: ConnectionTarget): string {
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
   // Nothing to run: do not load a single module (a no-op upgrade must stay fast at any history size).
   if (revisions.length === 0) return [];
-  const { compileRevision, foldRevisions, recordOperations } = await import("./plan.js");
+  const { compileRevision, foldRevisions, preloadMigrations, recordOperations } = await import("./plan.js");
+  const applied = startHeads.length === 0 ? [] : upgradePlan(graph, [], startHeads);
+  await preloadMigrations([...applied, ...revisions]);
   // The schema before the plan: the fold of what is applied, which SQLite rebuilds compile against.
-  let schema = await foldRevisions(startHeads.length === 0 ? [] : upgradePlan(graph, [], startHeads));
+  let schema = await foldRevisions(applied);
   const planned: PlannedRevision[] = [];
   for (const file of revisions) {
     const ops = await recordOperations(file, direction);

@@ -9,6 +9,10 @@
  *   so a failure among them is reported precisely and a rerun resumes after the last done step.
  * - SQLite rebuilds: foreign keys are turned off BEFORE the transaction (SQLite ignores the
  *   pragma inside one), `PRAGMA foreign_key_check` runs before commit, and they are restored after.
+ * - Round trips: BEGIN rides along with a revision's first statement, and the version change,
+ *   the history row and COMMIT go as one text at its end (Postgres runs several statements of
+ *   one simple-protocol query in order and stops at the first error). A revision that creates a
+ *   table and an index costs three round trips, where psql running the offline script needs five.
  */
 import type { Kysely } from "kysely";
 import type { HeldConnection, Driver } from "../dialects/driver.js";
@@ -36,6 +40,8 @@ export interface ExecuteOptions {
 export class MigrationExecutor {
   private kysely: Kysely<any> | undefined;
   private inTransaction = false;
+  /** Statements that return nothing, held back to go with the next one (BEGIN, the end of a revision). */
+  private deferred: string[] = [];
   /** Triggers read before a SQLite rebuild drops their table, recreated after it (table → CREATE TRIGGER texts). */
   private readonly savedTriggers = new Map<string, string[]>();
 
@@ -46,6 +52,16 @@ export class MigrationExecutor {
   ) {}
 
   private async sql(text: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+    // Several statements in one text only without parameters, and only worth it over a socket.
+    if (this.deferred.length > 0 && this.family === "postgres" && params === undefined) {
+      text = [...this.deferred, text].join(";\n");
+      this.deferred = [];
+    }
+    await this.flush();
+    return this.send(text, params);
+  }
+
+  private async send(text: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
     try {
       return await this.conn.query(text, params);
     } catch (error) {
@@ -80,44 +96,62 @@ export class MigrationExecutor {
     for (const statement of versionChangeSql(before, after)) await this.sql(statement);
   }
 
-  private now(): string {
-    return this.family === "postgres" ? "now()" : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+  /**
+   * A history row. Times come from this process's clock (one clock for start, end and duration;
+   * ISO text sorts and reads the same in a Postgres timestamptz and a SQLite TEXT column).
+   */
+  private historyInsert(revision: PlannedRevision, startedAt: Date, finish?: { outcome: "applied" | "failed"; stepsDone: number; error?: string }): string {
+    const columns = ["revision", "direction", "checksum", "started_at", "outcome"];
+    const values = [quoteLiteral(revision.file.revision), quoteLiteral(revision.direction), quoteLiteral(revision.file.checksum), quoteLiteral(startedAt.toISOString())];
+    if (!finish) return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")}, 'running') RETURNING id`;
+    const now = new Date();
+    columns.push("finished_at", "duration_ms", "steps_done", "error");
+    values.push(quoteLiteral(finish.outcome), quoteLiteral(now.toISOString()), String(now.getTime() - startedAt.getTime()), String(finish.stepsDone), finish.error === undefined ? "NULL" : quoteLiteral(finish.error.slice(0, 4000)));
+    return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")})`;
   }
 
-  private async history(revision: PlannedRevision): Promise<number> {
-    const { rows } = await this.sql(
-      `INSERT INTO ${HISTORY_TABLE} (revision, direction, checksum, started_at, outcome) VALUES (${quoteLiteral(revision.file.revision)}, ${quoteLiteral(revision.direction)}, ${quoteLiteral(revision.file.checksum)}, ${this.now()}, 'running') RETURNING id`,
-    );
+  /** A "running" row written before the work, for revisions whose progress must be recorded as it goes. */
+  private async startHistory(revision: PlannedRevision, startedAt: Date): Promise<number> {
+    const { rows } = await this.sql(this.historyInsert(revision, startedAt));
     return Number(rows[0]!.id);
   }
 
-  private async finishHistory(id: number, outcome: "applied" | "failed", stepsDone: number, error?: string): Promise<void> {
-    const duration =
-      this.family === "postgres"
-        ? "CAST(EXTRACT(EPOCH FROM (now() - started_at)) * 1000 AS INTEGER)"
-        : "CAST((julianday('now') - julianday(started_at)) * 86400000 AS INTEGER)";
-    await this.sql(
-      `UPDATE ${HISTORY_TABLE} SET finished_at = ${this.now()}, duration_ms = ${duration}, outcome = ${quoteLiteral(outcome)}, steps_done = ${stepsDone}, error = ${error === undefined ? "NULL" : quoteLiteral(error.slice(0, 4000))} WHERE id = ${id}`,
-    );
+  private finishHistorySql(id: number, startedAt: Date, outcome: "applied" | "failed", stepsDone: number, error?: string): string {
+    const now = new Date();
+    return `UPDATE ${HISTORY_TABLE} SET finished_at = ${quoteLiteral(now.toISOString())}, duration_ms = ${now.getTime() - startedAt.getTime()}, outcome = ${quoteLiteral(outcome)}, steps_done = ${stepsDone}, error = ${error === undefined ? "NULL" : quoteLiteral(error.slice(0, 4000))} WHERE id = ${id}`;
   }
 
-  private async begin(): Promise<void> {
+  private begin(): void {
     if (!this.inTransaction) {
-      await this.sql("BEGIN");
+      this.deferred.push("BEGIN");
       this.inTransaction = true;
     }
   }
 
   private async commit(): Promise<void> {
     if (this.inTransaction) {
-      await this.sql("COMMIT");
+      this.deferred.push("COMMIT");
+      await this.flush();
       this.inTransaction = false;
     }
   }
 
+  /** Send what is held back: as one text on Postgres, one statement at a time on SQLite. */
+  private async flush(): Promise<void> {
+    const held = this.deferred;
+    this.deferred = [];
+    if (held.length === 0) return;
+    if (this.family === "postgres") await this.send(held.join(";\n"));
+    else for (const statement of held) await this.send(statement);
+  }
+
   private async rollback(): Promise<void> {
+    // Nothing was sent yet (BEGIN still held back): nothing to undo.
+    const sent = !this.deferred.includes("BEGIN");
+    this.deferred = [];
     if (!this.inTransaction) return;
     this.inTransaction = false;
+    if (!sent) return;
     try {
       await this.conn.query("ROLLBACK");
     } catch {
@@ -127,6 +161,7 @@ export class MigrationExecutor {
 
   private async runStep(step: PlannedStep): Promise<void> {
     if (step.run) {
+      await this.flush();
       if (!this.kysely) {
         // Loaded only for data migrations.
         const [{ Kysely }, { kyselyDialectFor }] = await Promise.all([import("kysely"), import("../dialects/kysely-bridge.js")]);
@@ -175,7 +210,7 @@ export class MigrationExecutor {
     }
     if (foreignKeysOff) await this.sql("PRAGMA foreign_keys = OFF");
     try {
-      if (whole) await this.begin();
+      if (whole) this.begin();
       for (const [index, revision] of plan.entries()) {
         options.onProgress?.({ index: index + 1, total: plan.length, revision: revision.file.revision, message: revision.file.message, direction: revision.direction });
         const after = nextHeads(heads, revision);
@@ -196,17 +231,18 @@ export class MigrationExecutor {
 
   private async runRevision(revision: PlannedRevision, before: Set<string>, after: Set<string>, whole: boolean, resumeFrom: number): Promise<void> {
     const transactional = revision.file.transactional !== false;
-    // The history row goes in the revision's own transaction (one commit per revision), except
-    // when some work commits on its own: then the row must exist first, to record progress.
+    const startedAt = new Date();
+    // The history row is written at the end, with the version change, in the revision's own
+    // transaction (one commit per revision). When some work commits on its own, a "running" row
+    // goes first instead, to record progress as it goes.
     const earlyRow = !whole && (!transactional || revision.steps.some((step) => step.outsideTransaction));
-    if (transactional && !earlyRow) await this.begin();
-    let historyId: number | undefined = await this.history(revision);
+    const historyId = earlyRow ? await this.startHistory(revision, startedAt) : undefined;
     let done = 0;
     /** Steps that survive a failure: committed before an outside step, or run outside. */
     let durable = 0;
     let current: PlannedStep | undefined;
     try {
-      if (transactional) await this.begin();
+      if (transactional) this.begin();
       for (const [i, step] of revision.steps.entries()) {
         current = step;
         if (i < resumeFrom) {
@@ -221,23 +257,31 @@ export class MigrationExecutor {
           await this.sql(`UPDATE ${HISTORY_TABLE} SET steps_done = ${done} WHERE id = ${historyId}`);
           continue;
         }
-        if (transactional) await this.begin();
+        if (transactional) this.begin();
         await this.runStep(step);
         done = i + 1;
       }
       current = undefined;
-      if (transactional) await this.begin();
-      await this.setHeads(before, after);
-      await this.finishHistory(historyId, "applied", done);
-      if (!whole) await this.commit();
+      if (transactional) this.begin();
+      this.deferred.push(
+        ...versionChangeSql(before, after),
+        historyId === undefined ? this.historyInsert(revision, startedAt, { outcome: "applied", stepsDone: done }) : this.finishHistorySql(historyId, startedAt, "applied", done),
+      );
+      // Sent now even inside a run-wide transaction, so a failure is reported against this revision.
+      if (transactional && !whole) await this.commit();
+      else await this.flush();
     } catch (error) {
       if (!whole) await this.rollback();
       const failed = migrationFailed(revision, current, error);
       if (!whole) {
         try {
           // A row written inside the rolled-back transaction is gone: record the failure anew.
-          if (!earlyRow) historyId = await this.history(revision);
-          await this.finishHistory(historyId, "failed", transactional ? durable : done, failed.message);
+          const stepsDone = transactional ? durable : done;
+          await this.sql(
+            historyId === undefined
+              ? this.historyInsert(revision, startedAt, { outcome: "failed", stepsDone, error: failed.message })
+              : this.finishHistorySql(historyId, startedAt, "failed", stepsDone, failed.message),
+          );
         } catch {
           // the failure itself is what matters to the caller
         }

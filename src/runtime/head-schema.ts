@@ -16,7 +16,7 @@ import { applyOperations } from "../operations/apply.js";
 import type { Op } from "../operations/types.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { upgradePlan, type Revision, type RevisionGraph } from "../script/index.js";
-import { recordOperations } from "./plan.js";
+import { preloadMigrations, recordOperations } from "./plan.js";
 
 export interface HeadSchema {
   schema: Schema;
@@ -28,6 +28,7 @@ export interface HeadSchema {
 
 /** Each revision's upgrade operations, in the order given. */
 async function recordAll(revisions: readonly Revision[]): Promise<Array<{ revision: Revision; ops: Op[] }>> {
+  await preloadMigrations(revisions);
   const out: Array<{ revision: Revision; ops: Op[] }> = [];
   for (const revision of revisions) out.push({ revision, ops: await recordOperations(revision, "up") });
   return out;

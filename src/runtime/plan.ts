@@ -6,9 +6,9 @@
 import type { Kysely } from "kysely";
 import { importModule } from "../env/import-module.js";
 import { RetortError } from "../errors.js";
-import { applyOperation, applyOperations } from "../operations/apply.js";
+import { applyOperations } from "../operations/apply.js";
 import { createOpRecorder } from "../operations/api.js";
-import { compileOperation, type Step } from "../operations/compile.js";
+import { compileAndApply, type Step } from "../operations/compile.js";
 import type { Op } from "../operations/types.js";
 import { EMPTY_SCHEMA, type Dialect, type Schema } from "../schema/snapshot.js";
 import type { ScriptHeader } from "../script/header.js";
@@ -73,8 +73,9 @@ export function compileRevision(file: RevisionFile, direction: "up" | "down", op
         steps.push({ description: op.description, run: op.fn });
         continue;
       }
-      steps.push(...compileOperation(op, dialect, schema));
-      schema = applyOperation(schema, op);
+      const compiled = compileAndApply(op, dialect, schema);
+      steps.push(...compiled.steps);
+      schema = compiled.after;
     } catch (error) {
       if (error instanceof RetortError) {
         throw new RetortError(error.code, `${file.path} (revision ${file.revision}, ${op.kind}): ${error.message}`, { hint: error.hint, details: error.details, cause: error });
@@ -85,8 +86,25 @@ export function compileRevision(file: RevisionFile, direction: "up" | "down", op
   return { planned: { file, direction, steps }, after: schema };
 }
 
+/** How many revision modules load at once (bounded: each holds a file open while it loads). */
+const PRELOAD_CONCURRENCY = 32;
+
+/**
+ * Load many revision modules at once, into the module cache: Node reads files while it compiles
+ * others, about twice as fast as one after another (1,000 modules: ~0.5 s instead of ~1 s).
+ * Failures are ignored here; loadMigration reports them, in revision order, when it gets there.
+ */
+export async function preloadMigrations(files: readonly RevisionFile[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) await importModule(files[next++]!.path, { default: true }).catch(() => undefined);
+  };
+  await Promise.all(Array.from({ length: Math.min(PRELOAD_CONCURRENCY, files.length) }, worker));
+}
+
 /** The fold of the revisions' upgrade operations over an empty schema (no database). */
 export async function foldRevisions(revisions: readonly RevisionFile[]): Promise<Schema> {
+  await preloadMigrations(revisions);
   let schema = EMPTY_SCHEMA;
   for (const revision of revisions) schema = applyOperations(schema, await recordOperations(revision, "up"));
   return schema;

@@ -261,16 +261,17 @@ for (const backend of backends) {
 async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> {
   const { MigrationExecutor } = await import("../../src/runtime/executor.js");
   const statements: string[] = [];
-  const proto = MigrationExecutor.prototype as unknown as { sql(text: string, params?: unknown[]): Promise<unknown> };
-  const original = proto.sql;
-  proto.sql = function (this: unknown, text: string, params?: unknown[]) {
-    statements.push(text.trim());
+  const proto = MigrationExecutor.prototype as unknown as { send(text: string, params?: unknown[]): Promise<unknown> };
+  const original = proto.send;
+  proto.send = function (this: unknown, text: string, params?: unknown[]) {
+    // On Postgres the executor sends a revision's first statement with BEGIN, and its end as one text.
+    statements.push(...text.split(";\n").map((s) => s.trim()));
     return original.call(this, text, params);
   };
   try {
     await fn();
   } finally {
-    proto.sql = original;
+    proto.send = original;
   }
   return statements;
 }

@@ -7,6 +7,7 @@
  * that adds it; IF NOT EXISTS makes a resumed run safe).
  */
 import { bulkInsertSteps, hexBytes, badValue } from "../../operations/bulk.js";
+import { tableNamed } from "../../operations/apply.js";
 import { Op, type DataOp, type Step } from "../../operations/types.js";
 import type { ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
 import { quoteIdent, quoteLiteral } from "../sql-text.js";
@@ -14,7 +15,7 @@ import { addForeignKey, checkClause, columnDefinition, columnType, createEnum, c
 
 function tableOf(schema: Schema, name: string): TableSchema {
   // The fold has already checked that it exists.
-  return schema.tables.find((table) => table.name === name)!;
+  return tableNamed(schema, name)!;
 }
 
 function concurrentIndex(sql: string): string {

@@ -58,7 +58,6 @@ import type {
   TableSchema,
   UniqueSchema,
 } from "../../schema/snapshot.js";
-import type { Connection } from "../driver.js";
 import type { Introspector } from "../introspect.js";
 import { sqliteDdl } from "./ddl.js";
 import {

@@ -16,6 +16,7 @@
 import { RetortError } from "../../errors.js";
 import { bulkInsertSteps, hexBytes, badValue } from "../../operations/bulk.js";
 import { mentionsColumn } from "../../operations/expressions.js";
+import { tableNamed } from "../../operations/apply.js";
 import { Op, type DataOp, type Step } from "../../operations/types.js";
 import type { ColumnSchema, ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
 import { quoteIdent, quoteLiteral } from "../sql-text.js";
@@ -25,7 +26,8 @@ import { columnCheckKind } from "./types.js";
 import { encodeValue } from "./values.js";
 
 function tableOf(schema: Schema, name: string): TableSchema {
-  return schema.tables.find((table) => table.name === name)!;
+  // The fold has already checked that it exists.
+  return tableNamed(schema, name)!;
 }
 
 /** SQLite's ADD COLUMN takes a column with no default or a constant one, and NOT NULL only with a non-null default. */
