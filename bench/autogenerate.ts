@@ -3,7 +3,8 @@
  * processes on the issue's generated schema ("Autogenerate, check and drift", "Speed"): 300
  * tables, 2,400 columns, 480 indexes (180 partial), 300 foreign keys, 300 checks, 5 enums, written
  * by bench/support/models-project.ts as a TypeScript models module (schema.ts) and a
- * retort.config.ts, both loaded through jiti. No database: the head schema is the in-memory fold.
+ * retort.config.ts importing "retort" (node_modules/retort links to this repository, as if
+ * installed), both compiled by esbuild. No database: the head schema is the in-memory fold.
  *
  * 1. first generation: migrations/versions emptied before each run; the run must write exactly
  *    one revision, holding `createTable("t299"`.
@@ -15,14 +16,13 @@
  * 4.9 s on this schema). `node -e 0` and `retort --version` are the floors.
  *
  * Before every run schema.ts is rewritten with a new comment line (a developer just edited the
- * models), so jiti's transpile cache cannot serve it: its entries are keyed by the source's hash.
- * What can be cached, and is, as in a real project: jiti's transpiled retort.config.ts and
- * migration files (the project gets an empty node_modules/, as a real one has, so the cache is its
- * node_modules/.cache/jiti; without one jiti would write to os.tmpdir()/jiti), and Retort's
- * .retort/cache/ (parsed migration headers). Scenarios 2 and 3 each start on a first revision
- * generated just before, so their first run is cold for that migration file; it is reported on
- * its own and the median is of the BENCH_RUNS runs after it. A reference row runs `check` without
- * touching schema.ts (everything jiti-cached), which shows what the models' transpile costs.
+ * models), so it is compiled every time. What can be cached, and is, as in a real project: the
+ * compiled retort.config.ts and migration files (node_modules/.cache/retort, used while their
+ * files are unchanged), and Retort's .retort/cache/ (parsed migration headers, head schemas).
+ * Scenarios 2 and 3 each start on a first revision generated just before, so their first run is
+ * cold for that migration file; it is reported on its own and the median is of the BENCH_RUNS
+ * runs after it. A reference row runs `check` without touching schema.ts (everything cached),
+ * which shows what compiling the models costs.
  *
  * Always runs `npm run build` first (BENCH_SKIP_BUILD=1 to skip) and times dist/cli/main.js with
  * plain node. For every missed target, one run under `node --cpu-prof`, summarised. The temp dir
@@ -31,7 +31,7 @@
  * Environment: BENCH_RUNS (5), BENCH_TABLES (300), BENCH_PROFILE (auto: only for missed targets;
  * 1: always; 0: never), BENCH_PROFILE_DIR (keep the .cpuprofile files there), BENCH_SKIP_BUILD=1.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,7 +41,8 @@ import { fmtMs, measure, runProcess, type Measurement } from "./support/process.
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "dist", "cli", "main.js");
-const LIB = join(ROOT, "dist", "index.js");
+/** How the project imports Retort: by package name, as an installed one does. */
+const LIBRARY = "retort";
 const NODE = process.execPath;
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -57,13 +58,14 @@ process.once("SIGINT", () => {
   process.exit(130);
 });
 
-const project = writeModelsProject(join(tmp, "project"), TABLES, LIB);
+const project = writeModelsProject(join(tmp, "project"), TABLES, LIBRARY);
 mkdirSync(join(project.dir, "node_modules"));
-const jitiCache = join(project.dir, "node_modules", ".cache", "jiti");
+symlinkSync(ROOT, join(project.dir, "node_modules", "retort"));
+const compiledCache = join(project.dir, "node_modules", ".cache", "retort");
 
 let stamps = 0;
-/** The developer's edit: new models text (same schema unless `extraColumn`), never seen by jiti. */
-const editModels = (extraColumn = false) => writeFileSync(project.models, modelsSource(LIB, TABLES, { extraColumn, stamp: `edited ${++stamps}` }));
+/** The developer's edit: new models text (same schema unless `extraColumn`), never compiled before. */
+const editModels = (extraColumn = false) => writeFileSync(project.models, modelsSource(LIBRARY, TABLES, { extraColumn, stamp: `edited ${++stamps}` }));
 const revisions = () => readdirSync(project.versions).filter((name) => name.endsWith(".ts"));
 const clearVersions = () => {
   for (const name of revisions()) rmSync(join(project.versions, name));
@@ -209,11 +211,11 @@ async function main(): Promise<void> {
   const [, , check, untouched] = results;
   lines.push(
     "",
-    `Derived: CLI startup above the floor ${fmtMs(startup.median - floor.median)}; what rewriting schema.ts costs \`check\` (3. minus the reference row, jiti transpiling it) ${fmtMs(check!.rest.median - untouched!.rest.median)}.`,
+    `Derived: CLI startup above the floor ${fmtMs(startup.median - floor.median)}; what rewriting schema.ts costs \`check\` (3. minus the reference row, compiling it) ${fmtMs(check!.rest.median - untouched!.rest.median)}.`,
     "Reference on this schema (issue): drizzle-kit generate 0.68 s / 0.95 s, Alembic autogenerate 2.7 s / 4.9 s (first generation / one-column change).",
-    `First run: 1. the project's first CLI run (retort.config.ts not yet transpiled); 2. and 3. the first run after a first revision was generated for them (not yet transpiled). ` +
+    `First run: 1. the project's first CLI run (retort.config.ts not yet compiled); 2. and 3. the first run after a first revision was generated for them (not yet compiled). ` +
       `The median is of the ${RUNS} runs after it.`,
-    `Cached between runs: jiti's transpiled retort.config.ts and migration files (${jitiCache}, keyed by file and content hash; ${existsSync(jitiCache) ? readdirSync(jitiCache).length : 0} entries at the end), ` +
+    `Cached between runs: the compiled retort.config.ts and migration files (${compiledCache}, used while their files are unchanged; ${existsSync(compiledCache) ? readdirSync(compiledCache).length : 0} entries at the end), ` +
       `Retort's parsed migration headers (.retort/cache: ${existsSync(join(project.dir, ".retort", "cache")) ? readdirSync(join(project.dir, ".retort", "cache")).join(", ") : "none"}). ` +
       `Not cached: schema.ts (rewritten before every run but the reference row), the fold, the diff, the rendering; dist/ is plain JavaScript loaded by Node.`,
   );
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
     for (const scenario of PROFILE === "1" ? SCENARIOS : missed) {
       if (scenario.onFirstRevision) {
         generateFirst();
-        retort(["check"], /models match/); // transpile the new first revision, as before the median runs
+        retort(["check"], /models match/); // compile the new first revision, as before the median runs
       }
       log(`profiling ${scenario.title.trim()} …`);
       profile(scenario);

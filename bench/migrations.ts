@@ -13,7 +13,7 @@
  *    history-table statements added exactly as the online runner sends them, splits the gap into
  *    server-side bookkeeping and the Node process's own cost.
  * 3. For every missed target, one run under `node --cpu-prof`, summarised: time by category
- *    (module loader, jiti, Retort's folders, drivers, GC, idle = waiting on the database) and the
+ *    (module loader, Retort's folders, drivers, GC, idle = waiting on the database) and the
  *    top functions.
  *
  * Always runs `npm run build` first (when tsc reports type errors but emits, it measures the

@@ -1,6 +1,6 @@
 /**
  * Summarise a V8 `.cpuprofile` (from `node --cpu-prof`) as text: where the sampled time went by
- * category (module loading, jiti, Retort's own code by folder, drivers, GC, idle…), the top
+ * category (module loading, Retort's own code by folder, drivers, GC, idle…), the top
  * functions by self time, and Retort functions by inclusive time.
  *
  * Inclusive time is counted once per sample for every distinct function on the sampled stack, so

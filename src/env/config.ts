@@ -1,6 +1,6 @@
 /**
  * `retort.config.ts`: where the models and migrations are, how migrations run, and which
- * database to use. Loaded with jiti so it may be TypeScript.
+ * database to use. May be TypeScript (see import-module.ts).
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

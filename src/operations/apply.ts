@@ -197,8 +197,8 @@ function assertNewTable(schema: Schema, op: Op, table: TableSchema): void {
   if (table.primaryKey) assertColumns(table, op, table.primaryKey.columns, `primary key "${table.primaryKey.name}"`);
   for (const unique of table.uniques) assertColumns(table, op, unique.columns, `unique constraint "${unique.name}"`);
   for (const index of table.indexes) assertIndex(table, op, index);
-  const withTable = { ...schema, tables: [...schema.tables, table] };
-  for (const fk of table.foreignKeys) assertForeignKey(withTable, op, table, fk);
+  // A key to the new table itself is resolved by assertForeignKey; others look in the schema.
+  for (const fk of table.foreignKeys) assertForeignKey(schema, op, table, fk);
   const own = tableObjectNames(table);
   const repeated = own.find((name, i) => own.indexOf(name) !== i);
   if (repeated !== undefined) throw fail(op, `the name "${repeated}" is used twice in the table`);

@@ -1,0 +1,75 @@
+/**
+ * Compiled TypeScript modules remembered between runs, so a command on an unchanged project
+ * neither loads the compiler nor starts it (~40 ms a process for a retort.config.ts).
+ *
+ * An entry holds the compiled code and the state of every file it was built from: the source
+ * files compiled in, and the package.json of each package it imports (a reinstall moves it).
+ * It is used only while all of them are unchanged (env/file-state.ts). Entries live in
+ * node_modules/.cache/retort of the nearest node_modules above the file, where build tools keep
+ * theirs; a file with no node_modules above it is not cached.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileState, unchanged, writeCacheFile, type FileState } from "./file-state.js";
+
+/** Bump when the compiled form changes (compiler options, the preludes). */
+const VERSION = 1;
+
+interface Entry {
+  version: number;
+  writtenAt: number;
+  inputs: Record<string, FileState>;
+  code: string;
+}
+
+const folders = new Map<string, string | undefined>();
+
+/** The cache folder for files in `dir`, found once per folder. */
+function cacheFolder(dir: string): string | undefined {
+  if (folders.has(dir)) return folders.get(dir);
+  const parent = dirname(dir);
+  const found = existsSync(join(dir, "node_modules")) ? join(dir, "node_modules", ".cache", "retort") : parent === dir ? undefined : cacheFolder(parent);
+  folders.set(dir, found);
+  return found;
+}
+
+function entryFile(path: string): string | undefined {
+  const folder = cacheFolder(dirname(path));
+  return folder && join(folder, `${createHash("sha256").update(path).digest("hex").slice(0, 24)}.json`);
+}
+
+/** The code compiled from `path`, when it was cached and nothing it was built from has changed. */
+export function readCompiled(path: string): string | undefined {
+  const file = entryFile(path);
+  if (!file) return undefined;
+  try {
+    const entry = JSON.parse(readFileSync(file, "utf8")) as Entry;
+    if (entry.version !== VERSION) return undefined;
+    for (const [input, state] of Object.entries(entry.inputs)) {
+      if (!unchanged(state, statSync(input), entry.writtenAt)) return undefined;
+    }
+    return entry.code;
+  } catch {
+    return undefined; // no entry, or an input is gone
+  }
+}
+
+/** `startedAt`: when the compile began reading files (a change after it must not be trusted). */
+export function saveCompiled(path: string, startedAt: number, inputs: Iterable<string>, code: string): void {
+  const file = entryFile(path);
+  if (!file) return;
+  const states: Record<string, FileState> = {};
+  try {
+    for (const input of inputs) states[input] = fileState(statSync(input));
+  } catch {
+    return; // an input went away while compiling
+  }
+  writeCacheFile(file, JSON.stringify({ version: VERSION, writtenAt: startedAt, inputs: states, code } satisfies Entry));
+}
+
+/** The package.json of the installed package holding `file`, which decides how it resolves. */
+export function packageManifest(file: string): string | undefined {
+  const match = /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(file);
+  return match ? join(match[1]!, "package.json") : undefined;
+}
