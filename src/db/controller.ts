@@ -3,7 +3,8 @@
  * (get, create, update, delete by primary key) compile their SQL once per shape and run it as a
  * named prepared statement; the where-based methods build their SQL with Kysely.
  */
-import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
+import type { Kysely, SelectQueryBuilder } from "kysely";
+import { kyselyRuntime } from "./kysely-runtime.js";
 import { RetortError } from "../errors.js";
 import type { Connection, Driver } from "../dialects/driver.js";
 import { validate, validationError, validationIssues, type FieldIssue } from "../model/validation.js";
@@ -377,6 +378,7 @@ export class Controller<S, T extends AnyTable> {
   }
 
   private applyWhere<Q extends { where: SelectQueryBuilder<any, any, any>["where"] }>(query: Q, where: unknown): Q {
+    const { sql } = kyselyRuntime();
     let q = query as unknown as SelectQueryBuilder<any, any, any>;
     const deletedAt = this.info.deletedAt;
     if (deletedAt && this.scope !== "all") q = q.where(sql.ref(deletedAt.dbName), this.scope === "live" ? "is" : "is not", null);
@@ -385,10 +387,12 @@ export class Controller<S, T extends AnyTable> {
   }
 
   private selectRows(query: SelectQueryBuilder<any, any, any>): SelectQueryBuilder<any, any, any> {
+    const { sql } = kyselyRuntime();
     return query.select(sql.raw(this.info.selectList) as never);
   }
 
   async find<W extends WithSpec<S, T> = {}>(options: FindOptions<S, T, W> = {}): Promise<RowWith<S, T, W>[]> {
+    const { sql } = kyselyRuntime();
     let query = this.selectRows(this.query(options.where));
     for (const [column, direction] of orderPairs(this.info, options.orderBy)) query = query.orderBy(sql.ref(column.dbName), direction);
     if (options.limit !== undefined) query = query.limit(options.limit);
@@ -424,17 +428,20 @@ export class Controller<S, T extends AnyTable> {
   }
 
   async count(where?: Where<T>): Promise<number> {
+    const { sql } = kyselyRuntime();
     const row = await this.query(where).select(sql<number>`count(*)`.as("count")).executeTakeFirstOrThrow();
     return Number(row.count);
   }
 
   async exists(where?: Where<T>): Promise<boolean> {
+    const { sql } = kyselyRuntime();
     const row = await this.query(where).select(sql`1`.as("one")).limit(1).executeTakeFirst();
     return row !== undefined;
   }
 
   /** Update every matching row (sets updatedAt); returns how many changed. */
   async updateMany(where: Where<T>, patch: Update<T>): Promise<number> {
+    const { sql } = kyselyRuntime();
     validate(this.model, "update", patch);
     const values: Record<string, unknown> = {};
     for (const column of this.info.columns) {
@@ -449,6 +456,7 @@ export class Controller<S, T extends AnyTable> {
 
   /** Delete every matching row (soft on soft-delete models); returns how many. */
   async deleteMany(where: Where<T>): Promise<number> {
+    const { sql } = kyselyRuntime();
     const deletedAt = this.info.deletedAt;
     if (deletedAt && this.scope !== "deleted") {
       return this.live().updateManyRaw(where, { [deletedAt.dbName]: sql.raw(this.info.nowSql) });
@@ -510,6 +518,7 @@ export class Controller<S, T extends AnyTable> {
   }
 
   private async keysetPage(options: Record<string, any>): Promise<CursorPage<unknown>> {
+    const { sql } = kyselyRuntime();
     const limit = Number(options.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new RetortError("RETORT_INVALID_QUERY", `paginate(): limit must be a positive integer (got ${options.limit})`);
     const pairs = orderPairs(this.info, options.orderBy);

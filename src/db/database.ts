@@ -2,11 +2,10 @@
  * `connect(url, { schema })` → a Database: the typed Kysely instance, a controller per model
  * under `models`, transactions (nested ones become savepoints), ping and close.
  */
-import { Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import { RetortError } from "../errors.js";
 import type { DdlCompiler } from "../dialects/ddl.js";
 import type { Connection, Driver, QueryResult } from "../dialects/driver.js";
-import { kyselyDialectFor } from "../dialects/kysely-bridge.js";
 import { openDriver } from "../dialects/open.js";
 import { isRelations, type Relations } from "../model/relations.js";
 import type { AnyTable } from "../model/table.js";
@@ -14,6 +13,7 @@ import type { DB, TablesOf } from "../model/types.js";
 import { collectModels, schemaFromModels } from "../schema/from-models.js";
 import { familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { Controller, type Session } from "./controller.js";
+import { kyselyRuntime, loadKysely } from "./kysely-runtime.js";
 import { resolveRelation, type ResolvedRelation } from "./relations.js";
 import { TableInfo } from "./table-info.js";
 import { parseDatabaseUrl, type ConnectionTarget } from "./url.js";
@@ -97,7 +97,10 @@ export class Database<S = Record<string, unknown>> implements Session {
   /** The typed Kysely instance (database names). Inside a transaction it runs on the transaction. */
   get kysely(): Kysely<DB<S>> {
     this.assertOpen();
-    this.kyselyInstance ??= new Kysely<DB<S>>({ dialect: kyselyDialectFor(this.shared.driver, this.connection) });
+    if (!this.kyselyInstance) {
+      const { Kysely, dialectFor } = kyselyRuntime();
+      this.kyselyInstance = new Kysely<DB<S>>({ dialect: dialectFor(this.shared.driver, this.connection) });
+    }
     return this.kyselyInstance;
   }
 
@@ -257,7 +260,7 @@ function instrument(driver: Driver, onQuery: (event: QueryEvent) => void): Drive
 export async function connect<S extends Record<string, unknown>>(url: string | ConnectionTarget, options: ConnectOptions<S>): Promise<Database<S>> {
   const target = typeof url === "string" ? parseDatabaseUrl(url) : url;
   const schema = schemaFromModels(options.schema);
-  let driver = await openDriver(target, schema, options.poolSize);
+  let [driver] = await Promise.all([openDriver(target, schema, options.poolSize), loadKysely()]);
   if (options.onQuery) driver = instrument(driver, options.onQuery);
   const family = familyOf(driver.dialect);
   const { tables } = collectModels(options.schema);

@@ -2,7 +2,8 @@
  * Typed filters for the controllers: `{ guildId: 1n, xp: { gte: 10 }, nickname: { ilike: "a%" },
  * deletedAt: null, or: [...], not: {...} }`, compiled to Kysely expressions on database names.
  */
-import { sql, type Expression, type ExpressionBuilder, type ReferenceExpression, type SqlBool } from "kysely";
+import type { Expression, ExpressionBuilder, ReferenceExpression, SqlBool } from "kysely";
+import { kyselyRuntime } from "./kysely-runtime.js";
 import { RetortError } from "../errors.js";
 import type { Driver } from "../dialects/driver.js";
 import type { Row } from "../model/types.js";
@@ -72,7 +73,7 @@ export function compileWhere(
     }
     const column = info.column(key);
     // Columns are known only at runtime here, so the reference is typed loosely.
-    const ref = sql.ref(column.dbName) as unknown as DynamicRef;
+    const ref = kyselyRuntime().sql.ref(column.dbName) as unknown as DynamicRef;
     const encode = (value: unknown) => driver.encode(column.type, value);
     if (condition === null) {
       parts.push(eb(ref, "is", null));
@@ -105,7 +106,7 @@ function operator(
     case "notIn": {
       const list = value as unknown[];
       // An empty IN list is a syntax error in SQL; it means "nothing" (or "everything" for notIn).
-      if (list.length === 0) return sql<SqlBool>`${sql.lit(op === "notIn")}`;
+      if (list.length === 0) return eb.lit(op === "notIn");
       return eb(ref, op === "in" ? "in" : "not in", list.map(encode));
     }
     case "gt":

@@ -15,6 +15,7 @@
  *   table and an index costs three round trips, where psql running the offline script needs five.
  */
 import type { Kysely } from "kysely";
+import { loadKysely } from "../db/kysely-runtime.js";
 import type { HeldConnection, Driver } from "../dialects/driver.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { RetortError } from "../errors.js";
@@ -164,8 +165,8 @@ export class MigrationExecutor {
       await this.flush();
       if (!this.kysely) {
         // Loaded only for data migrations.
-        const [{ Kysely }, { kyselyDialectFor }] = await Promise.all([import("kysely"), import("../dialects/kysely-bridge.js")]);
-        this.kysely = new Kysely<any>({ dialect: kyselyDialectFor(this.driver, this.conn) });
+        const { Kysely, dialectFor } = await loadKysely();
+        this.kysely = new Kysely<any>({ dialect: dialectFor(this.driver, this.conn) });
       }
       await step.run(this.kysely);
       return;
