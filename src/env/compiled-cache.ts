@@ -9,9 +9,9 @@
  * theirs; a file with no node_modules above it is not cached.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileState, unchanged, writeCacheFile, type FileState } from "./file-state.js";
+import { fileState, unchanged, type FileState } from "./file-state.js";
 
 /** Bump when the compiled form changes (compiler options, the preludes). */
 const VERSION = 1;
@@ -55,17 +55,38 @@ export function readCompiled(path: string): string | undefined {
   }
 }
 
-/** `startedAt`: when the compile began reading files (a change after it must not be trusted). */
-export function saveCompiled(path: string, startedAt: number, inputs: Iterable<string>, code: string): void {
-  const file = entryFile(path);
-  if (!file) return;
-  const states: Record<string, FileState> = {};
-  try {
-    for (const input of inputs) states[input] = fileState(statSync(input));
-  } catch {
-    return; // an input went away while compiling
+export interface CompiledModule {
+  path: string;
+  /** The files it was built from. */
+  inputs: Iterable<string>;
+  code: string;
+}
+
+/**
+ * Cache what one compile produced. `startedAt`: when it began reading files (a change after that
+ * must not be trusted). Written in place, not through a temporary file (a thousand migrations
+ * compiled at once): a reader that meets a torn entry cannot parse it, which is a miss.
+ */
+export function saveCompiled(startedAt: number, modules: readonly CompiledModule[]): void {
+  const writes: Array<[file: string, text: string]> = [];
+  for (const { path, inputs, code } of modules) {
+    const file = entryFile(path);
+    if (!file) continue;
+    const states: Record<string, FileState> = {};
+    try {
+      for (const input of inputs) states[input] = fileState(statSync(input));
+    } catch {
+      continue; // an input went away while compiling
+    }
+    writes.push([file, JSON.stringify({ version: VERSION, writtenAt: startedAt, inputs: states, code } satisfies Entry)]);
   }
-  writeCacheFile(file, JSON.stringify({ version: VERSION, writtenAt: startedAt, inputs: states, code } satisfies Entry));
+  if (writes.length === 0) return;
+  try {
+    for (const folder of new Set(writes.map(([file]) => dirname(file)))) mkdirSync(folder, { recursive: true });
+    for (const [file, text] of writes) writeFileSync(file, text);
+  } catch {
+    // A read-only project: run without the cache.
+  }
 }
 
 /** The package.json of the installed package holding `file`, which decides how it resolves. */

@@ -4,7 +4,7 @@
  * operation fails before the database is touched.
  */
 import type { Kysely } from "kysely";
-import { importModule } from "../env/import-module.js";
+import { compileAhead, importModule } from "../env/import-module.js";
 import { RetortError } from "../errors.js";
 import { applyOperations } from "../operations/apply.js";
 import { createOpRecorder } from "../operations/api.js";
@@ -95,6 +95,7 @@ const PRELOAD_CONCURRENCY = 32;
  * Failures are ignored here; loadMigration reports them, in revision order, when it gets there.
  */
 export async function preloadMigrations(files: readonly RevisionFile[]): Promise<void> {
+  await compileAhead(files.map((file) => file.path));
   let next = 0;
   const worker = async () => {
     while (next < files.length) await importModule(files[next++]!.path, { default: true }).catch(() => undefined);

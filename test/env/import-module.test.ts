@@ -2,14 +2,14 @@
  * Loading the user's TypeScript: project files compiled in, packages shared with the process,
  * each file's own import.meta / __dirname / require, fresh reloads, nothing left on disk.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFile } from "node:child_process";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { importModule } from "../../src/env/import-module.js";
+import { compileAhead, importModule } from "../../src/env/import-module.js";
 
 const root = mkdtempSync(join(tmpdir(), "retort-import-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -102,6 +102,22 @@ describe("importModule (TypeScript through esbuild)", () => {
     // A file it was built from changed: compiled again.
     writeFileSync(part, `export const n: number = 3;\n`);
     expect(await importModule(entry, { fresh: true })).toMatchObject({ value: 3 });
+  });
+
+  it("compiles many files in one go, each with its own meta, and leaves a broken one to be reported on import", async () => {
+    mkdirSync(join(root, "many/node_modules"), { recursive: true });
+    const files = [1, 2, 3].map((i) => write(`many/versions/${i}.ts`, `export default { n: ${i} as number, url: import.meta.url, dir: __dirname };\n`));
+    const broken = write("many/versions/4.ts", `export default { n: };\n`);
+    await compileAhead([...files, broken]);
+    expect(existsSync(join(root, "many/node_modules/.cache/retort"))).toBe(false); // one broken file fails the batch
+    rmSync(broken);
+    await compileAhead(files);
+    expect(readdirSync(join(root, "many/node_modules/.cache/retort"))).toHaveLength(3);
+    for (const [i, file] of files.entries()) {
+      expect(await importModule(file, { default: true })).toEqual({ n: i + 1, url: pathToFileURL(file).href, dir: join(root, "many/versions") });
+    }
+    const again = write("many/versions/4.ts", `export default { n: };\n`);
+    await expect(importModule(again)).rejects.toThrow(`${again}:1:21: Unexpected "}"`);
   });
 
   it("stack traces name the source file (lines are those of the compiled module)", async () => {
