@@ -9,10 +9,13 @@
  *   so a failure among them is reported precisely and a rerun resumes after the last done step.
  * - SQLite rebuilds: foreign keys are turned off BEFORE the transaction (SQLite ignores the
  *   pragma inside one), `PRAGMA foreign_key_check` runs before commit, and they are restored after.
- * - Round trips: BEGIN rides along with a revision's first statement, and the version change,
- *   the history row and COMMIT go as one text at its end (Postgres runs several statements of
- *   one simple-protocol query in order and stops at the first error). A revision that creates a
- *   table and an index costs three round trips, where psql running the offline script needs five.
+ * - Round trips: on Postgres a revision of plain statements (the common case) goes as ONE text:
+ *   BEGIN, its statements, the version change, the history row, COMMIT (Postgres runs the
+ *   statements of one simple-protocol query in order and stops at the first error). When that
+ *   fails, the statements run again one at a time in a transaction that is rolled back, to name
+ *   the one that fails. Otherwise BEGIN rides along with the first statement and the end of the
+ *   revision goes as one text. A revision that creates a table and an index costs one round trip,
+ *   where psql running the offline script needs five.
  */
 import type { Kysely } from "kysely";
 import { loadKysely } from "../db/kysely-runtime.js";
@@ -43,6 +46,8 @@ export class MigrationExecutor {
   private inTransaction = false;
   /** Statements that return nothing, held back to go with the next one (BEGIN, the end of a revision). */
   private deferred: string[] = [];
+  /** The current revision's statements are held back too, to go as one text with its end. */
+  private holdSteps = false;
   /** Triggers read before a SQLite rebuild drops their table, recreated after it (table → CREATE TRIGGER texts). */
   private readonly savedTriggers = new Map<string, string[]>();
 
@@ -55,7 +60,7 @@ export class MigrationExecutor {
   private async sql(text: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
     // Several statements in one text only without parameters, and only worth it over a socket.
     if (this.deferred.length > 0 && this.family === "postgres" && params === undefined) {
-      text = [...this.deferred, text].join(";\n");
+      text = joinStatements([...this.deferred, text]);
       this.deferred = [];
     }
     await this.flush();
@@ -142,7 +147,7 @@ export class MigrationExecutor {
     const held = this.deferred;
     this.deferred = [];
     if (held.length === 0) return;
-    if (this.family === "postgres") await this.send(held.join(";\n"));
+    if (this.family === "postgres") await this.send(joinStatements(held));
     else for (const statement of held) await this.send(statement);
   }
 
@@ -169,6 +174,10 @@ export class MigrationExecutor {
         this.kysely = new Kysely<any>({ dialect: dialectFor(this.driver, this.conn) });
       }
       await step.run(this.kysely);
+      return;
+    }
+    if (this.holdSteps) {
+      this.deferred.push(step.sql);
       return;
     }
     if (step.saveTriggers !== undefined) {
@@ -242,6 +251,7 @@ export class MigrationExecutor {
     /** Steps that survive a failure: committed before an outside step, or run outside. */
     let durable = 0;
     let current: PlannedStep | undefined;
+    this.holdSteps = this.family === "postgres" && transactional && !whole && historyId === undefined && revision.steps.every(isPlainStatement);
     try {
       if (transactional) this.begin();
       for (const [i, step] of revision.steps.entries()) {
@@ -273,7 +283,12 @@ export class MigrationExecutor {
       else await this.flush();
     } catch (error) {
       if (!whole) await this.rollback();
-      const failed = migrationFailed(revision, current, error);
+      let cause = error;
+      if (this.holdSteps && current === undefined) {
+        const culprit = await this.findFailingStep(revision.steps);
+        if (culprit) ({ step: current, error: cause } = culprit);
+      }
+      const failed = migrationFailed(revision, current, cause);
       if (!whole) {
         try {
           // A row written inside the rolled-back transaction is gone: record the failure anew.
@@ -288,8 +303,42 @@ export class MigrationExecutor {
         }
       }
       throw failed;
+    } finally {
+      this.holdSteps = false;
     }
   }
+
+  /** Run the steps one at a time in a transaction that is rolled back: the first that fails is the culprit. */
+  private async findFailingStep(steps: readonly PlannedStep[]): Promise<{ step: PlannedStep; error: unknown } | undefined> {
+    this.holdSteps = false;
+    try {
+      await this.send("BEGIN");
+    } catch {
+      return undefined; // the connection is gone: the original error says so
+    }
+    try {
+      for (const step of steps) {
+        try {
+          await this.send(step.sql!);
+        } catch (error) {
+          return { step, error };
+        }
+      }
+      return undefined; // the statements pass on their own: the revision's end failed
+    } finally {
+      await this.conn.query("ROLLBACK").catch(() => undefined);
+    }
+  }
+}
+
+/** SQL without parameters that runs inside a transaction: it can join other statements in one text. */
+function isPlainStatement(step: PlannedStep): boolean {
+  return step.run === undefined && step.params === undefined && !step.outsideTransaction;
+}
+
+/** One text of several statements; the newline before each ";" ends a trailing "--" comment. */
+function joinStatements(statements: readonly string[]): string {
+  return statements.join("\n;\n");
 }
 
 function migrationFailed(revision: PlannedRevision, step: PlannedStep | undefined, error: unknown): RetortError {

@@ -200,20 +200,55 @@ for (const backend of backends) {
         id: "dddd00000004",
         parents: ["cccc00000003"],
         message: "broken",
-        up: `op.createTable("audit", { id: t.integer().primaryKey() });\nop.execute("INSERT INTO no_such_table VALUES (1)");`,
+        // The failing statement is in the middle: the report must name it, not its neighbours.
+        up: `op.createTable("audit", { id: t.integer().primaryKey() });\nop.execute("INSERT INTO no_such_table VALUES (1)");\nop.createTable("later", { id: t.integer().primaryKey() });`,
       });
       const options: CommandOptions = target(project);
       const error = await failure(upgrade("head", options));
       expect(error.code).toBe("RETORT_MIGRATION_FAILED");
       expect(error.message).toContain("dddd00000004");
       expect(error.message).toContain("INSERT INTO no_such_table VALUES (1)");
+      expect(error.message).toMatch(/no_such_table/);
+      expect(error.message).not.toContain('CREATE TABLE "later"');
       expect(error.hint).toContain("rolled back");
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["cccc00000003"]);
       expect(await tables()).not.toContain("audit");
+      expect(await tables()).not.toContain("later");
       const last = await rows("SELECT revision, outcome, error FROM retort_migrations ORDER BY id DESC LIMIT 1");
       expect(last[0]).toMatchObject({ revision: "dddd00000004", outcome: "failed" });
       await downgrade("base", options);
     });
+
+    it("runs statements that end in a line comment as written", async () => {
+      const project = createProject();
+      project.add({
+        id: "cmnt00000001",
+        message: "comments",
+        up: `op.execute("CREATE TABLE c1 (id integer) -- the first");\nop.execute("CREATE TABLE c2 (id integer) -- the second");`,
+        down: `op.execute("DROP TABLE c2 -- second");\nop.execute("DROP TABLE c1 -- first");`,
+      });
+      const options: CommandOptions = target(project);
+      await upgrade("head", options);
+      expect(await tables()).toEqual(expect.arrayContaining(["c1", "c2"]));
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["cmnt00000001"]);
+      await downgrade("base", options);
+      expect(await tables()).not.toContain("c1");
+    });
+
+    if (backend.name !== "sqlite") {
+      it("sends a revision of plain statements as one text: BEGIN, statements, version, history, COMMIT", async () => {
+        const project = createProject();
+        linear(project);
+        const texts = await captureTexts(() => upgrade("head", target(project)));
+        const revisionTexts = texts.filter((text) => text.includes("retort_migrations") && text.startsWith("BEGIN"));
+        expect(revisionTexts).toHaveLength(3);
+        for (const text of revisionTexts) expect(text.split("\n;\n").at(-1)).toBe("COMMIT");
+        expect(revisionTexts[0]).toContain('CREATE TABLE "guilds"');
+        expect(revisionTexts[2]).toContain("ALTER TABLE \"members\" ADD COLUMN \"xp\"");
+        // And nothing of those revisions went on its own.
+        expect(texts.filter((text) => text.includes('"members"') && !text.startsWith("BEGIN"))).toEqual([]);
+      });
+    }
 
     it("refuses to run when an applied migration's file changed", async () => {
       const project = createProject();
@@ -257,15 +292,14 @@ for (const backend of backends) {
   });
 }
 
-/** Every SQL statement run through any Retort driver while fn runs. */
-async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> {
+/** Every text the migration executor sends while fn runs (on Postgres, one text may hold several statements). */
+async function captureTexts(fn: () => Promise<unknown>): Promise<string[]> {
   const { MigrationExecutor } = await import("../../src/runtime/executor.js");
-  const statements: string[] = [];
+  const texts: string[] = [];
   const proto = MigrationExecutor.prototype as unknown as { send(text: string, params?: unknown[]): Promise<unknown> };
   const original = proto.send;
   proto.send = function (this: unknown, text: string, params?: unknown[]) {
-    // On Postgres the executor sends a revision's first statement with BEGIN, and its end as one text.
-    statements.push(...text.split(";\n").map((s) => s.trim()));
+    texts.push(text);
     return original.call(this, text, params);
   };
   try {
@@ -273,5 +307,10 @@ async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> 
   } finally {
     proto.send = original;
   }
-  return statements;
+  return texts;
+}
+
+/** Every SQL statement the migration executor sends while fn runs. */
+async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> {
+  return (await captureTexts(fn)).flatMap((text) => text.split("\n;\n").map((s) => s.trim()));
 }
