@@ -75,8 +75,24 @@ function decisionName(d: RenameDecision): string {
   return d.kind === "column" ? `${d.table}.${d.from}` : d.kind === "enumValue" ? `${d.enum}.${d.from}` : d.from;
 }
 
+/** Up to this many changes are listed one per line; beyond, the first ones and a count by kind. */
+const LISTED_CHANGES = 20;
+
+/** Changes for a person to read (`--json` always has every one). */
+function changeLines(changes: readonly string[]): string[] {
+  if (changes.length <= LISTED_CHANGES + 5) return changes.map((change) => `  ${change}`);
+  const rest = changes.slice(LISTED_CHANGES);
+  const byKind = new Map<string, number>();
+  for (const change of rest) {
+    const kind = change.split(" ", 1)[0]!;
+    byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+  }
+  const counts = [...byKind].map(([kind, count]) => `${kind} ×${count}`).join(", ");
+  return [...changes.slice(0, LISTED_CHANGES).map((change) => `  ${change}`), `  … and ${rest.length} more: ${counts} (--json lists them all)`];
+}
+
 function mismatch(what: string, result: SchemaDiff): RetortError {
-  const lines = [...result.changes.map((c) => `  ${c}`), ...result.decisions.map((d) => `  possible rename: ${decisionName(d)} -> ${d.to}`)];
+  const lines = [...changeLines(result.changes), ...result.decisions.map((d) => `  possible rename: ${decisionName(d)} -> ${d.to}`)];
   return new RetortError("RETORT_SCHEMA_MISMATCH", `${what} (${result.changes.length} operation(s) pending):\n${lines.join("\n")}`, {
     hint: what.startsWith("models") ? 'Run `retort revision --autogenerate -m "…"` and commit the new migration.' : "Decide whether the live change is wanted: capture it in a migration, or undo it.",
     details: { changes: result.changes, decisions: result.decisions },
@@ -133,7 +149,7 @@ export async function autogenerateFromCli(
     out.say(`no changes: the models match ${globals.url ? "the database" : "migrations head"}; nothing written (--empty to write anyway)`);
   } else {
     out.say(`created ${result.path} (revision ${result.revision}) with ${result.ops.length} operation(s):`);
-    for (const change of result.changes) out.say(`  ${change}`);
+    for (const line of changeLines(result.changes)) out.say(line);
     for (const warning of result.destructive) out.warn(`${pc.bold("destructive")}: ${warning}`);
   }
   out.result({ path: result.path, revision: result.revision, changes: result.changes, destructive: result.destructive });

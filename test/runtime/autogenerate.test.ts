@@ -78,5 +78,17 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
     const passing = await run("--json", "check");
     expect(passing.code).toBe(0);
     expect(JSON.parse(passing.out).ok).toBe(true);
+
+    // Many changes: the first twenty, then a count by kind; --json still has every one.
+    const extra = Array.from({ length: 30 }, (_, i) => `export const t${i} = table("t${i}", { id: t.integer().primaryKey() });`);
+    writeFileSync(join(project.root, "schema.ts"), models([`export const notes = table("notes", { id: t.integer().primaryKey(), body: t.text() });`, ...extra].join("\n")));
+    const many = await run("check");
+    expect(many.code).toBe(1);
+    const listed = many.err.split("\n").filter((line) => line.startsWith("  createTable "));
+    expect(listed).toHaveLength(20);
+    expect(many.err).toContain("(30 operation(s) pending)");
+    expect(many.err).toContain("… and 10 more: createTable ×10 (--json lists them all)");
+    const json = await run("--json", "check");
+    expect((JSON.parse(json.err.slice(json.err.indexOf("{"))) as { error: { changes: string[] } }).error.changes).toHaveLength(30);
   }, 60_000);
 });
