@@ -23,6 +23,7 @@ import type { Message, Plugin } from "esbuild";
 import { packageManifest, readCompiled, saveCompiled, type CompiledModule } from "./compiled-cache.js";
 
 const NATIVE = new Set([".js", ".mjs", ".cjs"]);
+const TYPESCRIPT = /\.[cm]?tsx?$/;
 
 /** Modules loaded without `fresh`, by file: each is evaluated once per process. */
 const loaded = new Map<string, Promise<Record<string, unknown>>>();
@@ -87,8 +88,10 @@ const projectFilesOnly = (state: CompileState): Plugin => ({
       }
       const found = await resolving;
       if (found.errors.length > 0) return { errors: found.errors };
+      // The project's files are compiled in: imported by path, or by a name that resolves to
+      // TypeScript outside node_modules (tsconfig "paths", a workspace package's sources).
       const byPath = args.path.startsWith(".") || isAbsolute(args.path);
-      if (byPath && !PACKAGE_FILE.test(found.path)) return { path: found.path };
+      if ((byPath || TYPESCRIPT.test(found.path)) && !PACKAGE_FILE.test(found.path)) return { path: found.path };
       const manifest = packageManifest(found.path);
       if (manifest) {
         const own = state.manifests.get(args.importer) ?? new Set<string>();

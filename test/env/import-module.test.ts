@@ -58,6 +58,13 @@ describe("importModule (TypeScript through esbuild)", () => {
     expect(module.models.token).toBe(direct.token);
   });
 
+  it("follows tsconfig paths to the project's TypeScript", async () => {
+    write("aliased/tsconfig.json", JSON.stringify({ compilerOptions: { baseUrl: ".", paths: { "@/*": ["src/*"] } } }));
+    write("aliased/src/db/models.ts", `export const answer: number = 42;\n`);
+    const config = write("aliased/retort.config.ts", `import { answer } from "@/db/models";\nexport default { answer };\n`);
+    expect(await importModule(config, { default: true })).toEqual({ answer: 42 });
+  });
+
   it("writes nothing next to the user's files", async () => {
     const entry = write("clean/config.ts", `export default { ok: true as boolean };\n`);
     expect(await importModule(entry, { default: true })).toEqual({ ok: true });
