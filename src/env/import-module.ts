@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, extname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Message, Plugin } from "esbuild";
-import { packageManifest, readCompiled, saveCompiled, type CompiledModule } from "./compiled-cache.js";
+import { compileSettings, packageManifest, readCompiled, saveCompiled, type CompiledModule } from "./compiled-cache.js";
 
 const NATIVE = new Set([".js", ".mjs", ".cjs"]);
 const TYPESCRIPT = /\.[cm]?tsx?$/;
@@ -198,8 +198,8 @@ async function compileAll(entries: readonly string[]): Promise<Map<string, strin
     if (!entryPoint || code === undefined) continue;
     const path = resolve(entryPoint);
     const sources = Object.keys(inputs).map((input) => resolve(input));
-    const manifests = sources.flatMap((source) => [...(state.manifests.get(source) ?? [])]);
-    modules.push({ path, inputs: [...sources, ...manifests], code: fileMeta(path, /\b__retort_require\b/.test(code)) + code });
+    const settings = sources.flatMap((source) => [...(state.manifests.get(source) ?? []), ...compileSettings(source)]);
+    modules.push({ path, inputs: new Set([...sources, ...settings]), code: fileMeta(path, /\b__retort_require\b/.test(code)) + code });
   }
   saveCompiled(startedAt, modules);
   return new Map(modules.map(({ path, code }) => [path, code]));

@@ -65,6 +65,24 @@ describe("importModule (TypeScript through esbuild)", () => {
     expect(await importModule(config, { default: true })).toEqual({ answer: 42 });
   });
 
+  it("compiles again when a tsconfig.json it was built with changes", async () => {
+    mkdirSync(join(root, "settings/node_modules"), { recursive: true });
+    const tsconfig = write("settings/tsconfig.json", JSON.stringify({ compilerOptions: { baseUrl: ".", paths: { "@/*": ["one/*"] } } }));
+    write("settings/one/value.ts", `export const value: number = 1;\n`);
+    write("settings/two/value.ts", `export const value: number = 2;\n`);
+    const entry = write("settings/models.ts", `export { value } from "@/value";\n`);
+    expect(await importModule(entry, { fresh: true })).toMatchObject({ value: 1 });
+    // Make the entry trusted at once (the racy rule would otherwise refuse it for two seconds).
+    const folder = join(root, "settings/node_modules/.cache/retort");
+    const cacheFile = join(folder, readdirSync(folder)[0]!);
+    const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { writtenAt: number; inputs: Record<string, unknown> };
+    expect(Object.keys(cached.inputs)).toContain(tsconfig);
+    writeFileSync(cacheFile, JSON.stringify({ ...cached, writtenAt: Date.now() + 60_000 }));
+    expect(await importModule(entry, { fresh: true })).toMatchObject({ value: 1 });
+    writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { baseUrl: ".", paths: { "@/*": ["two/*"] } } }));
+    expect(await importModule(entry, { fresh: true })).toMatchObject({ value: 2 });
+  });
+
   it("writes nothing next to the user's files", async () => {
     const entry = write("clean/config.ts", `export default { ok: true as boolean };\n`);
     expect(await importModule(entry, { default: true })).toEqual({ ok: true });
