@@ -152,8 +152,17 @@ export async function compileAhead(files: readonly string[]): Promise<void> {
   if (paths.length < 2) return;
   try {
     for (const [path, code] of await compileAll(paths)) compiledAhead.set(path, code);
-  } catch {
-    // Reported file by file when each is imported.
+  } catch (error) {
+    // Once more without the files the errors point at (the usual case: one broken migration);
+    // what still fails is reported file by file when each is imported.
+    const broken = new Set(((error as Error).cause as { errors?: Message[] } | undefined)?.errors?.map((message) => message.location && resolve(message.location.file)));
+    const rest = paths.filter((path) => !broken.has(path));
+    if (rest.length === paths.length || rest.length < 2) return;
+    try {
+      for (const [path, code] of await compileAll(rest)) compiledAhead.set(path, code);
+    } catch {
+      // left to importModule
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * Loading the user's TypeScript: project files compiled in, packages shared with the process,
  * each file's own import.meta / __dirname / require, fresh reloads, nothing left on disk.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFile } from "node:child_process";
 import { join, resolve } from "node:path";
@@ -134,15 +134,12 @@ describe("importModule (TypeScript through esbuild)", () => {
     const files = [1, 2, 3].map((i) => write(`many/versions/${i}.ts`, `export default { n: ${i} as number, url: import.meta.url, dir: __dirname };\n`));
     const broken = write("many/versions/4.ts", `export default { n: };\n`);
     await compileAhead([...files, broken]);
-    expect(existsSync(join(root, "many/node_modules/.cache/retort"))).toBe(false); // one broken file fails the batch
-    rmSync(broken);
-    await compileAhead(files);
+    // The broken file fails the pass; the others are compiled in a second one.
     expect(readdirSync(join(root, "many/node_modules/.cache/retort"))).toHaveLength(3);
     for (const [i, file] of files.entries()) {
       expect(await importModule(file, { default: true })).toEqual({ n: i + 1, url: pathToFileURL(file).href, dir: join(root, "many/versions") });
     }
-    const again = write("many/versions/4.ts", `export default { n: };\n`);
-    await expect(importModule(again)).rejects.toThrow(`${again}:1:21: Unexpected "}"`);
+    await expect(importModule(broken)).rejects.toThrow(`${broken}:1:21: Unexpected "}"`);
   });
 
   it("stack traces name the source file (lines are those of the compiled module)", async () => {
