@@ -1,7 +1,8 @@
 /**
  * A throwaway Retort project for the autogenerate benchmark, written the way a user writes one:
- * `retort.config.ts` and a TypeScript models module (`schema.ts`), importing Retort from
- * `libraryEntry` (the package name "retort" when the project has it in node_modules).
+ * `retort.config.ts` (importing `<libraryEntry>/config`, as `retort init` writes it) and a
+ * TypeScript models module (`schema.ts`) importing `libraryEntry`: the package name "retort" when
+ * the project has it in node_modules.
  *
  * The schema is the issue's: 300 tables × 8 columns (2,400: identity, bigint, varchar, enum,
  * numeric, jsonb, timestamptz, boolean), 480 indexes of which 180 partial, 300 foreign keys
@@ -61,7 +62,7 @@ export function writeModelsProject(dir: string, tables: number, libraryEntry: st
   const config = join(dir, "retort.config.ts");
   writeFileSync(
     config,
-    `import { defineConfig } from ${lib};\n\n` +
+    `import { defineConfig } from ${JSON.stringify(`${libraryEntry}/config`)};\n\n` +
       `export default defineConfig({\n  models: "./schema.ts",\n  migrations: { directory: "migrations/versions", importFrom: ${lib} },\n});\n`,
   );
   const models = join(dir, "schema.ts");

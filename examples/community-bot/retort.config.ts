@@ -1,4 +1,4 @@
-import { defineConfig } from "../../src/index.js";
+import { defineConfig } from "../../src/config.js"; // a real project: "retort/config"
 
 export default defineConfig({
   models: "./schema.ts",

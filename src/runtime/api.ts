@@ -318,7 +318,7 @@ export function init(options: { cwd?: string; directory?: string } = {}): { crea
   if (!existsSync(configFile)) {
     writeFileSync(
       configFile,
-      `import { defineConfig } from "retort";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: "${directory}" },\n});\n`,
+      `import { defineConfig } from "retort/config";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: "${directory}" },\n});\n`,
     );
     created.push("retort.config.ts");
   }
