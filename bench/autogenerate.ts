@@ -37,7 +37,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatProfile, summariseProfile } from "./support/cpuprofile.js";
 import { modelsSource, writeModelsProject } from "./support/models-project.js";
-import { fmtMs, measure, runProcess, type Measurement } from "./support/process.js";
+import { buildForBench, fmtMs, measure, runProcess, type Measurement } from "./support/process.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "dist", "cli", "main.js");
@@ -177,16 +177,7 @@ function profile(scenario: Scenario): void {
 async function main(): Promise<void> {
   const started = performance.now();
   console.log(`Retort autogenerate benchmark: node ${process.version}, ${new Date().toISOString()}`);
-  if (process.env.BENCH_SKIP_BUILD !== "1") {
-    log("npm run build …");
-    try {
-      log(`built in ${fmtMs(runProcess("npm", ["run", "build", "--silent"], { cwd: ROOT }).ms)}`);
-    } catch (error) {
-      if (!existsSync(CLI)) throw error;
-      const first = (error as Error).message.split("\n").filter((line) => line.includes("error TS")).slice(0, 3);
-      console.log(`NOTICE: npm run build reported errors; measuring the JavaScript tsc emitted anyway:\n  ${first.join("\n  ")}`);
-    }
-  }
+  buildForBench(ROOT, CLI, log);
   log(`node -e 0, retort --version ×${RUNS}`);
   const floor = measure(() => runProcess(NODE, ["-e", "0"]).ms, RUNS);
   const startup = measure(() => runProcess(NODE, [CLI, "--version"], { expect: /^\d+\.\d+/ }).ms, RUNS);

@@ -32,13 +32,13 @@
  * .cpuprofile files there), BENCH_SKIP_BUILD=1, TEST_DATABASE_URL (the Postgres server).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatProfile, summariseProfile } from "./support/cpuprofile.js";
 import { checkpoint, appliedState, dropAll, postgresAvailable, psqlAvailable, serverUrl, tempDatabase } from "./support/postgres.js";
-import { fmtMs, measure, median, runProcess, type Measurement } from "./support/process.js";
+import { buildForBench, fmtMs, measure, median, runProcess, type Measurement } from "./support/process.js";
 import { writeProject, type MigrationProject } from "./support/project.js";
 import { withHistoryRows } from "./support/psql-script.js";
 
@@ -321,18 +321,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   process.once("beforeExit", () => console.log(`\n(benchmark total ${fmtMs(performance.now() - started)})`));
   console.log(`Retort migration benchmark: node ${process.version}, ${new Date().toISOString()}`);
-  if (process.env.BENCH_SKIP_BUILD !== "1") {
-    log("npm run build …");
-    try {
-      log(`built in ${fmtMs(runProcess("npm", ["run", "build", "--silent"], { cwd: ROOT }).ms)}`);
-    } catch (error) {
-      // tsc still emits when only types fail (e.g. someone's work in progress elsewhere in src/):
-      // measure what was emitted, but say so.
-      if (!existsSync(CLI)) throw error;
-      const first = (error as Error).message.split("\n").filter((line) => line.includes("error TS")).slice(0, 3);
-      console.log(`NOTICE: npm run build reported errors; measuring the JavaScript tsc emitted anyway:\n  ${first.join("\n  ")}`);
-    }
-  }
+  buildForBench(ROOT, CLI, log);
   const pgSkip = await postgresAvailable();
   const psqlSkip = pgSkip ?? psqlAvailable();
   if (pgSkip) console.log(`NOTICE: ${pgSkip}; Postgres cases are SKIPPED.`);

@@ -1,5 +1,6 @@
 /** Whole-process timings: spawn, wait, check the exit code and the output, return the wall time. */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 
 export interface Run {
   ms: number;
@@ -84,3 +85,20 @@ export function measure(fn: () => number, runs: number, slowMs = Infinity, slowR
 }
 
 export const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+
+/**
+ * `npm run build` before measuring dist/ (BENCH_SKIP_BUILD=1 skips it). tsc still emits when only
+ * types fail (someone's work in progress elsewhere in src/): then the emitted JavaScript is
+ * measured, with a notice saying so.
+ */
+export function buildForBench(root: string, cli: string, log: (line: string) => void): void {
+  if (process.env.BENCH_SKIP_BUILD === "1") return;
+  log("npm run build …");
+  try {
+    log(`built in ${fmtMs(runProcess("npm", ["run", "build", "--silent"], { cwd: root }).ms)}`);
+  } catch (error) {
+    if (!existsSync(cli)) throw error;
+    const first = (error as Error).message.split("\n").filter((line) => line.includes("error TS")).slice(0, 3);
+    console.log(`NOTICE: npm run build reported errors; measuring the JavaScript tsc emitted anyway:\n  ${first.join("\n  ")}`);
+  }
+}

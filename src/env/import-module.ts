@@ -117,9 +117,10 @@ const projectFilesOnly = (state: CompileState): Plugin => ({
 function fileMeta(path: string, withRequire: boolean): string {
   const url = JSON.stringify(pathToFileURL(path).href);
   const meta = `var __retort_url = ${url}, __retort_filename = ${JSON.stringify(path)}, __retort_dirname = ${JSON.stringify(dirname(path))};`;
+  if (!withRequire) return meta;
   // The alias is per file: esbuild gathers the imports of all files at the top of the output.
   const alias = `__retort_createRequire_${createHash("sha256").update(path).digest("hex").slice(0, 8)}`;
-  return withRequire ? `${meta}import { createRequire as ${alias} } from "node:module"; var __retort_require = ${alias}(${url});` : meta;
+  return `${meta}import { createRequire as ${alias} } from "node:module"; var __retort_require = ${alias}(${url});`;
 }
 const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
 

@@ -103,9 +103,8 @@ export async function preloadMigrations(files: readonly RevisionFile[]): Promise
   await Promise.all(Array.from({ length: Math.min(PRELOAD_CONCURRENCY, files.length) }, worker));
 }
 
-/** The fold of the revisions' upgrade operations over an empty schema (no database). */
+/** The fold of the revisions' upgrade operations over an empty schema (no database); preloadMigrations them first. */
 export async function foldRevisions(revisions: readonly RevisionFile[]): Promise<Schema> {
-  await preloadMigrations(revisions);
   let schema = EMPTY_SCHEMA;
   for (const revision of revisions) schema = applyOperations(schema, await recordOperations(revision, "up"));
   return schema;

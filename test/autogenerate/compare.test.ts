@@ -8,10 +8,10 @@ import { Op, type Op as OpType } from "../../src/operations/types.js";
 import { revisionGraph } from "../../src/runtime/api.js";
 import { recordOperations } from "../../src/runtime/plan.js";
 import { schemaFromModels } from "../../src/schema/from-models.js";
-import type { Dialect, Schema } from "../../src/schema/snapshot.js";
+import { EMPTY_SCHEMA, type Dialect, type Schema } from "../../src/schema/snapshot.js";
 import * as exampleModels from "../../examples/community-bot/schema.js";
 import { canonicalSchema } from "./arbitraries.js";
-import { EMPTY, fold } from "./support.js";
+import { fold } from "./support.js";
 
 const describeOps = (ops: readonly OpType[]) => ops.map((op) => Op.describe(op));
 const diff = (from: Schema, to: Schema, dialect: Dialect = "postgres", renames = {}) => compareSchemas(from, to, { dialect, renames });
@@ -35,7 +35,7 @@ describe("compareSchemas: the example project", () => {
   it("finds nothing between its migrations and its models, on every dialect", async () => {
     const config = await loadConfig(resolve("examples/community-bot/retort.config.ts"));
     const graph = await revisionGraph({ config });
-    let schema = EMPTY;
+    let schema = EMPTY_SCHEMA;
     for (const revision of graph.revisions) schema = fold(schema, await recordOperations(revision, "up"));
     const models = schemaFromModels(exampleModels);
     for (const dialect of ["postgres", "pglite", "sqlite"] as const) {
@@ -47,12 +47,12 @@ describe("compareSchemas: the example project", () => {
 
   it("creates it from nothing in dependency order, and drops it in reverse", () => {
     const models = schemaFromModels(exampleModels);
-    const result = roundTrip(EMPTY, models);
+    const result = roundTrip(EMPTY_SCHEMA, models);
     const kinds = describeOps(result.ops);
     expect(kinds.slice(0, 2).sort()).toEqual(["createEnum case_kind", "createEnum guild_role"]);
     expect(kinds.indexOf("createTable guilds")).toBeLessThan(kinds.indexOf("createTable members"));
     expect(kinds.indexOf("createTable members")).toBeLessThan(kinds.indexOf("createTable moderation_cases"));
-    const drop = describeOps(diff(models, EMPTY).ops);
+    const drop = describeOps(diff(models, EMPTY_SCHEMA).ops);
     expect(drop.indexOf("dropTable members")).toBeLessThan(drop.indexOf("dropTable guilds"));
     expect(drop.indexOf("dropTable moderation_cases")).toBeLessThan(drop.indexOf("dropEnum case_kind"));
   });
@@ -242,7 +242,7 @@ describe("compareSchemas: tables and dependency order", () => {
     const parent = table("parent", { x: t.bigint(), y: t.text() }, (c) => [primaryKey(c.x, c.y)]);
     const kid = table("kid", { id: t.bigint().primaryKey(), x: t.bigint(), y: t.text() }, (c) => [foreignKey([c.x, c.y], () => [parent.x, parent.y])]);
     const to = schemaFromModels([a, b, parent, kid]);
-    const result = roundTrip(EMPTY, to);
+    const result = roundTrip(EMPTY_SCHEMA, to);
     expect(describeOps(result.ops)).toEqual([
       "createTable b",
       "createTable a",
@@ -252,7 +252,7 @@ describe("compareSchemas: tables and dependency order", () => {
       "addForeignKey fk_kid_x_y_parent on kid",
     ]);
     // Dropping them: the cycle is broken first, then referencing tables go before referenced ones.
-    const drop = describeOps(roundTrip(to, EMPTY).ops);
+    const drop = describeOps(roundTrip(to, EMPTY_SCHEMA).ops);
     expect(drop[0]).toMatch(/^dropConstraint fk_/);
     expect(drop.indexOf("dropTable kid")).toBeLessThan(drop.indexOf("dropTable parent"));
   });

@@ -12,9 +12,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compareSchemas } from "../../src/autogenerate/compare.js";
 import { downgradeOperations, renderMigrationBodies } from "../../src/autogenerate/render.js";
-import type { Dialect, Schema } from "../../src/schema/snapshot.js";
+import { EMPTY_SCHEMA, type Dialect, type Schema } from "../../src/schema/snapshot.js";
 import { canonicalSchema, isValidSchema, schemaArbitrary, schemaPairArbitrary } from "./arbitraries.js";
-import { compareDecided, EMPTY, fold, plainOps, recordRendered } from "./support.js";
+import { compareDecided, fold, plainOps, recordRendered } from "./support.js";
 
 const RUNS = Number(process.env.RETORT_PROPERTY_RUNS ?? 150);
 const DIALECTS: Dialect[] = ["postgres", "sqlite"];
@@ -67,12 +67,12 @@ describe.each(DIALECTS)("compareSchemas on %s (property)", (dialect) => {
   it("creates any schema from nothing and drops it again", () => {
     fc.assert(
       fc.property(schemaArbitrary(), (schema) => {
-        const ops = compareSchemas(EMPTY, schema, { dialect }).ops;
-        const built = fold(EMPTY, ops);
+        const ops = compareSchemas(EMPTY_SCHEMA, schema, { dialect }).ops;
+        const built = fold(EMPTY_SCHEMA, ops);
         expect(compareSchemas(built, schema, { dialect }).ops).toEqual([]);
         // SQLite: enums exist only through their columns, so unused ones are not created.
         if (dialect !== "sqlite") expect(canonicalSchema(built)).toEqual(canonicalSchema(schema));
-        const dropped = fold(built, compareSchemas(built, EMPTY, { dialect }).ops);
+        const dropped = fold(built, compareSchemas(built, EMPTY_SCHEMA, { dialect }).ops);
         expect(dropped.tables).toEqual([]);
         if (dialect !== "sqlite") expect(dropped.enums).toEqual([]);
       }),

@@ -8,10 +8,10 @@ import { downgradeOperations, jsValue, renderMigrationBodies, renderOperations }
 import { check, enumType, index, primaryKey, sql, t, table, unique } from "../../src/index.js";
 import type { Op } from "../../src/operations/types.js";
 import { schemaFromModels } from "../../src/schema/from-models.js";
-import type { Schema } from "../../src/schema/snapshot.js";
+import { EMPTY_SCHEMA, type Schema } from "../../src/schema/snapshot.js";
 import * as exampleModels from "../../examples/community-bot/schema.js";
 import { canonicalSchema } from "./arbitraries.js";
-import { EMPTY, fold, plainOps, recordRendered } from "./support.js";
+import { fold, plainOps, recordRendered } from "./support.js";
 
 /** Render ops from→to, run the rendered file, and check it records exactly the compared ops. */
 async function renderedRoundTrip(from: Schema, to: Schema, renames = {}) {
@@ -30,7 +30,7 @@ async function renderedRoundTrip(from: Schema, to: Schema, renames = {}) {
 
 describe("renderOperations: the house style", () => {
   it("writes the example project's first migration as a person would", () => {
-    const result = compareSchemas(EMPTY, schemaFromModels(exampleModels), { dialect: "postgres" });
+    const result = compareSchemas(EMPTY_SCHEMA, schemaFromModels(exampleModels), { dialect: "postgres" });
     const { body, imports } = renderOperations(result.ops);
     expect(imports).toEqual(["check", "enumColumn", "index", "primaryKey", "sql", "t", "unique"]);
     expect(body).toContain(`op.createTable("guilds", {
@@ -59,7 +59,7 @@ describe("renderOperations: the house style", () => {
         (x) => [primaryKey(x.id).name("t_pkey"), unique(x.a, x.b).name("ab"), index(sql`lower(a)`).name("lower_a"), check("weird", sql`b < 10`).name("weird_check")],
       ),
     ]);
-    const { body } = renderOperations(compareSchemas(EMPTY, to, { dialect: "postgres" }).ops);
+    const { body } = renderOperations(compareSchemas(EMPTY_SCHEMA, to, { dialect: "postgres" }).ops);
     expect(body).toContain(`a: t.text().unique("a_key"),`);
     expect(body).toContain(`b: t.integer().index({ name: "b_idx" }),`);
     expect(body).toContain(`primaryKey(c.id).name("t_pkey")`);
@@ -115,7 +115,7 @@ describe("renderOperations: the house style", () => {
 
 describe("rendered migrations record exactly the compared operations", () => {
   it("the example project from nothing, and back", async () => {
-    const { text } = await renderedRoundTrip(EMPTY, schemaFromModels(exampleModels));
+    const { text } = await renderedRoundTrip(EMPTY_SCHEMA, schemaFromModels(exampleModels));
     expect(text).toMatch(/import \{ check, enumColumn, index, primaryKey, sql, t, unique \} from/);
   });
 
@@ -204,7 +204,7 @@ describe("rendered migrations record exactly the compared operations", () => {
       ),
     ]);
     expect(to.tables[1]!.indexes[0]!.name).toMatch(/_[0-9a-f]{8}$/);
-    const { upgrade } = await renderedRoundTrip(EMPTY, to);
+    const { upgrade } = await renderedRoundTrip(EMPTY_SCHEMA, to);
     expect(upgrade).not.toMatch(/[{,] name: "/);
     // A hashed check name does not tell its suffix back, so only the check keeps an explicit name.
     expect(upgrade.match(/\.name\(/g)).toHaveLength(1);
@@ -220,7 +220,7 @@ describe("rendered migrations record exactly the compared operations", () => {
     to.tables[1]!.foreignKeys.push({ name: "fk_kid_x_y_parent", columns: ["x", "y"], refTable: "parent", refColumns: ["x", "y"], onDelete: "cascade", onUpdate: "no action" });
     to.tables[1]!.indexes.push({ name: "uq_kid_y", elements: [{ column: "y" }], unique: true });
     to.tables[1]!.columns.push({ name: "d", type: { kind: "date" }, nullable: true, default: { kind: "now" } });
-    const { upgrade } = await renderedRoundTrip(EMPTY, to);
+    const { upgrade } = await renderedRoundTrip(EMPTY_SCHEMA, to);
     expect(upgrade).toContain(`op.createIndex(null, "kid", ["y"], { unique: true });`);
     expect(upgrade).toContain(`op.addForeignKey(null, "kid", ["x", "y"], "parent", ["x", "y"], { onDelete: "cascade" });`);
     expect(upgrade).toContain(`d: t.date().nullable().default(sql\`now()\`),`);

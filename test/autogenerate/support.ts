@@ -8,11 +8,9 @@ import { applyOperations } from "../../src/operations/apply.js";
 import { annotateOperation } from "../../src/operations/reverse.js";
 import type { Op } from "../../src/operations/types.js";
 import { recordOperations } from "../../src/runtime/plan.js";
-import { EMPTY_SCHEMA, type Dialect, type Schema } from "../../src/schema/snapshot.js";
+import type { Dialect, Schema } from "../../src/schema/snapshot.js";
 import { renderMigration } from "../../src/script/template.js";
 import type { RevisionFile } from "../../src/runtime/plan.js";
-
-export const EMPTY: Schema = EMPTY_SCHEMA;
 
 /**
  * compareSchemas with the pair's hints; any remaining rename question is answered "not a rename"

@@ -26,8 +26,6 @@ import { allTypes, mood } from "../fixtures/all-types.js";
 import { runSteps } from "../operations/support.js";
 import { sorted } from "../support/schema.js";
 
-const EMPTY: Schema = EMPTY_SCHEMA;
-
 /** What SQLite cannot keep: an index's access method. */
 function withoutUsing(schema: Schema): Schema {
   return {
@@ -139,7 +137,7 @@ async function create(schema: Schema, target = driver): Promise<void> {
 
 describe("SQLite introspection", () => {
   beforeEach(() => {
-    driver = createSqliteDriver(":memory:", { schema: EMPTY });
+    driver = createSqliteDriver(":memory:", { schema: EMPTY_SCHEMA });
   });
   afterEach(async () => {
     await driver.close();
@@ -171,11 +169,11 @@ describe("SQLite introspection", () => {
     const dir = mkdtempSync(join(tmpdir(), "retort-introspect-"));
     try {
       const file = join(dir, "db.sqlite");
-      const first = createSqliteDriver(file, { schema: EMPTY });
+      const first = createSqliteDriver(file, { schema: EMPTY_SCHEMA });
       await create(everything, first);
       expect(await introspectSqlite(first)).toEqual(sorted(everything));
       await first.close();
-      const again = createSqliteDriver(file, { schema: EMPTY });
+      const again = createSqliteDriver(file, { schema: EMPTY_SCHEMA });
       expect(await introspectSqlite(again)).toEqual(sorted(everything));
       await again.close();
     } finally {
@@ -312,7 +310,7 @@ describe("SQLite introspection", () => {
     expect((error as RetortError).message).toContain(`"geo"."shape"`);
     expect((error as RetortError).message).toContain(`"GEOMETRY"`);
     expect((error as RetortError).details).toMatchObject({ table: "geo", column: "shape" });
-    expect(await introspectSqlite(driver, { exclude: ["geo"] })).toEqual(EMPTY);
+    expect(await introspectSqlite(driver, { exclude: ["geo"] })).toEqual(EMPTY_SCHEMA);
   });
 
   it("does not take a CHECK for a type rule unless it is exactly the DDL's", async () => {
@@ -356,7 +354,7 @@ describe("SQLite introspection", () => {
   });
 
   it("reads a migrated database as the fold of its migrations (direct ALTERs and rebuilds)", async () => {
-    let schema: Schema = EMPTY;
+    let schema: Schema = EMPTY_SCHEMA;
     const migrate = async (build: (op: MigrationOps) => void) => {
       const { op, ops } = createOpRecorder();
       build(op);

@@ -8,8 +8,8 @@ import { sql, t } from "../../src/index.js";
 import { createOpRecorder, type MigrationOps } from "../../src/operations/api.js";
 import { applyOperation, applyOperations } from "../../src/operations/apply.js";
 import type { Op } from "../../src/operations/types.js";
-import type { Schema } from "../../src/schema/snapshot.js";
-import { EMPTY } from "./support.js";
+import { EMPTY_SCHEMA, type Schema } from "../../src/schema/snapshot.js";
+
 
 function record(build: (op: MigrationOps) => void): Op[] {
   const { op, ops } = createOpRecorder();
@@ -27,7 +27,7 @@ function deepFreeze<T>(value: T): T {
 
 const base = deepFreeze(
   applyOperations(
-    EMPTY,
+    EMPTY_SCHEMA,
     record((op) => {
       op.createEnum("mood", ["happy", "sad"]);
       op.createTable("guilds", { id: t.integer().primaryKey(), name: t.text(), code: t.text().unique() });

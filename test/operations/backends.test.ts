@@ -9,9 +9,9 @@ import { applyOperation, applyOperations } from "../../src/operations/apply.js";
 import { compileOperation } from "../../src/operations/compile.js";
 import { reverseOperations } from "../../src/operations/reverse.js";
 import { Op } from "../../src/operations/types.js";
-import type { Dialect, Schema } from "../../src/schema/snapshot.js";
+import { EMPTY_SCHEMA, type Dialect, type Schema } from "../../src/schema/snapshot.js";
 import { canonical, fullScenario, reversibleScenario } from "./scenario.js";
-import { EMPTY, expected, normalize, observe, openBackend, perform, postgresUp, runSteps, type Backend } from "./support.js";
+import { expected, normalize, observe, openBackend, perform, postgresUp, runSteps, type Backend } from "./support.js";
 
 const DIALECTS: Dialect[] = ["sqlite", "pglite", "postgres"];
 
@@ -38,7 +38,7 @@ for (const dialect of DIALECTS) {
       const kinds = new Set(ops.map((o) => o.kind));
       expect(Op.kinds.filter((kind) => kind !== "run" && !kinds.has(kind))).toEqual([]);
 
-      let schema = EMPTY;
+      let schema = EMPTY_SCHEMA;
       for (const operation of ops) {
         schema = await perform(backend, schema, operation);
         await matchesFold(schema, Op.describe(operation));
@@ -73,24 +73,24 @@ for (const dialect of DIALECTS) {
     it("reverses every operation back to an empty database, matching the fold at each step", async () => {
       const { op, ops } = createOpRecorder();
       reversibleScenario(op);
-      const schemas: Schema[] = [EMPTY];
+      const schemas: Schema[] = [EMPTY_SCHEMA];
       for (const operation of ops) schemas.push(await perform(backend, schemas.at(-1)!, operation));
 
-      const downgrade = reverseOperations(ops, EMPTY);
+      const downgrade = reverseOperations(ops, EMPTY_SCHEMA);
       let schema = schemas.at(-1)!;
       for (const [i, operation] of downgrade.entries()) {
         schema = await perform(backend, schema, operation);
         await matchesFold(schema, `reverse ${Op.describe(operation)}`);
         expect(canonical(schema), `fold after reversing ${Op.describe(operation)}`).toEqual(canonical(schemas[ops.length - 1 - i]!));
       }
-      expect(schema).toEqual(EMPTY);
+      expect(schema).toEqual(EMPTY_SCHEMA);
       expect(normalize(await observe(backend))).toEqual({ tables: {}, enums: {} });
     });
 
     it("round-trips each operation alone: op, then its reverse, then op again", async () => {
       const { op, ops } = createOpRecorder();
       reversibleScenario(op);
-      let schema = EMPTY;
+      let schema = EMPTY_SCHEMA;
       for (const operation of ops) {
         const [reversed] = reverseOperations([operation], schema);
         const after = await perform(backend, schema, operation);
@@ -112,8 +112,8 @@ for (const dialect of DIALECTS) {
       ]);
       op.alterColumn("scores", "points", { type: t.bigint(), using: "points::bigint" });
       op.alterColumn("scores", "label", { type: t.integer(), using: "trim(label)::integer" });
-      const schema = applyOperations(EMPTY, ops);
-      let current = EMPTY;
+      const schema = applyOperations(EMPTY_SCHEMA, ops);
+      let current = EMPTY_SCHEMA;
       for (const operation of ops) current = await perform(backend, current, operation);
       expect(current).toEqual(schema);
       await backend.driver.query("UPDATE scores SET points = points + 1 WHERE id = 1");
@@ -138,7 +138,7 @@ for (const dialect of DIALECTS) {
       ]);
       op.addEnumValue("status", "muted", { before: "banned" });
       op.renameEnumValue("status", "banned", "suspended");
-      let schema = EMPTY;
+      let schema = EMPTY_SCHEMA;
       for (const operation of ops) schema = await perform(backend, schema, operation);
       expect(schema.enums).toEqual([{ name: "status", values: ["active", "muted", "suspended"] }]);
       await backend.driver.query("INSERT INTO accounts (id, status) VALUES (3, 'muted')");
@@ -176,7 +176,7 @@ for (const dialect of DIALECTS) {
         },
         { id: "0190c5a8-0000-7000-8000-000000000002" },
       ]);
-      let schema = EMPTY;
+      let schema = EMPTY_SCHEMA;
       for (const operation of ops) schema = await perform(backend, schema, operation);
       const { rows } = await backend.driver.query<Record<string, unknown>>("SELECT * FROM everything ORDER BY id");
       const first = rows[0]!;
@@ -197,7 +197,7 @@ for (const dialect of DIALECTS) {
       const { t } = await import("../../src/index.js");
       op.createTable("blobs", { id: t.integer().primaryKey(), data: t.bytea() });
       op.bulkInsert("blobs", [{ id: 1, data: "not hex" }]);
-      const schema = applyOperation(EMPTY, ops[0]!);
+      const schema = applyOperation(EMPTY_SCHEMA, ops[0]!);
       expect(() => compileOperation(ops[1]!, dialect, schema)).toThrow(/row 1, column "data".*not a valid bytea/);
     });
 
@@ -206,7 +206,7 @@ for (const dialect of DIALECTS) {
       const { t } = await import("../../src/index.js");
       op.createTable("notes", { id: t.integer().primaryKey(), body: t.text() });
       op.execute(dialect === "sqlite" ? "INSERT INTO notes (id, body) VALUES (?, ?)" : "INSERT INTO notes (id, body) VALUES ($1, $2)", [1, "it's"]);
-      let schema = EMPTY;
+      let schema = EMPTY_SCHEMA;
       for (const operation of ops) schema = await perform(backend, schema, operation);
       const { rows } = await backend.driver.query<{ body: string }>("SELECT body FROM notes");
       expect(rows).toEqual([{ body: "it's" }]);
@@ -217,7 +217,7 @@ for (const dialect of DIALECTS) {
       const { t } = await import("../../src/index.js");
       op.createTable("people", { id: t.integer().primaryKey(), nickname: t.text().nullable() });
       op.bulkInsert("people", [{ id: 1, nickname: null }]);
-      let schema = EMPTY;
+      let schema = EMPTY_SCHEMA;
       for (const operation of ops) schema = await perform(backend, schema, operation);
       const { op: op2, ops: more } = createOpRecorder();
       op2.alterColumn("people", "nickname", { nullable: false });

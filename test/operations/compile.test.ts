@@ -8,7 +8,8 @@ import { createOpRecorder, type MigrationOps } from "../../src/operations/api.js
 import { applyOperations } from "../../src/operations/apply.js";
 import { compileOperation, compileOperations, inlineParams, renderOfflineSql } from "../../src/operations/compile.js";
 import type { Op } from "../../src/operations/types.js";
-import { EMPTY } from "./support.js";
+import { EMPTY_SCHEMA } from "../../src/schema/snapshot.js";
+
 
 function record(build: (op: MigrationOps) => void): Op[] {
   const { op, ops } = createOpRecorder();
@@ -17,7 +18,7 @@ function record(build: (op: MigrationOps) => void): Op[] {
 }
 
 const schema = applyOperations(
-  EMPTY,
+  EMPTY_SCHEMA,
   record((op) => {
     op.createTable("guilds", { id: t.bigint().primaryKey(), name: t.text() });
     op.createTable("members", {

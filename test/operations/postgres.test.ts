@@ -9,8 +9,8 @@ import { createOpRecorder, enumColumn, serverDefault, type MigrationOps } from "
 import { applyOperation } from "../../src/operations/apply.js";
 import { compileOperation } from "../../src/operations/compile.js";
 import type { Op } from "../../src/operations/types.js";
-import type { Schema } from "../../src/schema/snapshot.js";
-import { EMPTY, expected, normalize, observe, openBackend, postgresUp, runSteps, type Backend } from "./support.js";
+import { EMPTY_SCHEMA, type Schema } from "../../src/schema/snapshot.js";
+import { expected, normalize, observe, openBackend, postgresUp, runSteps, type Backend } from "./support.js";
 
 for (const dialect of ["pglite", "postgres"] as const) {
   describe.skipIf(dialect === "postgres" && !postgresUp)(`postgres-family operations on ${dialect}`, () => {
@@ -24,7 +24,7 @@ for (const dialect of ["pglite", "postgres"] as const) {
     });
     beforeEach(async () => {
       await backend.reset();
-      schema = EMPTY;
+      schema = EMPTY_SCHEMA;
       await migrate((op) => {
         op.createTable("guilds", { id: t.integer().primaryKey(), name: t.text() });
         op.createTable("members", { id: t.integer().primaryKey(), guild_id: t.integer(), xp: t.text() });

@@ -10,7 +10,8 @@ import { annotateOperation, reverseOperation, reverseOperations } from "../../sr
 import type { Op } from "../../src/operations/types.js";
 import { isRetortError } from "../../src/errors.js";
 import { canonical, reversibleScenario } from "./scenario.js";
-import { EMPTY } from "./support.js";
+import { EMPTY_SCHEMA } from "../../src/schema/snapshot.js";
+
 
 function record(build: (op: MigrationOps) => void): Op[] {
   const { op, ops } = createOpRecorder();
@@ -19,7 +20,7 @@ function record(build: (op: MigrationOps) => void): Op[] {
 }
 
 const schema = applyOperations(
-  EMPTY,
+  EMPTY_SCHEMA,
   record((op) => {
     op.createEnum("mood", ["a", "b"]);
     op.createTable("guilds", { id: t.integer().primaryKey(), name: t.text().default("x").comment("shown"), code: t.text() },);
@@ -87,8 +88,8 @@ describe("reverseOperation", () => {
   it("reverses a whole migration so that the fold returns to where it started", () => {
     const { op, ops } = createOpRecorder();
     reversibleScenario(op);
-    const after = applyOperations(EMPTY, ops);
-    expect(applyOperations(after, reverseOperations(ops, EMPTY))).toEqual(EMPTY);
+    const after = applyOperations(EMPTY_SCHEMA, ops);
+    expect(applyOperations(after, reverseOperations(ops, EMPTY_SCHEMA))).toEqual(EMPTY_SCHEMA);
   });
 });
 

@@ -12,8 +12,8 @@ import { createOpRecorder, enumColumn, type MigrationOps } from "../../src/opera
 import { applyOperations } from "../../src/operations/apply.js";
 import { compileOperation } from "../../src/operations/compile.js";
 import type { Op } from "../../src/operations/types.js";
-import type { Schema } from "../../src/schema/snapshot.js";
-import { EMPTY, expected, normalize, observe, runSteps, type Backend } from "./support.js";
+import { EMPTY_SCHEMA, type Schema } from "../../src/schema/snapshot.js";
+import { expected, normalize, observe, runSteps, type Backend } from "./support.js";
 
 let driver: Driver;
 let schema: Schema;
@@ -57,8 +57,8 @@ async function dump(): Promise<string> {
 }
 
 beforeEach(async () => {
-  driver = createSqliteDriver(":memory:", { schema: EMPTY });
-  schema = EMPTY;
+  driver = createSqliteDriver(":memory:", { schema: EMPTY_SCHEMA });
+  schema = EMPTY_SCHEMA;
   await migrate((op) => {
     op.createTable("guilds", { id: t.integer().primaryKey(), name: t.text().nullable(), code: t.varchar(10).nullable() });
     op.createTable("members", {

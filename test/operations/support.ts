@@ -16,8 +16,6 @@ import type { Op, Step } from "../../src/operations/types.js";
 import { EMPTY_SCHEMA, type ColumnType, type Dialect, type Schema } from "../../src/schema/snapshot.js";
 import { createTempDatabase, postgresReachable } from "../support/postgres.js";
 
-export const EMPTY: Schema = EMPTY_SCHEMA;
-
 export const postgresUp = await postgresReachable();
 
 export interface Backend {
@@ -29,7 +27,7 @@ export interface Backend {
 }
 
 export async function openBackend(dialect: Dialect): Promise<Backend> {
-  const options = { schema: EMPTY };
+  const options = { schema: EMPTY_SCHEMA };
   if (dialect === "sqlite") {
     let driver = createSqliteDriver(":memory:", options);
     return {
