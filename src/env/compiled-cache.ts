@@ -92,11 +92,11 @@ export function saveCompiled(startedAt: number, modules: readonly CompiledModule
 const nearestFiles = new Map<string, string | undefined>();
 
 /** The file `name` in `dir` or the closest folder above it. */
-function nearest(dir: string, name: string): string | undefined {
+export function nearestFile(dir: string, name: string): string | undefined {
   const key = `${dir}\0${name}`;
   if (!nearestFiles.has(key)) {
     const parent = dirname(dir);
-    nearestFiles.set(key, existsSync(join(dir, name)) ? join(dir, name) : parent === dir ? undefined : nearest(parent, name));
+    nearestFiles.set(key, existsSync(join(dir, name)) ? join(dir, name) : parent === dir ? undefined : nearestFile(parent, name));
   }
   return nearestFiles.get(key);
 }
@@ -106,7 +106,7 @@ function nearest(dir: string, name: string): string | undefined {
  * resolves ("paths", "imports"), so a compiled module depends on them too.
  */
 export function compileSettings(file: string): string[] {
-  return ["tsconfig.json", "package.json"].flatMap((name) => nearest(dirname(file), name) ?? []);
+  return ["tsconfig.json", "package.json"].flatMap((name) => nearestFile(dirname(file), name) ?? []);
 }
 
 /** The package.json of the installed package holding `file`, which decides how it resolves. */

@@ -15,12 +15,13 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { isBuiltin } from "node:module";
+import { readFileSync } from "node:fs";
+import { createRequire, isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, extname, isAbsolute, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Message, Plugin } from "esbuild";
-import { compileSettings, packageManifest, readCompiled, saveCompiled, type CompiledModule } from "./compiled-cache.js";
+import { compileSettings, nearestFile, packageManifest, readCompiled, saveCompiled, type CompiledModule } from "./compiled-cache.js";
 
 const NATIVE = new Set([".js", ".mjs", ".cjs"]);
 const TYPESCRIPT = /\.[cm]?tsx?$/;
@@ -50,13 +51,70 @@ export async function importModule(file: string, options: { default?: boolean; f
 async function load(path: string, fresh: boolean): Promise<Record<string, unknown>> {
   if (NATIVE.has(extname(path)) && !fresh) {
     try {
-      return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+      return (await requireEsm(path)) ?? ((await import(pathToFileURL(path).href)) as Record<string, unknown>);
     } catch (error) {
       // ESM syntax in a .js file of a CommonJS package: Node refuses it, the compiler accepts it.
       if (!(error instanceof SyntaxError)) throw error;
     }
   }
   return compileAndImport(path);
+}
+
+/** Node ≥ 20.19 loads ES modules with require(), synchronously. */
+const requireModule = (process.features as { require_module?: boolean }).require_module === true ? createRequire(import.meta.url) : undefined;
+
+/**
+ * An ES module through require(): the same module instance import() gives, loaded about twice as
+ * fast (1,000 migration files: ~0.2 s instead of ~0.45 s), since it skips the promise jobs of
+ * the asynchronous loader. Only for files Node loads as ES modules (require() of CommonJS returns
+ * module.exports, not import()'s namespace), and only where require() and import() share their
+ * modules. undefined: use import() (an older Node, a loader such as tsx, top-level await).
+ */
+async function requireEsm(path: string): Promise<Record<string, unknown> | undefined> {
+  if (!requireModule || !loadsAsEsm(path) || !(await (requireShares ??= sharesModules(requireModule)))) return undefined;
+  try {
+    return requireModule(path) as Record<string, unknown>;
+  } catch (error) {
+    if (/^ERR_REQUIRE_(ASYNC|CYCLE)_MODULE$/.test(String((error as { code?: unknown }).code))) return undefined;
+    throw error;
+  }
+}
+
+let requireShares: Promise<boolean> | undefined;
+
+/**
+ * Whether require() and import() give the same instance of a module in this process. Not under
+ * a loader that compiles required ES modules to CommonJS (tsx does): there require() would load
+ * a second copy of every module a migration imports, Retort included.
+ */
+async function sharesModules(require: NodeJS.Require): Promise<boolean> {
+  // dist/env/require-probe.js; absent when Retort runs from its TypeScript sources (its tests).
+  const probe = new URL("./require-probe.js", import.meta.url);
+  try {
+    const required = require(fileURLToPath(probe)) as { probe?: object };
+    const imported = (await import(probe.href)) as { probe?: object };
+    return required.probe !== undefined && required.probe === imported.probe;
+  } catch {
+    return false;
+  }
+}
+
+const packageTypes = new Map<string, string | undefined>();
+
+/** .mjs, or .js under a package.json that says "type": "module". */
+function loadsAsEsm(path: string): boolean {
+  const extension = extname(path);
+  if (extension !== ".js") return extension === ".mjs";
+  const manifest = nearestFile(dirname(path), "package.json");
+  if (manifest === undefined) return false;
+  if (!packageTypes.has(manifest)) {
+    try {
+      packageTypes.set(manifest, (JSON.parse(readFileSync(manifest, "utf8")) as { type?: string }).type);
+    } catch {
+      packageTypes.set(manifest, undefined); // unreadable: Node would fail too; let import() say why
+    }
+  }
+  return packageTypes.get(manifest) === "module";
 }
 
 const RESOLVING = Symbol("resolving");

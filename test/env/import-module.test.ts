@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { pathToFileURL } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileAhead, importModule } from "../../src/env/import-module.js";
 
 const root = mkdtempSync(join(tmpdir(), "retort-import-"));
@@ -154,5 +154,71 @@ describe("importModule (TypeScript through esbuild)", () => {
     const { stdout } = await promisify(execFile)(resolve("node_modules/.bin/tsx"), [script]);
     expect(stdout).toContain(`at Module.fail (${pathToFileURL(entry).href}:`);
     expect(stdout).not.toContain("data:");
+  });
+});
+
+describe("importModule (JavaScript, straight to Node)", () => {
+  type Runner = "node" | "tsx";
+  /** This folder's import-module.ts built for plain Node, as it runs from dist/ (with its require probe). */
+  const built = join(root, "built");
+  beforeAll(async () => {
+    const esbuild = await import("esbuild");
+    await esbuild.build({
+      entryPoints: { "import-module": resolve("src/env/import-module.ts"), "require-probe": resolve("src/env/require-probe.ts") },
+      outdir: built,
+      bundle: true,
+      packages: "external",
+      format: "esm",
+      platform: "node",
+      logLevel: "silent",
+    });
+    write("built/package.json", JSON.stringify({ type: "module" }));
+    symlinkSync(resolve("node_modules"), join(built, "node_modules"));
+  });
+
+  /**
+   * Runs `body` (JavaScript; importModule and requireCache in scope) in a child process, as the
+   * CLI runs (the test runner loads modules its own way): plain Node, or under tsx, whose
+   * require() compiles ES modules to CommonJS.
+   */
+  async function run(runner: Runner, name: string, body: string): Promise<unknown> {
+    const entry = runner === "node" ? join(built, "import-module.js") : resolve("src/env/import-module.ts");
+    const script = write(
+      `js/run-${name}-${runner}.mjs`,
+      `import { createRequire } from "node:module";\nimport { importModule } from ${JSON.stringify(pathToFileURL(entry).href)};\n` +
+        `const requireCache = createRequire(import.meta.url).cache;\nconsole.log(JSON.stringify(await (async () => { ${body} })()));\n`,
+    );
+    const { stdout } = await promisify(execFile)(runner === "node" ? process.execPath : resolve("node_modules/.bin/tsx"), [script]);
+    return JSON.parse(stdout) as unknown;
+  }
+
+  it.each<Runner>(["node", "tsx"])("loads ES modules (.mjs, .js of a package with type module) as one instance each, top-level await included (%s)", async (runner) => {
+    const shared = write(`js/${runner}/shared.mjs`, `export const token = {};\n`);
+    const mjs = write(`js/${runner}/plain.mjs`, `import { token } from "./shared.mjs";\nexport default { token, url: import.meta.url };\n`);
+    write(`js/${runner}/esm-package/package.json`, JSON.stringify({ type: "module" }));
+    const js = write(`js/${runner}/esm-package/module.js`, `import { token } from "../shared.mjs";\nexport default { token };\n`);
+    const awaiting = write(`js/${runner}/awaits.mjs`, `import { token } from "./shared.mjs";\nconst later = await Promise.resolve(token);\nexport default { token: later };\n`);
+    const result = await run(
+      runner,
+      "instances",
+      `const [a, b, c] = await Promise.all(${JSON.stringify([mjs, js, awaiting])}.map((file) => importModule(file, { default: true })));
+       const shared = await import(${JSON.stringify(pathToFileURL(shared).href)});
+       return { url: a.url, same: [a.token, b.token, c.token].every((token) => token === shared.token), viaRequire: ${JSON.stringify(mjs)} in requireCache };`,
+    );
+    // Plain Node takes the faster require() path; under tsx that would load second copies, so import() it is.
+    expect(result).toEqual({ url: pathToFileURL(mjs).href, same: true, viaRequire: runner === "node" });
+  });
+
+  it("gives a CommonJS file the namespace import() gives: module.exports as its default", async () => {
+    write("cjs/package.json", JSON.stringify({ name: "plain-cjs" }));
+    const file = write("cjs/config.js", `exports.default = { kind: "wrapped" };\nexports.named = 1;\n`);
+    const result = await run("node", "cjs", `const namespace = await importModule(${JSON.stringify(file)}); return { default: namespace.default, named: namespace.named };`);
+    expect(result).toEqual({ default: { default: { kind: "wrapped" }, named: 1 }, named: 1 });
+  });
+
+  it("reports a syntax error in a .mjs file with its place", async () => {
+    const file = write("js/broken.mjs", `export default {\n  a: 1,,\n};\n`);
+    const message = await run("node", "broken", `return importModule(${JSON.stringify(file)}).then(() => "loaded", (error) => error.message);`);
+    expect(message).toBe(`${file}:2:8: Expected identifier but found ","`);
   });
 });
