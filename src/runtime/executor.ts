@@ -104,15 +104,21 @@ export class MigrationExecutor {
 
   /**
    * A history row. Times come from this process's clock (one clock for start, end and duration;
-   * ISO text sorts and reads the same in a Postgres timestamptz and a SQLite TEXT column).
+   * ISO text sorts and reads the same in a Postgres timestamptz and a SQLite TEXT column), except
+   * with `serverClock`: a Postgres revision in its own transaction, whose statements may go in
+   * the same text as this row, so only the server sees when they end. Its row says when the
+   * revision's transaction began (now()) and when the row was written (clock_timestamp()).
    */
-  private historyInsert(revision: PlannedRevision, startedAt: Date, finish?: { outcome: "applied" | "failed"; stepsDone: number; error?: string }): string {
+  private historyInsert(revision: PlannedRevision, startedAt: Date, finish?: { outcome: "applied" | "failed"; stepsDone: number; error?: string; serverClock?: boolean }): string {
     const columns = ["revision", "direction", "checksum", "started_at", "outcome"];
-    const values = [quoteLiteral(revision.file.revision), quoteLiteral(revision.direction), quoteLiteral(revision.file.checksum), quoteLiteral(startedAt.toISOString())];
-    if (!finish) return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")}, 'running') RETURNING id`;
+    const values = [quoteLiteral(revision.file.revision), quoteLiteral(revision.direction), quoteLiteral(revision.file.checksum)];
+    if (!finish) return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")}, ${quoteLiteral(startedAt.toISOString())}, 'running') RETURNING id`;
     const now = new Date();
+    const times = finish.serverClock
+      ? ["now()", "clock_timestamp()", "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer"]
+      : [quoteLiteral(startedAt.toISOString()), quoteLiteral(now.toISOString()), String(now.getTime() - startedAt.getTime())];
     columns.push("finished_at", "duration_ms", "steps_done", "error");
-    values.push(quoteLiteral(finish.outcome), quoteLiteral(now.toISOString()), String(now.getTime() - startedAt.getTime()), String(finish.stepsDone), finish.error === undefined ? "NULL" : quoteLiteral(finish.error.slice(0, 4000)));
+    values.push(times[0]!, quoteLiteral(finish.outcome), times[1]!, times[2]!, String(finish.stepsDone), finish.error === undefined ? "NULL" : quoteLiteral(finish.error.slice(0, 4000)));
     return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")})`;
   }
 
@@ -276,7 +282,9 @@ export class MigrationExecutor {
       if (transactional) this.begin();
       this.deferred.push(
         ...versionChangeSql(before, after),
-        historyId === undefined ? this.historyInsert(revision, startedAt, { outcome: "applied", stepsDone: done }) : this.finishHistorySql(historyId, startedAt, "applied", done),
+        historyId === undefined
+          ? this.historyInsert(revision, startedAt, { outcome: "applied", stepsDone: done, serverClock: this.family === "postgres" && transactional && !whole })
+          : this.finishHistorySql(historyId, startedAt, "applied", done),
       );
       // Sent now even inside a run-wide transaction, so a failure is reported against this revision.
       if (transactional && !whole) await this.commit();

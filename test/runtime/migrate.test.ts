@@ -235,6 +235,20 @@ for (const backend of backends) {
       expect(await tables()).not.toContain("c1");
     });
 
+    it("the history row times each revision: its start, its end, and the duration between", async () => {
+      const project = createProject();
+      // ~60 ms of work inside the revision (Postgres: in the revision's one text).
+      const slow = backend.name === "sqlite" ? `op.run("wait", () => new Promise((done) => setTimeout(done, 60)));` : `op.execute("SELECT pg_sleep(0.06)");`;
+      project.add({ id: "slow00000001", message: "slow", up: `op.createTable("s", { id: t.integer().primaryKey() });\n${slow}`, down: `op.dropTable("s");` });
+      await upgrade("head", target(project));
+      const [row] = await rows("SELECT started_at, finished_at, duration_ms FROM retort_migrations WHERE revision = 'slow00000001'");
+      const time = (value: unknown) => new Date(value as string | Date).getTime();
+      const span = time(row!.finished_at) - time(row!.started_at);
+      expect(Number(row!.duration_ms)).toBeGreaterThanOrEqual(55);
+      expect(Number(row!.duration_ms)).toBeLessThan(10_000);
+      expect(Math.abs(span - Number(row!.duration_ms))).toBeLessThanOrEqual(2);
+    });
+
     if (backend.name !== "sqlite") {
       it("sends a revision of plain statements as one text: BEGIN, statements, version, history, COMMIT", async () => {
         const project = createProject();
