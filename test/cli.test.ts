@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { createProject } from "./runtime/project.js";
 
 const exec = promisify(execFile);
 const TSX = join("node_modules", ".bin", "tsx");
@@ -57,5 +58,20 @@ describe("retort CLI", () => {
   it("usage errors exit 2", async () => {
     expect((await retort("bogus")).code).toBe(2);
     expect((await retort("sql", "x.ts", "--dialect", "oracle")).code).toBe(2);
+  });
+
+  it("upgrade prints a progress line per revision (n of m) on stderr; --quiet prints none", async () => {
+    const project = createProject();
+    project.add({ id: "prog00000001", message: "first", up: `op.createTable("p1", { id: t.integer().primaryKey() });` });
+    project.add({ id: "prog00000002", parents: ["prog00000001"], message: "second", up: `op.createTable("p2", { id: t.integer().primaryKey() });` });
+    const config = join(project.root, "retort.config.mjs");
+    writeFileSync(config, `export default ${JSON.stringify(project.config.config)};\n`);
+    const url = `sqlite:${join(project.root, "app.db")}`;
+    const { code, stderr } = await retort("--config", config, "--url", url, "upgrade", "head");
+    expect(code).toBe(0);
+    expect(stderr.split("\n").filter((line) => line.startsWith("["))).toEqual(["[1/2] upgrade prog00000001 first", "[2/2] upgrade prog00000002 second"]);
+    const quiet = await retort("--config", config, "--url", url, "--quiet", "downgrade", "base");
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toContain("[1/2]");
   });
 });

@@ -48,6 +48,8 @@ export class MigrationExecutor {
   private deferred: string[] = [];
   /** The current revision's statements are held back too, to go as one text with its end. */
   private holdSteps = false;
+  /** The progress line of the revision about to run, reported once its first text is sent. */
+  private pendingProgress: (() => void) | undefined;
   /** Triggers read before a SQLite rebuild drops their table, recreated after it (table → CREATE TRIGGER texts). */
   private readonly savedTriggers = new Map<string, string[]>();
 
@@ -68,11 +70,20 @@ export class MigrationExecutor {
   }
 
   private async send(text: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+    const result = this.conn.query(text, params);
+    // The text is on its way (drivers send before their first await): report while the server works.
+    this.reportProgress();
     try {
-      return await this.conn.query(text, params);
+      return await result;
     } catch (error) {
       throw this.driver.translateError(error);
     }
+  }
+
+  private reportProgress(): void {
+    const report = this.pendingProgress;
+    this.pendingProgress = undefined;
+    report?.();
   }
 
   async ensureTables(): Promise<void> {
@@ -228,10 +239,24 @@ export class MigrationExecutor {
     try {
       if (whole) this.begin();
       for (const [index, revision] of plan.entries()) {
-        options.onProgress?.({ index: index + 1, total: plan.length, revision: revision.file.revision, message: revision.file.message, direction: revision.direction });
+        // A callback that throws stops the run after this revision, never in the middle of it.
+        let progressError: { error: unknown } | undefined;
+        const event: ProgressEvent = { index: index + 1, total: plan.length, revision: revision.file.revision, message: revision.file.message, direction: revision.direction };
+        this.pendingProgress = () => {
+          try {
+            options.onProgress?.(event);
+          } catch (error) {
+            progressError = { error };
+          }
+        };
         const after = nextHeads(heads, revision);
-        await this.runRevision(revision, heads, after, whole, options.resume?.get(`${revision.file.revision}:${revision.direction}`) ?? 0);
+        try {
+          await this.runRevision(revision, heads, after, whole, options.resume?.get(`${revision.file.revision}:${revision.direction}`) ?? 0);
+        } finally {
+          this.reportProgress();
+        }
         heads = after;
+        if (progressError) throw progressError.error;
       }
       if (whole) await this.commit();
     } catch (error) {

@@ -235,6 +235,22 @@ for (const backend of backends) {
       expect(await tables()).not.toContain("c1");
     });
 
+    it("reports progress once per revision (n of m); a callback that throws stops the run between revisions", async () => {
+      const project = createProject();
+      linear(project);
+      const events: string[] = [];
+      await upgrade("head", { ...target(project), onProgress: (e) => events.push(`${e.index}/${e.total} ${e.direction} ${e.revision} ${e.message}`) });
+      expect(events).toEqual(["1/3 up aaaa00000001 guilds", "2/3 up bbbb00000002 members", "3/3 up cccc00000003 xp"]);
+
+      const stop = new Error("stop here");
+      const thrown = await downgrade("base", { ...target(project), onProgress: (e) => { if (e.index === 2) throw stop; } }).catch((error: unknown) => error);
+      expect(thrown).toBe(stop);
+      // The second revision ran to its end, recorded; the third did not start.
+      expect((await current(target(project))).heads.map((h) => h.revision)).toEqual(["aaaa00000001"]);
+      const last = await rows("SELECT revision, direction, outcome FROM retort_migrations ORDER BY id DESC LIMIT 1");
+      expect(last[0]).toMatchObject({ revision: "bbbb00000002", direction: "down", outcome: "applied" });
+    });
+
     it("the history row times each revision: its start, its end, and the duration between", async () => {
       const project = createProject();
       // ~60 ms of work inside the revision (Postgres: in the revision's one text).
