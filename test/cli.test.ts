@@ -10,8 +10,12 @@ const exec = promisify(execFile);
 const TSX = join("node_modules", ".bin", "tsx");
 
 async function retort(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return retortWith({}, ...args);
+}
+
+async function retortWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(TSX, ["src/cli/main.ts", ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await exec(TSX, ["src/cli/main.ts", ...args], { timeout: 60_000, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -60,18 +64,21 @@ describe("retort CLI", () => {
     expect((await retort("sql", "x.ts", "--dialect", "oracle")).code).toBe(2);
   });
 
-  it("upgrade prints a progress line per revision (n of m) on stderr; --quiet prints none", async () => {
+  it("upgrade prints a progress line per revision (n of m) on stderr, without colours in a pipe even on CI; --quiet prints none", async () => {
     const project = createProject();
     project.add({ id: "prog00000001", message: "first", up: `op.createTable("p1", { id: t.integer().primaryKey() });` });
     project.add({ id: "prog00000002", parents: ["prog00000001"], message: "second", up: `op.createTable("p2", { id: t.integer().primaryKey() });` });
     const config = join(project.root, "retort.config.mjs");
     writeFileSync(config, `export default ${JSON.stringify(project.config.config)};\n`);
     const url = `sqlite:${join(project.root, "app.db")}`;
-    const { code, stderr } = await retort("--config", config, "--url", url, "upgrade", "head");
+    const { code, stderr } = await retortWith({ CI: "true" }, "--config", config, "--url", url, "upgrade", "head");
     expect(code).toBe(0);
     expect(stderr.split("\n").filter((line) => line.startsWith("["))).toEqual(["[1/2] upgrade prog00000001 first", "[2/2] upgrade prog00000002 second"]);
     const quiet = await retort("--config", config, "--url", url, "--quiet", "downgrade", "base");
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).not.toContain("[1/2]");
+    // FORCE_COLOR asks for them anyway.
+    const forced = await retortWith({ FORCE_COLOR: "1" }, "--config", config, "--url", url, "upgrade", "+1");
+    expect(forced.stderr).toContain("\x1b[2m[1/1]\x1b[22m upgrade prog00000001");
   });
 });

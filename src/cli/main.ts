@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import pc from "picocolors";
+import { stderrColors } from "./colors.js";
 import { isRetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
@@ -23,7 +23,7 @@ function output(program: Command): Output {
     result: (value) => {
       if (json) console.log(JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
     },
-    warn: (message) => console.error(`${pc.yellow("warning")} ${message}`),
+    warn: (message) => console.error(`${stderrColors.yellow("warning")} ${message}`),
   };
 }
 
@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     const json = argv.includes("--json");
     if (isRetortError(error)) {
       if (json) console.error(JSON.stringify({ error: error.toJSON() }, null, 2));
-      else console.error(`${pc.red("error")} ${error.code}: ${error.message}${error.hint ? `\n${pc.dim("hint:")} ${error.hint}` : ""}`);
+      else console.error(`${stderrColors.red("error")} ${error.code}: ${error.message}${error.hint ? `\n${stderrColors.dim("hint:")} ${error.hint}` : ""}`);
       return 1;
     }
     // Not a user error: a bug or an unexpected failure; keep the stack for the report.

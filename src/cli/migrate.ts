@@ -1,6 +1,6 @@
 /** The migration commands of the CLI: each calls the library function and formats its result. */
 import { Option, type Command } from "commander";
-import pc from "picocolors";
+import { stderrColors, stdoutColors } from "./colors.js";
 import * as api from "../runtime/api.js";
 import { describeRevision, historyFor, type RevisionGraph, type Revision } from "../script/index.js";
 import type { Dialect } from "../schema/snapshot.js";
@@ -22,7 +22,7 @@ export function commandOptions(globals: GlobalOptions, out: Output): api.Command
     ...(globals.env ? { env: globals.env } : {}),
     onProgress: (event) => {
       if (!globals.json && !globals.quiet) {
-        process.stderr.write(`${pc.dim(`[${event.index}/${event.total}]`)} ${event.direction === "up" ? "upgrade" : "downgrade"} ${event.revision} ${pc.dim(event.message)}\n`);
+        process.stderr.write(`${stderrColors.dim(`[${event.index}/${event.total}]`)} ${event.direction === "up" ? "upgrade" : "downgrade"} ${event.revision} ${stderrColors.dim(event.message)}\n`);
       }
     },
     onWarning: (message) => out.warn(message),
@@ -37,7 +37,7 @@ function line(revision: Revision, graph: RevisionGraph, marks: { current?: Set<s
   if (graph.isMergePoint(revision.revision)) tags.push("mergepoint");
   if (marks.current?.has(revision.revision)) tags.push("current");
   const parents = revision.parents.length === 0 ? "<base>" : revision.parents.join(", ");
-  return `${parents} -> ${pc.bold(revision.revision)}${tags.length ? ` (${tags.join(", ")})` : ""}, ${revision.message}`;
+  return `${parents} -> ${stdoutColors.bold(revision.revision)}${tags.length ? ` (${tags.join(", ")})` : ""}, ${revision.message}`;
 }
 
 const brief = (r: Revision) => ({ revision: r.revision, parents: r.parents, message: r.message, path: r.path, branchLabels: r.branchLabels, dependsOn: r.dependsOn });
@@ -132,7 +132,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .action(async (opts: { verbose?: boolean }) => {
       const result = await api.current(options());
       if (result.heads.length === 0) output().say(`${result.url}: base (no revision applied)`);
-      for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${pc.dim(head.message)}`);
+      for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${stdoutColors.dim(head.message)}`);
       if (opts.verbose) {
         const graph = await api.revisionGraph(options());
         for (const head of result.heads) {

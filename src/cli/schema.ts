@@ -1,7 +1,7 @@
 /** CLI for autogenerate, check and drift. */
 import { createInterface } from "node:readline/promises";
 import { Option, type Command } from "commander";
-import pc from "picocolors";
+import { stderrColors } from "./colors.js";
 import type { RenameDecision, RenameHints } from "../autogenerate/index.js";
 import { RetortError, isRetortError } from "../errors.js";
 import type { AutogenerateResult, SchemaDiff } from "../runtime/schema-commands.js";
@@ -150,7 +150,7 @@ export async function autogenerateFromCli(
   } else {
     out.say(`created ${result.path} (revision ${result.revision}) with ${result.ops.length} operation(s):`);
     for (const line of changeLines(result.changes)) out.say(line);
-    for (const warning of result.destructive) out.warn(`${pc.bold("destructive")}: ${warning}`);
+    for (const warning of result.destructive) out.warn(`${stderrColors.bold("destructive")}: ${warning}`);
   }
   out.result({ path: result.path, revision: result.revision, changes: result.changes, destructive: result.destructive });
 }
