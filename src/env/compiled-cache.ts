@@ -23,20 +23,9 @@ interface Entry {
   code: string;
 }
 
-const folders = new Map<string, string | undefined>();
-
-/** The cache folder for files in `dir`, found once per folder. */
-function cacheFolder(dir: string): string | undefined {
-  if (folders.has(dir)) return folders.get(dir);
-  const parent = dirname(dir);
-  const found = existsSync(join(dir, "node_modules")) ? join(dir, "node_modules", ".cache", "retort") : parent === dir ? undefined : cacheFolder(parent);
-  folders.set(dir, found);
-  return found;
-}
-
 function entryFile(path: string): string | undefined {
-  const folder = cacheFolder(dirname(path));
-  return folder && join(folder, `${createHash("sha256").update(path).digest("hex").slice(0, 24)}.json`);
+  const modules = nearestFile(dirname(path), "node_modules");
+  return modules && join(modules, ".cache", "retort", `${createHash("sha256").update(path).digest("hex").slice(0, 24)}.json`);
 }
 
 /** The code compiled from `path`, when it was cached and nothing it was built from has changed. */
@@ -91,7 +80,7 @@ export function saveCompiled(startedAt: number, modules: readonly CompiledModule
 
 const nearestFiles = new Map<string, string | undefined>();
 
-/** The file `name` in `dir` or the closest folder above it. */
+/** The file (or folder) `name` in `dir` or the closest folder above it, found once per folder. */
 export function nearestFile(dir: string, name: string): string | undefined {
   const key = `${dir}\0${name}`;
   if (!nearestFiles.has(key)) {

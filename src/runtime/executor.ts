@@ -125,11 +125,11 @@ export class MigrationExecutor {
     const values = [quoteLiteral(revision.file.revision), quoteLiteral(revision.direction), quoteLiteral(revision.file.checksum)];
     if (!finish) return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")}, ${quoteLiteral(startedAt.toISOString())}, 'running') RETURNING id`;
     const now = new Date();
-    const times = finish.serverClock
+    const [started, finished, duration] = finish.serverClock
       ? ["now()", "clock_timestamp()", "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer"]
       : [quoteLiteral(startedAt.toISOString()), quoteLiteral(now.toISOString()), String(now.getTime() - startedAt.getTime())];
     columns.push("finished_at", "duration_ms", "steps_done", "error");
-    values.push(times[0]!, quoteLiteral(finish.outcome), times[1]!, times[2]!, String(finish.stepsDone), finish.error === undefined ? "NULL" : quoteLiteral(finish.error.slice(0, 4000)));
+    values.push(started, quoteLiteral(finish.outcome), finished, duration, String(finish.stepsDone), finish.error === undefined ? "NULL" : quoteLiteral(finish.error.slice(0, 4000)));
     return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")})`;
   }
 
