@@ -32,7 +32,7 @@ export { connect, createAll, dropAll, Database, type ConnectOptions, type QueryE
 export { Controller, type FindOptions, type CursorPage, type OffsetPage } from "./db/controller.js";
 export type { Where, FieldFilter, FieldOperators, OrderBy } from "./db/filters.js";
 export type { WithSpec, RowWith } from "./db/relations.js";
-export { parseDatabaseUrl, redactUrl, ACCEPTED_URL_FORMS, type ConnectionTarget } from "./db/url.js";
+export { parseDatabaseUrl, redactUrl, ACCEPTED_URL_FORMS, type ConnectionTarget } from "./env/url.js";
 
 // Migrations
 export { defineMigration, type MigrationDefinition, type DefinedMigration, type RevisionHeader } from "./script/migration.js";

@@ -3,7 +3,7 @@
  * (models, DDL, the database layer) is imported when it runs, so `retort --version` and the
  * migration commands do not load it.
  */
-import { parseDatabaseUrl, redactUrl } from "../db/url.js";
+import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { DdlCompiler } from "../dialects/ddl.js";
 import { familyOf, type Dialect } from "../schema/snapshot.js";
 
@@ -34,7 +34,7 @@ export async function ping(url: string, out: Output): Promise<void> {
 /** Print the CREATE statements for the models, for a dialect, without connecting. */
 export async function printSql(modelsPath: string, dialect: Dialect, out: Output): Promise<void> {
   const { schemaFromModels } = await import("../schema/from-models.js");
-  const { loadModels } = await import("./load-models.js");
+  const { loadModels } = await import("../schema/load-models.js");
   const schema = schemaFromModels(await loadModels(modelsPath));
   const ddl: DdlCompiler =
     familyOf(dialect) === "postgres" ? (await import("../dialects/postgres/ddl.js")).postgresDdl : (await import("../dialects/sqlite/ddl.js")).sqliteDdl;
@@ -47,7 +47,7 @@ export async function printSql(modelsPath: string, dialect: Dialect, out: Output
 export async function applyAll(action: "create" | "drop", modelsPath: string, url: string, out: Output): Promise<void> {
   parseDatabaseUrl(url);
   const { connect, createAll, dropAll } = await import("../db/database.js");
-  const { loadModels } = await import("./load-models.js");
+  const { loadModels } = await import("../schema/load-models.js");
   const schema = await loadModels(modelsPath);
   const db = await connect(url, { schema });
   try {

@@ -1,33 +1,11 @@
 /** The migration commands of the CLI: each calls the library function and formats its result. */
 import { Option, type Command } from "commander";
-import { stderrColors, stdoutColors } from "./colors.js";
+import { stdoutColors } from "./colors.js";
 import * as api from "../runtime/api.js";
 import { describeRevision, historyFor, type RevisionGraph, type Revision } from "../script/index.js";
 import type { Dialect } from "../schema/snapshot.js";
 import type { Output } from "./commands.js";
-import type { DiffFlags } from "./schema.js";
-
-export interface GlobalOptions {
-  url?: string;
-  config?: string;
-  env?: string;
-  json?: boolean;
-  quiet?: boolean;
-}
-
-export function commandOptions(globals: GlobalOptions, out: Output): api.CommandOptions {
-  return {
-    ...(globals.config ? { config: globals.config } : {}),
-    ...(globals.url ? { url: globals.url } : {}),
-    ...(globals.env ? { env: globals.env } : {}),
-    onProgress: (event) => {
-      if (!globals.json && !globals.quiet) {
-        process.stderr.write(`${stderrColors.dim(`[${event.index}/${event.total}]`)} ${event.direction === "up" ? "upgrade" : "downgrade"} ${event.revision} ${stderrColors.dim(event.message)}\n`);
-      }
-    },
-    onWarning: (message) => out.warn(message),
-  };
-}
+import { commandOptions, type DiffFlags, type GlobalOptions } from "./options.js";
 
 function line(revision: Revision, graph: RevisionGraph, marks: { current?: Set<string> } = {}): string {
   const tags: string[] = [];

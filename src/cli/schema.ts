@@ -7,20 +7,11 @@ import { RetortError, isRetortError } from "../errors.js";
 import type { AutogenerateResult, SchemaDiff } from "../runtime/schema-commands.js";
 import type { Dialect } from "../schema/snapshot.js";
 import type { Output } from "./commands.js";
-import { commandOptions, type GlobalOptions } from "./migrate.js";
+import { commandOptions, type DiffFlags, type GlobalOptions } from "./options.js";
 
 // The comparing machinery is imported when a command runs, so listing commands stay fast.
 const commands = () => import("../runtime/schema-commands.js");
 
-export interface DiffFlags {
-  dialect?: Dialect;
-  verify?: boolean;
-  renameColumn?: string[];
-  renameTable?: string[];
-  renameEnumValue?: string[];
-  notRename?: string[];
-  hints?: string;
-}
 
 async function renameHints(flags: DiffFlags): Promise<RenameHints> {
   const { loadHints, mergeHints, parseRenameFlag } = await import("../autogenerate/index.js");

@@ -16,7 +16,7 @@ import { Controller, type Session } from "./controller.js";
 import { kyselyRuntime, loadKysely } from "./kysely-runtime.js";
 import { resolveRelation, type ResolvedRelation } from "./relations.js";
 import { TableInfo } from "./table-info.js";
-import { parseDatabaseUrl, type ConnectionTarget } from "./url.js";
+import { parseDatabaseUrl, type ConnectionTarget } from "../env/url.js";
 
 /** One executed statement, for logging and tests. Parameter values are never included. */
 export interface QueryEvent {

@@ -3,7 +3,7 @@
  * imported only when used, and none of them loads Kysely: the migration runner and the CLI reach
  * the database through this without paying for the query layer.
  */
-import type { ConnectionTarget } from "../db/url.js";
+import type { ConnectionTarget } from "../env/url.js";
 import type { Schema } from "../schema/snapshot.js";
 import type { Driver } from "./driver.js";
 

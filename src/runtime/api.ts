@@ -6,8 +6,8 @@ import { hash } from "node:crypto";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Database } from "../db/database.js";
-import type { ConnectionTarget } from "../db/url.js";
-import { parseDatabaseUrl, redactUrl } from "../db/url.js";
+import type { ConnectionTarget } from "../env/url.js";
+import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
 import { cacheDirectory, loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
@@ -48,7 +48,8 @@ export interface CommandOptions {
   onWarning?: (message: string) => void;
 }
 
-async function configOf(options: CommandOptions): Promise<LoadedConfig> {
+/** The command's config: the one given, else loaded once from options.config or the folder. */
+export async function configOf(options: CommandOptions): Promise<LoadedConfig> {
   if (typeof options.config === "object") return options.config;
   return loadConfig(options.config, options.cwd);
 }

@@ -10,7 +10,7 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:f
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ConnectionTarget } from "../db/url.js";
+import type { ConnectionTarget } from "../env/url.js";
 import type { Driver } from "../dialects/driver.js";
 import { RetortError } from "../errors.js";
 

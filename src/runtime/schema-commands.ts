@@ -5,16 +5,16 @@
  * the head schema comes from folding the migrations' operations (see head-schema.ts).
  */
 import { compareSchemas, renderMigrationBodies, type RenameDecision, type RenameHints } from "../autogenerate/index.js";
-import { loadModels } from "../cli/load-models.js";
+import { loadModels } from "../schema/load-models.js";
 import type { LoadedConfig } from "../env/config.js";
-import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
-import { parseDatabaseUrl } from "../db/url.js";
+import { resolveDatabaseUrl } from "../env/config.js";
+import { parseDatabaseUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import { Op as OpHelpers, type Op } from "../operations/types.js";
 import { schemaFromModels } from "../schema/from-models.js";
 import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
 import { resolve } from "node:path";
-import { current, revision, revisionGraph, withDatabase, type CommandOptions } from "./api.js";
+import { configOf, current, revision, revisionGraph, withDatabase, type CommandOptions } from "./api.js";
 import { loadIntrospector, schemaAt } from "./head-schema.js";
 
 export interface SchemaCommandOptions extends CommandOptions {
@@ -37,11 +37,6 @@ export interface SchemaDiff {
   decisions: RenameDecision[];
   /** How the head schema was obtained. */
   source: string;
-}
-
-async function configOf(options: CommandOptions): Promise<LoadedConfig> {
-  if (typeof options.config === "object") return options.config;
-  return loadConfig(options.config, options.cwd);
 }
 
 function dialectOf(loaded: LoadedConfig, options: SchemaCommandOptions): Dialect {

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { importModule } from "../env/import-module.js";
 import { RetortError } from "../errors.js";
-import { collectModels } from "../schema/from-models.js";
+import { collectModels } from "./from-models.js";
 
 export async function loadModels(path: string): Promise<Record<string, unknown>> {
   const file = resolve(path);
