@@ -34,7 +34,11 @@ export type RetortErrorCode =
   | "RETORT_CONFIG"
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
-  | "RETORT_SCHEMA_MISMATCH";
+  | "RETORT_SCHEMA_MISMATCH"
+  // the local development workflow
+  | "RETORT_POSTGRES_NOT_FOUND"
+  | "RETORT_PORT_IN_USE"
+  | "RETORT_LOCAL_SERVER_FAILED";
 
 export interface RetortErrorOptions {
   hint?: string;

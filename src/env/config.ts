@@ -20,12 +20,29 @@ export interface MigrationSettings {
   importFrom?: string;
 }
 
+/** The project's local Postgres server (`retort db up`). */
+export interface LocalServerSettings {
+  /** Port on 127.0.0.1 (default 5433, beside a system server on 5432). */
+  port?: number;
+  /** Major version of the binaries to use (default: the newest installed). */
+  version?: number;
+  /** Name of the project's database (default: from package.json's name or the folder's). */
+  database?: string;
+  /** false: fsync and synchronous commit off, for throwaway clusters (default true). */
+  durable?: boolean;
+  /** OS user the server runs as when Retort runs as root (default "postgres"). */
+  osUser?: string;
+  /** More postgresql.conf settings, e.g. { log_statement: "all" }. */
+  settings?: Record<string, string | number | boolean>;
+}
+
 export interface RetortConfig {
   /** The module exporting your models (for autogenerate and check). */
   models?: string;
   /** Database URL when neither --url nor the environment gives one. */
   url?: string;
   migrations?: MigrationSettings;
+  localServer?: LocalServerSettings;
 }
 
 /** Typed helper for `export default defineConfig({ … })`. */
