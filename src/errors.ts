@@ -38,7 +38,8 @@ export type RetortErrorCode =
   // the local development workflow
   | "RETORT_POSTGRES_NOT_FOUND"
   | "RETORT_PORT_IN_USE"
-  | "RETORT_LOCAL_SERVER_FAILED";
+  | "RETORT_LOCAL_SERVER_FAILED"
+  | "RETORT_SERVICE_FAILED";
 
 export interface RetortErrorOptions {
   hint?: string;

@@ -4,11 +4,15 @@ import type { Command } from "commander";
 import type { Output } from "./commands.js";
 import type { GlobalOptions } from "./options.js";
 
-async function server(program: Command) {
+async function config(program: Command) {
   const { configOf } = await import("../runtime/api.js");
-  const { LocalServer } = await import("../dev/local-server.js");
   const globals = program.opts<GlobalOptions>();
-  return new LocalServer(await configOf(globals.config ? { config: globals.config } : {}));
+  return configOf(globals.config ? { config: globals.config } : {});
+}
+
+async function server(program: Command) {
+  const { LocalServer } = await import("../dev/local-server.js");
+  return new LocalServer(await config(program));
 }
 
 function formatBytes(bytes: number): string {
@@ -54,7 +58,11 @@ export function registerDevCommands(program: Command, output: () => Output): voi
   db.command("status")
     .description("is the local server running: pid, port, version, data size, databases")
     .action(async () => {
-      const status = await (await server(program)).status();
+      const loaded = await config(program);
+      const { LocalServer } = await import("../dev/local-server.js");
+      const { servicesStatus } = await import("../dev/services.js");
+      const status = await new LocalServer(loaded).status();
+      const services = await servicesStatus(loaded);
       const out = output();
       if (!status.running) {
         out.say(`not running (Postgres ${status.version}, port ${status.port}, ${status.initialized ? `data ${formatBytes(status.dataBytes)} in ${status.dataDirectory}` : "not initialised yet: retort db up"})`);
@@ -65,7 +73,8 @@ export function registerDevCommands(program: Command, output: () => Output): voi
         out.say(`databases: ${(status.databases ?? []).join(", ")}`);
         out.say(`url:     ${status.url}`);
       }
-      out.result({ ...status });
+      for (const service of services) out.say(`service ${service.name}: ${service.running ? "running" : "stopped"}${service.pid ? ` (pid ${service.pid})` : ""}`);
+      out.result({ ...status, services });
     });
 
   db.command("url")
@@ -133,4 +142,39 @@ function readFrom(file: string, offset: number): string {
     closeSync(fd);
   }
   return buffer.toString("utf8");
+}
+
+export function registerServiceCommands(program: Command, output: () => Output): void {
+  const services = program.command("services").description("the development services declared in the config (services: { redis: { start, stop, ready } })");
+  services
+    .command("start")
+    .description("start services (all by default) and wait until they are ready")
+    .argument("[names...]")
+    .action(async (names: string[]) => {
+      const { startServices } = await import("../dev/services.js");
+      const out = output();
+      const results = await startServices(await config(program), names, (line) => out.say(line));
+      for (const r of results) out.say(`${r.name}: ${r.started ? "started" : "already running"}`);
+      out.result({ services: results });
+    });
+  services
+    .command("stop")
+    .description("stop services (all by default)")
+    .argument("[names...]")
+    .action(async (names: string[]) => {
+      const { stopServices } = await import("../dev/services.js");
+      const results = await stopServices(await config(program), names);
+      for (const r of results) output().say(`${r.name}: ${r.stopped ? "stopped" : "was not running"}`);
+      output().result({ services: results });
+    });
+  services
+    .command("status")
+    .description("which services run")
+    .argument("[names...]")
+    .action(async (names: string[]) => {
+      const { servicesStatus } = await import("../dev/services.js");
+      const results = await servicesStatus(await config(program), names);
+      for (const r of results) output().say(`${r.name}: ${r.running ? "running" : "stopped"}${r.pid ? ` (pid ${r.pid})` : ""}`);
+      output().result({ services: results });
+    });
 }
