@@ -34,7 +34,11 @@ export type RetortErrorCode =
   | "RETORT_CONFIG"
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
-  | "RETORT_SCHEMA_MISMATCH";
+  | "RETORT_SCHEMA_MISMATCH"
+  // which database, and reaching it
+  | "RETORT_NO_DATABASE_URL"
+  | "RETORT_DATABASE_NOT_FOUND"
+  | "RETORT_TRANSACTION_POOLER";
 
 export interface RetortErrorOptions {
   hint?: string;
