@@ -39,7 +39,11 @@ export type RetortErrorCode =
   | "RETORT_POSTGRES_NOT_FOUND"
   | "RETORT_PORT_IN_USE"
   | "RETORT_LOCAL_SERVER_FAILED"
-  | "RETORT_SERVICE_FAILED";
+  | "RETORT_SERVICE_FAILED"
+  // which database, and reaching it
+  | "RETORT_NO_DATABASE_URL"
+  | "RETORT_DATABASE_NOT_FOUND"
+  | "RETORT_TRANSACTION_POOLER";
 
 export interface RetortErrorOptions {
   hint?: string;
