@@ -1,0 +1,60 @@
+/**
+ * `.env` files: `.env`, then `.env.<environment>`, next to the config. A variable already set
+ * (by the shell, CI, the platform) is never overridden, and `.env.<environment>` wins over `.env`.
+ * The environment's name may itself come from `.env` (NODE_ENV=…), so `.env` is read first.
+ * Parsing is Node's own (util.parseEnv: quotes, multi-line values, `export`, comments).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseEnv } from "node:util";
+
+export interface LoadedVariable {
+  name: string;
+  /** The file it came from. */
+  file: string;
+}
+
+export interface EnvFiles {
+  /** The files read, in order. */
+  files: string[];
+  /** Variables set from them (those already set are not listed: they were kept). */
+  loaded: LoadedVariable[];
+}
+
+/** Where each variable set by loadEnvFiles came from, for `retort env`. */
+const origins = new Map<string, string>();
+
+/** The .env file that set `name` in this process, if one did. */
+export function envFileOf(name: string): string | undefined {
+  return origins.get(name);
+}
+
+/** The environment's name as the URL resolver reads it: --env, $RETORT_ENV, $NODE_ENV, else development. */
+export function environmentName(explicit?: string, variables: NodeJS.ProcessEnv = process.env): string {
+  const raw = (explicit ?? (variables.RETORT_ENV || undefined) ?? (variables.NODE_ENV || undefined) ?? "development").trim().toLowerCase();
+  return { dev: "development", develop: "development", prod: "production", testing: "test" }[raw] ?? raw;
+}
+
+/**
+ * Read `.env` and `.env.<environment>` from `dir` into `variables` (process.env by default),
+ * never overriding what is already set.
+ */
+export function loadEnvFiles(dir: string, options: { env?: string; variables?: NodeJS.ProcessEnv } = {}): EnvFiles {
+  const variables = options.variables ?? process.env;
+  const result: EnvFiles = { files: [], loaded: [] };
+  const apply = (file: string) => {
+    if (!existsSync(file)) return;
+    result.files.push(file);
+    const parsed = parseEnv(readFileSync(file, "utf8"));
+    for (const [name, value] of Object.entries(parsed)) {
+      if (variables[name] !== undefined) continue;
+      variables[name] = value;
+      result.loaded.push({ name, file });
+      if (variables === process.env) origins.set(name, file);
+    }
+  };
+  apply(join(dir, ".env"));
+  const environment = environmentName(options.env, variables);
+  apply(join(dir, `.env.${environment}`));
+  return result;
+}
