@@ -42,10 +42,10 @@ export function environmentName(explicit?: string, variables: NodeJS.ProcessEnv 
 export function loadEnvFiles(dir: string, options: { env?: string; variables?: NodeJS.ProcessEnv } = {}): EnvFiles {
   const variables = options.variables ?? process.env;
   const result: EnvFiles = { files: [], loaded: [] };
-  const apply = (file: string) => {
-    if (!existsSync(file)) return;
+  const read = (file: string) => (existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : undefined);
+  const apply = (file: string, parsed: Record<string, string> | undefined) => {
+    if (parsed === undefined) return;
     result.files.push(file);
-    const parsed = parseEnv(readFileSync(file, "utf8"));
     for (const [name, value] of Object.entries(parsed)) {
       if (variables[name] !== undefined) continue;
       variables[name] = value;
@@ -53,8 +53,20 @@ export function loadEnvFiles(dir: string, options: { env?: string; variables?: N
       if (variables === process.env) origins.set(name, file);
     }
   };
-  apply(join(dir, ".env"));
-  const environment = environmentName(options.env, variables);
-  apply(join(dir, `.env.${environment}`));
+  const base = join(dir, ".env");
+  const baseValues = read(base);
+  // .env may name the environment; what is already set still decides first.
+  const environment = environmentName(options.env, { ...baseValues, ...definedOnly(variables) });
+  const specific = join(dir, `.env.${environment}`);
+  // The environment's file is applied first, so it wins over .env for variables both set.
+  apply(specific, read(specific));
+  apply(base, baseValues);
+  result.files.reverse();
   return result;
+}
+
+function definedOnly(variables: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) if (value !== undefined) out[name] = value;
+  return out;
 }
