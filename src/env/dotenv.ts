@@ -43,11 +43,11 @@ export function loadEnvFiles(dir: string, options: { env?: string; variables?: N
   const variables = options.variables ?? process.env;
   const result: EnvFiles = { files: [], loaded: [] };
   const read = (file: string) => (existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : undefined);
-  const apply = (file: string, parsed: Record<string, string> | undefined) => {
+  const apply = (file: string, parsed: NodeJS.Dict<string> | undefined) => {
     if (parsed === undefined) return;
     result.files.push(file);
     for (const [name, value] of Object.entries(parsed)) {
-      if (variables[name] !== undefined) continue;
+      if (value === undefined || variables[name] !== undefined) continue;
       variables[name] = value;
       result.loaded.push({ name, file });
       if (variables === process.env) origins.set(name, file);
@@ -56,7 +56,7 @@ export function loadEnvFiles(dir: string, options: { env?: string; variables?: N
   const base = join(dir, ".env");
   const baseValues = read(base);
   // .env may name the environment; what is already set still decides first.
-  const environment = environmentName(options.env, { ...baseValues, ...definedOnly(variables) });
+  const environment = environmentName(options.env, { ...definedOnly(baseValues ?? {}), ...definedOnly(variables) });
   const specific = join(dir, `.env.${environment}`);
   // The environment's file is applied first, so it wins over .env for variables both set.
   apply(specific, read(specific));
@@ -65,7 +65,7 @@ export function loadEnvFiles(dir: string, options: { env?: string; variables?: N
   return result;
 }
 
-function definedOnly(variables: NodeJS.ProcessEnv): Record<string, string> {
+function definedOnly(variables: NodeJS.Dict<string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(variables)) if (value !== undefined) out[name] = value;
   return out;

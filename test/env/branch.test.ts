@@ -13,7 +13,7 @@ import {
   parentBranch,
   readGitState,
   branchOrCommit,
-} from "../../src/dev/branch.js";
+} from "../../src/env/branch.js";
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } }).trim();
