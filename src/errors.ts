@@ -40,6 +40,7 @@ export type RetortErrorCode =
   | "RETORT_PORT_IN_USE"
   | "RETORT_LOCAL_SERVER_FAILED"
   | "RETORT_SERVICE_FAILED"
+  | "RETORT_PRODUCTION_GUARD"
   // which database, and reaching it
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"

@@ -131,14 +131,14 @@ export function branchDatabaseName(base: string, branch: string): string {
 
 /** The branch's PGlite directory under the project's .retort/. */
 export function branchPgliteDirectory(projectRoot: string, branch: string): string {
-  return join(projectRoot, ".retort", "pglite", branchDatabaseName("db", branch).slice(3));
+  return join(projectRoot, ".retort", "pglite", branchSlugCut(branch));
 }
 
 /** `app.db` → `app.<slug>.db` (a file without an extension gets `.sqlite3`). */
 export function branchSqliteFile(file: string, branch: string): string {
   const ext = extname(file);
   const stem = basename(file, ext);
-  return join(dirname(file), `${stem}.${branchDatabaseName("db", branch).slice(3)}${ext || ".sqlite3"}`);
+  return join(dirname(file), `${stem}.${branchSlugCut(branch)}${ext || ".sqlite3"}`);
 }
 
 /** What a detached HEAD is called in database names: its commit. */
@@ -148,4 +148,38 @@ export function branchOrCommit(state: GitState): string {
 
 function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 8);
+}
+
+/** The embedded default database's folder (see config.ts defaultDatabaseUrl). */
+function isEmbeddedDefault(dataDir: string, projectRoot: string): boolean {
+  return resolve(dataDir) === join(resolve(projectRoot), ".retort", "dev");
+}
+
+/**
+ * The URL of `branch`'s own database, given the URL the environment chose: the database name
+ * suffixed on Postgres, `.retort/pglite/<slug>` for the embedded default (`<dir>.<slug>` for
+ * another PGlite folder), `<stem>.<slug><ext>` for a SQLite file. In-memory URLs stay as they are.
+ */
+export function branchDatabaseUrl(url: string, branch: string, projectRoot: string): string {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    const parsed = new URL(url);
+    const name = decodeURIComponent(parsed.pathname.slice(1)) || "postgres";
+    parsed.pathname = `/${encodeURIComponent(branchDatabaseName(name, branch))}`;
+    return parsed.toString();
+  }
+  if (url.startsWith("pglite:")) {
+    const dir = url.slice("pglite:".length).replace(/^\/\//, "");
+    if (dir === "memory" || dir === ":memory:") return url;
+    if (isEmbeddedDefault(dir, projectRoot)) return `pglite:${branchPgliteDirectory(projectRoot, branch)}`;
+    return `pglite:${dir.replace(/\/+$/, "")}.${branchSlugCut(branch)}`;
+  }
+  if (url.startsWith("sqlite:")) {
+    const file = url.slice("sqlite:".length).replace(/^\/\//, "");
+    return file === ":memory:" ? url : `sqlite:${branchSqliteFile(file, branch)}`;
+  }
+  return url;
+}
+
+function branchSlugCut(branch: string): string {
+  return branchDatabaseName("db", branch).slice(3);
 }
