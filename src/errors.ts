@@ -34,7 +34,17 @@ export type RetortErrorCode =
   | "RETORT_CONFIG"
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
-  | "RETORT_SCHEMA_MISMATCH";
+  | "RETORT_SCHEMA_MISMATCH"
+  // the local development workflow
+  | "RETORT_POSTGRES_NOT_FOUND"
+  | "RETORT_PORT_IN_USE"
+  | "RETORT_LOCAL_SERVER_FAILED"
+  | "RETORT_SERVICE_FAILED"
+  | "RETORT_PRODUCTION_GUARD"
+  // which database, and reaching it
+  | "RETORT_NO_DATABASE_URL"
+  | "RETORT_DATABASE_NOT_FOUND"
+  | "RETORT_TRANSACTION_POOLER";
 
 export interface RetortErrorOptions {
   hint?: string;

@@ -55,4 +55,6 @@ export {
 } from "./runtime/api.js";
 
 // Errors
+export { upgradeOnStartup, type UpgradeOnStartupOptions, type StartupResult, type StartupLogger } from "./runtime/startup.js";
+export { loadEnvFiles, environmentName, type EnvFiles } from "./env/dotenv.js";
 export { RetortError, isRetortError, type RetortErrorCode } from "./errors.js";

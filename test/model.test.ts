@@ -122,7 +122,11 @@ describe("ids", () => {
 
 describe("database URLs", () => {
   it("parses every accepted form", () => {
-    expect(parseDatabaseUrl("postgres://u:p@localhost:5432/db")).toEqual({ dialect: "postgres", url: "postgres://u:p@localhost:5432/db" });
+    expect(parseDatabaseUrl("postgres://u:p@localhost:5432/db")).toEqual({
+      dialect: "postgres",
+      url: "postgres://u:***@localhost:5432/db",
+      connection: { host: "localhost", port: 5432, user: "u", database: "db", sslmode: "prefer", pooler: "none", url: "postgres://u:***@localhost:5432/db" },
+    });
     expect(parseDatabaseUrl("pglite:memory")).toEqual({ dialect: "pglite" });
     expect(parseDatabaseUrl("pglite:.retort/dev")).toEqual({ dialect: "pglite", dataDir: ".retort/dev" });
     expect(parseDatabaseUrl("sqlite::memory:")).toEqual({ dialect: "sqlite", filename: ":memory:" });

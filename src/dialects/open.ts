@@ -11,7 +11,7 @@ export async function openDriver(target: ConnectionTarget, schema: Schema, poolS
   switch (target.dialect) {
     case "postgres": {
       const { createPostgresDriver } = await import("./postgres/driver.js");
-      return createPostgresDriver(target.url, { schema, ...(poolSize === undefined ? {} : { poolSize }) });
+      return createPostgresDriver(target.connection, { schema, ...(poolSize === undefined ? {} : { poolSize }) });
     }
     case "pglite": {
       const { createPgliteDriver } = await import("./pglite/driver.js");

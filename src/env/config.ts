@@ -20,12 +20,47 @@ export interface MigrationSettings {
   importFrom?: string;
 }
 
+/** The project's local Postgres server (`retort db up`). */
+export interface LocalServerSettings {
+  /** Port on 127.0.0.1 (default 5433, beside a system server on 5432). */
+  port?: number;
+  /** Major version of the binaries to use (default: the newest installed). */
+  version?: number;
+  /** Name of the project's database (default: from package.json's name or the folder's). */
+  database?: string;
+  /** false: fsync and synchronous commit off, for throwaway clusters (default true). */
+  durable?: boolean;
+  /** OS user the server runs as when Retort runs as root (default "postgres"). */
+  osUser?: string;
+  /** More postgresql.conf settings, e.g. { log_statement: "all" }. */
+  settings?: Record<string, string | number | boolean>;
+}
+
+/** A development service started and stopped with the database (`services` in the config). */
+export interface ServiceSettings {
+  /** Shell command that starts it (it may stay in the foreground or daemonize itself). */
+  start: string;
+  /** Shell command that stops it (default: SIGTERM to the process group Retort started). */
+  stop?: string;
+  /** When it is ready: a TCP port on 127.0.0.1 (or "host:port") that accepts connections, or a command that exits 0. */
+  ready?: { tcp: number | string } | { command: string };
+  /** Shell command that exits 0 while it runs (default: the readiness check, else the started process). */
+  status?: string;
+  /** How long to wait for readiness (default 30 s). */
+  timeoutMs?: number;
+  /** Folder the commands run in, relative to the config (default: the config's folder). */
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
 export interface RetortConfig {
   /** The module exporting your models (for autogenerate and check). */
   models?: string;
   /** Database URL when neither --url nor the environment gives one. */
   url?: string;
   migrations?: MigrationSettings;
+  localServer?: LocalServerSettings;
+  services?: Record<string, ServiceSettings>;
 }
 
 /** Typed helper for `export default defineConfig({ … })`. */

@@ -54,7 +54,7 @@ export async function configOf(options: CommandOptions): Promise<LoadedConfig> {
   return loadConfig(options.config, options.cwd);
 }
 
-function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
+export function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
   const dir = migrationsDirectory(loaded);
   const cacheFile = join(cacheDirectory(loaded), `headers-${hash("sha256", dir, "hex").slice(0, 16)}.json`);
   const directory = loadScriptDirectory(dir, { cacheFile });

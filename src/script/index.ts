@@ -8,3 +8,4 @@ export { resolveTarget, resolveRevision, resolveRange, historyFor, currentRevisi
 export { upgradePlan, downgradePlan, appliedRevisions, type Target } from "./plan.js";
 export { applyStep, headsAfter, type Direction, type HeadChange, type StepRevision } from "./heads.js";
 export { describeRevision } from "./describe.js";
+export { cachedHeads, saveHeads } from "./heads-cache.js";
