@@ -31,6 +31,7 @@ export type RetortErrorCode =
   | "RETORT_MODIFIED_MIGRATION"
   | "RETORT_MIGRATION_FAILED"
   | "RETORT_LOCK_TIMEOUT"
+  | "RETORT_DATABASE_BUSY"
   | "RETORT_CONFIG"
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"

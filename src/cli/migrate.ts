@@ -111,6 +111,13 @@ export function registerMigrationCommands(program: Command, output: () => Output
       const result = await api.current(options());
       if (result.heads.length === 0) output().say(`${result.url}: base (no revision applied)`);
       for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${stdoutColors.dim(head.message)}`);
+      for (const row of result.inProgress) {
+        const run = `${row.direction === "up" ? "upgrade" : "downgrade"} of ${row.revision} (${row.message}), ${row.stepsDone} step(s) done, started ${row.startedAt}`;
+        if (row.outcome === "failed") output().say(`failed part-way: ${run}; fix the cause and run it again: it resumes after the done steps`);
+        else if (result.migrationRunning) output().say(`in progress: ${run}`);
+        else output().say(`interrupted: ${run}; no run holds the lock now: run it again to resume`);
+      }
+      if (result.migrationRunning) output().say(`a migration run is in progress: ${result.migrationRunning} holds the migration lock`);
       if (opts.verbose) {
         const graph = await api.revisionGraph(options());
         for (const head of result.heads) {

@@ -27,12 +27,17 @@ export interface QueryEvent {
 }
 
 export interface ConnectOptions<S> {
-  /** The models: an object of tables, enums and relations (typically `import * as schema`). */
-  schema: S;
+  /** The models: an object of tables, enums and relations (typically `import * as schema`); none: SQL only. */
+  schema?: S;
   /** Called after every statement (SQL text and timing only). */
   onQuery?: (event: QueryEvent) => void;
   /** Postgres pool size (default 10). */
   poolSize?: number;
+  /**
+   * A PGlite directory is open in one process at a time: how long to wait for another process
+   * that has it open before failing with RETORT_DATABASE_BUSY (default 0, fail at once).
+   */
+  busyTimeoutMs?: number;
 }
 
 /** The controllers, one per table in the schema object, under the same keys. */
@@ -257,19 +262,21 @@ function instrument(driver: Driver, onQuery: (event: QueryEvent) => void): Drive
  * Open a database. `url`: postgres://…, pglite:memory, pglite:<dir>, sqlite::memory: or
  * sqlite:<file>. The schema object's tables become `db.models.<key>` controllers.
  */
-export async function connect<S extends Record<string, unknown>>(url: string | ConnectionTarget, options: ConnectOptions<S>): Promise<Database<S>> {
+export async function connect<S extends Record<string, unknown> = {}>(url: string | ConnectionTarget, options: ConnectOptions<S> = {}): Promise<Database<S>> {
   const target = typeof url === "string" ? parseDatabaseUrl(url) : url;
-  const schema = schemaFromModels(options.schema);
-  let [driver] = await Promise.all([openDriver(target, schema, options.poolSize), loadKysely()]);
+  const models = options.schema ?? ({} as S);
+  const schema = schemaFromModels(models);
+  const open = { ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }), ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }) };
+  let [driver] = await Promise.all([openDriver(target, schema, open), loadKysely()]);
   if (options.onQuery) driver = instrument(driver, options.onQuery);
   const family = familyOf(driver.dialect);
-  const { tables } = collectModels(options.schema);
+  const { tables } = collectModels(models);
   const infos = new Map(tables.map((model, i) => [model, new TableInfo(model, schema.tables[i]!, family)]));
   const relations = new Map<AnyTable, Relations["relations"]>();
-  for (const value of Object.values(options.schema)) {
+  for (const value of Object.values(models)) {
     if (isRelations(value)) relations.set(value.table, { ...relations.get(value.table), ...value.relations });
   }
-  return new Database<S>({ driver, target, schema, infos, relations, resolved: new Map(), closed: false }, options.schema);
+  return new Database<S>({ driver, target, schema, infos, relations, resolved: new Map(), closed: false }, models);
 }
 
 async function ddlFor(family: SqlFamily): Promise<DdlCompiler> {

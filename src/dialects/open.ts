@@ -7,7 +7,14 @@ import type { ConnectionTarget } from "../env/url.js";
 import type { Schema } from "../schema/snapshot.js";
 import type { Driver } from "./driver.js";
 
-export async function openDriver(target: ConnectionTarget, schema: Schema, poolSize?: number): Promise<Driver> {
+export interface OpenOptions {
+  /** Postgres pool size. */
+  poolSize?: number;
+  /** PGlite directory: how long to wait for another process that has it open (default 0). */
+  busyTimeoutMs?: number;
+}
+
+export async function openDriver(target: ConnectionTarget, schema: Schema, { poolSize, busyTimeoutMs }: OpenOptions = {}): Promise<Driver> {
   switch (target.dialect) {
     case "postgres": {
       const { createPostgresDriver } = await import("./postgres/driver.js");
@@ -15,7 +22,7 @@ export async function openDriver(target: ConnectionTarget, schema: Schema, poolS
     }
     case "pglite": {
       const { createPgliteDriver } = await import("./pglite/driver.js");
-      return createPgliteDriver(target.dataDir === undefined ? {} : { dataDir: target.dataDir }, { schema });
+      return createPgliteDriver(target.dataDir === undefined ? {} : { dataDir: target.dataDir, ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) }, { schema });
     }
     case "sqlite": {
       const { createSqliteDriver } = await import("./sqlite/driver.js");

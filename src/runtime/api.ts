@@ -28,7 +28,8 @@ import {
   upgradePlan,
   type Revision,
 } from "../script/index.js";
-import { acquireMigrationLock } from "./lock.js";
+import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
+import { readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
 
@@ -61,11 +62,22 @@ export function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: stri
   return { graph: new RevisionGraph(directory.revisions), dir };
 }
 
-/** The configured database's driver (or the given open database's) for fn; closed after unless given. */
-async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>): Promise<T> {
+const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+/** How long a read-only command waits for a PGlite directory another process has open. */
+const READ_BUSY_TIMEOUT_MS = 3_000;
+
+function lockTimeoutOf(loaded: LoadedConfig): number {
+  return loaded.config.migrations?.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+}
+
+/**
+ * The configured database's driver (or the given open database's) for fn; closed after unless
+ * given. `busyTimeoutMs`: how long to wait for a PGlite directory another process has open.
+ */
+async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, busyTimeoutMs: number, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>): Promise<T> {
   const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(loaded, options);
   const target = options.database?.target ?? parseDatabaseUrl(url);
-  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA));
+  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA, { busyTimeoutMs }));
   try {
     return await fn(driver, target, url);
   } finally {
@@ -84,8 +96,8 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
 
 /** Take the migration lock, then ensure the version tables and run fn on one connection. */
 async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
-  return withDriver(loaded, options, async (driver, target, url) => {
-    const lock = await acquireMigrationLock(target, driver, loaded.config.migrations?.lockTimeoutMs ?? 60_000);
+  return withDriver(loaded, options, lockTimeoutOf(loaded), async (driver, target, url) => {
+    const lock = await acquireMigrationLock(target, driver, lockTimeoutOf(loaded));
     try {
       return await withConnection(driver, async (conn) => {
         const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
@@ -100,7 +112,7 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
 
 /** Run fn on one connection of the configured database (or the given open one); no lock, no version tables. */
 export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOptions, fn: (conn: Connection, dialect: Dialect) => Promise<T>): Promise<T> {
-  return withDriver(loaded, options, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)));
+  return withDriver(loaded, options, READ_BUSY_TIMEOUT_MS, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)));
 }
 
 function describeTarget(target: ConnectionTarget): string {
@@ -213,16 +225,33 @@ export async function migrationSql(direction: "up" | "down", range: string, opti
   return renderPlanSql(plan, dialect, start, stepper(graph), loaded.config.migrations?.transaction ?? "each");
 }
 
-/** The database's current revision(s). */
-export async function current(options: CommandOptions = {}): Promise<{ url: string; heads: Array<{ revision: string; message: string; isHead: boolean }> }> {
+export type CurrentResult = {
+  url: string;
+  heads: Array<{ revision: string; message: string; isHead: boolean }>;
+  /** Revisions whose last run did not finish: running now, stopped by a crash, or failed part-way. */
+  inProgress: Array<UnfinishedRevision & { message: string }>;
+  /** Who holds the migration lock now (a run in progress), when someone does. */
+  migrationRunning?: string;
+};
+
+/**
+ * The database's current revision(s). Read-only: it takes no migration lock (it answers while an
+ * upgrade runs, and shows that run) and creates nothing. A PGlite directory open in another
+ * process cannot be read at all: it waits a moment, then names that process.
+ */
+export async function current(options: CommandOptions = {}): Promise<CurrentResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
-  return withMigrationContext(loaded, options, async ({ executor, url }) => {
-    const heads = await executor.currentHeads();
+  return withDriver(loaded, options, READ_BUSY_TIMEOUT_MS, async (driver, target, url) => {
+    const state = await withConnection(driver, (conn) => readVersionState(conn, familyOf(driver.dialect)));
+    const running = await migrationLockHolder(target, driver);
     const fileHeads = new Set(graph.heads.map((r) => r.revision));
+    const messageOf = (id: string) => graph.get(id)?.message ?? "(no file for this revision)";
     return {
       url: redactUrl(url),
-      heads: heads.map((id) => ({ revision: id, message: graph.get(id)?.message ?? "(no file for this revision)", isHead: fileHeads.has(id) })),
+      heads: state.heads.map((id) => ({ revision: id, message: messageOf(id), isHead: fileHeads.has(id) })),
+      inProgress: state.unfinished.map((row) => ({ ...row, message: messageOf(row.revision) })),
+      ...(running ? { migrationRunning: running } : {}),
     };
   });
 }
