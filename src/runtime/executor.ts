@@ -38,6 +38,8 @@ export interface ProgressEvent {
 export interface ExecuteOptions {
   transaction: "each" | "all";
   onProgress?: (event: ProgressEvent) => void;
+  /** Told what a revision could not do, once it is done (a downgrade does not restore dropped data). */
+  onWarning?: (message: string) => void;
   /** History rows left unfinished by an interrupted run: revision → steps already done. */
   resume?: Map<string, number>;
 }
@@ -284,6 +286,8 @@ export class MigrationExecutor {
     const rebuilds = (revision: PlannedRevision) => this.family === "sqlite" && revision.steps.some((step) => step.foreignKeysOff);
     const wholeRunOff = whole && plan.some(rebuilds);
     let foreignKeysOff = false;
+    /** Said once what they are about is committed. */
+    const warnings: string[] = [];
     const switchForeignKeys = async (off: boolean) => {
       if (off === foreignKeysOff) return;
       await this.sql(`PRAGMA foreign_keys = ${off ? "OFF" : "ON"}`);
@@ -317,6 +321,8 @@ export class MigrationExecutor {
           this.reportProgress();
         }
         heads = after;
+        warnings.push(...(revision.warnings ?? []));
+        if (!whole) warnings.splice(0).forEach((warning) => options.onWarning?.(warning));
         if (progressError) throw progressError.error;
       }
       if (whole) {
@@ -325,6 +331,7 @@ export class MigrationExecutor {
           if (orphans) throw foreignKeysBroken(orphans, "this run", startHeads);
         }
         await this.commit();
+        warnings.forEach((warning) => options.onWarning?.(warning));
       }
     } catch (error) {
       await this.rollback();
