@@ -7,8 +7,11 @@
  * - Steps that cannot run in a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE … ADD VALUE)
  *   end the current transaction, run on their own, and record progress in the history row,
  *   so a failure among them is reported precisely and a rerun resumes after the last done step.
- * - SQLite rebuilds: foreign keys are turned off BEFORE the transaction (SQLite ignores the
- *   pragma inside one), `PRAGMA foreign_key_check` runs before commit, and they are restored after.
+ * - SQLite rebuilds: foreign keys are turned off BEFORE the transaction of the revision that
+ *   rebuilds (SQLite ignores the pragma inside one) and on again before the next revision; a
+ *   whole-database `PRAGMA foreign_key_check` runs before that revision commits. Each rebuild is
+ *   planned again at run time from the table as it is (introspected), so objects the migrations
+ *   did not create are carried over.
  * - Round trips: on Postgres a revision of plain statements (the common case) goes as ONE text:
  *   BEGIN, its statements, the version change, the history row, COMMIT (Postgres runs the
  *   statements of one simple-protocol query in order and stops at the first error). When that
@@ -21,9 +24,12 @@ import type { Kysely } from "kysely";
 import { loadKysely } from "../db/kysely-runtime.js";
 import type { HeldConnection, Driver } from "../dialects/driver.js";
 import { PROBE_INDEX, PROBE_TABLE, concurrentIndexParts, type ConcurrentIndex } from "../dialects/postgres/operations.js";
+import { introspectSqlite } from "../dialects/sqlite/introspect.js";
+import { liveRebuildSteps } from "../dialects/sqlite/rebuild.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { RetortError } from "../errors.js";
-import type { SqlFamily } from "../schema/snapshot.js";
+import type { RebuildSource, Step } from "../operations/types.js";
+import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
 import { HISTORY_TABLE, VERSION_TABLE, addStepsTotalSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
@@ -372,10 +378,26 @@ export class MigrationExecutor {
     this.holdSteps = this.family === "postgres" && transactional && !whole && historyId === undefined && revision.steps.every(isPlainStatement);
     try {
       if (transactional) this.begin();
+      /** Steps planned from the fold that a rebuild planned from the live table replaced. */
+      let replacedUntil = 0;
       for (const [i, step] of revision.steps.entries()) {
         current = step;
         if (i < resumeFrom) {
           done = durable = i + 1;
+          continue;
+        }
+        if (i < replacedUntil) {
+          done = i + 1;
+          continue;
+        }
+        if (step.rebuild !== undefined && this.family === "sqlite") {
+          if (transactional) this.begin();
+          for (const live of await this.liveRebuild(step.rebuild)) {
+            current = live;
+            await this.runStep(live);
+          }
+          replacedUntil = i + step.rebuild.stepCount;
+          done = i + 1;
           continue;
         }
         if (step.outsideTransaction && !whole) {
@@ -440,6 +462,21 @@ export class MigrationExecutor {
     } finally {
       this.holdSteps = false;
     }
+  }
+
+  /** A SQLite rebuild planned again from the table as it is now (it sees this revision's earlier steps). */
+  private async liveRebuild(source: RebuildSource): Promise<Step[]> {
+    await this.flush();
+    let live: Schema;
+    try {
+      live = await introspectSqlite(this.conn);
+    } catch (error) {
+      throw new RetortError("RETORT_INVALID_OPERATION", `${source.description}: cannot rebuild "${source.table}": the database could not be read as it is: ${(error as Error).message}`, {
+        hint: error instanceof RetortError && error.hint ? error.hint : "Make the table readable by Retort (or rebuild it yourself with op.execute).",
+        cause: error,
+      });
+    }
+    return liveRebuildSteps(live, source);
   }
 
   /**
@@ -558,17 +595,14 @@ function migrationFailed(revision: PlannedRevision, step: PlannedStep | undefine
   let hint: string;
   if (partial) {
     hint = `Steps 1..${state.committed} of revision ${id} are committed; fix the cause and rerun the same command to resume at step ${state.committed + 1}.`;
-    if (error instanceof RetortError && error.hint) hint = `${error.hint} ${hint}`;
-    else if (concurrentIndex) hint += " An INVALID index left by the failed build is dropped and built again on the rerun.";
-  } else if (error instanceof RetortError && error.code === "RETORT_FOREIGN_KEY_VIOLATION" && error.hint) {
-    hint = `${error.hint} Nothing of revision ${id} was committed.`;
-  } else if (concurrentIndex) {
-    hint = "Fix the cause and run the same command again: an INVALID index left by the failed build is dropped and built again.";
   } else if (state.whole || revision.file.transactional !== false) {
     hint = `Nothing of revision ${id} was committed (rolled back); fix the cause and run the command again.`;
   } else {
     hint = "Fix the cause and run the command again.";
   }
+  // What to do about the cause first, when Retort knows it.
+  if (error instanceof RetortError && error.hint) hint = `${error.hint} ${hint}`;
+  else if (concurrentIndex) hint += " An INVALID index left by the failed build is dropped and built again on the rerun.";
   return new RetortError("RETORT_MIGRATION_FAILED", `${revision.direction === "up" ? "Upgrade" : "Downgrade"} of ${id} (${revision.file.path})${where} failed: ${reason}${sqlText}\n${position}`, {
     hint,
     details: {
