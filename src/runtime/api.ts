@@ -201,6 +201,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
       transaction: loaded.config.migrations?.transaction ?? "each",
       resume: await executor.unfinished(),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
     return { url: redactUrl(url), direction, from, to, revisions: revisions.map((r) => ({ revision: r.revision, message: r.message })) };
   });
