@@ -25,6 +25,7 @@ export type RetortErrorCode =
   | "RETORT_UNKNOWN_REVISION"
   | "RETORT_MULTIPLE_HEADS"
   | "RETORT_BELOW_BASE"
+  | "RETORT_INVALID_TARGET"
   // migrations: operations and the runtime
   | "RETORT_IRREVERSIBLE"
   | "RETORT_INVALID_OPERATION"

@@ -25,6 +25,7 @@ import {
   resolveRange,
   resolveRevision,
   resolveTarget,
+  stampHeads,
   upgradePlan,
   type Revision,
 } from "../script/index.js";
@@ -227,16 +228,18 @@ export async function current(options: CommandOptions = {}): Promise<{ url: stri
   });
 }
 
-/** Set the version table to `target` without running migrations (`purge` clears it first). */
+/**
+ * Set the version table to `target` without running migrations: the target replaces the row of
+ * its branch, or adds one for a branch without a row (`purge` clears the table first).
+ */
 export async function stamp(target: string, options: CommandOptions & { purge?: boolean } = {}): Promise<RunResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
   return withMigrationContext(loaded, options, async ({ executor, url }) => {
     const from = await executor.currentHeads();
-    const start = options.purge ? [] : from;
-    const targets = resolveTarget(graph, target, start).map((r) => r.revision);
-    await executor.setHeads(new Set(from), new Set(targets));
-    return { url: redactUrl(url), direction: "up", from, to: [...targets].sort(), revisions: [] };
+    const to = stampHeads(graph, from, target, options.purge ? { purge: true } : {});
+    await executor.setHeads(new Set(from), new Set(to));
+    return { url: redactUrl(url), direction: "up", from, to: [...to].sort(), revisions: [] };
   });
 }
 

@@ -4,7 +4,7 @@ export { readHeader, parseHeader, fileChecksum, HEADER_SHAPE, type ScriptHeader 
 export { renderMigration, newRevisionId, migrationFileName, type MigrationTemplate } from "./template.js";
 export { loadScriptDirectory, isMigrationFileName, type ScriptDirectory } from "./directory.js";
 export { RevisionGraph, type Revision, type RevisionRange, type WalkOptions } from "./graph.js";
-export { resolveTarget, resolveRevision, resolveRange, historyFor, currentRevisions, MIN_PREFIX, type ResolvedRange } from "./targets.js";
+export { resolveTarget, resolveScopedTarget, checkTargetDirection, resolveRevision, resolveRange, historyFor, currentRevisions, MIN_PREFIX, type ResolvedRange, type ScopedTarget } from "./targets.js";
 export { upgradePlan, downgradePlan, appliedRevisions, type Target } from "./plan.js";
-export { applyStep, headsAfter, type Direction, type HeadChange, type StepRevision } from "./heads.js";
+export { applyStep, headsAfter, stampHeads, type Direction, type HeadChange, type StepRevision } from "./heads.js";
 export { describeRevision } from "./describe.js";
