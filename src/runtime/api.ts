@@ -17,6 +17,8 @@ import {
   RevisionGraph,
   appliedRevisions,
   applyStep,
+  checkBranchLabel,
+  checkRevisionId,
   downgradePlan,
   loadScriptDirectory,
   migrationFileName,
@@ -277,12 +279,15 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
   if (!existsSync(dir)) {
     throw new RetortError("RETORT_BAD_MIGRATION_FILE", `migrations folder ${dir} does not exist`, { hint: "Run `retort init` first." });
   }
+  if (spec.revId !== undefined) checkRevisionId(spec.revId);
   const { graph } = scripts(loaded);
   const id = spec.revId ?? newRevisionId();
   if (graph.has(id)) throw new RetortError("RETORT_DUPLICATE_REVISION", `revision ${id} already exists (${graph.require(id).path})`, { hint: "Pick another --rev-id, or leave it out for a random one." });
+  if (graph.branchLabels.has(id)) throw new RetortError("RETORT_INVALID_REVISION_ID", `Revision id ${id} is already a branch label (of ${graph.branchLabels.get(id)!.revision})`, { hint: "Pick another --rev-id, or leave it out for a random one." });
+  if (spec.branchLabel !== undefined) checkBranchLabel(spec.branchLabel, (label) => graph.branchLabels.get(label)?.revision ?? graph.get(label)?.revision);
   let parents: string[];
   if (spec.parents) {
-    parents = spec.parents.flatMap((p) => resolveTarget(graph, p, []).map((r) => r.revision));
+    parents = mergeParents(graph, spec.parents, spec.splice ?? false);
   } else if (graph.size === 0) {
     parents = [];
   } else {
@@ -311,6 +316,31 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
   });
   writeFileSync(path, text, { flag: "wx" });
   return { path: relative(options.cwd ?? process.cwd(), path), revision: id, parents };
+}
+
+/**
+ * The parents of `retort merge`: at least two distinct revisions, each a head unless `splice`
+ * (merging from the middle of a branch leaves the revisions above it out, as Alembic warns).
+ */
+function mergeParents(graph: RevisionGraph, targets: readonly string[], splice: boolean): string[] {
+  const parents = [...new Set(targets.flatMap((target) => resolveTarget(graph, target, []).map((r) => r.revision)))];
+  if (parents.length < 2) {
+    const what = parents.length === 0 ? "nothing" : `only ${parents[0]}`;
+    throw new RetortError("RETORT_INVALID_MERGE", `Nothing to merge: ${targets.map((t) => JSON.stringify(t)).join(", ")} ${targets.length === 1 ? "names" : "name"} ${what}; a merge joins two or more revisions.`, {
+      hint: graph.heads.length < 2 ? "There is a single head, so no merge is needed: `retort revision -m \"…\"` adds the next revision." : "Name two or more heads (`retort heads` lists them), or `heads`.",
+      details: { targets, parents },
+    });
+  }
+  if (!splice) {
+    const notHeads = parents.filter((id) => graph.require(id).children.length > 0);
+    if (notHeads.length > 0) {
+      throw new RetortError("RETORT_INVALID_MERGE", `Cannot merge ${notHeads.join(", ")}: not a head (revisions already build on ${notHeads.length === 1 ? "it" : "them"}).`, {
+        hint: "Merge heads (`retort heads` lists them), or pass --splice to merge from the middle of a branch on purpose.",
+        details: { notHeads },
+      });
+    }
+  }
+  return graph.sortTopologically(parents).map((r) => r.revision);
 }
 
 /** Create retort.config.ts and the migrations folder. */

@@ -6,6 +6,7 @@
  */
 import { compareSchemas, renderMigrationBodies, type RenameDecision, type RenameHints } from "../autogenerate/index.js";
 import { loadModels } from "../schema/load-models.js";
+import { checkRevisionId } from "../script/index.js";
 import type { LoadedConfig } from "../env/config.js";
 import { resolveDatabaseUrl } from "../env/config.js";
 import { parseDatabaseUrl } from "../env/url.js";
@@ -115,6 +116,7 @@ export interface AutogenerateResult extends SchemaDiff {
  * written unless `empty` is set.
  */
 export async function autogenerate(spec: { message: string; empty?: boolean; revId?: string; head?: string; branchLabel?: string }, options: SchemaCommandOptions = {}): Promise<AutogenerateResult> {
+  if (spec.revId !== undefined) checkRevisionId(spec.revId); // before the comparison, which may take a while
   const loaded = await configOf(options);
   const dialect = dialectOf(loaded, options);
   const models = await modelsSchema(loaded);
@@ -140,7 +142,7 @@ export async function autogenerate(spec: { message: string; empty?: boolean; rev
       upgradeBody: bodies.upgrade,
       downgradeBody: bodies.downgrade,
       imports: bodies.imports,
-      ...(spec.revId ? { revId: spec.revId } : {}),
+      ...(spec.revId !== undefined ? { revId: spec.revId } : {}),
       ...(spec.head ? { head: spec.head } : {}),
       ...(spec.branchLabel ? { branchLabel: spec.branchLabel } : {}),
     },

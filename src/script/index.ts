@@ -1,7 +1,7 @@
 /** The script layer: migration files, their headers, the revision graph, targets and plans. */
 export { defineMigration, isDefinedMigration, type RevisionHeader, type MigrationDefinition, type DefinedMigration, type MigrationFn } from "./migration.js";
 export { readHeader, parseHeader, fileChecksum, HEADER_SHAPE, type ScriptHeader } from "./header.js";
-export { renderMigration, newRevisionId, migrationFileName, type MigrationTemplate } from "./template.js";
+export { renderMigration, newRevisionId, checkRevisionId, checkBranchLabel, migrationFileName, type MigrationTemplate } from "./template.js";
 export { loadScriptDirectory, isMigrationFileName, type ScriptDirectory } from "./directory.js";
 export { RevisionGraph, type Revision, type RevisionRange, type WalkOptions } from "./graph.js";
 export { resolveTarget, resolveScopedTarget, checkTargetDirection, resolveRevision, resolveRange, historyFor, currentRevisions, MIN_PREFIX, type ResolvedRange, type ScopedTarget } from "./targets.js";
