@@ -10,7 +10,7 @@ import type { ConnectionTarget } from "../env/url.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
-import { cacheDirectory, loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
+import { CONFIG_NAMES, cacheDirectory, loadConfig, migrationsDirectory, requireConfigFile, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect } from "../schema/snapshot.js";
 import {
@@ -51,14 +51,26 @@ export interface CommandOptions {
   onWarning?: (message: string) => void;
 }
 
-/** The command's config: the one given, else loaded once from options.config or the folder. */
-export async function configOf(options: CommandOptions): Promise<LoadedConfig> {
+/**
+ * The command's config: the one given, else loaded once from options.config or the folder.
+ * `command` names a command that cannot run on defaults (it writes files or reads the models).
+ */
+export async function configOf(options: CommandOptions, command?: string): Promise<LoadedConfig> {
   if (typeof options.config === "object") return options.config;
-  return loadConfig(options.config, options.cwd);
+  const loaded = await loadConfig(options.config, options.cwd);
+  if (command) requireConfigFile(loaded, command);
+  return loaded;
 }
 
 function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
   const dir = migrationsDirectory(loaded);
+  if (!loaded.file && !existsSync(dir)) {
+    // Without a config, the default folder must be there: otherwise this is not a Retort project (yet).
+    throw new RetortError("RETORT_CONFIG", `No config file (${CONFIG_NAMES.join(", ")}) and no migrations folder ${dir} in ${loaded.root}.`, {
+      hint: "Run `retort init` to create both, run the command from your project's folder, or pass --config <file>.",
+      details: { folder: loaded.root },
+    });
+  }
   const cacheFile = join(cacheDirectory(loaded), `headers-${hash("sha256", dir, "hex").slice(0, 16)}.json`);
   const directory = loadScriptDirectory(dir, { cacheFile });
   return { graph: new RevisionGraph(directory.revisions), dir };
@@ -274,7 +286,7 @@ export interface NewRevision {
 
 /** Write a new revision file; returns its path and header. */
 export async function revision(spec: NewRevision, options: CommandOptions = {}): Promise<{ path: string; revision: string; parents: string[] }> {
-  const loaded = await configOf(options);
+  const loaded = await configOf(options, spec.parents ? "merge" : "revision");
   const dir = migrationsDirectory(loaded);
   if (!existsSync(dir)) {
     throw new RetortError("RETORT_BAD_MIGRATION_FILE", `migrations folder ${dir} does not exist`, { hint: "Run `retort init` first." });

@@ -83,7 +83,7 @@ function diff(from: Schema, to: Schema, dialect: Dialect, options: SchemaCommand
 
 /** `retort check`: do the models match the migrations head? (The CI gate.) */
 export async function check(options: SchemaCommandOptions = {}): Promise<SchemaDiff> {
-  const loaded = await configOf(options);
+  const loaded = await configOf(options, "check");
   const dialect = dialectOf(loaded, options);
   const [models, head] = await Promise.all([modelsSchema(loaded), headSchema(loaded, dialect, options)]);
   return diff(head.schema, models, dialect, options, head.source);
@@ -117,7 +117,7 @@ export interface AutogenerateResult extends SchemaDiff {
  */
 export async function autogenerate(spec: { message: string; empty?: boolean; revId?: string; head?: string; branchLabel?: string }, options: SchemaCommandOptions = {}): Promise<AutogenerateResult> {
   if (spec.revId !== undefined) checkRevisionId(spec.revId); // before the comparison, which may take a while
-  const loaded = await configOf(options);
+  const loaded = await configOf(options, "revision --autogenerate");
   const dialect = dialectOf(loaded, options);
   const models = await modelsSchema(loaded);
   const from =
