@@ -38,7 +38,8 @@ export type RetortErrorCode =
   | "RETORT_USAGE"
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
-  | "RETORT_SCHEMA_MISMATCH";
+  | "RETORT_SCHEMA_MISMATCH"
+  | "RETORT_NOT_UP_TO_DATE";
 
 export interface RetortErrorOptions {
   hint?: string;
