@@ -25,6 +25,9 @@ export type RetortErrorCode =
   | "RETORT_UNKNOWN_REVISION"
   | "RETORT_MULTIPLE_HEADS"
   | "RETORT_BELOW_BASE"
+  | "RETORT_INVALID_TARGET"
+  | "RETORT_INVALID_REVISION_ID"
+  | "RETORT_INVALID_MERGE"
   // migrations: operations and the runtime
   | "RETORT_IRREVERSIBLE"
   | "RETORT_INVALID_OPERATION"
@@ -33,6 +36,7 @@ export type RetortErrorCode =
   | "RETORT_LOCK_TIMEOUT"
   | "RETORT_DATABASE_BUSY"
   | "RETORT_CONFIG"
+  | "RETORT_USAGE"
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
   | "RETORT_SCHEMA_MISMATCH"
@@ -45,7 +49,8 @@ export type RetortErrorCode =
   // which database, and reaching it
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"
-  | "RETORT_TRANSACTION_POOLER";
+  | "RETORT_TRANSACTION_POOLER"
+  | "RETORT_NOT_UP_TO_DATE";
 
 export interface RetortErrorOptions {
   hint?: string;
@@ -74,4 +79,31 @@ export class RetortError extends Error {
 
 export function isRetortError(error: unknown, code?: RetortErrorCode): error is RetortError {
   return error instanceof RetortError && (code === undefined || error.code === code);
+}
+
+/**
+ * The option closest to `word` when it is probably a typo of it (edit distance at most a third of
+ * its length, and at least 1; case ignored), for "did you mean" in messages.
+ */
+export function didYouMean(word: string, options: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const option of options) {
+    const distance = editDistance(word.toLowerCase(), option.toLowerCase());
+    if (distance < bestDistance) {
+      best = option;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
 }

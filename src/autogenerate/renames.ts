@@ -8,7 +8,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { mentionsColumn } from "../operations/expressions.js";
-import { RetortError } from "../errors.js";
+import { RetortError, didYouMean } from "../errors.js";
 import type { ColumnSchema, Schema, TableSchema } from "../schema/snapshot.js";
 import { typeKey, type DialectRules } from "./rules.js";
 
@@ -91,6 +91,8 @@ function isStringMap(value: unknown): value is Record<string, string> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((item) => typeof item === "string");
 }
 
+const HINTS_SHAPE = '{ "tables": { "old": "new" }, "columns": { "table.old": "new" }, "enumValues": { "enum.old": "new" }, "notRenames": ["table.column"] }';
+
 /**
  * Read a hints file (JSON): `{ "tables": { "old": "new" }, "columns": { "table.old": "new" },
  * "enumValues": { "enum.old": "new" }, "notRenames": ["table.column"] }`.
@@ -100,19 +102,32 @@ export async function loadHints(path: string): Promise<RenameHints> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new RetortError("RETORT_CONFIG", `cannot read the rename hints file ${path}: ${(error as Error).message}`, { cause: error });
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    throw new RetortError("RETORT_CONFIG", missing ? `the rename hints file ${path} does not exist` : `cannot read the rename hints file ${path}: ${(error as Error).message}`, {
+      cause: error,
+      hint: `Check the path given to --hints (relative to ${process.cwd()}); the file holds ${HINTS_SHAPE}.`,
+      details: { file: path },
+    });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new RetortError("RETORT_CONFIG", `the rename hints file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new RetortError("RETORT_CONFIG", `the rename hints file ${path} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+      hint: `Fix the JSON in ${path}; it holds ${HINTS_SHAPE}.`,
+      details: { file: path },
+    });
   }
-  const shape = '{ "tables": { "old": "new" }, "columns": { "table.old": "new" }, "enumValues": { "enum.old": "new" }, "notRenames": ["table.column"] }';
+  const shape = HINTS_SHAPE;
   if (typeof data !== "object" || data === null || Array.isArray(data)) throw usage(`the rename hints file ${path} must hold a JSON object`, `Expected ${shape}.`);
   const record = data as Record<string, unknown>;
   const unknown = Object.keys(record).filter((key) => !["tables", "columns", "enumValues", "notRenames"].includes(key));
-  if (unknown.length > 0) throw usage(`the rename hints file ${path} has unknown key(s) ${unknown.map((key) => `"${key}"`).join(", ")}`, `Expected ${shape}.`);
+  if (unknown.length > 0) {
+    const keys = ["tables", "columns", "enumValues", "notRenames"];
+    const named = unknown.map((key) => `"${key}"${didYouMean(key, keys) ? ` (did you mean "${didYouMean(key, keys)}"?)` : ""}`);
+    throw usage(`the rename hints file ${path} has unknown key(s) ${named.join(", ")}`, `Expected ${shape}.`);
+  }
   const hints: RenameHints = {};
   for (const key of ["tables", "columns", "enumValues"] as const) {
     if (record[key] === undefined) continue;

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { stderrColors } from "./colors.js";
-import { isRetortError } from "../errors.js";
+import { RetortError, isRetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
 import { registerDevCommands, registerServiceCommands } from "./dev.js";
@@ -33,6 +33,7 @@ function defaultUrl(program: Command, url: string | undefined): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes("--json");
   const program = new Command("retort")
     .description("Typed models, migrations and the daily database workflow for TypeScript.")
     .version(version)
@@ -42,7 +43,8 @@ export async function main(argv: string[]): Promise<number> {
     .option("--json", "machine-readable output")
     .option("--quiet", "print nothing but errors")
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    // With --json, usage errors are printed as JSON below instead of commander's text.
+    .configureOutput({ writeErr: (text) => (json ? undefined : process.stderr.write(text)) });
 
   program
     .command("ping")
@@ -76,9 +78,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? 0 : 2;
+      if (error.exitCode === 0) return 0;
+      if (json) console.error(JSON.stringify({ error: usageError(error).toJSON() }, null, 2));
+      return 2;
     }
-    const json = argv.includes("--json");
     if (isRetortError(error)) {
       if (json) console.error(JSON.stringify({ error: error.toJSON() }, null, 2));
       else console.error(`${stderrColors.red("error")} ${error.code}: ${error.message}${error.hint ? `\n${stderrColors.dim("hint:")} ${error.hint}` : ""}`);
@@ -88,6 +91,15 @@ export async function main(argv: string[]): Promise<number> {
     console.error(error);
     return 1;
   }
+}
+
+/** A commander usage error (unknown option, missing argument…) as the RetortError --json prints. */
+function usageError(error: CommanderError): RetortError {
+  const message = error.message.replace(/^error: /, "");
+  return new RetortError("RETORT_USAGE", message, {
+    hint: "Run `retort --help`, or `retort <command> --help`, for the commands and their options.",
+    details: { usage: error.code },
+  });
 }
 
 main(process.argv.slice(2)).then((code) => {

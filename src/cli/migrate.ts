@@ -47,14 +47,14 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .action(async (opts: { message: string; revId?: string; head?: string; splice?: boolean; branchLabel?: string; dependsOn?: string[]; autogenerate?: boolean; empty?: boolean } & DiffFlags) => {
       if (opts.autogenerate) {
         const { autogenerateFromCli } = await import("./schema.js");
-        const spec = { message: opts.message, ...(opts.empty ? { empty: true } : {}), ...(opts.revId ? { revId: opts.revId } : {}), ...(opts.head ? { head: opts.head } : {}), ...(opts.branchLabel ? { branchLabel: opts.branchLabel } : {}) };
+        const spec = { message: opts.message, ...(opts.empty ? { empty: true } : {}), ...(opts.revId !== undefined ? { revId: opts.revId } : {}), ...(opts.head ? { head: opts.head } : {}), ...(opts.branchLabel ? { branchLabel: opts.branchLabel } : {}) };
         await autogenerateFromCli(spec, opts, globals(), output());
         return;
       }
       const result = await api.revision(
         {
           message: opts.message,
-          ...(opts.revId ? { revId: opts.revId } : {}),
+          ...(opts.revId !== undefined ? { revId: opts.revId } : {}),
           ...(opts.head ? { head: opts.head } : {}),
           ...(opts.splice ? { splice: true } : {}),
           ...(opts.branchLabel ? { branchLabel: opts.branchLabel } : {}),
@@ -71,9 +71,10 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .description("write a revision merging several heads")
     .requiredOption("-m, --message <message>", "what the merge is")
     .option("--rev-id <id>", "use this revision id")
+    .option("--splice", "allow revisions that are not heads")
     .argument("<revisions...>", 'the revisions to merge, or "heads"')
-    .action(async (revisions: string[], opts: { message: string; revId?: string }) => {
-      const result = await api.revision({ message: opts.message, parents: revisions, ...(opts.revId ? { revId: opts.revId } : {}) }, options());
+    .action(async (revisions: string[], opts: { message: string; revId?: string; splice?: boolean }) => {
+      const result = await api.revision({ message: opts.message, parents: revisions, ...(opts.revId !== undefined ? { revId: opts.revId } : {}), ...(opts.splice ? { splice: true } : {}) }, options());
       output().say(`created ${result.path} (revision ${result.revision}, merging ${result.parents.join(", ")})`);
       output().result(result);
     });

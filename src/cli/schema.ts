@@ -99,10 +99,17 @@ export function registerSchemaCommands(program: Command, output: () => Output, r
       .option("--empty", "with --autogenerate, write the file even when nothing changed"),
   );
 
-  addDiffFlags(program.command("check").description("exit 1 when the models do not match the migrations head (the CI gate)")).action(async (flags: DiffFlags) => {
-    const result = await (await commands()).check({ ...commandOptions(globals(), output()), ...(flags.dialect ? { dialect: flags.dialect } : {}), ...(flags.verify ? { verify: true } : {}), renames: await renameHints(flags) });
-    if (!result.ok) throw mismatch("models and migrations head differ", result);
-    output().say(`models match migrations head (${result.source})`);
+  addDiffFlags(program.command("check").description("exit 1 when the models do not match the migrations head (the CI gate), or with --url the live database")).action(async (flags: DiffFlags) => {
+    const live = globals().url !== undefined;
+    const result = await (await commands()).check({
+      ...commandOptions(globals(), output()),
+      ...(flags.dialect ? { dialect: flags.dialect } : {}),
+      ...(flags.verify ? { verify: true } : {}),
+      ...(live ? { against: "database" as const } : {}),
+      renames: await renameHints(flags),
+    });
+    if (!result.ok) throw mismatch(live ? `models and the ${result.source} differ` : "models and migrations head differ", result);
+    output().say(live ? `models match the ${result.source}` : `models match migrations head (${result.source})`);
     output().result({ ...result, ops: undefined });
   });
 

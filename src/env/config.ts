@@ -2,7 +2,8 @@
  * `retort.config.ts`: where the models and migrations are, how migrations run, and which
  * database to use. May be TypeScript (see import-module.ts).
  */
-import { existsSync } from "node:fs";
+import { hash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { RetortError } from "../errors.js";
 import { importModule } from "./import-module.js";
@@ -76,25 +77,98 @@ export interface LoadedConfig {
   file?: string;
 }
 
-const CONFIG_NAMES = ["retort.config.ts", "retort.config.mts", "retort.config.js", "retort.config.mjs"];
+export const CONFIG_NAMES = ["retort.config.ts", "retort.config.mts", "retort.config.js", "retort.config.mjs"];
 
-/** Load `path`, or look for retort.config.* in `cwd`. No file: defaults. */
+/**
+ * Bump when config-schema.ts removes or narrows a key: configs validated before are then checked
+ * again (see validated()).
+ */
+const SCHEMA_REVISION = 1;
+
+/**
+ * Load `path`, or look for retort.config.* in `cwd`, and validate it (RETORT_CONFIG names each
+ * bad key). No file: defaults (commands that need a file say so: see requireConfigFile).
+ */
 export async function loadConfig(path?: string, cwd = process.cwd()): Promise<LoadedConfig> {
   const file = path ? resolve(cwd, path) : CONFIG_NAMES.map((name) => join(cwd, name)).find((candidate) => existsSync(candidate));
   if (!file) return { config: {}, root: cwd };
   if (!existsSync(file)) {
     throw new RetortError("RETORT_CONFIG", `config file not found: ${path}`, { hint: "Run `retort init` to create one, or fix --config." });
   }
-  let loaded: unknown;
+  let namespace: Record<string, unknown>;
   try {
-    loaded = await importModule(file, { default: true });
+    namespace = (await importModule(file)) as Record<string, unknown>;
   } catch (error) {
     throw new RetortError("RETORT_CONFIG", `could not load ${file}: ${(error as Error).message}`, { cause: error, hint: "Fix the error in the config file; it must `export default defineConfig({ … })`." });
   }
-  if (typeof loaded !== "object" || loaded === null) {
-    throw new RetortError("RETORT_CONFIG", `${file} must export a config object`, { hint: "export default defineConfig({ … })" });
+  const config = namespace.default;
+  if (config === undefined) {
+    const named = Object.keys(namespace).filter((key) => key !== "default");
+    throw new RetortError("RETORT_CONFIG", `${file} has no default export${named.length ? ` (it exports ${named.map((n) => `\`${n}\``).join(", ")})` : ""}, so Retort would run with silent defaults.`, {
+      hint: "Export the config as the default: `export default defineConfig({ … })`.",
+      details: { file },
+    });
   }
-  return { config: loaded as RetortConfig, root: dirname(file), file };
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new RetortError("RETORT_CONFIG", `${file} must export a config object as its default export`, { hint: "export default defineConfig({ … })", details: { file } });
+  }
+  const root = dirname(file);
+  if (!validated(config, root)) {
+    const { validateConfig } = await import("./config-schema.js");
+    validateConfig(config, file);
+    remember(config, root);
+  }
+  return { config: config as RetortConfig, root, file };
+}
+
+/**
+ * A config identical (as JSON) to one validated before in this project is not validated again:
+ * loading zod costs more than the rest of a no-op `retort current`. Values JSON cannot hold
+ * (functions, undefined…) are never remembered, so they are always checked.
+ */
+function fingerprint(config: object): string | undefined {
+  let plain = true;
+  const text = JSON.stringify(config, (_key, value: unknown) => {
+    if (value === undefined || typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") plain = false;
+    else if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) plain = false;
+    return value;
+  });
+  return plain ? hash("sha256", `${SCHEMA_REVISION}\n${text}`, "hex") : undefined;
+}
+
+const checkedFile = (root: string) => join(root, ".retort", "cache", "config-checked");
+
+function validated(config: object, root: string): boolean {
+  const print = fingerprint(config);
+  if (!print) return false;
+  try {
+    return readFileSync(checkedFile(root), "utf8") === print;
+  } catch {
+    return false;
+  }
+}
+
+function remember(config: object, root: string): void {
+  const print = fingerprint(config);
+  if (!print) return;
+  try {
+    mkdirSync(dirname(checkedFile(root)), { recursive: true });
+    writeFileSync(checkedFile(root), print);
+  } catch {
+    // A read-only folder: validate again next time.
+  }
+}
+
+/**
+ * Commands that write files or compare the models (revision, check, autogenerate…) need a config
+ * file; looked up from disk and not found, they say so and point at `retort init`.
+ */
+export function requireConfigFile(loaded: LoadedConfig, command: string): void {
+  if (loaded.file) return;
+  throw new RetortError("RETORT_CONFIG", `\`retort ${command}\` needs a config file, and there is no ${CONFIG_NAMES.join(", ")} in ${loaded.root}.`, {
+    hint: "Run `retort init` to create retort.config.ts and migrations/versions/, or pass --config <file>.",
+    details: { folder: loaded.root },
+  });
 }
 
 export function migrationsDirectory(loaded: LoadedConfig): string {

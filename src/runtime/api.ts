@@ -10,13 +10,15 @@ import type { ConnectionTarget } from "../env/url.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
-import { cacheDirectory, loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
+import { CONFIG_NAMES, cacheDirectory, loadConfig, migrationsDirectory, requireConfigFile, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect } from "../schema/snapshot.js";
 import {
   RevisionGraph,
   appliedRevisions,
   applyStep,
+  checkBranchLabel,
+  checkRevisionId,
   downgradePlan,
   loadScriptDirectory,
   migrationFileName,
@@ -25,6 +27,7 @@ import {
   resolveRange,
   resolveRevision,
   resolveTarget,
+  stampHeads,
   upgradePlan,
   type Revision,
 } from "../script/index.js";
@@ -49,14 +52,26 @@ export interface CommandOptions {
   onWarning?: (message: string) => void;
 }
 
-/** The command's config: the one given, else loaded once from options.config or the folder. */
-export async function configOf(options: CommandOptions): Promise<LoadedConfig> {
+/**
+ * The command's config: the one given, else loaded once from options.config or the folder.
+ * `command` names a command that cannot run on defaults (it writes files or reads the models).
+ */
+export async function configOf(options: CommandOptions, command?: string): Promise<LoadedConfig> {
   if (typeof options.config === "object") return options.config;
-  return loadConfig(options.config, options.cwd);
+  const loaded = await loadConfig(options.config, options.cwd);
+  if (command) requireConfigFile(loaded, command);
+  return loaded;
 }
 
 export function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
   const dir = migrationsDirectory(loaded);
+  if (!loaded.file && !existsSync(dir)) {
+    // Without a config, the default folder must be there: otherwise this is not a Retort project (yet).
+    throw new RetortError("RETORT_CONFIG", `No config file (${CONFIG_NAMES.join(", ")}) and no migrations folder ${dir} in ${loaded.root}.`, {
+      hint: "Run `retort init` to create both, run the command from your project's folder, or pass --config <file>.",
+      details: { folder: loaded.root },
+    });
+  }
   const cacheFile = join(cacheDirectory(loaded), `headers-${hash("sha256", dir, "hex").slice(0, 16)}.json`);
   const directory = loadScriptDirectory(dir, { cacheFile });
   return { graph: new RevisionGraph(directory.revisions), dir };
@@ -257,16 +272,18 @@ export async function current(options: CommandOptions = {}): Promise<CurrentResu
   });
 }
 
-/** Set the version table to `target` without running migrations (`purge` clears it first). */
+/**
+ * Set the version table to `target` without running migrations: the target replaces the row of
+ * its branch, or adds one for a branch without a row (`purge` clears the table first).
+ */
 export async function stamp(target: string, options: CommandOptions & { purge?: boolean } = {}): Promise<RunResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
   return withMigrationContext(loaded, options, async ({ executor, url }) => {
     const from = await executor.currentHeads();
-    const start = options.purge ? [] : from;
-    const targets = resolveTarget(graph, target, start).map((r) => r.revision);
-    await executor.setHeads(new Set(from), new Set(targets));
-    return { url: redactUrl(url), direction: "up", from, to: [...targets].sort(), revisions: [] };
+    const to = stampHeads(graph, from, target, options.purge ? { purge: true } : {});
+    await executor.setHeads(new Set(from), new Set(to));
+    return { url: redactUrl(url), direction: "up", from, to: [...to].sort(), revisions: [] };
   });
 }
 
@@ -299,17 +316,20 @@ export interface NewRevision {
 
 /** Write a new revision file; returns its path and header. */
 export async function revision(spec: NewRevision, options: CommandOptions = {}): Promise<{ path: string; revision: string; parents: string[] }> {
-  const loaded = await configOf(options);
+  const loaded = await configOf(options, spec.parents ? "merge" : "revision");
   const dir = migrationsDirectory(loaded);
   if (!existsSync(dir)) {
     throw new RetortError("RETORT_BAD_MIGRATION_FILE", `migrations folder ${dir} does not exist`, { hint: "Run `retort init` first." });
   }
+  if (spec.revId !== undefined) checkRevisionId(spec.revId);
   const { graph } = scripts(loaded);
   const id = spec.revId ?? newRevisionId();
   if (graph.has(id)) throw new RetortError("RETORT_DUPLICATE_REVISION", `revision ${id} already exists (${graph.require(id).path})`, { hint: "Pick another --rev-id, or leave it out for a random one." });
+  if (graph.branchLabels.has(id)) throw new RetortError("RETORT_INVALID_REVISION_ID", `Revision id ${id} is already a branch label (of ${graph.branchLabels.get(id)!.revision})`, { hint: "Pick another --rev-id, or leave it out for a random one." });
+  if (spec.branchLabel !== undefined) checkBranchLabel(spec.branchLabel, (label) => graph.branchLabels.get(label)?.revision ?? graph.get(label)?.revision);
   let parents: string[];
   if (spec.parents) {
-    parents = spec.parents.flatMap((p) => resolveTarget(graph, p, []).map((r) => r.revision));
+    parents = mergeParents(graph, spec.parents, spec.splice ?? false);
   } else if (graph.size === 0) {
     parents = [];
   } else {
@@ -338,6 +358,31 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
   });
   writeFileSync(path, text, { flag: "wx" });
   return { path: relative(options.cwd ?? process.cwd(), path), revision: id, parents };
+}
+
+/**
+ * The parents of `retort merge`: at least two distinct revisions, each a head unless `splice`
+ * (merging from the middle of a branch leaves the revisions above it out, as Alembic warns).
+ */
+function mergeParents(graph: RevisionGraph, targets: readonly string[], splice: boolean): string[] {
+  const parents = [...new Set(targets.flatMap((target) => resolveTarget(graph, target, []).map((r) => r.revision)))];
+  if (parents.length < 2) {
+    const what = parents.length === 0 ? "nothing" : `only ${parents[0]}`;
+    throw new RetortError("RETORT_INVALID_MERGE", `Nothing to merge: ${targets.map((t) => JSON.stringify(t)).join(", ")} ${targets.length === 1 ? "names" : "name"} ${what}; a merge joins two or more revisions.`, {
+      hint: graph.heads.length < 2 ? "There is a single head, so no merge is needed: `retort revision -m \"…\"` adds the next revision." : "Name two or more heads (`retort heads` lists them), or `heads`.",
+      details: { targets, parents },
+    });
+  }
+  if (!splice) {
+    const notHeads = parents.filter((id) => graph.require(id).children.length > 0);
+    if (notHeads.length > 0) {
+      throw new RetortError("RETORT_INVALID_MERGE", `Cannot merge ${notHeads.join(", ")}: not a head (revisions already build on ${notHeads.length === 1 ? "it" : "them"}).`, {
+        hint: "Merge heads (`retort heads` lists them), or pass --splice to merge from the middle of a branch on purpose.",
+        details: { notHeads },
+      });
+    }
+  }
+  return graph.sortTopologically(parents).map((r) => r.revision);
 }
 
 /** Create retort.config.ts and the migrations folder. */

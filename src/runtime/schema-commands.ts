@@ -6,9 +6,10 @@
  */
 import { compareSchemas, renderMigrationBodies, type RenameDecision, type RenameHints } from "../autogenerate/index.js";
 import { loadModels } from "../schema/load-models.js";
+import { checkRevisionId, upgradePlan } from "../script/index.js";
 import type { LoadedConfig } from "../env/config.js";
 import { resolveDatabaseUrl } from "../env/config.js";
-import { parseDatabaseUrl } from "../env/url.js";
+import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import { Op as OpHelpers, type Op } from "../operations/types.js";
 import { schemaFromModels } from "../schema/from-models.js";
@@ -80,12 +81,49 @@ function diff(from: Schema, to: Schema, dialect: Dialect, options: SchemaCommand
   };
 }
 
-/** `retort check`: do the models match the migrations head? (The CI gate.) */
+/**
+ * `retort check`: do the models match the migrations head (the CI gate)? With `against:
+ * "database"`, do they match that live database instead (which must be at migrations head)?
+ */
 export async function check(options: SchemaCommandOptions = {}): Promise<SchemaDiff> {
-  const loaded = await configOf(options);
+  const loaded = await configOf(options, "check");
+  if (options.against === "database") {
+    const models = await modelsSchema(loaded);
+    const live = await liveSchema(loaded, options, "check");
+    return diff(live.schema, models, live.dialect, options, live.source);
+  }
   const dialect = dialectOf(loaded, options);
   const [models, head] = await Promise.all([modelsSchema(loaded), headSchema(loaded, dialect, options)]);
   return diff(head.schema, models, dialect, options, head.source);
+}
+
+/**
+ * The schema of the live database, once it is known to be at migrations head: compared with a
+ * database behind head, the models would repeat what the pending migrations do (autogenerate would
+ * write a duplicate of them), so this is refused, as Alembic does.
+ */
+async function liveSchema(loaded: LoadedConfig, options: SchemaCommandOptions, command: string): Promise<{ schema: Schema; dialect: Dialect; source: string }> {
+  const graph = await revisionGraph({ ...options, config: loaded });
+  const at = (await current({ ...options, config: loaded })).heads.map((h) => h.revision).sort();
+  const heads = graph.heads.map((h) => h.revision).sort();
+  if (at.join() !== heads.join()) {
+    const unknown = at.filter((id) => !graph.has(id));
+    const pending = unknown.length ? undefined : upgradePlan(graph, at, heads).length;
+    throw new RetortError(
+      "RETORT_NOT_UP_TO_DATE",
+      `The database is not up to date: it is at ${at.join(", ") || "base"}${unknown.length ? ` (${unknown.join(", ")}: no migration file)` : ""}, the migrations head is ${heads.join(", ") || "base (no revisions)"}${pending ? ` (${pending} revision${pending === 1 ? "" : "s"} not applied)` : ""}.`,
+      {
+        hint: `Upgrade it first (\`retort upgrade ${heads.length > 1 ? "heads" : "head"}\` with the same --url), then run \`retort ${command}\` again; or leave out --url to compare the models with the migrations head.`,
+        details: { current: at, heads },
+      },
+    );
+  }
+  const url = options.database ? undefined : resolveDatabaseUrl(loaded, options);
+  return withDatabase(loaded, options, async (conn, dialect) => ({
+    schema: await (await loadIntrospector(familyOf(dialect)))(conn),
+    dialect,
+    source: url ? `database ${redactUrl(url)}` : "database",
+  }));
 }
 
 /** `retort drift`: does a live database match the schema its recorded revision implies? */
@@ -115,13 +153,11 @@ export interface AutogenerateResult extends SchemaDiff {
  * written unless `empty` is set.
  */
 export async function autogenerate(spec: { message: string; empty?: boolean; revId?: string; head?: string; branchLabel?: string }, options: SchemaCommandOptions = {}): Promise<AutogenerateResult> {
-  const loaded = await configOf(options);
+  if (spec.revId !== undefined) checkRevisionId(spec.revId); // before the comparison, which may take a while
+  const loaded = await configOf(options, "revision --autogenerate");
   const dialect = dialectOf(loaded, options);
   const models = await modelsSchema(loaded);
-  const from =
-    options.against === "database"
-      ? { schema: await withDatabase(loaded, options, async (conn, d) => (await loadIntrospector(familyOf(d)))(conn)), source: "database" }
-      : await headSchema(loaded, dialect, options);
+  const from = options.against === "database" ? await liveSchema(loaded, options, "revision --autogenerate") : await headSchema(loaded, dialect, options);
   const result = diff(from.schema, models, dialect, options, from.source);
   if (result.decisions.length > 0) {
     const flag = (d: RenameDecision) =>
@@ -140,7 +176,7 @@ export async function autogenerate(spec: { message: string; empty?: boolean; rev
       upgradeBody: bodies.upgrade,
       downgradeBody: bodies.downgrade,
       imports: bodies.imports,
-      ...(spec.revId ? { revId: spec.revId } : {}),
+      ...(spec.revId !== undefined ? { revId: spec.revId } : {}),
       ...(spec.head ? { head: spec.head } : {}),
       ...(spec.branchLabel ? { branchLabel: spec.branchLabel } : {}),
     },

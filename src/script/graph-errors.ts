@@ -62,7 +62,7 @@ export function labelIsRevisionId(label: string, owner: Described): RetortError 
 }
 
 export const TARGET_FORMS =
-  "a revision id or a prefix of at least 4 characters, a branch label, head, heads, base, current, <label>@head, +N / -N (from the current revision), or <rev>+N / <rev>-N";
+  "a revision id or a prefix of at least 4 characters, a branch label, head, heads, base, current, <label>@head, <label>@base, <label>@<rev>, +N / -N (from the current revision), <label>@+N / <label>@-N (from the current revision of that branch; a revision id may stand for the branch), or <rev>+N / <rev>-N";
 
 /** A target that names nothing; `why` replaces the default message, `hint` the default hint. */
 export function unknownRevision(target: string, why?: string, hint?: string): RetortError {

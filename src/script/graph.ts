@@ -152,6 +152,18 @@ export class RevisionGraph {
     );
   }
 
+  /**
+   * The branch a revision is on: its ancestors and descendants through parent edges, and through
+   * depends-on edges only when asked (they link branches without joining them). `<label>@…`
+   * targets walk the first; `stamp` replaces the rows in the second, as Alembic does.
+   */
+  lineage(id: string, options: { dependsOn?: boolean } = {}): Set<string> {
+    const dependsOn = options.dependsOn ?? false;
+    const lineage = this.ancestors([id], { dependsOn });
+    for (const above of this.descendants([id], { dependsOn })) lineage.add(above);
+    return lineage;
+  }
+
   /** Revisions by id, in topological order. */
   sortTopologically(ids: Iterable<string>): Revision[] {
     return [...ids].map((id) => this.require(id)).sort((a, b) => a.index - b.index);

@@ -12,6 +12,7 @@
  */
 import type { Revision, RevisionGraph } from "./graph.js";
 import { appliedRevisions } from "./plan.js";
+import { currentRevisions, resolveScopedTarget } from "./targets.js";
 
 export type Direction = "up" | "down";
 
@@ -87,4 +88,31 @@ function stillBuiltOn(parent: Revision, leaving: string, heads: Set<string>, gra
     }
   }
   return false;
+}
+
+/**
+ * The version-table rows after `retort stamp <target>`, as Alembic stamps: each target revision
+ * replaces the rows of its own lineage (rows that are its ancestors or descendants, through
+ * depends-on too: a row built on what the stamp takes away goes with it), a target on a branch
+ * without a row adds one, and the other branches keep theirs. `base` clears
+ * the table, `<branch>@base` that branch's row; `purge` starts from an empty table (and accepts
+ * rows no file defines). A row that another row builds on is dropped: the table holds heads only.
+ */
+export function stampHeads(graph: RevisionGraph, current: readonly string[], target: string, options: { purge?: boolean } = {}): string[] {
+  const start = options.purge ? [] : currentRevisions(graph, current).map((r) => r.revision);
+  const { revisions, branch } = resolveScopedTarget(graph, target, start);
+  const rows = new Set(start);
+  if (revisions.length === 0) {
+    if (!branch) return [];
+    const lineage = graph.lineage(branch.revision, { dependsOn: true });
+    for (const id of rows) if (lineage.has(id)) rows.delete(id);
+  }
+  for (const revision of revisions) {
+    if (rows.has(revision.revision)) continue;
+    const lineage = graph.lineage(revision.revision, { dependsOn: true });
+    for (const id of rows) if (lineage.has(id)) rows.delete(id);
+    rows.add(revision.revision);
+  }
+  const below = graph.ancestors(rows, { inclusive: false });
+  return [...rows].filter((id) => !below.has(id)).sort(); // as the version table lists them
 }

@@ -6,7 +6,7 @@
 import type { Revision, RevisionGraph } from "./graph.js";
 import { unknownRevision } from "./graph-errors.js";
 import { describeRevision } from "./describe.js";
-import { currentRevisions, resolveTarget } from "./targets.js";
+import { checkTargetDirection, currentRevisions, resolveScopedTarget, type ScopedTarget } from "./targets.js";
 
 /** A target as typed by the user, or already resolved: revisions or their ids ([] = base). */
 export type Target = string | readonly (Revision | string)[];
@@ -21,19 +21,23 @@ export function appliedRevisions(graph: RevisionGraph, current: readonly string[
  * the database does not have yet, parents first.
  */
 export function upgradePlan(graph: RevisionGraph, current: readonly string[], target: Target): Revision[] {
-  const targets = resolve(graph, target, current);
+  if (typeof target === "string") checkTargetDirection(graph, target, "up");
+  const targets = resolve(graph, target, current).revisions;
   const needed = graph.ancestors(targets.map((r) => r.revision));
   for (const id of appliedRevisions(graph, current)) needed.delete(id);
   return graph.sortTopologically(needed);
 }
 
 /**
- * Every applied revision above the target (its descendants, through depends-on too, but not the
- * target itself), newest first. `base` removes everything. Revisions of another branch that do not
- * build on the target stay. A target the database does not have is refused.
+ * Every applied revision that stands above the target through parents (the target's children and
+ * what grows from them), and whatever depends on one of those, newest first, as Alembic defines it:
+ * a revision that merely depends on the target stays, since the target stays. `base` removes
+ * everything; `<branch>@…` targets revert only on that branch. A target the database does not
+ * have is refused.
  */
 export function downgradePlan(graph: RevisionGraph, current: readonly string[], target: Target): Revision[] {
-  const targets = resolve(graph, target, current);
+  if (typeof target === "string") checkTargetDirection(graph, target, "down");
+  const { revisions: targets, branch } = resolve(graph, target, current);
   const applied = appliedRevisions(graph, current);
   for (const revision of targets) {
     if (!applied.has(revision.revision)) {
@@ -45,18 +49,19 @@ export function downgradePlan(graph: RevisionGraph, current: readonly string[], 
       );
     }
   }
-  let remove: Set<string>;
-  if (targets.length === 0) {
-    remove = applied;
-  } else {
-    remove = graph.descendants(targets.map((r) => r.revision), { inclusive: false });
-    for (const revision of targets) remove.delete(revision.revision);
-    for (const id of remove) if (!applied.has(id)) remove.delete(id);
+  let roots = targets.length === 0 ? graph.bases.map((r) => r.revision) : [...new Set(targets.flatMap((r) => r.children))];
+  if (branch) {
+    const lineage = graph.lineage(branch.revision);
+    roots = roots.filter((id) => lineage.has(id));
   }
+  const remove = graph.descendants(roots);
+  // The targets stay, and so does all they build on (with several targets, one may stand above a root).
+  for (const id of graph.ancestors(targets.map((r) => r.revision))) remove.delete(id);
+  for (const id of remove) if (!applied.has(id)) remove.delete(id);
   return graph.sortTopologically(remove).reverse();
 }
 
-function resolve(graph: RevisionGraph, target: Target, current: readonly string[]): readonly Revision[] {
-  if (typeof target === "string") return resolveTarget(graph, target, current);
-  return target.map((item) => (typeof item === "string" ? graph.require(item) : item));
+function resolve(graph: RevisionGraph, target: Target, current: readonly string[]): ScopedTarget {
+  if (typeof target === "string") return resolveScopedTarget(graph, target, current);
+  return { revisions: target.map((item) => (typeof item === "string" ? graph.require(item) : item)) };
 }

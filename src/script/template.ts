@@ -3,6 +3,7 @@
  * header.ts reads back), a fresh revision id, and the file name.
  */
 import { randomBytes } from "node:crypto";
+import { RetortError } from "../errors.js";
 
 export interface MigrationTemplate {
   revision: string;
@@ -64,6 +65,62 @@ const body = (code: string) =>
     .split("\n")
     .map((line) => (line.trim() === "" ? "" : `    ${line}`))
     .join("\n");
+
+/** Longest revision id accepted: ids are typed, listed and stored in a varchar column. */
+export const MAX_REVISION_ID = 64;
+
+const TARGET_WORDS = new Set(["head", "heads", "base", "current"]);
+
+/**
+ * Refuses a revision id that later commands could not read back or name: letters, digits and
+ * `_` only (Alembic also refuses `@`, `-` and `+`, which targets use; spaces and path characters
+ * would break the file and every command after it), at most MAX_REVISION_ID characters, and not
+ * a target keyword.
+ */
+export function checkRevisionId(id: string): void {
+  const problem =
+    id === ""
+      ? "it is empty"
+      : id.length > MAX_REVISION_ID
+        ? `it is ${id.length} characters long (at most ${MAX_REVISION_ID})`
+        : !/^[A-Za-z0-9_]+$/.test(id)
+          ? `it contains ${describeCharacters(id.match(/[^A-Za-z0-9_]/g)!)}`
+          : TARGET_WORDS.has(id)
+            ? "it is a target keyword"
+            : undefined;
+  if (!problem) return;
+  throw new RetortError("RETORT_INVALID_REVISION_ID", `Revision id ${JSON.stringify(id)} cannot be used: ${problem}.`, {
+    hint: `Use letters, digits and _ only (for example ${JSON.stringify(id.replace(/[^A-Za-z0-9_]+/g, "_").replace(/^_+|_+$/g, "").slice(0, MAX_REVISION_ID) || "add_users")}), or leave out --rev-id for a random one.`,
+    details: { revision: id },
+  });
+}
+
+/** A branch label must read back as a target: no `@`, `:` or spaces, not a keyword, unique. */
+export function checkBranchLabel(label: string, taken: (label: string) => string | undefined): void {
+  const owner = taken(label);
+  const problem =
+    label === ""
+      ? "it is empty"
+      : label.length > MAX_REVISION_ID
+        ? `it is ${label.length} characters long (at most ${MAX_REVISION_ID})`
+        : !/^[A-Za-z0-9_.-]+$/.test(label)
+          ? `it contains ${describeCharacters(label.match(/[^A-Za-z0-9_.-]/g)!)}`
+          : TARGET_WORDS.has(label)
+            ? "it is a target keyword"
+            : owner
+              ? `revision ${owner} already uses it`
+              : undefined;
+  if (!problem) return;
+  throw new RetortError("RETORT_INVALID_REVISION_ID", `Branch label ${JSON.stringify(label)} cannot be used: ${problem}.`, {
+    hint: "Use letters, digits, _, - and . only, a label no other revision carries, and no revision id.",
+    details: { branchLabel: label },
+  });
+}
+
+function describeCharacters(characters: string[]): string {
+  const names = [...new Set(characters)].map((c) => (c === " " ? "a space" : /\s/.test(c) ? "a line break or tab" : JSON.stringify(c)));
+  return names.join(", ");
+}
 
 /** A new random revision id: 12 lowercase hex characters (48 bits, like Alembic's). */
 export function newRevisionId(): string {

@@ -66,7 +66,7 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
     const configFile = join(project.root, "retort.config.mjs");
     writeFileSync(configFile, `export default ${JSON.stringify({ ...project.config.config, models: "./schema.ts" })};\n`);
     const run = (...args: string[]) =>
-      exec("node_modules/.bin/tsx", ["src/cli/main.ts", "--config", configFile, "--url", "sqlite::memory:", ...args]).then(
+      exec("node_modules/.bin/tsx", ["src/cli/main.ts", "--config", configFile, ...args, ...(args.includes("--url") ? [] : ["--dialect", "sqlite"])]).then(
         (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
       );
@@ -78,6 +78,10 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
     const passing = await run("--json", "check");
     expect(passing.code).toBe(0);
     expect(JSON.parse(passing.out).ok).toBe(true);
+    // With --url, check compares with that live database, which must be at migrations head first.
+    const behind = await run("--json", "--url", `sqlite:${join(project.root, "app.db")}`, "check");
+    expect(behind.code).toBe(1);
+    expect(JSON.parse(behind.err.slice(behind.err.indexOf("{"))).error.code).toBe("RETORT_NOT_UP_TO_DATE");
 
     // Many changes: the first twenty, then a count by kind; --json still has every one.
     const extra = Array.from({ length: 30 }, (_, i) => `export const t${i} = table("t${i}", { id: t.integer().primaryKey() });`);
@@ -90,5 +94,36 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
     expect(many.err).toContain("… and 10 more: createTable ×10 (--json lists them all)");
     const json = await run("--json", "check");
     expect((JSON.parse(json.err.slice(json.err.indexOf("{"))) as { error: { changes: string[] } }).error.changes).toHaveLength(30);
+  }, 60_000);
+
+  it("against a live database: refused unless it is at migrations head; then the live schema is what is compared", async () => {
+    const project = createProject();
+    project.add({ id: "user00000001", message: "users", up: `op.createTable("users", { id: t.bigint().primaryKey() });`, down: `op.dropTable("users");` });
+    writeFileSync(join(project.root, "schema.ts"), models(`export const users = table("users", { id: t.bigint().primaryKey() });\nexport const notes = table("notes", { id: t.integer().primaryKey() });`));
+    const config = { ...project.config, config: { ...project.config.config, models: "./schema.ts" } };
+    const url = `sqlite:${join(project.root, "app.db")}`;
+    const live = { config, url, against: "database" as const };
+
+    // One revision behind: autogenerate would write a duplicate of it (Alembic refuses too).
+    for (const [command, attempt] of [["revision --autogenerate", autogenerate({ message: "notes" }, live)], ["check", check(live)]] as const) {
+      const error = await (attempt as Promise<unknown>).catch((e: unknown) => e);
+      expect(isRetortError(error, "RETORT_NOT_UP_TO_DATE")).toBe(true);
+      expect((error as Error).message).toBe("The database is not up to date: it is at base, the migrations head is user00000001 (1 revision not applied).");
+      expect((error as { hint: string }).hint).toBe(
+        `Upgrade it first (\`retort upgrade head\` with the same --url), then run \`retort ${command}\` again; or leave out --url to compare the models with the migrations head.`,
+      );
+    }
+    expect(readdirSync(project.dir)).toHaveLength(1);
+
+    await upgrade("head", { config, url });
+    const db = await connect(url, { schema: {} });
+    await db.query('CREATE TABLE "legacy" ("code" TEXT PRIMARY KEY, "payload" BLOB)');
+    await db.close();
+    // Against the database, the hand-made table shows; against migrations head, it cannot.
+    expect((await check(live)).changes).toEqual(["dropTable legacy", "createTable notes"]);
+    expect((await check(live)).source).toBe(`database ${url}`);
+    expect((await check({ config, url })).changes).toEqual(["createTable notes"]);
+    const written = await autogenerate({ message: "notes" }, live);
+    expect(written.changes).toEqual(["dropTable legacy", "createTable notes"]);
   }, 60_000);
 });

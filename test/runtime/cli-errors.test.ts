@@ -137,6 +137,39 @@ describe("migration errors from the CLI: stable code, what, where, what to do; e
     expect((usage as { code: number }).code).toBe(2);
   });
 
+  it.concurrent("--json usage errors are JSON too (exit 2): unknown option, missing argument", async () => {
+    const project = createProject();
+    const unknown = await cli(project, "upgrade", "--frobnicate");
+    expect(unknown.code).toBe(2);
+    expect(unknown.error).toEqual({
+      code: "RETORT_USAGE",
+      message: "unknown option '--frobnicate'",
+      hint: "Run `retort --help`, or `retort <command> --help`, for the commands and their options.",
+      usage: "commander.unknownOption",
+    });
+    const missing = await cli(project, "stamp");
+    expect(missing.code).toBe(2);
+    expect(missing.error.code).toBe("RETORT_USAGE");
+    expect(missing.error.message).toBe("missing required argument 'target'");
+  });
+
+  it.concurrent("--hints file errors say what is wrong and how to fix it", async () => {
+    const project = createProject();
+    const missing = await cli(project, "check", "--hints", join(project.root, "nope.json"));
+    expect(missing.code).toBe(1);
+    expect(missing.error.message).toBe(`the rename hints file ${join(project.root, "nope.json")} does not exist`);
+    expect(missing.error.hint).toMatch(/^Check the path given to --hints \(relative to .*\); the file holds \{ "tables"/);
+    const file = join(project.root, "hints.json");
+    writeFileSync(file, "{ tables: }");
+    const bad = await cli(project, "check", "--hints", file);
+    expect(bad.error.message).toMatch(/^the rename hints file .*hints\.json is not valid JSON: /);
+    expect(bad.error.hint).toMatch(/^Fix the JSON in .*hints\.json; it holds \{/);
+    writeFileSync(file, JSON.stringify({ tabels: { a: "b" } }));
+    const unknownKey = await cli(project, "check", "--hints", file);
+    expect(unknownKey.error.message).toBe(`the rename hints file ${file} has unknown key(s) "tabels" (did you mean "tables"?)`);
+    expect(unknownKey.error.hint).toMatch(/^Expected \{ "tables"/);
+  });
+
   it.concurrent("offline SQL prints the script without a database", async () => {
     const project = createProject();
     project.add({ id: "offl00000001", message: "table", up: `op.createTable("x", { id: t.integer().primaryKey() });` });

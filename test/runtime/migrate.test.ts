@@ -193,6 +193,31 @@ for (const backend of backends) {
       expect((await current(options)).heads).toEqual([]);
     });
 
+    it("stamp is branch-aware: another branch's row stays; a wrong-way target is refused before anything runs", async () => {
+      const project = createProject();
+      project.add({ id: "root00000001", message: "root", up: "" });
+      project.add({ id: "left00000002", parents: ["root00000001"], message: "left", up: "", branchLabels: ["left"] });
+      project.add({ id: "left00000003", parents: ["left00000002"], message: "left 2", up: "" });
+      project.add({ id: "rght00000002", parents: ["root00000001"], message: "right", up: "", branchLabels: ["right"] });
+      const options: CommandOptions = target(project);
+      const heads = async () => (await current(options)).heads.map((h) => h.revision);
+      await stamp("left00000003", options);
+      await stamp("rght00000002", options); // a branch without a row: adds one
+      expect(await heads()).toEqual(["left00000003", "rght00000002"]);
+      await stamp("left@-1", options); // moves only that branch's row
+      expect(await heads()).toEqual(["left00000002", "rght00000002"]);
+      await stamp("right@base", options);
+      expect(await heads()).toEqual(["left00000002"]);
+      await stamp("rght00000002", { ...options, purge: true });
+      expect(await heads()).toEqual(["rght00000002"]);
+
+      const wrongWay = await failure(upgrade("-1", options));
+      expect(wrongWay.code).toBe("RETORT_INVALID_TARGET");
+      expect(wrongWay.hint).toBe("Use `retort downgrade -1`, or `retort upgrade +1`.");
+      expect((await failure(downgrade("1", options))).hint).toBe("To downgrade 1 revision(s) from the current one, write `retort downgrade -1`.");
+      expect(await heads()).toEqual(["rght00000002"]);
+    });
+
     it("a failing migration rolls back and leaves the database at the previous revision", async () => {
       const project = createProject();
       linear(project);

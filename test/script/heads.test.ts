@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { RevisionGraph } from "../../src/script/graph.js";
-import { applyStep, headsAfter, type Direction } from "../../src/script/heads.js";
+import { applyStep, headsAfter, stampHeads, type Direction } from "../../src/script/heads.js";
 import { appliedRevisions, downgradePlan, upgradePlan } from "../../src/script/plan.js";
 import type { ScriptHeader } from "../../src/script/header.js";
-import { ID, diamond, graphOf, header, ids } from "./helpers.js";
+import { ID, diamond, graphOf, header, ids, retortError, twoBranches } from "./helpers.js";
 
 /** Runs steps one at a time, recording each change and the rows after it. */
 function steps(graph: RevisionGraph, start: string[], sequence: Array<[string, Direction]>, withApplied: boolean) {
@@ -139,10 +139,67 @@ describe("headsAfter", () => {
           expect(after).toEqual(expectedHeads(applied));
           expect(stateless).toEqual(after);
           expect(applied.has(pick(2))).toBe(true);
-          expect([...graph.descendants([pick(2)], { inclusive: false })].some((d) => applied.has(d))).toBe(false);
+          // Nothing stands above the target through parents any more (a revision that merely
+          // depends on it may stay); what stays is whole (its parents and depends-on targets
+          // stay too); and each revision reverted had to go: it stands above the target through
+          // parents, or builds on a revision that went.
+          expect([...graph.descendants([pick(2)], { inclusive: false, dependsOn: false })].some((d) => applied.has(d))).toBe(false);
+          for (const id of applied) for (const below of [...graph.require(id).parents, ...graph.require(id).dependsOn]) expect(applied.has(below)).toBe(true);
+          const reverted = new Set(ids(plan));
+          const aboveTarget = graph.descendants([pick(2)], { inclusive: false, dependsOn: false });
+          for (const r of plan) expect(aboveTarget.has(r.revision) || [...r.parents, ...r.dependsOn].some((p) => reverted.has(p))).toBe(true);
         }
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe("stampHeads (retort stamp), branch-aware as Alembic", () => {
+  const graph = twoBranches(); // root; accounts: a1 a2; billing: b1 b2
+
+  it("a revision on a branch without a row adds one; on a represented branch it moves that row", () => {
+    expect(stampHeads(graph, [ID.a2], ID.b1)).toEqual([ID.a2, ID.b1]);
+    expect(stampHeads(graph, [ID.a2, ID.b1], ID.b2)).toEqual([ID.a2, ID.b2]);
+    expect(stampHeads(graph, [ID.a2, ID.b2], ID.a1)).toEqual([ID.a1, ID.b2]);
+    expect(stampHeads(graph, [ID.a2, ID.b2], ID.b2)).toEqual([ID.a2, ID.b2]);
+  });
+
+  it("a revision both branches build on replaces both rows", () => {
+    expect(stampHeads(graph, [ID.a2, ID.b2], ID.root)).toEqual([ID.root]);
+    expect(stampHeads(diamond(), [ID.a2, ID.b1], ID.top)).toEqual([ID.top]);
+  });
+
+  it("--purge replaces every row, and accepts rows no file defines", () => {
+    expect(stampHeads(graph, [ID.a2, ID.b2], ID.b1, { purge: true })).toEqual([ID.b1]);
+    expect(stampHeads(graph, ["ffffffffffff"], ID.a1, { purge: true })).toEqual([ID.a1]);
+    retortError("RETORT_UNKNOWN_REVISION", () => stampHeads(graph, ["ffffffffffff"], ID.a1));
+  });
+
+  it("base clears the table; <label>@base only that branch's row; heads adds what is missing", () => {
+    expect(stampHeads(graph, [ID.a2, ID.b2], "base")).toEqual([]);
+    expect(stampHeads(graph, [ID.a2, ID.b2], "billing@base")).toEqual([ID.a2]);
+    expect(stampHeads(graph, [], "heads")).toEqual([ID.a2, ID.b2]);
+    expect(stampHeads(graph, [ID.a1], "heads")).toEqual([ID.a2, ID.b2]);
+    expect(stampHeads(graph, [ID.a2], "billing@head")).toEqual([ID.a2, ID.b2]);
+  });
+
+  it("Alembic's stamp across a dependency: a row built on what the stamp takes away goes too", () => {
+    // lib1: a1 b1 c1 d1 e1; lib2: a2 b2 c2, c2 depends on c1. Stamping b1 over [e1, c2] leaves b1 alone.
+    const r = (id: string) => `${id}0000000000`;
+    const lib = graphOf(
+      header(r("a1"), [], { branchLabels: ["lib1"] }),
+      header(r("b1"), [r("a1")]),
+      header(r("c1"), [r("b1")]),
+      header(r("a2")),
+      header(r("b2"), [r("a2")]),
+      header(r("c2"), [r("b2")], { dependsOn: [r("c1")] }),
+      header(r("d1"), [r("c1")]),
+      header(r("e1"), [r("d1")]),
+    );
+    expect(stampHeads(lib, [r("e1"), r("c2")], r("b1"))).toEqual([r("b1")]);
+    // A stamp below a row that still builds on it changes nothing: the table holds heads only.
+    expect(stampHeads(lib, [r("c2")], r("a2"))).toEqual([r("a2")]);
+    expect(stampHeads(lib, [r("e1"), r("b2")], r("a2"))).toEqual([r("e1"), r("a2")].sort());
   });
 });

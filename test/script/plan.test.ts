@@ -129,6 +129,71 @@ describe("downgradePlan", () => {
     expect(downgrade(graph, ["7e0000000002"], ID.root)).toEqual({ run: ["7e0000000002", "7e0000000001", ID.a1], heads: [ID.root] });
   });
 
+  it("keeps a revision that merely depends on the target: only what stands above it through parents goes", () => {
+    // c2 (on branch "two") depends on c1; c1 stays, so c2 stays. d1, above c1, goes.
+    const graph = graphOf(
+      header("c10000000001", [], { branchLabels: ["one"] }),
+      header("c20000000001", [], { branchLabels: ["two"] }),
+      header("c20000000002", ["c20000000001"], { dependsOn: ["c10000000001"] }),
+      header("d10000000001", ["c10000000001"]),
+    );
+    expect(downgrade(graph, ["c20000000002", "d10000000001"], "c10000000001")).toEqual({ run: ["d10000000001"], heads: ["c20000000002"] }); // c1 stays, implied by c2
+    // ...but whatever depends on a reverted revision goes with it.
+    expect(downgrade(graph, ["c20000000002", "d10000000001"], "base")).toEqual({ run: ["d10000000001", "c20000000002", "c20000000001", "c10000000001"], heads: [] });
+  });
+
+  it("Alembic's DependsOnBranchTest cases", () => {
+    // Two: three merges, and d1 depending on a3, b2 and c1.
+    const two = graphOf(
+      ...["a1", "a2", "a3", "b1", "b2", "c1", "c2", "c3"].map((id) => header(`${id}0000000000`)),
+      header("am0000000000", ["a10000000000", "a20000000000", "a30000000000"]),
+      header("bm0000000000", ["b10000000000", "b20000000000"]),
+      header("cm0000000000", ["c10000000000", "c20000000000", "c30000000000"]),
+      header("d10000000000", [], { dependsOn: ["a30000000000", "b20000000000", "c10000000000"] }),
+    );
+    const r = (id: string) => `${id}0000000000`;
+    expect(downgrade(two, [r("am"), r("bm"), r("cm"), r("d1")], r("b2"))).toEqual({ run: [r("bm")], heads: [r("b1"), r("am"), r("cm"), r("d1")] });
+    // d1@base reverts d1 alone; b2, implied by d1 until now, gets its row back.
+    expect(downgrade(two, [r("am"), r("d1"), r("b1"), r("cm")], `${r("d1")}@base`)).toEqual({ run: [r("d1")], heads: [r("b1"), r("b2"), r("am"), r("cm")] });
+
+    // Three (criss-cross): a3 depends on b1, b2 on a2; downgrading to b1 removes b2 only.
+    const three = graphOf(
+      header(r("a1")),
+      header(r("a2"), [r("a1")]),
+      header(r("b1")),
+      header(r("b2"), [r("b1")], { dependsOn: [r("a2")] }),
+      header(r("b3"), [r("b2")]),
+      header(r("a3"), [r("a2")], { dependsOn: [r("b1")] }),
+    );
+    expect(downgrade(three, [r("a3"), r("b2")], r("b1"))).toEqual({ run: [r("b2")], heads: [r("a3")] });
+
+    // Four: b2 and b4 both depend on a3; downgrading to b3 leaves b3 (which still implies a3).
+    const four = graphOf(
+      header(r("a1")),
+      header(r("a2"), [r("a1")]),
+      header(r("a3"), [r("a2")]),
+      header(r("b1")),
+      header(r("b2"), [r("b1")], { dependsOn: [r("a3")] }),
+      header(r("b3"), [r("b2")]),
+      header(r("b4"), [r("b3")], { dependsOn: [r("a3")] }),
+    );
+    expect(downgrade(four, [r("b4")], r("b3"))).toEqual({ run: [r("b4")], heads: [r("b3")] });
+  });
+
+  it("<label>@-N reverts on that branch only, even below a branch point", () => {
+    // b1-1 is the shared root: as an unscoped target it reverts both branches; billing@-1 only billing's.
+    expect(downgrade(twoBranches(), [ID.a1, ID.b1], `${ID.b1}-1`).run).toEqual([ID.b1, ID.a1]);
+    expect(downgrade(twoBranches(), [ID.a1, ID.b1], "billing@-1")).toEqual({ run: [ID.b1], heads: [ID.a1] });
+    expect(downgrade(twoBranches(), [ID.a2, ID.b2], "billing@-2")).toEqual({ run: [ID.b2, ID.b1], heads: [ID.a2] });
+    expect(downgrade(twoBranches(), [ID.a2, ID.b2], `billing@${ID.root}`)).toEqual({ run: [ID.b2, ID.b1], heads: [ID.a2] });
+  });
+
+  it("refuses targets that point the wrong way", () => {
+    retortError("RETORT_INVALID_TARGET", () => downgradePlan(chain(3), [chainId(1)], "+1"));
+    retortError("RETORT_INVALID_TARGET", () => downgradePlan(chain(3), [chainId(1)], "1"));
+    retortError("RETORT_INVALID_TARGET", () => upgradePlan(chain(3), [chainId(1)], "-1"));
+  });
+
   it("to the current revision: nothing to do", () => {
     expect(downgradePlan(diamond(), [ID.top], "head")).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { currentRevisions, historyFor, resolveRange, resolveRevision, resolveTarget } from "../../src/script/targets.js";
+import { checkTargetDirection, currentRevisions, historyFor, resolveRange, resolveRevision, resolveScopedTarget, resolveTarget } from "../../src/script/targets.js";
 import { ID, chain, chainId, diamond, graphOf, header, ids, retortError, twoBranches } from "./helpers.js";
 
 const resolve = (graph: ReturnType<typeof diamond>, target: string, current: string[] = []) => ids(resolveTarget(graph, target, current));
@@ -72,7 +72,10 @@ describe("targets: ids, prefixes, labels", () => {
       `Unknown revision "nothing": no migration has this id, id prefix or branch label.`,
     );
     expect(retortError("RETORT_UNKNOWN_REVISION", () => resolveTarget(graph, "billing@tail", [])).message).toBe(
-      `Unknown target "billing@tail": after @ only \`head\` is supported.`,
+      `Unknown target "billing@tail": after @ comes head, heads, base, +N, -N or a revision of branch billing, and "tail" is none of these.`,
+    );
+    expect(retortError("RETORT_UNKNOWN_REVISION", () => resolveTarget(graph, "base@head", [])).message).toBe(
+      `"base@head" names no branch: before @ comes a branch label or a revision.`,
     );
   });
 });
@@ -160,7 +163,7 @@ describe("targets: relative", () => {
   it("relative from the database needs a single current revision", () => {
     const error = retortError("RETORT_MULTIPLE_HEADS", () => resolveTarget(twoBranches(), "-1", [ID.a2, ID.b2]));
     expect(error.message).toMatch(/^The database has 2 heads where one is needed:\n  2a0000000002 .*\n  3b0000000002 /);
-    expect(error.hint).toBe(`"-1" counts from one current revision, so name the branch: for example \`${ID.a2}-1\`.`);
+    expect(error.hint).toBe(`"-1" counts from one current revision, so name the branch: for example \`${ID.a2}@-1\`.`);
   });
 
   it("<rev>+N and <rev>-N, with any single-revision target on the left", () => {
@@ -234,5 +237,103 @@ describe("targets: ranges", () => {
       `"a:b" is a range; a range is only accepted by \`retort history -r\` and by --sql runs.`,
     );
     expect(retortError("RETORT_UNKNOWN_REVISION", () => resolveRange(graph, "head", [])).hint).toMatch(/^A range is <start>:<end>/);
+  });
+});
+
+describe("targets: <branch>@… forms (Alembic's)", () => {
+  const graph = twoBranches(); // root; accounts: a1 a2; billing: b1 b2
+  const scoped = (target: string, current: string[]) => resolveScopedTarget(graph, target, current);
+
+  it("<label>@+N counts from the database's revision on that branch, and stays on it at a branch point", () => {
+    expect(resolve(graph, "billing@+1", [ID.a2, ID.b1])).toEqual([ID.b2]);
+    // billing has no row of its own: it counts from its newest applied revision, the shared root
+    expect(resolve(graph, "billing@+1", [ID.a2])).toEqual([ID.b1]);
+    expect(resolve(graph, "billing@+2", [ID.a2])).toEqual([ID.b2]);
+    expect(resolve(graph, "accounts@+2", [])).toEqual([ID.a1]); // root, then a1 (not b1)
+    expect(retortError("RETORT_UNKNOWN_REVISION", () => resolveTarget(graph, "billing@+1", [ID.a2, ID.b2])).message).toBe(
+      `Relative target "billing@+1" goes past the head: the current revision of branch billing (${ID.b2}) is a head.`,
+    );
+  });
+
+  it("<label>@-N walks down from that branch's revision", () => {
+    expect(resolve(graph, "accounts@-1", [ID.a2, ID.b2])).toEqual([ID.a1]);
+    expect(resolve(graph, "accounts@-2", [ID.a2, ID.b2])).toEqual([ID.root]);
+    expect(retortError("RETORT_BELOW_BASE", () => resolveTarget(graph, "accounts@-4", [ID.a2, ID.b2])).message).toBe(
+      `Relative target "accounts@-4" goes below base: the current revision of branch accounts (${ID.a2}) is only 3 revisions above base.`,
+    );
+    expect(retortError("RETORT_BELOW_BASE", () => resolveTarget(graph, "billing@-1", [])).message).toBe(
+      `Relative target "billing@-1" goes below base: base (nothing of branch billing is applied) is already at base.`,
+    );
+    // Through a merge, the walk keeps to the named branch's parent.
+    expect(resolve(diamond(), "accounts@-2", [ID.top])).toEqual([ID.a2]);
+    expect(resolve(diamond(), "billing@-3", [ID.top])).toEqual([ID.b1]);
+  });
+
+  it("<rev>@+N / <rev>@-N: a revision id (or prefix) names the branch it is on", () => {
+    expect(resolve(graph, `${ID.b1}@+1`, [ID.a2, ID.b1])).toEqual([ID.b2]);
+    expect(resolve(graph, "2a0000000001@-1", [ID.a2, ID.b2])).toEqual([ID.a1]);
+    expect(resolve(graph, "3b0000000002@-1", [ID.a2, ID.b2])).toEqual([ID.b1]);
+    expect(resolve(graph, `${ID.a1}@head`, [])).toEqual([ID.a2]);
+  });
+
+  it("<label>@<rev>: the revision, matched among that branch's revisions only", () => {
+    const labelled = graphOf(
+      header(ID.root),
+      header("ab0000000001", [ID.root], { branchLabels: ["x"] }),
+      header("ab0000000002", [ID.root], { branchLabels: ["y"] }),
+    );
+    retortError("RETORT_AMBIGUOUS_REVISION", () => resolveTarget(labelled, "ab00", []));
+    expect(resolve(labelled, "x@ab00")).toEqual(["ab0000000001"]);
+    expect(resolve(labelled, "y@ab00")).toEqual(["ab0000000002"]);
+    expect(resolve(graph, `billing@${ID.b1}`)).toEqual([ID.b1]);
+    const error = retortError("RETORT_UNKNOWN_REVISION", () => resolveTarget(graph, `billing@${ID.a1}`, []));
+    expect(error.message).toBe(`Target "billing@${ID.a1}": ${ID.a1} is not on branch billing.`);
+  });
+
+  it("<label>@base is base, scoped to the branch; the scope is kept for <label>@ forms only", () => {
+    const base = scoped("billing@base", []);
+    expect(base.revisions).toEqual([]);
+    expect(base.branch?.revision).toBe(ID.b1);
+    expect(scoped("billing@-1", [ID.a2, ID.b2]).branch?.revision).toBe(ID.b1);
+    expect(scoped(`${ID.b2}-1`, [ID.a2, ID.b2]).branch).toBeUndefined();
+    expect(resolve(graph, "billing@heads")).toEqual([ID.b2]);
+  });
+
+  it("a branch with several rows needs one to count from", () => {
+    const forked = graphOf(header(ID.root, [], { branchLabels: ["core"] }), header(ID.a1, [ID.root]), header(ID.b1, [ID.root]));
+    const error = retortError("RETORT_MULTIPLE_HEADS", () => resolveTarget(forked, "core@-1", [ID.a1, ID.b1]));
+    expect(error.hint).toBe(`"core@-1" counts from one revision: count from the one you mean, for example \`${ID.a1}@-1\`.`);
+  });
+});
+
+describe("targets: the direction of a relative target", () => {
+  const graph = chain(4);
+
+  it("upgrade -N is an error with a hint, not 'nothing to do'", () => {
+    const error = retortError("RETORT_INVALID_TARGET", () => checkTargetDirection(graph, "-2", "up"));
+    expect(error.message).toBe(`Cannot upgrade to "-2": counting down from the current revision is a downgrade.`);
+    expect(error.hint).toBe("Use `retort downgrade -2`, or `retort upgrade +2`.");
+    expect(retortError("RETORT_INVALID_TARGET", () => checkTargetDirection(twoBranches(), "billing@-1", "up")).hint).toBe(
+      "Use `retort downgrade billing@-1`, or `retort upgrade billing@+1`.",
+    );
+  });
+
+  it("downgrade +N is an error; downgrade N suggests -N (and upgrade N, +N)", () => {
+    expect(retortError("RETORT_INVALID_TARGET", () => checkTargetDirection(graph, "+1", "down")).message).toBe(
+      `Cannot downgrade to "+1": counting up from the current revision is an upgrade.`,
+    );
+    const error = retortError("RETORT_INVALID_TARGET", () => checkTargetDirection(graph, "1", "down"));
+    expect(error.message).toBe(`Cannot downgrade to "1": no migration has this id, id prefix or branch label.`);
+    expect(error.hint).toBe("To downgrade 1 revision(s) from the current one, write `retort downgrade -1`.");
+    expect(retortError("RETORT_INVALID_TARGET", () => checkTargetDirection(graph, "2", "up")).hint).toBe(
+      "To upgrade 2 revision(s) from the current one, write `retort upgrade +2`.",
+    );
+  });
+
+  it("targets that count from a named revision, labels and digit prefixes of real ids pass", () => {
+    const digits = graphOf(header("123456789abc"), header("abcdef000000", ["123456789abc"], { branchLabels: ["v-1"] }));
+    for (const [target, direction] of [["head-1", "up"], ["base+1", "down"], ["v-1", "up"], ["1234", "down"], ["+1", "up"], ["-1", "down"]] as const) {
+      expect(() => checkTargetDirection(digits, target, direction)).not.toThrow();
+    }
   });
 });

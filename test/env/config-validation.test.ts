@@ -1,0 +1,97 @@
+/** retort.config.* is validated when loaded: every problem with its key path, "did you mean", and what is accepted. */
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/env/config.js";
+import { isRetortError, type RetortError } from "../../src/errors.js";
+import { current, revision, revisionGraph } from "../../src/runtime/api.js";
+import { check } from "../../src/runtime/schema-commands.js";
+
+const folder = () => mkdtempSync(join(tmpdir(), "retort-config-"));
+
+/** A config module in a new folder; returns the folder. */
+function project(source: string): string {
+  const dir = folder();
+  writeFileSync(join(dir, "retort.config.mjs"), source);
+  return dir;
+}
+
+async function configError(promise: Promise<unknown>): Promise<RetortError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isRetortError(error, "RETORT_CONFIG")) return error;
+    throw error;
+  }
+  throw new Error("expected RETORT_CONFIG");
+}
+
+describe("config validation", () => {
+  it("a config with no default export is an error, not silent defaults", async () => {
+    const dir = project(`export const config = { migrations: { transaction: "all" } };\n`);
+    const error = await configError(loadConfig(undefined, dir));
+    expect(error.message).toBe(`${join(dir, "retort.config.mjs")} has no default export (it exports \`config\`), so Retort would run with silent defaults.`);
+    expect(error.hint).toBe("Export the config as the default: `export default defineConfig({ … })`.");
+  });
+
+  it("unknown keys are reported with their key path and 'did you mean'", async () => {
+    const dir = project(`export default { modles: "./schema.ts", migrations: { directory: "m", transacton: "all" } };\n`);
+    const error = await configError(loadConfig(undefined, dir));
+    expect(error.message).toBe(
+      `${join(dir, "retort.config.mjs")} is not a valid config (2 problems):\n` +
+        `  migrations.transacton: unknown key (did you mean "transaction"?); accepted here: "directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom"\n` +
+        `  modles: unknown key (did you mean "models"?); accepted here: "models", "url", "migrations"`,
+    );
+    expect(error.hint).toMatch(/^Fix these keys in the config file/);
+    expect(error.details.problems).toEqual([
+      { path: "migrations.transacton", problem: expect.any(String), accepted: ["directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom"] },
+      { path: "modles", problem: expect.any(String), accepted: ["models", "url", "migrations"] },
+    ]);
+  });
+
+  it("invalid values report the key path and the accepted values or type", async () => {
+    const dir = project(`export default { migrations: { transaction: "sometimes", lockTimeoutMs: "10", modifiedMigrations: "ignore" }, url: "" };\n`);
+    const error = await configError(loadConfig(undefined, dir));
+    expect(error.message.split("\n").slice(1)).toEqual([
+      `  url: must not be empty`,
+      `  migrations.transaction: "sometimes" is not accepted; expected one of "each", "all"`,
+      `  migrations.lockTimeoutMs: expected a number, got "10"`,
+      `  migrations.modifiedMigrations: "ignore" is not accepted; expected one of "error", "warn"`,
+    ]);
+    expect(error.details.problems).toContainEqual({ path: "migrations.transaction", problem: expect.any(String), accepted: ["each", "all"] });
+  });
+
+  it("a valid config loads; a later edit is checked again", async () => {
+    const dir = project(`export default { models: "./schema.ts", migrations: { transaction: "all", lockTimeoutMs: 5000 } };\n`);
+    expect((await loadConfig(undefined, dir)).config).toEqual({ models: "./schema.ts", migrations: { transaction: "all", lockTimeoutMs: 5000 } });
+    expect(existsSync(join(dir, ".retort", "cache", "config-checked"))).toBe(true);
+    // Same folder, another file (a module is loaded once per process): the remembered check does not cover it.
+    writeFileSync(join(dir, "other.config.mjs"), `export default { models: "./schema.ts", migrations: { transaction: "sometimes" } };\n`);
+    await configError(loadConfig("other.config.mjs", dir));
+    // Values JSON cannot show are always checked.
+    writeFileSync(join(dir, "fn.config.mjs"), `export default { models: () => "./schema.ts" };\n`);
+    expect((await configError(loadConfig("fn.config.mjs", dir))).message).toContain(`models: expected a string, got a function`);
+  });
+});
+
+describe("no config file", () => {
+  it("commands that need one say so and point at retort init", async () => {
+    const dir = folder();
+    mkdirSync(join(dir, "migrations", "versions"), { recursive: true });
+    const error = await configError(revision({ message: "first" }, { cwd: dir }));
+    expect(error.message).toBe(`\`retort revision\` needs a config file, and there is no retort.config.ts, retort.config.mts, retort.config.js, retort.config.mjs in ${dir}.`);
+    expect(error.hint).toBe("Run `retort init` to create retort.config.ts and migrations/versions/, or pass --config <file>.");
+    expect((await configError(check({ cwd: dir }))).message).toMatch(/^`retort check` needs a config file/);
+  });
+
+  it("migration commands run on defaults when migrations/versions is there, and say what is missing when not", async () => {
+    const dir = folder();
+    const error = await configError(current({ cwd: dir, url: "sqlite::memory:" }));
+    expect(error.message).toBe(`No config file (retort.config.ts, retort.config.mts, retort.config.js, retort.config.mjs) and no migrations folder ${join(dir, "migrations", "versions")} in ${dir}.`);
+    expect(error.hint).toMatch(/^Run `retort init`/);
+    mkdirSync(join(dir, "migrations", "versions"), { recursive: true });
+    expect((await revisionGraph({ cwd: dir })).size).toBe(0);
+    expect((await current({ cwd: dir, url: "sqlite::memory:" })).heads).toEqual([]);
+  });
+});
