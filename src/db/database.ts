@@ -17,6 +17,7 @@ import { kyselyRuntime, loadKysely } from "./kysely-runtime.js";
 import { resolveRelation, type ResolvedRelation } from "./relations.js";
 import { TableInfo } from "./table-info.js";
 import { parseDatabaseUrl, type ConnectionTarget } from "../env/url.js";
+import type { PoolerMode } from "../env/postgres-url.js";
 
 /** One executed statement, for logging and tests. Parameter values are never included. */
 export interface QueryEvent {
@@ -33,6 +34,8 @@ export interface ConnectOptions<S> {
   onQuery?: (event: QueryEvent) => void;
   /** Postgres pool size (default 10). */
   poolSize?: number;
+  /** "transaction" behind a connection pooler in transaction mode (PgBouncer before 1.21): unnamed statements only. Also ?pooler=transaction in the URL. */
+  pooler?: PoolerMode;
 }
 
 /** The controllers, one per table in the schema object, under the same keys. */
@@ -260,7 +263,8 @@ function instrument(driver: Driver, onQuery: (event: QueryEvent) => void): Drive
 export async function connect<S extends Record<string, unknown>>(url: string | ConnectionTarget, options: ConnectOptions<S>): Promise<Database<S>> {
   const target = typeof url === "string" ? parseDatabaseUrl(url) : url;
   const schema = schemaFromModels(options.schema);
-  let [driver] = await Promise.all([openDriver(target, schema, options.poolSize), loadKysely()]);
+  const open = { ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }), ...(options.pooler === undefined ? {} : { pooler: options.pooler }) };
+  let [driver] = await Promise.all([openDriver(target, schema, open), loadKysely()]);
   if (options.onQuery) driver = instrument(driver, options.onQuery);
   const family = familyOf(driver.dialect);
   const { tables } = collectModels(options.schema);

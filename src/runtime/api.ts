@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../env/url.js";
-import { parseDatabaseUrl, redactUrl } from "../env/url.js";
+import { describeTarget, parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
 import { cacheDirectory, loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
@@ -61,11 +61,16 @@ function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
   return { graph: new RevisionGraph(directory.revisions), dir };
 }
 
+/** How a command opens the database: read-only commands must not create it. */
+interface OpenMode {
+  mustExist?: boolean;
+}
+
 /** The configured database's driver (or the given open database's) for fn; closed after unless given. */
-async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>): Promise<T> {
-  const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(loaded, options);
+async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>, mode: OpenMode = {}): Promise<T> {
+  const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl({ ...options, config: loaded });
   const target = options.database?.target ?? parseDatabaseUrl(url);
-  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA));
+  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA, { ...mode, ...(loaded.config.pooler ? { pooler: loaded.config.pooler } : {}) }));
   try {
     return await fn(driver, target, url);
   } finally {
@@ -83,7 +88,7 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
 }
 
 /** Take the migration lock, then ensure the version tables and run fn on one connection. */
-async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
+async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>, mode: OpenMode = {}): Promise<T> {
   return withDriver(loaded, options, async (driver, target, url) => {
     const lock = await acquireMigrationLock(target, driver, loaded.config.migrations?.lockTimeoutMs ?? 60_000);
     try {
@@ -95,23 +100,12 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
     } finally {
       await lock.release();
     }
-  });
+  }, mode);
 }
 
-/** Run fn on one connection of the configured database (or the given open one); no lock, no version tables. */
+/** Read fn on one connection of the configured database (or the given open one); no lock, no version tables, and a missing database is an error, not created. */
 export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOptions, fn: (conn: Connection, dialect: Dialect) => Promise<T>): Promise<T> {
-  return withDriver(loaded, options, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)));
-}
-
-function describeTarget(target: ConnectionTarget): string {
-  switch (target.dialect) {
-    case "postgres":
-      return target.url;
-    case "pglite":
-      return `pglite:${target.dataDir ?? "memory"}`;
-    case "sqlite":
-      return `sqlite:${target.filename}`;
-  }
+  return withDriver(loaded, options, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)), { mustExist: true });
 }
 
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
@@ -191,7 +185,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     return { url: redactUrl(url), direction, from, to, revisions: revisions.map((r) => ({ revision: r.revision, message: r.message })) };
-  });
+  }, { mustExist: direction === "down" });
 }
 
 /**
@@ -201,7 +195,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
 export async function migrationSql(direction: "up" | "down", range: string, options: CommandOptions & { dialect?: Dialect } = {}): Promise<string> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
-  const dialect = options.dialect ?? parseDatabaseUrl(resolveDatabaseUrl(loaded, options)).dialect;
+  const dialect = options.dialect ?? parseDatabaseUrl(resolveDatabaseUrl({ ...options, config: loaded })).dialect;
   // "b" alone means from base (upgrade); a downgrade needs "start:end" since there is no database to ask.
   if (!range.includes(":") && direction === "down") {
     throw new RetortError("RETORT_UNKNOWN_REVISION", `offline downgrade needs a range <from>:<to>, got "${range}"`, { hint: "e.g. retort downgrade head:base --sql" });
@@ -224,7 +218,7 @@ export async function current(options: CommandOptions = {}): Promise<{ url: stri
       url: redactUrl(url),
       heads: heads.map((id) => ({ revision: id, message: graph.get(id)?.message ?? "(no file for this revision)", isHead: fileHeads.has(id) })),
     };
-  });
+  }, { mustExist: true });
 }
 
 /** Set the version table to `target` without running migrations (`purge` clears it first). */
