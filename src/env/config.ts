@@ -80,7 +80,15 @@ export async function loadConfig(path?: string, cwd = process.cwd()): Promise<Lo
   if (typeof loaded !== "object" || loaded === null) {
     throw new RetortError("RETORT_CONFIG", `${file} must export a config object`, { hint: "export default defineConfig({ … })" });
   }
-  return { config: loaded as RetortConfig, root: dirname(file), file };
+  return { config: concealUrl(loaded as RetortConfig), root: dirname(file), file };
+}
+
+/** A copy whose `url` (it may hold a password) is not enumerable, so logging or serialising a loaded config cannot show it. */
+function concealUrl(config: RetortConfig): RetortConfig {
+  if (typeof config.url !== "string") return config;
+  const copy = { ...config };
+  Object.defineProperty(copy, "url", { value: config.url, enumerable: false });
+  return copy;
 }
 
 export function migrationsDirectory(loaded: LoadedConfig): string {

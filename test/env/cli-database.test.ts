@@ -56,7 +56,7 @@ function project(): string {
 }
 
 describe("no silent fallback to the embedded database", () => {
-  for (const env of [{ NODE_ENV: "production" }, { RETORT_ENV: "staging" }]) {
+  for (const env of [{ NODE_ENV: "production" }, { RETORT_ENV: "staging" }] as Array<Record<string, string>>) {
     it.concurrent(`${JSON.stringify(env)} without a URL: upgrade fails with RETORT_NO_DATABASE_URL and creates nothing`, async () => {
       const root = project();
       const run = await retort(root, env, "--json", "upgrade", "head");
