@@ -39,6 +39,8 @@ export { defineMigration, type MigrationDefinition, type DefinedMigration, type 
 export { enumColumn, serverDefault, type MigrationOps } from "./operations/api.js";
 export type { Op } from "./operations/types.js";
 export { defineConfig, loadConfig, type RetortConfig, type MigrationSettings, type LoadedConfig } from "./env/config.js";
+export { resolveDatabaseUrl, explainDatabaseUrl, type ResolveUrlOptions, type DatabaseUrlChoice, type EnvironmentNames } from "./env/config.js";
+export type { PoolerMode, SslMode } from "./env/postgres-url.js";
 export {
   upgrade,
   downgrade,

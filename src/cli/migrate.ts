@@ -97,8 +97,8 @@ export function registerMigrationCommands(program: Command, output: () => Output
         const result = await (direction === "upgrade" ? api.upgrade(target ?? "head", options()) : api.downgrade(target!, options()));
         output().say(
           result.revisions.length === 0
-            ? `nothing to do: at ${result.to.join(", ") || "base"}`
-            : `${direction === "upgrade" ? "upgraded" : "downgraded"} ${result.revisions.length} revision(s): ${result.from.join(", ") || "base"} -> ${result.to.join(", ") || "base"}`,
+            ? `nothing to do on ${result.url}: at ${result.to.join(", ") || "base"}`
+            : `${direction === "upgrade" ? "upgraded" : "downgraded"} ${result.revisions.length} revision(s) on ${result.url}: ${result.from.join(", ") || "base"} -> ${result.to.join(", ") || "base"}`,
         );
         output().result({ ...result });
       });
@@ -110,7 +110,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--verbose", "show each revision's file and parents")
     .action(async (opts: { verbose?: boolean }) => {
       const result = await api.current(options());
-      if (result.heads.length === 0) output().say(`${result.url}: base (no revision applied)`);
+      output().say(`${result.url}:${result.heads.length === 0 ? " base (no revision applied)" : ""}`);
       for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${stdoutColors.dim(head.message)}`);
       for (const row of result.inProgress) {
         const run = `${row.direction === "up" ? "upgrade" : "downgrade"} of ${row.revision} (${row.message}), ${row.stepsDone} step(s) done, started ${row.startedAt}`;
@@ -136,10 +136,12 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--indicate-current", "mark the database's current revision(s) (connects)")
     .action(async (opts: { revRange?: string; indicateCurrent?: boolean }) => {
       const graph = await api.revisionGraph(options());
-      const current = opts.indicateCurrent ? new Set((await api.current(options())).heads.map((h) => h.revision)) : undefined;
+      const state = opts.indicateCurrent ? await api.current(options()) : undefined;
+      const current = state ? new Set(state.heads.map((h) => h.revision)) : undefined;
       const revisions = historyFor(graph, opts.revRange, current ? [...current] : []);
+      if (state) output().say(`current revision(s) marked from ${state.url}`);
       for (const revision of revisions) output().say(line(revision, graph, current ? { current } : {}));
-      output().result({ revisions: revisions.map((r) => ({ ...brief(r), current: current?.has(r.revision) ?? undefined })) });
+      output().result({ ...(state ? { url: state.url } : {}), revisions: revisions.map((r) => ({ ...brief(r), current: current?.has(r.revision) ?? undefined })) });
     });
 
   program
@@ -187,7 +189,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--purge", "clear the version table first")
     .action(async (target: string, opts: { purge?: boolean }) => {
       const result = await api.stamp(target, { ...options(), ...(opts.purge ? { purge: true } : {}) });
-      output().say(`stamped ${result.to.join(", ") || "base"} (was ${result.from.join(", ") || "base"})`);
+      output().say(`stamped ${result.to.join(", ") || "base"} on ${result.url} (was ${result.from.join(", ") || "base"})`);
       output().result({ ...result });
     });
 

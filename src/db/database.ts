@@ -17,6 +17,7 @@ import { kyselyRuntime, loadKysely } from "./kysely-runtime.js";
 import { resolveRelation, type ResolvedRelation } from "./relations.js";
 import { TableInfo } from "./table-info.js";
 import { parseDatabaseUrl, type ConnectionTarget } from "../env/url.js";
+import type { PoolerMode } from "../env/postgres-url.js";
 
 /** One executed statement, for logging and tests. Parameter values are never included. */
 export interface QueryEvent {
@@ -38,6 +39,8 @@ export interface ConnectOptions<S> {
    * that has it open before failing with RETORT_DATABASE_BUSY (default 0, fail at once).
    */
   busyTimeoutMs?: number;
+  /** "transaction" behind a connection pooler in transaction mode (PgBouncer before 1.21): unnamed statements only. Also ?pooler=transaction in the URL. */
+  pooler?: PoolerMode;
 }
 
 /** The controllers, one per table in the schema object, under the same keys. */
@@ -266,7 +269,11 @@ export async function connect<S extends Record<string, unknown> = {}>(url: strin
   const target = typeof url === "string" ? parseDatabaseUrl(url) : url;
   const models = options.schema ?? ({} as S);
   const schema = schemaFromModels(models);
-  const open = { ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }), ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }) };
+  const open = {
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+    ...(options.pooler === undefined ? {} : { pooler: options.pooler }),
+  };
   let [driver] = await Promise.all([openDriver(target, schema, open), loadKysely()]);
   if (options.onQuery) driver = instrument(driver, options.onQuery);
   const family = familyOf(driver.dialect);

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../env/url.js";
-import { parseDatabaseUrl, redactUrl } from "../env/url.js";
+import { describeTarget, parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
 import { CONFIG_NAMES, cacheDirectory, loadConfig, migrationsDirectory, requireConfigFile, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
@@ -85,14 +85,19 @@ function lockTimeoutOf(loaded: LoadedConfig): number {
   return loaded.config.migrations?.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
 }
 
-/**
- * The configured database's driver (or the given open database's) for fn; closed after unless
- * given. `busyTimeoutMs`: how long to wait for a PGlite directory another process has open.
- */
-async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, busyTimeoutMs: number, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>): Promise<T> {
-  const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(loaded, options);
+/** How a command opens the database. */
+interface OpenMode {
+  /** Read-only commands must not create the database. */
+  mustExist?: boolean;
+  /** How long to wait for a PGlite directory another process has open. */
+  busyTimeoutMs?: number;
+}
+
+/** The configured database's driver (or the given open database's) for fn; closed after unless given. */
+async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>, mode: OpenMode = {}): Promise<T> {
+  const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl({ ...options, config: loaded });
   const target = options.database?.target ?? parseDatabaseUrl(url);
-  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA, { busyTimeoutMs }));
+  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA, { ...mode, ...(loaded.config.pooler ? { pooler: loaded.config.pooler } : {}) }));
   try {
     return await fn(driver, target, url);
   } finally {
@@ -110,8 +115,8 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
 }
 
 /** Take the migration lock, then ensure the version tables and run fn on one connection. */
-async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
-  return withDriver(loaded, options, lockTimeoutOf(loaded), async (driver, target, url) => {
+async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>, mode: OpenMode = {}): Promise<T> {
+  return withDriver(loaded, options, async (driver, target, url) => {
     const lock = await acquireMigrationLock(target, driver, lockTimeoutOf(loaded));
     try {
       return await withConnection(driver, async (conn) => {
@@ -122,23 +127,12 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
     } finally {
       await lock.release();
     }
-  });
+  }, { busyTimeoutMs: lockTimeoutOf(loaded), ...mode });
 }
 
-/** Run fn on one connection of the configured database (or the given open one); no lock, no version tables. */
+/** Read fn on one connection of the configured database (or the given open one); no lock, no version tables, and a missing database is an error, not created. */
 export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOptions, fn: (conn: Connection, dialect: Dialect) => Promise<T>): Promise<T> {
-  return withDriver(loaded, options, READ_BUSY_TIMEOUT_MS, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)));
-}
-
-function describeTarget(target: ConnectionTarget): string {
-  switch (target.dialect) {
-    case "postgres":
-      return target.url;
-    case "pglite":
-      return `pglite:${target.dataDir ?? "memory"}`;
-    case "sqlite":
-      return `sqlite:${target.filename}`;
-  }
+  return withDriver(loaded, options, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)), { mustExist: true, busyTimeoutMs: READ_BUSY_TIMEOUT_MS });
 }
 
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
@@ -219,7 +213,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
     return { url: redactUrl(url), direction, from, to, revisions: revisions.map((r) => ({ revision: r.revision, message: r.message })) };
-  });
+  }, { mustExist: direction === "down" });
 }
 
 /**
@@ -229,7 +223,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
 export async function migrationSql(direction: "up" | "down", range: string, options: CommandOptions & { dialect?: Dialect } = {}): Promise<string> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
-  const dialect = options.dialect ?? parseDatabaseUrl(resolveDatabaseUrl(loaded, options)).dialect;
+  const dialect = options.dialect ?? parseDatabaseUrl(resolveDatabaseUrl({ ...options, config: loaded })).dialect;
   // "b" alone means from base (upgrade); a downgrade needs "start:end" since there is no database to ask.
   if (!range.includes(":") && direction === "down") {
     throw new RetortError("RETORT_UNKNOWN_REVISION", `offline downgrade needs a range <from>:<to>, got "${range}"`, { hint: "e.g. retort downgrade head:base --sql" });
@@ -258,7 +252,7 @@ export type CurrentResult = {
 export async function current(options: CommandOptions = {}): Promise<CurrentResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
-  return withDriver(loaded, options, READ_BUSY_TIMEOUT_MS, async (driver, target, url) => {
+  return withDriver(loaded, options, async (driver, target, url) => {
     const state = await withConnection(driver, (conn) => readVersionState(conn, familyOf(driver.dialect)));
     const running = await migrationLockHolder(target, driver);
     const fileHeads = new Set(graph.heads.map((r) => r.revision));
@@ -269,7 +263,7 @@ export async function current(options: CommandOptions = {}): Promise<CurrentResu
       inProgress: state.unfinished.map((row) => ({ ...row, message: messageOf(row.revision) })),
       ...(running ? { migrationRunning: running } : {}),
     };
-  });
+  }, { mustExist: true, busyTimeoutMs: READ_BUSY_TIMEOUT_MS });
 }
 
 /**

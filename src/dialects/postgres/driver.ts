@@ -132,7 +132,7 @@ function sslChoice(connection: PostgresConnection): SslChoice {
   if (isSocketHost(connection.host)) {
     // libpq never uses SSL over a Unix socket.
     if (sslmode === "disable" || sslmode === "allow" || sslmode === "prefer") return { ssl: false };
-    throw new RetortError("RETORT_BAD_URL", `sslmode=${sslmode} cannot be met over the Unix socket ${connectionPlace(connection)}: SSL is never used on a socket`, {
+    throw new RetortError("RETORT_BAD_URL", `sslmode=${sslmode} cannot be met over ${connectionPlace(connection)}: SSL is never used on a socket`, {
       hint: "Use sslmode=disable (or prefer) with a socket, or connect over TCP (host=127.0.0.1) for SSL.",
     });
   }
