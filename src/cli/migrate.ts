@@ -31,7 +31,8 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--directory <dir>", "migrations folder", "migrations/versions")
     .action((opts: { directory: string }) => {
       const result = api.init({ directory: opts.directory });
-      output().say(result.created.length ? `created ${result.created.join(", ")}` : "already initialised");
+      const done = [...(result.created.length ? [`created ${result.created.join(", ")}`] : []), ...(result.updated.length ? [`added .retort/ to ${result.updated.join(", ")}`] : [])];
+      output().say(done.length ? done.join("; ") : "already initialised");
       output().result(result);
     });
 

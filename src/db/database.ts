@@ -298,7 +298,32 @@ async function ddlFor(family: SqlFamily): Promise<DdlCompiler> {
 export async function createAll(db: Database<any>): Promise<void> {
   const statements = (await ddlFor(db.family)).createSchema(db.schema);
   await db.transaction(async (tx) => {
+    await assertNothingExists(tx, db.family, db.schema);
     for (const statement of statements) await tx.query(statement);
+  });
+}
+
+/** createAll makes everything or nothing: tables (or Postgres enum types) already there stop it first. */
+async function assertNothingExists(conn: Pick<Connection, "query">, family: SqlFamily, schema: Schema): Promise<void> {
+  const list = (names: string[]) => names.map((name) => `'${name.replaceAll("'", "''")}'`).join(", ");
+  const tables = schema.tables.map((table) => table.name);
+  const enums = schema.enums.map((e) => e.name);
+  const found: Array<{ kind: string; name: string }> = [];
+  if (tables.length > 0) {
+    const sql =
+      family === "postgres"
+        ? `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname IN (${list(tables)})`
+        : `SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name IN (${list(tables)})`;
+    for (const row of (await conn.query<{ name: string }>(sql)).rows) found.push({ kind: "table", name: row.name });
+  }
+  if (family === "postgres" && enums.length > 0) {
+    const sql = `SELECT t.typname AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = current_schema() AND t.typname IN (${list(enums)})`;
+    for (const row of (await conn.query<{ name: string }>(sql)).rows) found.push({ kind: "type", name: row.name });
+  }
+  if (found.length === 0) return;
+  throw new RetortError("RETORT_TABLE_EXISTS", `createAll: the database already has ${found.map(({ kind, name }) => `${kind} "${name}"`).join(", ")}; nothing was created`, {
+    hint: "createAll only builds an empty schema (experiments and tests): drop them first (dropAll / retort drop-all), or use migrations to change an existing database.",
+    details: { existing: found },
   });
 }
 

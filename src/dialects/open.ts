@@ -2,6 +2,10 @@
  * Open the driver for a connection target. Each backend's module (and its client library) is
  * imported only when used, and none of them loads Kysely: the migration runner and the CLI reach
  * the database through this without paying for the query layer.
+ *
+ * better-sqlite3 is an optional peer dependency (it compiles from source where no prebuilt binary
+ * matches, so only SQLite users should pay for it); a missing client library is reported with the
+ * command that installs it rather than as Node's "Cannot find package".
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -26,7 +30,7 @@ export async function openDriver(target: ConnectionTarget, schema: Schema, optio
   if (options.mustExist) assertExists(target);
   switch (target.dialect) {
     case "postgres": {
-      const { createPostgresDriver } = await import("./postgres/driver.js");
+      const { createPostgresDriver } = await loadBackend(() => import("./postgres/driver.js"), ["pg", "pg-copy-streams"], "postgres:");
       return createPostgresDriver(target.connection, {
         schema,
         ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
@@ -34,11 +38,11 @@ export async function openDriver(target: ConnectionTarget, schema: Schema, optio
       });
     }
     case "pglite": {
-      const { createPgliteDriver } = await import("./pglite/driver.js");
+      const { createPgliteDriver } = await loadBackend(() => import("./pglite/driver.js"), ["@electric-sql/pglite"], "pglite:");
       return createPgliteDriver(target.dataDir === undefined ? {} : { dataDir: target.dataDir, ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }) }, { schema });
     }
     case "sqlite": {
-      const { createSqliteDriver } = await import("./sqlite/driver.js");
+      const { createSqliteDriver } = await loadBackend(() => import("./sqlite/driver.js"), ["better-sqlite3"], "sqlite:");
       return createSqliteDriver(target.filename, { schema });
     }
   }
@@ -56,4 +60,24 @@ function assertExists(target: ConnectionTarget): void {
     hint: "Check the URL (--url, DATABASE_URL or your environment's variable) for a typo. To create the database, run `retort upgrade head` (or `retort stamp`).",
     details: { url: describeTarget(target), path: resolve(path) },
   });
+}
+
+async function loadBackend<T>(load: () => Promise<T>, packages: readonly string[], scheme: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const missing = packages.find((name) => isMissingPackage(error, name));
+    if (missing === undefined) throw error;
+    throw new RetortError("RETORT_DRIVER_MISSING", `The ${scheme} URL needs the "${missing}" package, which is not installed.`, {
+      hint: `Run \`npm install ${missing}\` in your project${missing === "better-sqlite3" ? " (it builds natively where no prebuilt binary matches: a C++ toolchain and Python are needed then)" : ""}.`,
+      details: { package: missing },
+    });
+  }
+}
+
+/** Node's "Cannot find package 'x'" for exactly that package (not a module missing inside it). */
+function isMissingPackage(error: unknown, name: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") return false;
+  return typeof message === "string" && (message.includes(`'${name}'`) || message.includes(`"${name}"`));
 }

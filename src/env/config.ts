@@ -19,7 +19,7 @@ export interface MigrationSettings {
   lockTimeoutMs?: number;
   /** An applied migration whose file changed: "error" (default) or "warn". */
   modifiedMigrations?: "error" | "warn";
-  /** Module that new revision files import `defineMigration` from (default "retort"). */
+  /** Module that new revision files import `defineMigration` from (default "retort-db"). */
   importFrom?: string;
 }
 

@@ -3,7 +3,7 @@
  * a thin layer over these. Each returns data (for --json) and never prints.
  */
 import { hash } from "node:crypto";
-import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../env/url.js";
@@ -347,8 +347,8 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
     ...(spec.dependsOn?.length ? { dependsOn: spec.dependsOn.flatMap((d) => resolveTarget(graph, d, []).map((r) => r.revision)) } : {}),
     ...(spec.upgradeBody ? { upgradeBody: spec.upgradeBody } : {}),
     ...(spec.downgradeBody ? { downgradeBody: spec.downgradeBody } : {}),
-    moduleSpecifier: loaded.config.migrations?.importFrom ?? "retort",
-    ...(spec.imports?.length ? { imports: [`import { ${[...new Set(spec.imports)].sort().join(", ")} } from ${JSON.stringify(loaded.config.migrations?.importFrom ?? "retort")};`] } : {}),
+    moduleSpecifier: loaded.config.migrations?.importFrom ?? "retort-db",
+    ...(spec.imports?.length ? { imports: [`import { ${[...new Set(spec.imports)].sort().join(", ")} } from ${JSON.stringify(loaded.config.migrations?.importFrom ?? "retort-db")};`] } : {}),
   });
   writeFileSync(path, text, { flag: "wx" });
   return { path: relative(options.cwd ?? process.cwd(), path), revision: id, parents };
@@ -379,16 +379,21 @@ function mergeParents(graph: RevisionGraph, targets: readonly string[], splice: 
   return graph.sortTopologically(parents).map((r) => r.revision);
 }
 
-/** Create retort.config.ts and the migrations folder. */
-export function init(options: { cwd?: string; directory?: string } = {}): { created: string[] } {
+/**
+ * Create retort.config.ts, the migrations folder and .env.example (each only when missing), and
+ * make git ignore `.retort/` (the embedded database and caches): .gitignore is created, or the
+ * line appended once.
+ */
+export function init(options: { cwd?: string; directory?: string } = {}): { created: string[]; updated: string[] } {
   const cwd = options.cwd ?? process.cwd();
   const created: string[] = [];
+  const updated: string[] = [];
   const configFile = join(cwd, "retort.config.ts");
   const directory = options.directory ?? "migrations/versions";
   if (!existsSync(configFile)) {
     writeFileSync(
       configFile,
-      `import { defineConfig } from "retort/config";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: "${directory}" },\n});\n`,
+      `import { defineConfig } from "retort-db/config";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: "${directory}" },\n});\n`,
     );
     created.push("retort.config.ts");
   }
@@ -397,5 +402,32 @@ export function init(options: { cwd?: string; directory?: string } = {}): { crea
     mkdirSync(dir, { recursive: true });
     created.push(`${directory}/`);
   }
-  return { created };
+  const envExample = join(cwd, ".env.example");
+  if (!existsSync(envExample)) {
+    writeFileSync(envExample, ENV_EXAMPLE);
+    created.push(".env.example");
+  }
+  const gitignore = join(cwd, ".gitignore");
+  if (!existsSync(gitignore)) {
+    writeFileSync(gitignore, ".retort/\n");
+    created.push(".gitignore");
+  } else {
+    const text = readFileSync(gitignore, "utf8");
+    if (!text.split(/\r?\n/).some((line) => /^\/?\.retort\/?\s*$/.test(line))) {
+      writeFileSync(gitignore, `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}.retort/\n`);
+      updated.push(".gitignore");
+    }
+  }
+  return { created, updated };
 }
+
+/** The variables Retort reads for the database URL, as placeholders (never a real password). */
+const ENV_EXAMPLE = `# Database URLs for Retort. Copy to .env (keep .env out of git) and fill in.
+# DATABASE_URL wins when set; otherwise the variable for the environment (RETORT_ENV, else NODE_ENV)
+# is used; development falls back to embedded Postgres (PGlite) under .retort/.
+# URL forms: postgres://user@host:5432/db (the password too, in .env only), pglite:<dir>, pglite:memory, sqlite:<file>
+# DATABASE_URL=
+# DEV_DATABASE_URL=postgres://app@localhost:5432/app_dev
+# TEST_DATABASE_URL=postgres://app@localhost:5432/app_test
+# PROD_DATABASE_URL=
+`;
