@@ -76,14 +76,17 @@ export function whereSql(info: TableInfo, driver: Driver, where: Record<string, 
     const condition = where[key];
     if (condition === undefined) continue;
     if (key === "and" || key === "or") {
-      const list = (condition as Record<string, unknown>[]).map((w) => whereSql(info, driver, w, bind));
+      const alternatives = condition as Record<string, unknown>[];
+      // An alternative without a condition admits every row, so such an `or` is no condition;
+      // checked before compiling, so that no parameter is bound for text that is then dropped.
+      if (key === "or" && !alternatives.every((w) => setsCondition(info, w))) continue;
+      const list = alternatives.map((w) => whereSql(info, driver, w, bind));
       if (key === "and") {
         const present = list.filter((c): c is string => c !== undefined);
         if (present.length > 0) parts.push(present.length === 1 ? present[0]! : `(${present.join(" AND ")})`);
       } else if (list.length === 0) {
         parts.push("FALSE");
-      } else if (!list.includes(undefined)) {
-        // An alternative without a condition admits every row, so the whole `or` is no condition.
+      } else {
         parts.push(list.length === 1 ? list[0]! : `(${list.join(" OR ")})`);
       }
       continue;
@@ -107,6 +110,27 @@ export function whereSql(info: TableInfo, driver: Driver, where: Record<string, 
   }
   if (parts.length === 0) return undefined;
   return parts.length === 1 ? parts[0] : parts.join(" AND ");
+}
+
+/** Whether whereSql would put a condition for `where` (it returns undefined exactly when not). */
+function setsCondition(info: TableInfo, where: Record<string, unknown>): boolean {
+  for (const key in where) {
+    const condition = where[key];
+    if (condition === undefined) continue;
+    if (key === "and") {
+      if ((condition as Record<string, unknown>[]).some((w) => setsCondition(info, w))) return true;
+    } else if (key === "or") {
+      const alternatives = condition as Record<string, unknown>[];
+      if (alternatives.every((w) => setsCondition(info, w))) return true;
+    } else if (key === "not" || condition === null) {
+      return true;
+    } else {
+      const column = info.column(key);
+      if (!isOperatorObject(condition, column)) return true;
+      for (const op in condition) if ((condition as Record<string, unknown>)[op] !== undefined) return true;
+    }
+  }
+  return false;
 }
 
 /** Column kinds whose values pg can send inside one array parameter (`= ANY($1)`). */
