@@ -132,7 +132,7 @@ export class Controller<S, T extends AnyTable> {
     });
   }
 
-  private async run(statement: CachedStatement, params: unknown[]): Promise<{ rows: Row<T>[]; rowCount: number }> {
+  private run(statement: CachedStatement, params: unknown[]): Promise<{ rows: Row<T>[]; rowCount: number }> {
     return this.session.query<Row<T>>(statement.text, params, statement.name);
   }
 
@@ -419,7 +419,7 @@ export class Controller<S, T extends AnyTable> {
    * shapes give equal text and share one named prepared statement (parsed and planned once per
    * connection); parameters are bound in the order `build` asks for placeholders.
    */
-  private async runShape<R>(operation: string, build: (bind: Bind) => string): Promise<{ rows: R[]; rowCount: number }> {
+  private runShape<R>(operation: string, build: (bind: Bind) => string): Promise<{ rows: R[]; rowCount: number }> {
     const params: unknown[] = [];
     const text = build(binder(this.info, params));
     return this.session.query<R>(text, params, this.info.shapeName(operation, text));

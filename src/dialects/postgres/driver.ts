@@ -45,14 +45,21 @@ function bindable(params: readonly unknown[] | undefined): unknown[] | undefined
 
 type PgQueryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
 
-async function run<R>(target: PgQueryable, sql: string, params: readonly unknown[] | undefined, name: string | undefined): Promise<QueryResult<R>> {
+/**
+ * Run one statement; `name` makes it a named prepared statement (parsed once per connection).
+ * The one place that decides how statements are named on the wire. Plain promise chaining, no
+ * async frame: this is every controller call's path.
+ */
+function run<R>(target: PgQueryable, sql: string, params: readonly unknown[] | undefined, name: string | undefined): Promise<QueryResult<R>> {
   const values = bindable(params);
-  let result = (await (name === undefined
-    ? target.query(sql, values)
-    : target.query({ name, text: sql, values }))) as pg.QueryResult | pg.QueryResult[];
+  const pending = (name === undefined ? target.query(sql, values) : target.query({ name, text: sql, values })) as Promise<pg.QueryResult | pg.QueryResult[]>;
+  return pending.then(toResult<R>);
+}
+
+function toResult<R>(result: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
   // Several statements in one text (no parameters) give one result each; report the last, as PGlite does.
-  if (Array.isArray(result)) result = result[result.length - 1]!;
-  return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+  const last = Array.isArray(result) ? result[result.length - 1]! : result;
+  return { rows: last.rows as R[], rowCount: last.rowCount ?? 0 };
 }
 
 class PgHeldConnection implements HeldConnection {
@@ -63,12 +70,10 @@ class PgHeldConnection implements HeldConnection {
     private readonly target: ConnectionTarget,
   ) {}
 
-  async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
-    try {
-      return await run<R>(this.client, sql, params, name);
-    } catch (error) {
+  query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
+    return run<R>(this.client, sql, params, name).catch((error: unknown) => {
       throw connectionError(error, this.target) ?? error;
-    }
+    });
   }
 
   release(broken?: boolean): void {
@@ -124,12 +129,10 @@ export function createPostgresDriver(connectionString: string, options: Postgres
   return {
     dialect: "postgres",
 
-    async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
-      try {
-        return await run<R>(pool, sql, params, name);
-      } catch (error) {
+    query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
+      return run<R>(pool, sql, params, name).catch((error: unknown) => {
         throw failure(error);
-      }
+      });
     },
 
     acquire,
