@@ -66,7 +66,7 @@ describe("models → schema snapshot", () => {
     expect(shape!.uniques[0]!.name).toBe("users_email_key");
     expect(shape!.indexes.map((i) => i.name)).toEqual(["score_idx", "email_idx"]);
     expect(shape!.checks).toEqual([
-      { name: "ck_Legacy_positive", expression: "score > 0" },
+      { name: "positive", expression: "score > 0" },
       { name: "legacy_sane", expression: '"score" < 1000' },
     ]);
   });

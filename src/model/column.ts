@@ -43,6 +43,8 @@ export interface ColumnConfig {
   readonly enumValues?: readonly string[];
   readonly nullable: boolean;
   readonly primaryKey: boolean;
+  /** An explicit name for a column-level primary key (else pk_<table>). */
+  readonly primaryKeyName?: string;
   readonly default?: DefaultValue;
   /** Client-side default, evaluated by the controllers for each inserted row. */
   readonly defaultFn?: () => unknown;
@@ -103,8 +105,9 @@ export class Column<S extends ColumnState = ColumnState> {
     return this.with({ identity: options.always ? "always" : "by-default" });
   }
 
-  primaryKey(): Column<With<S, "notNull", true>> {
-    return this.with({ primaryKey: true, nullable: false });
+  /** The table's primary key, named `pk_<table>` unless `{ name }` says otherwise. */
+  primaryKey(options: { name?: string } = {}): Column<With<S, "notNull", true>> {
+    return this.with({ primaryKey: true, nullable: false, ...(options.name === undefined ? {} : { primaryKeyName: options.name }) });
   }
 
   unique(name?: string): Column<S> {
@@ -126,7 +129,10 @@ export class Column<S extends ColumnState = ColumnState> {
     return this.with({ references: { target: typeof target === "string" ? referenceByName(target) : target, ...options } });
   }
 
-  /** A CHECK constraint; the expression uses database column names. Named `ck_<table>_<name ?? column>`. */
+  /**
+   * A CHECK constraint; the expression uses database column names. Named exactly `name` when one
+   * is given, else `ck_<table>_<column>`.
+   */
   check(expression: string | SqlExpression, name?: string): Column<S> {
     const text = isSqlExpression(expression) ? expression.text : expression;
     return this.with({ checks: [...this.config.checks, name === undefined ? { expression: text } : { expression: text, name }] });

@@ -88,14 +88,15 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
       });
     }
     config.checks.forEach((check, i) => {
-      const suffix = check.name ?? (i === 0 ? name : `${name}_${i + 1}`);
-      table.checks.push({ name: constraintName.check(tableName, suffix), expression: check.expression });
+      const checkName = check.name ?? constraintName.check(tableName, i === 0 ? name : `${name}_${i + 1}`);
+      table.checks.push({ name: checkName, expression: check.expression });
     });
   }
 
   if (meta.primaryKey.length > 0) {
     const pkDef = meta.extras.find((extra): extra is PrimaryKeyDef => extra.kind === "primary-key");
-    table.primaryKey = { name: pkDef?.explicitName ?? constraintName.primaryKey(tableName), columns: meta.primaryKey.map(dbName) };
+    const columnName = pkDef ? undefined : meta.primaryKey.map((key) => (meta.columns[key] as { config: ColumnConfig }).config.primaryKeyName).find((n) => n !== undefined);
+    table.primaryKey = { name: pkDef?.explicitName ?? columnName ?? constraintName.primaryKey(tableName), columns: meta.primaryKey.map(dbName) };
   }
 
   for (const extra of meta.extras) {

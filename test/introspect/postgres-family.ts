@@ -280,8 +280,8 @@ export function describeIntrospection(label: string, open: () => Promise<Introsp
         )`);
       const [table] = (await introspectPostgres(driver)).tables;
       expect(Object.fromEntries(table!.columns.map((c) => [c.name, c.default]))).toEqual({
-        a: { kind: "now" },
-        b: { kind: "now" },
+        a: { kind: "sql", sql: "CURRENT_TIMESTAMP" },
+        b: { kind: "sql", sql: "transaction_timestamp()" },
         c: lit(-1),
         d: lit("42"),
         e: lit("3.10"),
