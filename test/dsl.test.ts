@@ -8,8 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { compareSchemas } from "../src/autogenerate/compare.js";
 import { introspectPostgres } from "../src/dialects/postgres/introspect.js";
 import { introspectSqlite } from "../src/dialects/sqlite/introspect.js";
-import { sql, t, table } from "../src/index.js";
+import { sql, t, table, unique, uniqueIndex } from "../src/index.js";
 import { compileOperations } from "../src/operations/compile.js";
+import { Op } from "../src/operations/types.js";
 import { schemaFromModels } from "../src/schema/from-models.js";
 import { EMPTY_SCHEMA, type Dialect, type Schema } from "../src/schema/snapshot.js";
 import { openBackend, postgresUp, runSteps, type Backend } from "./operations/support.js";
@@ -22,6 +23,14 @@ async function build(backend: Backend, models: unknown[]): Promise<{ target: Sch
   const { ops } = compareSchemas(EMPTY_SCHEMA, target, { dialect: backend.dialect });
   await runSteps(backend.driver, compileOperations(ops, backend.dialect, EMPTY_SCHEMA).steps);
   return { target, live: await introspect(backend) };
+}
+
+/** Apply the differ's operations from the live schema to `models` on the backend; read it back. */
+async function migrate(backend: Backend, live: Schema, models: unknown[]): Promise<{ ops: string[]; target: Schema; live: Schema }> {
+  const target = schemaFromModels(models);
+  const { ops } = compareSchemas(live, target, { dialect: backend.dialect });
+  await runSteps(backend.driver, compileOperations(ops, backend.dialect, live).steps);
+  return { ops: ops.map((op) => Op.describe(op)), target, live: await introspect(backend) };
 }
 
 async function introspect(backend: Backend): Promise<Schema> {
@@ -103,6 +112,22 @@ for (const dialect of DIALECTS) {
         table("events", { id: t.integer().primaryKey(), a: t.timestamptz().default(sql`CURRENT_TIMESTAMP`), b: t.timestamptz().defaultNow() }),
       ]);
       expect(differences(live, swapped, dialect)).toEqual([]);
+    });
+
+    it("uniqueIndex() builds a unique index, unique() a constraint; the differ tells them apart and converts", async () => {
+      const columns = () => ({ id: t.integer().primaryKey(), a: t.text(), b: t.text() });
+      const first = table("pairs", columns(), (c) => [unique(c.a), uniqueIndex(c.a, c.b)]);
+      const { target, live } = await build(backend, [first]);
+      expect(live.tables[0]!.uniques).toEqual([{ name: "uq_pairs_a", columns: ["a"] }]);
+      expect(live.tables[0]!.indexes).toEqual([{ name: "uq_pairs_a_b", elements: [{ column: "a" }, { column: "b" }], unique: true }]);
+      expect(differences(live, target, dialect)).toEqual([]);
+
+      const flipped = table("pairs", columns(), (c) => [uniqueIndex(c.a), unique(c.a, c.b)]);
+      const after = await migrate(backend, live, [flipped]);
+      expect(after.ops).toEqual(["dropConstraint uq_pairs_a on pairs", "dropIndex uq_pairs_a_b", "addUnique uq_pairs_a_b on pairs", "createIndex uq_pairs_a on pairs"]);
+      expect(after.live.tables[0]!.uniques).toEqual([{ name: "uq_pairs_a_b", columns: ["a", "b"] }]);
+      expect(after.live.tables[0]!.indexes).toEqual([{ name: "uq_pairs_a", elements: [{ column: "a" }], unique: true }]);
+      expect(differences(after.live, after.target, dialect)).toEqual([]);
     });
   });
 }

@@ -161,6 +161,9 @@ function uniqueKeys(table: TableSchema, rules: DialectRules): UniqueKey[] {
   return keys;
 }
 
+/** A unique constraint and a unique index on the same columns are different objects: the key says which. */
+const uniqueKeyKey = (key: UniqueKey) => `${key.origin}: ${key.columns.join(", ")}`;
+
 function plainIndexes(table: TableSchema, rules: DialectRules): IndexSchema[] {
   return table.indexes.filter((index) => plainUniqueColumns(index, rules) === undefined);
 }
@@ -402,7 +405,7 @@ class Differ {
     for (const [currentTable, targetTable] of this.persisting()) {
       const droppedKeys: string[][] = [];
       if (currentTable.primaryKey && !this.samePrimaryKey(currentTable.primaryKey, targetTable.primaryKey)) droppedKeys.push(currentTable.primaryKey.columns);
-      const keys = match(uniqueKeys(currentTable, this.rules), uniqueKeys(targetTable, this.rules), (key) => key.columns.join(", "));
+      const keys = match(uniqueKeys(currentTable, this.rules), uniqueKeys(targetTable, this.rules), uniqueKeyKey);
       for (const key of keys.dropped) droppedKeys.push(key.columns);
       for (const key of uniqueKeys(currentTable, this.rules)) if (this.forced(this.forcedObjectDrops, currentTable.name, key.name)) droppedKeys.push(key.columns);
       if (droppedKeys.length === 0) continue;
@@ -453,7 +456,7 @@ class Differ {
       const dropIndexes = new Set(indexes.dropped.map((index) => index.name));
       for (const index of plainIndexes(currentTable, this.rules)) if (forced(index.name)) dropIndexes.add(index.name);
       for (const name of dropIndexes) this.emit({ kind: "dropIndex", table, name });
-      const keys = match(uniqueKeys(currentTable, this.rules), uniqueKeys(targetTable, this.rules), (key) => key.columns.join(", "));
+      const keys = match(uniqueKeys(currentTable, this.rules), uniqueKeys(targetTable, this.rules), uniqueKeyKey);
       const dropKeys = new Set(keys.dropped.map((key) => key.name));
       for (const key of uniqueKeys(currentTable, this.rules)) if (forced(key.name)) dropKeys.add(key.name);
       for (const key of uniqueKeys(currentTable, this.rules)) {
@@ -634,7 +637,7 @@ class Differ {
         }
         this.emit({ kind: "addPrimaryKey", table, primaryKey: structuredClone(targetTable.primaryKey) });
       }
-      const keys = match(uniqueKeys(current(), this.rules), uniqueKeys(targetTable, this.rules), (key) => key.columns.join(", "));
+      const keys = match(uniqueKeys(current(), this.rules), uniqueKeys(targetTable, this.rules), uniqueKeyKey);
       for (const key of keys.added) {
         if (key.origin === "index") this.emit({ kind: "createIndex", table, index: structuredClone(key.index!) });
         else this.emit({ kind: "addUnique", table, unique: structuredClone(key.unique!) });

@@ -18,8 +18,9 @@
  *
  * On every dialect: columns of a primary key and identity columns are NOT NULL whatever the
  * snapshot says (the database makes them so); an index element "asc" is the default order; a
- * unique constraint and a plain unique index (columns only, no predicate, method or order) with
- * the same name and columns are the same thing; "" and no comment are the same; expressions,
+ * unique constraint and a plain unique index (columns only, no predicate, method or order) on
+ * the same columns are different objects (both dialects keep them apart: Postgres in pg_constraint
+ * vs pg_index, SQLite as UNIQUE in CREATE TABLE vs CREATE UNIQUE INDEX); "" and no comment are the same; expressions,
  * predicates and defaults compare by their normal forms (normalize.ts).
  */
 import { columnCheckKind, columnCheckName } from "../dialects/sqlite/types.js";

@@ -104,7 +104,7 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
       const elements = extra.targets.map((target) => indexElement(target, refName));
       const parts = elements.map((el) => ("column" in el ? el.column : expressionSlug(el.expression)));
       const plainColumns = elements.every((el) => "column" in el && el.order === undefined);
-      if (extra.isUnique && plainColumns && extra.options.where === undefined && extra.options.using === undefined) {
+      if (extra.isUnique && plainColumns && extra.options.where === undefined && extra.options.using === undefined && !extra.options.asIndex) {
         table.uniques.push({
           name: extra.options.name ?? constraintName.unique(tableName, parts),
           columns: elements.map((el) => (el as { column: string }).column),
