@@ -34,7 +34,9 @@ export type RetortErrorCode =
   | "RETORT_CONFIG"
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
-  | "RETORT_SCHEMA_MISMATCH";
+  | "RETORT_SCHEMA_MISMATCH"
+  // pull
+  | "RETORT_FILE_EXISTS";
 
 export interface RetortErrorOptions {
   hint?: string;
