@@ -10,6 +10,7 @@ import { introspectPostgres } from "../src/dialects/postgres/introspect.js";
 import { introspectSqlite } from "../src/dialects/sqlite/introspect.js";
 import { sql, t, table, unique, uniqueIndex } from "../src/index.js";
 import { compileOperations } from "../src/operations/compile.js";
+import { reverseOperations } from "../src/operations/reverse.js";
 import { Op } from "../src/operations/types.js";
 import { schemaFromModels } from "../src/schema/from-models.js";
 import { EMPTY_SCHEMA, type Dialect, type Schema } from "../src/schema/snapshot.js";
@@ -26,11 +27,24 @@ async function build(backend: Backend, models: unknown[]): Promise<{ target: Sch
 }
 
 /** Apply the differ's operations from the live schema to `models` on the backend; read it back. */
-async function migrate(backend: Backend, live: Schema, models: unknown[]): Promise<{ ops: string[]; target: Schema; live: Schema }> {
+async function migrate(backend: Backend, live: Schema, models: unknown[]): Promise<{ ops: string[]; raw: Op[]; target: Schema; folded: Schema; live: Schema }> {
   const target = schemaFromModels(models);
   const { ops } = compareSchemas(live, target, { dialect: backend.dialect });
+  const compiled = compileOperations(ops, backend.dialect, live);
+  await runSteps(backend.driver, compiled.steps);
+  return { ops: ops.map((op) => Op.describe(op)), raw: ops, target, folded: compiled.schema, live: await introspect(backend) };
+}
+
+/** Run operations (e.g. a downgrade) against the live schema; read it back. */
+async function run(backend: Backend, live: Schema, ops: readonly Op[]): Promise<Schema> {
   await runSteps(backend.driver, compileOperations(ops, backend.dialect, live).steps);
-  return { ops: ops.map((op) => Op.describe(op)), target, live: await introspect(backend) };
+  return introspect(backend);
+}
+
+async function sequences(backend: Backend): Promise<string[]> {
+  if (backend.dialect === "sqlite") return [];
+  const { rows } = await backend.driver.query<{ relname: string }>("SELECT relname FROM pg_class WHERE relkind = 'S' ORDER BY relname");
+  return rows.map((row) => row.relname);
 }
 
 async function introspect(backend: Backend): Promise<Schema> {
@@ -129,5 +143,70 @@ for (const dialect of DIALECTS) {
       expect(after.live.tables[0]!.indexes).toEqual([{ name: "uq_pairs_a", elements: [{ column: "a" }], unique: true }]);
       expect(differences(after.live, after.target, dialect)).toEqual([]);
     });
+
+    it("t.serial() / t.bigserial(): a sequence-numbered key, read back as serial (not identity), dropped with its table", async () => {
+      const model = table("tickets", { id: t.bigserial().primaryKey(), title: t.text() });
+      const { target, live } = await build(backend, [model]);
+      expect(live.tables[0]!.columns[0]).toEqual({ name: "id", type: { kind: "bigint" }, nullable: false, serial: true });
+      expect(differences(live, target, dialect)).toEqual([]);
+      // An identity column is something else: the differ sees the difference.
+      expect(differences(live, schemaFromModels([table("tickets", { id: t.bigint().identity().primaryKey(), title: t.text() })]), dialect)).not.toEqual([]);
+      await backend.driver.query(`INSERT INTO tickets (title) VALUES ('a'), ('b')`);
+      await backend.driver.query(`DELETE FROM tickets WHERE title = 'b'`);
+      await backend.driver.query(`INSERT INTO tickets (title) VALUES ('c')`);
+      const { rows } = await backend.driver.query<{ id: unknown; title: string }>("SELECT id, title FROM tickets ORDER BY id");
+      // Like a sequence, a number is never handed out twice (SQLite: AUTOINCREMENT).
+      expect(rows.map((row) => [Number(row.id), row.title])).toEqual([[1, "a"], [3, "c"]]);
+      if (dialect !== "sqlite") expect(await sequences(backend)).toEqual(["tickets_id_seq"]);
+      const dropped = await run(backend, live, compareSchemas(live, EMPTY_SCHEMA, { dialect }).ops);
+      expect(dropped.tables).toEqual([]);
+      expect(await sequences(backend)).toEqual([]);
+    });
+
+    it("a plain key becomes serial and back (alterColumn serial), folded like the database introspects it", async () => {
+      const plain = table("counters", { id: t.integer().primaryKey(), n: t.integer() });
+      const { live } = await build(backend, [plain]);
+      await backend.driver.query("INSERT INTO counters (id, n) VALUES (1, 10), (5, 50)");
+      const up = await migrate(backend, live, [table("counters", { id: t.serial().primaryKey(), n: t.integer() })]);
+      expect(up.ops).toEqual(["alterColumn counters.id (serial)"]);
+      expect(up.live.tables[0]!.columns[0]).toEqual({ name: "id", type: { kind: "integer" }, nullable: false, serial: true });
+      expect(differences(up.live, up.folded, dialect)).toEqual([]);
+      expect(differences(up.live, up.target, dialect)).toEqual([]);
+      await backend.driver.query("INSERT INTO counters (n) VALUES (60)");
+      const { rows } = await backend.driver.query<{ id: unknown }>("SELECT id FROM counters WHERE n = 60");
+      expect(Number(rows[0]!.id)).toBe(6);
+      if (dialect !== "sqlite") expect(await sequences(backend)).toEqual(["counters_id_seq"]);
+
+      const down = await run(backend, up.live, reverseOperations(up.raw));
+      expect(down.tables[0]!.columns[0]).toEqual({ name: "id", type: { kind: "integer" }, nullable: false });
+      expect(differences(down, schemaFromModels([plain]), dialect)).toEqual([]);
+      expect(await sequences(backend)).toEqual([]);
+    });
   });
 }
+
+describe.skipIf(!postgresUp)("serial columns that are not keys [postgres]", () => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend("postgres");
+  });
+  afterAll(async () => backend?.close());
+
+  it("addColumn creates the owned sequence, dropColumn drops it, and a renamed column keeps being serial", async () => {
+    const base = table("events", { id: t.uuid().primaryKey(), name: t.text() });
+    const { live } = await build(backend, [base]);
+    const added = await migrate(backend, live, [table("events", { id: t.uuid().primaryKey(), name: t.text(), seq: t.serial() })]);
+    expect(added.ops).toEqual(["addColumn events.seq"]);
+    expect(added.live.tables[0]!.columns[2]).toEqual({ name: "seq", type: { kind: "integer" }, nullable: false, serial: true });
+    expect(await sequences(backend)).toEqual(["events_seq_seq"]);
+    const renamed = await run(backend, added.live, [{ kind: "renameColumn", table: "events", from: "seq", to: "position" }]);
+    expect(renamed.tables[0]!.columns[2]).toEqual({ name: "position", type: { kind: "integer" }, nullable: false, serial: true });
+    const dropped = await migrate(backend, renamed, [base]);
+    expect(dropped.ops).toEqual(["dropColumn events.position"]);
+    expect(await sequences(backend)).toEqual([]);
+  });
+
+  it("refuses a serial that also has a default or identity", () => {
+    expect(() => schemaFromModels([table("x", { id: t.serial().default(1 as never) })])).toThrow(/serial column is numbered by its sequence/);
+  });
+});

@@ -86,7 +86,7 @@ describe("models → schema snapshot", () => {
     const guilds = tableOf("guilds");
     expect(guilds.columns.find((c) => c.name === "settings")!.default).toEqual({ kind: "literal", value: {} });
     expect(guilds.columns.find((c) => c.name === "created_at")!.default).toEqual({ kind: "now" });
-    expect(tableOf("moderation_cases").columns[0]).toEqual({ name: "id", type: { kind: "integer" }, nullable: false, identity: "by-default" });
+    expect(tableOf("moderation_cases").columns[0]).toEqual({ name: "id", type: { kind: "integer" }, nullable: false, serial: true });
   });
 
   it("rejects broken models with a clear error", () => {

@@ -15,7 +15,7 @@
  *  6. drop columns
  *  7. enums that lose or reorder values: their columns become text, the type is dropped and
  *     created again with the new values (their columns return to it in 8)
- *  8. alter columns (type with USING where needed, nullability, default, comment); add columns
+ *  8. alter columns (type with USING where needed, nullability, default, comment, serial); add columns
  *  9. drop enums nothing uses any more
  * 10. add primary keys, unique constraints, indexes and checks to existing tables
  * 11. create tables, referenced tables first; a table's own indexes follow it
@@ -112,7 +112,7 @@ function prepareTarget(to: Schema): Schema {
   for (const table of target.tables) {
     for (const column of table.columns) {
       if (column.default?.kind === "literal" && column.default.value === null) delete column.default;
-      if (column.identity !== undefined) delete column.default;
+      if (column.identity !== undefined || column.serial) delete column.default;
     }
   }
   return target;
@@ -561,6 +561,9 @@ class Differ {
     const targetNullable = effectiveNullable(targetTable, target);
     if (currentNullable !== targetNullable) op.nullable = targetNullable;
     const identityChanged = identityKey(current, this.rules) !== identityKey(target, this.rules);
+    const serialChanged = Boolean(current.serial) !== Boolean(target.serial);
+    // A serial that goes: its sequence and default first (a new default or an identity may follow).
+    if (serialChanged && current.serial) this.emit({ kind: "alterColumn", table, name: target.name, serial: false });
     // With a type change the default is set again in the new type's form ("0" for a bigint is 0
     // for a double): compare it as written, not only by meaning.
     const defaultChanged =
@@ -574,6 +577,7 @@ class Differ {
       this.emit(op);
     }
     if (identityChanged) this.identityChange(table, current, target);
+    if (serialChanged && target.serial) this.emit({ kind: "alterColumn", table, name: target.name, serial: true });
   }
 
   private identityChange(table: string, current: ColumnSchema, target: ColumnSchema): void {

@@ -215,7 +215,7 @@ class ModelsRenderer {
 
   /** `t.bigint()`, `mood.column()`, identity folded in. */
   private columnType(column: ColumnSchema): string {
-    let code = column.type.kind === "enum" ? `${this.enumVars.get(column.type.name) ?? this.missingEnum(column.type.name)}.column()` : this.code.typeBuilder(column.type, false);
+    let code = column.type.kind === "enum" ? `${this.enumVars.get(column.type.name) ?? this.missingEnum(column.type.name)}.column()` : this.code.typeBuilder(column.type, column.serial === true);
     if (column.identity !== undefined) code += column.identity === "always" ? ".identity({ always: true })" : ".identity()";
     return code;
   }

@@ -150,6 +150,7 @@ export class Renderer {
         if (op.nullable !== undefined) fields.push(`nullable: ${op.nullable}`);
         if (op.default !== undefined) fields.push(`default: ${this.alterDefault(op.default)}`);
         if (op.comment !== undefined) fields.push(`comment: ${op.comment === null ? "null" : s(op.comment)}`);
+        if (op.serial !== undefined) fields.push(`serial: ${op.serial}`);
         return [`op.alterColumn(${s(op.table)}, ${s(op.name)}, { ${fields.join(", ")} });`];
       }
       case "createIndex": {
@@ -250,7 +251,7 @@ export class Renderer {
   // -------------------------------------------------------------------------------------------
   // columns
 
-  /** `t.bigint()`, `enumColumn("mood")`… (with `identity` folded into t.serial()/t.bigserial() when asked). */
+  /** `t.bigint()`, `enumColumn("mood")`… (`serial`: t.smallserial()/t.serial()/t.bigserial()). */
   typeBuilder(type: ColumnType, serial: boolean): string {
     const t = () => this.use("t");
     switch (type.kind) {
@@ -261,6 +262,8 @@ export class Renderer {
       case "numeric":
         if (type.precision === undefined) return type.scale === undefined ? `${t()}.numeric()` : `${t()}.numeric(undefined, ${type.scale})`;
         return type.scale === undefined ? `${t()}.numeric(${type.precision})` : `${t()}.numeric(${type.precision}, ${type.scale})`;
+      case "smallint":
+        return serial ? `${t()}.smallserial()` : `${t()}.smallint()`;
       case "integer":
         return serial ? `${t()}.serial()` : `${t()}.integer()`;
       case "bigint":
@@ -341,9 +344,8 @@ export class Renderer {
     column: ColumnSchema,
     inline: false | { primaryKey: boolean; unique?: string | null; index?: IndexSchema; reference?: TableSchema["foreignKeys"][number]; check?: string },
   ): string {
-    const serial = column.identity === "by-default" && (column.type.kind === "integer" || column.type.kind === "bigint");
-    let code = this.typeBuilder(column.type, serial);
-    if (column.identity !== undefined && !serial) code += column.identity === "always" ? ".identity({ always: true })" : ".identity()";
+    let code = this.typeBuilder(column.type, column.serial === true);
+    if (column.identity !== undefined) code += column.identity === "always" ? ".identity({ always: true })" : ".identity()";
     if (inline && inline.primaryKey) code += ".primaryKey()";
     if (inline && inline.reference) {
       const fk = inline.reference;

@@ -143,9 +143,15 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
 }
 
 function columnSchema(name: string, config: ColumnConfig): ColumnSchema {
+  if (config.serial && (config.identity !== undefined || config.default !== undefined)) {
+    throw new RetortError("RETORT_INVALID_MODEL", `column "${name}": a serial column is numbered by its sequence and cannot also have ${config.identity !== undefined ? "identity()" : "a default"}`, {
+      hint: "Use t.serial() alone, or t.integer() with .identity() or .default(…).",
+    });
+  }
   const column: ColumnSchema = { name, type: config.type, nullable: config.nullable };
   if (config.default !== undefined) column.default = config.default;
   if (config.identity !== undefined) column.identity = config.identity;
+  if (config.serial) column.serial = true;
   if (config.comment !== undefined) column.comment = config.comment;
   if (config.renamedFrom !== undefined) column.renamedFrom = [...config.renamedFrom];
   return column;

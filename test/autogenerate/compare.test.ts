@@ -133,7 +133,7 @@ describe("compareSchemas: columns", () => {
 
   it("changes identity with op.execute on Postgres (there is no operation for it) and says so", () => {
     const from = schemaFromModels([table("t", { id: t.integer().primaryKey() })]);
-    const to = schemaFromModels([table("t", { id: t.serial().primaryKey() })]);
+    const to = schemaFromModels([table("t", { id: t.integer().identity().primaryKey() })]);
     const result = diff(from, to);
     expect(result.ops).toEqual([
       {
