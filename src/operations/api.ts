@@ -56,6 +56,8 @@ export interface AlterColumnOptions {
   default?: unknown;
   /** null removes the comment. */
   comment?: string | null;
+  /** true: number the column by a sequence it owns (what `serial` does); false: drop that sequence and default. */
+  serial?: boolean;
 }
 
 /** An indexed element: a column name, sql`expression`, `desc(sql…)`, or `{ column, order }` / `{ expression, order }`. */
@@ -292,6 +294,7 @@ function typeOf(method: string, value: unknown): ColumnType {
       config.primaryKey && "primaryKey()",
       config.default !== undefined && "default()",
       config.identity !== undefined && "identity()",
+      config.serial && "serial (use { serial: true })",
       config.unique && "unique()",
       config.index && "index()",
       config.references && "references()",
@@ -375,8 +378,8 @@ export function createOpRecorder(): { op: MigrationOps; ops: Op[] } {
       const method = "alterColumn";
       name(method, "the table name", tableName);
       name(method, "the column name", columnName);
-      if (changes === undefined) throw bad(method, "give the changes: { type, using, nullable, default, comment }");
-      const given = options(method, changes, ["type", "using", "nullable", "default", "comment"]);
+      if (changes === undefined) throw bad(method, "give the changes: { type, using, nullable, default, comment, serial }");
+      const given = options(method, changes, ["type", "using", "nullable", "default", "comment", "serial"]);
       const result: Record<string, unknown> = { kind: "alterColumn", table: tableName, name: columnName };
       const type = given.type === undefined ? undefined : typeOf(method, given.type);
       if (type !== undefined) result.type = type;
@@ -391,8 +394,10 @@ export function createOpRecorder(): { op: MigrationOps; ops: Op[] } {
         if (given.comment !== null && typeof given.comment !== "string") throw bad(method, "comment must be a string or null");
         result.comment = given.comment;
       }
-      if (result.type === undefined && result.nullable === undefined && result.default === undefined && result.comment === undefined) {
-        throw bad(method, "nothing to change: give type, nullable, default or comment");
+      const serial = flag(method, "serial", given.serial);
+      if (serial !== undefined) result.serial = serial;
+      if (result.type === undefined && result.nullable === undefined && result.default === undefined && result.comment === undefined && result.serial === undefined) {
+        throw bad(method, "nothing to change: give type, nullable, default, comment or serial");
       }
       push(result as unknown as Op);
     },

@@ -71,6 +71,8 @@ export interface ColumnChanges {
   readonly nullable?: boolean;
   readonly default?: DefaultValue | null;
   readonly comment?: string | null;
+  /** Make the column sequence-backed (serial) or not: the sequence is created or dropped with it. */
+  readonly serial?: boolean;
 }
 
 export interface AlterColumnOp extends ColumnChanges {
@@ -326,7 +328,7 @@ function describe(op: Op): string {
     case "renameColumn":
       return `renameColumn ${op.table}.${op.from} → ${op.to}`;
     case "alterColumn": {
-      const fields = (["type", "nullable", "default", "comment"] as const).filter((field) => op[field] !== undefined);
+      const fields = (["type", "nullable", "default", "comment", "serial"] as const).filter((field) => op[field] !== undefined);
       return `alterColumn ${op.table}.${op.name} (${fields.join(", ")})`;
     }
     case "createIndex":

@@ -189,9 +189,10 @@ async function readTable(
     const column: ColumnSchema = { name: row.name, type: declaredType(name, row), nullable: row.notnull === 0 };
     const identity = source?.primaryKey !== undefined && source.primaryKey.order !== "desc" && row.type.trim().toUpperCase() === "INTEGER" && pkColumns.length === 1 && !withoutRowid;
     if (identity) {
-      const note = source.blockComments.map((text) => /^identity (always|by-default), (smallint|integer|bigint)$/.exec(text)).find((match) => match !== null);
-      column.identity = (note?.[1] as ColumnSchema["identity"]) ?? "by-default";
-      column.type = { kind: (note?.[2] ?? "integer") as "smallint" | "integer" | "bigint" };
+      const note = source.blockComments.map((text) => /^(?:identity (always|by-default)|(serial)), (smallint|integer|bigint)$/.exec(text)).find((match) => match !== null);
+      if (note?.[2] === "serial") column.serial = true;
+      else column.identity = (note?.[1] as ColumnSchema["identity"]) ?? "by-default";
+      column.type = { kind: (note?.[3] ?? "integer") as "smallint" | "integer" | "bigint" };
       column.nullable = false;
     }
 

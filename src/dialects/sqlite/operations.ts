@@ -20,7 +20,7 @@ import { tableNamed } from "../../operations/apply.js";
 import { Op, type DataOp, type Step } from "../../operations/types.js";
 import type { ColumnSchema, ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
 import { quoteIdent, quoteLiteral } from "../sql-text.js";
-import { sqliteDdl } from "./ddl.js";
+import { isRowidColumn, sqliteDdl } from "./ddl.js";
 import { planRebuild } from "./rebuild.js";
 import { columnCheckKind } from "./types.js";
 import { encodeValue } from "./values.js";
@@ -32,7 +32,7 @@ function tableOf(schema: Schema, name: string): TableSchema {
 
 /** SQLite's ADD COLUMN takes a column with no default or a constant one, and NOT NULL only with a non-null default. */
 function canAddDirectly(column: ColumnSchema): boolean {
-  if (column.identity !== undefined || column.comment !== undefined) return false;
+  if (isRowidColumn(column) || column.comment !== undefined) return false;
   const value = column.default;
   if (value !== undefined && value.kind !== "literal") return false;
   return column.nullable || (value !== undefined && value.value !== null);
@@ -46,7 +46,7 @@ function canAddDirectly(column: ColumnSchema): boolean {
  * rebuilt instead, which writes the text afresh.
  */
 function hasNotesAfterCommas(table: TableSchema): boolean {
-  return table.columns.some((column) => column.comment !== undefined || column.identity !== undefined);
+  return table.columns.some((column) => column.comment !== undefined || isRowidColumn(column));
 }
 
 function canDropDirectly(table: TableSchema, column: string): boolean {
