@@ -26,6 +26,13 @@ export interface RetortConfig {
   /** Database URL when neither --url nor the environment gives one. */
   url?: string;
   migrations?: MigrationSettings;
+  /**
+   * Which live tables Retort looks at (introspection, check, drift, autogenerate --url, pull):
+   * names or globs (`*`, `?`). Other tools' version tables are left out unless included by name.
+   */
+  tables?: { include?: string[]; exclude?: string[] };
+  /** Postgres schema(s) Retort reads (default ["public"]; one schema today). */
+  schemas?: string[];
 }
 
 /** Typed helper for `export default defineConfig({ … })`. */

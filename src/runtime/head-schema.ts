@@ -10,7 +10,10 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../db/database.js";
-import type { Introspector } from "../dialects/introspect.js";
+import type { Connection } from "../dialects/driver.js";
+import type { IntrospectOptions, Introspector } from "../dialects/introspect.js";
+import { RetortError } from "../errors.js";
+import { tableFilter } from "../schema/table-filter.js";
 import { cacheDirectory, type LoadedConfig } from "../env/config.js";
 import { applyOperations } from "../operations/apply.js";
 import type { Op } from "../operations/types.js";
@@ -38,6 +41,22 @@ export async function loadIntrospector(family: SqlFamily): Promise<Introspector>
   return family === "postgres"
     ? (await import("../dialects/postgres/introspect.js")).introspectPostgres
     : (await import("../dialects/sqlite/introspect.js")).introspectSqlite;
+}
+
+/** The config's table selection and schema, as introspection options. */
+export function introspectOptions(loaded: LoadedConfig): IntrospectOptions & { tables: NonNullable<IntrospectOptions["tables"]> } {
+  const schemas = loaded.config.schemas ?? [];
+  if (schemas.length > 1) {
+    throw new RetortError("RETORT_CONFIG", `schemas: ${JSON.stringify(schemas)} names ${schemas.length} Postgres schemas; Retort reads one schema per project today`, {
+      hint: "Keep one schema in `schemas` (the one your models live in); exclude the rest by leaving them out.",
+    });
+  }
+  return { tables: tableFilter(loaded.config.tables), ...(schemas[0] ? { schemaName: schemas[0] } : {}) };
+}
+
+/** A live database's schema, as the config selects it (tables include/exclude, schema). */
+export async function liveSchema(loaded: LoadedConfig, conn: Connection, dialect: Dialect): Promise<Schema> {
+  return (await loadIntrospector(familyOf(dialect)))(conn, introspectOptions(loaded));
 }
 
 function cacheKey(revisions: readonly Revision[], family: SqlFamily): string {
