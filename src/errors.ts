@@ -34,7 +34,10 @@ export type RetortErrorCode =
   | "RETORT_CONFIG"
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
-  | "RETORT_SCHEMA_MISMATCH";
+  | "RETORT_SCHEMA_MISMATCH"
+  // baseline and adopting a database from another tool
+  | "RETORT_BASELINE_REFUSED"
+  | "RETORT_ADOPT_REFUSED";
 
 export interface RetortErrorOptions {
   hint?: string;

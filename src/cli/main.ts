@@ -9,6 +9,7 @@ import { stderrColors } from "./colors.js";
 import { isRetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
+import { registerAdoptCommands } from "./adopt.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
 
@@ -67,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const revisionCommand = registerMigrationCommands(program, () => output(program));
   registerSchemaCommands(program, () => output(program), revisionCommand);
+  registerAdoptCommands(program, () => output(program));
 
   try {
     await program.parseAsync(argv, { from: "user" });
