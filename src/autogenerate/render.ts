@@ -13,7 +13,7 @@
 import { RetortError, isRetortError } from "../errors.js";
 import { applyOperation } from "../operations/apply.js";
 import { annotateOperation, reverseOperation } from "../operations/reverse.js";
-import { Op, type DataOp } from "../operations/types.js";
+import { Op, type DataOp, type DialectSql } from "../operations/types.js";
 import { constraintName, snakeCase } from "../schema/naming.js";
 import type { ColumnSchema, ColumnType, DefaultValue, Dialect, IndexElement, IndexSchema, JsonValue, Schema, TableSchema } from "../schema/snapshot.js";
 import { compareSchemas, type CompareOptions } from "./compare.js";
@@ -106,6 +106,12 @@ export class Renderer {
   sql(text: string): string {
     this.use("sql");
     return sqlTemplate(text);
+  }
+
+  /** Raw SQL for op.execute: sql`…`, or { postgres: sql`…`, sqlite: sql`…` } per dialect. */
+  private dialectSql(text: DialectSql): string {
+    if (typeof text === "string") return this.sql(text);
+    return `{ ${Object.entries(text).map(([dialect, sql]) => `${dialect}: ${this.sql(sql!)}`).join(", ")} }`;
   }
 
   items(items: readonly Item[]): string {
@@ -208,9 +214,9 @@ export class Renderer {
       case "renameEnumValue":
         return [`op.renameEnumValue(${s(op.enum)}, ${s(op.from)}, ${s(op.to)});`];
       case "execute": {
-        const args = [this.sql(op.sql)];
+        const args = [this.dialectSql(op.sql)];
         if (op.params !== undefined && op.params.length > 0) args.push(jsValue([...op.params], this.indent));
-        if (op.reverseSql !== undefined) args.push(`{ reverseSql: ${this.sql(op.reverseSql)} }`);
+        if (op.reverseSql !== undefined) args.push(`{ reverseSql: ${this.dialectSql(op.reverseSql)} }`);
         return [`op.execute(${args.join(", ")});`];
       }
       case "bulkInsert":

@@ -5,7 +5,8 @@
  *
  * What it reports, in snapshot terms:
  * - ordinary (and partitioned) tables of the target schema, minus partitions, Retort's own
- *   tables, `options.exclude` and tables owned by an extension;
+ *   tables, `options.exclude`, what `options.tables` leaves out (other tools' version tables
+ *   by default) and tables owned by an extension (pg_depend deptype 'e', e.g. PostGIS's spatial_ref_sys);
  * - columns in attnum order with their logical type (see `columnType` for the mapping; other
  *   types fail with RETORT_UNSUPPORTED naming every such column), nullability, identity, serial
  *   (an integer column whose default is `nextval(…)` of a sequence it owns, whatever the
@@ -39,6 +40,7 @@ import type {
   TableSchema,
   UniqueSchema,
 } from "../../schema/snapshot.js";
+import { tableFilter } from "../../schema/table-filter.js";
 import type { Introspector } from "../introspect.js";
 import { decodeDefault } from "./introspect-defaults.js";
 
@@ -260,8 +262,10 @@ export const introspectPostgres: Introspector = async (conn, options = {}) => {
   const row = rows[0];
   if (!row) return { tables: [], enums: [] };
 
+  const keep = options.tables ?? tableFilter();
   const tables = new Map<string, TableSchema>();
   for (const [oid, name, comment] of parse<TableRow>(row.tables)) {
+    if (!keep(name)) continue;
     const table: TableSchema = { name, columns: [], uniques: [], indexes: [], foreignKeys: [], checks: [] };
     if (comment !== null) table.comment = comment;
     tables.set(oid, table);

@@ -8,7 +8,7 @@
  */
 import { bulkInsertSteps, hexBytes, badValue } from "../../operations/bulk.js";
 import { tableNamed } from "../../operations/apply.js";
-import { Op, type DataOp, type Step } from "../../operations/types.js";
+import { Op, sqlForDialect, type DataOp, type Step } from "../../operations/types.js";
 import { limitIdentifier } from "../../schema/naming.js";
 import type { ColumnSchema, ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
 import { quoteIdent, quoteLiteral } from "../sql-text.js";
@@ -167,7 +167,7 @@ export function compilePostgresOperation(op: DataOp, before: Schema, after: Sche
     case "renameEnumValue":
       return [step(`ALTER TYPE ${quoteIdent(op.enum)} RENAME VALUE ${quoteLiteral(op.from)} TO ${quoteLiteral(op.to)}`)];
     case "execute":
-      return [step(op.sql, op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] })];
+      return [step(sqlForDialect(op.sql, "postgres"), op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] })];
     case "bulkInsert":
       return bulkInsertSteps(op, tableOf(before, op.table), "postgres", encodePostgresValue);
   }

@@ -58,6 +58,7 @@ import type {
   TableSchema,
   UniqueSchema,
 } from "../../schema/snapshot.js";
+import { tableFilter } from "../../schema/table-filter.js";
 import type { Introspector } from "../introspect.js";
 import { sqliteDdl } from "./ddl.js";
 import {
@@ -93,7 +94,8 @@ export const introspectSqlite: Introspector = async (conn, options = {}) => {
   const { rows: listed } = await conn.query<{ name: string; wr: number | bigint }>(
     "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type = 'table'",
   );
-  const tables = listed.filter((row) => !row.name.startsWith("sqlite_") && !excluded.has(row.name));
+  const keep = options.tables ?? tableFilter();
+  const tables = listed.filter((row) => !row.name.startsWith("sqlite_") && !excluded.has(row.name) && keep(row.name));
   const { rows: objects } = await conn.query<{ type: string; name: string; tbl_name: string; sql: string | null }>(
     "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE type IN ('table', 'index') AND sql IS NOT NULL",
   );

@@ -17,7 +17,7 @@ import { RetortError } from "../../errors.js";
 import { bulkInsertSteps, hexBytes, badValue } from "../../operations/bulk.js";
 import { mentionsColumn } from "../../operations/expressions.js";
 import { tableNamed } from "../../operations/apply.js";
-import { Op, type DataOp, type Step } from "../../operations/types.js";
+import { Op, sqlForDialect, type DataOp, type Step } from "../../operations/types.js";
 import type { ColumnSchema, ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
 import { quoteIdent, quoteLiteral } from "../sql-text.js";
 import { isRowidColumn, sqliteDdl } from "./ddl.js";
@@ -150,7 +150,7 @@ export function compileSqliteOperation(op: DataOp, before: Schema, after: Schema
           return rebuild(table.name, expressions);
         });
     case "execute":
-      return [{ sql: op.sql, description, ...(op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] }) }];
+      return [{ sql: sqlForDialect(op.sql, "sqlite"), description, ...(op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] }) }];
     case "bulkInsert":
       return bulkInsertSteps(op, tableOf(before, op.table), "sqlite", encodeSqliteValue);
   }
