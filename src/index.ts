@@ -59,5 +59,6 @@ export {
 
 // Errors
 export { upgradeOnStartup, type UpgradeOnStartupOptions, type StartupResult, type StartupLogger } from "./runtime/startup.js";
-export { loadEnvFiles, environmentName, type EnvFiles } from "./env/dotenv.js";
+export { loadEnvFiles, type EnvFiles } from "./env/dotenv.js";
+export { environmentName } from "./env/environment.js";
 export { RetortError, isRetortError, type RetortErrorCode } from "./errors.js";

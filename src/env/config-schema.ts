@@ -19,10 +19,46 @@ const migrations = z.strictObject({
   importFrom: nonEmpty.optional(),
 });
 
+const names = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
+
+const env = z.strictObject({
+  url: names.optional(),
+  development: names.optional(),
+  test: names.optional(),
+  production: names.optional(),
+  environments: z.record(z.string(), names).optional(),
+});
+
+const localServer = z.strictObject({
+  port: z.number().int().min(1).max(65535).optional(),
+  version: z.number().int().positive().optional(),
+  database: nonEmpty.optional(),
+  durable: z.boolean().optional(),
+  osUser: nonEmpty.optional(),
+  settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+const service = z.strictObject({
+  start: nonEmpty,
+  stop: nonEmpty.optional(),
+  ready: z.union([z.strictObject({ tcp: z.union([z.number().int().min(1).max(65535), nonEmpty]) }), z.strictObject({ command: nonEmpty })]).optional(),
+  status: nonEmpty.optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  cwd: nonEmpty.optional(),
+  env: z.record(z.string(), z.string()).optional(),
+});
+
 export const configSchema = z.strictObject({
   models: nonEmpty.optional(),
   url: nonEmpty.optional(),
+  env: env.optional(),
+  pooler: z.enum(["none", "transaction"]).optional(),
   migrations: migrations.optional(),
+  tables: z.strictObject({ include: z.array(nonEmpty).optional(), exclude: z.array(nonEmpty).optional() }).optional(),
+  schemas: z.array(nonEmpty).min(1).optional(),
+  branchDatabases: z.boolean().optional(),
+  localServer: localServer.optional(),
+  services: z.record(z.string().regex(/^[\w.-]+$/, "a service name is letters, digits, '_', '.' or '-'"), service).optional(),
 });
 
 export interface ConfigProblem {

@@ -6,6 +6,7 @@ import { hash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { RetortError } from "../errors.js";
+import { environmentOf } from "./environment.js";
 import { importModule } from "./import-module.js";
 import type { PoolerMode } from "./postgres-url.js";
 import { redactUrl } from "./url.js";
@@ -88,6 +89,8 @@ export interface RetortConfig {
   tables?: { include?: string[]; exclude?: string[] };
   /** Postgres schema(s) Retort reads (default ["public"]; one schema today). */
   schemas?: string[];
+  /** One database per git branch in development (default true; $RETORT_BRANCH_DATABASES=0 turns it off too). */
+  branchDatabases?: boolean;
   localServer?: LocalServerSettings;
   services?: Record<string, ServiceSettings>;
 }
@@ -111,7 +114,7 @@ export const CONFIG_NAMES = ["retort.config.ts", "retort.config.mts", "retort.co
  * Bump when config-schema.ts removes or narrows a key: configs validated before are then checked
  * again (see validated()).
  */
-const SCHEMA_REVISION = 1;
+const SCHEMA_REVISION = 2;
 
 /**
  * Load `path`, or look for retort.config.* in `cwd`, and validate it (RETORT_CONFIG names each
@@ -246,7 +249,6 @@ export interface DatabaseUrlChoice {
   url: string;
 }
 
-const ALIASES: Record<string, string> = { dev: "development", develop: "development", prod: "production", testing: "test" };
 const DEFAULT_VARIABLES: Record<string, string> = { development: "DEV_DATABASE_URL", test: "TEST_DATABASE_URL", production: "PROD_DATABASE_URL" };
 
 function loadedOf(options: ResolveUrlOptions): LoadedConfig {
@@ -267,10 +269,7 @@ function chooseDatabaseUrl(options: ResolveUrlOptions): { raw: string; choice: D
   const loaded = loadedOf(options);
   const variables = options.environment ?? process.env;
   const set = (name: string) => (variables[name] ? variables[name] : undefined);
-  const [givenName, environmentSource] =
-    options.env !== undefined ? [options.env, "--env"] : set("RETORT_ENV") ? [set("RETORT_ENV")!, "$RETORT_ENV"] : set("NODE_ENV") ? [set("NODE_ENV")!, "$NODE_ENV"] : ["development", "default"];
-  const lowered = givenName.trim().toLowerCase();
-  const environment = ALIASES[lowered] ?? lowered;
+  const { environment, source: environmentSource } = environmentOf(options.env, variables);
   const choose = (raw: string, source: string) => ({ raw, choice: { environment, environmentSource, source, url: redactUrl(raw) } });
 
   if (options.url) return choose(options.url, "--url");

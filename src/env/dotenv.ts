@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
+import { environmentName } from "./environment.js";
 
 export interface LoadedVariable {
   name: string;
@@ -27,12 +28,6 @@ const origins = new Map<string, string>();
 /** The .env file that set `name` in this process, if one did. */
 export function envFileOf(name: string): string | undefined {
   return origins.get(name);
-}
-
-/** The environment's name as the URL resolver reads it: --env, $RETORT_ENV, $NODE_ENV, else development. */
-export function environmentName(explicit?: string, variables: NodeJS.ProcessEnv = process.env): string {
-  const raw = (explicit ?? (variables.RETORT_ENV || undefined) ?? (variables.NODE_ENV || undefined) ?? "development").trim().toLowerCase();
-  return { dev: "development", develop: "development", prod: "production", testing: "test" }[raw] ?? raw;
 }
 
 /**

@@ -12,7 +12,7 @@
 import { hash } from "node:crypto";
 import { join } from "node:path";
 import type { Database } from "../db/database.js";
-import { environmentName } from "../env/dotenv.js";
+import { environmentName } from "../env/environment.js";
 import { RetortError } from "../errors.js";
 import { cacheDirectory, migrationsDirectory, type LoadedConfig } from "../env/config.js";
 import { cachedHeads, saveHeads, upgradePlan } from "../script/index.js";

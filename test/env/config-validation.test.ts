@@ -27,7 +27,28 @@ async function configError(promise: Promise<unknown>): Promise<RetortError> {
   throw new Error("expected RETORT_CONFIG");
 }
 
+const TOP_KEYS = ["models", "url", "env", "pooler", "migrations", "tables", "schemas", "branchDatabases", "localServer", "services"];
+
 describe("config validation", () => {
+  it("every key RetortConfig has is accepted", async () => {
+    const config = {
+      models: "./schema.ts",
+      url: "postgres://localhost/app",
+      env: { url: "POSTGRES_URL", production: ["PROD_PG_URL", "PRIMARY_URL"], environments: { staging: "STAGING_PG" } },
+      pooler: "transaction",
+      migrations: { directory: "m", transaction: "each", lockTimeoutMs: 1000, modifiedMigrations: "warn", importFrom: "retort-db" },
+      tables: { include: ["app_*"], exclude: ["app_tmp"] },
+      schemas: ["public"],
+      branchDatabases: false,
+      localServer: { port: 5499, version: 15, database: "app", durable: false, osUser: "postgres", settings: { log_statement: "all", shared_buffers: "64MB" } },
+      services: { redis: { start: "redis-server --port 6390", stop: "redis-cli -p 6390 shutdown", ready: { tcp: 6390 }, status: "redis-cli -p 6390 ping", timeoutMs: 5000, cwd: ".", env: { A: "1" } } },
+    };
+    const dir = project(`export default ${JSON.stringify(config)};\n`);
+    expect(Object.keys(config)).toEqual(TOP_KEYS);
+    const loaded = await loadConfig(undefined, dir);
+    expect({ ...loaded.config, url: loaded.config.url }).toEqual(config);
+  });
+
   it("a config with no default export is an error, not silent defaults", async () => {
     const dir = project(`export const config = { migrations: { transaction: "all" } };\n`);
     const error = await configError(loadConfig(undefined, dir));
@@ -41,12 +62,12 @@ describe("config validation", () => {
     expect(error.message).toBe(
       `${join(dir, "retort.config.mjs")} is not a valid config (2 problems):\n` +
         `  migrations.transacton: unknown key (did you mean "transaction"?); accepted here: "directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom"\n` +
-        `  modles: unknown key (did you mean "models"?); accepted here: "models", "url", "migrations"`,
+        `  modles: unknown key (did you mean "models"?); accepted here: ${TOP_KEYS.map((k) => `"${k}"`).join(", ")}`,
     );
     expect(error.hint).toMatch(/^Fix these keys in the config file/);
     expect(error.details.problems).toEqual([
       { path: "migrations.transacton", problem: expect.any(String), accepted: ["directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom"] },
-      { path: "modles", problem: expect.any(String), accepted: ["models", "url", "migrations"] },
+      { path: "modles", problem: expect.any(String), accepted: TOP_KEYS },
     ]);
   });
 

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { environmentName, loadEnvFiles } from "../../src/env/dotenv.js";
+import { loadEnvFiles } from "../../src/env/dotenv.js";
+import { environmentName } from "../../src/env/environment.js";
 
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "dotenv-"));
