@@ -97,12 +97,14 @@ export function parentBranch(state: GitState, branch: string): string | undefine
     }
   };
   const own = read(join(state.commonDir, "logs", "refs", "heads", branch));
+  // The branch's own log starts with how it was made; a branch git init made has no parent.
   const created = own.length ? /\tbranch: Created from (?:refs\/heads\/)?(.+)$/.exec(own[0]!)?.[1] : undefined;
-  if (created && created !== "HEAD" && !/^[0-9a-f]{7,40}$/.test(created)) return created;
-  // "Created from HEAD": the branch HEAD was on when this one was first checked out.
+  if (created === undefined) return undefined;
+  if (created !== "HEAD" && !/^[0-9a-f]{7,40}$/.test(created)) return created;
+  // "Created from HEAD" (git checkout -b / switch -c): the branch HEAD was on when it first moved to this one.
   for (const line of read(join(state.gitDir, "logs", "HEAD"))) {
     const move = /\tcheckout: moving from (.+) to (.+)$/.exec(line);
-    if (move && move[2] === branch && move[1] !== branch && !/^[0-9a-f]{40}$/.test(move[1]!)) return move[1];
+    if (move && move[2] === branch) return move[1] !== branch && !/^[0-9a-f]{40}$/.test(move[1]!) ? move[1] : undefined;
   }
   return undefined;
 }

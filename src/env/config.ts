@@ -6,6 +6,7 @@ import { hash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { RetortError } from "../errors.js";
+import { branchDatabaseUrl, branchOrCommit, parentBranch, readGitState } from "./branch.js";
 import { environmentOf } from "./environment.js";
 import { importModule } from "./import-module.js";
 import type { PoolerMode } from "./postgres-url.js";
@@ -247,6 +248,10 @@ export interface DatabaseUrlChoice {
   source: string;
   /** The URL, password masked. */
   url: string;
+  /** In development with branch databases: the git branch (or detached commit) the URL is for. */
+  branch?: string;
+  /** Before the branch suffix: the URL the environment named (masked). */
+  baseUrl?: string;
 }
 
 const DEFAULT_VARIABLES: Record<string, string> = { development: "DEV_DATABASE_URL", test: "TEST_DATABASE_URL", production: "PROD_DATABASE_URL" };
@@ -265,12 +270,18 @@ const list = (names: string | string[] | undefined): string[] | undefined => (na
  * embedded PGlite database, in development (and a separate one for test) only. Anywhere else a
  * missing URL is RETORT_NO_DATABASE_URL, never a silent fallback to a local database.
  */
-function chooseDatabaseUrl(options: ResolveUrlOptions): { raw: string; choice: DatabaseUrlChoice } {
+function chooseDatabaseUrl(options: ResolveUrlOptions): { raw: string; base: string; choice: DatabaseUrlChoice } {
   const loaded = loadedOf(options);
   const variables = options.environment ?? process.env;
   const set = (name: string) => (variables[name] ? variables[name] : undefined);
   const { environment, source: environmentSource } = environmentOf(options.env, variables);
-  const choose = (raw: string, source: string) => ({ raw, choice: { environment, environmentSource, source, url: redactUrl(raw) } });
+  const choose = (base: string, source: string) => {
+    const branch = source === "--url" ? undefined : branchOf(loaded, environment, variables);
+    const raw = branch === undefined ? base : branchDatabaseUrl(base, branch, loaded.root);
+    const choice: DatabaseUrlChoice = { environment, environmentSource, source, url: redactUrl(raw) };
+    if (branch !== undefined && raw !== base) Object.assign(choice, { branch, baseUrl: redactUrl(base) });
+    return { raw, base, choice };
+  };
 
   if (options.url) return choose(options.url, "--url");
   const names = loaded.config.env;
@@ -291,6 +302,38 @@ function chooseDatabaseUrl(options: ResolveUrlOptions): { raw: string; choice: D
     hint: `Set ${perEnvironment[0]} (or ${list(names?.url)?.[0] ?? "DATABASE_URL"}), pass --url, or set url in the config. For the local embedded database, run with --env development.`,
     details: { environment, environmentSource, looked },
   });
+}
+
+/**
+ * The branch whose own database development uses: on unless the config's branchDatabases is false
+ * or $RETORT_BRANCH_DATABASES is 0; none outside a git repository.
+ */
+function branchOf(loaded: LoadedConfig, environment: string, variables: NodeJS.ProcessEnv): string | undefined {
+  if (environment !== "development" || loaded.config.branchDatabases === false || variables.RETORT_BRANCH_DATABASES === "0") return undefined;
+  const state = readGitState(loaded.root);
+  return state === undefined ? undefined : branchOrCommit(state);
+}
+
+export interface BranchDatabase {
+  /** The checked-out branch (or detached_<commit>). */
+  branch: string;
+  url: string;
+  /** The branch it was created from, as git's reflog tells, and that branch's database. */
+  parent?: { branch: string; url: string };
+}
+
+/**
+ * The current branch's database and its parent branch's, when development uses branch databases
+ * (undefined otherwise): what `setup` and `upgrade` copy a new branch's database from.
+ */
+export function branchDatabase(options: ResolveUrlOptions = {}): BranchDatabase | undefined {
+  const { raw, base, choice } = chooseDatabaseUrl(options);
+  if (choice.branch === undefined) return undefined;
+  const loaded = loadedOf(options);
+  const state = readGitState(loaded.root);
+  const parentName = state?.branch === undefined ? undefined : parentBranch(state, state.branch);
+  const parentUrl = parentName === undefined ? undefined : branchDatabaseUrl(base, parentName, loaded.root);
+  return { branch: choice.branch, url: raw, ...(parentName !== undefined && parentUrl !== undefined && parentUrl !== raw ? { parent: { branch: parentName, url: parentUrl } } : {}) };
 }
 
 /** The database URL every command (and your app) uses; see chooseDatabaseUrl for the order. */

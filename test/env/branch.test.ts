@@ -14,6 +14,7 @@ import {
   readGitState,
   branchOrCommit,
 } from "../../src/env/branch.js";
+import { branchDatabase, explainDatabaseUrl, resolveDatabaseUrl } from "../../src/env/config.js";
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } }).trim();
@@ -95,5 +96,42 @@ describe("git state from the repository's files", () => {
 
   it("outside a repository there is no state", () => {
     expect(readGitState(mkdtempSync(join(tmpdir(), "no-git-")))).toBeUndefined();
+  });
+});
+
+describe("the resolver in development uses the branch's own database", () => {
+  const vars = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...extra });
+
+  it("suffixes the database the environment names, for every backend; not in production, not for --url", () => {
+    const dir = repository();
+    git(dir, "checkout", "-q", "-b", "feature/login");
+    const config = { config: {}, root: dir };
+    const dev = explainDatabaseUrl({ config, environment: vars({ DEV_DATABASE_URL: "postgres://me:pw@localhost:5432/shop" }) });
+    expect(dev).toMatchObject({ environment: "development", branch: "feature/login", url: "postgres://me:***@localhost:5432/shop_feature_login", baseUrl: "postgres://me:***@localhost:5432/shop" });
+    expect(resolveDatabaseUrl({ config, environment: vars() })).toBe(`pglite:${join(dir, ".retort", "pglite", "feature_login")}`);
+    expect(resolveDatabaseUrl({ config, environment: vars({ DATABASE_URL: "sqlite:data/app.db" }) })).toBe("sqlite:data/app.feature_login.db");
+    expect(resolveDatabaseUrl({ config, environment: vars({ DATABASE_URL: "sqlite::memory:" }) })).toBe("sqlite::memory:");
+    expect(resolveDatabaseUrl({ config, url: "postgres://localhost/shop", environment: vars() })).toBe("postgres://localhost/shop");
+    expect(resolveDatabaseUrl({ config, environment: vars({ NODE_ENV: "production", PROD_DATABASE_URL: "postgres://db/shop" }) })).toBe("postgres://db/shop");
+    expect(explainDatabaseUrl({ config, environment: vars({ NODE_ENV: "test" }) }).branch).toBeUndefined();
+  });
+
+  it("can be turned off by the config or $RETORT_BRANCH_DATABASES=0; outside git there is no branch", () => {
+    const dir = repository();
+    const url = "postgres://localhost/shop";
+    expect(resolveDatabaseUrl({ config: { config: { branchDatabases: false }, root: dir }, environment: vars({ DATABASE_URL: url }) })).toBe(url);
+    expect(resolveDatabaseUrl({ config: { config: {}, root: dir }, environment: vars({ DATABASE_URL: url, RETORT_BRANCH_DATABASES: "0" }) })).toBe(url);
+    expect(resolveDatabaseUrl({ config: { config: {}, root: dir }, environment: vars({ DATABASE_URL: url }) })).toBe("postgres://localhost/shop_main");
+    const outside = mkdtempSync(join(tmpdir(), "no-git-"));
+    expect(resolveDatabaseUrl({ config: { config: {}, root: outside }, environment: vars({ DATABASE_URL: url }) })).toBe(url);
+  });
+
+  it("knows the parent branch's database to copy from", () => {
+    const dir = repository();
+    git(dir, "checkout", "-q", "-b", "feature/login");
+    const found = branchDatabase({ config: { config: {}, root: dir }, environment: vars({ DATABASE_URL: "postgres://localhost/shop" }) });
+    expect(found).toEqual({ branch: "feature/login", url: "postgres://localhost/shop_feature_login", parent: { branch: "main", url: "postgres://localhost/shop_main" } });
+    git(dir, "checkout", "-q", "main");
+    expect(branchDatabase({ config: { config: {}, root: dir }, environment: vars({ DATABASE_URL: "postgres://localhost/shop" }) })).toEqual({ branch: "main", url: "postgres://localhost/shop_main" });
   });
 });
