@@ -264,6 +264,27 @@ function loadedOf(options: ResolveUrlOptions): LoadedConfig {
 
 const list = (names: string | string[] | undefined): string[] | undefined => (names === undefined ? undefined : Array.isArray(names) ? names : [names]);
 
+/** The variables read for a URL in every environment (DATABASE_URL unless the config renames it). */
+export function generalUrlVariables(loaded: LoadedConfig): string[] {
+  return list(loaded.config.env?.url) ?? ["DATABASE_URL"];
+}
+
+/** The variables read for `environment`'s URL (DEV_/TEST_/PROD_DATABASE_URL, <NAME>_DATABASE_URL, or the config's names). */
+export function environmentUrlVariables(loaded: LoadedConfig, environment: string): string[] {
+  const names = loaded.config.env;
+  return (
+    list(names?.[environment as keyof EnvironmentNames] as string | string[] | undefined) ??
+    list(names?.environments?.[environment]) ?? [DEFAULT_VARIABLES[environment] ?? `${environment.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_DATABASE_URL`]
+  );
+}
+
+/** The production database's URLs as set in the variables: touching one is production whatever the environment says. */
+export function productionUrls(options: ResolveUrlOptions = {}): string[] {
+  const variables = options.environment ?? process.env;
+  const loaded = loadedOf(options);
+  return environmentUrlVariables(loaded, "production").flatMap((name) => (variables[name] ? [variables[name]!] : []));
+}
+
 /**
  * Which database: --url; else $DATABASE_URL; else the environment's variable (DEV_/TEST_/PROD_DATABASE_URL,
  * <NAME>_DATABASE_URL for others; renamed by the config's `env`); else the config's url; else the
@@ -284,13 +305,12 @@ function chooseDatabaseUrl(options: ResolveUrlOptions): { raw: string; base: str
   };
 
   if (options.url) return choose(options.url, "--url");
-  const names = loaded.config.env;
   const looked: string[] = ["--url"];
-  for (const name of list(names?.url) ?? ["DATABASE_URL"]) {
+  for (const name of generalUrlVariables(loaded)) {
     looked.push(`$${name}`);
     if (set(name)) return choose(set(name)!, `$${name}`);
   }
-  const perEnvironment = list(names?.[environment as keyof EnvironmentNames] as string | string[] | undefined) ?? list(names?.environments?.[environment]) ?? [DEFAULT_VARIABLES[environment] ?? `${environment.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_DATABASE_URL`];
+  const perEnvironment = environmentUrlVariables(loaded, environment);
   for (const name of perEnvironment) {
     looked.push(`$${name}`);
     if (set(name)) return choose(set(name)!, `$${name}`);
@@ -299,7 +319,7 @@ function chooseDatabaseUrl(options: ResolveUrlOptions): { raw: string; base: str
   if (loaded.config.url) return choose(loaded.config.url, "config url");
   if (environment === "development" || environment === "test") return choose(defaultDatabaseUrl(loaded, environment), "embedded default");
   throw new RetortError("RETORT_NO_DATABASE_URL", `No database URL for environment "${environment}" (from ${environmentSource}): looked at ${looked.join(", ")}; none is set. The embedded PGlite database serves development only.`, {
-    hint: `Set ${perEnvironment[0]} (or ${list(names?.url)?.[0] ?? "DATABASE_URL"}), pass --url, or set url in the config. For the local embedded database, run with --env development.`,
+    hint: `Set ${perEnvironment[0]} (or ${generalUrlVariables(loaded)[0]}), pass --url, or set url in the config. For the local embedded database, run with --env development.`,
     details: { environment, environmentSource, looked },
   });
 }
@@ -318,6 +338,8 @@ export interface BranchDatabase {
   /** The checked-out branch (or detached_<commit>). */
   branch: string;
   url: string;
+  /** The URL the environment named, before the branch suffix. */
+  baseUrl: string;
   /** The branch it was created from, as git's reflog tells, and that branch's database. */
   parent?: { branch: string; url: string };
 }
@@ -333,7 +355,7 @@ export function branchDatabase(options: ResolveUrlOptions = {}): BranchDatabase 
   const state = readGitState(loaded.root);
   const parentName = state?.branch === undefined ? undefined : parentBranch(state, state.branch);
   const parentUrl = parentName === undefined ? undefined : branchDatabaseUrl(base, parentName, loaded.root);
-  return { branch: choice.branch, url: raw, ...(parentName !== undefined && parentUrl !== undefined && parentUrl !== raw ? { parent: { branch: parentName, url: parentUrl } } : {}) };
+  return { branch: choice.branch, url: raw, baseUrl: base, ...(parentName !== undefined && parentUrl !== undefined && parentUrl !== raw ? { parent: { branch: parentName, url: parentUrl } } : {}) };
 }
 
 /** The database URL every command (and your app) uses; see chooseDatabaseUrl for the order. */

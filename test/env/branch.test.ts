@@ -130,8 +130,8 @@ describe("the resolver in development uses the branch's own database", () => {
     const dir = repository();
     git(dir, "checkout", "-q", "-b", "feature/login");
     const found = branchDatabase({ config: { config: {}, root: dir }, environment: vars({ DATABASE_URL: "postgres://localhost/shop" }) });
-    expect(found).toEqual({ branch: "feature/login", url: "postgres://localhost/shop_feature_login", parent: { branch: "main", url: "postgres://localhost/shop_main" } });
+    expect(found).toEqual({ branch: "feature/login", url: "postgres://localhost/shop_feature_login", baseUrl: "postgres://localhost/shop", parent: { branch: "main", url: "postgres://localhost/shop_main" } });
     git(dir, "checkout", "-q", "main");
-    expect(branchDatabase({ config: { config: {}, root: dir }, environment: vars({ DATABASE_URL: "postgres://localhost/shop" }) })).toEqual({ branch: "main", url: "postgres://localhost/shop_main" });
+    expect(branchDatabase({ config: { config: {}, root: dir }, environment: vars({ DATABASE_URL: "postgres://localhost/shop" }) })).toEqual({ branch: "main", url: "postgres://localhost/shop_main", baseUrl: "postgres://localhost/shop" });
   });
 });

@@ -65,7 +65,9 @@ describe("no silent fallback to the embedded database", () => {
       expect(error.code).toBe("RETORT_NO_DATABASE_URL");
       const variable = "NODE_ENV" in env ? "$PROD_DATABASE_URL" : "$STAGING_DATABASE_URL";
       expect(error.message).toContain(`looked at --url, $DATABASE_URL, ${variable}, the config's url (${join(root, "retort.config.mjs")})`);
-      expect(existsSync(join(root, ".retort"))).toBe(false);
+      // No database: neither the embedded default nor a branch's (.retort/cache may hold caches).
+      expect(existsSync(join(root, ".retort", "dev"))).toBe(false);
+      expect(existsSync(join(root, ".retort", "pglite"))).toBe(false);
     });
   }
 

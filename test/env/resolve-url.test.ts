@@ -31,7 +31,7 @@ const table: Array<[string, ResolveUrlOptions, string, string]> = [
   ["a config object (not loaded) works too", { env: "production", environment: {}, config: { url: "sqlite:object.db" } }, "sqlite:object.db", "config url"],
   ["the embedded default in development", { environment: {}, config: bare }, `pglite:${join(root, ".retort", "dev")}`, "embedded default"],
   ["a separate embedded database for test", { env: "test", environment: {}, config: bare }, `pglite:${join(root, ".retort", "test")}`, "embedded default"],
-  ["empty variables count as unset", { environment: { DATABASE_URL: "", NODE_ENV: "", DEV_DATABASE_URL: "sqlite:dev.db" } }, "sqlite:dev.db", "$DEV_DATABASE_URL"],
+  ["empty variables count as unset", { environment: { DATABASE_URL: "", NODE_ENV: "", DEV_DATABASE_URL: "sqlite:dev.db" }, config: bare }, "sqlite:dev.db", "$DEV_DATABASE_URL"],
   ["renamed: the config's env.url replaces DATABASE_URL", { environment: { DATABASE_URL: "sqlite:ignored.db", POSTGRES_URL: "sqlite:pg.db" }, config: renamed }, "sqlite:pg.db", "$POSTGRES_URL"],
   ["renamed: per environment, the first set variable", { env: "production", environment: { PROD_DATABASE_URL: "sqlite:ignored.db", PRIMARY_URL: "sqlite:primary.db" }, config: renamed }, "sqlite:primary.db", "$PRIMARY_URL"],
   ["renamed: other environments by name", { env: "staging", environment: { STAGE_URL: "sqlite:stage.db" }, config: renamed }, "sqlite:stage.db", "$STAGE_URL"],
