@@ -48,6 +48,7 @@ export type RetortErrorCode =
   | "RETORT_LOCAL_SERVER_FAILED"
   | "RETORT_SERVICE_FAILED"
   | "RETORT_PRODUCTION_GUARD"
+  | "RETORT_ENV_CHECK"
   // which database, and reaching it
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"

@@ -88,6 +88,20 @@ export function registerDevCommands(program: Command, output: () => Output): voi
       else console.log(url);
     });
 
+  db.command("branches")
+    .description("list this project's branch databases, marking those whose git branch no longer exists")
+    .option("--prune", "drop the databases of branches that no longer exist")
+    .action(async (opts: { prune?: boolean }) => {
+      const { branchDatabases } = await import("../dev/workflow.js");
+      const { commandOptions } = await import("./options.js");
+      const out = output();
+      const globals = program.opts<GlobalOptions>();
+      const result = await branchDatabases({ ...commandOptions(globals, out), config: await config(program), ...(opts.prune ? { prune: true } : {}) });
+      if (result.databases.length === 0) out.say("no branch databases (branch databases are used in development inside a git repository)");
+      for (const d of result.databases) out.say(`${d.current ? "*" : " "} ${d.url}  ${d.branch ?? "(no such branch)"}${d.stale ? (result.pruned.includes(d.url) ? "  dropped" : "  stale") : ""}`);
+      out.result({ ...result });
+    });
+
   db.command("logs")
     .description("print the local server's log")
     .option("-f, --follow", "keep printing new lines")

@@ -4,6 +4,7 @@
  * models…), 2 usage error. `--json` prints results and errors as JSON.
  */
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { stderrColors } from "./colors.js";
 import { RetortError, isRetortError } from "../errors.js";
@@ -11,6 +12,7 @@ import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
 import { registerDevCommands, registerServiceCommands } from "./dev.js";
 import { registerAdoptCommands } from "./adopt.js";
+import { registerWorkflowCommands } from "./workflow.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
 import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
@@ -78,6 +80,13 @@ export async function main(argv: string[]): Promise<number> {
   registerDevCommands(program, () => output(program));
   registerServiceCommands(program, () => output(program));
   registerAdoptCommands(program, () => output(program));
+  registerWorkflowCommands(program, () => output(program));
+  // .env and .env.<environment> next to the config (or here) fill in what the shell did not set.
+  program.hook("preAction", async () => {
+    const globals = program.opts<GlobalOptions>();
+    const { loadEnvFiles } = await import("../env/dotenv.js");
+    loadEnvFiles(globals.config ? dirname(resolve(globals.config)) : process.cwd(), globals.env ? { env: globals.env } : {});
+  });
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -95,6 +95,11 @@ export function registerMigrationCommands(program: Command, output: () => Output
           else process.stdout.write(script);
           return;
         }
+        if (direction === "upgrade" && !globals().url) {
+          // In development a new branch's database starts as a copy of its parent branch's.
+          const { prepareBranchDatabase } = await import("../dev/workflow.js");
+          await prepareBranchDatabase({ ...options(), config: await api.configOf(options()), onStep: (line) => output().say(line) });
+        }
         const result = await (direction === "upgrade" ? api.upgrade(target ?? "head", options()) : api.downgrade(target!, options()));
         output().say(
           result.revisions.length === 0

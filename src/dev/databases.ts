@@ -6,6 +6,7 @@
 import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Driver } from "../dialects/driver.js";
+import { acquireProcessLock } from "../dialects/process-lock.js";
 import { openDriver } from "../dialects/open.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
@@ -61,10 +62,28 @@ export async function createDatabase(url: string, from?: string): Promise<Create
   const source = from !== undefined && (await databaseExists(from)) ? from : undefined;
   if (file) {
     const sourceFile = source && location(source);
-    if (!sourceFile) return {};
+    // The folder it goes in (.retort/pglite/): opening the database creates the rest.
     mkdirSync(dirname(file.path), { recursive: true });
-    if (file.dialect === "pglite") cpSync(sourceFile.path, file.path, { recursive: true, errorOnExist: true, force: false });
-    else for (const [i, part] of sqliteFiles(sourceFile.path).entries()) if (existsSync(part)) cpSync(part, sqliteFiles(file.path)[i]!);
+    if (!sourceFile) return {};
+    if (file.dialect === "pglite") {
+      // A folder another process has open could be copied mid-write: copy under its process lock.
+      const { PGLITE_LOCK } = await import("../dialects/pglite/driver.js");
+      const lock = await acquireProcessLock(PGLITE_LOCK, sourceFile.path, { purpose: "copies the PGlite database", timeoutMs: 10_000 });
+      try {
+        cpSync(sourceFile.path, file.path, { recursive: true, errorOnExist: true, force: false });
+      } finally {
+        await lock.release();
+      }
+    } else {
+      // SQLite's backup API copies a consistent snapshot even while another process writes.
+      const { default: Sqlite } = await import("better-sqlite3");
+      const db = new Sqlite(sourceFile.path, { readonly: true, fileMustExist: true });
+      try {
+        await db.backup(file.path);
+      } finally {
+        db.close();
+      }
+    }
     return { copiedFrom: source };
   }
   if (parseDatabaseUrl(url).dialect !== "postgres") return {};

@@ -10,7 +10,8 @@ import type { ConnectionTarget } from "../env/url.js";
 import { describeTarget, parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
-import { CONFIG_NAMES, cacheDirectory, loadConfig, migrationsDirectory, requireConfigFile, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
+import { CONFIG_NAMES, cacheDirectory, loadConfig, migrationsDirectory, productionUrls, requireConfigFile, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
+import { environmentName } from "../env/environment.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect } from "../schema/snapshot.js";
 import {
@@ -135,6 +136,14 @@ export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOpti
   return withDriver(loaded, options, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)), { mustExist: true, busyTimeoutMs: READ_BUSY_TIMEOUT_MS });
 }
 
+/** Commands that destroy data (downgrade base, stamp --purge) refuse production (see env/guard.ts). */
+async function guardDestructive(action: string, loaded: LoadedConfig, options: CommandOptions): Promise<void> {
+  const { guardProduction } = await import("../env/guard.js");
+  const resolve = { ...options, config: loaded };
+  const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(resolve);
+  await guardProduction({ action, environment: environmentName(options.env), url, productionUrls: productionUrls(resolve) });
+}
+
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
   // Nothing to run: do not load a single module (a no-op upgrade must stay fast at any history size).
   if (revisions.length === 0) return [];
@@ -201,6 +210,7 @@ export async function downgrade(target: string, options: CommandOptions = {}): P
 async function run(direction: "up" | "down", target: string, options: CommandOptions): Promise<RunResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
+  if (direction === "down" && target.trim() === "base") await guardDestructive("retort downgrade base", loaded, options);
   return withMigrationContext(loaded, options, async ({ executor, dialect, url }) => {
     const from = await executor.currentHeads();
     checkModified(graph, from, await executor.appliedChecksums(), loaded, options);
@@ -273,6 +283,7 @@ export async function current(options: CommandOptions = {}): Promise<CurrentResu
 export async function stamp(target: string, options: CommandOptions & { purge?: boolean } = {}): Promise<RunResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
+  if (options.purge) await guardDestructive("retort stamp --purge", loaded, options);
   return withMigrationContext(loaded, options, async ({ executor, url }) => {
     const from = await executor.currentHeads();
     const to = stampHeads(graph, from, target, options.purge ? { purge: true } : {});

@@ -96,7 +96,7 @@ describe("databases in files", () => {
     expect(await databaseExists(parent)).toBe(true);
   });
 
-  it("SQLite: the file (and its WAL) copied; a missing parent gives nothing to copy; drop removes every file", async () => {
+  it("SQLite: a consistent copy through the backup API; a missing parent gives nothing to copy; drop removes every file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dbs-"));
     const parent = `sqlite:${join(dir, "app.main.db")}`;
     const child = `sqlite:${join(dir, "app.feature.db")}`;
