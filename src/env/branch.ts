@@ -6,6 +6,7 @@
  * Git is read from its files, not by running `git` (this runs on every command's startup): a
  * worktree's `.git` file points at its own git folder, whose HEAD names its own branch.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
@@ -184,4 +185,21 @@ export function branchDatabaseUrl(url: string, branch: string, projectRoot: stri
 
 function branchSlugCut(branch: string): string {
   return branchDatabaseName("db", branch).slice(3);
+}
+
+/**
+ * The local branches whose files under `folder` mention `text` (a revision id): where a revision
+ * the checked-out branch does not know came from. Runs git; used on error paths only.
+ */
+export function branchesMentioning(root: string, folder: string, text: string): string[] {
+  try {
+    const branches = execFileSync("git", ["for-each-ref", "--format=%(refname:short)", "refs/heads"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+      .split("\n")
+      .filter(Boolean);
+    if (branches.length === 0) return [];
+    const found = execFileSync("git", ["grep", "-l", "-F", "-e", text, ...branches, "--", folder], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return [...new Set(found.split("\n").filter(Boolean).map((line) => line.slice(0, line.indexOf(":"))))];
+  } catch {
+    return []; // not a repository, or no match (git grep exits 1)
+  }
 }

@@ -11,6 +11,7 @@ import { describeTarget, parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
 import { CONFIG_NAMES, cacheDirectory, loadConfig, migrationsDirectory, productionUrls, requireConfigFile, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
+import { branchesMentioning } from "../env/branch.js";
 import { environmentName } from "../env/environment.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect } from "../schema/snapshot.js";
@@ -136,6 +137,40 @@ export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOpti
   return withDriver(loaded, options, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)), { mustExist: true, busyTimeoutMs: READ_BUSY_TIMEOUT_MS });
 }
 
+/**
+ * The database holds revisions this folder does not define: typically applied on another git
+ * branch with newer migrations. Say so plainly, where they are, and the two ways out.
+ */
+function refuseUnknownRevisions(graph: RevisionGraph, current: readonly string[], loaded: LoadedConfig, everApplied: readonly string[]): void {
+  const unknown = current.filter((id) => !graph.has(id));
+  if (unknown.length === 0) return;
+  const dir = migrationsDirectory(loaded);
+  const where = unknown.map((id) => {
+    const branches = branchesMentioning(loaded.root, dir, id);
+    return `${id}${branches.length ? ` (its file is on branch ${branches.join(", ")})` : " (no file for it on any local branch)"}`;
+  });
+  const known = appliedKnown(graph, current, everApplied);
+  throw new RetortError("RETORT_UNKNOWN_REVISION", `The database is at ${where.join(", ")}, which this checkout's migrations do not define: it was probably upgraded from another branch.`, {
+    hint:
+      `Either take those revisions off: check out the branch that has them and run \`retort downgrade ${known ?? "<a revision both branches have>"}\` there, then come back; ` +
+      "or re-create this database: `retort wipe && retort upgrade` (in development a branch's database is copied again from its parent branch's). " +
+      "If the file was deleted or renamed by mistake, restore it instead.",
+    details: { unknown, ...(known ? { downgradeTo: known } : {}) },
+  });
+}
+
+/** What `current` says of a revision without a file here: where it is, when git knows. */
+function unknownNote(loaded: LoadedConfig, id: string): string {
+  const branches = branchesMentioning(loaded.root, migrationsDirectory(loaded), id);
+  return branches.length ? `(no file in this checkout: it is on branch ${branches.join(", ")}; downgrade it there, or re-create this database)` : "(no file for this revision)";
+}
+
+/** The newest revision of this folder the database ever had applied: where to downgrade to on the other branch. */
+function appliedKnown(graph: RevisionGraph, current: readonly string[], everApplied: readonly string[]): string | undefined {
+  const known = [...new Set([...current, ...everApplied])].filter((id) => graph.has(id));
+  return known.length ? graph.sortTopologically(known).at(-1)?.revision : undefined;
+}
+
 /** Commands that destroy data (downgrade base, stamp --purge) refuse production (see env/guard.ts). */
 async function guardDestructive(action: string, loaded: LoadedConfig, options: CommandOptions): Promise<void> {
   const { guardProduction } = await import("../env/guard.js");
@@ -213,7 +248,9 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
   if (direction === "down" && target.trim() === "base") await guardDestructive("retort downgrade base", loaded, options);
   return withMigrationContext(loaded, options, async ({ executor, dialect, url }) => {
     const from = await executor.currentHeads();
-    checkModified(graph, from, await executor.appliedChecksums(), loaded, options);
+    const applied = await executor.appliedChecksums();
+    refuseUnknownRevisions(graph, from, loaded, [...applied.keys()]);
+    checkModified(graph, from, applied, loaded, options);
     const revisions = direction === "up" ? upgradePlan(graph, from, target) : downgradePlan(graph, from, target);
     const plan = await compilePlan(revisions, direction, dialect, graph, from);
     const to = await executor.run(plan, from, stepper(graph), {
@@ -266,7 +303,7 @@ export async function current(options: CommandOptions = {}): Promise<CurrentResu
     const state = await withConnection(driver, (conn) => readVersionState(conn, familyOf(driver.dialect)));
     const running = await migrationLockHolder(target, driver);
     const fileHeads = new Set(graph.heads.map((r) => r.revision));
-    const messageOf = (id: string) => graph.get(id)?.message ?? "(no file for this revision)";
+    const messageOf = (id: string) => graph.get(id)?.message ?? unknownNote(loaded, id);
     return {
       url: redactUrl(url),
       heads: state.heads.map((id) => ({ revision: id, message: messageOf(id), isHead: fileHeads.has(id) })),

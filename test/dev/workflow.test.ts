@@ -105,6 +105,13 @@ describe("the daily workflow (SQLite, in a git repository)", () => {
       { url: "sqlite:app.main.db", branch: "main", current: false, stale: false },
     ]);
 
+    // wipe drops this branch's database only; the next upgrade copies the parent's again.
+    expect((await retort(dir, {}, "wipe")).stdout).toBe("dropped sqlite:app.feature_tags.db\n");
+    expect(existsSync(feature)).toBe(false);
+    expect(rows(main, "SELECT body FROM notes")).toEqual([{ body: "kept across branches" }]);
+    expect((await retort(dir, {}, "upgrade")).code).toBe(0);
+    expect(rows(feature, "SELECT version_num FROM retort_version")).toEqual([{ version_num: "wf0000000003" }]);
+
     git(dir, "checkout", "-q", "main");
     git(dir, "branch", "-q", "-D", "feature/tags");
     const pruned = JSON.parse((await retort(dir, {}, "--json", "db", "branches", "--prune")).stdout) as { databases: Array<{ stale: boolean }>; pruned: string[] };
@@ -114,6 +121,30 @@ describe("the daily workflow (SQLite, in a git repository)", () => {
     const wiped = await retort(dir, {}, "wipe");
     expect(wiped.stdout).toBe("dropped sqlite:app.main.db\n");
     expect(existsSync(main)).toBe(false);
+  }, 240_000);
+
+  it("back on a branch that lacks the database's newest revisions: current and upgrade say where they are and what to do", async () => {
+    const dir = project({ ".env": "DEV_DATABASE_URL=sqlite:app.db\nRETORT_BRANCH_DATABASES=0\n" });
+    git(dir, "checkout", "-q", "-b", "feature/archive");
+    addRevision(dir, "wf0000000009", ["wf0000000002"], `op.addColumn("notes", "archived", t.boolean().default(false));`, `op.dropColumn("notes", "archived");`);
+    git(dir, "add", ".");
+    git(dir, "commit", "-q", "-m", "archive");
+    expect((await retort(dir, {}, "upgrade")).code).toBe(0);
+    git(dir, "checkout", "-q", "main");
+    const current = await retort(dir, {}, "current");
+    expect(current.stdout).toContain("wf0000000009 (no file in this checkout: it is on branch feature/archive; downgrade it there, or re-create this database)");
+    const up = await retort(dir, {}, "--json", "upgrade");
+    expect(up.code).toBe(1);
+    const error = errorOf(up);
+    expect(error.code).toBe("RETORT_UNKNOWN_REVISION");
+    expect(error.message).toBe("The database is at wf0000000009 (its file is on branch feature/archive), which this checkout's migrations do not define: it was probably upgraded from another branch.");
+    expect(error.hint).toContain("run `retort downgrade wf0000000002` there");
+    expect(error.hint).toContain("`retort wipe && retort upgrade`");
+    // The way out it names works.
+    git(dir, "checkout", "-q", "feature/archive");
+    expect((await retort(dir, {}, "downgrade", "wf0000000002")).code).toBe(0);
+    git(dir, "checkout", "-q", "main");
+    expect((await retort(dir, {}, "upgrade")).stdout).toContain("nothing to do");
   }, 240_000);
 
   it("the production guard: reset, wipe, teardown, downgrade base and stamp --purge refuse; --force-production needs a terminal", async () => {
