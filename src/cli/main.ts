@@ -16,6 +16,7 @@ import { registerWorkflowCommands } from "./workflow.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
 import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
+import { parseDatabaseUrl } from "../env/url.js";
 import type { GlobalOptions } from "./options.js";
 
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -37,6 +38,16 @@ function output(program: Command): Output {
 async function databaseUrl(program: Command, url: string | undefined): Promise<string> {
   const globals = program.opts<GlobalOptions>();
   return resolveDatabaseUrl({ ...(globals.env ? { env: globals.env } : {}), ...((url ?? globals.url) ? { url: url ?? globals.url } : {}), config: await loadConfig(globals.config) });
+}
+
+/** The dialect of the URL every command would use; `sql` connects to nothing, so no URL at all means postgres. */
+async function urlDialect(program: Command): Promise<Dialect> {
+  try {
+    return parseDatabaseUrl(await databaseUrl(program, undefined)).dialect;
+  } catch (error) {
+    if (isRetortError(error, "RETORT_NO_DATABASE_URL")) return "postgres";
+    throw error;
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -63,8 +74,8 @@ export async function main(argv: string[]): Promise<number> {
     .command("sql")
     .description("print the CREATE statements for a models module, without connecting")
     .argument("<models>", "the module exporting your table() models (.ts or .js)")
-    .addOption(new Option("--dialect <dialect>", "SQL flavour").choices(["postgres", "pglite", "sqlite"]).default("postgres"))
-    .action(async (models: string, opts: { dialect: Dialect }) => printSql(models, opts.dialect, output(program)));
+    .addOption(new Option("--dialect <dialect>", "SQL flavour (default: the database URL's, as every command resolves it; postgres when there is none)").choices(["postgres", "pglite", "sqlite"]))
+    .action(async (models: string, opts: { dialect?: Dialect }) => printSql(models, opts.dialect ?? (await urlDialect(program)), output(program)));
 
   for (const action of ["create", "drop"] as const) {
     program

@@ -269,7 +269,8 @@ function instrument(driver: Driver, onQuery: (event: QueryEvent) => void): Drive
  * sqlite:<file>. The schema object's tables become `db.models.<key>` controllers.
  */
 export async function connect<S extends Record<string, unknown> = {}>(url: string | ConnectionTarget, options: ConnectOptions<S> = {}): Promise<Database<S>> {
-  const target = typeof url === "string" ? parseDatabaseUrl(url) : url;
+  // A hand-made Postgres target ({ dialect, url }) is parsed like a URL, so db.target never keeps its password.
+  const target = typeof url === "string" ? parseDatabaseUrl(url) : url.dialect === "postgres" && !url.connection ? parseDatabaseUrl(url.url) : url;
   const models = options.schema ?? ({} as S);
   const schema = schemaFromModels(models);
   const open = {

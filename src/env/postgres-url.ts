@@ -7,7 +7,9 @@
  * The password never becomes a property: it is kept in a WeakMap keyed by the parsed connection,
  * so logging, inspecting or serialising a connection (or anything holding one) cannot show it.
  */
-import { userInfo } from "node:os";
+import { readFileSync, statSync } from "node:fs";
+import { homedir, userInfo } from "node:os";
+import { join } from "node:path";
 import { RetortError } from "../errors.js";
 
 /** libpq's sslmode values; `prefer` is libpq's default. */
@@ -62,9 +64,51 @@ const PARAMETERS = [
 
 const passwords = new WeakMap<PostgresConnection, string>();
 
-/** The password of a parsed connection (URL, else PGPASSWORD); undefined lets pg consult ~/.pgpass. */
+/** The password of a parsed connection (URL, else PGPASSWORD); see passwordFileEntry for ~/.pgpass. */
 export function postgresPassword(connection: PostgresConnection): string | undefined {
   return passwords.get(connection);
+}
+
+/**
+ * The password for a connection from the password file, as libpq finds it: $PGPASSFILE, else
+ * ~/.pgpass; lines `host:port:database:user:password` with `*` wildcards and `\:` / `\\` escapes;
+ * the first match wins. Like libpq, a file others can read is ignored. A socket host matches
+ * "localhost" as well as its directory.
+ */
+export function passwordFileEntry(connection: PostgresConnection, environment: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = environment.PGPASSFILE || join(homedir(), ".pgpass");
+  let text: string;
+  try {
+    if (process.platform !== "win32" && (statSync(file).mode & 0o077) !== 0) return undefined;
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const hosts = isSocketHost(connection.host) ? ["localhost", connection.host] : [connection.host];
+  const wanted = [hosts, [String(connection.port)], [connection.database], [connection.user]];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === "" || line.startsWith("#")) continue;
+    const fields = splitPasswordLine(line);
+    if (fields.length < 5) continue;
+    if (wanted.every((accepted, i) => fields[i] === "*" || accepted.includes(fields[i]!))) return fields.slice(4).join(":");
+  }
+  return undefined;
+}
+
+/** Split on unescaped ":", unescaping "\:" and "\\". */
+function splitPasswordLine(line: string): string[] {
+  const fields: string[] = [];
+  let field = "";
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    if (char === "\\" && i + 1 < line.length) field += line[++i];
+    else if (char === ":") {
+      fields.push(field);
+      field = "";
+    } else field += char;
+  }
+  fields.push(field);
+  return fields;
 }
 
 /** Hide the password in a URL for messages: postgres://user:***@host/db (and ?password=…). */

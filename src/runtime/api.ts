@@ -119,6 +119,7 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
 /** Take the migration lock, then ensure the version tables and run fn on one connection. */
 async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>, mode: OpenMode = {}): Promise<T> {
   return withDriver(loaded, options, async (driver, target, url) => {
+    refuseTransactionPooler(loaded, target, url);
     const lock = await acquireMigrationLock(target, driver, lockTimeoutOf(loaded));
     try {
       return await withConnection(driver, async (conn) => {
@@ -130,6 +131,18 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
       await lock.release();
     }
   }, { busyTimeoutMs: lockTimeoutOf(loaded), ...mode });
+}
+
+/**
+ * The migration lock is a session advisory lock: behind a pooler in transaction mode it would be
+ * taken on one server connection and released (or not) on another, and stay held.
+ */
+function refuseTransactionPooler(loaded: LoadedConfig, target: ConnectionTarget, url: string): void {
+  if (target.dialect !== "postgres" || (loaded.config.pooler ?? target.connection.pooler) !== "transaction") return;
+  throw new RetortError("RETORT_TRANSACTION_POOLER", `Migrations cannot run through a connection pooler in transaction mode (${redactUrl(url)}): the migration lock needs one server session from start to end`, {
+    hint: "Point migration commands at the server directly (--url, or the environment's variable for migrations), e.g. the provider's direct or session-mode URL instead of the pooled one.",
+    details: { url: redactUrl(url) },
+  });
 }
 
 /** Read fn on one connection of the configured database (or the given open one); no lock, no version tables, and a missing database is an error, not created. */

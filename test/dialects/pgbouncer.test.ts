@@ -3,9 +3,12 @@
  * break: with the pooler switch the controllers work; without it the failure is a clear
  * RETORT_TRANSACTION_POOLER naming the switch, not a raw "prepared statement does not exist".
  */
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, createAll, isRetortError, type Database } from "../../src/index.js";
+import { connect, createAll, isRetortError, type Database, type RetortError } from "../../src/index.js";
 import * as schema from "../../examples/community-bot/schema.js";
 import { pgbouncerBinary, startPgBouncer, type PgBouncer } from "../support/pgbouncer.js";
 import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
@@ -92,5 +95,69 @@ describe.skipIf(!binary)("behind PgBouncer in transaction mode", () => {
     expect(failure.hint).toContain('pooler: "transaction"');
     expect(failure.hint).toContain("?pooler=transaction");
     expect(["26000", "42P05"]).toContain(failure.details.sqlstate);
+  });
+});
+
+describe.skipIf(!binary)("the password file (~/.pgpass, PGPASSFILE), against a PgBouncer that asks for a password", () => {
+  const PASSWORD = "pgpass-s3cret";
+  let temp: TempDatabase;
+  let bouncer: PgBouncer;
+  let url: URL;
+  let folder: string;
+  const savedPassFile = process.env.PGPASSFILE;
+
+  beforeAll(async () => {
+    temp = await createTempDatabase("retort_pgpass");
+    bouncer = await startPgBouncer(binary!, temp.url, 2, PASSWORD);
+    url = new URL(bouncer.urlFor(temp.url));
+    url.password = "";
+    folder = mkdtempSync(join(tmpdir(), "retort-pgpass-"));
+  }, 30_000);
+  afterAll(async () => {
+    if (savedPassFile === undefined) delete process.env.PGPASSFILE;
+    else process.env.PGPASSFILE = savedPassFile;
+    await bouncer?.stop();
+    await temp?.drop();
+  });
+
+  async function ping(target: string): Promise<unknown> {
+    const db = await connect(target, { schema: {} });
+    try {
+      return await db.ping();
+    } catch (error) {
+      return error;
+    } finally {
+      await db.close();
+    }
+  }
+
+  function passFile(name: string, lines: string[], mode: number): string {
+    const file = join(folder, name);
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    chmodSync(file, mode);
+    return file;
+  }
+
+  it("a URL without a password uses the first matching line (wildcards, escapes), as libpq does", async () => {
+    const user = decodeURIComponent(url.username) || "postgres";
+    process.env.PGPASSFILE = passFile("pgpass", ["# comment", `otherhost:*:*:*:wrong`, `127.0.0.1:${bouncer.port}:*:${user}:${PASSWORD.replace(":", "\\:")}`, "*:*:*:*:wrong-too"], 0o600);
+    expect(await ping(url.toString())).toBe(true);
+  });
+
+  it("a file others can read is ignored; then the server's question has no answer", async () => {
+    const user = decodeURIComponent(url.username) || "postgres";
+    process.env.PGPASSFILE = passFile("pgpass-open", [`*:*:*:${user}:${PASSWORD}`], 0o644);
+    const error = (await ping(url.toString())) as RetortError;
+    expect(isRetortError(error, "RETORT_CONNECTION_FAILED"), String(error)).toBe(true);
+    expect(error.message).toMatch(/: the server asked for a password, and none was given$/);
+  });
+
+  it("a wrong password in the URL: the password was rejected (and not shown)", async () => {
+    const wrong = new URL(url);
+    wrong.password = "not-it";
+    const error = (await ping(wrong.toString())) as RetortError;
+    expect(isRetortError(error, "RETORT_CONNECTION_FAILED"), String(error)).toBe(true);
+    expect(error.message).toMatch(/: the password was rejected$/);
+    expect(JSON.stringify(error) + error.message + error.hint).not.toContain("not-it");
   });
 });

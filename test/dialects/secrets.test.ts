@@ -90,6 +90,17 @@ describe.skipIf(!serverUp)("no password in any Retort object (Postgres server)",
     expectNoSecret("parseDatabaseUrl", parseDatabaseUrl(url));
   });
 
+  it("a hand-made target ({ dialect, url }) given to connect()", async () => {
+    const handMade = await connect({ dialect: "postgres", url } as Parameters<typeof connect>[0], { schema: {} });
+    try {
+      expect(await handMade.ping()).toBe(true);
+      expectNoSecret("Database from a hand-made target", handMade);
+      expect(handMade.target).toMatchObject({ url: url.replace(SECRET, "***") });
+    } finally {
+      await handMade.close();
+    }
+  });
+
   it("a driver opened directly, and one opened from a target", async () => {
     const direct = createPostgresDriver(url, { schema: { tables: [], enums: [] } });
     const opened = await openDriver(parseDatabaseUrl(url), { tables: [], enums: [] });

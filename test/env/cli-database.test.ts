@@ -85,6 +85,26 @@ describe("no silent fallback to the embedded database", () => {
     expect(pinged.stdout).toMatch(new RegExp(`^sqlite:${prod.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} answers \\(sqlite, \\d+ ms\\)\\n$`));
     const missing = await retort(root, { NODE_ENV: "production" }, "--json", "ping");
     expect(errorOf(missing).code).toBe("RETORT_NO_DATABASE_URL");
+    const dropped = await retort(root, { RETORT_ENV: "prod", PROD_DATABASE_URL: `sqlite:${prod}` }, "drop-all", MODELS);
+    expect(dropped.stdout).toMatch(new RegExp(`^dropped \\d+ tables on sqlite:${prod.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `));
+    const after = new Sqlite(prod);
+    expect(after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'members'").get()).toEqual({ n: 0 });
+    after.close();
+  });
+});
+
+describe("sql follows the resolved URL's dialect unless --dialect says otherwise", () => {
+  it.concurrent("SQLite DDL for a sqlite: URL from the environment, Postgres with no URL at all", async () => {
+    const root = project();
+    const sqlite = await retort(root, { NODE_ENV: "production", PROD_DATABASE_URL: "sqlite:app.db" }, "--json", "sql", MODELS);
+    expect(sqlite.code).toBe(0);
+    const fromSqlite = JSON.parse(sqlite.stdout) as { dialect: string; statements: string[] };
+    expect(fromSqlite.dialect).toBe("sqlite");
+    expect(fromSqlite.statements.some((s) => s.startsWith("CREATE TYPE"))).toBe(false);
+    const none = await retort(root, { NODE_ENV: "production" }, "--json", "sql", MODELS);
+    expect(JSON.parse(none.stdout)).toMatchObject({ dialect: "postgres" });
+    const flag = await retort(root, { PROD_DATABASE_URL: "sqlite:app.db" }, "--json", "--env", "production", "sql", MODELS, "--dialect", "postgres");
+    expect(JSON.parse(flag.stdout)).toMatchObject({ dialect: "postgres" });
   });
 });
 
@@ -135,6 +155,17 @@ describe.skipIf(!serverUp)("Postgres URLs from the CLI", () => {
       `error RETORT_CONNECTION_FAILED: Could not connect to Postgres at ${server.host} (database "postgres", user "${server.username}"): the server does not accept SSL connections, and sslmode=require requires SSL\n` +
         "hint: Use sslmode=prefer (SSL when the server offers it) or sslmode=disable for this server, or enable ssl in the server's postgresql.conf.\n",
     );
+  });
+
+  it.concurrent("migration commands refuse a declared transaction pooler: the migration lock needs one session", async () => {
+    const root = project();
+    expect((await retort(root, {}, "revision", "-m", "first", "--rev-id", "bbbb00000001")).code).toBe(0);
+    const run = await retort(root, {}, "--json", "--url", `postgres://${server.username}:hunter2@${server.host}/postgres?pooler=transaction`, "upgrade", "head");
+    expect(run.code).toBe(1);
+    const error = errorOf(run);
+    expect(error.code).toBe("RETORT_TRANSACTION_POOLER");
+    expect(error.message).toBe(`Migrations cannot run through a connection pooler in transaction mode (postgres://${server.username}:***@${server.host}/postgres?pooler=transaction): the migration lock needs one server session from start to end`);
+    expect(error.hint).toContain("directly");
   });
 
   it.concurrent("the libpq Unix-socket form connects, and a missing socket is RETORT_CONNECTION_FAILED", async () => {

@@ -1,6 +1,9 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { maskPostgresUrl, parsePostgresUrl, postgresPassword } from "../../src/env/postgres-url.js";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { maskPostgresUrl, parsePostgresUrl, passwordFileEntry, postgresPassword } from "../../src/env/postgres-url.js";
 import { isRetortError, type RetortError } from "../../src/errors.js";
 
 const noEnv = {};
@@ -119,5 +122,23 @@ describe("libpq connection URIs", () => {
     expect(inspect(connection, { showHidden: true, depth: 10 })).not.toContain("hunter2");
     expect(Object.values(connection).join(" ")).not.toContain("hunter2");
     expect(Object.isFrozen(connection)).toBe(true);
+  });
+
+  it("finds a password in the password file as libpq does: first match, wildcards, escapes, sockets as localhost, private files only", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "retort-pgpass-")), "pgpass");
+    writeFileSync(
+      file,
+      ["# host:port:database:user:password", "db.example.com:5432:app:alice:a\\:b\\\\c", "db.example.com:*:*:alice:second", "localhost:5433:*:bob:socket-pw", "*:*:*:*:fallback", ""].join("\n"),
+    );
+    chmodSync(file, 0o600);
+    const env = { PGPASSFILE: file };
+    const entry = (url: string) => passwordFileEntry(parsePostgresUrl(url, noEnv), env);
+    expect(entry("postgres://alice@db.example.com/app")).toBe("a:b\\c");
+    expect(entry("postgres://alice@db.example.com:6543/other")).toBe("second");
+    expect(entry("postgresql://bob@/x?host=/var/run/postgresql&port=5433")).toBe("socket-pw");
+    expect(entry("postgres://carol@elsewhere/x")).toBe("fallback");
+    chmodSync(file, 0o644);
+    expect(entry("postgres://alice@db.example.com/app")).toBeUndefined();
+    expect(passwordFileEntry(parsePostgresUrl("postgres://a@h/d", noEnv), { PGPASSFILE: join(tmpdir(), "retort-no-such-pgpass") })).toBeUndefined();
   });
 });

@@ -55,15 +55,18 @@ export interface PgBouncer {
   stop(): Promise<void>;
 }
 
-/** Start PgBouncer (transaction mode, round-robin over `poolSize` server connections) in front of `serverUrl`. */
-export async function startPgBouncer(binary: string, serverUrl: string, poolSize = 4): Promise<PgBouncer> {
+/**
+ * Start PgBouncer (transaction mode, round-robin over `poolSize` server connections) in front of
+ * `serverUrl`. With `password`, clients must log in with it (md5), whatever the server's own auth.
+ */
+export async function startPgBouncer(binary: string, serverUrl: string, poolSize = 4, password?: string): Promise<PgBouncer> {
   const server = new URL(serverUrl);
   const ids = unprivilegedIds();
   // The test run's own temp folder is root's alone (0700): the unprivileged user needs one it can reach.
   const dir = mkdtempSync(join(ids ? "/tmp" : tmpdir(), "retort-pgbouncer-"));
   const port = await freePort();
   const user = decodeURIComponent(server.username) || "postgres";
-  writeFileSync(join(dir, "userlist.txt"), `"${user}" ""\n`);
+  writeFileSync(join(dir, "userlist.txt"), `"${user}" "${password ?? ""}"\n`);
   writeFileSync(
     join(dir, "pgbouncer.ini"),
     [
@@ -73,7 +76,7 @@ export async function startPgBouncer(binary: string, serverUrl: string, poolSize
       "listen_addr = 127.0.0.1",
       `listen_port = ${port}`,
       "unix_socket_dir =",
-      "auth_type = trust",
+      `auth_type = ${password === undefined ? "trust" : "md5"}`,
       `auth_file = ${join(dir, "userlist.txt")}`,
       "pool_mode = transaction",
       `default_pool_size = ${poolSize}`,

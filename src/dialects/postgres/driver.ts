@@ -15,7 +15,7 @@ import type { ColumnType } from "../../schema/snapshot.js";
 import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { encodeValue, resultParsers } from "./codecs.js";
 import { copyFromSql, copyTextChunks } from "./copy-text.js";
-import { isSocketHost, parsePostgresUrl, postgresPassword, type PoolerMode, type PostgresConnection } from "../../env/postgres-url.js";
+import { isSocketHost, parsePostgresUrl, passwordFileEntry, postgresPassword, type PoolerMode, type PostgresConnection } from "../../env/postgres-url.js";
 import { connectionError, connectionPlace, poolerError, translatePostgresError } from "./errors.js";
 import { postgresFamilyParts } from "./family.js";
 
@@ -175,7 +175,8 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     port: target.port,
     user: target.user,
     database: target.database,
-    ...(password === undefined ? {} : { password }),
+    // No password given: the password file, read when the server asks for one (pg's own lookup prints a deprecation warning).
+    password: password ?? ((() => passwordFileEntry(target)) as () => string),
     ssl: ssl.ssl,
     ...(target.applicationName === undefined ? {} : { application_name: target.applicationName }),
     ...(target.options === undefined ? {} : { options: target.options }),

@@ -4,7 +4,7 @@
  * columns but never the row values from the error detail: those can be personal data.
  */
 import { RetortError, type RetortErrorCode } from "../../errors.js";
-import { isSocketHost, type PostgresConnection } from "../../env/postgres-url.js";
+import { isSocketHost, passwordFileEntry, postgresPassword, type PostgresConnection } from "../../env/postgres-url.js";
 import { findTable, type Schema, type TableSchema } from "../../schema/snapshot.js";
 
 /** The fields of a Postgres ErrorResponse that pg and PGlite both expose. */
@@ -152,11 +152,15 @@ const SOCKET_PROBLEMS: Record<string, string> = {
 };
 const CERTIFICATE_CODES = /^(ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|HOSTNAME_MISMATCH)$/;
 const SESSION_SQLSTATES: Record<string, string> = {
-  "28P01": "the password was rejected",
   "28000": "the server refused this user (pg_hba.conf or role settings)",
   "3D000": "the database does not exist",
   "57P03": "the server is starting up or shutting down",
   "53300": "the server has too many connections",
+};
+
+const noPassword = {
+  why: "the server asked for a password, and none was given",
+  hint: "Put the password in the URL (percent-encoded), in PGPASSWORD, or in the password file (~/.pgpass or $PGPASSFILE; only you may read it: chmod 600).",
 };
 
 /** What went wrong, and what to do about it when that is more specific than the generic hint. */
@@ -168,6 +172,11 @@ interface Problem {
 function connectionProblem(error: unknown, target: PostgresConnection): Problem | undefined {
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
+  // Postgres says 28P01, PgBouncer 08P01; without a password anywhere, pg sent a meaningless one.
+  if (code === "28P01" || /password authentication failed/.test(error.message)) {
+    const given = postgresPassword(target) !== undefined || passwordFileEntry(target) !== undefined;
+    return given ? { why: "the password was rejected" } : noPassword;
+  }
   if (typeof code === "string") {
     if (code in SOCKET_PROBLEMS) return { why: `${SOCKET_PROBLEMS[code]} (${code})` };
     if (CERTIFICATE_CODES.test(code)) {
@@ -188,7 +197,7 @@ function connectionProblem(error: unknown, target: PostgresConnection): Problem 
     };
   }
   if (/timeout/i.test(error.message)) return { why: "the connection timed out" };
-  if (/^SASL: |password must be a string/.test(error.message)) return { why: "the server asked for a password, and none was given" };
+  if (/^SASL: |password must be a string/.test(error.message)) return noPassword;
   if (/Connection terminated unexpectedly/.test(error.message)) return { why: "the server closed the connection" };
   return undefined;
 }
