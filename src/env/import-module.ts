@@ -134,6 +134,11 @@ export function ownEntry(specifier: string): string | undefined {
   return fileURLToPath(new URL(`../${entry}${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 }
 
+/** An import of the old name "retort" that does not resolve: point at the package's real name. */
+function renamedPackage(message: import("esbuild").PartialMessage): import("esbuild").PartialMessage {
+  return { ...message, text: `${message.text} (Retort's npm package is "${SELF}": import from "${SELF}", "${SELF}/config" or "${SELF}/testing")` };
+}
+
 function missesSelf(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   return code === "ERR_MODULE_NOT_FOUND" && typeof message === "string" && message.includes(`'${SELF}'`);
@@ -169,7 +174,7 @@ const projectFilesOnly = (state: CompileState): Plugin => ({
       const found = await resolving;
       if (found.errors.length > 0) {
         const self = ownEntry(args.path);
-        if (self === undefined) return { errors: found.errors };
+        if (self === undefined) return { errors: /^retort(\/|$)/.test(args.path) ? found.errors.map(renamedPackage) : found.errors };
         // Installing retort-db later (which changes node_modules) must end this compiled form.
         const inputs = [packageManifest(self), nearestFile(dirname(args.importer), "node_modules")].filter((input) => input !== undefined);
         state.manifests.set(args.importer, new Set([...(state.manifests.get(args.importer) ?? []), ...inputs]));

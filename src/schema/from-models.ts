@@ -37,11 +37,11 @@ export function schemaFromModels(models: Iterable<unknown> | Record<string, unkn
     }
     if (!existing) {
       // A migration's enumColumn("name") names a type created by op.createEnum, without labels.
-      if (!options.migration || values.length > 0) assertEnumLabels(name, values, where === `enum ${name}` ? `enum "${name}"` : `${where} (enum "${name}")`);
+      if (!options.migration || values.length > 0) assertEnumLabels(name, values, where);
       enumSchemas.set(name, { name, values: [...values] });
     }
   };
-  for (const model of enums) addEnum(model.name, model.values, `enum ${model.name}`);
+  for (const model of enums) addEnum(model.name, model.values, `enum "${model.name}"`);
 
   const tableNames = new Set<string>();
   for (const model of tables) {
@@ -85,7 +85,7 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
   for (const [key, col] of Object.entries(meta.columns as Record<string, { config: ColumnConfig }>)) {
     const config = col.config;
     const name = dbName(key);
-    if (config.type.kind === "enum") addEnum(config.type.name, config.enumValues ?? [], `table "${tableName}", column "${name}"`);
+    if (config.type.kind === "enum") addEnum(config.type.name, config.enumValues ?? [], `table "${tableName}", column "${name}" (enum "${config.type.name}")`);
     table.columns.push(columnSchema(name, config));
     if (config.unique) table.uniques.push({ name: config.unique.name ?? constraintName.unique(tableName, [name]), columns: [name] });
     if (config.index) {

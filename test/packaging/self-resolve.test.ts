@@ -73,6 +73,6 @@ describe("imports of retort-db in a project without it", () => {
     writeFileSync(join(dir, "20260101000000_a.ts"), migration('import { defineMigration, t } from "retort";', "00000000000a", []));
     const sql = await retort(cwd, "upgrade", "base:head", "--sql", "--dialect", "sqlite");
     expect(sql.code).toBe(1);
-    expect(sql.stderr).toContain('Could not resolve "retort"');
+    expect(sql.stderr).toContain('Could not resolve "retort" (Retort\'s npm package is "retort-db": import from "retort-db", "retort-db/config" or "retort-db/testing")');
   });
 });
