@@ -210,7 +210,9 @@ function exlockMechanism(file: string): Mechanism {
 }
 
 function mechanismFor(kind: string, location: string): Mechanism {
-  const name = `retort-lock-${createHash("sha256").update(`${kind}\0${location}`).digest("hex").slice(0, 40)}`;
+  // Windows paths are case-insensitive: C:\Data and c:\data are one database.
+  const keyed = process.platform === "win32" ? location.toLowerCase() : location;
+  const name = `retort-lock-${createHash("sha256").update(`${kind}\0${keyed}`).digest("hex").slice(0, 40)}`;
   switch (process.platform) {
     case "linux":
     case "android":
