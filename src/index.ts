@@ -51,6 +51,7 @@ export {
   resolve as resolveRevisions,
   type CommandOptions,
   type RunResult,
+  type CurrentResult,
   type NewRevision,
 } from "./runtime/api.js";
 
