@@ -54,6 +54,7 @@ export {
   resolve as resolveRevisions,
   type CommandOptions,
   type RunResult,
+  type CurrentResult,
   type NewRevision,
 } from "./runtime/api.js";
 

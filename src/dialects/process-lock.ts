@@ -103,7 +103,7 @@ interface Mechanism {
    * Whether it is held and by whom (the holder may be too busy to say), and a promise settled
    * when that may have changed (released, died, or a poll tick).
    */
-  watch(): { state: Promise<HoldState>; changed: Promise<void>; stop(): void };
+  watch(): { state(): Promise<HoldState>; changed: Promise<void>; stop(): void };
 }
 
 function socketMechanism(address: string): Mechanism {
@@ -141,7 +141,7 @@ function socketMechanism(address: string): Mechanism {
       const heldBy = (holder: LockHolder | undefined): HoldState => (holder ? { held: true, holder } : { held: connected });
       const changed = new Promise<void>((done) => {
         socket.on("connect", () => (connected = true));
-        // The holder ends its answer but keeps its side open: ours closes when it lets go or dies.
+        // The holder writes its answer and keeps the connection open: it closes when the holder lets go or dies.
         socket.on("data", (chunk) => {
           text += chunk.toString();
           if (text.includes("\n")) answered(heldBy(parseHolder(text.slice(0, text.indexOf("\n")))));
@@ -154,7 +154,7 @@ function socketMechanism(address: string): Mechanism {
       });
       const timer = setTimeout(() => answered(heldBy(undefined)), HOLDER_ANSWER_MS);
       timer.unref();
-      return { state, changed, stop: () => (clearTimeout(timer), socket.destroy()) };
+      return { state: () => state, changed, stop: () => (clearTimeout(timer), socket.destroy()) };
     },
   };
 }
@@ -201,7 +201,8 @@ function exlockMechanism(file: string): Mechanism {
     watch() {
       const controller = new AbortController();
       return {
-        state: Promise.resolve(state()),
+        // Asked only when needed: the probe itself could make another process's try fail once.
+        state: async () => state(),
         changed: sleep(POLL_MS, undefined, { signal: controller.signal }).catch(() => {}),
         stop: () => controller.abort(),
       };
@@ -210,7 +211,9 @@ function exlockMechanism(file: string): Mechanism {
 }
 
 function mechanismFor(kind: string, location: string): Mechanism {
-  const name = `retort-lock-${createHash("sha256").update(`${kind}\0${location}`).digest("hex").slice(0, 40)}`;
+  // Windows paths are case-insensitive: C:\Data and c:\data are one database.
+  const keyed = process.platform === "win32" ? location.toLowerCase() : location;
+  const name = `retort-lock-${createHash("sha256").update(`${kind}\0${keyed}`).digest("hex").slice(0, 40)}`;
   switch (process.platform) {
     case "linux":
     case "android":
@@ -289,7 +292,7 @@ export async function acquireProcessLock(kind: string, path: string, options: Ac
     }
     const watch = mechanism.watch();
     try {
-      if (remaining() <= 0) throw busy((await watch.state).holder, Date.now() - started);
+      if (remaining() <= 0) throw busy((await watch.state()).holder, Date.now() - started);
       const before = Date.now();
       await waitFor(watch.changed, remaining());
       // The holder let go as we connected: back off a little so racing waiters do not spin.
@@ -310,7 +313,7 @@ export async function lockState(kind: string, path: string): Promise<HoldState> 
   if (local) return { held: true, holder: local.holder };
   const watch = mechanismFor(kind, location).watch();
   try {
-    return await watch.state;
+    return await watch.state();
   } finally {
     watch.stop();
   }

@@ -17,7 +17,7 @@ export interface MigrationSettings {
   directory?: string;
   /** "each" (default): one transaction per migration; "all": one around the whole run. */
   transaction?: "each" | "all";
-  /** How long to wait for another process's migration lock (default 60 s). */
+  /** How long to wait for another process's migration lock, or for a PGlite directory another process has open (default 60 s). */
   lockTimeoutMs?: number;
   /** An applied migration whose file changed: "error" (default) or "warn". */
   modifiedMigrations?: "error" | "warn";

@@ -8,10 +8,10 @@
  *   before it opens it until it closes, so no other process is in it at all.
  * - In-memory databases belong to one process: nothing to lock.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ConnectionTarget } from "../env/url.js";
 import type { Driver } from "../dialects/driver.js";
 import { acquireProcessLock, describeHolder, lockState } from "../dialects/process-lock.js";
-import { setTimeout as sleep } from "node:timers/promises";
 import { RetortError } from "../errors.js";
 
 /** A fixed 64-bit advisory lock key: the first 8 bytes of sha256("retort migrations"). */

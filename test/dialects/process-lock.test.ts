@@ -10,7 +10,9 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { acquireProcessLock, lockState } from "../../src/dialects/process-lock.js";
-import { connect, isRetortError, type RetortError } from "../../src/index.js";
+import { connect, isRetortError, upgrade, type RetortError } from "../../src/index.js";
+import { acquireMigrationLock } from "../../src/runtime/lock.js";
+import { createProject } from "../runtime/project.js";
 
 const SOURCE = resolve("src");
 const scratch = () => mkdtempSync(join(tmpdir(), "retort-lock-"));
@@ -160,6 +162,13 @@ describe("PGlite directory: one process at a time", () => {
     expect((busy.details.holder as { command: string }).command).toContain("app.mts");
     expect(busy.hint).toContain("busyTimeoutMs");
 
+    // A migration command waits up to migrations.lockTimeoutMs, then names the holder.
+    const project = createProject({ lockTimeoutMs: 300 });
+    project.add({ id: "once00000001", up: `op.createTable("never", { id: t.integer().primaryKey() });` });
+    const timedOut = await errorOf(upgrade("head", { config: project.config, url: `pglite:${dataDir}` }));
+    expect(timedOut.code).toBe("RETORT_DATABASE_BUSY");
+    expect(timedOut.message).toMatch(new RegExp(`is open in another process: pid ${holder.pid} .*; waited 0\\.\\d s\\.$`));
+
     // Waiting: it opens once the first process closes, and sees its data.
     const waiting = connect(`pglite:${dataDir}`, { busyTimeoutMs: 60_000 });
     writeFileSync(join(dir, "close"), "");
@@ -183,6 +192,18 @@ describe("PGlite directory: one process at a time", () => {
     expect((await again.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     await again.close();
   }, 60_000);
+
+  it("SQLite: a migration command waits up to migrations.lockTimeoutMs for the lock, then names the holder", async () => {
+    const file = join(scratch(), "app.db");
+    const project = createProject({ lockTimeoutMs: 300 });
+    project.add({ id: "once00000001", up: `op.createTable("once", { id: t.integer().primaryKey() });` });
+    const held = await acquireMigrationLock({ dialect: "sqlite", filename: file }, {} as never, 0);
+    const timedOut = await errorOf(upgrade("head", { config: project.config, url: `sqlite:${file}` }));
+    expect(timedOut.code).toBe("RETORT_LOCK_TIMEOUT");
+    expect(timedOut.message).toContain(`Another migration run holds the lock (pid ${process.pid} (migrations: `);
+    await held.release();
+    expect((await upgrade("head", { config: project.config, url: `sqlite:${file}` })).to).toEqual(["once00000001"]);
+  });
 
   it("connect(url) needs no options object", async () => {
     const db = await connect("sqlite::memory:");

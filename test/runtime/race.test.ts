@@ -15,6 +15,8 @@ import { createTempDatabase, postgresReachable } from "../support/postgres.js";
 import { createProject, type Project } from "./project.js";
 
 const PROCS = Number(process.env.RETORT_RACE_PROCS ?? 8);
+/** PGlite processes open the directory one after another, seconds each on a loaded machine. */
+const RACE_TIMEOUT_MS = Math.max(900_000, PROCS * 40_000);
 const postgresUp = await postgresReachable();
 const CLI = resolve("src/cli/main.ts");
 
@@ -72,7 +74,7 @@ describe.each(backends)("$name: racing `retort upgrade head` processes", (backen
     const database = await backend.create();
     try {
       // Waiting is the expected outcome here, so the lock timeout covers every process's turn.
-      const project = createProject({ lockTimeoutMs: 900_000 });
+      const project = createProject({ lockTimeoutMs: RACE_TIMEOUT_MS });
       const ids = [1, 2, 3, 4].map((i) => `race0000000${i}`);
       ids.forEach((id, i) =>
         project.add({
@@ -100,7 +102,7 @@ describe.each(backends)("$name: racing `retort upgrade head` processes", (backen
     } finally {
       await database.drop();
     }
-  }, 900_000);
+  }, RACE_TIMEOUT_MS);
 });
 
 /** r1 plain; r2 records progress as it goes, and its first step waits for a "go" file. */
