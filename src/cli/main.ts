@@ -129,5 +129,6 @@ function usageError(error: CommanderError): RetortError {
 }
 
 main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
+  // A command that reports and fails without an error (doctor, db psql) has set the code already.
+  process.exitCode = code !== 0 ? code : (process.exitCode ?? 0);
 });

@@ -78,6 +78,22 @@ export function registerWorkflowCommands(program: Command, output: () => Output)
     });
 
   program
+    .command("doctor")
+    .description("what is wrong with the database and the migrations, with the command that fixes each thing (exit 1 on errors)")
+    .option("--long-transaction <seconds>", "a transaction open longer than this is reported (default 300)")
+    .action(async (opts: { longTransaction?: string }) => {
+      const { doctor } = await import("../runtime/doctor.js");
+      const globals = program.opts<GlobalOptions>();
+      const out = output();
+      const report = await doctor({ ...commandOptions(globals, out), ...(opts.longTransaction ? { longTransactionSeconds: Number(opts.longTransaction) } : {}) });
+      out.say(`${report.url ?? "no database"}${report.server ? ` (${report.server})` : ""}`);
+      if (report.findings.length === 0) out.say("no problems found");
+      for (const f of report.findings) out.say(`${f.severity.padEnd(7)} [${f.check}] ${f.message}${f.fix ? `\n        fix: ${f.fix}` : ""}`);
+      out.result({ ...report });
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  program
     .command("setup")
     .description("start the local server and services (when configured), create this branch's database (a copy of its parent's), upgrade to head")
     .action(async () => {

@@ -15,7 +15,7 @@ import { acquireProcessLock, describeHolder, lockState } from "../dialects/proce
 import { RetortError } from "../errors.js";
 
 /** A fixed 64-bit advisory lock key: the first 8 bytes of sha256("retort migrations"). */
-const ADVISORY_KEY = "103769624823569094";
+export const ADVISORY_KEY = "103769624823569094";
 const POLL_MS = 100;
 
 export interface MigrationLock {
@@ -56,6 +56,11 @@ export async function migrationLockHolder(target: ConnectionTarget, driver: Driv
     const row = rows[0];
     return row ? `server backend pid ${row.pid}${row.application_name ? ` (${row.application_name})` : ""}` : undefined;
   }
+  return fileLockHolder(target);
+}
+
+/** Who holds a SQLite file's migration lock (it lives outside the database); undefined for other targets. */
+export async function fileLockHolder(target: ConnectionTarget): Promise<string | undefined> {
   const file = sqliteFile(target);
   if (file === undefined) return undefined;
   const state = await lockState(SQLITE_MIGRATIONS, file);
