@@ -8,7 +8,7 @@ import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareSchemas } from "../../src/autogenerate/index.js";
-import { connect } from "../../src/index.js";
+import { connect, type Database } from "../../src/index.js";
 import { foldPostgresSql } from "../../src/dialects/postgres/fold-sql.js";
 import { introspectPostgres } from "../../src/dialects/postgres/introspect.js";
 import { EMPTY_SCHEMA, type Schema } from "../../src/schema/snapshot.js";
@@ -219,18 +219,36 @@ describe("raw SQL folded with the real Postgres parser", () => {
       expect(compareSchemas(live, fold(sql.replace(/^CREATE INDEX accounts_created_at_idx.*$/m, "")), { dialect: "postgres" }).ops).toMatchObject([{ kind: "dropIndex", name: "accounts_created_at_idx" }]);
     });
 
-    it("random DDL programs", async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.array(fc.nat(), { minLength: 200, maxLength: 200 }), async (stream) => {
-          const statements = program(new Chooser(stream));
-          const sql = statements.join(";\n");
-          const live = await introspected(sql);
-          const folded = fold(sql);
-          const diff = compareSchemas(live, folded, { dialect: "postgres" });
-          expect(diff.ops, `${sql}\n\nfolded: ${JSON.stringify(folded, null, 1)}`).toEqual([]);
-        }),
-        { numRuns: RUNS },
-      );
-    }, 300_000);
+    it("random DDL programs", () => foldEqualsDatabase((statements) => introspected(statements.join(";\n")), RUNS), 300_000);
+  });
+
+  describe("equals the introspected PGlite database", () => {
+    let db: Database<any>;
+    beforeAll(async () => {
+      db = await connect("pglite:memory", { schema: {} });
+    }, 60_000);
+    afterAll(async () => db?.close());
+    it("random DDL programs", () =>
+      foldEqualsDatabase(async (statements) => {
+        await db.query("DROP SCHEMA public CASCADE");
+        await db.query("CREATE SCHEMA public");
+        for (const statement of statements) await db.query(statement);
+        return db.withConnection((conn) => introspectPostgres(conn));
+      }, Math.max(5, Math.round(RUNS / 4))), 300_000);
   });
 });
+
+/** The property: a random program folded in memory equals what the database introspects after running it. */
+async function foldEqualsDatabase(introspect: (statements: string[]) => Promise<Schema>, runs: number): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.nat(), { minLength: 200, maxLength: 200 }), async (stream) => {
+      const statements = program(new Chooser(stream));
+      const live = await introspect(statements);
+      const sql = statements.join(";\n");
+      const folded = fold(sql);
+      const diff = compareSchemas(live, folded, { dialect: "postgres" });
+      expect(diff.ops, `${sql}\n\nfolded: ${JSON.stringify(folded, null, 1)}`).toEqual([]);
+    }),
+    { numRuns: runs },
+  );
+}
