@@ -606,7 +606,7 @@ class Differ {
       sql = set(target.identity);
       reverseSql = set(current.identity);
     }
-    this.notes.push(`identity of ${where} changes (${current.identity ?? "none"} → ${target.identity ?? "none"}): done with op.execute (there is no operation for it; the in-memory fold does not see it)`);
+    this.notes.push(`identity of ${where} changes (${current.identity ?? "none"} → ${target.identity ?? "none"}): done with op.execute (there is no operation for it; the fold reads it with the Postgres parser)`);
     this.emit({ kind: "execute", sql, reverseSql });
     const targetDefault = target.identity === undefined ? renderPostgresDefault(target) : undefined;
     if (targetDefault !== undefined) this.emit({ kind: "execute", sql: `${alter} SET DEFAULT ${targetDefault}`, reverseSql: `${alter} DROP DEFAULT` });
@@ -703,7 +703,7 @@ class Differ {
         continue;
       }
       const comment = (text: string | undefined) => `COMMENT ON TABLE ${quoteIdent(targetTable.name)} IS ${text === undefined ? "NULL" : quoteLiteral(text)}`;
-      this.notes.push(`the comment of table "${targetTable.name}" changes: done with op.execute (there is no operation for table comments; the in-memory fold does not see it)`);
+      this.notes.push(`the comment of table "${targetTable.name}" changes: done with op.execute (there is no operation for table comments; the fold reads it with the Postgres parser)`);
       this.emit({ kind: "execute", sql: comment(after), reverseSql: comment(before) });
     }
   }

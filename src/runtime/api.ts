@@ -195,15 +195,20 @@ async function guardDestructive(action: string, loaded: LoadedConfig, options: C
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
   // Nothing to run: do not load a single module (a no-op upgrade must stay fast at any history size).
   if (revisions.length === 0) return [];
-  const { compileRevision, foldRevisions, preloadMigrations, recordOperations } = await import("./plan.js");
+  const { compileRevision, foldOperations, hasRawSql, preloadMigrations, rawSqlFolder, recordOperations } = await import("./plan.js");
   const applied = startHeads.length === 0 ? [] : upgradePlan(graph, [], startHeads);
   await preloadMigrations([...applied, ...revisions]);
+  const appliedOps = [];
+  for (const file of applied) appliedOps.push(await recordOperations(file, "up"));
+  const recorded = [];
+  for (const file of revisions) recorded.push(await recordOperations(file, direction));
+  // Raw SQL the parser can read is folded too, so operations after it compile against its effects.
+  const foldSql = await rawSqlFolder(dialect, [...appliedOps, ...recorded].some(hasRawSql));
   // The schema before the plan: the fold of what is applied, which SQLite rebuilds compile against.
-  let schema = await foldRevisions(applied);
+  let schema = foldOperations(appliedOps, foldSql);
   const planned: PlannedRevision[] = [];
-  for (const file of revisions) {
-    const ops = await recordOperations(file, direction);
-    const compiled = compileRevision(file, direction, ops, dialect, schema);
+  for (const [i, file] of revisions.entries()) {
+    const compiled = compileRevision(file, direction, recorded[i]!, dialect, schema, foldSql);
     planned.push(compiled.planned);
     schema = compiled.after;
   }

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { compareSchemas, renderMigrationBodies } from "../autogenerate/index.js";
 import type { Connection } from "../dialects/driver.js";
+import { quoteIdent } from "../dialects/sql-text.js";
 import { migrationsDirectory, type LoadedConfig } from "../env/config.js";
 import { redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
@@ -58,7 +59,7 @@ async function createOperations(loaded: LoadedConfig, conn: Connection, dialect:
       .filter((sequence) => !sequence.ownedBy || keep(sequence.ownedBy.table))
       .map((sequence) => {
         const own = ownSequenceSql(sequence);
-        const quoted = `"${sequence.name.replace(/"/g, '""')}"`;
+        const quoted = quoteIdent(sequence.name);
         return {
           create: { kind: "execute", sql: { postgres: createSequenceSql(sequence) }, reverseSql: { postgres: `DROP SEQUENCE ${quoted}` } },
           ...(own ? { own: { kind: "execute", sql: { postgres: own }, reverseSql: { postgres: `ALTER SEQUENCE ${quoted} OWNED BY NONE` } } } : {}),

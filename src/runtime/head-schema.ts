@@ -18,10 +18,10 @@ import { RetortError } from "../errors.js";
 import { tableFilter } from "../schema/table-filter.js";
 import { cacheDirectory, type LoadedConfig } from "../env/config.js";
 import { applyOperation } from "../operations/apply.js";
-import { sqlForDialect, type Op } from "../operations/types.js";
+import type { Op } from "../operations/types.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { upgradePlan, type Revision, type RevisionGraph } from "../script/index.js";
-import { preloadMigrations, recordOperations } from "./plan.js";
+import { hasRawSql, preloadMigrations, rawSqlFolder, recordOperations } from "./plan.js";
 
 export interface HeadSchema {
   schema: Schema;
@@ -101,45 +101,28 @@ export async function schemaAt(
  * the fold cannot read, or with op.run code, is "opaque": its effects need a real database.
  */
 async function foldRecorded(recorded: ReadonlyArray<{ revision: Revision; ops: Op[] }>, dialect: Dialect): Promise<{ folded: Schema; opaque: string[] }> {
-  const hasSql = recorded.some(({ ops }) => ops.some((op) => op.kind === "execute"));
-  const reader = hasSql && familyOf(dialect) === "postgres" ? await rawSqlReader() : undefined;
+  const foldSql = await rawSqlFolder(dialect, recorded.some(({ ops }) => hasRawSql(ops)));
   let schema = EMPTY_SCHEMA;
   const opaque: string[] = [];
   for (const { revision, ops } of recorded) {
     let seen = true;
     for (const op of ops) {
-      if (op.kind !== "execute" && op.kind !== "run") {
-        try {
-          schema = applyOperation(schema, op);
-        } catch (error) {
-          // An operation on something raw SQL made: only a real database can say.
-          if (opaque.length === 0) throw error;
-        }
+      if (op.kind === "execute" || op.kind === "run") {
+        const after = op.kind === "execute" ? foldSql?.(schema, op) : undefined;
+        if (after) schema = after;
+        else seen = false;
         continue;
       }
-      const text = op.kind === "execute" && reader ? sqlTextFor(op, dialect) : undefined;
-      const result = text === undefined ? undefined : reader!.fold(schema, text);
-      if (result && "schema" in result) schema = result.schema;
-      else seen = false;
+      try {
+        schema = applyOperation(schema, op);
+      } catch (error) {
+        // An operation on something unread raw SQL made: only a real database can say.
+        if (opaque.length === 0 && seen) throw error;
+      }
     }
     if (!seen) opaque.push(revision.revision);
   }
   return { folded: schema, opaque };
-}
-
-async function rawSqlReader() {
-  const [{ loadPostgresParser }, { foldPostgresSql }] = await Promise.all([import("../sql/parser.js"), import("../dialects/postgres/fold-sql.js")]);
-  const parser = await loadPostgresParser();
-  return { fold: (schema: Schema, sql: string) => foldPostgresSql(schema, sql, parser) };
-}
-
-/** The execute's SQL for the dialect, or undefined when it has none (the plan reports that). */
-function sqlTextFor(op: Extract<Op, { kind: "execute" }>, dialect: Dialect): string | undefined {
-  try {
-    return sqlForDialect(op.sql, dialect);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Run the migrations up to `heads` on a throwaway in-memory database of the family and introspect it. */

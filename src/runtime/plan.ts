@@ -6,11 +6,11 @@
 import type { Kysely } from "kysely";
 import { compileAhead, importModule } from "../env/import-module.js";
 import { RetortError } from "../errors.js";
-import { applyOperations } from "../operations/apply.js";
+import { applyOperation } from "../operations/apply.js";
 import { createOpRecorder } from "../operations/api.js";
 import { compileAndApply, type Step } from "../operations/compile.js";
-import type { Op } from "../operations/types.js";
-import { EMPTY_SCHEMA, type Dialect, type Schema } from "../schema/snapshot.js";
+import { sqlForDialect, type ExecuteOp, type Op } from "../operations/types.js";
+import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
 import type { ScriptHeader } from "../script/header.js";
 import { isDefinedMigration, type DefinedMigration } from "../script/migration.js";
 
@@ -66,7 +66,7 @@ export async function recordOperations(file: RevisionFile, direction: "up" | "do
 }
 
 /** Compile one revision against the schema before it; returns its steps and the schema after. */
-export function compileRevision(file: RevisionFile, direction: "up" | "down", ops: Op[], dialect: Dialect, before: Schema): { planned: PlannedRevision; after: Schema } {
+export function compileRevision(file: RevisionFile, direction: "up" | "down", ops: Op[], dialect: Dialect, before: Schema, foldSql?: RawSqlFolder): { planned: PlannedRevision; after: Schema } {
   const steps: PlannedStep[] = [];
   const warnings = direction === "down" ? ops.flatMap((op) => lostOnDowngrade(file, op)) : [];
   let schema = before;
@@ -78,7 +78,8 @@ export function compileRevision(file: RevisionFile, direction: "up" | "down", op
       }
       const compiled = compileAndApply(op, dialect, schema);
       steps.push(...compiled.steps);
-      schema = compiled.after;
+      // Raw SQL that creates or changes tables: later operations compile against its effects.
+      schema = (op.kind === "execute" ? foldSql?.(schema, op) : undefined) ?? compiled.after;
     } catch (error) {
       if (error instanceof RetortError) {
         throw new RetortError(error.code, `${file.path} (revision ${file.revision}, ${op.kind}): ${error.message}`, { hint: error.hint, details: error.details, cause: error });
@@ -117,9 +118,43 @@ export async function preloadMigrations(files: readonly RevisionFile[]): Promise
   await Promise.all(Array.from({ length: Math.min(PRELOAD_CONCURRENCY, files.length) }, worker));
 }
 
+/**
+ * Folds op.execute's raw SQL into a schema, where the Postgres parser can read it; undefined when
+ * it cannot (then the schema goes on without that statement's effects, as before there was a parser).
+ */
+export type RawSqlFolder = (schema: Schema, op: ExecuteOp) => Schema | undefined;
+
+/** The raw-SQL folder for `dialect`: Postgres and PGlite only, and the parser loads only when `needed`. */
+export async function rawSqlFolder(dialect: Dialect, needed: boolean): Promise<RawSqlFolder | undefined> {
+  if (!needed || familyOf(dialect) !== "postgres") return undefined;
+  const [{ loadPostgresParser }, { foldPostgresSql }] = await Promise.all([import("../sql/parser.js"), import("../dialects/postgres/fold-sql.js")]);
+  const parser = await loadPostgresParser();
+  return (schema, op) => {
+    let text: string;
+    try {
+      text = sqlForDialect(op.sql, dialect);
+    } catch {
+      return undefined; // no SQL for this dialect: the plan reports it
+    }
+    const result = foldPostgresSql(schema, text, parser);
+    return "schema" in result ? result.schema : undefined;
+  };
+}
+
+export const hasRawSql = (ops: readonly Op[]): boolean => ops.some((op) => op.kind === "execute");
+
 /** The fold of the revisions' upgrade operations over an empty schema (no database); preloadMigrations them first. */
-export async function foldRevisions(revisions: readonly RevisionFile[]): Promise<Schema> {
+export async function foldRevisions(revisions: readonly RevisionFile[], foldSql?: RawSqlFolder): Promise<Schema> {
+  const recorded: Op[][] = [];
+  for (const revision of revisions) recorded.push(await recordOperations(revision, "up"));
+  return foldOperations(recorded, foldSql);
+}
+
+/** Recorded operations (one list per revision) folded over an empty schema, raw SQL too where `foldSql` reads it. */
+export function foldOperations(recorded: readonly (readonly Op[])[], foldSql?: RawSqlFolder): Schema {
   let schema = EMPTY_SCHEMA;
-  for (const revision of revisions) schema = applyOperations(schema, await recordOperations(revision, "up"));
+  for (const ops of recorded) {
+    for (const op of ops) schema = (op.kind === "execute" ? foldSql?.(schema, op) : undefined) ?? applyOperation(schema, op);
+  }
   return schema;
 }

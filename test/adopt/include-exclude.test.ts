@@ -37,11 +37,6 @@ function projectWithModels(selection?: LoadedConfig["config"]["tables"]) {
   return { project, config };
 }
 
-/** autogenerate against the live database, then stamp it: what a team does after adopting. */
-async function captureAndStamp(config: LoadedConfig, url: string) {
-  const generated = await autogenerate({ message: "users" }, { config, url, against: "database" });
-  return generated;
-}
 
 describe("tables include/exclude and the default exclusions", () => {
   it("tableFilter: names and globs, other tools' tables out unless included by name", () => {
@@ -85,7 +80,7 @@ describe("tables include/exclude and the default exclusions", () => {
         await db.close();
       }
       // autogenerate --url: the models equal the live users table; nothing else is a change.
-      const against = await captureAndStamp(config, database.url);
+      const against = await autogenerate({ message: "users" }, { config, url: database.url, against: "database" });
       expect(against.changes).toEqual([]);
       expect(against.path).toBeUndefined();
       // A revision creating users, stamped: drift sees no difference either.

@@ -174,3 +174,36 @@ for (const backend of ["postgres", "sqlite"] as const) {
     }, 60_000);
   });
 }
+
+describe("the retort command", () => {
+  it("retort adopt and retort baseline: exit codes, messages, --json", async () => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const exec = promisify(execFile);
+    const project = createProject();
+    const configFile = join(project.root, "retort.config.mjs");
+    writeFileSync(configFile, `export default ${JSON.stringify(project.config.config)};\n`);
+    const file = join(project.root, "app.db");
+    const db = new Database(file);
+    db.exec(APP_TABLE);
+    db.close();
+    const run = (...args: string[]) =>
+      exec("node_modules/.bin/tsx", ["src/cli/main.ts", "--config", configFile, "--url", `sqlite:${file}`, ...args]).then(
+        (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+      );
+    const refused = await run("adopt", "--from", "alembic");
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain("RETORT_ADOPT_REFUSED: adopt --from alembic: the database has no alembic_version table");
+    expect(refused.err).toContain("hint: Check --url; for a database no tool migrated, use `retort baseline`.");
+    expect((await run("adopt", "--from", "flyway")).code).toBe(2);
+
+    const done = await run("--json", "baseline", "-m", "baseline", "--rev-id", "0000baseline");
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.out)).toMatchObject({ revision: "0000baseline", tables: 1, enums: 0, sequences: 0 });
+    const again = await run("baseline");
+    expect(again.code).toBe(1);
+    expect(again.err).toContain("RETORT_BASELINE_REFUSED");
+    expect((await run("current")).out).toContain("0000baseline");
+  }, 60_000);
+});

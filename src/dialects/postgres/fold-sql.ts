@@ -347,11 +347,9 @@ class StatementFold {
         const def = cmd.def.ColumnDef as PgNode;
         const { type, serial } = this.columnType(def.typeName);
         if (serial) giveUp("serial is not a type a column can be changed to");
-        const column = this.column(tableName, cmd.name);
-        const changes: { type: ColumnType; default?: DefaultValue } = { type };
-        // Postgres converts a constant default to the new type; the snapshot re-reads it so.
-        if (column.default?.kind === "literal" || column.default?.kind === "sql") giveUp("a type change of a column with a default is left to the database");
-        this.apply({ kind: "alterColumn", table: tableName, name: cmd.name, ...changes });
+        // Postgres rewrites a default to the new type in ways the snapshot would have to guess.
+        if (this.column(tableName, cmd.name).default !== undefined) giveUp("a type change of a column with a default is left to the database");
+        this.apply({ kind: "alterColumn", table: tableName, name: cmd.name, type });
         return;
       }
       case "AT_ColumnDefault": {
