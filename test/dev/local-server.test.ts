@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { LocalServer, projectDatabaseName } from "../../src/dev/local-server.js";
 import { findPostgresBinaries } from "../../src/dev/postgres-binaries.js";
 import { isRetortError } from "../../src/errors.js";
+import { freePort } from "../support/ports.js";
 
 const exec = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -25,15 +26,6 @@ try {
   haveBinaries = false;
   if (process.env.CI) throw new Error("CI needs Postgres server binaries (initdb, pg_ctl) for the local-server tests");
   console.warn("\n[retort tests] NOTICE: no Postgres server binaries on this machine; local-server tests are SKIPPED.\n");
-}
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A project folder the server's user can walk into (the run's temp root is private by default). */

@@ -1,7 +1,6 @@
 /** Development services from the config, with a real redis-server on a free port. */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import type { LoadedConfig } from "../../src/env/config.js";
 import { portAnswers } from "../../src/dev/port-holder.js";
 import { servicesStatus, startServices, stopServices } from "../../src/dev/services.js";
 import { isRetortError } from "../../src/errors.js";
+import { freePort } from "../support/ports.js";
 
 let redis: string | undefined;
 try {
@@ -19,14 +19,6 @@ try {
 if (!redis) {
   if (process.env.CI) throw new Error("CI needs redis-server for the services tests");
   console.warn("\n[retort tests] NOTICE: no redis-server on this machine; services tests are SKIPPED.\n");
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function project(services: NonNullable<LoadedConfig["config"]["services"]>): LoadedConfig {

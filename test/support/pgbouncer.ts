@@ -5,10 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "./ports.js";
 
 export function pgbouncerBinary(): string | undefined {
   for (const candidate of ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer", "/usr/local/bin/pgbouncer"]) if (existsSync(candidate)) return candidate;
@@ -17,14 +18,6 @@ export function pgbouncerBinary(): string | undefined {
   if (process.env.CI) throw new Error("CI needs pgbouncer (apt-get install -y pgbouncer; .ci/run installs it)");
   console.warn("\n[retort tests] NOTICE: pgbouncer is not installed; the transaction-pooler cases are SKIPPED (apt-get install -y pgbouncer).\n");
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function accepts(port: number): Promise<boolean> {
