@@ -2,7 +2,7 @@
  * The script directory: every migration file directly in one folder, read as headers only (no
  * module is loaded), in file-name order.
  */
-import { readdirSync, statSync, type Dirent, type Stats } from "node:fs";
+import { readdirSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { RetortError } from "../errors.js";
 import { duplicateRevision } from "./graph-errors.js";
@@ -27,11 +27,22 @@ export function isMigrationFileName(name: string): boolean {
  * it every file is read and hashed.
  */
 export function loadScriptDirectory(dir: string, options: { cacheFile?: string } = {}): ScriptDirectory {
-  let entries: Dirent[];
+  const cache = options.cacheFile ? HeaderCache.open(options.cacheFile) : undefined;
+  /** Names to stat first (links, or every name with a cache); the others are plain files. */
+  let names: string[];
+  let toStat: (name: string) => boolean;
   try {
-    entries = readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && isMigrationFileName(entry.name))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (cache) {
+      // Every file is stat'ed for the cache anyway, which also tells files from the rest: a
+      // listing of bare names is half the work of one with file types.
+      names = readdirSync(dir).filter(isMigrationFileName);
+      toStat = () => true;
+    } else {
+      const entries = readdirSync(dir, { withFileTypes: true }).filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && isMigrationFileName(entry.name));
+      const links = new Set(entries.filter((entry) => entry.isSymbolicLink()).map((entry) => entry.name));
+      names = entries.map((entry) => entry.name);
+      toStat = (name) => links.has(name);
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const what = code === "ENOENT" ? "does not exist" : code === "ENOTDIR" ? "is not a directory" : `cannot be read (${code})`;
@@ -41,15 +52,14 @@ export function loadScriptDirectory(dir: string, options: { cacheFile?: string }
       cause: error,
     });
   }
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-  const cache = options.cacheFile ? HeaderCache.open(options.cacheFile) : undefined;
   const revisions: ScriptHeader[] = [];
   const fileOf = new Map<string, string>();
-  for (const entry of entries) {
-    const name = entry.name;
+  for (const name of names) {
     const path = join(dir, name);
     // stat follows links: a link to a folder, or a dangling one, is not a migration file.
-    const stats = cache || entry.isSymbolicLink() ? fileStats(path) : undefined;
+    const stats = toStat(name) ? fileStats(path) : undefined;
     if (stats === null) continue;
     let header = stats && cache?.get(name, path, stats);
     if (!header) {

@@ -9,23 +9,47 @@ import { readFileSync, type Stats } from "node:fs";
 import { fileState, unchanged, writeCacheFile, type FileState } from "../env/file-state.js";
 import type { ScriptHeader } from "./header.js";
 
-const VERSION = 1;
+/**
+ * Version 2 stores columns (one array per field) instead of one object per file: at 10,000 files
+ * JSON.parse then builds a few dozen arrays instead of 20,000 objects, about a third of the time.
+ */
+const VERSION = 2;
 
 type CachedHeader = Omit<ScriptHeader, "path">;
-interface Entry extends FileState {
-  header: CachedHeader;
-}
+
 interface CacheFile {
   version: number;
   writtenAt: number;
-  entries: Record<string, Entry>;
+  names: string[];
+  /** size, ino, mtimeMs, ctimeMs of each file, four numbers per name. */
+  states: number[];
+  revision: string[];
+  parents: string[][];
+  message: string[];
+  createdAt: string[];
+  branchLabels: string[][];
+  dependsOn: string[][];
+  transactional: boolean[];
+  checksum: string[];
+}
+
+const COLUMNS = ["revision", "parents", "message", "createdAt", "branchLabels", "dependsOn", "transactional", "checksum"] as const;
+
+/** The parsed file if it has this version's shape (every column as long as `names`), else undefined. */
+function wellFormed(parsed: unknown): CacheFile | undefined {
+  const file = parsed as CacheFile | null;
+  if (!file || file.version !== VERSION || typeof file.writtenAt !== "number" || !Array.isArray(file.names)) return undefined;
+  const n = file.names.length;
+  if (!Array.isArray(file.states) || file.states.length !== n * 4) return undefined;
+  return COLUMNS.every((column) => Array.isArray(file[column]) && file[column].length === n) ? file : undefined;
 }
 
 export class HeaderCache {
-  private readonly previous: Record<string, Entry>;
-  private readonly writtenAt: number;
-  private readonly next: Record<string, Entry> = {};
-  private changed = false;
+  private readonly previous: CacheFile | undefined;
+  private readonly indexOf: Map<string, number>;
+  /** Entries of `previous` still valid, by index, and entries (re)read this time. */
+  private readonly kept: number[] = [];
+  private readonly added: Array<{ name: string; state: FileState; header: CachedHeader }> = [];
   /** Saved as the cache's time: what is read from here on may change within the same clock tick. */
   private readonly openedAt = Date.now();
 
@@ -33,15 +57,14 @@ export class HeaderCache {
     private readonly file: string,
     cached: CacheFile | undefined,
   ) {
-    this.previous = cached?.entries ?? {};
-    this.writtenAt = cached?.writtenAt ?? 0;
+    this.previous = cached;
+    this.indexOf = new Map(cached?.names.map((name, i) => [name, i]));
   }
 
   static open(file: string): HeaderCache {
     let cached: CacheFile | undefined;
     try {
-      const parsed = JSON.parse(readFileSync(file, "utf8")) as CacheFile;
-      if (parsed.version === VERSION && typeof parsed.entries === "object") cached = parsed;
+      cached = wellFormed(JSON.parse(readFileSync(file, "utf8")));
     } catch {
       // Missing or unreadable: start empty.
     }
@@ -50,24 +73,49 @@ export class HeaderCache {
 
   /** The header of `name` as cached for exactly this file state, if it can be trusted. */
   get(name: string, path: string, stats: Stats): ScriptHeader | undefined {
-    const entry = this.previous[name];
-    if (entry === undefined || !unchanged(entry, stats, this.writtenAt)) return undefined;
-    this.next[name] = entry;
-    const h = entry.header;
+    const c = this.previous;
+    const i = this.indexOf.get(name);
+    if (c === undefined || i === undefined) return undefined;
+    const s = c.states;
+    const at = i * 4;
+    if (!unchanged({ size: s[at]!, ino: s[at + 1]!, mtimeMs: s[at + 2]!, ctimeMs: s[at + 3]! }, stats, c.writtenAt)) return undefined;
+    this.kept.push(i);
     // Spelled out: the same object shape readHeader builds.
-    return { revision: h.revision, parents: h.parents, message: h.message, createdAt: h.createdAt, branchLabels: h.branchLabels, dependsOn: h.dependsOn, transactional: h.transactional, path, checksum: h.checksum };
+    return {
+      revision: c.revision[i]!,
+      parents: c.parents[i]!,
+      message: c.message[i]!,
+      createdAt: c.createdAt[i]!,
+      branchLabels: c.branchLabels[i]!,
+      dependsOn: c.dependsOn[i]!,
+      transactional: c.transactional[i]!,
+      path,
+      checksum: c.checksum[i]!,
+    };
   }
 
   set(name: string, stats: Stats, header: ScriptHeader): void {
     const { path: _path, ...cached } = header;
-    this.next[name] = { ...fileState(stats), header: cached };
-    this.changed = true;
+    this.added.push({ name, state: fileState(stats), header: cached });
   }
 
   /** Write the cache when anything was (re)read or a file went away. */
   save(): void {
-    if (!this.changed && Object.keys(this.next).length === Object.keys(this.previous).length) return;
-    const content: CacheFile = { version: VERSION, writtenAt: this.openedAt, entries: this.next };
-    writeCacheFile(this.file, JSON.stringify(content));
+    const c = this.previous;
+    if (this.added.length === 0 && this.kept.length === (c?.names.length ?? 0)) return;
+    const out: CacheFile = { version: VERSION, writtenAt: this.openedAt, names: [], states: [], revision: [], parents: [], message: [], createdAt: [], branchLabels: [], dependsOn: [], transactional: [], checksum: [] };
+    const push = (name: string, state: FileState, header: CachedHeader) => {
+      out.names.push(name);
+      out.states.push(state.size, state.ino, state.mtimeMs, state.ctimeMs);
+      for (const column of COLUMNS) (out[column] as unknown[]).push(header[column]);
+    };
+    for (const i of this.kept) {
+      const at = i * 4;
+      const s = c!.states;
+      const header = Object.fromEntries(COLUMNS.map((column) => [column, c![column][i]])) as unknown as CachedHeader;
+      push(c!.names[i]!, { size: s[at]!, ino: s[at + 1]!, mtimeMs: s[at + 2]!, ctimeMs: s[at + 3]! }, header);
+    }
+    for (const entry of this.added) push(entry.name, entry.state, entry.header);
+    writeCacheFile(this.file, JSON.stringify(out));
   }
 }

@@ -12,11 +12,24 @@ const migration = (revision: string, parents: string[], minute: number, message 
   createdAt: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
 });
 
+interface CacheColumns {
+  writtenAt: number;
+  names: string[];
+  message: string[];
+}
+
+/** Change the cached message of file `name` (a marker only the cache holds). */
+function setCachedMessage(cache: CacheColumns, name: string, message: string): void {
+  const i = cache.names.indexOf(name);
+  expect(i).toBeGreaterThanOrEqual(0);
+  cache.message[i] = message;
+}
+
 /** Pretend the cache was written long after the files: its entries are then trusted. */
-function ageCache(file: string, edit: (entries: Record<string, { header: { message: string } }>) => void = () => {}): void {
-  const cache = JSON.parse(readFileSync(file, "utf8")) as { writtenAt: number; entries: Record<string, { header: { message: string } }> };
+function ageCache(file: string, edit: (cache: CacheColumns) => void = () => {}): void {
+  const cache = JSON.parse(readFileSync(file, "utf8")) as CacheColumns;
   cache.writtenAt = Date.now() + 60_000;
-  edit(cache.entries);
+  edit(cache);
   writeFileSync(file, JSON.stringify(cache));
 }
 
@@ -40,9 +53,7 @@ describe("header cache", () => {
     const { dir, cacheFile, files } = setup();
     loadScriptDirectory(dir, { cacheFile });
     // A marker only the cache holds shows where the header came from.
-    ageCache(cacheFile, (entries) => {
-      entries[files[0]!]!.header.message = "from the cache";
-    });
+    ageCache(cacheFile, (cache) => setCachedMessage(cache, files[0]!, "from the cache"));
     expect(loadScriptDirectory(dir, { cacheFile }).revisions[0]!.message).toBe("from the cache");
 
     // Same content, same mtime put back: ctime still moves, so the file is read again.
@@ -69,8 +80,8 @@ describe("header cache", () => {
   it("does not trust files changed just before the scan that cached them (same clock tick)", () => {
     const { dir, cacheFile, files } = setup();
     loadScriptDirectory(dir, { cacheFile });
-    const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as { entries: Record<string, { header: { message: string } }> };
-    cache.entries[files[0]!]!.header.message = "stale";
+    const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as CacheColumns;
+    setCachedMessage(cache, files[0]!, "stale");
     writeFileSync(cacheFile, JSON.stringify(cache));
     expect(loadScriptDirectory(dir, { cacheFile }).revisions[0]!.message).toBe("step bbbb00000001");
   });
@@ -81,7 +92,7 @@ describe("header cache", () => {
     ageCache(cacheFile);
     writeFileSync(join(dir, "20260101000300_third.ts"), renderMigration(migration("bbbb00000003", ["bbbb00000002"], 3)));
     expect(loadScriptDirectory(dir, { cacheFile }).revisions.map((r) => r.revision)).toEqual(["bbbb00000001", "bbbb00000002", "bbbb00000003"]);
-    const entries = () => Object.keys((JSON.parse(readFileSync(cacheFile, "utf8")) as { entries: object }).entries).sort();
+    const entries = () => (JSON.parse(readFileSync(cacheFile, "utf8")) as CacheColumns).names.sort();
     expect(entries()).toEqual([...files, "20260101000300_third.ts"].sort());
     writeFileSync(join(dir, files[0]!), ""); // emptied: a broken file is reported, not served from the cache
     expect(retortError("RETORT_BAD_MIGRATION_FILE", () => loadScriptDirectory(dir, { cacheFile })).message).toContain(files[0]!);
@@ -92,6 +103,9 @@ describe("header cache", () => {
     const plain = loadScriptDirectory(dir).revisions;
     loadScriptDirectory(dir, { cacheFile });
     writeFileSync(cacheFile, "{ not json");
+    expect(loadScriptDirectory(dir, { cacheFile }).revisions).toEqual(plain);
+    // Valid JSON whose columns do not line up is ignored too.
+    ageCache(cacheFile, (cache) => cache.message.pop());
     expect(loadScriptDirectory(dir, { cacheFile }).revisions).toEqual(plain);
     const blocked = join(tempDir(), "a-file");
     writeFileSync(blocked, "");
