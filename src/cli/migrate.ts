@@ -108,8 +108,9 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .command("current")
     .description("show the database's current revision(s)")
     .option("--verbose", "show each revision's file and parents")
-    .action(async (opts: { verbose?: boolean }) => {
-      const result = await api.current(options());
+    .option("--strict", "exit 1 when an applied migration's file changed since it ran")
+    .action(async (opts: { verbose?: boolean; strict?: boolean }) => {
+      const result = await api.current({ ...options(), ...(opts.strict ? { strict: true } : {}) });
       if (result.heads.length === 0) output().say(`${result.url}: base (no revision applied)`);
       for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${stdoutColors.dim(head.message)}`);
       if (opts.verbose) {
@@ -119,7 +120,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
           if (revision) output().say(`  ${revision.path}\n  parents: ${revision.parents.join(", ") || "<base>"}`);
         }
       }
-      output().result(result);
+      output().result({ ...result });
     });
 
   program

@@ -155,23 +155,30 @@ function stepper(graph: RevisionGraph) {
   };
 }
 
-/** Revisions applied now (below the current heads) whose file differs from what ran. */
-function checkModified(graph: RevisionGraph, currentHeads: string[], recorded: Map<string, string>, loaded: LoadedConfig, options: CommandOptions): void {
+/** Revisions applied now (below the current heads) whose file differs from what ran, in topological order. */
+function modifiedRevisions(graph: RevisionGraph, currentHeads: readonly string[], recorded: Map<string, string>): Revision[] {
   const applied = appliedRevisions(graph, currentHeads.filter((id) => graph.has(id)));
-  const modified = [...applied]
-    .filter((id) => recorded.has(id) && recorded.get(id) !== graph.require(id).checksum)
-    .map((id) => graph.require(id));
-  if (modified.length === 0) return;
+  return graph.sortTopologically([...applied].filter((id) => recorded.has(id) && recorded.get(id) !== graph.require(id).checksum));
+}
+
+function modifiedMessage(modified: readonly Revision[]): string {
   const files = modified.map((revision) => `  ${revision.path} (${revision.revision})`).join("\n");
-  const message = `${modified.length} applied migration file(s) changed since they ran:\n${files}`;
-  if (loaded.config.migrations?.modifiedMigrations === "warn") {
-    options.onWarning?.(message);
-    return;
-  }
-  throw new RetortError("RETORT_MODIFIED_MIGRATION", message, {
+  return `${modified.length} applied migration file(s) changed since they ran:\n${files}`;
+}
+
+function modifiedError(modified: readonly Revision[]): RetortError {
+  return new RetortError("RETORT_MODIFIED_MIGRATION", modifiedMessage(modified), {
     hint: "Restore the file as it was applied and put the change in a new revision (retort revision -m …). To accept edits, set migrations.modifiedMigrations to \"warn\".",
     details: { revisions: modified.map((r) => ({ revision: r.revision, file: r.path })) },
   });
+}
+
+/** Before a run: an edited applied migration stops it (or warns, when configured to). */
+function checkModified(graph: RevisionGraph, currentHeads: string[], recorded: Map<string, string>, loaded: LoadedConfig, options: CommandOptions): void {
+  const modified = modifiedRevisions(graph, currentHeads, recorded);
+  if (modified.length === 0) return;
+  if (loaded.config.migrations?.modifiedMigrations !== "warn") throw modifiedError(modified);
+  options.onWarning?.(modifiedMessage(modified));
 }
 
 export interface RunResult {
@@ -228,16 +235,32 @@ export async function migrationSql(direction: "up" | "down", range: string, opti
   return renderPlanSql(plan, dialect, start, stepper(graph), loaded.config.migrations?.transaction ?? "each");
 }
 
-/** The database's current revision(s). */
-export async function current(options: CommandOptions = {}): Promise<{ url: string; heads: Array<{ revision: string; message: string; isHead: boolean }> }> {
+export interface CurrentResult {
+  url: string;
+  heads: Array<{ revision: string; message: string; isHead: boolean }>;
+  /** Applied revisions whose file changed since they ran (upgrade and downgrade refuse to run over them). */
+  modified: Array<{ revision: string; file: string }>;
+}
+
+/**
+ * The database's current revision(s). An applied migration whose file changed is reported through
+ * onWarning (and in `modified`); with `strict`, it is RETORT_MODIFIED_MIGRATION instead.
+ */
+export async function current(options: CommandOptions & { strict?: boolean } = {}): Promise<CurrentResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
   return withMigrationContext(loaded, options, async ({ executor, url }) => {
     const heads = await executor.currentHeads();
     const fileHeads = new Set(graph.heads.map((r) => r.revision));
+    const modified = modifiedRevisions(graph, heads, await executor.appliedChecksums());
+    if (modified.length > 0) {
+      if (options.strict) throw modifiedError(modified);
+      options.onWarning?.(`${modifiedMessage(modified)}\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`);
+    }
     return {
       url: redactUrl(url),
       heads: heads.map((id) => ({ revision: id, message: graph.get(id)?.message ?? "(no file for this revision)", isHead: fileHeads.has(id) })),
+      modified: modified.map((r) => ({ revision: r.revision, file: r.path })),
     };
   });
 }

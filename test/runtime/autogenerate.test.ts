@@ -98,7 +98,7 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
 
   it("against a live database: refused unless it is at migrations head; then the live schema is what is compared", async () => {
     const project = createProject();
-    project.add({ id: "user00000001", message: "users", up: `op.createTable("users", { id: t.bigint().primaryKey() });`, down: `op.dropTable("users");` });
+    const usersFile = project.add({ id: "user00000001", message: "users", up: `op.createTable("users", { id: t.bigint().primaryKey() });`, down: `op.dropTable("users");` });
     writeFileSync(join(project.root, "schema.ts"), models(`export const users = table("users", { id: t.bigint().primaryKey() });\nexport const notes = table("notes", { id: t.integer().primaryKey() });`));
     const config = { ...project.config, config: { ...project.config.config, models: "./schema.ts" } };
     const url = `sqlite:${join(project.root, "app.db")}`;
@@ -123,6 +123,14 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
     expect((await check(live)).changes).toEqual(["dropTable legacy", "createTable notes"]);
     expect((await check(live)).source).toBe(`database ${url}`);
     expect((await check({ config, url })).changes).toEqual(["createTable notes"]);
+    // An applied migration edited since it ran: a warning naming file and revision; --strict makes it an error.
+    writeFileSync(usersFile, `${readFileSync(usersFile, "utf8")}// edited after it ran\n`);
+    const warnings: string[] = [];
+    expect((await check({ ...live, onWarning: (w) => warnings.push(w) })).ok).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${usersFile} (user00000001)`);
+    const strict = await check({ ...live, strict: true }).catch((e: unknown) => e);
+    expect(isRetortError(strict, "RETORT_MODIFIED_MIGRATION")).toBe(true);
     const written = await autogenerate({ message: "notes" }, live);
     expect(written.changes).toEqual(["dropTable legacy", "createTable notes"]);
   }, 60_000);
