@@ -83,7 +83,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
     program
       .command(direction)
       .description(direction === "upgrade" ? "apply migrations up to a target (default head)" : "revert migrations down to a target (-1, a revision, base)")
-      .argument(direction === "upgrade" ? "[target]" : "<target>", direction === "upgrade" ? "head, heads, a revision, +N, <label>@head; a:b with --sql" : "-N, a revision, base; a:b with --sql")
+      .argument(direction === "upgrade" ? "[target]" : "<target>", direction === "upgrade" ? "head, heads, a revision, +N, <rev>+N, <label>@head, <label>@+N; a:b with --sql" : "-N, a revision, base, <label>@-N, <label>@<rev>, <label>@base; a:b with --sql")
       .option("--sql", "print the SQL script instead of running it (offline; no database needed)")
       .addOption(new Option("--dialect <dialect>", "SQL flavour for --sql (default: from the URL)").choices(["postgres", "pglite", "sqlite"]))
       .action(async (target: string | undefined, opts: { sql?: boolean; dialect?: Dialect }) => {
@@ -177,7 +177,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
   program
     .command("stamp")
     .description("set the version table to a revision without running migrations")
-    .argument("<target>", "a revision, head, heads or base")
+    .argument("<target>", "a revision, head, heads, base or <label>@…: it replaces its branch's row, or adds one")
     .option("--purge", "clear the version table first")
     .action(async (target: string, opts: { purge?: boolean }) => {
       const result = await api.stamp(target, { ...options(), ...(opts.purge ? { purge: true } : {}) });
