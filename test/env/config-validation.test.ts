@@ -1,7 +1,7 @@
 /** retort.config.* is validated when loaded: every problem with its key path, "did you mean", and what is accepted. */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/env/config.js";
 import { isRetortError, type RetortError } from "../../src/errors.js";
@@ -93,5 +93,25 @@ describe("no config file", () => {
     mkdirSync(join(dir, "migrations", "versions"), { recursive: true });
     expect((await revisionGraph({ cwd: dir })).size).toBe(0);
     expect((await current({ cwd: dir, url: "sqlite::memory:" })).heads).toEqual([]);
+  });
+});
+
+describe("retort-db/config stays light", () => {
+  it("no static import from src/config.ts reaches zod or the config schema (validation loads them when it runs)", () => {
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      // Static imports and re-exports (not type-only ones, which are erased); `await import(…)` is what keeps the entry light.
+      for (const [, specifier] of readFileSync(file, "utf8").matchAll(/^(?:import|export)\s(?!type\s)[^;]*?\sfrom\s+"([^"]+)"/gm)) {
+        if (specifier!.startsWith(".")) visit(resolve(dirname(file), specifier!.replace(/\.js$/, ".ts")));
+        else packages.add(specifier!);
+      }
+    };
+    visit(resolve("src/config.ts"));
+    expect([...packages].filter((name) => !name.startsWith("node:"))).toEqual([]);
+    expect([...seen].map((file) => file.slice(resolve("src").length + 1)).sort()).not.toContain("env/config-schema.ts");
+    expect(seen.has(resolve("src/env/config.ts"))).toBe(true);
   });
 });
