@@ -3,7 +3,7 @@
  * processes on the issue's generated schema ("Autogenerate, check and drift", "Speed"): 300
  * tables, 2,400 columns, 480 indexes (180 partial), 300 foreign keys, 300 checks, 5 enums, written
  * by bench/support/models-project.ts as a TypeScript models module (schema.ts) and a
- * retort.config.ts importing "retort" (node_modules/retort links to this repository, as if
+ * retort.config.ts importing "retort-db" (node_modules/retort-db links to this repository, as if
  * installed), both compiled by esbuild. No database: the head schema is the in-memory fold.
  *
  * 1. first generation: migrations/versions emptied before each run; the run must write exactly
@@ -42,7 +42,7 @@ import { buildForBench, fmtMs, measure, runProcess, type Measurement } from "./s
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "dist", "cli", "main.js");
 /** How the project imports Retort: by package name, as an installed one does. */
-const LIBRARY = "retort";
+const LIBRARY = "retort-db";
 const NODE = process.execPath;
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -60,7 +60,7 @@ process.once("SIGINT", () => {
 
 const project = writeModelsProject(join(tmp, "project"), TABLES, LIBRARY);
 mkdirSync(join(project.dir, "node_modules"));
-symlinkSync(ROOT, join(project.dir, "node_modules", "retort"));
+symlinkSync(ROOT, join(project.dir, "node_modules", "retort-db"));
 const compiledCache = join(project.dir, "node_modules", ".cache", "retort");
 
 let stamps = 0;

@@ -5,7 +5,9 @@
 export type RetortErrorCode =
   | "RETORT_BAD_URL"
   | "RETORT_CONNECTION_FAILED"
+  | "RETORT_DRIVER_MISSING"
   | "RETORT_INVALID_MODEL"
+  | "RETORT_TABLE_EXISTS"
   | "RETORT_UNSUPPORTED"
   | "RETORT_VALIDATION"
   | "RETORT_NOT_FOUND"
@@ -34,11 +36,22 @@ export type RetortErrorCode =
   | "RETORT_MODIFIED_MIGRATION"
   | "RETORT_MIGRATION_FAILED"
   | "RETORT_LOCK_TIMEOUT"
+  | "RETORT_DATABASE_BUSY"
   | "RETORT_CONFIG"
   | "RETORT_USAGE"
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
   | "RETORT_SCHEMA_MISMATCH"
+  // the local development workflow
+  | "RETORT_POSTGRES_NOT_FOUND"
+  | "RETORT_PORT_IN_USE"
+  | "RETORT_LOCAL_SERVER_FAILED"
+  | "RETORT_SERVICE_FAILED"
+  | "RETORT_PRODUCTION_GUARD"
+  // which database, and reaching it
+  | "RETORT_NO_DATABASE_URL"
+  | "RETORT_DATABASE_NOT_FOUND"
+  | "RETORT_TRANSACTION_POOLER"
   | "RETORT_NOT_UP_TO_DATE";
 
 export interface RetortErrorOptions {
@@ -87,12 +100,14 @@ export function didYouMean(word: string, options: Iterable<string>): string | un
   return best;
 }
 
+/** Edits between a and b: insertions, deletions, substitutions and swaps of neighbours ("prot" → "port" is one). */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = row;
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
   }
-  return previous[b.length]!;
+  return d[a.length]![b.length]!;
 }

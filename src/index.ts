@@ -39,6 +39,8 @@ export { defineMigration, type MigrationDefinition, type DefinedMigration, type 
 export { enumColumn, serverDefault, type MigrationOps } from "./operations/api.js";
 export type { Op } from "./operations/types.js";
 export { defineConfig, loadConfig, type RetortConfig, type MigrationSettings, type LoadedConfig } from "./env/config.js";
+export { resolveDatabaseUrl, explainDatabaseUrl, type ResolveUrlOptions, type DatabaseUrlChoice, type EnvironmentNames } from "./env/config.js";
+export type { PoolerMode, SslMode } from "./env/postgres-url.js";
 export {
   upgrade,
   downgrade,
@@ -55,4 +57,6 @@ export {
 } from "./runtime/api.js";
 
 // Errors
+export { upgradeOnStartup, type UpgradeOnStartupOptions, type StartupResult, type StartupLogger } from "./runtime/startup.js";
+export { loadEnvFiles, environmentName, type EnvFiles } from "./env/dotenv.js";
 export { RetortError, isRetortError, type RetortErrorCode } from "./errors.js";

@@ -1,7 +1,7 @@
 /**
  * A throwaway Retort project for the autogenerate benchmark, written the way a user writes one:
  * `retort.config.ts` (importing `<libraryEntry>/config`, as `retort init` writes it) and a
- * TypeScript models module (`schema.ts`) importing `libraryEntry`: the package name "retort" when
+ * TypeScript models module (`schema.ts`) importing `libraryEntry`: the package name "retort-db" when
  * the project has it in node_modules.
  *
  * The schema is the issue's: 300 tables × 8 columns (2,400: identity, bigint, varchar, enum,

@@ -29,7 +29,7 @@ export interface RenderOptions {
 export interface RenderedOperations {
   /** Statements, unindented (the migration template indents them). */
   body: string;
-  /** Names to import from "retort" (sorted): t, sql, enumColumn, index, unique… */
+  /** Names to import from "retort-db" (sorted): t, sql, enumColumn, index, unique… */
   imports: string[];
 }
 
@@ -491,7 +491,7 @@ export interface MigrationBodiesOptions extends RenderOptions {
 export interface MigrationBodies {
   upgrade: string;
   downgrade: string;
-  /** Names to import from "retort" for both bodies, sorted. */
+  /** Names to import from "retort-db" for both bodies, sorted. */
   imports: string[];
   /** One line per destructive upgrade operation. */
   destructive: string[];

@@ -9,8 +9,11 @@ import { stderrColors } from "./colors.js";
 import { RetortError, isRetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
+import { registerDevCommands, registerServiceCommands } from "./dev.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
+import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
+import type { GlobalOptions } from "./options.js";
 
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -27,8 +30,10 @@ function output(program: Command): Output {
   };
 }
 
-function defaultUrl(program: Command, url: string | undefined): string {
-  return url ?? program.opts<{ url?: string }>().url ?? process.env.DATABASE_URL ?? "pglite:memory";
+/** The same resolver as every other command: --url, the environment's variables, the config, the embedded default in development only. */
+async function databaseUrl(program: Command, url: string | undefined): Promise<string> {
+  const globals = program.opts<GlobalOptions>();
+  return resolveDatabaseUrl({ ...(globals.env ? { env: globals.env } : {}), ...((url ?? globals.url) ? { url: url ?? globals.url } : {}), config: await loadConfig(globals.config) });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -36,9 +41,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command("retort")
     .description("Typed models, migrations and the daily database workflow for TypeScript.")
     .version(version)
-    .option("--url <url>", "database URL (default: $DATABASE_URL, $<ENV>_DATABASE_URL, the config's url, else embedded PGlite under .retort/)")
+    .option("--url <url>", "database URL (default: $DATABASE_URL, then $DEV_/$TEST_/$PROD_DATABASE_URL for the environment, the config's url, else embedded PGlite under .retort/ in development only)")
     .option("--config <file>", "config file (default: retort.config.ts in the current folder)")
-    .option("--env <name>", "environment: dev, test, prod… (default: $RETORT_ENV, $NODE_ENV, dev)")
+    .option("--env <name>", "environment: development, test, production, or any name (default: $RETORT_ENV, $NODE_ENV, development)")
     .option("--json", "machine-readable output")
     .option("--quiet", "print nothing but errors")
     .exitOverride()
@@ -48,8 +53,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command("ping")
     .description("check that a database answers")
-    .option("--url <url>", "database URL (default: $DATABASE_URL, else pglite:memory)")
-    .action(async (opts: { url?: string }) => ping(defaultUrl(program, opts.url), output(program)));
+    .option("--url <url>", "database URL (default: as for every command, see retort --help)")
+    .action(async (opts: { url?: string }) => ping(await databaseUrl(program, opts.url), output(program)));
 
   program
     .command("sql")
@@ -63,12 +68,14 @@ export async function main(argv: string[]): Promise<number> {
       .command(`${action}-all`)
       .description(`${action} every table of a models module (experiments and tests; not a replacement for migrations)`)
       .argument("<models>", "the module exporting your table() models")
-      .option("--url <url>", "database URL (default: $DATABASE_URL, else pglite:memory)")
-      .action(async (models: string, opts: { url?: string }) => applyAll(action, models, defaultUrl(program, opts.url), output(program)));
+      .option("--url <url>", "database URL (default: as for every command, see retort --help)")
+      .action(async (models: string, opts: { url?: string }) => applyAll(action, models, await databaseUrl(program, opts.url), output(program)));
   }
 
   const revisionCommand = registerMigrationCommands(program, () => output(program));
   registerSchemaCommands(program, () => output(program), revisionCommand);
+  registerDevCommands(program, () => output(program));
+  registerServiceCommands(program, () => output(program));
 
   try {
     await program.parseAsync(argv, { from: "user" });

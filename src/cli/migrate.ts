@@ -31,7 +31,8 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--directory <dir>", "migrations folder", "migrations/versions")
     .action((opts: { directory: string }) => {
       const result = api.init({ directory: opts.directory });
-      output().say(result.created.length ? `created ${result.created.join(", ")}` : "already initialised");
+      const done = [...(result.created.length ? [`created ${result.created.join(", ")}`] : []), ...(result.updated.length ? [`added .retort/ to ${result.updated.join(", ")}`] : [])];
+      output().say(done.length ? done.join("; ") : "already initialised");
       output().result(result);
     });
 
@@ -97,8 +98,8 @@ export function registerMigrationCommands(program: Command, output: () => Output
         const result = await (direction === "upgrade" ? api.upgrade(target ?? "head", options()) : api.downgrade(target!, options()));
         output().say(
           result.revisions.length === 0
-            ? `nothing to do: at ${result.to.join(", ") || "base"}`
-            : `${direction === "upgrade" ? "upgraded" : "downgraded"} ${result.revisions.length} revision(s): ${result.from.join(", ") || "base"} -> ${result.to.join(", ") || "base"}`,
+            ? `nothing to do on ${result.url}: at ${result.to.join(", ") || "base"}`
+            : `${direction === "upgrade" ? "upgraded" : "downgraded"} ${result.revisions.length} revision(s) on ${result.url}: ${result.from.join(", ") || "base"} -> ${result.to.join(", ") || "base"}`,
         );
         output().result({ ...result });
       });
@@ -111,8 +112,15 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--strict", "exit 1 when an applied migration's file changed since it ran")
     .action(async (opts: { verbose?: boolean; strict?: boolean }) => {
       const result = await api.current({ ...options(), ...(opts.strict ? { strict: true } : {}) });
-      if (result.heads.length === 0) output().say(`${result.url}: base (no revision applied)`);
+      output().say(`${result.url}:${result.heads.length === 0 ? " base (no revision applied)" : ""}`);
       for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${stdoutColors.dim(head.message)}`);
+      for (const row of result.inProgress) {
+        const run = `${row.direction === "up" ? "upgrade" : "downgrade"} of ${row.revision} (${row.message}), ${row.stepsDone} step(s) done, started ${row.startedAt}`;
+        if (row.outcome === "failed") output().say(`failed part-way: ${run}; fix the cause and run it again: it resumes after the done steps`);
+        else if (result.migrationRunning) output().say(`in progress: ${run}`);
+        else output().say(`interrupted: ${run}; no run holds the lock now: run it again to resume`);
+      }
+      if (result.migrationRunning) output().say(`a migration run is in progress: ${result.migrationRunning} holds the migration lock`);
       if (opts.verbose) {
         const graph = await api.revisionGraph(options());
         for (const head of result.heads) {
@@ -130,10 +138,12 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--indicate-current", "mark the database's current revision(s) (connects)")
     .action(async (opts: { revRange?: string; indicateCurrent?: boolean }) => {
       const graph = await api.revisionGraph(options());
-      const current = opts.indicateCurrent ? new Set((await api.current(options())).heads.map((h) => h.revision)) : undefined;
+      const state = opts.indicateCurrent ? await api.current(options()) : undefined;
+      const current = state ? new Set(state.heads.map((h) => h.revision)) : undefined;
       const revisions = historyFor(graph, opts.revRange, current ? [...current] : []);
+      if (state) output().say(`current revision(s) marked from ${state.url}`);
       for (const revision of revisions) output().say(line(revision, graph, current ? { current } : {}));
-      output().result({ revisions: revisions.map((r) => ({ ...brief(r), current: current?.has(r.revision) ?? undefined })) });
+      output().result({ ...(state ? { url: state.url } : {}), revisions: revisions.map((r) => ({ ...brief(r), current: current?.has(r.revision) ?? undefined })) });
     });
 
   program
@@ -181,7 +191,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--purge", "clear the version table first")
     .action(async (target: string, opts: { purge?: boolean }) => {
       const result = await api.stamp(target, { ...options(), ...(opts.purge ? { purge: true } : {}) });
-      output().say(`stamped ${result.to.join(", ") || "base"} (was ${result.from.join(", ") || "base"})`);
+      output().say(`stamped ${result.to.join(", ") || "base"} on ${result.url} (was ${result.from.join(", ") || "base"})`);
       output().result({ ...result });
     });
 

@@ -121,8 +121,8 @@ export function registerSchemaCommands(program: Command, output: () => Output, r
     .description("exit 1 when a live database differs from the schema its recorded revision implies")
     .action(async () => {
       const result = await (await commands()).drift(commandOptions(globals(), output()));
-      if (!result.ok) throw mismatch(`the database differs from revision ${result.heads.join(", ") || "base"}`, result);
-      output().say(`no drift: the database matches revision ${result.heads.join(", ") || "base"}`);
+      if (!result.ok) throw mismatch(`the database ${result.url} differs from revision ${result.heads.join(", ") || "base"}`, result);
+      output().say(`no drift: the database ${result.url} matches revision ${result.heads.join(", ") || "base"}`);
       output().result({ ...result, ops: undefined });
     });
 }

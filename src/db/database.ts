@@ -17,6 +17,7 @@ import { kyselyRuntime, loadKysely } from "./kysely-runtime.js";
 import { resolveRelation, type ResolvedRelation } from "./relations.js";
 import { TableInfo } from "./table-info.js";
 import { parseDatabaseUrl, type ConnectionTarget } from "../env/url.js";
+import type { PoolerMode } from "../env/postgres-url.js";
 
 /** One executed statement, for logging and tests. Parameter values are never included. */
 export interface QueryEvent {
@@ -27,12 +28,19 @@ export interface QueryEvent {
 }
 
 export interface ConnectOptions<S> {
-  /** The models: an object of tables, enums and relations (typically `import * as schema`). */
-  schema: S;
+  /** The models: an object of tables, enums and relations (typically `import * as schema`); none: SQL only. */
+  schema?: S;
   /** Called after every statement (SQL text and timing only). */
   onQuery?: (event: QueryEvent) => void;
   /** Postgres pool size (default 10). */
   poolSize?: number;
+  /**
+   * A PGlite directory is open in one process at a time: how long to wait for another process
+   * that has it open before failing with RETORT_DATABASE_BUSY (default 0, fail at once).
+   */
+  busyTimeoutMs?: number;
+  /** "transaction" behind a connection pooler in transaction mode (PgBouncer before 1.21): unnamed statements only. Also ?pooler=transaction in the URL. */
+  pooler?: PoolerMode;
 }
 
 /** The controllers, one per table in the schema object, under the same keys. */
@@ -257,19 +265,25 @@ function instrument(driver: Driver, onQuery: (event: QueryEvent) => void): Drive
  * Open a database. `url`: postgres://…, pglite:memory, pglite:<dir>, sqlite::memory: or
  * sqlite:<file>. The schema object's tables become `db.models.<key>` controllers.
  */
-export async function connect<S extends Record<string, unknown>>(url: string | ConnectionTarget, options: ConnectOptions<S>): Promise<Database<S>> {
+export async function connect<S extends Record<string, unknown> = {}>(url: string | ConnectionTarget, options: ConnectOptions<S> = {}): Promise<Database<S>> {
   const target = typeof url === "string" ? parseDatabaseUrl(url) : url;
-  const schema = schemaFromModels(options.schema);
-  let [driver] = await Promise.all([openDriver(target, schema, options.poolSize), loadKysely()]);
+  const models = options.schema ?? ({} as S);
+  const schema = schemaFromModels(models);
+  const open = {
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+    ...(options.pooler === undefined ? {} : { pooler: options.pooler }),
+  };
+  let [driver] = await Promise.all([openDriver(target, schema, open), loadKysely()]);
   if (options.onQuery) driver = instrument(driver, options.onQuery);
   const family = familyOf(driver.dialect);
-  const { tables } = collectModels(options.schema);
+  const { tables } = collectModels(models);
   const infos = new Map(tables.map((model, i) => [model, new TableInfo(model, schema.tables[i]!, family)]));
   const relations = new Map<AnyTable, Relations["relations"]>();
-  for (const value of Object.values(options.schema)) {
+  for (const value of Object.values(models)) {
     if (isRelations(value)) relations.set(value.table, { ...relations.get(value.table), ...value.relations });
   }
-  return new Database<S>({ driver, target, schema, infos, relations, resolved: new Map(), closed: false }, options.schema);
+  return new Database<S>({ driver, target, schema, infos, relations, resolved: new Map(), closed: false }, models);
 }
 
 async function ddlFor(family: SqlFamily): Promise<DdlCompiler> {
@@ -284,7 +298,32 @@ async function ddlFor(family: SqlFamily): Promise<DdlCompiler> {
 export async function createAll(db: Database<any>): Promise<void> {
   const statements = (await ddlFor(db.family)).createSchema(db.schema);
   await db.transaction(async (tx) => {
+    await assertNothingExists(tx, db.family, db.schema);
     for (const statement of statements) await tx.query(statement);
+  });
+}
+
+/** createAll makes everything or nothing: tables (or Postgres enum types) already there stop it first. */
+async function assertNothingExists(conn: Pick<Connection, "query">, family: SqlFamily, schema: Schema): Promise<void> {
+  const list = (names: string[]) => names.map((name) => `'${name.replaceAll("'", "''")}'`).join(", ");
+  const tables = schema.tables.map((table) => table.name);
+  const enums = schema.enums.map((e) => e.name);
+  const found: Array<{ kind: string; name: string }> = [];
+  if (tables.length > 0) {
+    const sql =
+      family === "postgres"
+        ? `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname IN (${list(tables)})`
+        : `SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name IN (${list(tables)})`;
+    for (const row of (await conn.query<{ name: string }>(sql)).rows) found.push({ kind: "table", name: row.name });
+  }
+  if (family === "postgres" && enums.length > 0) {
+    const sql = `SELECT t.typname AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = current_schema() AND t.typname IN (${list(enums)})`;
+    for (const row of (await conn.query<{ name: string }>(sql)).rows) found.push({ kind: "type", name: row.name });
+  }
+  if (found.length === 0) return;
+  throw new RetortError("RETORT_TABLE_EXISTS", `createAll: the database already has ${found.map(({ kind, name }) => `${kind} "${name}"`).join(", ")}; nothing was created`, {
+    hint: "createAll only builds an empty schema (experiments and tests): drop them first (dropAll / retort drop-all), or use migrations to change an existing database.",
+    details: { existing: found },
   });
 }
 

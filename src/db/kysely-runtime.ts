@@ -1,6 +1,6 @@
 /**
  * Kysely, loaded when the first database opens instead of with the library: a models module or
- * a retort.config.ts that imports "retort" (every CLI command that reads them) then does not pay
+ * a retort.config.ts that imports "retort-db" (every CLI command that reads them) then does not pay
  * for it, ~110 ms a process.
  */
 import type * as KyselyModule from "kysely";

@@ -19,10 +19,43 @@ const migrations = z.strictObject({
   importFrom: nonEmpty.optional(),
 });
 
+const variableNames = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
+
+const env = z.strictObject({
+  url: variableNames.optional(),
+  development: variableNames.optional(),
+  test: variableNames.optional(),
+  production: variableNames.optional(),
+  environments: z.record(z.string(), variableNames).optional(),
+});
+
+const localServer = z.strictObject({
+  port: z.number().int().min(1).max(65535).optional(),
+  version: z.number().int().positive().optional(),
+  database: nonEmpty.optional(),
+  durable: z.boolean().optional(),
+  osUser: nonEmpty.optional(),
+  settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+const service = z.strictObject({
+  start: nonEmpty,
+  stop: nonEmpty.optional(),
+  ready: z.union([z.strictObject({ tcp: z.union([z.number().int(), nonEmpty]) }), z.strictObject({ command: nonEmpty })]).optional(),
+  status: nonEmpty.optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  cwd: nonEmpty.optional(),
+  env: z.record(z.string(), z.string()).optional(),
+});
+
 export const configSchema = z.strictObject({
   models: nonEmpty.optional(),
   url: nonEmpty.optional(),
+  env: env.optional(),
+  pooler: z.enum(["none", "transaction"]).optional(),
   migrations: migrations.optional(),
+  localServer: localServer.optional(),
+  services: z.record(z.string(), service).optional(),
 });
 
 export interface ConfigProblem {
@@ -73,13 +106,14 @@ function describe(issue: z.core.$ZodIssue, root: unknown): ConfigProblem[] {
   }
 }
 
-/** The keys the schema accepts at a path of nested objects. */
+/** The keys the schema accepts at a path of nested objects (through records, e.g. services.<name>). */
 function keysAt(path: readonly string[]): string[] {
   let schema: z.ZodType = configSchema;
   for (const key of path) {
     schema = unwrap(schema);
-    if (!(schema instanceof z.ZodObject)) return [];
-    schema = (schema.shape as Record<string, z.ZodType>)[key]!;
+    if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    else if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[key]!;
+    else return [];
   }
   schema = unwrap(schema);
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];

@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { RetortError } from "../errors.js";
 import { importModule } from "./import-module.js";
+import type { PoolerMode } from "./postgres-url.js";
+import { redactUrl } from "./url.js";
 
 export interface MigrationSettings {
   /** Folder of revision files, relative to the config file (default "migrations/versions"). */
@@ -17,8 +19,56 @@ export interface MigrationSettings {
   lockTimeoutMs?: number;
   /** An applied migration whose file changed: "error" (default) or "warn". */
   modifiedMigrations?: "error" | "warn";
-  /** Module that new revision files import `defineMigration` from (default "retort"). */
+  /** Module that new revision files import `defineMigration` from (default "retort-db"). */
   importFrom?: string;
+}
+
+/** The project's local Postgres server (`retort db up`). */
+export interface LocalServerSettings {
+  /** Port on 127.0.0.1 (default 5433, beside a system server on 5432). */
+  port?: number;
+  /** Major version of the binaries to use (default: the newest installed). */
+  version?: number;
+  /** Name of the project's database (default: from package.json's name or the folder's). */
+  database?: string;
+  /** false: fsync and synchronous commit off, for throwaway clusters (default true). */
+  durable?: boolean;
+  /** OS user the server runs as when Retort runs as root (default "postgres"). */
+  osUser?: string;
+  /** More postgresql.conf settings, e.g. { log_statement: "all" }. */
+  settings?: Record<string, string | number | boolean>;
+}
+
+/** A development service started and stopped with the database (`services` in the config). */
+export interface ServiceSettings {
+  /** Shell command that starts it (it may stay in the foreground or daemonize itself). */
+  start: string;
+  /** Shell command that stops it (default: SIGTERM to the process group Retort started). */
+  stop?: string;
+  /** When it is ready: a TCP port on 127.0.0.1 (or "host:port") that accepts connections, or a command that exits 0. */
+  ready?: { tcp: number | string } | { command: string };
+  /** Shell command that exits 0 while it runs (default: the readiness check, else the started process). */
+  status?: string;
+  /** How long to wait for readiness (default 30 s). */
+  timeoutMs?: number;
+  /** Folder the commands run in, relative to the config (default: the config's folder). */
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * The variables that hold database URLs, when a team's names differ from Retort's: e.g.
+ * `{ url: "POSTGRES_URL" }` or `{ production: ["PROD_PG_URL", "PRIMARY_URL"] }` (first set wins).
+ */
+export interface EnvironmentNames {
+  /** Read first in every environment (default DATABASE_URL). */
+  url?: string | string[];
+  /** Per environment (defaults DEV_DATABASE_URL, TEST_DATABASE_URL, PROD_DATABASE_URL). */
+  development?: string | string[];
+  test?: string | string[];
+  production?: string | string[];
+  /** Other environments by name (default <NAME>_DATABASE_URL, e.g. STAGING_DATABASE_URL). */
+  environments?: Record<string, string | string[]>;
 }
 
 export interface RetortConfig {
@@ -26,7 +76,13 @@ export interface RetortConfig {
   models?: string;
   /** Database URL when neither --url nor the environment gives one. */
   url?: string;
+  /** Names of the variables holding database URLs (default DATABASE_URL, then DEV_/TEST_/PROD_DATABASE_URL). */
+  env?: EnvironmentNames;
+  /** "transaction" behind a connection pooler in transaction mode (PgBouncer before 1.21): unnamed statements only. */
+  pooler?: PoolerMode;
   migrations?: MigrationSettings;
+  localServer?: LocalServerSettings;
+  services?: Record<string, ServiceSettings>;
 }
 
 /** Typed helper for `export default defineConfig({ … })`. */
@@ -83,7 +139,7 @@ export async function loadConfig(path?: string, cwd = process.cwd()): Promise<Lo
     validateConfig(config, file);
     remember(config, root);
   }
-  return { config: config as RetortConfig, root, file };
+  return { config: concealUrl(config as RetortConfig), root, file };
 }
 
 /**
@@ -136,6 +192,14 @@ export function requireConfigFile(loaded: LoadedConfig, command: string): void {
   });
 }
 
+/** A copy whose `url` (it may hold a password) is not enumerable, so logging or serialising a loaded config cannot show it. */
+function concealUrl(config: RetortConfig): RetortConfig {
+  if (typeof config.url !== "string") return config;
+  const copy = { ...config };
+  Object.defineProperty(copy, "url", { value: config.url, enumerable: false });
+  return copy;
+}
+
 export function migrationsDirectory(loaded: LoadedConfig): string {
   return resolve(loaded.root, loaded.config.migrations?.directory ?? "migrations/versions");
 }
@@ -145,21 +209,90 @@ export function cacheDirectory(loaded: LoadedConfig): string {
   return join(loaded.root, ".retort", "cache");
 }
 
-/** The embedded default database: PGlite under .retort/ next to the config. */
-export function defaultDatabaseUrl(loaded: LoadedConfig): string {
-  return `pglite:${join(loaded.root, ".retort", "dev")}`;
+/** The embedded default database: PGlite under .retort/<dev|test> next to the config. */
+export function defaultDatabaseUrl(loaded: LoadedConfig, environment: "development" | "test" = "development"): string {
+  return `pglite:${join(loaded.root, ".retort", environment === "test" ? "test" : "dev")}`;
 }
 
+export interface ResolveUrlOptions {
+  /** An explicit URL (the CLI's --url): wins over everything. */
+  url?: string;
+  /** The environment name (the CLI's --env); default $RETORT_ENV, else $NODE_ENV, else development. */
+  env?: string;
+  /** The config (loaded, or the object a config file exports); default: none, relative paths from cwd. */
+  config?: LoadedConfig | RetortConfig;
+  /** Where relative paths resolve without a loaded config (default process.cwd()). */
+  cwd?: string;
+  /** The variables to read (default process.env). */
+  environment?: NodeJS.ProcessEnv;
+}
+
+/** Which database, and why: what `retort env` and error messages show. Holds no password. */
+export interface DatabaseUrlChoice {
+  /** development, test, production, or the name given (staging…). */
+  environment: string;
+  /** Where the environment name came from: "--env", "$RETORT_ENV", "$NODE_ENV" or "default". */
+  environmentSource: string;
+  /** Where the URL came from: "--url", "$DATABASE_URL", "$PROD_DATABASE_URL", "config url", "embedded default". */
+  source: string;
+  /** The URL, password masked. */
+  url: string;
+}
+
+const ALIASES: Record<string, string> = { dev: "development", develop: "development", prod: "production", testing: "test" };
+const DEFAULT_VARIABLES: Record<string, string> = { development: "DEV_DATABASE_URL", test: "TEST_DATABASE_URL", production: "PROD_DATABASE_URL" };
+
+function loadedOf(options: ResolveUrlOptions): LoadedConfig {
+  const config = options.config;
+  if (config && "root" in config && "config" in config && typeof config.root === "string") return config as LoadedConfig;
+  return { config: (config as RetortConfig | undefined) ?? {}, root: options.cwd ?? process.cwd() };
+}
+
+const list = (names: string | string[] | undefined): string[] | undefined => (names === undefined ? undefined : Array.isArray(names) ? names : [names]);
+
 /**
- * Which database: --url, else DATABASE_URL, else <ENV>_DATABASE_URL for the environment
- * (--env, RETORT_ENV, NODE_ENV; dev by default), else the config's url, else the embedded default.
+ * Which database: --url; else $DATABASE_URL; else the environment's variable (DEV_/TEST_/PROD_DATABASE_URL,
+ * <NAME>_DATABASE_URL for others; renamed by the config's `env`); else the config's url; else the
+ * embedded PGlite database, in development (and a separate one for test) only. Anywhere else a
+ * missing URL is RETORT_NO_DATABASE_URL, never a silent fallback to a local database.
  */
-export function resolveDatabaseUrl(loaded: LoadedConfig, options: { url?: string; env?: string } = {}, environment = process.env): string {
-  if (options.url) return options.url;
-  if (environment.DATABASE_URL) return environment.DATABASE_URL;
-  const name = (options.env ?? environment.RETORT_ENV ?? environment.NODE_ENV ?? "dev").toLowerCase();
-  const key = { development: "DEV", dev: "DEV", test: "TEST", production: "PROD", prod: "PROD" }[name] ?? name.toUpperCase();
-  const fromEnv = environment[`${key}_DATABASE_URL`];
-  if (fromEnv) return fromEnv;
-  return loaded.config.url ?? defaultDatabaseUrl(loaded);
+function chooseDatabaseUrl(options: ResolveUrlOptions): { raw: string; choice: DatabaseUrlChoice } {
+  const loaded = loadedOf(options);
+  const variables = options.environment ?? process.env;
+  const set = (name: string) => (variables[name] ? variables[name] : undefined);
+  const [givenName, environmentSource] =
+    options.env !== undefined ? [options.env, "--env"] : set("RETORT_ENV") ? [set("RETORT_ENV")!, "$RETORT_ENV"] : set("NODE_ENV") ? [set("NODE_ENV")!, "$NODE_ENV"] : ["development", "default"];
+  const lowered = givenName.trim().toLowerCase();
+  const environment = ALIASES[lowered] ?? lowered;
+  const choose = (raw: string, source: string) => ({ raw, choice: { environment, environmentSource, source, url: redactUrl(raw) } });
+
+  if (options.url) return choose(options.url, "--url");
+  const names = loaded.config.env;
+  const looked: string[] = ["--url"];
+  for (const name of list(names?.url) ?? ["DATABASE_URL"]) {
+    looked.push(`$${name}`);
+    if (set(name)) return choose(set(name)!, `$${name}`);
+  }
+  const perEnvironment = list(names?.[environment as keyof EnvironmentNames] as string | string[] | undefined) ?? list(names?.environments?.[environment]) ?? [DEFAULT_VARIABLES[environment] ?? `${environment.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_DATABASE_URL`];
+  for (const name of perEnvironment) {
+    looked.push(`$${name}`);
+    if (set(name)) return choose(set(name)!, `$${name}`);
+  }
+  looked.push(`the config's url${loaded.file ? ` (${loaded.file})` : ""}`);
+  if (loaded.config.url) return choose(loaded.config.url, "config url");
+  if (environment === "development" || environment === "test") return choose(defaultDatabaseUrl(loaded, environment), "embedded default");
+  throw new RetortError("RETORT_NO_DATABASE_URL", `No database URL for environment "${environment}" (from ${environmentSource}): looked at ${looked.join(", ")}; none is set. The embedded PGlite database serves development only.`, {
+    hint: `Set ${perEnvironment[0]} (or ${list(names?.url)?.[0] ?? "DATABASE_URL"}), pass --url, or set url in the config. For the local embedded database, run with --env development.`,
+    details: { environment, environmentSource, looked },
+  });
+}
+
+/** The database URL every command (and your app) uses; see chooseDatabaseUrl for the order. */
+export function resolveDatabaseUrl(options: ResolveUrlOptions = {}): string {
+  return chooseDatabaseUrl(options).raw;
+}
+
+/** Which database would be used and why, with the password masked. */
+export function explainDatabaseUrl(options: ResolveUrlOptions = {}): DatabaseUrlChoice {
+  return chooseDatabaseUrl(options).choice;
 }

@@ -54,7 +54,8 @@ async function load(path: string, fresh: boolean): Promise<Record<string, unknow
       return (await requireEsm(path)) ?? ((await import(pathToFileURL(path).href)) as Record<string, unknown>);
     } catch (error) {
       // ESM syntax in a .js file of a CommonJS package: Node refuses it, the compiler accepts it.
-      if (!(error instanceof SyntaxError)) throw error;
+      // An import of retort-db the project has not installed: the compiler resolves it to us.
+      if (!(error instanceof SyntaxError) && !missesSelf(error)) throw error;
     }
   }
   return compileAndImport(path);
@@ -117,6 +118,27 @@ function loadsAsEsm(path: string): boolean {
   return packageTypes.get(manifest) === "module";
 }
 
+/**
+ * What `retort-db`, `retort-db/config` and `retort-db/testing` mean in a project that has not
+ * installed Retort (`npx retort-db init`, then `retort revision` in an empty folder): this very
+ * copy of Retort, so the user's files share its instances. The old bare name "retort" is not
+ * resolved: on npm it is an unrelated package, and a project may have installed it.
+ */
+const SELF = "retort-db";
+const SELF_ENTRIES: Record<string, string> = { [SELF]: "index", [`${SELF}/config`]: "config", [`${SELF}/testing`]: "testing/index" };
+
+/** The file of our own entry for `specifier`, in the same form (built .js or source .ts) as this one. */
+export function ownEntry(specifier: string): string | undefined {
+  const entry = SELF_ENTRIES[specifier];
+  if (entry === undefined) return undefined;
+  return fileURLToPath(new URL(`../${entry}${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+}
+
+function missesSelf(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "ERR_MODULE_NOT_FOUND" && typeof message === "string" && message.includes(`'${SELF}'`);
+}
+
 const RESOLVING = Symbol("resolving");
 const PACKAGE_FILE = /[\\/]node_modules[\\/]/;
 
@@ -145,7 +167,14 @@ const projectFilesOnly = (state: CompileState): Plugin => ({
         resolved.set(key, resolving);
       }
       const found = await resolving;
-      if (found.errors.length > 0) return { errors: found.errors };
+      if (found.errors.length > 0) {
+        const self = ownEntry(args.path);
+        if (self === undefined) return { errors: found.errors };
+        // Installing retort-db later (which changes node_modules) must end this compiled form.
+        const inputs = [packageManifest(self), nearestFile(dirname(args.importer), "node_modules")].filter((input) => input !== undefined);
+        state.manifests.set(args.importer, new Set([...(state.manifests.get(args.importer) ?? []), ...inputs]));
+        return { path: pathToFileURL(self).href, external: true };
+      }
       // The project's files are compiled in: imported by path, or by a name that resolves to
       // TypeScript outside node_modules (tsconfig "paths", a workspace package's sources).
       const byPath = args.path.startsWith(".") || isAbsolute(args.path);

@@ -1,13 +1,15 @@
-/** Database URLs: which backend, and where. Errors never echo a password. */
+/** Database URLs: which backend, and where. Errors never echo a password; targets never hold one. */
 import { RetortError } from "../errors.js";
+import { isPostgresUrl, maskPostgresUrl, parsePostgresUrl, type PostgresConnection } from "./postgres-url.js";
 
 export type ConnectionTarget =
-  | { dialect: "postgres"; url: string }
+  /** `url` is masked; the password stays with `connection` (see postgres-url.ts). */
+  | { dialect: "postgres"; url: string; connection: PostgresConnection }
   | { dialect: "pglite"; dataDir?: string }
   | { dialect: "sqlite"; filename: string };
 
 export const ACCEPTED_URL_FORMS = [
-  "postgres://user:password@host:5432/database (or postgresql://)",
+  "postgres://user:password@host:5432/database (or postgresql://; libpq's parameters such as ?sslmode=require, ?host=/var/run/postgresql for a Unix socket, and the PG* variables)",
   "pglite:memory (embedded Postgres in memory)",
   "pglite:<directory> (embedded Postgres stored in a directory, e.g. pglite:.retort/dev)",
   "sqlite::memory:",
@@ -16,18 +18,15 @@ export const ACCEPTED_URL_FORMS = [
 
 /** Hide the password in a URL for messages: postgres://user:***@host/db. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, "$1:***@");
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? maskPostgresUrl(url) : url;
 }
 
-export function parseDatabaseUrl(url: string): ConnectionTarget {
+/** Parse a database URL. For Postgres, PG* variables from `environment` fill what the URL leaves out, as libpq does. */
+export function parseDatabaseUrl(url: string, environment: NodeJS.ProcessEnv = process.env): ConnectionTarget {
   const trimmed = url.trim();
-  if (/^postgres(ql)?:\/\//i.test(trimmed)) {
-    try {
-      new URL(trimmed);
-    } catch {
-      throw badUrl(trimmed, "it is not a valid URL");
-    }
-    return { dialect: "postgres", url: trimmed };
+  if (isPostgresUrl(trimmed)) {
+    const connection = parsePostgresUrl(trimmed, environment);
+    return { dialect: "postgres", url: connection.url, connection };
   }
   if (trimmed.startsWith("pglite:")) {
     const location = trimmed.slice("pglite:".length).replace(/^\/\//, "");
@@ -40,6 +39,18 @@ export function parseDatabaseUrl(url: string): ConnectionTarget {
     return { dialect: "sqlite", filename };
   }
   throw badUrl(trimmed, "the scheme is not one Retort knows");
+}
+
+/** The URL of a target, fit to print (Postgres: password masked). */
+export function describeTarget(target: ConnectionTarget): string {
+  switch (target.dialect) {
+    case "postgres":
+      return target.url;
+    case "pglite":
+      return `pglite:${target.dataDir ?? "memory"}`;
+    case "sqlite":
+      return `sqlite:${target.filename}`;
+  }
 }
 
 function badUrl(url: string, why: string): RetortError {

@@ -4,10 +4,11 @@
  * `$` (so a column may be called `name`).
  */
 import { RetortError } from "../errors.js";
-import { snakeCase } from "../schema/naming.js";
+import { assertIdentifierFits, snakeCase } from "../schema/naming.js";
 import type { ReferentialAction } from "../schema/snapshot.js";
 import type { Column, ColumnState } from "./column.js";
 import { isSqlExpression, type SqlExpression } from "./sql.js";
+import { defaultProblem } from "./validation.js";
 
 export type ColumnsShape = Record<string, Column<any>>;
 
@@ -156,6 +157,7 @@ export function table<const TName extends string, C extends ColumnsShape>(
   options: TableOptions = {},
 ): TableModel<TName, C> {
   if ("$" in columns) throw new RetortError("RETORT_INVALID_MODEL", `table "${name}": "$" is reserved and cannot be a column key`);
+  assertIdentifierFits(name, `table "${name}"`, { table: name });
   const refs: Record<string, ColumnRef<any>> = {};
   const dbNames: Record<string, string> = {};
   const seen = new Map<string, string>();
@@ -169,6 +171,8 @@ export function table<const TName extends string, C extends ColumnsShape>(
       });
     }
     seen.set(dbName, key);
+    assertIdentifierFits(dbName, `table "${name}", column "${dbName}"`, { table: name, column: dbName });
+    assertDefaultFits(name, dbName, col.config);
     dbNames[key] = dbName;
     refs[key] = new ColumnRef(name, key, dbName, col);
     if (col.config.role) roles[col.config.role] = key;
@@ -190,6 +194,24 @@ export function table<const TName extends string, C extends ColumnsShape>(
     ...(options.renamedFrom === undefined ? {} : { renamedFrom: Object.freeze(typeof options.renamedFrom === "string" ? [options.renamedFrom] : [...options.renamedFrom]) }),
   });
   return Object.freeze({ ...typedRefs, $: meta }) as TableModel<TName, C>;
+}
+
+function assertDefaultFits(table: string, column: string, config: Column["config"]): void {
+  const problem = defaultProblem(config);
+  if (problem === undefined) return;
+  const value = JSON.stringify(config.default?.kind === "literal" ? config.default.value : null);
+  const type = config.type.kind === "enum" ? `enum "${config.type.name}"` : config.type.kind;
+  const details = { table, column, default: config.default?.kind === "literal" ? config.default.value : null };
+  if (config.type.kind === "enum") {
+    throw new RetortError("RETORT_INVALID_MODEL", `table "${table}", column "${column}": the default ${value} is not a label of ${type} (${(config.enumValues ?? []).join(", ")})`, {
+      hint: "Use one of the enum's labels as the default, or add the label to the enum.",
+      details,
+    });
+  }
+  throw new RetortError("RETORT_INVALID_MODEL", `table "${table}", column "${column}": the default ${value} does not fit a ${type} column (${problem})`, {
+    hint: "Give a default of the column's TypeScript type (bigint for bigint, Date for timestamps, Uint8Array for bytea), or an sql`…` expression.",
+    details,
+  });
 }
 
 /**

@@ -88,6 +88,39 @@ export function columnValueSchema(config: ColumnConfig): z.ZodType {
   }
 }
 
+/**
+ * Why a column's literal server-side default does not fit the column, or undefined. The literal
+ * is in the snapshot's JSON form (bigint as digits, Date as ISO text, bytes as hex); it is turned
+ * back into the TypeScript value and checked like an inserted value.
+ */
+export function defaultProblem(config: ColumnConfig): string | undefined {
+  const value = config.default?.kind === "literal" ? config.default.value : null;
+  // A NULL default is what a column has anyway; enum columns of migrations carry no labels.
+  if (value === null || (config.type.kind === "enum" && !config.enumValues?.length)) return undefined;
+  const result = columnValueSchema(config).safeParse(fromLiteral(config, value));
+  return result.success ? undefined : result.error.issues.map((issue) => issue.message).join("; ");
+}
+
+function fromLiteral(config: ColumnConfig, value: unknown): unknown {
+  switch (config.type.kind) {
+    case "bigint":
+      try {
+        return typeof value === "string" || typeof value === "number" ? BigInt(value) : value;
+      } catch {
+        return value;
+      }
+    case "numeric":
+      return typeof value === "number" && Number.isFinite(value) ? String(value) : value;
+    case "timestamptz":
+    case "timestamp":
+      return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? new Date(value) : value;
+    case "bytea":
+      return typeof value === "string" && /^([0-9a-f]{2})*$/i.test(value) ? Buffer.from(value, "hex") : value;
+    default:
+      return value;
+  }
+}
+
 export type ValidationMode = "insert" | "update" | "row";
 type Mode = ValidationMode;
 const cache = new WeakMap<AnyTable, Partial<Record<Mode, z.ZodType>>>();

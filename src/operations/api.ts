@@ -235,8 +235,7 @@ function referencedTable(target: () => unknown): string | undefined {
 
 /**
  * The TableSchema for a table declared in a migration, built by the model code. Tables its
- * foreign keys reference are given to schemaFromModels as empty stand-ins: in a migration they
- * exist in the database, not among the models (the fold checks them).
+ * foreign keys reference exist in the database, not among the models (the fold checks them).
  */
 function buildTable(tableName: string, columns: ColumnsShape, extras?: (refs: any) => TableExtra[], tableOptions: CreateTableOptions = {}): TableSchema {
   const model = defineTable(tableName, columns, extras, tableOptions);
@@ -251,8 +250,7 @@ function buildTable(tableName: string, columns: ColumnsShape, extras?: (refs: an
     for (const target of extra.targets()) if (isColumnRef(target)) targets.add(target.tableName);
   }
   targets.delete(tableName);
-  const stubs = [...targets].map((name) => defineTable(name, {}));
-  const schema = schemaFromModels([model, ...stubs]);
+  const schema = schemaFromModels([model], { migration: { existingTables: targets } });
   return schema.tables.find((table) => table.name === tableName)!;
 }
 

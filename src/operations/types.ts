@@ -22,6 +22,7 @@ import type {
   IndexSchema,
   JsonValue,
   PrimaryKeySchema,
+  Schema,
   TableSchema,
   UniqueSchema,
 } from "../schema/snapshot.js";
@@ -242,6 +243,9 @@ export type OpKind = Op["kind"];
  *   Before running a step with `saveTriggers: t`, read `SELECT sql FROM sqlite_master WHERE
  *   type = 'trigger' AND tbl_name = t`; after running the step with `restoreTriggers: t`, execute
  *   each saved statement again.
+ * - `rebuild` (SQLite, on the first step of a table rebuild): what the rebuild was planned from. A
+ *   run on a live database replaces the rebuild's `stepCount` steps by ones built from the table
+ *   as it is then (so objects added by raw SQL are carried over); offline SQL uses them as they are.
  */
 export interface Step {
   readonly sql: string;
@@ -253,6 +257,18 @@ export interface Step {
   readonly checkForeignKeys?: string;
   readonly saveTriggers?: string;
   readonly restoreTriggers?: string;
+  readonly rebuild?: RebuildSource;
+}
+
+/** A SQLite table rebuild as planned from the fold: the table, the schemas around the operation, how it copies. */
+export interface RebuildSource {
+  readonly table: string;
+  readonly before: Schema;
+  readonly after: Schema;
+  readonly description: string;
+  readonly expressions?: Readonly<Record<string, string>>;
+  /** The steps the fold planned for it, this one first. */
+  readonly stepCount: number;
 }
 
 const KINDS: readonly OpKind[] = Object.freeze([

@@ -3,11 +3,11 @@
  * a thin layer over these. Each returns data (for --json) and never prints.
  */
 import { hash } from "node:crypto";
-import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../env/url.js";
-import { parseDatabaseUrl, redactUrl } from "../env/url.js";
+import { describeTarget, parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
 import { CONFIG_NAMES, cacheDirectory, loadConfig, migrationsDirectory, requireConfigFile, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
@@ -31,7 +31,8 @@ import {
   upgradePlan,
   type Revision,
 } from "../script/index.js";
-import { acquireMigrationLock } from "./lock.js";
+import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
+import { readAppliedChecksums, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
 
@@ -62,7 +63,7 @@ export async function configOf(options: CommandOptions, command?: string): Promi
   return loaded;
 }
 
-function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
+export function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
   const dir = migrationsDirectory(loaded);
   if (!loaded.file && !existsSync(dir)) {
     // Without a config, the default folder must be there: otherwise this is not a Retort project (yet).
@@ -76,11 +77,27 @@ function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
   return { graph: new RevisionGraph(directory.revisions), dir };
 }
 
+const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+/** How long a read-only command waits for a PGlite directory another process has open. */
+const READ_BUSY_TIMEOUT_MS = 3_000;
+
+function lockTimeoutOf(loaded: LoadedConfig): number {
+  return loaded.config.migrations?.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+}
+
+/** How a command opens the database. */
+interface OpenMode {
+  /** Read-only commands must not create the database. */
+  mustExist?: boolean;
+  /** How long to wait for a PGlite directory another process has open. */
+  busyTimeoutMs?: number;
+}
+
 /** The configured database's driver (or the given open database's) for fn; closed after unless given. */
-async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>): Promise<T> {
-  const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl(loaded, options);
+async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>, mode: OpenMode = {}): Promise<T> {
+  const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl({ ...options, config: loaded });
   const target = options.database?.target ?? parseDatabaseUrl(url);
-  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA));
+  const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA, { ...mode, ...(loaded.config.pooler ? { pooler: loaded.config.pooler } : {}) }));
   try {
     return await fn(driver, target, url);
   } finally {
@@ -98,9 +115,9 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
 }
 
 /** Take the migration lock, then ensure the version tables and run fn on one connection. */
-async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>): Promise<T> {
+async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>, mode: OpenMode = {}): Promise<T> {
   return withDriver(loaded, options, async (driver, target, url) => {
-    const lock = await acquireMigrationLock(target, driver, loaded.config.migrations?.lockTimeoutMs ?? 60_000);
+    const lock = await acquireMigrationLock(target, driver, lockTimeoutOf(loaded));
     try {
       return await withConnection(driver, async (conn) => {
         const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
@@ -110,23 +127,12 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
     } finally {
       await lock.release();
     }
-  });
+  }, { busyTimeoutMs: lockTimeoutOf(loaded), ...mode });
 }
 
-/** Run fn on one connection of the configured database (or the given open one); no lock, no version tables. */
+/** Read fn on one connection of the configured database (or the given open one); no lock, no version tables, and a missing database is an error, not created. */
 export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOptions, fn: (conn: Connection, dialect: Dialect) => Promise<T>): Promise<T> {
-  return withDriver(loaded, options, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)));
-}
-
-function describeTarget(target: ConnectionTarget): string {
-  switch (target.dialect) {
-    case "postgres":
-      return target.url;
-    case "pglite":
-      return `pglite:${target.dataDir ?? "memory"}`;
-    case "sqlite":
-      return `sqlite:${target.filename}`;
-  }
+  return withDriver(loaded, options, (driver) => withConnection(driver, (conn) => fn(conn, driver.dialect)), { mustExist: true, busyTimeoutMs: READ_BUSY_TIMEOUT_MS });
 }
 
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
@@ -211,9 +217,10 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
       transaction: loaded.config.migrations?.transaction ?? "each",
       resume: await executor.unfinished(),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
     return { url: redactUrl(url), direction, from, to, revisions: revisions.map((r) => ({ revision: r.revision, message: r.message })) };
-  });
+  }, { mustExist: direction === "down" });
 }
 
 /**
@@ -223,7 +230,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
 export async function migrationSql(direction: "up" | "down", range: string, options: CommandOptions & { dialect?: Dialect } = {}): Promise<string> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
-  const dialect = options.dialect ?? parseDatabaseUrl(resolveDatabaseUrl(loaded, options)).dialect;
+  const dialect = options.dialect ?? parseDatabaseUrl(resolveDatabaseUrl({ ...options, config: loaded })).dialect;
   // "b" alone means from base (upgrade); a downgrade needs "start:end" since there is no database to ask.
   if (!range.includes(":") && direction === "down") {
     throw new RetortError("RETORT_UNKNOWN_REVISION", `offline downgrade needs a range <from>:<to>, got "${range}"`, { hint: "e.g. retort downgrade head:base --sql" });
@@ -235,34 +242,45 @@ export async function migrationSql(direction: "up" | "down", range: string, opti
   return renderPlanSql(plan, dialect, start, stepper(graph), loaded.config.migrations?.transaction ?? "each");
 }
 
-export interface CurrentResult {
+export type CurrentResult = {
   url: string;
   heads: Array<{ revision: string; message: string; isHead: boolean }>;
+  /** Revisions whose last run did not finish: running now, stopped by a crash, or failed part-way. */
+  inProgress: Array<UnfinishedRevision & { message: string }>;
+  /** Who holds the migration lock now (a run in progress), when someone does. */
+  migrationRunning?: string;
   /** Applied revisions whose file changed since they ran (upgrade and downgrade refuse to run over them). */
   modified: Array<{ revision: string; file: string }>;
-}
+};
 
 /**
- * The database's current revision(s). An applied migration whose file changed is reported through
- * onWarning (and in `modified`); with `strict`, it is RETORT_MODIFIED_MIGRATION instead.
+ * The database's current revision(s). Read-only: it takes no migration lock (it answers while an
+ * upgrade runs, and shows that run) and creates nothing. A PGlite directory open in another
+ * process cannot be read at all: it waits a moment, then names that process. An applied migration
+ * whose file changed is reported through onWarning (and in `modified`); with `strict`, it is
+ * RETORT_MODIFIED_MIGRATION instead.
  */
 export async function current(options: CommandOptions & { strict?: boolean } = {}): Promise<CurrentResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
-  return withMigrationContext(loaded, options, async ({ executor, url }) => {
-    const heads = await executor.currentHeads();
+  return withDriver(loaded, options, async (driver, target, url) => {
+    const state = await withConnection(driver, (conn) => readVersionState(conn, familyOf(driver.dialect)));
+    const running = await migrationLockHolder(target, driver);
     const fileHeads = new Set(graph.heads.map((r) => r.revision));
-    const modified = modifiedRevisions(graph, heads, await executor.appliedChecksums());
+    const modified = state.initialized ? modifiedRevisions(graph, state.heads, await withConnection(driver, readAppliedChecksums)) : [];
     if (modified.length > 0) {
       if (options.strict) throw modifiedError(modified);
       options.onWarning?.(`${modifiedMessage(modified)}\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`);
     }
+    const messageOf = (id: string) => graph.get(id)?.message ?? "(no file for this revision)";
     return {
       url: redactUrl(url),
-      heads: heads.map((id) => ({ revision: id, message: graph.get(id)?.message ?? "(no file for this revision)", isHead: fileHeads.has(id) })),
+      heads: state.heads.map((id) => ({ revision: id, message: messageOf(id), isHead: fileHeads.has(id) })),
+      inProgress: state.unfinished.map((row) => ({ ...row, message: messageOf(row.revision) })),
+      ...(running ? { migrationRunning: running } : {}),
       modified: modified.map((r) => ({ revision: r.revision, file: r.path })),
     };
-  });
+  }, { mustExist: true, busyTimeoutMs: READ_BUSY_TIMEOUT_MS });
 }
 
 /**
@@ -346,8 +364,8 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
     ...(spec.dependsOn?.length ? { dependsOn: spec.dependsOn.flatMap((d) => resolveTarget(graph, d, []).map((r) => r.revision)) } : {}),
     ...(spec.upgradeBody ? { upgradeBody: spec.upgradeBody } : {}),
     ...(spec.downgradeBody ? { downgradeBody: spec.downgradeBody } : {}),
-    moduleSpecifier: loaded.config.migrations?.importFrom ?? "retort",
-    ...(spec.imports?.length ? { imports: [`import { ${[...new Set(spec.imports)].sort().join(", ")} } from ${JSON.stringify(loaded.config.migrations?.importFrom ?? "retort")};`] } : {}),
+    moduleSpecifier: loaded.config.migrations?.importFrom ?? "retort-db",
+    ...(spec.imports?.length ? { imports: [`import { ${[...new Set(spec.imports)].sort().join(", ")} } from ${JSON.stringify(loaded.config.migrations?.importFrom ?? "retort-db")};`] } : {}),
   });
   writeFileSync(path, text, { flag: "wx" });
   return { path: relative(options.cwd ?? process.cwd(), path), revision: id, parents };
@@ -378,16 +396,21 @@ function mergeParents(graph: RevisionGraph, targets: readonly string[], splice: 
   return graph.sortTopologically(parents).map((r) => r.revision);
 }
 
-/** Create retort.config.ts and the migrations folder. */
-export function init(options: { cwd?: string; directory?: string } = {}): { created: string[] } {
+/**
+ * Create retort.config.ts, the migrations folder and .env.example (each only when missing), and
+ * make git ignore `.retort/` (the embedded database and caches): .gitignore is created, or the
+ * line appended once.
+ */
+export function init(options: { cwd?: string; directory?: string } = {}): { created: string[]; updated: string[] } {
   const cwd = options.cwd ?? process.cwd();
   const created: string[] = [];
+  const updated: string[] = [];
   const configFile = join(cwd, "retort.config.ts");
   const directory = options.directory ?? "migrations/versions";
   if (!existsSync(configFile)) {
     writeFileSync(
       configFile,
-      `import { defineConfig } from "retort/config";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: "${directory}" },\n});\n`,
+      `import { defineConfig } from "retort-db/config";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: "${directory}" },\n});\n`,
     );
     created.push("retort.config.ts");
   }
@@ -396,5 +419,32 @@ export function init(options: { cwd?: string; directory?: string } = {}): { crea
     mkdirSync(dir, { recursive: true });
     created.push(`${directory}/`);
   }
-  return { created };
+  const envExample = join(cwd, ".env.example");
+  if (!existsSync(envExample)) {
+    writeFileSync(envExample, ENV_EXAMPLE);
+    created.push(".env.example");
+  }
+  const gitignore = join(cwd, ".gitignore");
+  if (!existsSync(gitignore)) {
+    writeFileSync(gitignore, ".retort/\n");
+    created.push(".gitignore");
+  } else {
+    const text = readFileSync(gitignore, "utf8");
+    if (!text.split(/\r?\n/).some((line) => /^\/?\.retort\/?\s*$/.test(line))) {
+      writeFileSync(gitignore, `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}.retort/\n`);
+      updated.push(".gitignore");
+    }
+  }
+  return { created, updated };
 }
+
+/** The variables Retort reads for the database URL, as placeholders (never a real password). */
+const ENV_EXAMPLE = `# Database URLs for Retort. Copy to .env (keep .env out of git) and fill in.
+# DATABASE_URL wins when set; otherwise the variable for the environment (RETORT_ENV, else NODE_ENV)
+# is used; development falls back to embedded Postgres (PGlite) under .retort/.
+# URL forms: postgres://user@host:5432/db (the password too, in .env only), pglite:<dir>, pglite:memory, sqlite:<file>
+# DATABASE_URL=
+# DEV_DATABASE_URL=postgres://app@localhost:5432/app_dev
+# TEST_DATABASE_URL=postgres://app@localhost:5432/app_test
+# PROD_DATABASE_URL=
+`;

@@ -7,8 +7,11 @@
  * - Steps that cannot run in a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE … ADD VALUE)
  *   end the current transaction, run on their own, and record progress in the history row,
  *   so a failure among them is reported precisely and a rerun resumes after the last done step.
- * - SQLite rebuilds: foreign keys are turned off BEFORE the transaction (SQLite ignores the
- *   pragma inside one), `PRAGMA foreign_key_check` runs before commit, and they are restored after.
+ * - SQLite rebuilds: foreign keys are turned off BEFORE the transaction of the revision that
+ *   rebuilds (SQLite ignores the pragma inside one) and on again before the next revision; a
+ *   whole-database `PRAGMA foreign_key_check` runs before that revision commits. Each rebuild is
+ *   planned again at run time from the table as it is (introspected), so objects the migrations
+ *   did not create are carried over.
  * - Round trips: on Postgres a revision of plain statements (the common case) goes as ONE text:
  *   BEGIN, its statements, the version change, the history row, COMMIT (Postgres runs the
  *   statements of one simple-protocol query in order and stops at the first error). When that
@@ -20,11 +23,16 @@
 import type { Kysely } from "kysely";
 import { loadKysely } from "../db/kysely-runtime.js";
 import type { HeldConnection, Driver } from "../dialects/driver.js";
+import { PROBE_INDEX, PROBE_TABLE, concurrentIndexParts, type ConcurrentIndex } from "../dialects/postgres/operations.js";
+import { introspectSqlite } from "../dialects/sqlite/introspect.js";
+import { liveRebuildSteps } from "../dialects/sqlite/rebuild.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { RetortError } from "../errors.js";
-import type { SqlFamily } from "../schema/snapshot.js";
+import type { RebuildSource, Step } from "../operations/types.js";
+import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
-import { HISTORY_TABLE, VERSION_TABLE, createVersionTablesSql, versionChangeSql } from "./version-table.js";
+import { readAppliedChecksums } from "./status.js";
+import { HISTORY_TABLE, VERSION_TABLE, addStepsTotalSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
 export interface ProgressEvent {
   index: number;
@@ -37,8 +45,23 @@ export interface ProgressEvent {
 export interface ExecuteOptions {
   transaction: "each" | "all";
   onProgress?: (event: ProgressEvent) => void;
+  /** Told what a revision could not do, once it is done (a downgrade does not restore dropped data). */
+  onWarning?: (message: string) => void;
   /** History rows left unfinished by an interrupted run: revision → steps already done. */
   resume?: Map<string, number>;
+}
+
+/** A revision whose last run has not finished (see MigrationExecutor.inProgress). */
+export interface InProgressRevision {
+  revision: string;
+  direction: "up" | "down";
+  /** Steps committed so far: a rerun resumes after them. */
+  stepsDone: number;
+  /** Steps in the revision when it ran (absent for rows written before Retort recorded it). */
+  totalSteps: number | undefined;
+  /** "running": another process runs it now, or one was killed while running it; "failed": it stopped with an error. */
+  outcome: "running" | "failed";
+  startedAt: string;
 }
 
 export class MigrationExecutor {
@@ -87,7 +110,33 @@ export class MigrationExecutor {
   }
 
   async ensureTables(): Promise<void> {
-    for (const statement of createVersionTablesSql(this.family)) await this.sql(statement);
+    const statements = createVersionTablesSql(this.family);
+    if (this.family === "postgres") {
+      await this.sql(joinStatements([...statements, addStepsTotalSql()]));
+      return;
+    }
+    for (const statement of statements) await this.sql(statement);
+    // History tables made before steps_total existed.
+    const { rows } = await this.sql(`SELECT count(*) AS n FROM pragma_table_info('${HISTORY_TABLE}') WHERE name = 'steps_total'`);
+    if (Number(rows[0]!.n) === 0) await this.sql(`ALTER TABLE ${HISTORY_TABLE} ADD COLUMN steps_total INTEGER`);
+  }
+
+  /**
+   * Revisions whose last run did not finish: still running in another process, killed, or failed
+   * after committing some of its steps (outside-transaction work). What `current` shows.
+   */
+  async inProgress(): Promise<InProgressRevision[]> {
+    const { rows } = await this.sql(
+      `SELECT revision, direction, steps_done, steps_total, outcome, started_at FROM ${HISTORY_TABLE} WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} GROUP BY revision, direction) AND (outcome = 'running' OR (outcome <> 'applied' AND steps_done > 0)) ORDER BY id`,
+    );
+    return rows.map((row) => ({
+      revision: String(row.revision),
+      direction: row.direction === "down" ? "down" : "up",
+      stepsDone: Number(row.steps_done),
+      totalSteps: row.steps_total === null || row.steps_total === undefined ? undefined : Number(row.steps_total),
+      outcome: row.outcome === "running" ? "running" : "failed",
+      startedAt: row.started_at instanceof Date ? row.started_at.toISOString() : String(row.started_at),
+    }));
   }
 
   async currentHeads(): Promise<string[]> {
@@ -96,9 +145,8 @@ export class MigrationExecutor {
   }
 
   /** Latest checksum recorded for each revision applied upward (to detect edited files). */
-  async appliedChecksums(): Promise<Map<string, string>> {
-    const { rows } = await this.sql(`SELECT revision, checksum FROM ${HISTORY_TABLE} WHERE direction = 'up' AND outcome = 'applied' ORDER BY id`);
-    return new Map(rows.map((row) => [String(row.revision), String(row.checksum)]));
+  appliedChecksums(): Promise<Map<string, string>> {
+    return readAppliedChecksums(this.conn);
   }
 
   /** Revisions whose last run stopped part-way through steps outside a transaction. */
@@ -120,22 +168,26 @@ export class MigrationExecutor {
    * the same text as this row, so only the server sees when they end. Its row says when the
    * revision's transaction began (now()) and when the row was written (clock_timestamp()).
    */
-  private historyInsert(revision: PlannedRevision, startedAt: Date, finish?: { outcome: "applied" | "failed"; stepsDone: number; error?: string; serverClock?: boolean }): string {
+  private historyInsert(revision: PlannedRevision, startedAt: Date, resumeFrom: number, finish?: { outcome: "applied" | "failed"; stepsDone: number; error?: string; serverClock?: boolean }): string {
     const columns = ["revision", "direction", "checksum", "started_at", "outcome"];
     const values = [quoteLiteral(revision.file.revision), quoteLiteral(revision.direction), quoteLiteral(revision.file.checksum)];
-    if (!finish) return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")}, ${quoteLiteral(startedAt.toISOString())}, 'running') RETURNING id`;
+    if (!finish) {
+      // A resumed run starts at the steps already done, so a second interruption loses no progress.
+      columns.push("steps_done", "steps_total");
+      return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")}, ${quoteLiteral(startedAt.toISOString())}, 'running', ${resumeFrom}, ${revision.steps.length}) RETURNING id`;
+    }
     const now = new Date();
     const [started, finished, duration] = finish.serverClock
       ? ["now()", "clock_timestamp()", "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer"]
       : [quoteLiteral(startedAt.toISOString()), quoteLiteral(now.toISOString()), String(now.getTime() - startedAt.getTime())];
-    columns.push("finished_at", "duration_ms", "steps_done", "error");
-    values.push(started, quoteLiteral(finish.outcome), finished, duration, String(finish.stepsDone), finish.error === undefined ? "NULL" : quoteLiteral(finish.error.slice(0, 4000)));
+    columns.push("finished_at", "duration_ms", "steps_done", "steps_total", "error");
+    values.push(started, quoteLiteral(finish.outcome), finished, duration, String(finish.stepsDone), String(revision.steps.length), finish.error === undefined ? "NULL" : quoteLiteral(finish.error.slice(0, 4000)));
     return `INSERT INTO ${HISTORY_TABLE} (${columns.join(", ")}) VALUES (${values.join(", ")})`;
   }
 
   /** A "running" row written before the work, for revisions whose progress must be recorded as it goes. */
-  private async startHistory(revision: PlannedRevision, startedAt: Date): Promise<number> {
-    const { rows } = await this.sql(this.historyInsert(revision, startedAt));
+  private async startHistory(revision: PlannedRevision, startedAt: Date, resumeFrom: number): Promise<number> {
+    const { rows } = await this.sql(this.historyInsert(revision, startedAt, resumeFrom));
     return Number(rows[0]!.id);
   }
 
@@ -226,7 +278,6 @@ export class MigrationExecutor {
   async run(plan: PlannedRevision[], startHeads: string[], nextHeads: (heads: Set<string>, revision: PlannedRevision) => Set<string>, options: ExecuteOptions): Promise<string[]> {
     let heads = new Set(startHeads);
     const whole = options.transaction === "all";
-    const foreignKeysOff = this.family === "sqlite" && plan.some((revision) => revision.steps.some((step) => step.foreignKeysOff));
     if (whole) {
       const outside = plan.find((revision) => revision.steps.some((step) => step.outsideTransaction));
       if (outside) {
@@ -235,8 +286,21 @@ export class MigrationExecutor {
         });
       }
     }
-    if (foreignKeysOff) await this.sql("PRAGMA foreign_keys = OFF");
+    // Foreign keys are off only for a revision that rebuilds a table (or, with one transaction
+    // around the run, for the whole run): every other revision's deletes cascade as declared.
+    // SQLite ignores the pragma inside a transaction, so it is switched between revisions.
+    const rebuilds = (revision: PlannedRevision) => this.family === "sqlite" && revision.steps.some((step) => step.foreignKeysOff);
+    const wholeRunOff = whole && plan.some(rebuilds);
+    let foreignKeysOff = false;
+    /** Said once what they are about is committed. */
+    const warnings: string[] = [];
+    const switchForeignKeys = async (off: boolean) => {
+      if (off === foreignKeysOff) return;
+      await this.sql(`PRAGMA foreign_keys = ${off ? "OFF" : "ON"}`);
+      foreignKeysOff = off;
+    };
     try {
+      if (wholeRunOff) await switchForeignKeys(true);
       if (whole) this.begin();
       for (const [index, revision] of plan.entries()) {
         // A callback that throws stops the run after this revision, never in the middle of it.
@@ -250,65 +314,124 @@ export class MigrationExecutor {
           }
         };
         const after = nextHeads(heads, revision);
+        if (!whole) await switchForeignKeys(rebuilds(revision));
         try {
-          await this.runRevision(revision, heads, after, whole, options.resume?.get(`${revision.file.revision}:${revision.direction}`) ?? 0);
+          await this.runRevision(revision, heads, after, {
+            whole,
+            resumeFrom: options.resume?.get(`${revision.file.revision}:${revision.direction}`) ?? 0,
+            // With one transaction around the run, a failure rolls back to where the run started.
+            nowAt: whole ? startHeads : [...heads].sort(),
+            checkForeignKeys: foreignKeysOff && !whole,
+          });
         } finally {
           this.reportProgress();
         }
         heads = after;
+        warnings.push(...(revision.warnings ?? []));
+        if (!whole) warnings.splice(0).forEach((warning) => options.onWarning?.(warning));
         if (progressError) throw progressError.error;
       }
-      if (whole) await this.commit();
+      if (whole) {
+        if (wholeRunOff) {
+          const orphans = await this.foreignKeyViolations();
+          if (orphans) throw foreignKeysBroken(orphans, "this run", startHeads);
+        }
+        await this.commit();
+        warnings.forEach((warning) => options.onWarning?.(warning));
+      }
     } catch (error) {
       await this.rollback();
       // Pragmas are not transactional: a failure mid-rebuild could leave this one on.
       if (this.family === "sqlite") await this.conn.query("PRAGMA legacy_alter_table = OFF").catch(() => undefined);
       throw error;
     } finally {
-      if (foreignKeysOff) await this.sql("PRAGMA foreign_keys = ON");
+      if (foreignKeysOff) await this.conn.query("PRAGMA foreign_keys = ON").catch(() => undefined);
     }
     return [...heads].sort();
   }
 
-  private async runRevision(revision: PlannedRevision, before: Set<string>, after: Set<string>, whole: boolean, resumeFrom: number): Promise<void> {
+  /** Every row whose foreign key points nowhere, in the whole database (SQLite), or undefined. */
+  private async foreignKeyViolations(): Promise<Array<Record<string, unknown>> | undefined> {
+    const { rows } = await this.sql("PRAGMA foreign_key_check");
+    return rows.length > 0 ? rows : undefined;
+  }
+
+  private async runRevision(
+    revision: PlannedRevision,
+    before: Set<string>,
+    after: Set<string>,
+    run: { whole: boolean; resumeFrom: number; nowAt: string[]; checkForeignKeys: boolean },
+  ): Promise<void> {
+    const { whole, resumeFrom } = run;
     const transactional = revision.file.transactional !== false;
     const startedAt = new Date();
     // The history row is written at the end, with the version change, in the revision's own
     // transaction (one commit per revision). When some work commits on its own, a "running" row
     // goes first instead, to record progress as it goes.
     const earlyRow = !whole && (!transactional || revision.steps.some((step) => step.outsideTransaction));
-    const historyId = earlyRow ? await this.startHistory(revision, startedAt) : undefined;
+    const historyId = earlyRow ? await this.startHistory(revision, startedAt, resumeFrom) : undefined;
+    const recordProgress = (stepsDone: number) => `UPDATE ${HISTORY_TABLE} SET steps_done = ${stepsDone} WHERE id = ${historyId}`;
     let done = 0;
-    /** Steps that survive a failure: committed before an outside step, or run outside. */
+    /** Steps that survive a failure or a kill: committed (with their progress record), or run outside. */
     let durable = 0;
     let current: PlannedStep | undefined;
     this.holdSteps = this.family === "postgres" && transactional && !whole && historyId === undefined && revision.steps.every(isPlainStatement);
     try {
       if (transactional) this.begin();
+      /** Steps planned from the fold that a rebuild planned from the live table replaced. */
+      let replacedUntil = 0;
       for (const [i, step] of revision.steps.entries()) {
         current = step;
         if (i < resumeFrom) {
           done = durable = i + 1;
           continue;
         }
+        if (i < replacedUntil) {
+          done = i + 1;
+          continue;
+        }
+        if (step.rebuild !== undefined && this.family === "sqlite") {
+          if (transactional) this.begin();
+          for (const live of await this.liveRebuild(step.rebuild)) {
+            current = live;
+            await this.runStep(live);
+          }
+          replacedUntil = i + step.rebuild.stepCount;
+          done = i + 1;
+          continue;
+        }
         if (step.outsideTransaction && !whole) {
-          await this.commit();
+          if (this.inTransaction) {
+            // The progress record commits in the same transaction as the steps it counts, before
+            // the outside step starts: a kill during that step leaves a record a rerun resumes from.
+            this.deferred.push(recordProgress(done));
+            await this.commit();
+          }
           durable = done;
-          await this.runStep(step);
+          await this.runOutsideStep(step);
           done = durable = i + 1;
-          await this.sql(`UPDATE ${HISTORY_TABLE} SET steps_done = ${done} WHERE id = ${historyId}`);
+          await this.sql(recordProgress(done));
           continue;
         }
         if (transactional) this.begin();
         await this.runStep(step);
         done = i + 1;
+        if (!transactional && !whole) {
+          // Each statement of a revision without a transaction commits by itself.
+          durable = done;
+          await this.sql(recordProgress(done));
+        }
       }
       current = undefined;
+      if (run.checkForeignKeys) {
+        const orphans = await this.foreignKeyViolations();
+        if (orphans) throw foreignKeysBroken(orphans, `revision ${revision.file.revision}`);
+      }
       if (transactional) this.begin();
       this.deferred.push(
         ...versionChangeSql(before, after),
         historyId === undefined
-          ? this.historyInsert(revision, startedAt, { outcome: "applied", stepsDone: done, serverClock: this.family === "postgres" && transactional && !whole })
+          ? this.historyInsert(revision, startedAt, resumeFrom, { outcome: "applied", stepsDone: done, serverClock: this.family === "postgres" && transactional && !whole })
           : this.finishHistorySql(historyId, startedAt, "applied", done),
       );
       // Sent now even inside a run-wide transaction, so a failure is reported against this revision.
@@ -321,15 +444,15 @@ export class MigrationExecutor {
         const culprit = await this.findFailingStep(revision.steps);
         if (culprit) ({ step: current, error: cause } = culprit);
       }
-      const failed = migrationFailed(revision, current, cause);
+      const committed = whole ? 0 : transactional ? durable : done;
+      const failed = migrationFailed(revision, current, cause, { nowAt: run.nowAt, committed, whole });
       if (!whole) {
         try {
           // A row written inside the rolled-back transaction is gone: record the failure anew.
-          const stepsDone = transactional ? durable : done;
           await this.sql(
             historyId === undefined
-              ? this.historyInsert(revision, startedAt, { outcome: "failed", stepsDone, error: failed.message })
-              : this.finishHistorySql(historyId, startedAt, "failed", stepsDone, failed.message),
+              ? this.historyInsert(revision, startedAt, resumeFrom, { outcome: "failed", stepsDone: committed, error: failed.message })
+              : this.finishHistorySql(historyId, startedAt, "failed", committed, failed.message),
           );
         } catch {
           // the failure itself is what matters to the caller
@@ -338,6 +461,58 @@ export class MigrationExecutor {
       throw failed;
     } finally {
       this.holdSteps = false;
+    }
+  }
+
+  /** A SQLite rebuild planned again from the table as it is now (it sees this revision's earlier steps). */
+  private async liveRebuild(source: RebuildSource): Promise<Step[]> {
+    await this.flush();
+    let live: Schema;
+    try {
+      live = await introspectSqlite(this.conn);
+    } catch (error) {
+      throw new RetortError("RETORT_INVALID_OPERATION", `${source.description}: cannot rebuild "${source.table}": the database could not be read as it is: ${(error as Error).message}`, {
+        hint: error instanceof RetortError && error.hint ? error.hint : "Make the table readable by Retort (or rebuild it yourself with op.execute).",
+        cause: error,
+      });
+    }
+    return liveRebuildSteps(live, source);
+  }
+
+  /**
+   * A step outside any transaction, safe to run again after a kill: ALTER TYPE … ADD VALUE has
+   * IF NOT EXISTS; CREATE INDEX CONCURRENTLY accepts a VALID index of the same definition as done,
+   * and drops an INVALID one (left by a build that died) before building again.
+   */
+  private async runOutsideStep(step: PlannedStep): Promise<void> {
+    const index = this.family === "postgres" && step.sql !== undefined ? concurrentIndexParts(step.sql) : undefined;
+    if (index) {
+      const { rows } = await this.sql(`SELECT indisvalid AS valid, pg_get_indexdef(indexrelid) AS definition FROM pg_index WHERE indexrelid = to_regclass(${quoteLiteral(index.name)})`);
+      const existing = rows[0];
+      if (existing && !existing.valid) {
+        await this.sql(`DROP INDEX CONCURRENTLY ${index.name}`);
+      } else if (existing) {
+        const wanted = await this.indexDefinitionOf(index);
+        if (indexBody(String(existing.definition)) === wanted) return;
+        throw new RetortError("RETORT_INVALID_OPERATION", `index ${index.name} already exists with another definition: ${String(existing.definition)}`, {
+          hint: `Drop or rename the existing index ${index.name} (it is not the one this migration builds).`,
+          details: { index: index.name, existing: existing.definition },
+        });
+      }
+    }
+    await this.runStep(step);
+  }
+
+  /** How Postgres itself writes an index definition: built on an empty copy of the table, rolled back. */
+  private async indexDefinitionOf(index: ConcurrentIndex): Promise<string> {
+    await this.sql("BEGIN");
+    try {
+      await this.send(`CREATE TEMP TABLE ${PROBE_TABLE} (LIKE ${index.table})`);
+      await this.send(index.probeSql);
+      const { rows } = await this.send(`SELECT pg_get_indexdef(${quoteLiteral(PROBE_INDEX)}::regclass) AS definition`);
+      return indexBody(String(rows[0]!.definition));
+    } finally {
+      await this.conn.query("ROLLBACK").catch(() => undefined);
     }
   }
 
@@ -374,18 +549,72 @@ function joinStatements(statements: readonly string[]): string {
   return statements.join("\n;\n");
 }
 
-function migrationFailed(revision: PlannedRevision, step: PlannedStep | undefined, error: unknown): RetortError {
+/** An index definition from pg_get_indexdef without its name and table: "unique USING btree (name) WHERE …". */
+function indexBody(definition: string): string {
+  const using = definition.indexOf(" USING ");
+  return `${/^CREATE UNIQUE /.test(definition) ? "unique" : "plain"}${using < 0 ? definition : definition.slice(using)}`;
+}
+
+function describeHeads(heads: readonly string[]): string {
+  return heads.length === 0 ? "base (no revision applied)" : heads.join(", ");
+}
+
+/** Rows with a dangling foreign key after a run with foreign keys off: the run must not commit. */
+function foreignKeysBroken(rows: Array<Record<string, unknown>>, where: string, nowAt?: readonly string[]): RetortError {
+  const byTable = new Map<string, { parent: string; rowids: unknown[] }>();
+  for (const row of rows) {
+    const key = `${row.table} → ${row.parent}`;
+    const entry = byTable.get(key) ?? { parent: String(row.parent), rowids: [] };
+    entry.rowids.push(row.rowid);
+    byTable.set(key, entry);
+  }
+  const named = [...byTable].map(([key, { rowids }]) => `${key}: ${rowids.length} row(s) (rowid ${rowids.slice(0, 5).join(", ")}${rowids.length > 5 ? ", …" : ""})`);
+  const state = nowAt === undefined ? "" : ` The whole run was rolled back; the database is still at ${describeHeads(nowAt)}.`;
+  return new RetortError("RETORT_FOREIGN_KEY_VIOLATION", `${where} ran with foreign keys off (a SQLite table rebuild) and would leave ${rows.length} row(s) with a dangling foreign key: ${named.join("; ")}.${state}`, {
+    hint: "Deletes do not cascade while foreign keys are off for a rebuild: put data changes (DELETE/UPDATE of referenced rows) in their own revision, before or after the one that rebuilds, or fix those rows first.",
+    details: { violations: rows.length, tables: [...new Set(rows.map((row) => String(row.table)))], ...(nowAt === undefined ? {} : { currentHeads: [...nowAt] }) },
+  });
+}
+
+function migrationFailed(revision: PlannedRevision, step: PlannedStep | undefined, error: unknown, state: { nowAt: string[]; committed: number; whole: boolean }): RetortError {
+  const id = revision.file.revision;
+  const total = revision.steps.length;
   const reason = error instanceof Error ? error.message : String(error);
   const where = step ? `, at "${step.description}"` : "";
   const concurrentIndex = step?.outsideTransaction && /CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY/i.test(step.sql ?? "");
   const sqlText = step?.sql ? `\nSQL: ${step.sql}` : "";
-  return new RetortError("RETORT_MIGRATION_FAILED", `${revision.direction === "up" ? "Upgrade" : "Downgrade"} of ${revision.file.revision} (${revision.file.path})${where} failed: ${reason}${sqlText}`, {
-    hint: concurrentIndex
-      ? "A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: drop it (DROP INDEX CONCURRENTLY <name>), fix the cause, and run the same command again to resume after the steps already done."
-      : step?.outsideTransaction || revision.file.transactional === false
-        ? "Steps outside a transaction that completed stay done; fix the cause and run the same command again to resume."
-        : "The migration was rolled back; the database is still at the previous revision. Fix the cause and run the command again.",
-    details: { revision: revision.file.revision, file: revision.file.path, step: step?.description, sql: step?.sql, causeCode: error instanceof RetortError ? error.code : undefined },
+  const now = describeHeads(state.nowAt);
+  const partial = state.committed > 0;
+  const position = state.whole
+    ? `The whole run was rolled back; the database is still at ${now}.`
+    : partial
+      ? `The database is now at ${now}, with steps 1..${state.committed} of ${total} of revision ${id} committed; the rest of ${id} was not.`
+      : revision.file.transactional === false
+        ? `The database is now at ${now}; no step of revision ${id} was committed.`
+        : `Revision ${id} was rolled back; the database is now at ${now}.`;
+  let hint: string;
+  if (partial) {
+    hint = `Steps 1..${state.committed} of revision ${id} are committed; fix the cause and rerun the same command to resume at step ${state.committed + 1}.`;
+  } else if (state.whole || revision.file.transactional !== false) {
+    hint = `Nothing of revision ${id} was committed (rolled back); fix the cause and run the command again.`;
+  } else {
+    hint = "Fix the cause and run the command again.";
+  }
+  // What to do about the cause first, when Retort knows it.
+  if (error instanceof RetortError && error.hint) hint = `${error.hint} ${hint}`;
+  else if (concurrentIndex) hint += " An INVALID index left by the failed build is dropped and built again on the rerun.";
+  return new RetortError("RETORT_MIGRATION_FAILED", `${revision.direction === "up" ? "Upgrade" : "Downgrade"} of ${id} (${revision.file.path})${where} failed: ${reason}${sqlText}\n${position}`, {
+    hint,
+    details: {
+      revision: id,
+      file: revision.file.path,
+      step: step?.description,
+      sql: step?.sql,
+      causeCode: error instanceof RetortError ? error.code : undefined,
+      currentHeads: [...state.nowAt],
+      stepsCommitted: state.committed,
+      totalSteps: total,
+    },
     cause: error,
   });
 }

@@ -2,16 +2,16 @@
  * The migration lock: one migrating process per database at a time.
  * - Postgres server: a session advisory lock on a dedicated connection (released with it, even
  *   if the process dies), taken before the version table is created.
- * - SQLite file / PGlite directory: an exclusive lock file beside the database, holding the pid;
- *   a lock left by a dead process is taken over.
+ * - SQLite file: the process lock on the file's real path (dialects/process-lock.ts), which the
+ *   kernel frees when its holder dies, so a crashed run never leaves a lock to take over.
+ * - PGlite directory: nothing more to take: the driver holds the directory's process lock from
+ *   before it opens it until it closes, so no other process is in it at all.
  * - In-memory databases belong to one process: nothing to lock.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
-import { resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { ConnectionTarget } from "../env/url.js";
 import type { Driver } from "../dialects/driver.js";
+import { acquireProcessLock, describeHolder, lockState } from "../dialects/process-lock.js";
+import { setTimeout as sleep } from "node:timers/promises";
 import { RetortError } from "../errors.js";
 
 /** A fixed 64-bit advisory lock key: the first 8 bytes of sha256("retort migrations"). */
@@ -22,11 +22,44 @@ export interface MigrationLock {
   release(): Promise<void>;
 }
 
+/** The process-lock kind of the SQLite migration lock. */
+const SQLITE_MIGRATIONS = "sqlite-migrations";
+
+/** The SQLite file a migration lock is keyed by; undefined for in-memory databases and PGlite. */
+function sqliteFile(target: ConnectionTarget): string | undefined {
+  if (target.dialect !== "sqlite" || target.filename === ":memory:" || target.filename === "") return undefined;
+  return target.filename;
+}
+
 export async function acquireMigrationLock(target: ConnectionTarget, driver: Driver, timeoutMs: number): Promise<MigrationLock> {
   if (target.dialect === "postgres") return advisoryLock(driver, timeoutMs);
-  const path = target.dialect === "sqlite" ? target.filename : target.dataDir;
-  if (path === undefined || path === ":memory:" || path === "") return { release: async () => {} };
-  return fileLock(`${resolve(path)}.retort-lock`, timeoutMs);
+  const file = sqliteFile(target);
+  if (file === undefined) return { release: async () => {} };
+  return acquireProcessLock(SQLITE_MIGRATIONS, file, {
+    purpose: "migrations",
+    timeoutMs,
+    busy: (holder) => lockTimeout(timeoutMs, describeHolder(holder)),
+  });
+}
+
+/**
+ * Who holds the migration lock now (a migration run in progress), without taking it; undefined
+ * when nobody does. A PGlite directory open here cannot have another holder.
+ */
+export async function migrationLockHolder(target: ConnectionTarget, driver: Driver): Promise<string | undefined> {
+  if (target.dialect === "postgres") {
+    const { rows } = await driver.query<{ pid: number; application_name: string | null; started: string | null }>(
+      `SELECT l.pid, a.application_name, a.xact_start::text AS started FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND ((l.classid::bigint << 32) | l.objid::bigint) = ${ADVISORY_KEY} LIMIT 1`,
+    );
+    const row = rows[0];
+    return row ? `server backend pid ${row.pid}${row.application_name ? ` (${row.application_name})` : ""}` : undefined;
+  }
+  const file = sqliteFile(target);
+  if (file === undefined) return undefined;
+  const state = await lockState(SQLITE_MIGRATIONS, file);
+  return state.held ? describeHolder(state.holder) : undefined;
 }
 
 async function advisoryLock(driver: Driver, timeoutMs: number): Promise<MigrationLock> {
@@ -60,62 +93,9 @@ async function advisoryLock(driver: Driver, timeoutMs: number): Promise<Migratio
   };
 }
 
-async function fileLock(path: string, timeoutMs: number): Promise<MigrationLock> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, `${process.pid} ${hostname()}\n`);
-      closeSync(fd);
-      return {
-        async release() {
-          try {
-            unlinkSync(path);
-          } catch {
-            // already gone: nothing to release
-          }
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const holder = readHolder(path);
-    if (holder && holder.host === hostname() && !isAlive(holder.pid)) {
-      // Left by a process that died mid-run: take it over.
-      try {
-        unlinkSync(path);
-      } catch {
-        // someone else took it over first; loop and try again
-      }
-      continue;
-    }
-    if (Date.now() >= deadline) throw lockTimeout(timeoutMs, holder ? `pid ${holder.pid} on ${holder.host} (lock file ${path})` : `the owner of ${path}`);
-    await sleep(POLL_MS);
-  }
-}
-
-function readHolder(path: string): { pid: number; host: string } | undefined {
-  try {
-    const [pid, host] = readFileSync(path, "utf8").trim().split(/\s+/);
-    const n = Number(pid);
-    return Number.isInteger(n) && n > 0 ? { pid: n, host: host ?? "" } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 function lockTimeout(timeoutMs: number, holder: string): RetortError {
   return new RetortError("RETORT_LOCK_TIMEOUT", `Another migration run holds the lock (${holder}); gave up after ${Math.round(timeoutMs / 1000)} s.`, {
-    hint: "Wait for it to finish, or raise migrations.lockTimeoutMs. If that process is gone, its lock is freed when its session ends.",
+    hint: "Wait for it to finish, or raise migrations.lockTimeoutMs. A lock is freed when its holder ends, even by a crash: there is no lock file to delete.",
     details: { holder },
   });
 }

@@ -18,12 +18,14 @@ import { isDefinedMigration, type DefinedMigration } from "../script/migration.j
 export type RevisionFile = ScriptHeader;
 
 /** One executable unit: SQL, or a data-migration function. */
-export type PlannedStep = (Step & { run?: undefined }) | { description: string; run: (db: Kysely<any>) => Promise<void>; sql?: undefined; outsideTransaction?: undefined; foreignKeysOff?: undefined; checkForeignKeys?: undefined; params?: undefined };
+export type PlannedStep = (Step & { run?: undefined }) | { description: string; run: (db: Kysely<any>) => Promise<void>; sql?: undefined; outsideTransaction?: undefined; foreignKeysOff?: undefined; checkForeignKeys?: undefined; params?: undefined; rebuild?: undefined };
 
 export interface PlannedRevision {
   file: RevisionFile;
   direction: "up" | "down";
   steps: PlannedStep[];
+  /** Said at run time once the revision is done (e.g. a downgrade re-adding a column cannot bring its data back). */
+  warnings?: string[];
 }
 
 export async function loadMigration(file: RevisionFile): Promise<DefinedMigration> {
@@ -66,6 +68,7 @@ export async function recordOperations(file: RevisionFile, direction: "up" | "do
 /** Compile one revision against the schema before it; returns its steps and the schema after. */
 export function compileRevision(file: RevisionFile, direction: "up" | "down", ops: Op[], dialect: Dialect, before: Schema): { planned: PlannedRevision; after: Schema } {
   const steps: PlannedStep[] = [];
+  const warnings = direction === "down" ? ops.flatMap((op) => lostOnDowngrade(file, op)) : [];
   let schema = before;
   for (const op of ops) {
     try {
@@ -83,7 +86,16 @@ export function compileRevision(file: RevisionFile, direction: "up" | "down", op
       throw error;
     }
   }
-  return { planned: { file, direction, steps }, after: schema };
+  return { planned: { file, direction, steps, ...(warnings.length > 0 ? { warnings } : {}) }, after: schema };
+}
+
+/** A downgrade brings back the shape of what the upgrade dropped, never its data. */
+function lostOnDowngrade(file: RevisionFile, op: Op): string[] {
+  if (op.kind === "addColumn") {
+    return [`downgrade of ${file.revision} re-added column ${op.table}.${op.column.name}: its data is not restored (every row has ${op.column.default === undefined ? "NULL" : "the column default"})`];
+  }
+  if (op.kind === "createTable") return [`downgrade of ${file.revision} re-created table ${op.table.name}: its rows are not restored`];
+  return [];
 }
 
 /** How many revision modules load at once (bounded: each holds a file open while it loads). */

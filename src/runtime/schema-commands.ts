@@ -45,7 +45,7 @@ export interface SchemaDiff {
 function dialectOf(loaded: LoadedConfig, options: SchemaCommandOptions): Dialect {
   if (options.dialect) return options.dialect;
   if (options.database) return options.database.dialect;
-  return parseDatabaseUrl(resolveDatabaseUrl(loaded, options)).dialect;
+  return parseDatabaseUrl(resolveDatabaseUrl({ ...options, config: loaded })).dialect;
 }
 
 async function modelsSchema(loaded: LoadedConfig): Promise<Schema> {
@@ -120,7 +120,7 @@ async function liveSchema(loaded: LoadedConfig, options: SchemaCommandOptions, c
       },
     );
   }
-  const url = options.database ? undefined : resolveDatabaseUrl(loaded, options);
+  const url = options.database ? undefined : resolveDatabaseUrl({ ...options, config: loaded });
   return withDatabase(loaded, options, async (conn, dialect) => ({
     schema: await (await loadIntrospector(familyOf(dialect)))(conn),
     dialect,
@@ -129,14 +129,15 @@ async function liveSchema(loaded: LoadedConfig, options: SchemaCommandOptions, c
 }
 
 /** `retort drift`: does a live database match the schema its recorded revision implies? */
-export async function drift(options: SchemaCommandOptions = {}): Promise<SchemaDiff & { heads: string[] }> {
+export async function drift(options: SchemaCommandOptions = {}): Promise<SchemaDiff & { heads: string[]; url: string }> {
   const loaded = await configOf(options);
   const graph = await revisionGraph({ ...options, config: loaded });
-  const heads = (await current({ ...options, config: loaded })).heads.map((h) => h.revision);
+  const state = await current({ ...options, config: loaded });
+  const heads = state.heads.map((h) => h.revision);
   return withDatabase(loaded, options, async (conn, dialect) => {
     const expected = await schemaAt(loaded, graph, heads, dialect);
     const live = await (await loadIntrospector(familyOf(dialect)))(conn);
-    return { ...diff(expected.schema, live, dialect, options, expected.source), heads };
+    return { ...diff(expected.schema, live, dialect, options, expected.source), heads, url: state.url };
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * Retort's own tables. `retort_version` holds one row per current head (as Alembic's
  * alembic_version does); `retort_migrations` is the history of every run: revision, direction,
- * file checksum, timing, outcome and how many steps were done (so a run interrupted outside a
+ * file checksum, timing, outcome and how many of how many steps were done (so a run interrupted outside a
  * transaction can be resumed precisely).
  */
 import { quoteLiteral } from "../dialects/sql-text.js";
@@ -28,9 +28,15 @@ export function createVersionTablesSql(family: SqlFamily): string[] {
   duration_ms INTEGER,
   outcome VARCHAR(16) NOT NULL,
   steps_done INTEGER NOT NULL DEFAULT 0,
+  steps_total INTEGER,
   error TEXT
 )`,
   ];
+}
+
+/** Postgres: adds steps_total to a history table made before it existed (no lock when it is there). */
+export function addStepsTotalSql(): string {
+  return `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${HISTORY_TABLE}' AND column_name = 'steps_total') THEN ALTER TABLE ${HISTORY_TABLE} ADD COLUMN steps_total INTEGER; END IF; END $$`;
 }
 
 /** Literal SQL moving the version rows from `before` to `after` (shared by online and offline runs). */

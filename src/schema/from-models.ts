@@ -4,11 +4,11 @@
  */
 import { RetortError } from "../errors.js";
 import type { ColumnConfig } from "../model/column.js";
-import { isEnumModel, type EnumModel } from "../model/enum.js";
+import { assertEnumLabels, isEnumModel, type EnumModel } from "../model/enum.js";
 import { isColumnRef, isTableModel, type AnyTable, type ColumnRef, type IndexTarget, type PrimaryKeyDef } from "../model/table.js";
 import { isSqlExpression, type SqlExpression } from "../model/sql.js";
-import { constraintName, expressionSlug } from "./naming.js";
-import type { ColumnSchema, EnumSchema, IndexElement, Schema, TableSchema } from "./snapshot.js";
+import { assertIdentifierFits, constraintName, expressionSlug } from "./naming.js";
+import type { ColumnSchema, EnumSchema, ForeignKeySchema, IndexElement, Schema, TableSchema } from "./snapshot.js";
 
 /** Tables and enums found among `models` (other values, such as relation declarations, are skipped). */
 export function collectModels(models: Iterable<unknown> | Record<string, unknown>): { tables: AnyTable[]; enums: EnumModel[] } {
@@ -16,7 +16,16 @@ export function collectModels(models: Iterable<unknown> | Record<string, unknown
   return { tables: values.filter(isTableModel), enums: values.filter(isEnumModel) };
 }
 
-export function schemaFromModels(models: Iterable<unknown> | Record<string, unknown>): Schema {
+export interface FromModelsOptions {
+  /**
+   * Building the table of a migration's op.createTable: the tables named here exist in the
+   * database (foreign keys into them are checked by the fold, not here), and a table may have no
+   * columns (Postgres allows it; a model may not).
+   */
+  migration?: { existingTables: Iterable<string> };
+}
+
+export function schemaFromModels(models: Iterable<unknown> | Record<string, unknown>, options: FromModelsOptions = {}): Schema {
   const { tables, enums } = collectModels(models);
   const enumSchemas = new Map<string, EnumSchema>();
   const addEnum = (name: string, values: readonly string[], where: string) => {
@@ -26,7 +35,11 @@ export function schemaFromModels(models: Iterable<unknown> | Record<string, unkn
         hint: "Define each enum once with enumType() and reuse it.",
       });
     }
-    if (!existing) enumSchemas.set(name, { name, values: [...values] });
+    if (!existing) {
+      // A migration's enumColumn("name") names a type created by op.createEnum, without labels.
+      if (!options.migration || values.length > 0) assertEnumLabels(name, values, where === `enum ${name}` ? `enum "${name}"` : `${where} (enum "${name}")`);
+      enumSchemas.set(name, { name, values: [...values] });
+    }
   };
   for (const model of enums) addEnum(model.name, model.values, `enum ${model.name}`);
 
@@ -36,10 +49,19 @@ export function schemaFromModels(models: Iterable<unknown> | Record<string, unkn
       throw new RetortError("RETORT_INVALID_MODEL", `two models define table "${model.$.name}"`, { hint: "Table names must be unique." });
     }
     tableNames.add(model.$.name);
+    if (!options.migration && Object.keys(model.$.columns).length === 0) {
+      throw new RetortError("RETORT_INVALID_MODEL", `table "${model.$.name}" has no columns`, {
+        hint: "Give the table at least one column (usually a primary key such as id: t.uuid().primaryKey()).",
+        details: { table: model.$.name },
+      });
+    }
   }
+  const existing = new Set(options.migration?.existingTables ?? []);
+  const known = new Set([...tableNames, ...existing]);
 
-  const result: TableSchema[] = tables.map((model) => tableSchema(model, tableNames, addEnum));
+  const result: TableSchema[] = tables.map((model) => tableSchema(model, known, addEnum));
   assertUniqueNames(result);
+  assertForeignKeyTargets(result, existing);
   return { tables: result, enums: [...enumSchemas.values()] };
 }
 
@@ -63,7 +85,7 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
   for (const [key, col] of Object.entries(meta.columns as Record<string, { config: ColumnConfig }>)) {
     const config = col.config;
     const name = dbName(key);
-    if (config.type.kind === "enum") addEnum(config.type.name, config.enumValues ?? [], `${tableName}.${name}`);
+    if (config.type.kind === "enum") addEnum(config.type.name, config.enumValues ?? [], `table "${tableName}", column "${name}"`);
     table.columns.push(columnSchema(name, config));
     if (config.unique) table.uniques.push({ name: config.unique.name ?? constraintName.unique(tableName, [name]), columns: [name] });
     if (config.index) {
@@ -191,6 +213,7 @@ function assertUniqueNames(tables: TableSchema[]): void {
       ...table.checks.map((c) => c.name),
     ];
     for (const name of names) {
+      assertIdentifierFits(name, `table "${table.name}", constraint/index "${name}"`, { table: table.name });
       const other = seen.get(name);
       if (other !== undefined) {
         throw new RetortError("RETORT_INVALID_MODEL", `constraint/index name "${name}" is used twice (tables "${other}" and "${table.name}")`, {
@@ -199,5 +222,85 @@ function assertUniqueNames(tables: TableSchema[]): void {
       }
       seen.set(name, table.name);
     }
+  }
+}
+
+/**
+ * A foreign key must point at the target's primary key or a unique key (Postgres refuses the
+ * constraint otherwise; SQLite accepts it and then fails every write), with the same column types.
+ */
+function assertForeignKeyTargets(tables: TableSchema[], existing: ReadonlySet<string>): void {
+  const byName = new Map(tables.map((table) => [table.name, table]));
+  for (const table of tables) {
+    for (const fk of table.foreignKeys) {
+      const target = byName.get(fk.refTable);
+      if (!target || existing.has(fk.refTable)) continue;
+      const where = `table "${table.name}", ${fk.columns.length === 1 ? `column "${fk.columns[0]}"` : `columns (${fk.columns.join(", ")})`}`;
+      const details = { table: table.name, columns: fk.columns, refTable: fk.refTable, refColumns: fk.refColumns };
+      fk.columns.forEach((name, i) => {
+        const refName = fk.refColumns[i]!;
+        const refColumn = target.columns.find((column) => column.name === refName);
+        if (!refColumn) {
+          throw new RetortError("RETORT_INVALID_MODEL", `${where} references "${fk.refTable}"."${refName}", which is not a column of "${fk.refTable}"`, {
+            hint: `Reference one of its columns: ${target.columns.map((column) => column.name).join(", ")}.`,
+            details,
+          });
+        }
+        const column = table.columns.find((candidate) => candidate.name === name)!;
+        if (typeName(column) !== typeName(refColumn)) {
+          throw new RetortError(
+            "RETORT_INVALID_MODEL",
+            `${where}: "${table.name}"."${name}" is ${typeName(column)} but references "${fk.refTable}"."${refName}", which is ${typeName(refColumn)}`,
+            { hint: `Give "${name}" the type of the column it references (${typeName(refColumn)}).`, details },
+          );
+        }
+      });
+      if (!isKeyOf(target, fk)) {
+        const keys = candidateKeys(target).map((key) => `(${key.join(", ")})`);
+        throw new RetortError(
+          "RETORT_INVALID_MODEL",
+          `${where} references "${fk.refTable}"(${fk.refColumns.join(", ")}), which is neither the primary key nor a unique key of "${fk.refTable}"`,
+          {
+            hint: keys.length
+              ? `Reference a key of "${fk.refTable}": ${keys.join(" or ")}; or make (${fk.refColumns.join(", ")}) unique there.`
+              : `"${fk.refTable}" has no primary or unique key: add one on (${fk.refColumns.join(", ")}).`,
+            details,
+          },
+        );
+      }
+    }
+  }
+}
+
+/** The column sets a foreign key may reference: the primary key, unique constraints, full unique indexes on plain columns. */
+function candidateKeys(table: TableSchema): string[][] {
+  return [
+    ...(table.primaryKey ? [table.primaryKey.columns] : []),
+    ...table.uniques.map((unique) => unique.columns),
+    ...table.indexes
+      .filter((index) => index.unique && index.where === undefined && index.elements.every((element) => "column" in element))
+      .map((index) => index.elements.map((element) => (element as { column: string }).column)),
+  ];
+}
+
+function isKeyOf(table: TableSchema, fk: ForeignKeySchema): boolean {
+  const wanted = [...fk.refColumns].sort().join("\u0000");
+  return candidateKeys(table).some((key) => [...key].sort().join("\u0000") === wanted);
+}
+
+/** The logical type as written in a model, parameters included: varchar(100), numeric(10,2), enum guild_role. */
+function typeName(column: ColumnSchema): string {
+  const type = column.type;
+  switch (type.kind) {
+    case "varchar":
+      return `varchar(${type.length})`;
+    case "numeric":
+      return type.precision === undefined ? "numeric" : `numeric(${type.precision}${type.scale === undefined ? "" : `,${type.scale}`})`;
+    case "enum":
+      return `enum ${type.name}`;
+    case "array":
+      return `${type.element.kind}[]`;
+    default:
+      return type.kind;
   }
 }

@@ -4,6 +4,7 @@
  * hash of the full name, so they stay unique and stable.
  */
 import { createHash } from "node:crypto";
+import { RetortError } from "../errors.js";
 
 /**
  * Each uppercase ASCII letter becomes "_" + lowercase. Mirrored exactly by the SnakeCase type,
@@ -16,6 +17,20 @@ export function snakeCase(key: string): string {
 }
 
 export const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * A name given in a model must fit Postgres' 63 bytes: Postgres would cut it without a word, and
+ * the next diff would see another name (a "rename"). Rejected on every backend, so a model that
+ * works on SQLite also works on Postgres. Only generated constraint names are cut (limitIdentifier).
+ */
+export function assertIdentifierFits(name: string, what: string, details: Record<string, unknown>): void {
+  const bytes = Buffer.byteLength(name, "utf8");
+  if (bytes <= MAX_IDENTIFIER_BYTES) return;
+  throw new RetortError("RETORT_INVALID_MODEL", `${what}: the name "${name}" is ${bytes} bytes long; Postgres allows at most ${MAX_IDENTIFIER_BYTES}`, {
+    hint: "Choose a shorter name (a column keeps its TypeScript key with .name(\"short_name\")); Postgres would silently cut it.",
+    details: { ...details, name, bytes },
+  });
+}
 
 export function limitIdentifier(name: string): string {
   const bytes = Buffer.byteLength(name, "utf8");

@@ -8,3 +8,4 @@ export { resolveTarget, resolveScopedTarget, checkTargetDirection, resolveRevisi
 export { upgradePlan, downgradePlan, appliedRevisions, type Target } from "./plan.js";
 export { applyStep, headsAfter, stampHeads, type Direction, type HeadChange, type StepRevision } from "./heads.js";
 export { describeRevision } from "./describe.js";
+export { cachedHeads, saveHeads } from "./heads-cache.js";

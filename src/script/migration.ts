@@ -3,7 +3,7 @@
  * `defineMigration({...})` call so that listing and graph commands can read them statically,
  * without loading the module:
  *
- *   import { defineMigration } from "retort";
+ *   import { defineMigration } from "retort-db";
  *
  *   export default defineMigration({
  *     revision: "0c3f9a2b7d1e",

@@ -21,7 +21,7 @@ export interface MigrationTemplate {
   downgradeBody?: string;
   /** Extra import lines, written after the defineMigration import. */
   imports?: readonly string[];
-  /** Where `defineMigration` is imported from; default "retort". */
+  /** Where `defineMigration` is imported from; default "retort-db". */
   moduleSpecifier?: string;
 }
 
@@ -29,7 +29,7 @@ export interface MigrationTemplate {
 export function renderMigration(template: MigrationTemplate): string {
   const createdAt = typeof template.createdAt === "string" ? template.createdAt : template.createdAt.toISOString();
   const lines = [
-    `import { defineMigration } from ${JSON.stringify(template.moduleSpecifier ?? "retort")};`,
+    `import { defineMigration } from ${JSON.stringify(template.moduleSpecifier ?? "retort-db")};`,
     ...(template.imports ?? []),
     "",
     "export default defineMigration({",

@@ -1,5 +1,5 @@
 /**
- * `retort/testing`: helpers for tests. A fresh in-memory database with the schema created, in
+ * `retort-db/testing`: helpers for tests. A fresh in-memory database with the schema created, in
  * one call. (Migrated per-file databases and per-test rollback come with the migration engine.)
  */
 import { connect, createAll, type ConnectOptions, type Database } from "../db/database.js";

@@ -1,5 +1,5 @@
 /**
- * What rendered migrations import as "retort" in these tests: the public API, plus `serverDefault`
+ * What rendered migrations import as "retort-db" in these tests: the public API, plus `serverDefault`
  * (used by rendered alterColumn defaults; see the autogenerate report — it should be exported from
  * src/index.ts).
  */

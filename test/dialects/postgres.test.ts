@@ -118,7 +118,7 @@ describe("postgres connection failures", () => {
       error = caught;
     }
     expect(isRetortError(error, "RETORT_BAD_URL")).toBe(true);
-    expect((error as RetortError).message).toBe("Not a valid Postgres URL: postgres://postgres:***@local host:5432/x");
+    expect((error as RetortError).message).toBe('Cannot use database URL "postgres://postgres:***@local host:5432/x": the host "local host" is not a host name, address or socket directory.');
   });
 
   it.skipIf(!serverUp)("reports a database that does not exist", async () => {

@@ -236,12 +236,31 @@ for (const backend of backends) {
       expect(error.message).toMatch(/no_such_table/);
       expect(error.message).not.toContain('CREATE TABLE "later"');
       expect(error.hint).toContain("rolled back");
+      expect(error.message).toContain("Revision dddd00000004 was rolled back; the database is now at cccc00000003.");
+      expect(error.details.currentHeads).toEqual(["cccc00000003"]);
       expect((await current(options)).heads.map((h) => h.revision)).toEqual(["cccc00000003"]);
       expect(await tables()).not.toContain("audit");
       expect(await tables()).not.toContain("later");
       const last = await rows("SELECT revision, outcome, error FROM retort_migrations ORDER BY id DESC LIMIT 1");
       expect(last[0]).toMatchObject({ revision: "dddd00000004", outcome: "failed" });
       await downgrade("base", options);
+    });
+
+    it("a downgrade of two revisions whose second fails says where the database is now: the first stays reverted", async () => {
+      const project = createProject();
+      linear(project);
+      project.add({ id: "dddd00000004", parents: ["cccc00000003"], message: "broken down", up: `op.createTable("d4", { id: t.integer().primaryKey() });`, down: `op.execute("DROP TABLE no_such_table");` });
+      project.add({ id: "eeee00000005", parents: ["dddd00000004"], message: "e5", up: `op.createTable("e5", { id: t.integer().primaryKey() });`, down: `op.dropTable("e5");` });
+      const options: CommandOptions = target(project);
+      await upgrade("head", options);
+      const error = await failure(downgrade("-2", options));
+      expect(error.code).toBe("RETORT_MIGRATION_FAILED");
+      expect(error.message).toContain("Downgrade of dddd00000004");
+      expect(error.message).toContain("Revision dddd00000004 was rolled back; the database is now at dddd00000004.");
+      expect(error.details.currentHeads).toEqual(["dddd00000004"]);
+      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["dddd00000004"]);
+      expect(await tables()).not.toContain("e5");
+      expect(await tables()).toContain("d4");
     });
 
     it("runs statements that end in a line comment as written", async () => {

@@ -1,14 +1,11 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { connect, current, downgrade, isRetortError, upgrade, type CommandOptions } from "../../src/index.js";
 import { createTempDatabase, postgresReachable } from "../support/postgres.js";
 import { createProject } from "./project.js";
 
-const exec = promisify(execFile);
 const postgresUp = await postgresReachable();
 
 async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
@@ -158,28 +155,4 @@ describe.skipIf(!postgresUp)("Postgres specifics", () => {
       await temp.drop();
     }
   });
-
-  it("eight processes running `retort upgrade head` at once all succeed, each revision applied exactly once", async () => {
-    const temp = await createTempDatabase();
-    try {
-      const project = createProject();
-      let parent: string[] = [];
-      for (let i = 1; i <= 5; i++) {
-        const id = `race0000000${i}`;
-        project.add({ id, parents: parent, message: `table ${i}`, up: `op.createTable("t${i}", { id: t.integer().primaryKey() });\nop.execute("SELECT pg_sleep(0.05)");` });
-        parent = [id];
-      }
-      const config = join(project.root, "retort.config.mjs");
-      writeFileSync(config, `export default ${JSON.stringify(project.config.config)};\n`);
-      const runs = await Promise.allSettled(
-        Array.from({ length: 8 }, () => exec("node_modules/.bin/tsx", ["src/cli/main.ts", "--config", config, "--url", temp.url, "--quiet", "upgrade", "head"], { timeout: 120_000 })),
-      );
-      expect(runs.map((r) => r.status)).toEqual(Array(8).fill("fulfilled"));
-      const applied = await query(temp.url, "SELECT revision, count(*)::int AS n FROM retort_migrations WHERE direction = 'up' AND outcome = 'applied' GROUP BY revision ORDER BY revision");
-      expect(applied).toEqual([1, 2, 3, 4, 5].map((i) => ({ revision: `race0000000${i}`, n: 1 })));
-      expect(await query(temp.url, "SELECT version_num FROM retort_version")).toEqual([{ version_num: "race00000005" }]);
-    } finally {
-      await temp.drop();
-    }
-  }, 180_000);
 });

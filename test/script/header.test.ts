@@ -44,7 +44,7 @@ describe("readHeader", () => {
     const source = `
       // A comment that mentions defineMigration({ revision: "fake" }) does not count.
       /* neither does this: defineMigration({ revision: 'nope' }) */
-      import { defineMigration } from 'retort';
+      import { defineMigration } from 'retort-db';
       import type { Op } from "../ops";
       const note = "defineMigration({ revision: 'in a string' })";
 
@@ -116,7 +116,7 @@ describe("readHeader", () => {
 describe("readHeader errors name the file, the field, and show the expected shape", () => {
   const valid = { revision: `"aaaa00000001"`, parents: `[]`, message: `"m"`, createdAt: `"2026-01-01T00:00:00Z"` };
   const withFields = (fields: Record<string, string>) =>
-    `import { defineMigration } from "retort";\nexport default defineMigration({\n${Object.entries(fields)
+    `import { defineMigration } from "retort-db";\nexport default defineMigration({\n${Object.entries(fields)
       .map(([k, v]) => `  ${k}: ${v},`)
       .join("\n")}\n  async upgrade(op) {},\n  async downgrade(op) {},\n});\n`;
 

@@ -12,7 +12,7 @@ describe("renderMigration", () => {
       branchLabels: ["billing"],
       dependsOn: ["5d8e7f6a1b2c"],
     });
-    expect(text).toBe(`import { defineMigration } from "retort";
+    expect(text).toBe(`import { defineMigration } from "retort-db";
 
 export default defineMigration({
   revision: "0c3f9a2b7d1e",

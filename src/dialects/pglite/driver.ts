@@ -3,11 +3,16 @@
  * It has a single session, so a ConnectionLock gives a held connection (a transaction) exclusive
  * use of it; statements from elsewhere wait their turn instead of landing inside that transaction.
  * DDL, value codecs and error translation are the Postgres ones.
+ *
+ * PGlite is single-process: two processes with one directory open corrupt it. So a directory
+ * is opened only under the process lock on it, taken before PGlite touches it and held until
+ * close (or until the process dies, when the kernel frees it).
  */
 import { PGlite, type Results } from "@electric-sql/pglite";
 import { RetortError } from "../../errors.js";
 import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { ConnectionLock } from "../single-connection.js";
+import { acquireProcessLock, describeHolder, type ProcessLock } from "../process-lock.js";
 import { bytesToHex, encodeValue, Oid, resultParsers } from "../postgres/codecs.js";
 import { copyFromSql, copyTextChunks } from "../postgres/copy-text.js";
 import { translatePostgresError } from "../postgres/errors.js";
@@ -16,7 +21,12 @@ import { postgresFamilyParts } from "../postgres/family.js";
 export interface PgliteLocation {
   /** Directory holding the database; undefined keeps it in memory. */
   dataDir?: string;
+  /** How long to wait for another process that has the directory open (default 0: fail at once). */
+  busyTimeoutMs?: number;
 }
+
+/** The lock kind keeping a PGlite directory to one process. */
+export const PGLITE_LOCK = "pglite";
 
 /** How much COPY text goes into one `/dev/blob` load, so memory stays bounded for huge inputs. */
 const COPY_BATCH_CHARS = 16 * 1024 * 1024;
@@ -147,12 +157,30 @@ function openFailure(dataDir: string | undefined, error: unknown): RetortError {
   });
 }
 
+function directoryBusy(dataDir: string, timeoutMs: number): Parameters<typeof acquireProcessLock>[2]["busy"] {
+  return (holder, waitedMs) =>
+    new RetortError("RETORT_DATABASE_BUSY", `The PGlite database in "${dataDir}" is open in another process: ${describeHolder(holder)}${timeoutMs > 0 ? `; waited ${Math.round(waitedMs / 100) / 10} s` : ""}.`, {
+      hint:
+        timeoutMs > 0
+          ? "PGlite allows one process per directory. Wait for that process to finish (or stop it) and try again, or use a Postgres server for shared access."
+          : "PGlite allows one process per directory. Stop that process, pass busyTimeoutMs to wait for it, or use a Postgres server for shared access.",
+      details: { dataDir, holder, waitedMs },
+    });
+}
+
 export async function createPgliteDriver(location: PgliteLocation, options: DriverOptions): Promise<Driver> {
+  const { dataDir } = location;
+  let processLock: ProcessLock | undefined;
+  if (dataDir !== undefined) {
+    const timeoutMs = location.busyTimeoutMs ?? 0;
+    processLock = await acquireProcessLock(PGLITE_LOCK, dataDir, { purpose: "has the PGlite database open", timeoutMs, busy: directoryBusy(dataDir, timeoutMs) });
+  }
   let db: PGlite;
   try {
-    db = await PGlite.create({ dataDir: location.dataDir, parsers: resultParsers, serializers });
+    db = await PGlite.create({ dataDir, parsers: resultParsers, serializers });
   } catch (error) {
-    throw openFailure(location.dataDir, error);
+    await processLock?.release();
+    throw openFailure(dataDir, error);
   }
   const lock = new ConnectionLock();
   let closed = false;
@@ -202,7 +230,11 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
       if (closed) return;
       closed = true;
       // Let a transaction in flight finish before the instance goes away.
-      await lock.run(() => db.close());
+      try {
+        await lock.run(() => db.close());
+      } finally {
+        await processLock?.release();
+      }
     },
   };
 }

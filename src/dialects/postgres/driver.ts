@@ -3,6 +3,9 @@
  * (pg's global parsers, which the user's other pg code relies on, are left alone), named prepared
  * statements for the controllers' hot paths, and COPY for bulk loads.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import pg from "pg";
@@ -12,7 +15,8 @@ import type { ColumnType } from "../../schema/snapshot.js";
 import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { encodeValue, resultParsers } from "./codecs.js";
 import { copyFromSql, copyTextChunks } from "./copy-text.js";
-import { connectionError, connectionTarget, redactPassword, translatePostgresError, type ConnectionTarget } from "./errors.js";
+import { isSocketHost, parsePostgresUrl, postgresPassword, type PoolerMode, type PostgresConnection } from "../../env/postgres-url.js";
+import { connectionError, connectionPlace, poolerError, translatePostgresError } from "./errors.js";
 import { postgresFamilyParts } from "./family.js";
 
 export interface PostgresDriverOptions extends DriverOptions {
@@ -20,6 +24,8 @@ export interface PostgresDriverOptions extends DriverOptions {
   poolSize?: number;
   /** How long to wait for a connection before failing (default 10 s; pg's own default waits forever). */
   connectTimeoutMs?: number;
+  /** "transaction" behind a pooler in transaction mode: unnamed statements only (overrides the URL's ?pooler=). */
+  pooler?: PoolerMode;
 }
 
 const typeParsers: pg.CustomTypesConfig = {
@@ -47,9 +53,16 @@ type PgQueryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
 
 async function run<R>(target: PgQueryable, sql: string, params: readonly unknown[] | undefined, name: string | undefined): Promise<QueryResult<R>> {
   const values = bindable(params);
-  let result = (await (name === undefined
-    ? target.query(sql, values)
-    : target.query({ name, text: sql, values }))) as pg.QueryResult | pg.QueryResult[];
+  let result: pg.QueryResult | pg.QueryResult[];
+  if (name === undefined) {
+    result = (await target.query(sql, values)) as pg.QueryResult | pg.QueryResult[];
+  } else {
+    try {
+      result = await target.query({ name, text: sql, values });
+    } catch (error) {
+      throw poolerError(error, name) ?? error;
+    }
+  }
   // Several statements in one text (no parameters) give one result each; report the last, as PGlite does.
   if (Array.isArray(result)) result = result[result.length - 1]!;
   return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
@@ -60,12 +73,14 @@ class PgHeldConnection implements HeldConnection {
 
   constructor(
     readonly client: pg.PoolClient,
-    private readonly target: ConnectionTarget,
+    private readonly target: PostgresConnection,
+    /** false behind a transaction pooler: statement names are dropped. */
+    private readonly named: boolean,
   ) {}
 
   async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
     try {
-      return await run<R>(this.client, sql, params, name);
+      return await run<R>(this.client, sql, params, this.named ? name : undefined);
     } catch (error) {
       throw connectionError(error, this.target) ?? error;
     }
@@ -78,23 +93,110 @@ class PgHeldConnection implements HeldConnection {
   }
 }
 
-export function createPostgresDriver(connectionString: string, options: PostgresDriverOptions): Driver {
-  // pg would throw Node's URL error later, carrying the whole string (password included) in `input`.
-  if (!URL.canParse(connectionString)) {
-    throw new RetortError("RETORT_BAD_URL", `Not a valid Postgres URL: ${redactPassword(connectionString)}`, {
-      hint: "Write it as postgres://user:password@host:port/database, percent-encoding special characters in the password.",
+/** The root certificates for verify-ca/verify-full, found as libpq finds them. */
+function rootCertificates(connection: PostgresConnection): string | undefined {
+  const file = connection.sslrootcert ?? join(homedir(), ".postgresql", "root.crt");
+  if (file === "system") return undefined; // Node's bundled CAs
+  if (connection.sslrootcert === undefined && !existsSync(file)) {
+    throw new RetortError("RETORT_CONNECTION_FAILED", `sslmode=${connection.sslmode} needs the CA that signed the server's certificate, and ${file} does not exist`, {
+      hint: "Add sslrootcert=<CA file> to the URL (or PGSSLROOTCERT), sslrootcert=system for the system's CAs, or use sslmode=require to encrypt without verifying.",
     });
   }
-  const target = connectionTarget(connectionString);
+  return readCertificateFile(file, "sslrootcert");
+}
+
+function readCertificateFile(file: string, parameter: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new RetortError("RETORT_CONNECTION_FAILED", `Cannot read the ${parameter} file "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: `Check the ${parameter} path in the URL (or its PG* variable).`,
+    });
+  }
+}
+
+interface SslChoice {
+  ssl: pg.ConnectionConfig["ssl"];
+  /** libpq's allow/prefer: what to try when the first choice is refused, and how that refusal looks. */
+  fallback?: { ssl: pg.ConnectionConfig["ssl"]; when: (error: unknown) => boolean };
+}
+
+/** libpq's sslmode meanings, as pg's `ssl` option. */
+function sslChoice(connection: PostgresConnection): SslChoice {
+  const { sslmode } = connection;
+  const clientCertificate = {
+    ...(connection.sslcert ? { cert: readCertificateFile(connection.sslcert, "sslcert") } : {}),
+    ...(connection.sslkey ? { key: readCertificateFile(connection.sslkey, "sslkey") } : {}),
+  };
+  const unverified = { rejectUnauthorized: false, ...clientCertificate };
+  if (isSocketHost(connection.host)) {
+    // libpq never uses SSL over a Unix socket.
+    if (sslmode === "disable" || sslmode === "allow" || sslmode === "prefer") return { ssl: false };
+    throw new RetortError("RETORT_BAD_URL", `sslmode=${sslmode} cannot be met over ${connectionPlace(connection)}: SSL is never used on a socket`, {
+      hint: "Use sslmode=disable (or prefer) with a socket, or connect over TCP (host=127.0.0.1) for SSL.",
+    });
+  }
+  const serverRefusedSsl = (error: unknown) => error instanceof Error && /does not support SSL connections/.test(error.message);
+  // pg_hba.conf turning away an unencrypted connection ("no encryption").
+  const serverWantsSsl = (error: unknown) => (error as { code?: unknown }).code === "28000" && /no encryption/.test((error as Error).message);
+  switch (sslmode) {
+    case "disable":
+      return { ssl: false };
+    case "allow":
+      return { ssl: false, fallback: { ssl: unverified, when: serverWantsSsl } };
+    case "prefer":
+      return { ssl: unverified, fallback: { ssl: false, when: serverRefusedSsl } };
+    case "require":
+      // libpq: require with a root certificate given verifies it, as verify-ca does.
+      if (connection.sslrootcert === undefined) return { ssl: unverified };
+      return { ssl: { ca: rootCertificates(connection), checkServerIdentity: () => undefined, ...clientCertificate } };
+    case "verify-ca":
+      return { ssl: { ca: rootCertificates(connection), checkServerIdentity: () => undefined, ...clientCertificate } };
+    case "verify-full":
+      return { ssl: { ca: rootCertificates(connection), ...clientCertificate } };
+  }
+}
+
+/**
+ * `connection`: a postgres:// URL (libpq's forms, PG* variables for what it leaves out) or one
+ * already parsed. Everything is handed to pg as separate options, never as a connection string:
+ * pg's own URL parsing means other sslmode semantics and prints warnings.
+ */
+export function createPostgresDriver(connection: string | PostgresConnection, options: PostgresDriverOptions): Driver {
+  const target = typeof connection === "string" ? parsePostgresUrl(connection) : connection;
+  const password = postgresPassword(target);
+  const ssl = sslChoice(target);
   const pool = new pg.Pool({
-    connectionString,
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    database: target.database,
+    ...(password === undefined ? {} : { password }),
+    ssl: ssl.ssl,
+    ...(target.applicationName === undefined ? {} : { application_name: target.applicationName }),
+    ...(target.options === undefined ? {} : { options: target.options }),
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    connectionTimeoutMillis: target.connectTimeoutSeconds ? target.connectTimeoutSeconds * 1000 : (options.connectTimeoutMs ?? 10_000),
     types: typeParsers,
   });
   // An idle client whose server went away emits 'error' on the pool; without a listener Node
   // would crash the process. The pool drops that client and the next query reconnects.
   pool.on("error", () => {});
+  const named = (options.pooler ?? target.pooler) !== "transaction";
+  let fallback = ssl.fallback;
+
+  /** Run fn; when the first connection is refused for its SSL choice (allow/prefer), switch the pool to the other choice and run it again. */
+  async function connecting<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!fallback?.when(error)) throw error;
+      // pg-pool builds every new client from pool.options.
+      (pool as unknown as { options: pg.PoolConfig }).options.ssl = fallback.ssl;
+      fallback = undefined;
+      return fn();
+    }
+  }
 
   let closed = false;
 
@@ -106,7 +208,7 @@ export function createPostgresDriver(connectionString: string, options: Postgres
 
   async function acquire(): Promise<PgHeldConnection> {
     try {
-      return new PgHeldConnection(await pool.connect(), target);
+      return new PgHeldConnection(await connecting(() => pool.connect()), target, named);
     } catch (error) {
       throw failure(error);
     }
@@ -126,7 +228,7 @@ export function createPostgresDriver(connectionString: string, options: Postgres
 
     async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
       try {
-        return await run<R>(pool, sql, params, name);
+        return await connecting(() => run<R>(pool, sql, params, named ? name : undefined));
       } catch (error) {
         throw failure(error);
       }

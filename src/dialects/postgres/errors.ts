@@ -4,6 +4,7 @@
  * columns but never the row values from the error detail: those can be personal data.
  */
 import { RetortError, type RetortErrorCode } from "../../errors.js";
+import { isSocketHost, type PostgresConnection } from "../../env/postgres-url.js";
 import { findTable, type Schema, type TableSchema } from "../../schema/snapshot.js";
 
 /** The fields of a Postgres ErrorResponse that pg and PGlite both expose. */
@@ -136,39 +137,20 @@ function constraintExpression(table: TableSchema | undefined, name: string | und
   return check ? ` (${check.expression})` : "";
 }
 
-/** Where a server connection was going, for error messages. Never holds the password. */
-export interface ConnectionTarget {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-}
-
-/** The URL with any password replaced by `***`, for messages about a URL that does not parse. */
-export function redactPassword(connectionString: string): string {
-  // Greedy up to the last "@": an unencoded "@" in the password must not leak the rest of it.
-  return connectionString.replace(/^([^:/]+:\/\/[^:@/]*):.*@/, "$1:***@");
-}
-
-/** Parse a postgres:// URL into what messages may show, dropping the password. */
-export function connectionTarget(connectionString: string): ConnectionTarget {
-  let url: URL | undefined;
-  try {
-    url = new URL(connectionString);
-  } catch {
-    url = undefined;
-  }
-  const user = url?.username ? decodeURIComponent(url.username) : (process.env.PGUSER ?? process.env.USER ?? "postgres");
-  return {
-    host: url?.searchParams.get("host") ?? (url?.hostname ? decodeURIComponent(url.hostname) : (process.env.PGHOST ?? "localhost")),
-    port: Number(url?.port || url?.searchParams.get("port") || process.env.PGPORT || 5432),
-    database: url && url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : (process.env.PGDATABASE ?? user),
-    user,
-  };
-}
-
-// Node socket errors, and SQLSTATEs a server sends while a session is being set up.
-const SOCKET_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
+// Node socket and TLS errors, and SQLSTATEs a server sends while a session is being set up.
+const SOCKET_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "the host name does not resolve",
+  EAI_AGAIN: "the host name does not resolve",
+  ETIMEDOUT: "the network failed",
+  ECONNRESET: "the network failed",
+  EHOSTUNREACH: "the network failed",
+  ENETUNREACH: "the network failed",
+  EPIPE: "the network failed",
+  ENOENT: "no server socket there",
+  EACCES: "no permission to open the server socket",
+};
+const CERTIFICATE_CODES = /^(ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|HOSTNAME_MISMATCH)$/;
 const SESSION_SQLSTATES: Record<string, string> = {
   "28P01": "the password was rejected",
   "28000": "the server refused this user (pg_hba.conf or role settings)",
@@ -177,35 +159,77 @@ const SESSION_SQLSTATES: Record<string, string> = {
   "53300": "the server has too many connections",
 };
 
-function connectionProblem(error: unknown): string | undefined {
+/** What went wrong, and what to do about it when that is more specific than the generic hint. */
+interface Problem {
+  why: string;
+  hint?: string;
+}
+
+function connectionProblem(error: unknown, target: PostgresConnection): Problem | undefined {
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string") {
-    if (SOCKET_CODES.has(code)) return `${code === "ENOTFOUND" || code === "EAI_AGAIN" ? "the host name does not resolve" : code === "ECONNREFUSED" ? "connection refused" : "the network failed"} (${code})`;
-    if (code in SESSION_SQLSTATES) return SESSION_SQLSTATES[code];
-    if (code.startsWith("08")) return "the connection failed";
+    if (code in SOCKET_PROBLEMS) return { why: `${SOCKET_PROBLEMS[code]} (${code})` };
+    if (CERTIFICATE_CODES.test(code)) {
+      return {
+        why: `the server's SSL certificate could not be verified (${code}, sslmode=${target.sslmode})`,
+        hint: "Give the CA that signed the server's certificate with sslrootcert=<file> (or sslrootcert=system), or use sslmode=require to encrypt without verifying.",
+      };
+    }
+    if (code in SESSION_SQLSTATES) return { why: SESSION_SQLSTATES[code]! };
+    if (code.startsWith("08")) return { why: "the connection failed" };
     return undefined;
   }
-  // Errors without a code: pg's own messages for a connect timeout, and for a server asking for a password we do not have.
-  if (/timeout/i.test(error.message)) return "the connection timed out";
-  if (/^SASL: |password must be a string/.test(error.message)) return "the server asked for a password, and none was given";
-  if (/Connection terminated unexpectedly/.test(error.message)) return "the server closed the connection";
+  // Errors without a code: pg's own messages.
+  if (/does not support SSL connections/.test(error.message)) {
+    return {
+      why: `the server does not accept SSL connections, and sslmode=${target.sslmode} requires SSL`,
+      hint: "Use sslmode=prefer (SSL when the server offers it) or sslmode=disable for this server, or enable ssl in the server's postgresql.conf.",
+    };
+  }
+  if (/timeout/i.test(error.message)) return { why: "the connection timed out" };
+  if (/^SASL: |password must be a string/.test(error.message)) return { why: "the server asked for a password, and none was given" };
+  if (/Connection terminated unexpectedly/.test(error.message)) return { why: "the server closed the connection" };
   return undefined;
 }
 
+/** Where a connection goes, for messages: host:port, or the socket file. */
+export function connectionPlace(target: PostgresConnection): string {
+  return isSocketHost(target.host) ? `socket ${target.host.replace(/\/$/, "")}/.s.PGSQL.${target.port}` : `${target.host}:${target.port}`;
+}
+
 /** A failure to reach or log into the server → RETORT_CONNECTION_FAILED; anything else undefined. */
-export function connectionError(error: unknown, target: ConnectionTarget): RetortError | undefined {
-  const problem = connectionProblem(error);
+export function connectionError(error: unknown, target: PostgresConnection): RetortError | undefined {
+  const problem = connectionProblem(error, target);
   if (problem === undefined) return undefined;
-  const where = `${target.host}:${target.port}`;
+  const where = connectionPlace(target);
   return new RetortError(
     "RETORT_CONNECTION_FAILED",
-    `Could not connect to Postgres at ${where} (database "${target.database}", user "${target.user}"): ${problem}`,
+    `Could not connect to Postgres at ${where} (database "${target.database}", user "${target.user}"): ${problem.why}`,
     {
       hint:
+        problem.hint ??
         `Check that a server is running and reachable at ${where}, that database "${target.database}" exists, ` +
-        `and that user "${target.user}" may log in with the password in the URL (DATABASE_URL or your environment's URL).`,
-      details: { ...target },
+          `and that user "${target.user}" may log in with the password in the URL (DATABASE_URL or your environment's URL).`,
+      details: { host: target.host, port: target.port, database: target.database, user: target.user, sslmode: target.sslmode },
+      cause: error,
+    },
+  );
+}
+
+/**
+ * A named prepared statement the server does not know (26000) or already has (42P05): what a pooler
+ * in transaction mode causes, when statements prepared on one server connection are used on another.
+ */
+export function poolerError(error: unknown, statement: string): RetortError | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code !== "26000" && code !== "42P05") return undefined;
+  return new RetortError(
+    "RETORT_TRANSACTION_POOLER",
+    `The server lost track of prepared statement "${statement}": a connection pooler in transaction mode (PgBouncer before 1.21, Supabase's port 6543…) is probably in between`,
+    {
+      hint: 'Set pooler: "transaction" in connect() options or retort.config.ts, or add ?pooler=transaction to the URL, so Retort sends unnamed statements; or connect to the server directly.',
+      details: { statement, sqlstate: code },
       cause: error,
     },
   );

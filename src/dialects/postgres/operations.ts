@@ -23,6 +23,24 @@ function concurrentIndex(sql: string): string {
   return sql.replace(/^CREATE (UNIQUE )?INDEX /, (prefix) => `${prefix}CONCURRENTLY `);
 }
 
+export const PROBE_TABLE = '"_retort_probe"';
+export const PROBE_INDEX = '"_retort_probe_ix"';
+
+/** A CREATE INDEX CONCURRENTLY step's parts (quoted), and the same index on PROBE_TABLE (to compare definitions). */
+export interface ConcurrentIndex {
+  name: string;
+  table: string;
+  probeSql: string;
+}
+
+/** The parts of a statement concurrentIndex() wrote, or undefined for any other statement. */
+export function concurrentIndexParts(sql: string): ConcurrentIndex | undefined {
+  const match = /^CREATE (UNIQUE )?INDEX CONCURRENTLY ("(?:[^"]|"")+") ON ("(?:[^"]|"")+")([\s\S]*)$/.exec(sql);
+  if (!match) return undefined;
+  const [, unique = "", name, table, rest] = match;
+  return { name: name!, table: table!, probeSql: `CREATE ${unique}INDEX ${PROBE_INDEX} ON ${PROBE_TABLE}${rest}` };
+}
+
 /** Postgres array input text for text[]: {"a","b\"c",NULL}. */
 function arrayLiteral(values: readonly JsonValue[]): string {
   return `{${values.map((value) => (value === null ? "NULL" : `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(",")}}`;

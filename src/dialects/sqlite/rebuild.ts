@@ -21,7 +21,8 @@
  * `restoreTriggers`, and the checks `checkForeignKeys` (see Step in operations/types.ts).
  */
 import { RetortError } from "../../errors.js";
-import type { Step } from "../../operations/types.js";
+import { mentionsColumn } from "../../operations/expressions.js";
+import type { RebuildSource, Step } from "../../operations/types.js";
 import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../../schema/snapshot.js";
 import { identList, quoteIdent, quoteLiteral } from "../sql-text.js";
 import { sqliteDdl } from "./ddl.js";
@@ -180,11 +181,18 @@ function copyExpressions(old: TableSchema, next: TableSchema, options: RebuildOp
 
 /**
  * The steps that rebuild table `name` from its definition in `before` to the one in `after`
- * (same name in both), keeping every row.
+ * (same name in both), keeping every row. The first step records what they were planned from,
+ * so a live run can plan them again from the table as it is (liveRebuildSteps).
  */
 export function planRebuild(before: Schema, after: Schema, name: string, options: RebuildOptions): Step[] {
-  const old = tableIn(before, name);
-  const next = tableIn(after, name);
+  const steps = rebuildSteps(tableIn(before, name), tableIn(after, name), after, options);
+  const source: RebuildSource = { table: name, before, after, description: options.description, stepCount: steps.length, ...(options.expressions ? { expressions: options.expressions } : {}) };
+  steps[0] = { ...steps[0]!, rebuild: source };
+  return steps;
+}
+
+function rebuildSteps(old: TableSchema, next: TableSchema, after: Schema, options: RebuildOptions): Step[] {
+  const name = next.name;
   if (next.columns.length === 0) {
     throw new RetortError("RETORT_UNSUPPORTED", `${options.description}: a SQLite table needs at least one column`, { hint: `Drop the table "${name}" instead.` });
   }
@@ -227,4 +235,73 @@ export function planRebuild(before: Schema, after: Schema, name: string, options
     });
   }
   return steps.map((step) => ({ ...step, foreignKeysOff: true }));
+}
+
+const named = <T extends { name: string }>(items: readonly T[], name: string) => items.some((item) => item.name === name);
+
+/**
+ * A rebuild planned again from the table as the database holds it now (`live`: its introspection),
+ * not only from the fold: columns, indexes, unique constraints, checks and foreign keys that the
+ * migrations did not create (raw SQL, hand edits) are carried over unchanged. Refuses, with
+ * RETORT_INVALID_OPERATION naming it, what cannot be carried: such an object using a column the
+ * operation drops, a column of the fold missing from the table, a name clash with a new column.
+ */
+export function liveRebuildSteps(live: Schema, source: RebuildSource): Step[] {
+  const name = source.table;
+  const where = `${source.description}: rebuild "${name}"`;
+  const refuse = (what: string, hint: string, details: Record<string, unknown> = {}) =>
+    new RetortError("RETORT_INVALID_OPERATION", `${where}: ${what}`, { hint, details: { table: name, ...details } });
+  const current = live.tables.find((candidate) => candidate.name === name);
+  if (!current) throw refuse("the table is not in the database", "The migrations and the database disagree: check `retort drift`.");
+  const known = tableIn(source.before, name);
+  const target = tableIn(source.after, name);
+
+  const missing = known.columns.filter((column) => !named(current.columns, column.name)).map((column) => column.name);
+  if (missing.length > 0) {
+    throw refuse(`column(s) ${missing.map((column) => `"${column}"`).join(", ")} created by the migrations are not in the table (changed outside the migrations?)`, "Make the table and the migrations agree again (check `retort drift`), then run again.", { columns: missing });
+  }
+  const dropped = known.columns.filter((column) => !named(target.columns, column.name)).map((column) => column.name);
+  const extraColumns = current.columns.filter((column) => !named(known.columns, column.name));
+  for (const column of extraColumns) {
+    if (named(target.columns, column.name)) {
+      throw refuse(`column "${column.name}" is already in the table (added outside the migrations), and this operation adds a column of that name`, "Drop one of them, or remove the operation, then run again.", { column: column.name });
+    }
+  }
+  const usesDropped = (columns: readonly string[], expressions: ReadonlyArray<string | undefined>) =>
+    dropped.find((column) => columns.includes(column) || expressions.some((expression) => expression !== undefined && mentionsColumn(expression, column)));
+  const carry = <T extends { name: string }>(kind: string, extras: readonly T[], uses: (item: T) => string | undefined): T[] =>
+    extras.map((item) => {
+      const column = uses(item);
+      if (column !== undefined) {
+        throw refuse(
+          `${kind} "${item.name}" (not created by the migrations) uses column "${column}", which this operation drops: it cannot be carried over`,
+          `Drop ${kind} "${item.name}" first (op.execute in an earlier step), or recreate it without "${column}", then run again.`,
+          { object: item.name, column },
+        );
+      }
+      return item;
+    });
+  const extra = <T extends { name: string }>(all: readonly T[], before: readonly T[], now: readonly T[]) => all.filter((item) => !named(before, item.name) && !named(now, item.name));
+
+  const indexes = carry("index", extra(current.indexes, known.indexes, target.indexes), (index) =>
+    usesDropped(
+      index.elements.flatMap((element) => ("column" in element ? [element.column] : [])),
+      [...index.elements.map((element) => ("column" in element ? undefined : element.expression)), index.where],
+    ),
+  );
+  const uniques = carry("unique constraint", extra(current.uniques, known.uniques, target.uniques), (unique) => usesDropped(unique.columns, []));
+  const checks = carry("check", extra(current.checks, known.checks, target.checks), (check) => usesDropped([], [check.expression]));
+  const foreignKeys = carry("foreign key", extra(current.foreignKeys, known.foreignKeys, target.foreignKeys), (fk) => usesDropped(fk.columns, []));
+
+  const old: TableSchema = { ...known, columns: [...known.columns, ...extraColumns] };
+  const next: TableSchema = {
+    ...target,
+    columns: [...target.columns, ...extraColumns],
+    indexes: [...target.indexes, ...indexes],
+    uniques: [...target.uniques, ...uniques],
+    checks: [...target.checks, ...checks],
+    foreignKeys: [...target.foreignKeys, ...foreignKeys],
+  };
+  const after: Schema = { ...source.after, tables: source.after.tables.map((table) => (table.name === name ? next : table)) };
+  return rebuildSteps(old, next, after, { description: source.description, ...(source.expressions ? { expressions: source.expressions } : {}) });
 }

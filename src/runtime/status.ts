@@ -1,0 +1,63 @@
+/**
+ * Reading where a database stands without the migration lock and without creating anything:
+ * what `current` (and `history --indicate-current`, `drift`, `check --url`) need while another
+ * process may be migrating. Only committed rows are seen, so a revision running inside its
+ * transaction shows as the lock holder, not as a row; one that records progress as it goes
+ * (steps outside a transaction) shows its "running" row with the steps done so far.
+ */
+import type { Connection } from "../dialects/driver.js";
+import type { SqlFamily } from "../schema/snapshot.js";
+import { HISTORY_TABLE, VERSION_TABLE } from "./version-table.js";
+
+export interface UnfinishedRevision {
+  revision: string;
+  direction: "up" | "down";
+  /** "running": in progress now, or stopped by a crash; "failed": stopped by an error after some steps committed. */
+  outcome: "running" | "failed";
+  stepsDone: number;
+  startedAt: string;
+}
+
+export interface VersionState {
+  /** False when Retort never migrated this database (no version table): it is at base. */
+  initialized: boolean;
+  heads: string[];
+  unfinished: UnfinishedRevision[];
+}
+
+async function tablesExist(conn: Connection, family: SqlFamily): Promise<boolean> {
+  if (family === "postgres") {
+    const { rows } = await conn.query<{ found: boolean }>(`SELECT to_regclass('${VERSION_TABLE}') IS NOT NULL AND to_regclass('${HISTORY_TABLE}') IS NOT NULL AS found`);
+    return rows[0]?.found === true;
+  }
+  const { rows } = await conn.query<{ n: number }>(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('${VERSION_TABLE}', '${HISTORY_TABLE}')`);
+  return Number(rows[0]?.n) === 2;
+}
+
+export async function readVersionState(conn: Connection, family: SqlFamily): Promise<VersionState> {
+  if (!(await tablesExist(conn, family))) return { initialized: false, heads: [], unfinished: [] };
+  const heads = (await conn.query<{ version_num: string }>(`SELECT version_num FROM ${VERSION_TABLE}`)).rows.map((row) => String(row.version_num)).sort();
+  // The last row of each revision and direction tells how its latest run ended.
+  const { rows } = await conn.query<{ revision: string; direction: string; outcome: string; steps_done: number; started_at: unknown }>(
+    `SELECT revision, direction, outcome, steps_done, started_at FROM ${HISTORY_TABLE}
+     WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} GROUP BY revision, direction)
+       AND (outcome = 'running' OR (outcome = 'failed' AND steps_done > 0))
+     ORDER BY id`,
+  );
+  const unfinished = rows.map((row) => ({
+    revision: String(row.revision),
+    direction: row.direction === "down" ? ("down" as const) : ("up" as const),
+    outcome: row.outcome === "running" ? ("running" as const) : ("failed" as const),
+    stepsDone: Number(row.steps_done),
+    startedAt: row.started_at instanceof Date ? row.started_at.toISOString() : String(row.started_at),
+  }));
+  return { initialized: true, heads, unfinished };
+}
+
+/** The checksum each applied revision's file had when it last ran upward (to notice edited files). */
+export async function readAppliedChecksums(conn: Connection): Promise<Map<string, string>> {
+  const { rows } = await conn.query<{ revision: string; checksum: string }>(
+    `SELECT revision, checksum FROM ${HISTORY_TABLE} WHERE direction = 'up' AND outcome = 'applied' ORDER BY id`,
+  );
+  return new Map(rows.map((row) => [String(row.revision), String(row.checksum)]));
+}
