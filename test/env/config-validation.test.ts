@@ -1,5 +1,5 @@
 /** retort.config.* is validated when loaded: every problem with its key path, "did you mean", and what is accepted. */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -82,8 +82,11 @@ describe("config validation", () => {
 
   it("a valid config loads; a later edit is checked again", async () => {
     const dir = project(`export default { models: "./schema.ts", migrations: { transaction: "all", lockTimeoutMs: 5000 } };\n`);
+    mkdirSync(join(dir, "node_modules"));
     expect((await loadConfig(undefined, dir)).config).toEqual({ models: "./schema.ts", migrations: { transaction: "all", lockTimeoutMs: 5000 } });
-    expect(existsSync(join(dir, ".retort", "cache", "config-checked"))).toBe(true);
+    // Marked as checked beside the compiled-code cache, not in the project.
+    expect(readdirSync(join(dir, "node_modules", ".cache", "retort")).filter((name) => name.endsWith(".checked"))).toHaveLength(1);
+    expect(existsSync(join(dir, ".retort"))).toBe(false);
     // Same folder, another file (a module is loaded once per process): the remembered check does not cover it.
     writeFileSync(join(dir, "other.config.mjs"), `export default { models: "./schema.ts", migrations: { transaction: "sometimes" } };\n`);
     await configError(loadConfig("other.config.mjs", dir));
