@@ -79,6 +79,7 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
     expect(passing.code).toBe(0);
     expect(JSON.parse(passing.out).ok).toBe(true);
     // With --url, check compares with that live database, which must be at migrations head first.
+    await (await connect(`sqlite:${join(project.root, "app.db")}`, { schema: {} })).close(); // an empty database
     const behind = await run("--json", "--url", `sqlite:${join(project.root, "app.db")}`, "check");
     expect(behind.code).toBe(1);
     expect(JSON.parse(behind.err.slice(behind.err.indexOf("{"))).error.code).toBe("RETORT_NOT_UP_TO_DATE");
@@ -103,10 +104,11 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
     const config = { ...project.config, config: { ...project.config.config, models: "./schema.ts" } };
     const url = `sqlite:${join(project.root, "app.db")}`;
     const live = { config, url, against: "database" as const };
+    await (await connect(url, { schema: {} })).close(); // an empty database: nothing applied yet
 
     // One revision behind: autogenerate would write a duplicate of it (Alembic refuses too).
-    for (const [command, attempt] of [["revision --autogenerate", autogenerate({ message: "notes" }, live)], ["check", check(live)]] as const) {
-      const error = await (attempt as Promise<unknown>).catch((e: unknown) => e);
+    for (const [command, attempt] of [["revision --autogenerate", () => autogenerate({ message: "notes" }, live)], ["check", () => check(live)]] as const) {
+      const error = await (attempt() as Promise<unknown>).catch((e: unknown) => e);
       expect(isRetortError(error, "RETORT_NOT_UP_TO_DATE")).toBe(true);
       expect((error as Error).message).toBe("The database is not up to date: it is at base, the migrations head is user00000001 (1 revision not applied).");
       expect((error as { hint: string }).hint).toBe(
