@@ -52,7 +52,12 @@ export type RetortErrorCode =
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"
   | "RETORT_TRANSACTION_POOLER"
-  | "RETORT_NOT_UP_TO_DATE";
+  | "RETORT_NOT_UP_TO_DATE"
+  // pull
+  | "RETORT_FILE_EXISTS"
+  // baseline and adopting a database from another tool
+  | "RETORT_BASELINE_REFUSED"
+  | "RETORT_ADOPT_REFUSED";
 
 export interface RetortErrorOptions {
   hint?: string;

@@ -4,6 +4,7 @@ export { enumType, type EnumModel } from "./model/enum.js";
 export {
   table,
   unique,
+  uniqueIndex,
   index,
   check,
   primaryKey,

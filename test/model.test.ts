@@ -66,7 +66,7 @@ describe("models → schema snapshot", () => {
     expect(shape!.uniques[0]!.name).toBe("users_email_key");
     expect(shape!.indexes.map((i) => i.name)).toEqual(["score_idx", "email_idx"]);
     expect(shape!.checks).toEqual([
-      { name: "ck_Legacy_positive", expression: "score > 0" },
+      { name: "positive", expression: "score > 0" },
       { name: "legacy_sane", expression: '"score" < 1000' },
     ]);
   });
@@ -86,7 +86,7 @@ describe("models → schema snapshot", () => {
     const guilds = tableOf("guilds");
     expect(guilds.columns.find((c) => c.name === "settings")!.default).toEqual({ kind: "literal", value: {} });
     expect(guilds.columns.find((c) => c.name === "created_at")!.default).toEqual({ kind: "now" });
-    expect(tableOf("moderation_cases").columns[0]).toEqual({ name: "id", type: { kind: "integer" }, nullable: false, identity: "by-default" });
+    expect(tableOf("moderation_cases").columns[0]).toEqual({ name: "id", type: { kind: "integer" }, nullable: false, serial: true });
   });
 
   it("rejects broken models with a clear error", () => {

@@ -15,7 +15,7 @@
  *  6. drop columns
  *  7. enums that lose or reorder values: their columns become text, the type is dropped and
  *     created again with the new values (their columns return to it in 8)
- *  8. alter columns (type with USING where needed, nullability, default, comment); add columns
+ *  8. alter columns (type with USING where needed, nullability, default, comment, serial); add columns
  *  9. drop enums nothing uses any more
  * 10. add primary keys, unique constraints, indexes and checks to existing tables
  * 11. create tables, referenced tables first; a table's own indexes follow it
@@ -112,7 +112,7 @@ function prepareTarget(to: Schema): Schema {
   for (const table of target.tables) {
     for (const column of table.columns) {
       if (column.default?.kind === "literal" && column.default.value === null) delete column.default;
-      if (column.identity !== undefined) delete column.default;
+      if (column.identity !== undefined || column.serial) delete column.default;
     }
   }
   return target;
@@ -160,6 +160,9 @@ function uniqueKeys(table: TableSchema, rules: DialectRules): UniqueKey[] {
   }
   return keys;
 }
+
+/** A unique constraint and a unique index on the same columns are different objects: the key says which. */
+const uniqueKeyKey = (key: UniqueKey) => `${key.origin}: ${key.columns.join(", ")}`;
 
 function plainIndexes(table: TableSchema, rules: DialectRules): IndexSchema[] {
   return table.indexes.filter((index) => plainUniqueColumns(index, rules) === undefined);
@@ -402,7 +405,7 @@ class Differ {
     for (const [currentTable, targetTable] of this.persisting()) {
       const droppedKeys: string[][] = [];
       if (currentTable.primaryKey && !this.samePrimaryKey(currentTable.primaryKey, targetTable.primaryKey)) droppedKeys.push(currentTable.primaryKey.columns);
-      const keys = match(uniqueKeys(currentTable, this.rules), uniqueKeys(targetTable, this.rules), (key) => key.columns.join(", "));
+      const keys = match(uniqueKeys(currentTable, this.rules), uniqueKeys(targetTable, this.rules), uniqueKeyKey);
       for (const key of keys.dropped) droppedKeys.push(key.columns);
       for (const key of uniqueKeys(currentTable, this.rules)) if (this.forced(this.forcedObjectDrops, currentTable.name, key.name)) droppedKeys.push(key.columns);
       if (droppedKeys.length === 0) continue;
@@ -453,7 +456,7 @@ class Differ {
       const dropIndexes = new Set(indexes.dropped.map((index) => index.name));
       for (const index of plainIndexes(currentTable, this.rules)) if (forced(index.name)) dropIndexes.add(index.name);
       for (const name of dropIndexes) this.emit({ kind: "dropIndex", table, name });
-      const keys = match(uniqueKeys(currentTable, this.rules), uniqueKeys(targetTable, this.rules), (key) => key.columns.join(", "));
+      const keys = match(uniqueKeys(currentTable, this.rules), uniqueKeys(targetTable, this.rules), uniqueKeyKey);
       const dropKeys = new Set(keys.dropped.map((key) => key.name));
       for (const key of uniqueKeys(currentTable, this.rules)) if (forced(key.name)) dropKeys.add(key.name);
       for (const key of uniqueKeys(currentTable, this.rules)) {
@@ -558,6 +561,9 @@ class Differ {
     const targetNullable = effectiveNullable(targetTable, target);
     if (currentNullable !== targetNullable) op.nullable = targetNullable;
     const identityChanged = identityKey(current, this.rules) !== identityKey(target, this.rules);
+    const serialChanged = Boolean(current.serial) !== Boolean(target.serial);
+    // A serial that goes: its sequence and default first (a new default or an identity may follow).
+    if (serialChanged && current.serial) this.emit({ kind: "alterColumn", table, name: target.name, serial: false });
     // With a type change the default is set again in the new type's form ("0" for a bigint is 0
     // for a double): compare it as written, not only by meaning.
     const defaultChanged =
@@ -571,6 +577,7 @@ class Differ {
       this.emit(op);
     }
     if (identityChanged) this.identityChange(table, current, target);
+    if (serialChanged && target.serial) this.emit({ kind: "alterColumn", table, name: target.name, serial: true });
   }
 
   private identityChange(table: string, current: ColumnSchema, target: ColumnSchema): void {
@@ -634,7 +641,7 @@ class Differ {
         }
         this.emit({ kind: "addPrimaryKey", table, primaryKey: structuredClone(targetTable.primaryKey) });
       }
-      const keys = match(uniqueKeys(current(), this.rules), uniqueKeys(targetTable, this.rules), (key) => key.columns.join(", "));
+      const keys = match(uniqueKeys(current(), this.rules), uniqueKeys(targetTable, this.rules), uniqueKeyKey);
       for (const key of keys.added) {
         if (key.origin === "index") this.emit({ kind: "createIndex", table, index: structuredClone(key.index!) });
         else this.emit({ kind: "addUnique", table, unique: structuredClone(key.unique!) });

@@ -1119,7 +1119,7 @@ const NOW_FORMS = new Set([
   "datetime('now')",
 ]);
 
-const RANDOM_UUID_FORMS = new Set(["gen_random_uuid()", "uuid_generate_v4()"]);
+const RANDOM_UUID_FORMS = new Set(["gen_random_uuid()", "uuid_generate_v4()", "uuidv4()"]);
 
 let sqliteRandomUuid: string | undefined;
 

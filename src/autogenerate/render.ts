@@ -13,7 +13,7 @@
 import { RetortError, isRetortError } from "../errors.js";
 import { applyOperation } from "../operations/apply.js";
 import { annotateOperation, reverseOperation } from "../operations/reverse.js";
-import { Op, type DataOp } from "../operations/types.js";
+import { Op, type DataOp, type DialectSql } from "../operations/types.js";
 import { constraintName, snakeCase } from "../schema/naming.js";
 import type { ColumnSchema, ColumnType, DefaultValue, Dialect, IndexElement, IndexSchema, JsonValue, Schema, TableSchema } from "../schema/snapshot.js";
 import { compareSchemas, type CompareOptions } from "./compare.js";
@@ -48,14 +48,14 @@ export function renderOperations(ops: readonly Op[], options: RenderOptions = {}
 // ---------------------------------------------------------------------------------------------
 // JavaScript literals
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+export const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const RESERVED_KEYS = new Set(["__proto__"]);
 
-function jsString(value: string): string {
+export function jsString(value: string): string {
   return JSON.stringify(value);
 }
 
-function jsKey(key: string): string {
+export function jsKey(key: string): string {
   if (RESERVED_KEYS.has(key)) return `[${jsString(key)}]`;
   return IDENTIFIER.test(key) ? key : jsString(key);
 }
@@ -88,7 +88,8 @@ function sqlTemplate(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // the renderer
 
-class Renderer {
+/** Writes DSL code and remembers the names it used (for the imports). Shared with render-models.ts. */
+export class Renderer {
   private readonly used = new Set<string>();
 
   constructor(private readonly indent: string) {}
@@ -97,14 +98,20 @@ class Renderer {
     return [...this.used].sort();
   }
 
-  private use(name: string): string {
+  use(name: string): string {
     this.used.add(name);
     return name;
   }
 
-  private sql(text: string): string {
+  sql(text: string): string {
     this.use("sql");
     return sqlTemplate(text);
+  }
+
+  /** Raw SQL for op.execute: sql`…`, or { postgres: sql`…`, sqlite: sql`…` } per dialect. */
+  private dialectSql(text: DialectSql): string {
+    if (typeof text === "string") return this.sql(text);
+    return `{ ${Object.entries(text).map(([dialect, sql]) => `${dialect}: ${this.sql(sql!)}`).join(", ")} }`;
   }
 
   items(items: readonly Item[]): string {
@@ -149,6 +156,7 @@ class Renderer {
         if (op.nullable !== undefined) fields.push(`nullable: ${op.nullable}`);
         if (op.default !== undefined) fields.push(`default: ${this.alterDefault(op.default)}`);
         if (op.comment !== undefined) fields.push(`comment: ${op.comment === null ? "null" : s(op.comment)}`);
+        if (op.serial !== undefined) fields.push(`serial: ${op.serial}`);
         return [`op.alterColumn(${s(op.table)}, ${s(op.name)}, { ${fields.join(", ")} });`];
       }
       case "createIndex": {
@@ -206,9 +214,9 @@ class Renderer {
       case "renameEnumValue":
         return [`op.renameEnumValue(${s(op.enum)}, ${s(op.from)}, ${s(op.to)});`];
       case "execute": {
-        const args = [this.sql(op.sql)];
+        const args = [this.dialectSql(op.sql)];
         if (op.params !== undefined && op.params.length > 0) args.push(jsValue([...op.params], this.indent));
-        if (op.reverseSql !== undefined) args.push(`{ reverseSql: ${this.sql(op.reverseSql)} }`);
+        if (op.reverseSql !== undefined) args.push(`{ reverseSql: ${this.dialectSql(op.reverseSql)} }`);
         return [`op.execute(${args.join(", ")});`];
       }
       case "bulkInsert":
@@ -249,8 +257,8 @@ class Renderer {
   // -------------------------------------------------------------------------------------------
   // columns
 
-  /** `t.bigint()`, `enumColumn("mood")`… (with `identity` folded into t.serial()/t.bigserial() when asked). */
-  private typeBuilder(type: ColumnType, serial: boolean): string {
+  /** `t.bigint()`, `enumColumn("mood")`… (`serial`: t.smallserial()/t.serial()/t.bigserial()). */
+  typeBuilder(type: ColumnType, serial: boolean): string {
     const t = () => this.use("t");
     switch (type.kind) {
       case "enum":
@@ -260,6 +268,8 @@ class Renderer {
       case "numeric":
         if (type.precision === undefined) return type.scale === undefined ? `${t()}.numeric()` : `${t()}.numeric(undefined, ${type.scale})`;
         return type.scale === undefined ? `${t()}.numeric(${type.precision})` : `${t()}.numeric(${type.precision}, ${type.scale})`;
+      case "smallint":
+        return serial ? `${t()}.smallserial()` : `${t()}.smallint()`;
       case "integer":
         return serial ? `${t()}.serial()` : `${t()}.integer()`;
       case "bigint":
@@ -275,7 +285,7 @@ class Renderer {
   }
 
   /** The argument of `.default(…)` for a constant of `type`, exactly as the snapshot holds it. */
-  private literalDefault(type: ColumnType, value: JsonValue): string {
+  literalDefault(type: ColumnType, value: JsonValue): string {
     const exact = (text: string) => text;
     const cast = () => `${jsValue(value, this.indent, 1)} as never`;
     if (value === null) return "null as never";
@@ -314,7 +324,7 @@ class Renderer {
     }
   }
 
-  private defaultCall(column: ColumnSchema): string {
+  defaultCall(column: ColumnSchema): string {
     const value = column.default;
     if (value === undefined) return "";
     switch (value.kind) {
@@ -340,9 +350,8 @@ class Renderer {
     column: ColumnSchema,
     inline: false | { primaryKey: boolean; unique?: string | null; index?: IndexSchema; reference?: TableSchema["foreignKeys"][number]; check?: string },
   ): string {
-    const serial = column.identity === "by-default" && (column.type.kind === "integer" || column.type.kind === "bigint");
-    let code = this.typeBuilder(column.type, serial);
-    if (column.identity !== undefined && !serial) code += column.identity === "always" ? ".identity({ always: true })" : ".identity()";
+    let code = this.typeBuilder(column.type, column.serial === true);
+    if (column.identity !== undefined) code += column.identity === "always" ? ".identity({ always: true })" : ".identity()";
     if (inline && inline.primaryKey) code += ".primaryKey()";
     if (inline && inline.reference) {
       const fk = inline.reference;

@@ -18,8 +18,9 @@
  *
  * On every dialect: columns of a primary key and identity columns are NOT NULL whatever the
  * snapshot says (the database makes them so); an index element "asc" is the default order; a
- * unique constraint and a plain unique index (columns only, no predicate, method or order) with
- * the same name and columns are the same thing; "" and no comment are the same; expressions,
+ * unique constraint and a plain unique index (columns only, no predicate, method or order) on
+ * the same columns are different objects (both dialects keep them apart: Postgres in pg_constraint
+ * vs pg_index, SQLite as UNIQUE in CREATE TABLE vs CREATE UNIQUE INDEX); "" and no comment are the same; expressions,
  * predicates and defaults compare by their normal forms (normalize.ts).
  */
 import { columnCheckKind, columnCheckName } from "../dialects/sqlite/types.js";
@@ -95,9 +96,9 @@ export function isPrimaryKeyColumn(table: TableSchema, column: string): boolean 
   return table.primaryKey?.columns.includes(column) ?? false;
 }
 
-/** Nullability as the database has it: primary-key and identity columns are NOT NULL. */
+/** Nullability as the database has it: primary-key, identity and serial columns are NOT NULL. */
 export function effectiveNullable(table: TableSchema, column: ColumnSchema): boolean {
-  return column.nullable && column.identity === undefined && !isPrimaryKeyColumn(table, column.name);
+  return column.nullable && column.identity === undefined && !column.serial && !isPrimaryKeyColumn(table, column.name);
 }
 
 export function identityKey(column: ColumnSchema, rules: DialectRules): string | undefined {
@@ -111,8 +112,8 @@ export function commentKey(comment: string | undefined, rules: DialectRules): st
 }
 
 export function defaultKey(column: ColumnSchema): string | undefined {
-  // An identity column generates its values: a default cannot coexist with it.
-  if (column.identity !== undefined) return undefined;
+  // An identity or serial column generates its values: its default is not the model's to give.
+  if (column.identity !== undefined || column.serial) return undefined;
   return normalizeDefault(column.default, column);
 }
 

@@ -10,6 +10,7 @@ import { RetortError, isRetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
 import { registerDevCommands, registerServiceCommands } from "./dev.js";
+import { registerAdoptCommands } from "./adopt.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
 import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
@@ -76,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSchemaCommands(program, () => output(program), revisionCommand);
   registerDevCommands(program, () => output(program));
   registerServiceCommands(program, () => output(program));
+  registerAdoptCommands(program, () => output(program));
 
   try {
     await program.parseAsync(argv, { from: "user" });

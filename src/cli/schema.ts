@@ -116,6 +116,8 @@ export function registerSchemaCommands(program: Command, output: () => Output, r
     output().result({ ...result, ops: undefined });
   });
 
+  registerPull(program, output);
+
   program
     .command("drift")
     .description("exit 1 when a live database differs from the schema its recorded revision implies")
@@ -124,6 +126,25 @@ export function registerSchemaCommands(program: Command, output: () => Output, r
       if (!result.ok) throw mismatch(`the database ${result.url} differs from revision ${result.heads.join(", ") || "base"}`, result);
       output().say(`no drift: the database ${result.url} matches revision ${result.heads.join(", ") || "base"}`);
       output().result({ ...result, ops: undefined });
+    });
+}
+
+/** `retort pull`: a models file from a live database. */
+function registerPull(program: Command, output: () => Output): void {
+  program
+    .command("pull")
+    .description("write a models file from a live database (tables, keys, indexes, enums, relations)")
+    .option("--url <url>", "the database to read (default: $DATABASE_URL)")
+    .option("--out <file>", "the models file to write", "src/db/schema.ts")
+    .option("--schema <name>", "Postgres schema to read", "public")
+    .option("--force", "overwrite the file when it exists")
+    .action(async (flags: { url?: string; out: string; schema: string; force?: boolean }) => {
+      const url = flags.url ?? program.opts<GlobalOptions>().url ?? process.env.DATABASE_URL;
+      if (!url) throw new RetortError("RETORT_CONFIG", "pull needs the database to read", { hint: "Pass --url <database URL> (or set DATABASE_URL)." });
+      const { pull } = await import("../runtime/pull.js");
+      const result = await pull({ url, out: flags.out, force: flags.force === true, ...(flags.schema === "public" ? {} : { schemaName: flags.schema }) });
+      output().say(`wrote ${result.path}: ${result.tables.length} table(s), ${result.enums.length} enum(s) from ${result.url} (${result.dialect})`);
+      output().result({ ...result });
     });
 }
 

@@ -1,7 +1,8 @@
 /**
  * A controller per model: the everyday reads and writes, typed by the model. The hot paths
  * (get, create, update, delete by primary key) compile their SQL once per shape and run it as a
- * named prepared statement; the where-based methods build their SQL with Kysely.
+ * named prepared statement. The where-based methods (find, count, paginate, …) compile their SQL
+ * per query shape, also run as named prepared statements; Kysely serves `query()` and ad-hoc use.
  */
 import type { Kysely, SelectQueryBuilder } from "kysely";
 import { kyselyRuntime } from "./kysely-runtime.js";
@@ -11,7 +12,7 @@ import { validate, validationError, validationIssues, type FieldIssue } from "..
 import type { AnyTable } from "../model/table.js";
 import type { Insert, Row, Update } from "../model/types.js";
 import type { SqlFamily } from "../schema/snapshot.js";
-import { compileWhere, orderPairs, type OrderBy, type OrderDirection, type Where } from "./filters.js";
+import { binder, orderPairs, whereSql, type Bind, type OrderBy, type OrderDirection, type Where } from "./filters.js";
 import { attachRelation, type ResolvedRelation, type RowWith, type WithSpec } from "./relations.js";
 import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
 
@@ -51,6 +52,14 @@ export interface OffsetPage<R> {
   pageCount: number;
 }
 
+/** The filter of updateMany/deleteMany that reaches every row, said explicitly. */
+export interface AllRows {
+  all: true;
+}
+
+/** Splits the SQL of `query()` where its parameters go (never part of an identifier). */
+const PARAMETER_MARK = "\u0000";
+
 /** Primary key: the value of a single-column key, or an object for a composite key. */
 export type Key<T> = Row<T>[keyof Row<T>] | Partial<Row<T>>;
 
@@ -81,10 +90,15 @@ export class Controller<S, T extends AnyTable> {
     return new Controller<S, T>(this.info, this.session, "deleted");
   }
 
-  private scopeSql(): string {
+  private scopeCondition(): string | undefined {
     const deletedAt = this.info.deletedAt;
-    if (!deletedAt || this.scope === "all") return "";
-    return this.scope === "live" ? ` AND ${deletedAt.quoted} IS NULL` : ` AND ${deletedAt.quoted} IS NOT NULL`;
+    if (!deletedAt || this.scope === "all") return undefined;
+    return this.scope === "live" ? `${deletedAt.quoted} IS NULL` : `${deletedAt.quoted} IS NOT NULL`;
+  }
+
+  private scopeSql(): string {
+    const condition = this.scopeCondition();
+    return condition === undefined ? "" : ` AND ${condition}`;
   }
 
   // ---- hot paths: cached SQL, named prepared statements -------------------------------------
@@ -118,7 +132,7 @@ export class Controller<S, T extends AnyTable> {
     });
   }
 
-  private async run(statement: CachedStatement, params: unknown[]): Promise<{ rows: Row<T>[]; rowCount: number }> {
+  private run(statement: CachedStatement, params: unknown[]): Promise<{ rows: Row<T>[]; rowCount: number }> {
     return this.session.query<Row<T>>(statement.text, params, statement.name);
   }
 
@@ -368,42 +382,67 @@ export class Controller<S, T extends AnyTable> {
     return out;
   }
 
-  // ---- where-based reads and writes (Kysely) ------------------------------------------------
+  // ---- where-based reads and writes: compiled per query shape --------------------------------
 
-  /** A Kysely SELECT on this table with the scope and filters applied (database column names). */
+  /**
+   * A Kysely SELECT on this table with the scope and filters applied (database column names),
+   * for queries the controller methods do not cover.
+   */
   query(where?: Where<T>): SelectQueryBuilder<any, any, {}> {
-    let query = this.session.kysely.selectFrom(this.info.name);
-    query = this.applyWhere(query, where);
-    return query;
+    const { sql } = kyselyRuntime();
+    const query = this.session.kysely.selectFrom(this.info.name);
+    const values: unknown[] = [];
+    const condition = this.conditionSql(where, (value) => {
+      values.push(value);
+      return PARAMETER_MARK;
+    });
+    if (condition === undefined) return query;
+    const fragments = condition.split(PARAMETER_MARK).flatMap((text, i) => (i === 0 ? [sql.raw(text)] : [sql.val(values[i - 1]), sql.raw(text)]));
+    return query.where(sql.join(fragments, sql.raw("")) as never);
   }
 
-  private applyWhere<Q extends { where: SelectQueryBuilder<any, any, any>["where"] }>(query: Q, where: unknown): Q {
-    const { sql } = kyselyRuntime();
-    let q = query as unknown as SelectQueryBuilder<any, any, any>;
-    const deletedAt = this.info.deletedAt;
-    if (deletedAt && this.scope !== "all") q = q.where(sql.ref(deletedAt.dbName), this.scope === "live" ? "is" : "is not", null);
-    if (where !== undefined) q = q.where((eb) => compileWhere(eb, this.info, this.session.driver, where as Record<string, unknown>));
-    return q as unknown as Q;
+  /** The scope's condition and `where` as SQL; undefined when neither sets one. */
+  private conditionSql(where: unknown, bind: Bind): string | undefined {
+    const scope = this.scopeCondition();
+    const filter = where === undefined ? undefined : whereSql(this.info, this.session.driver, where as Record<string, unknown>, bind);
+    if (scope === undefined || filter === undefined) return scope ?? filter;
+    return `${scope} AND ${filter}`;
   }
 
-  private selectRows(query: SelectQueryBuilder<any, any, any>): SelectQueryBuilder<any, any, any> {
-    const { sql } = kyselyRuntime();
-    return query.select(sql.raw(this.info.selectList) as never);
+  private whereClause(where: unknown, bind: Bind): string {
+    const condition = this.conditionSql(where, bind);
+    return condition === undefined ? "" : ` WHERE ${condition}`;
+  }
+
+  /**
+   * Build the statement for this call's shape and run it. The text holds no values, so equal
+   * shapes give equal text and share one named prepared statement (parsed and planned once per
+   * connection); parameters are bound in the order `build` asks for placeholders.
+   */
+  private runShape<R>(operation: string, build: (bind: Bind) => string): Promise<{ rows: R[]; rowCount: number }> {
+    const params: unknown[] = [];
+    const text = build(binder(this.info, params));
+    return this.session.query<R>(text, params, this.info.shapeName(operation, text));
   }
 
   async find<W extends WithSpec<S, T> = {}>(options: FindOptions<S, T, W> = {}): Promise<RowWith<S, T, W>[]> {
-    const { sql } = kyselyRuntime();
-    let query = this.selectRows(this.query(options.where));
-    for (const [column, direction] of orderPairs(this.info, options.orderBy)) query = query.orderBy(sql.ref(column.dbName), direction);
-    if (options.limit !== undefined) query = query.limit(options.limit);
-    if (options.offset !== undefined) {
+    const pairs = orderPairs(this.info, options.orderBy);
+    const { limit, offset } = options;
+    const { rows } = await this.runShape<Record<string, unknown>>("find", (bind) => {
+      let text = `SELECT ${this.info.selectList} FROM ${this.info.quotedName}${this.whereClause(options.where, bind)}${this.orderSql(pairs)}`;
+      if (limit !== undefined) text += ` LIMIT ${bind(limit)}`;
       // SQLite needs a LIMIT before OFFSET; -1 means none.
-      if (options.limit === undefined && this.info.family === "sqlite") query = query.limit(-1);
-      query = query.offset(options.offset);
-    }
-    const rows = (await query.execute()) as Record<string, unknown>[];
+      if (offset !== undefined) text += `${limit === undefined && this.info.family === "sqlite" ? " LIMIT -1" : ""} OFFSET ${bind(offset)}`;
+      return text;
+    });
     if (options.with) await this.loadRelations(rows, options.with as Record<string, unknown>);
     return rows as RowWith<S, T, W>[];
+  }
+
+  /** ORDER BY on table-qualified columns: a bare name would mean a select-list alias first. */
+  private orderSql(pairs: Array<[ColumnInfo, OrderDirection]>): string {
+    if (pairs.length === 0) return "";
+    return ` ORDER BY ${pairs.map(([column, direction]) => `${this.info.quotedName}.${column.quoted} ${direction === "asc" ? "ASC" : "DESC"}`).join(", ")}`;
   }
 
   async findOne<W extends WithSpec<S, T> = {}>(options: Omit<FindOptions<S, T, W>, "limit"> = {}): Promise<RowWith<S, T, W> | undefined> {
@@ -428,55 +467,78 @@ export class Controller<S, T extends AnyTable> {
   }
 
   async count(where?: Where<T>): Promise<number> {
-    const { sql } = kyselyRuntime();
-    const row = await this.query(where).select(sql<number>`count(*)`.as("count")).executeTakeFirstOrThrow();
-    return Number(row.count);
+    const { rows } = await this.runShape<{ count: unknown }>("count", (bind) => `SELECT count(*) AS "count" FROM ${this.info.quotedName}${this.whereClause(where, bind)}`);
+    return Number(rows[0]!.count);
   }
 
   async exists(where?: Where<T>): Promise<boolean> {
-    const { sql } = kyselyRuntime();
-    const row = await this.query(where).select(sql`1`.as("one")).limit(1).executeTakeFirst();
-    return row !== undefined;
+    const { rows } = await this.runShape("exists", (bind) => `SELECT 1 AS "one" FROM ${this.info.quotedName}${this.whereClause(where, bind)} LIMIT 1`);
+    return rows.length > 0;
   }
 
-  /** Update every matching row (sets updatedAt); returns how many changed. */
-  async updateMany(where: Where<T>, patch: Update<T>): Promise<number> {
-    const { sql } = kyselyRuntime();
+  /**
+   * Update every matching row (sets updatedAt); returns how many changed. A filter that sets no
+   * condition is refused: pass `{ all: true }` to change every row.
+   */
+  async updateMany(where: Where<T> | AllRows, patch: Update<T>): Promise<number> {
+    const filter = this.manyFilter("updateMany", where);
     validate(this.model, "update", patch);
-    const values: Record<string, unknown> = {};
-    for (const column of this.info.columns) {
-      const value = (patch as Record<string, unknown>)[column.key];
-      if (value !== undefined) values[column.dbName] = this.session.driver.encode(column.type, value);
-    }
+    const values = patch as Record<string, unknown>;
+    const changed = this.info.columns.filter((c) => values[c.key] !== undefined);
     const updatedAt = this.info.updatedAt;
-    if (updatedAt && values[updatedAt.dbName] === undefined) values[updatedAt.dbName] = sql.raw(this.info.nowSql);
-    if (Object.keys(values).length === 0) return 0;
-    return this.updateManyRaw(where, values);
+    const stampUpdatedAt = updatedAt !== undefined && values[updatedAt.key] === undefined;
+    if (changed.length === 0 && !stampUpdatedAt) return 0;
+    const { rowCount } = await this.runShape("updateMany", (bind) => {
+      const sets = changed.map((c) => `${c.quoted} = ${bind(this.session.driver.encode(c.type, values[c.key]))}`);
+      if (stampUpdatedAt) sets.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
+      return `UPDATE ${this.info.quotedName} SET ${sets.join(", ")}${this.whereClause(filter, bind)}`;
+    });
+    return rowCount;
   }
 
-  /** Delete every matching row (soft on soft-delete models); returns how many. */
-  async deleteMany(where: Where<T>): Promise<number> {
-    const { sql } = kyselyRuntime();
+  /**
+   * Delete every matching row (soft on soft-delete models); returns how many. A filter that sets
+   * no condition is refused: pass `{ all: true }` to delete every row.
+   */
+  async deleteMany(where: Where<T> | AllRows): Promise<number> {
+    const filter = this.manyFilter("deleteMany", where);
     const deletedAt = this.info.deletedAt;
     if (deletedAt && this.scope !== "deleted") {
-      return this.live().updateManyRaw(where, { [deletedAt.dbName]: sql.raw(this.info.nowSql) });
+      const live = this.live();
+      const { rowCount } = await live.runShape("deleteMany", (bind) => `UPDATE ${this.info.quotedName} SET ${deletedAt.quoted} = ${this.info.nowSql}${live.whereClause(filter, bind)}`);
+      return rowCount;
     }
-    const query = this.applyWhere(this.session.kysely.deleteFrom(this.info.name) as never, where) as unknown as {
-      executeTakeFirst(): Promise<{ numDeletedRows: bigint }>;
-    };
-    return Number((await query.executeTakeFirst()).numDeletedRows);
+    const { rowCount } = await this.runShape("deleteMany", (bind) => `DELETE FROM ${this.info.quotedName}${this.whereClause(filter, bind)}`);
+    return rowCount;
   }
 
   private live(): Controller<S, T> {
     return this.scope === "live" ? this : new Controller<S, T>(this.info, this.session, "live");
   }
 
-  /** UPDATE … SET `values` (database names, already encoded) on the matching rows of this scope. */
-  private async updateManyRaw(where: Where<T>, values: Record<string, unknown>): Promise<number> {
-    const query = this.applyWhere(this.session.kysely.updateTable(this.info.name).set(values) as never, where) as unknown as {
-      executeTakeFirst(): Promise<{ numUpdatedRows: bigint }>;
-    };
-    return Number((await query.executeTakeFirst()).numUpdatedRows);
+  /**
+   * The filter of updateMany/deleteMany (undefined for `{ all: true }`). One that sets no
+   * condition (`{}`, or only undefined values: a forgotten variable) would reach every row, so
+   * it must be said with `{ all: true }`.
+   */
+  private manyFilter(operation: "updateMany" | "deleteMany", where: Where<T> | AllRows): Where<T> | undefined {
+    const example = operation === "updateMany" ? `${this.info.name}.updateMany({ all: true }, values)` : `${this.info.name}.deleteMany({ all: true })`;
+    if (where !== null && typeof where === "object" && "all" in where && !this.info.byKey.has("all")) {
+      if ((where as AllRows).all !== true || Object.keys(where).length !== 1) {
+        throw new RetortError("RETORT_INVALID_QUERY", `${this.info.name}.${operation}(): \`all\` must be exactly \`{ all: true }\`, on its own`, {
+          hint: `Pass { all: true } alone to reach every row (${example}), or a filter without \`all\`.`,
+        });
+      }
+      return undefined;
+    }
+    if (where === undefined || where === null || whereSql(this.info, this.session.driver, where as Record<string, unknown>, () => "?") === undefined) {
+      const verb = operation === "updateMany" ? "update" : "delete";
+      throw new RetortError("RETORT_INVALID_QUERY", `${this.info.name}.${operation}(): the filter sets no condition (${describeFilter(where)}), so it would ${verb} every row of ${this.info.name}`, {
+        hint: `To ${verb} every row, say so: ${example}. Otherwise check the filter: keys whose value is undefined are ignored.`,
+        details: { table: this.info.name, operation },
+      });
+    }
+    return where as Where<T>;
   }
 
   // ---- pagination ---------------------------------------------------------------------------
@@ -518,7 +580,6 @@ export class Controller<S, T extends AnyTable> {
   }
 
   private async keysetPage(options: Record<string, any>): Promise<CursorPage<unknown>> {
-    const { sql } = kyselyRuntime();
     const limit = Number(options.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new RetortError("RETORT_INVALID_QUERY", `paginate(): limit must be a positive integer (got ${options.limit})`);
     const pairs = orderPairs(this.info, options.orderBy);
@@ -529,22 +590,24 @@ export class Controller<S, T extends AnyTable> {
         hint: "Order by NOT NULL columns for cursor pagination, or use { page, perPage }.",
       });
     }
-    let query = this.selectRows(this.query(options.where));
-    if (options.after) {
-      const values = decodeCursor(options.after, pairs, this.session.driver);
-      query = query.where((eb) =>
-        eb.or(
-          pairs.map(([column, direction], i) =>
-            eb.and([
-              ...pairs.slice(0, i).map(([c], j) => eb(sql.ref(c.dbName) as never, "=", values[j] as never)),
-              eb(sql.ref(column.dbName) as never, direction === "asc" ? ">" : "<", values[i] as never),
-            ]),
-          ),
-        ),
-      );
-    }
-    for (const [column, direction] of pairs) query = query.orderBy(sql.ref(column.dbName), direction);
-    const rows = (await query.limit(limit + 1).execute()) as Record<string, unknown>[];
+    const after = options.after ? decodeCursor(options.after, pairs, this.session.driver) : undefined;
+    const { rows } = await this.runShape<Record<string, unknown>>("page", (bind) => {
+      const conditions: string[] = [];
+      const filter = this.conditionSql(options.where, bind);
+      if (filter !== undefined) conditions.push(filter);
+      if (after) {
+        // Rows after the cursor in the order: (a > x) OR (a = x AND b > y) OR …
+        const alternatives = pairs.map(([column, direction], i) =>
+          [
+            ...pairs.slice(0, i).map(([c], j) => `${c.quoted} = ${bind(after[j])}`),
+            `${column.quoted} ${direction === "asc" ? ">" : "<"} ${bind(after[i])}`,
+          ].join(" AND "),
+        );
+        conditions.push(`(${alternatives.map((a) => `(${a})`).join(" OR ")})`);
+      }
+      const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
+      return `SELECT ${this.info.selectList} FROM ${this.info.quotedName}${where}${this.orderSql(pairs)} LIMIT ${bind(limit + 1)}`;
+    });
     const items = rows.slice(0, limit);
     if (options.with) await this.loadRelations(items, options.with);
     const last = items.at(-1);
@@ -579,6 +642,12 @@ export class Controller<S, T extends AnyTable> {
       details: { table: this.info.name, key: describeKey(key) },
     });
   }
+}
+
+function describeFilter(where: unknown): string {
+  if (where === undefined || where === null) return String(where);
+  const keys = Object.keys(where);
+  return keys.length === 0 ? "{}" : `{ ${keys.map((k) => `${k}: ${(where as Record<string, unknown>)[k] === undefined ? "undefined" : "…"}`).join(", ")} }`;
 }
 
 function describeKey(key: unknown): string {

@@ -112,12 +112,15 @@ export class Database<S = Record<string, unknown>> implements Session {
     return this.kyselyInstance;
   }
 
-  async query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], name?: string): Promise<QueryResult<R>> {
-    this.assertOpen();
+  query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], name?: string): Promise<QueryResult<R>> {
+    // Promise chaining rather than an async frame: every controller call comes through here.
     try {
-      return await (this.connection ?? this.shared.driver).query<R>(sql, params, name);
+      this.assertOpen();
+      return (this.connection ?? this.shared.driver).query<R>(sql, params, name).catch((error: unknown) => {
+        throw this.shared.driver.translateError(error);
+      });
     } catch (error) {
-      throw this.shared.driver.translateError(error);
+      return Promise.reject(error);
     }
   }
 

@@ -1,9 +1,10 @@
 /**
  * Typed filters for the controllers: `{ guildId: 1n, xp: { gte: 10 }, nickname: { ilike: "a%" },
- * deletedAt: null, or: [...], not: {...} }`, compiled to Kysely expressions on database names.
+ * deletedAt: null, or: [...], not: {...} }`, compiled straight to SQL text on database names with
+ * the values as parameters. The text depends only on the filter's shape (keys, operators, list
+ * lengths where lists are inlined), never on its values, so it doubles as the key of a prepared
+ * statement.
  */
-import type { Expression, ExpressionBuilder, ReferenceExpression, SqlBool } from "kysely";
-import { kyselyRuntime } from "./kysely-runtime.js";
 import { RetortError } from "../errors.js";
 import type { Driver } from "../dialects/driver.js";
 import type { Row } from "../model/types.js";
@@ -35,9 +36,20 @@ export type Where<T> = {
   not?: Where<T>;
 };
 
-type DynamicRef = ReferenceExpression<any, any>;
-
 const OPERATORS = new Set(["eq", "ne", "in", "notIn", "gt", "gte", "lt", "lte", "like", "ilike", "isNull"]);
+
+/** Adds a parameter and returns its placeholder (`$n` or `?`). */
+export type Bind = (value: unknown) => string;
+
+/** The parameters of one statement, in placeholder order. */
+export function binder(info: TableInfo, params: unknown[]): Bind {
+  return info.family === "postgres"
+    ? (value) => `$${params.push(value)}`
+    : (value) => {
+        params.push(value);
+        return "?";
+      };
+}
 
 /** A plain object of operators (not a Date, a byte array, an array or a JSON value). */
 function isOperatorObject(value: unknown, column: ColumnInfo): value is FieldOperators<unknown> {
@@ -53,76 +65,112 @@ function isOperatorObject(value: unknown, column: ColumnInfo): value is FieldOpe
   });
 }
 
-export function compileWhere(
-  eb: ExpressionBuilder<any, any>,
-  info: TableInfo,
-  driver: Driver,
-  where: Record<string, unknown>,
-): Expression<SqlBool> {
-  const parts: Expression<SqlBool>[] = [];
-  for (const [key, condition] of Object.entries(where)) {
+/**
+ * `where` as an SQL condition, its values bound through `bind`; undefined when it puts no
+ * condition at all (`{}`, only undefined values, `and: []`): the caller decides what "every row"
+ * means for it.
+ */
+export function whereSql(info: TableInfo, driver: Driver, where: Record<string, unknown>, bind: Bind): string | undefined {
+  const parts: string[] = [];
+  for (const key in where) {
+    const condition = where[key];
     if (condition === undefined) continue;
     if (key === "and" || key === "or") {
-      const list = (condition as Record<string, unknown>[]).map((w) => compileWhere(eb, info, driver, w));
-      parts.push(key === "and" ? eb.and(list) : eb.or(list));
+      const alternatives = condition as Record<string, unknown>[];
+      // An alternative without a condition admits every row, so such an `or` is no condition;
+      // checked before compiling, so that no parameter is bound for text that is then dropped.
+      if (key === "or" && !alternatives.every((w) => setsCondition(info, w))) continue;
+      const list = alternatives.map((w) => whereSql(info, driver, w, bind));
+      if (key === "and") {
+        const present = list.filter((c): c is string => c !== undefined);
+        if (present.length > 0) parts.push(present.length === 1 ? present[0]! : `(${present.join(" AND ")})`);
+      } else if (list.length === 0) {
+        parts.push("FALSE");
+      } else {
+        parts.push(list.length === 1 ? list[0]! : `(${list.join(" OR ")})`);
+      }
       continue;
     }
     if (key === "not") {
-      parts.push(eb.not(compileWhere(eb, info, driver, condition as Record<string, unknown>)));
+      const inner = whereSql(info, driver, condition as Record<string, unknown>, bind);
+      parts.push(inner === undefined ? "FALSE" : `NOT (${inner})`);
       continue;
     }
     const column = info.column(key);
-    // Columns are known only at runtime here, so the reference is typed loosely.
-    const ref = kyselyRuntime().sql.ref(column.dbName) as unknown as DynamicRef;
-    const encode = (value: unknown) => driver.encode(column.type, value);
     if (condition === null) {
-      parts.push(eb(ref, "is", null));
+      parts.push(`${column.quoted} IS NULL`);
     } else if (isOperatorObject(condition, column)) {
-      for (const [op, value] of Object.entries(condition)) {
-        if (value === undefined) continue;
-        parts.push(operator(eb, info, ref, op, value, encode));
+      for (const op in condition) {
+        const value = (condition as Record<string, unknown>)[op];
+        if (value !== undefined) parts.push(operatorSql(info, driver, column, op, value, bind));
       }
     } else {
-      parts.push(eb(ref, "=", encode(condition)));
+      parts.push(`${column.quoted} = ${bind(driver.encode(column.type, condition))}`);
     }
   }
-  return eb.and(parts);
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : parts.join(" AND ");
 }
 
-function operator(
-  eb: ExpressionBuilder<any, any>,
-  info: TableInfo,
-  ref: DynamicRef,
-  op: string,
-  value: unknown,
-  encode: (value: unknown) => unknown,
-): Expression<SqlBool> {
+/** Whether whereSql would put a condition for `where` (it returns undefined exactly when not). */
+function setsCondition(info: TableInfo, where: Record<string, unknown>): boolean {
+  for (const key in where) {
+    const condition = where[key];
+    if (condition === undefined) continue;
+    if (key === "and") {
+      if ((condition as Record<string, unknown>[]).some((w) => setsCondition(info, w))) return true;
+    } else if (key === "or") {
+      const alternatives = condition as Record<string, unknown>[];
+      if (alternatives.every((w) => setsCondition(info, w))) return true;
+    } else if (key === "not" || condition === null) {
+      return true;
+    } else {
+      const column = info.column(key);
+      if (!isOperatorObject(condition, column)) return true;
+      for (const op in condition) if ((condition as Record<string, unknown>)[op] !== undefined) return true;
+    }
+  }
+  return false;
+}
+
+/** Column kinds whose values pg can send inside one array parameter (`= ANY($1)`). */
+const ARRAY_BINDABLE = new Set(["uuid", "text", "varchar", "enum", "smallint", "integer", "bigint", "real", "double", "numeric", "boolean", "date", "time", "timestamptz", "timestamp"]);
+
+function operatorSql(info: TableInfo, driver: Driver, column: ColumnInfo, op: string, value: unknown, bind: Bind): string {
+  const ref = column.quoted;
+  const encode = (v: unknown) => driver.encode(column.type, v);
   switch (op) {
     case "eq":
-      return value === null ? eb(ref, "is", null) : eb(ref, "=", encode(value));
+      return value === null ? `${ref} IS NULL` : `${ref} = ${bind(encode(value))}`;
     case "ne":
-      return value === null ? eb(ref, "is not", null) : eb.or([eb(ref, "<>", encode(value)), eb(ref, "is", null)]);
+      return value === null ? `${ref} IS NOT NULL` : `(${ref} <> ${bind(encode(value))} OR ${ref} IS NULL)`;
     case "in":
     case "notIn": {
       const list = value as unknown[];
+      if (!Array.isArray(list)) throw new RetortError("RETORT_INVALID_QUERY", `filter on "${column.key}": ${op} takes an array`);
+      // On the Postgres server the list is one array parameter, so every length shares one
+      // prepared statement; elsewhere (no named statements) it is inlined.
+      if (driver.dialect === "postgres" && ARRAY_BINDABLE.has(column.type.kind)) {
+        return `${ref} ${op === "in" ? "= ANY" : "<> ALL"}(${bind(list.map(encode))})`;
+      }
       // An empty IN list is a syntax error in SQL; it means "nothing" (or "everything" for notIn).
-      if (list.length === 0) return eb.lit(op === "notIn");
-      return eb(ref, op === "in" ? "in" : "not in", list.map(encode));
+      if (list.length === 0) return op === "notIn" ? "TRUE" : "FALSE";
+      return `${ref} ${op === "in" ? "IN" : "NOT IN"} (${list.map((v) => bind(encode(v))).join(", ")})`;
     }
     case "gt":
-      return eb(ref, ">", encode(value));
+      return `${ref} > ${bind(encode(value))}`;
     case "gte":
-      return eb(ref, ">=", encode(value));
+      return `${ref} >= ${bind(encode(value))}`;
     case "lt":
-      return eb(ref, "<", encode(value));
+      return `${ref} < ${bind(encode(value))}`;
     case "lte":
-      return eb(ref, "<=", encode(value));
+      return `${ref} <= ${bind(encode(value))}`;
     case "like":
-      return eb(ref, "like", value as string);
+      return `${ref} LIKE ${bind(value)}`;
     case "ilike":
-      return info.family === "postgres" ? eb(ref, "ilike", value as string) : eb(eb.fn("lower", [ref]), "like", eb.fn("lower", [eb.val(value as string)]));
+      return info.family === "postgres" ? `${ref} ILIKE ${bind(value)}` : `lower(${ref}) LIKE lower(${bind(value)})`;
     case "isNull":
-      return eb(ref, value ? "is" : "is not", null);
+      return `${ref} ${value ? "IS NULL" : "IS NOT NULL"}`;
     default:
       throw new RetortError("RETORT_INVALID_QUERY", `unknown filter operator "${op}"`);
   }

@@ -86,6 +86,27 @@ export function tupleKey(values: unknown[]): string {
     .join("\u0000");
 }
 
+/**
+ * The Map key of a row's join columns. A single string, number or bigint is its own key (a Map
+ * compares those by value), which spares building a string per row; other values go through
+ * tupleKey. Both sides of one relation have the same column types, so they get the same kind
+ * of key.
+ */
+function keyFunction(columns: ColumnInfo[]): (row: Record<string, unknown>) => unknown {
+  if (columns.length === 1) {
+    const key = columns[0]!.key;
+    return (row) => {
+      const value = row[key];
+      if (value === null || value === undefined) return undefined;
+      return typeof value === "object" ? tupleKey([value]) : value;
+    };
+  }
+  return (row) => {
+    const values = columns.map((c) => row[c.key]);
+    return values.some((v) => v === null || v === undefined) ? undefined : tupleKey(values);
+  };
+}
+
 type Loader = (where: Record<string, unknown>, query: { where?: unknown; orderBy?: unknown; with?: unknown }) => Promise<Record<string, unknown>[]>;
 
 const BATCH = 5000;
@@ -93,32 +114,35 @@ const BATCH = 5000;
 /** Attach relation `rel` to every row in `rows` with one query (per 5,000 distinct keys). */
 export async function attachRelation(rows: Record<string, unknown>[], rel: ResolvedRelation, query: true | Record<string, unknown>, load: Loader): Promise<void> {
   const options = query === true ? {} : query;
-  const keyOf = (row: Record<string, unknown>, columns: ColumnInfo[]) => columns.map((c) => row[c.key]);
-  const distinct = new Map<string, unknown[]>();
+  const parentKey = keyFunction(rel.parentColumns);
+  const childKey = keyFunction(rel.childColumns);
+  const distinct = new Map<unknown, Record<string, unknown>>();
   for (const row of rows) {
-    const values = keyOf(row, rel.parentColumns);
-    if (values.some((v) => v === null || v === undefined)) continue;
-    distinct.set(tupleKey(values), values);
+    const key = parentKey(row);
+    if (key !== undefined && !distinct.has(key)) distinct.set(key, row);
   }
-  const tuples = [...distinct.values()];
+  const parents = [...distinct.values()];
   const children: Record<string, unknown>[] = [];
-  for (let i = 0; i < tuples.length; i += BATCH) {
-    const chunk = tuples.slice(i, i + BATCH);
+  for (let i = 0; i < parents.length; i += BATCH) {
+    const chunk = parents.slice(i, i + BATCH);
     const where =
       rel.childColumns.length === 1
-        ? { [rel.childColumns[0]!.key]: { in: chunk.map((t) => t[0]) } }
-        : { or: chunk.map((t) => Object.fromEntries(rel.childColumns.map((c, j) => [c.key, t[j]]))) };
-    children.push(...(await load(where, options)));
+        ? { [rel.childColumns[0]!.key]: { in: chunk.map((p) => p[rel.parentColumns[0]!.key]) } }
+        : { or: chunk.map((p) => Object.fromEntries(rel.childColumns.map((c, j) => [c.key, p[rel.parentColumns[j]!.key]]))) };
+    const loaded = await load(where, options);
+    for (const child of loaded) children.push(child);
   }
-  const grouped = new Map<string, Record<string, unknown>[]>();
+  const grouped = new Map<unknown, Record<string, unknown>[]>();
   for (const child of children) {
-    const key = tupleKey(keyOf(child, rel.childColumns));
+    const key = childKey(child);
     const list = grouped.get(key);
     if (list) list.push(child);
     else grouped.set(key, [child]);
   }
+  const one = rel.kind === "one";
   for (const row of rows) {
-    const matches = grouped.get(tupleKey(keyOf(row, rel.parentColumns))) ?? [];
-    row[rel.name] = rel.kind === "one" ? (matches[0] ?? null) : matches;
+    const key = parentKey(row);
+    const matches = key === undefined ? undefined : grouped.get(key);
+    row[rel.name] = one ? (matches?.[0] ?? null) : (matches ?? []);
   }
 }

@@ -25,8 +25,17 @@ export interface CachedStatement {
   columns: ColumnInfo[];
 }
 
+/**
+ * How many where-based query shapes (find, count, …) a model keeps as named prepared statements.
+ * A named statement lives on every pooled connection until it closes, so shapes past this run
+ * unnamed: generated filters with ever new shapes cannot grow this process or the server.
+ */
+export const SHAPE_STATEMENT_LIMIT = 200;
+
 export class TableInfo {
   readonly statements = new Map<string, CachedStatement>();
+  /** SQL text of a where-based query shape → its prepared-statement name (at most SHAPE_STATEMENT_LIMIT). */
+  readonly shapes = new Map<string, string>();
   readonly name: string;
   readonly quotedName: string;
   readonly columns: ColumnInfo[];
@@ -90,9 +99,23 @@ export class TableInfo {
     return this.primaryKey;
   }
 
-  /** A short, stable prepared-statement name for an SQL text. */
+  /**
+   * A short, stable prepared-statement name for an SQL text. The hash covers the whole text,
+   * table name included, so names differ across models and shapes even where the readable
+   * prefix is cut.
+   */
   statementName(operation: string, sqlText: string): string {
-    const hash = createHash("sha1").update(sqlText).digest("hex").slice(0, 10);
-    return `rt_${this.name.slice(0, 30)}_${operation}_${hash}`;
+    const hash = createHash("sha1").update(sqlText).digest("hex").slice(0, 16);
+    return `rt_${this.name.replace(/[^A-Za-z0-9_]/g, "").slice(0, 24)}_${operation}_${hash}`;
+  }
+
+  /** The statement name for a where-based query shape; undefined (run unnamed) once the limit is reached. */
+  shapeName(operation: string, sqlText: string): string | undefined {
+    let name = this.shapes.get(sqlText);
+    if (name === undefined && this.shapes.size < SHAPE_STATEMENT_LIMIT) {
+      name = this.statementName(operation, sqlText);
+      this.shapes.set(sqlText, name);
+    }
+    return name;
   }
 }

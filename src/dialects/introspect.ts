@@ -1,6 +1,7 @@
 /**
  * The introspector contract: read a live database into the neutral schema snapshot, the same
- * shape models produce. Retort's own tables (retort_version, retort_migrations) are left out.
+ * shape models produce. Retort's own tables (retort_version, retort_migrations) are left out, and so are the
+ * tables `options.tables` leaves out (by default other migration tools' version tables).
  *
  * Introspectors report what the database holds in snapshot terms: logical column types,
  * canonical defaults where the meaning is unambiguous (`now()` → { kind: "now" },
@@ -10,11 +11,17 @@
  * user with the database's rendering is the differ's job (src/autogenerate/normalize.ts).
  */
 import type { Schema } from "../schema/snapshot.js";
+import type { TablePredicate } from "../schema/table-filter.js";
 import type { Connection } from "./driver.js";
 
 export interface IntrospectOptions {
   /** Tables to leave out besides Retort's own. */
   exclude?: readonly string[];
+  /**
+   * Which tables to read (the config's include/exclude, see schema/table-filter.ts). Default:
+   * every table but other migration tools' version tables.
+   */
+  tables?: TablePredicate;
   /** Postgres schema to read (default "public"). */
   schemaName?: string;
 }

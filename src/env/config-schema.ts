@@ -54,6 +54,8 @@ export const configSchema = z.strictObject({
   env: env.optional(),
   pooler: z.enum(["none", "transaction"]).optional(),
   migrations: migrations.optional(),
+  tables: z.strictObject({ include: z.array(nonEmpty).optional(), exclude: z.array(nonEmpty).optional() }).optional(),
+  schemas: z.array(nonEmpty).min(1).optional(),
   localServer: localServer.optional(),
   services: z.record(z.string(), service).optional(),
 });

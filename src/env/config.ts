@@ -82,6 +82,13 @@ export interface RetortConfig {
   /** "transaction" behind a connection pooler in transaction mode (PgBouncer before 1.21): unnamed statements only. */
   pooler?: PoolerMode;
   migrations?: MigrationSettings;
+  /**
+   * Which live tables Retort looks at (introspection, check, drift, autogenerate --url, pull):
+   * names or globs (`*`, `?`). Other tools' version tables are left out unless included by name.
+   */
+  tables?: { include?: string[]; exclude?: string[] };
+  /** Postgres schema(s) Retort reads (default ["public"]; one schema today). */
+  schemas?: string[];
   localServer?: LocalServerSettings;
   services?: Record<string, ServiceSettings>;
 }

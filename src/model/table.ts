@@ -51,7 +51,8 @@ export class IndexDef {
   constructor(
     readonly targets: readonly IndexTarget[],
     readonly isUnique: boolean,
-    readonly options: { name?: string; where?: string; using?: string } = {},
+    /** `asIndex`: a unique index even on plain columns (else those make a unique constraint). */
+    readonly options: { name?: string; where?: string; using?: string; asIndex?: boolean } = {},
   ) {
     if (targets.length === 0) throw new RetortError("RETORT_INVALID_MODEL", `${isUnique ? "unique" : "index"}() needs at least one column or expression`);
   }
@@ -103,8 +104,14 @@ export class ForeignKeyDef {
 
 export type TableExtra = IndexDef | CheckDef | PrimaryKeyDef | ForeignKeyDef;
 
-/** A unique constraint (or, with `.where()` or expressions, a unique index). */
+/** A unique constraint (or, with `.where()`, `.using()`, `desc()` or expressions, a unique index). */
 export const unique = (...targets: IndexTarget[]) => new IndexDef(targets, true);
+/**
+ * A unique index (CREATE UNIQUE INDEX), never a constraint. The database enforces both the same
+ * way, but they are different objects (dropped differently, listed differently), and the differ
+ * tells them apart.
+ */
+export const uniqueIndex = (...targets: IndexTarget[]) => new IndexDef(targets, true, { asIndex: true });
 export const index = (...targets: IndexTarget[]) => new IndexDef(targets, false);
 /** A named CHECK constraint: `check("positive_xp", sql\`xp >= 0\`)` → ck_<table>_positive_xp. */
 export const check = (name: string, expression: SqlExpression | string) =>

@@ -131,7 +131,7 @@ function build(model: AnyTable, mode: Mode): z.ZodType {
     const config = col.config;
     let schema = columnValueSchema(config);
     if (config.nullable) schema = schema.nullable();
-    const hasDefault = config.default !== undefined || config.defaultFn !== undefined || config.identity !== undefined;
+    const hasDefault = config.default !== undefined || config.defaultFn !== undefined || config.identity !== undefined || config.serial === true;
     if (mode === "update" || (mode === "insert" && (hasDefault || config.nullable))) schema = schema.optional();
     shape[key] = schema;
   }

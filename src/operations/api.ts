@@ -25,7 +25,7 @@ import { isColumnRef, table as defineTable, type ColumnRefs, type ColumnsShape, 
 import { schemaFromModels } from "../schema/from-models.js";
 import { constraintName, expressionSlug } from "../schema/naming.js";
 import type { ColumnType, DefaultValue, IndexElement, IndexSchema, JsonValue, ReferentialAction, TableSchema } from "../schema/snapshot.js";
-import { Op } from "./types.js";
+import { Op, type DialectSql } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
 // the public surface
@@ -56,6 +56,8 @@ export interface AlterColumnOptions {
   default?: unknown;
   /** null removes the comment. */
   comment?: string | null;
+  /** true: number the column by a sequence it owns (what `serial` does); false: drop that sequence and default. */
+  serial?: boolean;
 }
 
 /** An indexed element: a column name, sql`expression`, `desc(sql…)`, or `{ column, order }` / `{ expression, order }`. */
@@ -78,9 +80,12 @@ export interface ForeignKeyOptions {
   notValid?: boolean;
 }
 
+/** Raw SQL for op.execute: one text for every dialect, or one per dialect (PGlite falls back to `postgres`). */
+export type ExecuteSql = string | SqlExpression | { postgres?: string | SqlExpression; pglite?: string | SqlExpression; sqlite?: string | SqlExpression };
+
 export interface ExecuteOptions {
-  /** SQL that undoes this statement (makes the operation reversible). */
-  reverseSql?: string | SqlExpression;
+  /** SQL that undoes this statement (makes the operation reversible); per dialect like the SQL. */
+  reverseSql?: ExecuteSql;
 }
 
 export interface MigrationOps {
@@ -122,9 +127,12 @@ export interface MigrationOps {
   dropEnum(name: string): void;
   addEnumValue(enumName: string, value: string, options?: { before?: string; after?: string }): void;
   renameEnumValue(enumName: string, from: string, to: string): void;
-  /** Raw SQL, run as written on every dialect. `reverseSql` makes it reversible. */
-  execute(sql: string | SqlExpression, params?: readonly unknown[], options?: ExecuteOptions): void;
-  execute(sql: string | SqlExpression, options: ExecuteOptions): void;
+  /**
+   * Raw SQL, run as written: one text for every dialect, or `{ postgres, sqlite, pglite }` (a
+   * dialect without text is an error when a plan for it is made). `reverseSql` makes it reversible.
+   */
+  execute(sql: ExecuteSql, params?: readonly unknown[], options?: ExecuteOptions): void;
+  execute(sql: ExecuteSql, options: ExecuteOptions): void;
   /** Insert rows (keyed by database column name; values of the columns' TypeScript types). */
   bulkInsert(table: string, rows: readonly Record<string, unknown>[]): void;
   /** A typed data migration: `fn` runs with a Kysely handle inside the migration's transaction. */
@@ -190,6 +198,23 @@ function sqlText(method: string, what: string, value: unknown): string {
   const text = isSqlExpression(value) ? value.text : value;
   if (typeof text !== "string" || text.trim() === "") throw bad(method, `${what} must be SQL text or sql\`…\``);
   return text;
+}
+
+const SQL_DIALECTS = ["postgres", "pglite", "sqlite"] as const;
+
+/** op.execute's SQL: a text, or an object of texts keyed by dialect. */
+function dialectSqlText(method: string, what: string, value: unknown): DialectSql {
+  if (typeof value === "string" || isSqlExpression(value)) return sqlText(method, what, value);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw bad(method, `${what} must be SQL text, sql\`…\`, or { postgres, sqlite } texts per dialect`);
+  const unknown = Object.keys(value).filter((key) => !(SQL_DIALECTS as readonly string[]).includes(key));
+  if (unknown.length > 0) throw bad(method, `${what}: unknown dialect${unknown.length > 1 ? "s" : ""} ${unknown.map((key) => `"${key}"`).join(", ")}`, `Dialects: ${SQL_DIALECTS.join(", ")} (pglite falls back to postgres).`);
+  const texts: { postgres?: string; pglite?: string; sqlite?: string } = {};
+  for (const dialect of SQL_DIALECTS) {
+    const text = (value as Record<string, unknown>)[dialect];
+    if (text !== undefined) texts[dialect] = sqlText(method, `${what} for ${dialect}`, text);
+  }
+  if (Object.keys(texts).length === 0) throw bad(method, `${what} gives no SQL for any dialect`, "Give { postgres: \"…\", sqlite: \"…\" } or one string for every dialect.");
+  return Object.freeze(texts);
 }
 
 /** A value → its JSON-safe snapshot form: bigint as a decimal string, Date as ISO text, bytes as hex. */
@@ -292,6 +317,7 @@ function typeOf(method: string, value: unknown): ColumnType {
       config.primaryKey && "primaryKey()",
       config.default !== undefined && "default()",
       config.identity !== undefined && "identity()",
+      config.serial && "serial (use { serial: true })",
       config.unique && "unique()",
       config.index && "index()",
       config.references && "references()",
@@ -375,8 +401,8 @@ export function createOpRecorder(): { op: MigrationOps; ops: Op[] } {
       const method = "alterColumn";
       name(method, "the table name", tableName);
       name(method, "the column name", columnName);
-      if (changes === undefined) throw bad(method, "give the changes: { type, using, nullable, default, comment }");
-      const given = options(method, changes, ["type", "using", "nullable", "default", "comment"]);
+      if (changes === undefined) throw bad(method, "give the changes: { type, using, nullable, default, comment, serial }");
+      const given = options(method, changes, ["type", "using", "nullable", "default", "comment", "serial"]);
       const result: Record<string, unknown> = { kind: "alterColumn", table: tableName, name: columnName };
       const type = given.type === undefined ? undefined : typeOf(method, given.type);
       if (type !== undefined) result.type = type;
@@ -391,8 +417,10 @@ export function createOpRecorder(): { op: MigrationOps; ops: Op[] } {
         if (given.comment !== null && typeof given.comment !== "string") throw bad(method, "comment must be a string or null");
         result.comment = given.comment;
       }
-      if (result.type === undefined && result.nullable === undefined && result.default === undefined && result.comment === undefined) {
-        throw bad(method, "nothing to change: give type, nullable, default or comment");
+      const serial = flag(method, "serial", given.serial);
+      if (serial !== undefined) result.serial = serial;
+      if (result.type === undefined && result.nullable === undefined && result.default === undefined && result.comment === undefined && result.serial === undefined) {
+        throw bad(method, "nothing to change: give type, nullable, default, comment or serial");
       }
       push(result as unknown as Op);
     },
@@ -522,7 +550,7 @@ export function createOpRecorder(): { op: MigrationOps; ops: Op[] } {
       push({ kind: "renameEnumValue", enum: name(method, "the enum name", enumName), from: name(method, "the old value", from), to: name(method, "the new value", to) });
     },
 
-    execute(statement: string | SqlExpression, params?: readonly unknown[] | ExecuteOptions, executeOptions?: ExecuteOptions) {
+    execute(statement: ExecuteSql, params?: readonly unknown[] | ExecuteOptions, executeOptions?: ExecuteOptions) {
       const method = "execute";
       let list: readonly unknown[] | undefined;
       let opts = executeOptions;
@@ -533,9 +561,9 @@ export function createOpRecorder(): { op: MigrationOps; ops: Op[] } {
       const given = options(method, opts, ["reverseSql"]);
       push({
         kind: "execute",
-        sql: sqlText(method, "the SQL", statement),
+        sql: dialectSqlText(method, "the SQL", statement),
         ...(list === undefined || list.length === 0 ? {} : { params: list.map((value, i) => toJsonSafe(value, `op.execute() param ${i + 1}`)) }),
-        ...(given.reverseSql === undefined ? {} : { reverseSql: sqlText(method, "reverseSql", given.reverseSql) }),
+        ...(given.reverseSql === undefined ? {} : { reverseSql: dialectSqlText(method, "reverseSql", given.reverseSql) }),
       });
     },
 

@@ -320,8 +320,8 @@ export function applyOperation(schema: Schema, op: Op): Schema {
     case "alterColumn": {
       const table = getTable(schema, op, op.table);
       const column = getColumn(table, op, op.name);
-      if (op.type === undefined && op.nullable === undefined && op.default === undefined && op.comment === undefined) {
-        throw fail(op, "nothing to change: give type, nullable, default or comment");
+      if (op.type === undefined && op.nullable === undefined && op.default === undefined && op.comment === undefined && op.serial === undefined) {
+        throw fail(op, "nothing to change: give type, nullable, default, comment or serial");
       }
       if (op.using !== undefined && op.type === undefined) throw fail(op, "using is only for a type change: give type too");
       const next: ColumnSchema = { ...column };
@@ -331,6 +331,7 @@ export function applyOperation(schema: Schema, op: Op): Schema {
       }
       if (op.nullable !== undefined) {
         if (op.nullable && column.identity !== undefined) throw fail(op, `"${op.table}"."${op.name}" is an identity column, which is always NOT NULL`);
+        if (op.nullable && (op.serial ?? column.serial)) throw fail(op, `"${op.table}"."${op.name}" is a serial column, which is always NOT NULL`);
         if (op.nullable && table.primaryKey?.columns.includes(op.name)) {
           throw fail(op, `"${op.table}"."${op.name}" is in the primary key "${table.primaryKey.name}", which needs NOT NULL`, "Drop the primary key first.");
         }
@@ -338,12 +339,22 @@ export function applyOperation(schema: Schema, op: Op): Schema {
       }
       if (op.default !== undefined) {
         if (op.default !== null && column.identity !== undefined) throw fail(op, `"${op.table}"."${op.name}" is an identity column and cannot have a default`);
+        if (op.default !== null && (op.serial ?? column.serial)) throw fail(op, `"${op.table}"."${op.name}" is a serial column: its default is its sequence`);
         if (op.default === null) delete next.default;
         else next.default = clone(op.default);
       }
       if (op.comment !== undefined) {
         if (op.comment === null) delete next.comment;
         else next.comment = op.comment;
+      }
+      if (op.serial !== undefined) {
+        if (op.serial && next.identity !== undefined) throw fail(op, `"${op.table}"."${op.name}" is an identity column; it cannot be serial too`, "Drop the identity first.");
+        if (op.serial && next.default !== undefined) throw fail(op, `"${op.table}"."${op.name}" has a default; a serial column's default is its sequence`, "Give default: null in the same alterColumn.");
+        if (op.serial && !["smallint", "integer", "bigint"].includes(next.type.kind)) throw fail(op, `a serial column must be smallint, integer or bigint, not ${next.type.kind}`);
+        if (op.serial) {
+          next.serial = true;
+          next.nullable = false;
+        } else delete next.serial;
       }
       const changed = { ...table, columns: table.columns.map((candidate) => (candidate === column ? next : candidate)) };
       return handOn(schema, replaceTable(schema, op.table, changed), changed, []);

@@ -13,7 +13,7 @@ import { quoteLiteral } from "../dialects/sql-text.js";
 import { RetortError } from "../errors.js";
 import { familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { applyOperation } from "./apply.js";
-import { Op, type Step } from "./types.js";
+import { Op, sqlForDialect, type Step } from "./types.js";
 
 export type { Step } from "./types.js";
 
@@ -31,7 +31,9 @@ export function compileAndApply(op: Op, dialect: Dialect, before: Schema): { ste
     });
   }
   const after = applyOperation(before, op);
-  return { steps: familyOf(dialect) === "postgres" ? compilePostgresOperation(op, before, after) : compileSqliteOperation(op, before, after), after };
+  // Raw SQL is resolved for the exact dialect here: the dialect compilers only know the family.
+  const resolved = op.kind === "execute" ? { ...op, sql: sqlForDialect(op.sql, dialect) } : op;
+  return { steps: familyOf(dialect) === "postgres" ? compilePostgresOperation(resolved, before, after) : compileSqliteOperation(resolved, before, after), after };
 }
 
 export interface CompiledOperations {

@@ -16,7 +16,7 @@ function irreversible(op: Op, reason: string, hint: string): RetortError {
   return new RetortError("RETORT_IRREVERSIBLE", `${Op.describe(op)} cannot be reversed: ${reason}`, { hint, details: { operation: op.kind } });
 }
 
-const fieldsOf = (changes: ColumnChanges) => (["type", "nullable", "default", "comment"] as const).filter((field) => changes[field] !== undefined);
+const fieldsOf = (changes: ColumnChanges) => (["type", "nullable", "default", "comment", "serial"] as const).filter((field) => changes[field] !== undefined);
 
 function reverseAlterColumn(op: AlterColumnOp): AlterColumnOp {
   const changed = fieldsOf(op);
@@ -149,6 +149,7 @@ export function annotateOperation(schema: Schema, op: Op): Op {
         nullable: column.nullable,
         default: column.default ?? null,
         comment: column.comment ?? null,
+        serial: column.serial === true,
       };
       for (const field of fieldsOf(op)) if (previous[field] === undefined) (previous as Record<string, unknown>)[field] = structuredClone(current[field]);
       return Op.freeze({ ...op, previous });

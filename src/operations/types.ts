@@ -12,8 +12,10 @@
  * cannot be compiled to SQL, rendered or reversed; the runtime executes it.
  */
 import type { Kysely } from "kysely";
+import { RetortError } from "../errors.js";
 import type {
   CheckSchema,
+  Dialect,
   ColumnSchema,
   ColumnType,
   DefaultValue,
@@ -71,6 +73,8 @@ export interface ColumnChanges {
   readonly nullable?: boolean;
   readonly default?: DefaultValue | null;
   readonly comment?: string | null;
+  /** Make the column sequence-backed (serial) or not: the sequence is created or dropped with it. */
+  readonly serial?: boolean;
 }
 
 export interface AlterColumnOp extends ColumnChanges {
@@ -173,12 +177,36 @@ export interface RenameEnumValueOp {
   readonly to: string;
 }
 
+/**
+ * Raw SQL: one text for every dialect, or one per dialect. PGlite speaks Postgres, so it takes
+ * the `postgres` text unless it is given its own.
+ */
+export type DialectSql = string | Readonly<{ postgres?: string; pglite?: string; sqlite?: string }>;
+
 export interface ExecuteOp {
   readonly kind: "execute";
-  readonly sql: string;
+  readonly sql: DialectSql;
   readonly params?: readonly JsonValue[];
   /** SQL that undoes `sql`; without it the operation is irreversible. */
-  readonly reverseSql?: string;
+  readonly reverseSql?: DialectSql;
+}
+
+/** The dialects an op.execute text was written for ("every dialect" for one plain string). */
+export function dialectsOf(text: DialectSql): string {
+  return typeof text === "string" ? "every dialect" : Object.keys(text).join(", ");
+}
+
+/** The text of `text` for `dialect`; RETORT_INVALID_OPERATION when none was written for it. */
+export function sqlForDialect(text: DialectSql, dialect: Dialect): string {
+  if (typeof text === "string") return text;
+  const found = text[dialect] ?? (dialect === "pglite" ? text.postgres : undefined);
+  if (found === undefined) {
+    throw new RetortError("RETORT_INVALID_OPERATION", `op.execute() has no SQL for ${dialect} (it has SQL for ${dialectsOf(text)})`, {
+      hint: `Add a ${dialect === "pglite" ? "postgres (or pglite)" : dialect}: "…" entry to op.execute({ … }), or give one string for every dialect.`,
+      details: { dialect, given: Object.keys(text) },
+    });
+  }
+  return found;
 }
 
 export interface BulkInsertOp {
@@ -326,7 +354,7 @@ function describe(op: Op): string {
     case "renameColumn":
       return `renameColumn ${op.table}.${op.from} → ${op.to}`;
     case "alterColumn": {
-      const fields = (["type", "nullable", "default", "comment"] as const).filter((field) => op[field] !== undefined);
+      const fields = (["type", "nullable", "default", "comment", "serial"] as const).filter((field) => op[field] !== undefined);
       return `alterColumn ${op.table}.${op.name} (${fields.join(", ")})`;
     }
     case "createIndex":
@@ -354,7 +382,7 @@ function describe(op: Op): string {
     case "renameEnumValue":
       return `renameEnumValue ${op.enum} '${op.from}' → '${op.to}'`;
     case "execute":
-      return `execute ${shorten(op.sql)}`;
+      return `execute ${shorten(typeof op.sql === "string" ? op.sql : Object.values(op.sql)[0] ?? "")}`;
     case "bulkInsert":
       return `bulkInsert ${op.table} (${op.rows.length} row${op.rows.length === 1 ? "" : "s"})`;
     case "run":

@@ -1,7 +1,9 @@
 /**
  * "The schema at migrations head" without a running server. Operations are data, so folding every
- * migration's operations over an empty snapshot gives it in milliseconds. A migration that runs
- * raw SQL (op.execute) or code (op.run) has effects the fold cannot know: then the migrations are
+ * migration's operations over an empty snapshot gives it in milliseconds. Raw Postgres SQL
+ * (op.execute) is read by the real parser and folded too (dialects/postgres/fold-sql.ts). A
+ * migration whose raw SQL the fold cannot read, or that runs code (op.run), has effects the fold
+ * cannot know: then the migrations are
  * run on an ephemeral database of the target dialect (in-memory PGlite for Postgres, in-memory
  * SQLite for SQLite) and that database is introspected; the result is cached on disk by a hash
  * of the migration files.
@@ -10,10 +12,13 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../db/database.js";
-import type { Introspector } from "../dialects/introspect.js";
+import type { Connection } from "../dialects/driver.js";
+import type { IntrospectOptions, Introspector } from "../dialects/introspect.js";
+import { RetortError } from "../errors.js";
+import { tableFilter } from "../schema/table-filter.js";
 import { cacheDirectory, type LoadedConfig } from "../env/config.js";
-import { applyOperations } from "../operations/apply.js";
-import type { Op } from "../operations/types.js";
+import { applyOperation } from "../operations/apply.js";
+import { sqlForDialect, type Op } from "../operations/types.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { upgradePlan, type Revision, type RevisionGraph } from "../script/index.js";
 import { preloadMigrations, recordOperations } from "./plan.js";
@@ -40,6 +45,22 @@ export async function loadIntrospector(family: SqlFamily): Promise<Introspector>
     : (await import("../dialects/sqlite/introspect.js")).introspectSqlite;
 }
 
+/** The config's table selection and schema, as introspection options. */
+export function introspectOptions(loaded: LoadedConfig): IntrospectOptions & { tables: NonNullable<IntrospectOptions["tables"]> } {
+  const schemas = loaded.config.schemas ?? [];
+  if (schemas.length > 1) {
+    throw new RetortError("RETORT_CONFIG", `schemas: ${JSON.stringify(schemas)} names ${schemas.length} Postgres schemas; Retort reads one schema per project today`, {
+      hint: "Keep one schema in `schemas` (the one your models live in); exclude the rest by leaving them out.",
+    });
+  }
+  return { tables: tableFilter(loaded.config.tables), ...(schemas[0] ? { schemaName: schemas[0] } : {}) };
+}
+
+/** A live database's schema, as the config selects it (tables include/exclude, schema). */
+export async function introspectLive(loaded: LoadedConfig, conn: Connection, dialect: Dialect): Promise<Schema> {
+  return (await loadIntrospector(familyOf(dialect)))(conn, introspectOptions(loaded));
+}
+
 function cacheKey(revisions: readonly Revision[], family: SqlFamily): string {
   const hash = createHash("sha256").update(`retort-head-schema-v1 ${family}\n`);
   for (const revision of revisions) hash.update(`${revision.revision} ${revision.checksum}\n`);
@@ -59,11 +80,10 @@ export async function schemaAt(
 ): Promise<HeadSchema & { folded: Schema; introspected?: Schema }> {
   const revisions = heads.length === 0 ? [] : upgradePlan(graph, [], [...heads]);
   const recorded = await recordAll(revisions);
-  const folded = recorded.reduce((schema, { ops }) => applyOperations(schema, ops), EMPTY_SCHEMA);
-  const opaque = recorded.filter(({ ops }) => ops.some((op) => op.kind === "execute" || op.kind === "run")).map(({ revision }) => revision.revision);
+  const family = familyOf(dialect);
+  const { folded, opaque } = await foldRecorded(recorded, dialect);
   if (opaque.length === 0 && !options.verify) return { schema: folded, folded, source: "fold", opaque };
 
-  const family = familyOf(dialect);
   const cacheDir = cacheDirectory(loaded);
   const cacheFile = join(cacheDir, `head-${cacheKey(revisions, family)}.json`);
   if (!options.verify && existsSync(cacheFile)) {
@@ -73,6 +93,53 @@ export async function schemaAt(
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(cacheFile, JSON.stringify(introspected));
   return { schema: opaque.length > 0 ? introspected : folded, folded, introspected, source: "ephemeral", opaque };
+}
+
+/**
+ * Fold the recorded operations over an empty schema. Raw SQL for Postgres is read with the real
+ * parser (loaded only when there is some) and folded where it can be; a revision with raw SQL
+ * the fold cannot read, or with op.run code, is "opaque": its effects need a real database.
+ */
+async function foldRecorded(recorded: ReadonlyArray<{ revision: Revision; ops: Op[] }>, dialect: Dialect): Promise<{ folded: Schema; opaque: string[] }> {
+  const hasSql = recorded.some(({ ops }) => ops.some((op) => op.kind === "execute"));
+  const reader = hasSql && familyOf(dialect) === "postgres" ? await rawSqlReader() : undefined;
+  let schema = EMPTY_SCHEMA;
+  const opaque: string[] = [];
+  for (const { revision, ops } of recorded) {
+    let seen = true;
+    for (const op of ops) {
+      if (op.kind !== "execute" && op.kind !== "run") {
+        try {
+          schema = applyOperation(schema, op);
+        } catch (error) {
+          // An operation on something raw SQL made: only a real database can say.
+          if (opaque.length === 0) throw error;
+        }
+        continue;
+      }
+      const text = op.kind === "execute" && reader ? sqlTextFor(op, dialect) : undefined;
+      const result = text === undefined ? undefined : reader!.fold(schema, text);
+      if (result && "schema" in result) schema = result.schema;
+      else seen = false;
+    }
+    if (!seen) opaque.push(revision.revision);
+  }
+  return { folded: schema, opaque };
+}
+
+async function rawSqlReader() {
+  const [{ loadPostgresParser }, { foldPostgresSql }] = await Promise.all([import("../sql/parser.js"), import("../dialects/postgres/fold-sql.js")]);
+  const parser = await loadPostgresParser();
+  return { fold: (schema: Schema, sql: string) => foldPostgresSql(schema, sql, parser) };
+}
+
+/** The execute's SQL for the dialect, or undefined when it has none (the plan reports that). */
+function sqlTextFor(op: Extract<Op, { kind: "execute" }>, dialect: Dialect): string | undefined {
+  try {
+    return sqlForDialect(op.sql, dialect);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Run the migrations up to `heads` on a throwaway in-memory database of the family and introspect it. */

@@ -13,10 +13,11 @@ import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import { Op as OpHelpers, type Op } from "../operations/types.js";
 import { schemaFromModels } from "../schema/from-models.js";
-import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
+import type { Dialect, Schema } from "../schema/snapshot.js";
 import { resolve } from "node:path";
 import { configOf, current, revision, revisionGraph, withDatabase, type CommandOptions } from "./api.js";
-import { loadIntrospector, schemaAt } from "./head-schema.js";
+import { filterSchema } from "../schema/table-filter.js";
+import { introspectLive, introspectOptions, schemaAt } from "./head-schema.js";
 
 export interface SchemaCommandOptions extends CommandOptions {
   /** SQL flavour to compare for (default: the database URL's). */
@@ -72,8 +73,10 @@ async function headSchema(loaded: LoadedConfig, dialect: Dialect, options: Schem
   return { schema: result.schema, source: result.source + (result.opaque.length ? ` (raw SQL in ${result.opaque.join(", ")})` : "") };
 }
 
-function diff(from: Schema, to: Schema, dialect: Dialect, options: SchemaCommandOptions, source: string): SchemaDiff {
-  const result = compareSchemas(from, to, { dialect, ...(options.renames ? { renames: options.renames } : {}) });
+/** Both sides through the config's table selection, so an excluded table is never a change. */
+function diff(loaded: LoadedConfig, from: Schema, to: Schema, dialect: Dialect, options: SchemaCommandOptions, source: string): SchemaDiff {
+  const keep = introspectOptions(loaded).tables;
+  const result = compareSchemas(filterSchema(from, keep), filterSchema(to, keep), { dialect, ...(options.renames ? { renames: options.renames } : {}) });
   return {
     ok: result.ops.length === 0 && result.decisions.length === 0,
     ops: result.ops,
@@ -92,11 +95,11 @@ export async function check(options: SchemaCommandOptions = {}): Promise<SchemaD
   if (options.against === "database") {
     const models = await modelsSchema(loaded);
     const live = await liveSchema(loaded, options, "check");
-    return diff(live.schema, models, live.dialect, options, live.source);
+    return diff(loaded, live.schema, models, live.dialect, options, live.source);
   }
   const dialect = dialectOf(loaded, options);
   const [models, head] = await Promise.all([modelsSchema(loaded), headSchema(loaded, dialect, options)]);
-  return diff(head.schema, models, dialect, options, head.source);
+  return diff(loaded, head.schema, models, dialect, options, head.source);
 }
 
 /**
@@ -122,7 +125,7 @@ async function liveSchema(loaded: LoadedConfig, options: SchemaCommandOptions, c
   }
   const url = options.database ? undefined : resolveDatabaseUrl({ ...options, config: loaded });
   return withDatabase(loaded, options, async (conn, dialect) => ({
-    schema: await (await loadIntrospector(familyOf(dialect)))(conn),
+    schema: await introspectLive(loaded, conn, dialect),
     dialect,
     source: url ? `database ${redactUrl(url)}` : "database",
   }));
@@ -131,13 +134,14 @@ async function liveSchema(loaded: LoadedConfig, options: SchemaCommandOptions, c
 /** `retort drift`: does a live database match the schema its recorded revision implies? */
 export async function drift(options: SchemaCommandOptions = {}): Promise<SchemaDiff & { heads: string[]; url: string }> {
   const loaded = await configOf(options);
+  introspectOptions(loaded); // a bad table selection fails before anything is read
   const graph = await revisionGraph({ ...options, config: loaded });
   const state = await current({ ...options, config: loaded });
   const heads = state.heads.map((h) => h.revision);
   return withDatabase(loaded, options, async (conn, dialect) => {
     const expected = await schemaAt(loaded, graph, heads, dialect);
-    const live = await (await loadIntrospector(familyOf(dialect)))(conn);
-    return { ...diff(expected.schema, live, dialect, options, expected.source), heads, url: state.url };
+    const live = await introspectLive(loaded, conn, dialect);
+    return { ...diff(loaded, expected.schema, live, dialect, options, expected.source), heads, url: state.url };
   });
 }
 
@@ -161,7 +165,7 @@ export async function autogenerate(spec: { message: string; empty?: boolean; rev
   const dialect = dialectOf(loaded, options);
   const models = await modelsSchema(loaded);
   const from = options.against === "database" ? await liveSchema(loaded, options, "revision --autogenerate") : await headSchema(loaded, dialect, options);
-  const result = diff(from.schema, models, dialect, options, from.source);
+  const result = diff(loaded, from.schema, models, dialect, options, from.source);
   if (result.decisions.length > 0) {
     const flag = (d: RenameDecision) =>
       d.kind === "table" ? `--rename-table ${d.from}=${d.to}` : d.kind === "column" ? `--rename-column ${d.table}.${d.from}=${d.to}` : `--rename-enum-value ${d.enum}.${d.from}=${d.to}`;

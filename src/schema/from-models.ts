@@ -110,14 +110,15 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
       });
     }
     config.checks.forEach((check, i) => {
-      const suffix = check.name ?? (i === 0 ? name : `${name}_${i + 1}`);
-      table.checks.push({ name: constraintName.check(tableName, suffix), expression: check.expression });
+      const checkName = check.name ?? constraintName.check(tableName, i === 0 ? name : `${name}_${i + 1}`);
+      table.checks.push({ name: checkName, expression: check.expression });
     });
   }
 
   if (meta.primaryKey.length > 0) {
     const pkDef = meta.extras.find((extra): extra is PrimaryKeyDef => extra.kind === "primary-key");
-    table.primaryKey = { name: pkDef?.explicitName ?? constraintName.primaryKey(tableName), columns: meta.primaryKey.map(dbName) };
+    const columnName = pkDef ? undefined : meta.primaryKey.map((key) => (meta.columns[key] as { config: ColumnConfig }).config.primaryKeyName).find((n) => n !== undefined);
+    table.primaryKey = { name: pkDef?.explicitName ?? columnName ?? constraintName.primaryKey(tableName), columns: meta.primaryKey.map(dbName) };
   }
 
   for (const extra of meta.extras) {
@@ -125,7 +126,7 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
       const elements = extra.targets.map((target) => indexElement(target, refName));
       const parts = elements.map((el) => ("column" in el ? el.column : expressionSlug(el.expression)));
       const plainColumns = elements.every((el) => "column" in el && el.order === undefined);
-      if (extra.isUnique && plainColumns && extra.options.where === undefined && extra.options.using === undefined) {
+      if (extra.isUnique && plainColumns && extra.options.where === undefined && extra.options.using === undefined && !extra.options.asIndex) {
         table.uniques.push({
           name: extra.options.name ?? constraintName.unique(tableName, parts),
           columns: elements.map((el) => (el as { column: string }).column),
@@ -164,9 +165,15 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
 }
 
 function columnSchema(name: string, config: ColumnConfig): ColumnSchema {
+  if (config.serial && (config.identity !== undefined || config.default !== undefined)) {
+    throw new RetortError("RETORT_INVALID_MODEL", `column "${name}": a serial column is numbered by its sequence and cannot also have ${config.identity !== undefined ? "identity()" : "a default"}`, {
+      hint: "Use t.serial() alone, or t.integer() with .identity() or .default(…).",
+    });
+  }
   const column: ColumnSchema = { name, type: config.type, nullable: config.nullable };
   if (config.default !== undefined) column.default = config.default;
   if (config.identity !== undefined) column.identity = config.identity;
+  if (config.serial) column.serial = true;
   if (config.comment !== undefined) column.comment = config.comment;
   if (config.renamedFrom !== undefined) column.renamedFrom = [...config.renamedFrom];
   return column;

@@ -48,6 +48,12 @@ export interface ColumnSchema {
   default?: DefaultValue;
   /** Identity column (Postgres `GENERATED ... AS IDENTITY`; SQLite `INTEGER PRIMARY KEY`). */
   identity?: "always" | "by-default";
+  /**
+   * A sequence-backed column (Postgres `serial`: a sequence owned by the column and
+   * `DEFAULT nextval(…)`, which the snapshot does not spell out; SQLite: `INTEGER PRIMARY KEY
+   * AUTOINCREMENT`, which never reuses a number either). Distinct from identity.
+   */
+  serial?: boolean;
   comment?: string;
   /** Not DDL: earlier names of this column (`.renamedFrom()`), a rename hint for autogenerate. */
   renamedFrom?: string[];

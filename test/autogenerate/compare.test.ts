@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { compareSchemas, schemasEqual } from "../../src/autogenerate/compare.js";
 import { downgradeOperations } from "../../src/autogenerate/render.js";
 import { loadConfig } from "../../src/env/config.js";
-import { check, enumType, index, primaryKey, sql, t, table, unique, foreignKey } from "../../src/index.js";
+import { check, enumType, index, primaryKey, sql, t, table, unique, uniqueIndex, foreignKey } from "../../src/index.js";
 import { Op, type Op as OpType } from "../../src/operations/types.js";
 import { revisionGraph } from "../../src/runtime/api.js";
 import { recordOperations } from "../../src/runtime/plan.js";
@@ -133,7 +133,7 @@ describe("compareSchemas: columns", () => {
 
   it("changes identity with op.execute on Postgres (there is no operation for it) and says so", () => {
     const from = schemaFromModels([table("t", { id: t.integer().primaryKey() })]);
-    const to = schemaFromModels([table("t", { id: t.serial().primaryKey() })]);
+    const to = schemaFromModels([table("t", { id: t.integer().identity().primaryKey() })]);
     const result = diff(from, to);
     expect(result.ops).toEqual([
       {
@@ -186,12 +186,16 @@ describe("compareSchemas: indexes and constraints by definition", () => {
     expect(result.notes).toEqual([expect.stringMatching(/index "nick_idx" on "members" is renamed to "ix_nick": done as dropIndex \+ createIndex/)]);
   });
 
-  it("a unique constraint and a plain unique index of the same name and columns are the same", () => {
+  it("a unique constraint and a plain unique index on the same columns are different objects (uniqueIndex() says which)", () => {
     const model = base((c) => [unique(c.nickname)]);
     const live = structuredClone(model);
     live.tables[0]!.uniques = [];
     live.tables[0]!.indexes = [{ name: "uq_members_nickname", elements: [{ column: "nickname" }], unique: true }];
-    expect(diff(live, model).ops).toEqual([]);
+    for (const dialect of ["postgres", "sqlite"] as const) {
+      expect(describeOps(diff(live, model, dialect).ops)).toEqual(["dropIndex uq_members_nickname", "addUnique uq_members_nickname on members"]);
+      expect(describeOps(diff(model, live, dialect).ops)).toEqual(["dropConstraint uq_members_nickname on members", "createIndex uq_members_nickname on members"]);
+      expect(diff(live, base((c) => [uniqueIndex(c.nickname)]), dialect).ops).toEqual([]);
+    }
   });
 
   it("ignores the index method on SQLite, and asc (the default order) everywhere", () => {

@@ -41,12 +41,12 @@ describe("config validation", () => {
     expect(error.message).toBe(
       `${join(dir, "retort.config.mjs")} is not a valid config (2 problems):\n` +
         `  migrations.transacton: unknown key (did you mean "transaction"?); accepted here: "directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom"\n` +
-        `  modles: unknown key (did you mean "models"?); accepted here: "models", "url", "env", "pooler", "migrations", "localServer", "services"`,
+        `  modles: unknown key (did you mean "models"?); accepted here: "models", "url", "env", "pooler", "migrations", "tables", "schemas", "localServer", "services"`,
     );
     expect(error.hint).toMatch(/^Fix these keys in the config file/);
     expect(error.details.problems).toEqual([
       { path: "migrations.transacton", problem: expect.any(String), accepted: ["directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom"] },
-      { path: "modles", problem: expect.any(String), accepted: ["models", "url", "env", "pooler", "migrations", "localServer", "services"] },
+      { path: "modles", problem: expect.any(String), accepted: ["models", "url", "env", "pooler", "migrations", "tables", "schemas", "localServer", "services"] },
     ]);
   });
 
@@ -62,12 +62,14 @@ describe("config validation", () => {
     expect(error.details.problems).toContainEqual({ path: "migrations.transaction", problem: expect.any(String), accepted: ["each", "all"] });
   });
 
-  it("every section of the config is checked: env names, pooler, localServer, services", async () => {
+  it("every section of the config is checked: env names, pooler, tables, schemas, localServer, services", async () => {
     const valid = {
       env: { url: "POSTGRES_URL", production: ["PROD_PG_URL", "PRIMARY_URL"], environments: { staging: "STAGING_PG" } },
       pooler: "transaction",
       localServer: { port: 5433, durable: false, settings: { log_statement: "all" } },
       services: { cache: { start: "redis-server", ready: { tcp: 6379 } } },
+      tables: { include: ["app_*"], exclude: ["app_tmp"] },
+      schemas: ["public"],
     };
     expect((await loadConfig(undefined, project(`export default ${JSON.stringify(valid)};\n`))).config).toMatchObject(valid);
     const dir = project(`export default { pooler: "session", localServer: { prot: 5433 }, services: { cache: { strat: "redis-server" } } };\n`);

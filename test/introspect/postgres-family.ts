@@ -280,8 +280,8 @@ export function describeIntrospection(label: string, open: () => Promise<Introsp
         )`);
       const [table] = (await introspectPostgres(driver)).tables;
       expect(Object.fromEntries(table!.columns.map((c) => [c.name, c.default]))).toEqual({
-        a: { kind: "now" },
-        b: { kind: "now" },
+        a: { kind: "sql", sql: "CURRENT_TIMESTAMP" },
+        b: { kind: "sql", sql: "transaction_timestamp()" },
         c: lit(-1),
         d: lit("42"),
         e: lit("3.10"),
@@ -311,12 +311,14 @@ export function describeIntrospection(label: string, open: () => Promise<Introsp
       }
     });
 
-    it("reports a serial column honestly: its nextval() default, no identity", async () => {
-      await driver.query("CREATE TABLE legacy (id serial PRIMARY KEY, n bigserial)");
+    it("reads a serial column (a nextval() default of a sequence it owns) as serial, not identity; another sequence's nextval() stays a default", async () => {
+      await driver.query("CREATE SEQUENCE shared_seq; CREATE TABLE legacy (id serial PRIMARY KEY, n bigserial, s smallserial, other bigint NOT NULL DEFAULT nextval('shared_seq'))");
       const [table] = (await introspectPostgres(driver)).tables;
       expect(table!.columns).toEqual([
-        { name: "id", type: { kind: "integer" }, nullable: false, default: { kind: "sql", sql: "nextval('legacy_id_seq'::regclass)" } },
-        { name: "n", type: { kind: "bigint" }, nullable: false, default: { kind: "sql", sql: "nextval('legacy_n_seq'::regclass)" } },
+        { name: "id", type: { kind: "integer" }, nullable: false, serial: true },
+        { name: "n", type: { kind: "bigint" }, nullable: false, serial: true },
+        { name: "s", type: { kind: "smallint" }, nullable: false, serial: true },
+        { name: "other", type: { kind: "bigint" }, nullable: false, default: { kind: "sql", sql: "nextval('shared_seq'::regclass)" } },
       ]);
       expect(table!.primaryKey).toEqual({ name: "legacy_pkey", columns: ["id"] });
     });

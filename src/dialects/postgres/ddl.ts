@@ -154,7 +154,11 @@ export function renderDefault(column: ColumnSchema): string | undefined {
   }
 }
 
+/** serial / bigserial / smallserial: Postgres creates the owned sequence and the nextval default. */
+const SERIAL_TYPES: Record<string, string> = { smallint: "smallserial", integer: "serial", bigint: "bigserial" };
+
 export function columnDefinition(column: ColumnSchema): string {
+  if (column.serial) return `${quoteIdent(column.name)} ${serialType(column)}`;
   let sql = `${quoteIdent(column.name)} ${columnType(column.type)}`;
   if (column.identity) {
     // An identity column generates its own values and is NOT NULL by definition: no DEFAULT.
@@ -165,6 +169,16 @@ export function columnDefinition(column: ColumnSchema): string {
   const defaultSql = renderDefault(column);
   if (defaultSql !== undefined) sql += ` DEFAULT ${defaultSql}`;
   return sql;
+}
+
+export function serialType(column: ColumnSchema): string {
+  const type = SERIAL_TYPES[column.type.kind];
+  if (type === undefined) {
+    throw new RetortError("RETORT_INVALID_MODEL", `column "${column.name}": a serial column must be smallint, integer or bigint, not ${column.type.kind}`, {
+      hint: "Use t.serial(), t.bigserial() or t.smallserial().",
+    });
+  }
+  return type;
 }
 
 export function primaryKeyClause(primaryKey: PrimaryKeySchema): string {

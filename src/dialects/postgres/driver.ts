@@ -51,21 +51,27 @@ function bindable(params: readonly unknown[] | undefined): unknown[] | undefined
 
 type PgQueryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
 
-async function run<R>(target: PgQueryable, sql: string, params: readonly unknown[] | undefined, name: string | undefined): Promise<QueryResult<R>> {
+/**
+ * Run one statement; `name` makes it a named prepared statement (parsed once per connection).
+ * The one place that decides how statements are named on the wire. Plain promise chaining, no
+ * async frame: this is every controller call's path.
+ */
+function run<R>(target: PgQueryable, sql: string, params: readonly unknown[] | undefined, name: string | undefined): Promise<QueryResult<R>> {
   const values = bindable(params);
-  let result: pg.QueryResult | pg.QueryResult[];
-  if (name === undefined) {
-    result = (await target.query(sql, values)) as pg.QueryResult | pg.QueryResult[];
-  } else {
-    try {
-      result = await target.query({ name, text: sql, values });
-    } catch (error) {
-      throw poolerError(error, name) ?? error;
-    }
-  }
+  const pending = (
+    name === undefined
+      ? target.query(sql, values)
+      : target.query({ name, text: sql, values }).catch((error: unknown) => {
+          throw poolerError(error, name) ?? error;
+        })
+  ) as Promise<pg.QueryResult | pg.QueryResult[]>;
+  return pending.then(toResult<R>);
+}
+
+function toResult<R>(result: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
   // Several statements in one text (no parameters) give one result each; report the last, as PGlite does.
-  if (Array.isArray(result)) result = result[result.length - 1]!;
-  return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+  const last = Array.isArray(result) ? result[result.length - 1]! : result;
+  return { rows: last.rows as R[], rowCount: last.rowCount ?? 0 };
 }
 
 class PgHeldConnection implements HeldConnection {
@@ -78,12 +84,10 @@ class PgHeldConnection implements HeldConnection {
     private readonly named: boolean,
   ) {}
 
-  async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
-    try {
-      return await run<R>(this.client, sql, params, this.named ? name : undefined);
-    } catch (error) {
+  query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
+    return run<R>(this.client, sql, params, this.named ? name : undefined).catch((error: unknown) => {
       throw connectionError(error, this.target) ?? error;
-    }
+    });
   }
 
   release(broken?: boolean): void {
@@ -226,12 +230,12 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
   return {
     dialect: "postgres",
 
-    async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
-      try {
-        return await connecting(() => run<R>(pool, sql, params, named ? name : undefined));
-      } catch (error) {
+    query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
+      const statement = () => run<R>(pool, sql, params, named ? name : undefined);
+      // Only until the first connection settled sslmode=prefer's choice: no extra frame after that.
+      return (fallback ? connecting(statement) : statement()).catch((error: unknown) => {
         throw failure(error);
-      }
+      });
     },
 
     acquire,

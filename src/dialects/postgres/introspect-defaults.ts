@@ -2,8 +2,8 @@
  * Postgres column defaults, as `pg_get_expr(adbin, adrelid, true)` prints them, → snapshot
  * DefaultValue. The point is that a default written by a model reads back as the same value:
  *
- *   now() / CURRENT_TIMESTAMP / transaction_timestamp()     → { kind: "now" }
- *   gen_random_uuid() / uuidv4()                            → { kind: "random-uuid" }
+ *   now()                                                   → { kind: "now" }
+ *   gen_random_uuid()                                       → { kind: "random-uuid" }
  *   0, '-1'::integer, 1.5                                   → number (smallint, integer, real, double)
  *   5, '9007199254740993'::bigint, 0.00, '-1.5'::numeric    → decimal string (bigint, numeric)
  *   'x'::text, 'member'::guild_role, '…'::uuid, '…'::date   → string (text, varchar, enum, uuid, date, time)
@@ -15,12 +15,15 @@
  *   '{}'::text[], ARRAY['a'::text], '{a,"b c"}'::text[]     → string array
  *
  * Anything else (serial's nextval(...), expressions, a literal in a form we do not recognise)
- * stays { kind: "sql" } with the database's text: never a guess.
+ * stays { kind: "sql" } with the database's text: never a guess. Other spellings of the same
+ * default (CURRENT_TIMESTAMP, transaction_timestamp(), uuidv4()) stay { kind: "sql" } too, so a
+ * pulled model writes exactly what the database has; the differ still finds them equal to
+ * { kind: "now" } / { kind: "random-uuid" } (normalizeDefault).
  */
 import type { ColumnType, DefaultValue, JsonValue } from "../../schema/snapshot.js";
 
-const NOW = new Set(["now()", "CURRENT_TIMESTAMP", "transaction_timestamp()"]);
-const RANDOM_UUID = new Set(["gen_random_uuid()", "uuidv4()"]);
+const NOW = new Set(["now()"]);
+const RANDOM_UUID = new Set(["gen_random_uuid()"]);
 
 /** A type name after `::` (`text`, `"Mood"`, `public.mood`, `timestamp with time zone`, `text[]`). */
 const CAST = String.raw`::(?:[\w .\[\]]|"(?:[^"]|"")*")+`;

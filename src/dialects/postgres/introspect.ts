@@ -5,11 +5,13 @@
  *
  * What it reports, in snapshot terms:
  * - ordinary (and partitioned) tables of the target schema, minus partitions, Retort's own
- *   tables, `options.exclude` and tables owned by an extension;
+ *   tables, `options.exclude`, what `options.tables` leaves out (other tools' version tables
+ *   by default) and tables owned by an extension (pg_depend deptype 'e', e.g. PostGIS's spatial_ref_sys);
  * - columns in attnum order with their logical type (see `columnType` for the mapping; other
- *   types fail with RETORT_UNSUPPORTED naming every such column), nullability, identity,
- *   default (decoded by introspect-defaults.ts; a serial column's `nextval(...)` stays a
- *   { kind: "sql" } default: models never create serials, they use identity) and comment;
+ *   types fail with RETORT_UNSUPPORTED naming every such column), nullability, identity, serial
+ *   (an integer column whose default is `nextval(…)` of a sequence it owns, whatever the
+ *   sequence's name: renames keep the old one), default (decoded by introspect-defaults.ts; a
+ *   `nextval(…)` of a sequence the column does not own stays { kind: "sql" }) and comment;
  * - primary key, unique constraints, foreign keys and check constraints by name (NOT NULL
  *   constraints, which Postgres 18 also keeps in pg_constraint, are not checks);
  * - indexes that do not back a constraint: key columns or expressions, DESC, partial predicate,
@@ -38,6 +40,7 @@ import type {
   TableSchema,
   UniqueSchema,
 } from "../../schema/snapshot.js";
+import { tableFilter } from "../../schema/table-filter.js";
 import type { Introspector } from "../introspect.js";
 import { decodeDefault } from "./introspect-defaults.js";
 
@@ -69,7 +72,12 @@ SELECT
             a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, t.typtype, t.typname,
             t.typnamespace = (SELECT oid FROM ns), pg_catalog.format_type(a.atttypid, a.atttypmod),
             a.attnotnull, a.attidentity, a.attgenerated,
-            pg_catalog.pg_get_expr(ad.adbin, ad.adrelid, true), d.description)
+            pg_catalog.pg_get_expr(ad.adbin, ad.adrelid, true), d.description,
+            CASE WHEN ad.oid IS NOT NULL AND a.attidentity = '' THEN EXISTS (
+              SELECT 1 FROM pg_catalog.pg_depend dep JOIN pg_catalog.pg_class seq ON seq.oid = dep.objid
+              WHERE dep.classid = 'pg_catalog.pg_class'::regclass AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+                AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a' AND seq.relkind = 'S')
+            ELSE false END)
           ORDER BY a.attrelid, a.attnum)
    FROM rels r
    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -140,6 +148,8 @@ type ColumnRow = [
   generated: string,
   defaultSql: string | null,
   comment: string | null,
+  /** The column owns a sequence (serial, or OWNED BY). */
+  ownsSequence: boolean,
 ];
 type ConstraintRow = [
   tableOid: string,
@@ -192,6 +202,9 @@ const PRECISION_TYPES = new Set(["1184", "1114", "1083"]);
 const SUPPORTED_TYPES =
   "uuid, text, varchar(n), smallint, integer, bigint, numeric[(p[, s])], real, double precision, boolean, " +
   "timestamptz, timestamp, date, time, jsonb, json, bytea, text[] and enum types of the schema";
+
+/** A column whose default is nextval() of a sequence it owns is a serial (what `serial` creates). */
+const SERIAL_KINDS = new Set(["smallint", "integer", "bigint"]);
 
 const ACTIONS: Record<string, ReferentialAction> = {
   a: "no action",
@@ -249,8 +262,10 @@ export const introspectPostgres: Introspector = async (conn, options = {}) => {
   const row = rows[0];
   if (!row) return { tables: [], enums: [] };
 
+  const keep = options.tables ?? tableFilter();
   const tables = new Map<string, TableSchema>();
   for (const [oid, name, comment] of parse<TableRow>(row.tables)) {
+    if (!keep(name)) continue;
     const table: TableSchema = { name, columns: [], uniques: [], indexes: [], foreignKeys: [], checks: [] };
     if (comment !== null) table.comment = comment;
     tables.set(oid, table);
@@ -260,7 +275,7 @@ export const introspectPostgres: Introspector = async (conn, options = {}) => {
   const attnames = new Map<string, Map<number, string>>();
   const unsupported: Unsupported[] = [];
   for (const column of parse<ColumnRow>(row.columns)) {
-    const [tableOid, attnum, name, , , , , , formatted, notNull, identity, generated, defaultSql, comment] = column;
+    const [tableOid, attnum, name, , , , , , formatted, notNull, identity, generated, defaultSql, comment, ownsSequence] = column;
     const table = tables.get(tableOid);
     if (!table) continue;
     let names = attnames.get(tableOid);
@@ -278,6 +293,7 @@ export const introspectPostgres: Introspector = async (conn, options = {}) => {
     }
     const schema: ColumnSchema = { name, type, nullable: !notNull };
     if (identity === "a" || identity === "d") schema.identity = identity === "a" ? "always" : "by-default";
+    else if (ownsSequence && defaultSql !== null && defaultSql.startsWith("nextval(") && SERIAL_KINDS.has(type.kind)) schema.serial = true;
     else if (defaultSql !== null) schema.default = decodeDefault(defaultSql, type);
     if (comment !== null) schema.comment = comment;
     table.columns.push(schema);

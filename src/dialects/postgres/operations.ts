@@ -8,8 +8,9 @@
  */
 import { bulkInsertSteps, hexBytes, badValue } from "../../operations/bulk.js";
 import { tableNamed } from "../../operations/apply.js";
-import { Op, type DataOp, type Step } from "../../operations/types.js";
-import type { ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
+import { Op, sqlForDialect, type DataOp, type Step } from "../../operations/types.js";
+import { limitIdentifier } from "../../schema/naming.js";
+import type { ColumnSchema, ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
 import { quoteIdent, quoteLiteral } from "../sql-text.js";
 import { addForeignKey, checkClause, columnDefinition, columnType, createEnum, createIndex, postgresDdl, primaryKeyClause, renderDefault, uniqueClause } from "./ddl.js";
 
@@ -64,6 +65,23 @@ export function encodePostgresValue(type: ColumnType, value: JsonValue, where: s
   }
 }
 
+/** Drop the sequence a column owns (found by Postgres: a rename keeps the sequence's old name). After DROP DEFAULT. */
+function dropOwnedSequence(table: string, column: string): string {
+  const args = `${quoteLiteral(quoteIdent(table))}, ${quoteLiteral(column)}`;
+  return `DO $retort$ BEGIN EXECUTE 'DROP SEQUENCE ' || pg_get_serial_sequence(${args}); END $retort$`;
+}
+
+/** What `serial` does, for an existing column: a sequence it owns, starting past its largest value, as its default. */
+function addSerialSql(table: string, column: ColumnSchema): string[] {
+  const sequence = quoteLiteral(quoteIdent(limitIdentifier(`${table}_${column.name}_seq`)));
+  const name = quoteIdent(column.name);
+  return [
+    `CREATE SEQUENCE ${quoteIdent(limitIdentifier(`${table}_${column.name}_seq`))} AS ${columnType(column.type)} OWNED BY ${quoteIdent(table)}.${name}`,
+    `SELECT setval(${sequence}, COALESCE(max(${name}), 0) + 1, false) FROM ${quoteIdent(table)}`,
+    `ALTER TABLE ${quoteIdent(table)} ALTER COLUMN ${name} SET DEFAULT nextval(${sequence}::regclass)`,
+  ];
+}
+
 export function compilePostgresOperation(op: DataOp, before: Schema, after: Schema): Step[] {
   const description = Op.describe(op);
   const step = (sql: string, extra: Omit<Step, "sql" | "description"> = {}): Step => ({ sql, description, ...extra });
@@ -93,6 +111,10 @@ export function compilePostgresOperation(op: DataOp, before: Schema, after: Sche
       const column = tableOf(after, op.table).columns.find((candidate) => candidate.name === op.name)!;
       const name = quoteIdent(op.name);
       const actions: string[] = [];
+      if (op.serial === false && old.serial) {
+        // The owned sequence goes with its default; its name is whatever Postgres gave it (renames keep it).
+        actions.push(`ALTER COLUMN ${name} DROP DEFAULT`);
+      }
       if (op.type !== undefined) {
         // A default that cannot be cast to the new type would fail the change: drop it, change the
         // type, set it again (Postgres runs DROP DEFAULT, then TYPE, then SET DEFAULT, whatever the order written).
@@ -106,7 +128,11 @@ export function compilePostgresOperation(op: DataOp, before: Schema, after: Sche
         actions.push(defaultSql === undefined ? `ALTER COLUMN ${name} DROP DEFAULT` : `ALTER COLUMN ${name} SET DEFAULT ${defaultSql}`);
       }
       if (op.nullable !== undefined) actions.push(`ALTER COLUMN ${name} ${op.nullable ? "DROP" : "SET"} NOT NULL`);
+      // serial implies NOT NULL (the fold made the column so).
+      if (op.serial === true && old.nullable && op.nullable === undefined) actions.push(`ALTER COLUMN ${name} SET NOT NULL`);
       const steps = actions.length === 0 ? [] : [alterTable(op.table, actions.join(", "))];
+      if (op.serial === false && old.serial) steps.push(step(dropOwnedSequence(op.table, op.name)));
+      if (op.serial === true && !old.serial) steps.push(...addSerialSql(op.table, column).map((sql) => step(sql)));
       if (op.comment !== undefined) {
         steps.push(step(`COMMENT ON COLUMN ${quoteIdent(op.table)}.${name} IS ${op.comment === null ? "NULL" : quoteLiteral(op.comment)}`));
       }
@@ -141,7 +167,7 @@ export function compilePostgresOperation(op: DataOp, before: Schema, after: Sche
     case "renameEnumValue":
       return [step(`ALTER TYPE ${quoteIdent(op.enum)} RENAME VALUE ${quoteLiteral(op.from)} TO ${quoteLiteral(op.to)}`)];
     case "execute":
-      return [step(op.sql, op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] })];
+      return [step(sqlForDialect(op.sql, "postgres"), op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] })];
     case "bulkInsert":
       return bulkInsertSteps(op, tableOf(before, op.table), "postgres", encodePostgresValue);
   }

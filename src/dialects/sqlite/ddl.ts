@@ -31,7 +31,9 @@
  *   NUMERIC affinity and store the JSON text '123' as the integer 123.
  * - Synthetic CHECKs are named ck_<table>_<column>_<varchar|boolean|enum|json> so violations name them.
  * - An identity column must be the table's single-column integer primary key: it becomes
- *   `INTEGER PRIMARY KEY`, the rowid. SQLite cannot refuse explicit values ("always").
+ *   `INTEGER PRIMARY KEY`, the rowid. SQLite cannot refuse explicit values ("always"). A serial
+ *   column likewise, as `INTEGER PRIMARY KEY AUTOINCREMENT`: like a sequence, it never hands out
+ *   a number twice (a plain rowid reuses the largest after a delete); its line carries `serial, <kind>`.
  * - Foreign keys can only be declared in CREATE TABLE on SQLite, so they are always inline.
  * - Index access methods (gin, gist…) do not exist on SQLite: a plain index is made instead.
  * - SQLite has no COMMENT ON: table and column comments become `-- comment` lines inside the
@@ -59,15 +61,21 @@ export const RANDOM_UUID_SQL =
   "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || " +
   "substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))";
 
+/** Identity and serial columns are the rowid on SQLite (the only column it numbers). */
+export function isRowidColumn(column: ColumnSchema): boolean {
+  return column.identity !== undefined || column.serial === true;
+}
+
 function assertIdentitySupported(column: ColumnSchema, table: TableSchema): void {
   const pk = table.primaryKey?.columns;
   const integerType = column.type.kind === "smallint" || column.type.kind === "integer" || column.type.kind === "bigint";
   if (pk?.length === 1 && pk[0] === column.name && integerType) return;
+  const what = column.serial ? "Serial" : "Identity";
   throw new RetortError(
     "RETORT_UNSUPPORTED",
-    `Identity column "${table.name}"."${column.name}" is not supported on SQLite: only a table's single-column integer primary key can be an identity (it becomes INTEGER PRIMARY KEY, the rowid)`,
+    `${what} column "${table.name}"."${column.name}" is not supported on SQLite: only a table's single-column integer primary key can be numbered by the database (it becomes INTEGER PRIMARY KEY, the rowid)`,
     {
-      hint: `Make "${column.name}" the only primary-key column of "${table.name}", or drop identity from it and give it a default (for example a random UUID).`,
+      hint: `Make "${column.name}" the only primary-key column of "${table.name}", or make it a plain integer and give it a default (for example a random UUID).`,
       details: { table: table.name, column: column.name },
     },
   );
@@ -152,6 +160,7 @@ export function enumAnnotation(name: string): string {
 
 /** An identity column's mode and integer kind, which `INTEGER PRIMARY KEY` cannot say. */
 export function identityAnnotation(column: ColumnSchema): string {
+  if (column.serial) return `/* serial, ${column.type.kind} */`;
   return `/* identity ${column.identity ?? "by-default"}, ${column.type.kind} */`;
 }
 
@@ -195,10 +204,10 @@ function dependencyOrder(tables: readonly TableSchema[]): TableSchema[] {
 
 function columnDefinition(column: ColumnSchema, table: TableSchema, schema: Schema): string {
   const name = quoteIdent(column.name);
-  if (column.identity !== undefined) {
+  if (isRowidColumn(column)) {
     assertIdentitySupported(column, table);
     // Exactly "INTEGER PRIMARY KEY" (any integer kind) makes the column the rowid alias.
-    return `${name} INTEGER CONSTRAINT ${quoteIdent(table.primaryKey!.name)} PRIMARY KEY`;
+    return `${name} INTEGER CONSTRAINT ${quoteIdent(table.primaryKey!.name)} PRIMARY KEY${column.serial ? " AUTOINCREMENT" : ""}`;
   }
   let sql = `${name} ${sqliteDeclaredType(column.type)}`;
   if (!column.nullable) sql += " NOT NULL";
@@ -213,10 +222,10 @@ function createTable(table: TableSchema, schema: Schema): string[] {
   // Each entry is one line of the body; a comment goes after the line's comma.
   const lines: Array<{ sql: string; annotation?: string; comment?: string }> = table.columns.map((column) => ({
     sql: columnDefinition(column, table, schema),
-    ...(column.identity === undefined ? {} : { annotation: identityAnnotation(column) }),
+    ...(isRowidColumn(column) ? { annotation: identityAnnotation(column) } : {}),
     comment: column.comment,
   }));
-  const identityKey = table.columns.some((column) => column.identity !== undefined);
+  const identityKey = table.columns.some(isRowidColumn);
   if (table.primaryKey && !identityKey) {
     lines.push({ sql: `CONSTRAINT ${quoteIdent(table.primaryKey.name)} PRIMARY KEY (${identList(table.primaryKey.columns)})` });
   }

@@ -58,6 +58,7 @@ import type {
   TableSchema,
   UniqueSchema,
 } from "../../schema/snapshot.js";
+import { tableFilter } from "../../schema/table-filter.js";
 import type { Introspector } from "../introspect.js";
 import { sqliteDdl } from "./ddl.js";
 import {
@@ -93,7 +94,8 @@ export const introspectSqlite: Introspector = async (conn, options = {}) => {
   const { rows: listed } = await conn.query<{ name: string; wr: number | bigint }>(
     "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type = 'table'",
   );
-  const tables = listed.filter((row) => !row.name.startsWith("sqlite_") && !excluded.has(row.name));
+  const keep = options.tables ?? tableFilter();
+  const tables = listed.filter((row) => !row.name.startsWith("sqlite_") && !excluded.has(row.name) && keep(row.name));
   const { rows: objects } = await conn.query<{ type: string; name: string; tbl_name: string; sql: string | null }>(
     "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE type IN ('table', 'index') AND sql IS NOT NULL",
   );
@@ -189,9 +191,10 @@ async function readTable(
     const column: ColumnSchema = { name: row.name, type: declaredType(name, row), nullable: row.notnull === 0 };
     const identity = source?.primaryKey !== undefined && source.primaryKey.order !== "desc" && row.type.trim().toUpperCase() === "INTEGER" && pkColumns.length === 1 && !withoutRowid;
     if (identity) {
-      const note = source.blockComments.map((text) => /^identity (always|by-default), (smallint|integer|bigint)$/.exec(text)).find((match) => match !== null);
-      column.identity = (note?.[1] as ColumnSchema["identity"]) ?? "by-default";
-      column.type = { kind: (note?.[2] ?? "integer") as "smallint" | "integer" | "bigint" };
+      const note = source.blockComments.map((text) => /^(?:identity (always|by-default)|(serial)), (smallint|integer|bigint)$/.exec(text)).find((match) => match !== null);
+      if (note?.[2] === "serial") column.serial = true;
+      else column.identity = (note?.[1] as ColumnSchema["identity"]) ?? "by-default";
+      column.type = { kind: (note?.[3] ?? "integer") as "smallint" | "integer" | "bigint" };
       column.nullable = false;
     }
 

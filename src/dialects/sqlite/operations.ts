@@ -17,10 +17,10 @@ import { RetortError } from "../../errors.js";
 import { bulkInsertSteps, hexBytes, badValue } from "../../operations/bulk.js";
 import { mentionsColumn } from "../../operations/expressions.js";
 import { tableNamed } from "../../operations/apply.js";
-import { Op, type DataOp, type Step } from "../../operations/types.js";
+import { Op, sqlForDialect, type DataOp, type Step } from "../../operations/types.js";
 import type { ColumnSchema, ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
 import { quoteIdent, quoteLiteral } from "../sql-text.js";
-import { sqliteDdl } from "./ddl.js";
+import { isRowidColumn, sqliteDdl } from "./ddl.js";
 import { planRebuild } from "./rebuild.js";
 import { columnCheckKind } from "./types.js";
 import { encodeValue } from "./values.js";
@@ -32,7 +32,7 @@ function tableOf(schema: Schema, name: string): TableSchema {
 
 /** SQLite's ADD COLUMN takes a column with no default or a constant one, and NOT NULL only with a non-null default. */
 function canAddDirectly(column: ColumnSchema): boolean {
-  if (column.identity !== undefined || column.comment !== undefined) return false;
+  if (isRowidColumn(column) || column.comment !== undefined) return false;
   const value = column.default;
   if (value !== undefined && value.kind !== "literal") return false;
   return column.nullable || (value !== undefined && value.value !== null);
@@ -46,7 +46,7 @@ function canAddDirectly(column: ColumnSchema): boolean {
  * rebuilt instead, which writes the text afresh.
  */
 function hasNotesAfterCommas(table: TableSchema): boolean {
-  return table.columns.some((column) => column.comment !== undefined || column.identity !== undefined);
+  return table.columns.some((column) => column.comment !== undefined || isRowidColumn(column));
 }
 
 function canDropDirectly(table: TableSchema, column: string): boolean {
@@ -150,7 +150,7 @@ export function compileSqliteOperation(op: DataOp, before: Schema, after: Schema
           return rebuild(table.name, expressions);
         });
     case "execute":
-      return [{ sql: op.sql, description, ...(op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] }) }];
+      return [{ sql: sqlForDialect(op.sql, "sqlite"), description, ...(op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] }) }];
     case "bulkInsert":
       return bulkInsertSteps(op, tableOf(before, op.table), "sqlite", encodeSqliteValue);
   }
