@@ -84,7 +84,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
     program
       .command(direction)
       .description(direction === "upgrade" ? "apply migrations up to a target (default head)" : "revert migrations down to a target (-1, a revision, base)")
-      .argument(direction === "upgrade" ? "[target]" : "<target>", direction === "upgrade" ? "head, heads, a revision, +N, <label>@head; a:b with --sql" : "-N, a revision, base; a:b with --sql")
+      .argument(direction === "upgrade" ? "[target]" : "<target>", direction === "upgrade" ? "head, heads, a revision, +N, <rev>+N, <label>@head, <label>@+N; a:b with --sql" : "-N, a revision, base, <label>@-N, <label>@<rev>, <label>@base; a:b with --sql")
       .option("--sql", "print the SQL script instead of running it (offline; no database needed)")
       .addOption(new Option("--dialect <dialect>", "SQL flavour for --sql (default: from the URL)").choices(["postgres", "pglite", "sqlite"]))
       .action(async (target: string | undefined, opts: { sql?: boolean; dialect?: Dialect }) => {
@@ -114,8 +114,9 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .command("current")
     .description("show the database's current revision(s)")
     .option("--verbose", "show each revision's file and parents")
-    .action(async (opts: { verbose?: boolean }) => {
-      const result = await api.current(options());
+    .option("--strict", "exit 1 when an applied migration's file changed since it ran")
+    .action(async (opts: { verbose?: boolean; strict?: boolean }) => {
+      const result = await api.current({ ...options(), ...(opts.strict ? { strict: true } : {}) });
       output().say(`${result.url}:${result.heads.length === 0 ? " base (no revision applied)" : ""}`);
       for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${stdoutColors.dim(head.message)}`);
       for (const row of result.inProgress) {
@@ -132,7 +133,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
           if (revision) output().say(`  ${revision.path}\n  parents: ${revision.parents.join(", ") || "<base>"}`);
         }
       }
-      output().result(result);
+      output().result({ ...result });
     });
 
   program
@@ -191,7 +192,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
   program
     .command("stamp")
     .description("set the version table to a revision without running migrations")
-    .argument("<target>", "a revision, head, heads or base")
+    .argument("<target>", "a revision, head, heads, base or <label>@…: it replaces its branch's row, or adds one")
     .option("--purge", "clear the version table first")
     .action(async (target: string, opts: { purge?: boolean }) => {
       const result = await api.stamp(target, { ...options(), ...(opts.purge ? { purge: true } : {}) });

@@ -99,13 +99,16 @@ export function registerSchemaCommands(program: Command, output: () => Output, r
       .option("--empty", "with --autogenerate, write the file even when nothing changed"),
   );
 
-  addDiffFlags(program.command("check").description("exit 1 when the models do not match the migrations head (the CI gate), or with --url the live database")).action(async (flags: DiffFlags) => {
+  addDiffFlags(program.command("check").description("exit 1 when the models do not match the migrations head (the CI gate), or with --url the live database"))
+    .option("--strict", "with --url: exit 1 when an applied migration's file changed since it ran")
+    .action(async (flags: DiffFlags & { strict?: boolean }) => {
     const live = globals().url !== undefined;
     const result = await (await commands()).check({
       ...commandOptions(globals(), output()),
       ...(flags.dialect ? { dialect: flags.dialect } : {}),
       ...(flags.verify ? { verify: true } : {}),
       ...(live ? { against: "database" as const } : {}),
+      ...(flags.strict ? { strict: true } : {}),
       renames: await renameHints(flags),
     });
     if (!result.ok) throw mismatch(live ? `models and the ${result.source} differ` : "models and migrations head differ", result);

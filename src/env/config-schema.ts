@@ -19,14 +19,14 @@ const migrations = z.strictObject({
   importFrom: nonEmpty.optional(),
 });
 
-const names = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
+const variableNames = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
 
 const env = z.strictObject({
-  url: names.optional(),
-  development: names.optional(),
-  test: names.optional(),
-  production: names.optional(),
-  environments: z.record(z.string(), names).optional(),
+  url: variableNames.optional(),
+  development: variableNames.optional(),
+  test: variableNames.optional(),
+  production: variableNames.optional(),
+  environments: z.record(z.string(), variableNames).optional(),
 });
 
 const localServer = z.strictObject({
@@ -109,13 +109,14 @@ function describe(issue: z.core.$ZodIssue, root: unknown): ConfigProblem[] {
   }
 }
 
-/** The keys the schema accepts at a path of nested objects. */
+/** The keys the schema accepts at a path of nested objects (through records, e.g. services.<name>). */
 function keysAt(path: readonly string[]): string[] {
   let schema: z.ZodType = configSchema;
   for (const key of path) {
     schema = unwrap(schema);
-    if (!(schema instanceof z.ZodObject)) return [];
-    schema = (schema.shape as Record<string, z.ZodType>)[key]!;
+    if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    else if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[key]!;
+    else return [];
   }
   schema = unwrap(schema);
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { RetortError } from "../errors.js";
 import { branchDatabaseUrl, branchOrCommit, parentBranch, readGitState } from "./branch.js";
 import { environmentOf } from "./environment.js";
+import { nearestFile } from "./compiled-cache.js";
 import { importModule } from "./import-module.js";
 import type { PoolerMode } from "./postgres-url.js";
 import { redactUrl } from "./url.js";
@@ -145,18 +146,20 @@ export async function loadConfig(path?: string, cwd = process.cwd()): Promise<Lo
     throw new RetortError("RETORT_CONFIG", `${file} must export a config object as its default export`, { hint: "export default defineConfig({ … })", details: { file } });
   }
   const root = dirname(file);
-  if (!validated(config, root)) {
+  if (!validated(config, file)) {
     const { validateConfig } = await import("./config-schema.js");
     validateConfig(config, file);
-    remember(config, root);
+    remember(config, file);
   }
   return { config: concealUrl(config as RetortConfig), root, file };
 }
 
 /**
- * A config identical (as JSON) to one validated before in this project is not validated again:
- * loading zod costs more than the rest of a no-op `retort current`. Values JSON cannot hold
- * (functions, undefined…) are never remembered, so they are always checked.
+ * A config identical (as JSON) to one validated before is not validated again: loading zod costs
+ * more than the rest of a no-op `retort current`. The mark is kept where the compiled-code cache
+ * is (node_modules/.cache/retort; no node_modules, no mark), never in the project: a command that
+ * fails must leave nothing behind. Values JSON cannot hold (functions, undefined…) are never
+ * marked, so they are always checked.
  */
 function fingerprint(config: object): string | undefined {
   let plain = true;
@@ -168,26 +171,32 @@ function fingerprint(config: object): string | undefined {
   return plain ? hash("sha256", `${SCHEMA_REVISION}\n${text}`, "hex") : undefined;
 }
 
-const checkedFile = (root: string) => join(root, ".retort", "cache", "config-checked");
+/** The mark for one config file, or undefined where there is no node_modules to keep it in. */
+function markFile(file: string): string | undefined {
+  const modules = nearestFile(dirname(file), "node_modules");
+  return modules && join(modules, ".cache", "retort", `config-${hash("sha256", file, "hex").slice(0, 16)}.checked`);
+}
 
-function validated(config: object, root: string): boolean {
+function validated(config: object, file: string): boolean {
   const print = fingerprint(config);
-  if (!print) return false;
+  const mark = markFile(file);
+  if (!print || !mark) return false;
   try {
-    return readFileSync(checkedFile(root), "utf8") === print;
+    return readFileSync(mark, "utf8") === print;
   } catch {
     return false;
   }
 }
 
-function remember(config: object, root: string): void {
+function remember(config: object, file: string): void {
   const print = fingerprint(config);
-  if (!print) return;
+  const mark = markFile(file);
+  if (!print || !mark) return;
   try {
-    mkdirSync(dirname(checkedFile(root)), { recursive: true });
-    writeFileSync(checkedFile(root), print);
+    mkdirSync(dirname(mark), { recursive: true });
+    writeFileSync(mark, print);
   } catch {
-    // A read-only folder: validate again next time.
+    // A read-only node_modules: validate again next time.
   }
 }
 

@@ -34,7 +34,7 @@ import {
   type Revision,
 } from "../script/index.js";
 import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
-import { readVersionState, type UnfinishedRevision } from "./status.js";
+import { readAppliedChecksums, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
 
@@ -223,23 +223,30 @@ function stepper(graph: RevisionGraph) {
   };
 }
 
-/** Revisions applied now (below the current heads) whose file differs from what ran. */
-function checkModified(graph: RevisionGraph, currentHeads: string[], recorded: Map<string, string>, loaded: LoadedConfig, options: CommandOptions): void {
+/** Revisions applied now (below the current heads) whose file differs from what ran, in topological order. */
+function modifiedRevisions(graph: RevisionGraph, currentHeads: readonly string[], recorded: Map<string, string>): Revision[] {
   const applied = appliedRevisions(graph, currentHeads.filter((id) => graph.has(id)));
-  const modified = [...applied]
-    .filter((id) => recorded.has(id) && recorded.get(id) !== graph.require(id).checksum)
-    .map((id) => graph.require(id));
-  if (modified.length === 0) return;
+  return graph.sortTopologically([...applied].filter((id) => recorded.has(id) && recorded.get(id) !== graph.require(id).checksum));
+}
+
+function modifiedMessage(modified: readonly Revision[]): string {
   const files = modified.map((revision) => `  ${revision.path} (${revision.revision})`).join("\n");
-  const message = `${modified.length} applied migration file(s) changed since they ran:\n${files}`;
-  if (loaded.config.migrations?.modifiedMigrations === "warn") {
-    options.onWarning?.(message);
-    return;
-  }
-  throw new RetortError("RETORT_MODIFIED_MIGRATION", message, {
+  return `${modified.length} applied migration file(s) changed since they ran:\n${files}`;
+}
+
+function modifiedError(modified: readonly Revision[]): RetortError {
+  return new RetortError("RETORT_MODIFIED_MIGRATION", modifiedMessage(modified), {
     hint: "Restore the file as it was applied and put the change in a new revision (retort revision -m …). To accept edits, set migrations.modifiedMigrations to \"warn\".",
     details: { revisions: modified.map((r) => ({ revision: r.revision, file: r.path })) },
   });
+}
+
+/** Before a run: an edited applied migration stops it (or warns, when configured to). */
+function checkModified(graph: RevisionGraph, currentHeads: string[], recorded: Map<string, string>, loaded: LoadedConfig, options: CommandOptions): void {
+  const modified = modifiedRevisions(graph, currentHeads, recorded);
+  if (modified.length === 0) return;
+  if (loaded.config.migrations?.modifiedMigrations !== "warn") throw modifiedError(modified);
+  options.onWarning?.(modifiedMessage(modified));
 }
 
 export interface RunResult {
@@ -307,26 +314,36 @@ export type CurrentResult = {
   inProgress: Array<UnfinishedRevision & { message: string }>;
   /** Who holds the migration lock now (a run in progress), when someone does. */
   migrationRunning?: string;
+  /** Applied revisions whose file changed since they ran (upgrade and downgrade refuse to run over them). */
+  modified: Array<{ revision: string; file: string }>;
 };
 
 /**
  * The database's current revision(s). Read-only: it takes no migration lock (it answers while an
  * upgrade runs, and shows that run) and creates nothing. A PGlite directory open in another
- * process cannot be read at all: it waits a moment, then names that process.
+ * process cannot be read at all: it waits a moment, then names that process. An applied migration
+ * whose file changed is reported through onWarning (and in `modified`); with `strict`, it is
+ * RETORT_MODIFIED_MIGRATION instead.
  */
-export async function current(options: CommandOptions = {}): Promise<CurrentResult> {
+export async function current(options: CommandOptions & { strict?: boolean } = {}): Promise<CurrentResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
   return withDriver(loaded, options, async (driver, target, url) => {
     const state = await withConnection(driver, (conn) => readVersionState(conn, familyOf(driver.dialect)));
     const running = await migrationLockHolder(target, driver);
     const fileHeads = new Set(graph.heads.map((r) => r.revision));
+    const modified = state.initialized ? modifiedRevisions(graph, state.heads, await withConnection(driver, (conn) => readAppliedChecksums(conn, familyOf(driver.dialect)))) : [];
+    if (modified.length > 0) {
+      if (options.strict) throw modifiedError(modified);
+      options.onWarning?.(`${modifiedMessage(modified)}\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`);
+    }
     const messageOf = (id: string) => graph.get(id)?.message ?? unknownNote(loaded, id);
     return {
       url: redactUrl(url),
       heads: state.heads.map((id) => ({ revision: id, message: messageOf(id), isHead: fileHeads.has(id) })),
       inProgress: state.unfinished.map((row) => ({ ...row, message: messageOf(row.revision) })),
       ...(running ? { migrationRunning: running } : {}),
+      modified: modified.map((r) => ({ revision: r.revision, file: r.path })),
     };
   }, { mustExist: true, busyTimeoutMs: READ_BUSY_TIMEOUT_MS });
 }

@@ -31,6 +31,7 @@ import { RetortError } from "../errors.js";
 import type { RebuildSource, Step } from "../operations/types.js";
 import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
+import { readAppliedChecksums } from "./status.js";
 import { HISTORY_TABLE, VERSION_TABLE, addStepsTotalSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
 export interface ProgressEvent {
@@ -143,26 +144,9 @@ export class MigrationExecutor {
     return rows.map((row) => String(row.version_num)).sort();
   }
 
-  /**
-   * Latest checksum recorded for each revision applied upward (to detect edited files). The
-   * database picks the latest row per revision and sends them as one text value ("revision
-   * checksum" lines): at 10,000 revisions one value costs a fraction of 10,000 rows.
-   */
-  async appliedChecksums(): Promise<Map<string, string>> {
-    const newline = this.family === "postgres" ? "chr(10)" : "char(10)";
-    const aggregate = this.family === "postgres" ? "string_agg" : "group_concat";
-    const { rows } = await this.sql(
-      `SELECT ${aggregate}(revision || ' ' || coalesce(checksum, ''), ${newline}) AS list FROM ${HISTORY_TABLE} ` +
-        `WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} WHERE direction = 'up' AND outcome = 'applied' GROUP BY revision)`,
-    );
-    const checksums = new Map<string, string>();
-    const list = rows[0]?.list;
-    if (typeof list !== "string" || list === "") return checksums;
-    for (const line of list.split("\n")) {
-      const space = line.lastIndexOf(" ");
-      checksums.set(line.slice(0, space), line.slice(space + 1));
-    }
-    return checksums;
+  /** Latest checksum recorded for each revision applied upward (to detect edited files). */
+  appliedChecksums(): Promise<Map<string, string>> {
+    return readAppliedChecksums(this.conn, this.family);
   }
 
   /** Revisions whose last run stopped part-way through steps outside a transaction (filtered by the database: usually none). */

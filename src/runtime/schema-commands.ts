@@ -28,6 +28,8 @@ export interface SchemaCommandOptions extends CommandOptions {
   verify?: boolean;
   /** Compare against this live database instead of the migrations head (Alembic's behaviour). */
   against?: "head" | "database";
+  /** With `against: "database"`: an applied migration whose file changed is an error, not a warning. */
+  strict?: boolean;
 }
 
 export interface SchemaDiff {

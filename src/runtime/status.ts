@@ -53,3 +53,23 @@ export async function readVersionState(conn: Connection, family: SqlFamily): Pro
   }));
   return { initialized: true, heads, unfinished };
 }
+
+/** The checksum each applied revision's file had when it last ran upward (to notice edited files). */
+export async function readAppliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>> {
+  // The database picks the latest row per revision and sends them as one text value ("revision
+  // checksum" lines): at 10,000 revisions one value costs a fraction of 10,000 rows.
+  const newline = family === "postgres" ? "chr(10)" : "char(10)";
+  const aggregate = family === "postgres" ? "string_agg" : "group_concat";
+  const { rows } = await conn.query<{ list: unknown }>(
+    `SELECT ${aggregate}(revision || ' ' || coalesce(checksum, ''), ${newline}) AS list FROM ${HISTORY_TABLE} ` +
+      `WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} WHERE direction = 'up' AND outcome = 'applied' GROUP BY revision)`,
+  );
+  const checksums = new Map<string, string>();
+  const list = rows[0]?.list;
+  if (typeof list !== "string" || list === "") return checksums;
+  for (const line of list.split("\n")) {
+    const space = line.lastIndexOf(" ");
+    checksums.set(line.slice(0, space), line.slice(space + 1));
+  }
+  return checksums;
+}

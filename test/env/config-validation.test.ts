@@ -1,7 +1,7 @@
 /** retort.config.* is validated when loaded: every problem with its key path, "did you mean", and what is accepted. */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/env/config.js";
 import { isRetortError, type RetortError } from "../../src/errors.js";
@@ -83,10 +83,33 @@ describe("config validation", () => {
     expect(error.details.problems).toContainEqual({ path: "migrations.transaction", problem: expect.any(String), accepted: ["each", "all"] });
   });
 
+  it("every section of the config is checked: env names, pooler, tables, schemas, localServer, services", async () => {
+    const valid = {
+      env: { url: "POSTGRES_URL", production: ["PROD_PG_URL", "PRIMARY_URL"], environments: { staging: "STAGING_PG" } },
+      pooler: "transaction",
+      localServer: { port: 5433, durable: false, settings: { log_statement: "all" } },
+      services: { cache: { start: "redis-server", ready: { tcp: 6379 } } },
+      tables: { include: ["app_*"], exclude: ["app_tmp"] },
+      schemas: ["public"],
+    };
+    expect((await loadConfig(undefined, project(`export default ${JSON.stringify(valid)};\n`))).config).toMatchObject(valid);
+    const dir = project(`export default { pooler: "session", localServer: { prot: 5433 }, services: { cache: { strat: "redis-server" } } };\n`);
+    const error = await configError(loadConfig(undefined, dir));
+    expect(error.message.split("\n").slice(1)).toEqual([
+      `  pooler: "session" is not accepted; expected one of "none", "transaction"`,
+      `  localServer.prot: unknown key (did you mean "port"?); accepted here: "port", "version", "database", "durable", "osUser", "settings"`,
+      `  services.cache.start: expected a string, got nothing`,
+      `  services.cache.strat: unknown key (did you mean "start"?); accepted here: "start", "stop", "ready", "status", "timeoutMs", "cwd", "env"`,
+    ]);
+  });
+
   it("a valid config loads; a later edit is checked again", async () => {
     const dir = project(`export default { models: "./schema.ts", migrations: { transaction: "all", lockTimeoutMs: 5000 } };\n`);
+    mkdirSync(join(dir, "node_modules"));
     expect((await loadConfig(undefined, dir)).config).toEqual({ models: "./schema.ts", migrations: { transaction: "all", lockTimeoutMs: 5000 } });
-    expect(existsSync(join(dir, ".retort", "cache", "config-checked"))).toBe(true);
+    // Marked as checked beside the compiled-code cache, not in the project.
+    expect(readdirSync(join(dir, "node_modules", ".cache", "retort")).filter((name) => name.endsWith(".checked"))).toHaveLength(1);
+    expect(existsSync(join(dir, ".retort"))).toBe(false);
     // Same folder, another file (a module is loaded once per process): the remembered check does not cover it.
     writeFileSync(join(dir, "other.config.mjs"), `export default { models: "./schema.ts", migrations: { transaction: "sometimes" } };\n`);
     await configError(loadConfig("other.config.mjs", dir));
@@ -114,5 +137,25 @@ describe("no config file", () => {
     mkdirSync(join(dir, "migrations", "versions"), { recursive: true });
     expect((await revisionGraph({ cwd: dir })).size).toBe(0);
     expect((await current({ cwd: dir, url: "sqlite::memory:" })).heads).toEqual([]);
+  });
+});
+
+describe("retort-db/config stays light", () => {
+  it("no static import from src/config.ts reaches zod or the config schema (validation loads them when it runs)", () => {
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      // Static imports and re-exports (not type-only ones, which are erased); `await import(…)` is what keeps the entry light.
+      for (const [, specifier] of readFileSync(file, "utf8").matchAll(/^(?:import|export)\s(?!type\s)[^;]*?\sfrom\s+"([^"]+)"/gm)) {
+        if (specifier!.startsWith(".")) visit(resolve(dirname(file), specifier!.replace(/\.js$/, ".ts")));
+        else packages.add(specifier!);
+      }
+    };
+    visit(resolve("src/config.ts"));
+    expect([...packages].filter((name) => !name.startsWith("node:"))).toEqual([]);
+    expect([...seen].map((file) => file.slice(resolve("src").length + 1)).sort()).not.toContain("env/config-schema.ts");
+    expect(seen.has(resolve("src/env/config.ts"))).toBe(true);
   });
 });

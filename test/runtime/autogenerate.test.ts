@@ -79,6 +79,7 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
     expect(passing.code).toBe(0);
     expect(JSON.parse(passing.out).ok).toBe(true);
     // With --url, check compares with that live database, which must be at migrations head first.
+    await (await connect(`sqlite:${join(project.root, "app.db")}`, { schema: {} })).close(); // an empty database
     const behind = await run("--json", "--url", `sqlite:${join(project.root, "app.db")}`, "check");
     expect(behind.code).toBe(1);
     expect(JSON.parse(behind.err.slice(behind.err.indexOf("{"))).error.code).toBe("RETORT_NOT_UP_TO_DATE");
@@ -98,15 +99,16 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
 
   it("against a live database: refused unless it is at migrations head; then the live schema is what is compared", async () => {
     const project = createProject();
-    project.add({ id: "user00000001", message: "users", up: `op.createTable("users", { id: t.bigint().primaryKey() });`, down: `op.dropTable("users");` });
+    const usersFile = project.add({ id: "user00000001", message: "users", up: `op.createTable("users", { id: t.bigint().primaryKey() });`, down: `op.dropTable("users");` });
     writeFileSync(join(project.root, "schema.ts"), models(`export const users = table("users", { id: t.bigint().primaryKey() });\nexport const notes = table("notes", { id: t.integer().primaryKey() });`));
     const config = { ...project.config, config: { ...project.config.config, models: "./schema.ts" } };
     const url = `sqlite:${join(project.root, "app.db")}`;
     const live = { config, url, against: "database" as const };
+    await (await connect(url, { schema: {} })).close(); // an empty database: nothing applied yet
 
     // One revision behind: autogenerate would write a duplicate of it (Alembic refuses too).
-    for (const [command, attempt] of [["revision --autogenerate", autogenerate({ message: "notes" }, live)], ["check", check(live)]] as const) {
-      const error = await (attempt as Promise<unknown>).catch((e: unknown) => e);
+    for (const [command, attempt] of [["revision --autogenerate", () => autogenerate({ message: "notes" }, live)], ["check", () => check(live)]] as const) {
+      const error = await (attempt() as Promise<unknown>).catch((e: unknown) => e);
       expect(isRetortError(error, "RETORT_NOT_UP_TO_DATE")).toBe(true);
       expect((error as Error).message).toBe("The database is not up to date: it is at base, the migrations head is user00000001 (1 revision not applied).");
       expect((error as { hint: string }).hint).toBe(
@@ -123,6 +125,14 @@ describe("autogenerate, check and drift (no database needed to author)", () => {
     expect((await check(live)).changes).toEqual(["dropTable legacy", "createTable notes"]);
     expect((await check(live)).source).toBe(`database ${url}`);
     expect((await check({ config, url })).changes).toEqual(["createTable notes"]);
+    // An applied migration edited since it ran: a warning naming file and revision; --strict makes it an error.
+    writeFileSync(usersFile, `${readFileSync(usersFile, "utf8")}// edited after it ran\n`);
+    const warnings: string[] = [];
+    expect((await check({ ...live, onWarning: (w) => warnings.push(w) })).ok).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${usersFile} (user00000001)`);
+    const strict = await check({ ...live, strict: true }).catch((e: unknown) => e);
+    expect(isRetortError(strict, "RETORT_MODIFIED_MIGRATION")).toBe(true);
     const written = await autogenerate({ message: "notes" }, live);
     expect(written.changes).toEqual(["dropTable legacy", "createTable notes"]);
   }, 60_000);

@@ -112,6 +112,12 @@ describe("migration errors from the CLI: stable code, what, where, what to do; e
     expect(code).toBe(1);
     expect(error.code).toBe("RETORT_MODIFIED_MIGRATION");
     expect(error.message).toContain(file);
+    // current warns and exits 0; with --strict it exits 1.
+    expect((await cli(project, "current")).code).toBe(0);
+    const strict = await cli(project, "current", "--strict");
+    expect(strict.code).toBe(1);
+    expect(strict.error.code).toBe("RETORT_MODIFIED_MIGRATION");
+    expect(strict.error.message).toContain(`${file} (edit00000001)`);
   });
 
   it.concurrent("a failing migration names the revision, the operation and the SQL", async () => {

@@ -335,7 +335,15 @@ for (const backend of backends) {
       expect(error.code).toBe("RETORT_MODIFIED_MIGRATION");
       expect(error.message).toContain(`${edited} (bbbb00000002)`);
       expect(error.hint).toContain("new revision");
-      expect((await current(options)).heads.map((h) => h.revision)).toEqual(["bbbb00000002"]);
+      // current says so (names file and revision); with strict it is an error.
+      const noticed: string[] = [];
+      const now = await current({ ...options, onWarning: (w) => noticed.push(w) });
+      expect(now.heads.map((h) => h.revision)).toEqual(["bbbb00000002"]);
+      expect(now.modified).toEqual([{ revision: "bbbb00000002", file: edited }]);
+      expect(noticed).toEqual([`1 applied migration file(s) changed since they ran:\n  ${edited} (bbbb00000002)\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`]);
+      const strict = await failure(current({ ...options, strict: true }));
+      expect(strict.code).toBe("RETORT_MODIFIED_MIGRATION");
+      expect(strict.message).toContain(`${edited} (bbbb00000002)`);
       // Configured to warn: the run goes on and the warning names the file.
       const warnings: string[] = [];
       const lenient = { ...project.config, config: { migrations: { ...project.config.config.migrations, modifiedMigrations: "warn" as const } } };

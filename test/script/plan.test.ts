@@ -180,6 +180,37 @@ describe("downgradePlan", () => {
     expect(downgrade(four, [r("b4")], r("b3"))).toEqual({ run: [r("b4")], heads: [r("b3")] });
   });
 
+  it("Alembic's branched-path cases: relative and branch-scoped targets", () => {
+    // a → b → c1 (c1branch) → d1;  b → c2 (c2branch) → d2
+    const r = (id: string) => `${id}0000000000`.slice(0, 12);
+    const graph = graphOf(
+      header(r("a")),
+      header(r("b"), [r("a")]),
+      header(r("c1"), [r("b")], { branchLabels: ["c1branch"] }),
+      header(r("c2"), [r("b")], { branchLabels: ["c2branch"] }),
+      header(r("d1"), [r("c1")]),
+      header(r("d2"), [r("c2")]),
+    );
+    const down = (current: string[], target: string) => downgrade(graph, current.map(r), target);
+    const up = (current: string[], target: string) => upgrade(graph, current.map(r), target);
+    const rows = (...ids: string[]) => ids.map(r).sort();
+    const sorted = (result: { run: string[]; heads: string[] }) => ({ run: result.run, heads: [...result.heads].sort() });
+
+    expect(sorted(down(["d1", "d2"], "c1branch@-1"))).toEqual({ run: [r("d1")], heads: rows("c1", "d2") });
+    expect(sorted(down(["d1", "d2"], "c1branch@head-1"))).toEqual({ run: [r("d1")], heads: rows("c1", "d2") });
+    expect(sorted(down(["d2", "c1"], `${r("d2")}-1`))).toEqual({ run: [r("d2")], heads: rows("c1", "c2") });
+    expect(sorted(down(["c1", "d2"], `c1branch@${r("b")}`))).toEqual({ run: [r("c1")], heads: rows("d2") });
+    expect(sorted(down(["c1", "d2"], `c2branch@${r("b")}`))).toEqual({ run: [r("d2"), r("c2")], heads: rows("c1") });
+    expect(sorted(down(["d1", "d2"], `${r("c2")}@${r("b")}`))).toEqual({ run: [r("d2"), r("c2")], heads: rows("d1") });
+    expect(sorted(down(["d1", "d2"], `${r("d1")}@${r("b")}`))).toEqual({ run: [r("d1"), r("c1")], heads: rows("d2") });
+    expect(down(["d1", "c2"], r("c2")).run).toEqual([]);
+    expect(sorted(up(["c1"], "c2branch@+1"))).toEqual({ run: [r("c2")], heads: rows("c1", "c2") });
+    expect(sorted(up(["c1", "c2"], "c2branch@+1"))).toEqual({ run: [r("d2")], heads: rows("c1", "d2") });
+    expect(up([], "base+1")).toEqual({ run: [r("a")], heads: [r("a")] });
+    retortError("RETORT_MULTIPLE_HEADS", () => upgradePlan(graph, rows("c1", "c2"), "+1"));
+    retortError("RETORT_BELOW_BASE", () => downgradePlan(graph, [], "-1"));
+  });
+
   it("<label>@-N reverts on that branch only, even below a branch point", () => {
     // b1-1 is the shared root: as an unscoped target it reverts both branches; billing@-1 only billing's.
     expect(downgrade(twoBranches(), [ID.a1, ID.b1], `${ID.b1}-1`).run).toEqual([ID.b1, ID.a1]);
