@@ -155,6 +155,8 @@ describe.skipIf(!postgresUp)("pull of an adopted database [postgres]", () => {
       const { schema, text } = await pulled(live);
       expect(differences(live, schema, "postgres")).toEqual([]);
       expect(text).toContain(`created: t.timestamp().default(sql\`CURRENT_TIMESTAMP\`),`);
+      expect(text).toContain(`id: t.serial().primaryKey({ name: "customers_pkey" }),`);
+      expect(text).toContain(`id: t.bigserial().primaryKey({ name: "orders_pkey" }),`);
       expect(text).toContain(`customerId: t.integer().primaryKey({ name: "customer_profiles_pkey" }).references(() => customers.id, { onDelete: "cascade", name: "customer_profiles_customer_id_fkey" }),`);
       expect(text).toContain(`unique(c.customerId).where(sql\`status = 'new'::order_status\`).name("orders_one_open_per_customer")`);
       expect(text).toContain(`unique(c.orderId, c.sku).name("order_lines_sku_key")`);
