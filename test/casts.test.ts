@@ -5,7 +5,13 @@
  * pair of logical types, either the generated change runs, or Retort asks and the naive
  * `USING c::<type>` is indeed refused.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isRetortError, upgrade } from "../src/index.js";
+import { autogenerate } from "../src/runtime/schema-commands.js";
+import { SOURCE_INDEX, createProject } from "./runtime/project.js";
 import { compareSchemas } from "../src/autogenerate/compare.js";
 import { renderMigrationBodies } from "../src/autogenerate/render.js";
 import { columnType } from "../src/dialects/postgres/ddl.js";
@@ -169,3 +175,26 @@ for (const dialect of ["postgres", "sqlite"] as const satisfies Dialect[]) {
     }, 600_000);
   });
 }
+
+describe("revision --autogenerate with a type change that has no cast", () => {
+  it("stops with RETORT_DECISIONS_NEEDED naming --using and --recreate; with --using it writes a migration that runs", async () => {
+    const project = createProject();
+    const modelsFile = join(project.root, "schema.ts");
+    const write = (type: string) =>
+      writeFileSync(modelsFile, `import { t, table } from ${JSON.stringify(SOURCE_INDEX)};\nexport const orders = table("orders", { id: t.integer().primaryKey(), ref: ${type}.nullable() });\n`);
+    const config = { ...project.config, config: { ...project.config.config, models: "./schema.ts" } };
+    const options = { config, url: "pglite:memory", dialect: "postgres" as const };
+    write("t.uuid()");
+    await autogenerate({ message: "orders" }, options);
+    write("t.smallint()");
+    const undecided = await autogenerate({ message: "ref" }, options).catch((error: unknown) => error);
+    expect(isRetortError(undecided, "RETORT_DECISIONS_NEEDED")).toBe(true);
+    expect((undecided as Error).message).toContain('type of orders.ref: Postgres has no cast from uuid to smallint  --using "orders.ref=<SQL>" or --recreate orders.ref');
+    const decided = await autogenerate({ message: "ref", revId: "r_using" }, { ...options, renames: { using: { "orders.ref": "NULL" } } });
+    const text = readFileSync(decided.path!, "utf8");
+    expect(text).toContain('op.alterColumn("orders", "ref", { type: t.smallint(), using: "NULL" });');
+    // The written migrations run on a real (embedded) Postgres.
+    const dir = mkdtempSync(join(tmpdir(), "retort-casts-"));
+    await upgrade("head", { config, url: `pglite:${dir}` });
+  }, 120_000);
+});
