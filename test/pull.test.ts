@@ -32,7 +32,7 @@ import { openBackend, postgresUp, runSteps, type Backend } from "./operations/su
 import { createTempDatabase, type TempDatabase } from "./support/postgres.js";
 
 const DIALECTS: Dialect[] = ["sqlite", "pglite", "postgres"];
-const RUNS = Number(process.env.RETORT_PULL_RUNS ?? 12);
+const RUNS = Number(process.env.RETORT_PULL_RUNS ?? 25);
 const SEED = Number(process.env.RETORT_PROPERTY_SEED ?? 20261203);
 const INDEX = resolve(import.meta.dirname, "../src/index.ts");
 const dir = mkdtempSync(join(tmpdir(), "retort-pull-"));
