@@ -5,7 +5,7 @@
  * question. On every backend, for the example app's schema, a hand-made adopted schema and
  * random schemas from the property-test arbitraries.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,6 +14,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as communityBot from "../examples/community-bot/schema.js";
 import { compareSchemas } from "../src/autogenerate/compare.js";
+import { downgradeOperations } from "../src/autogenerate/render.js";
+import { createPostgresDriver } from "../src/dialects/postgres/driver.js";
+import { introspectPostgres } from "../src/dialects/postgres/introspect.js";
+import { compileOperations } from "../src/operations/compile.js";
 import { renderModels } from "../src/autogenerate/render-models.js";
 import { postgresDdl } from "../src/dialects/postgres/ddl.js";
 import { sqliteDdl } from "../src/dialects/sqlite/ddl.js";
@@ -22,13 +26,13 @@ import { loadIntrospector } from "../src/runtime/head-schema.js";
 import { pull } from "../src/runtime/pull.js";
 import { schemaFromModels } from "../src/schema/from-models.js";
 import { loadModels } from "../src/schema/load-models.js";
-import { familyOf, type Dialect, type Schema } from "../src/schema/snapshot.js";
+import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema } from "../src/schema/snapshot.js";
 import { schemaArbitrary } from "./autogenerate/arbitraries.js";
 import { openBackend, postgresUp, runSteps, type Backend } from "./operations/support.js";
 import { createTempDatabase, type TempDatabase } from "./support/postgres.js";
 
 const DIALECTS: Dialect[] = ["sqlite", "pglite", "postgres"];
-const RUNS = Number(process.env.RETORT_PULL_RUNS ?? 12);
+const RUNS = Number(process.env.RETORT_PULL_RUNS ?? 25);
 const SEED = Number(process.env.RETORT_PROPERTY_SEED ?? 20261203);
 const INDEX = resolve(import.meta.dirname, "../src/index.ts");
 const dir = mkdtempSync(join(tmpdir(), "retort-pull-"));
@@ -100,20 +104,8 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe.skipIf(!postgresUp)("pull of an adopted database [postgres]", () => {
-  let temp: TempDatabase;
-  beforeAll(async () => {
-    temp = await createTempDatabase("retort_pull");
-  });
-  afterAll(async () => temp?.drop());
-
-  it("keeps every name, sequence ids, partial unique indexes, a primary key that is a foreign key", async () => {
-    const backend = await openBackend("postgres");
-    try {
-      await runSteps(backend.driver, [
-        {
-          description: "another tool's schema",
-          sql: `
+/** A schema built by raw SQL the way another tool (Alembic, Prisma) would. */
+const ADOPTED_SQL = `
             CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
             CREATE TABLE customers (
               id serial PRIMARY KEY,
@@ -148,13 +140,36 @@ describe.skipIf(!postgresUp)("pull of an adopted database [postgres]", () => {
             );
             COMMENT ON TABLE orders IS 'Customer orders';
             COMMENT ON COLUMN orders.total IS 'In the shop currency';
-          `,
-        },
-      ]);
+`;
+
+/** `pg_dump --schema-only`, comments and settings left out, lines sorted. */
+function schemaDump(url: string): string[] {
+  const text = execFileSync("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", url], { encoding: "utf8" });
+  return text
+    .split("\n")
+    .map((line) => line.trimEnd())
+    // \restrict / \unrestrict carry a random key per dump (pg_dump 15.14+).
+    .filter((line) => line !== "" && !line.startsWith("--") && !line.startsWith("SET ") && !line.startsWith("SELECT pg_catalog.set_config") && !/^\\(un)?restrict /.test(line))
+    .sort();
+}
+
+describe.skipIf(!postgresUp)("pull of an adopted database [postgres]", () => {
+  let temp: TempDatabase;
+  beforeAll(async () => {
+    temp = await createTempDatabase("retort_pull");
+  });
+  afterAll(async () => temp?.drop());
+
+  it("keeps every name, sequence ids, partial unique indexes, a primary key that is a foreign key", async () => {
+    const backend = await openBackend("postgres");
+    try {
+      await runSteps(backend.driver, [{ description: "another tool's schema", sql: ADOPTED_SQL }]);
       const live = await introspect(backend);
       const { schema, text } = await pulled(live);
       expect(differences(live, schema, "postgres")).toEqual([]);
       expect(text).toContain(`created: t.timestamp().default(sql\`CURRENT_TIMESTAMP\`),`);
+      expect(text).toContain(`id: t.serial().primaryKey({ name: "customers_pkey" }),`);
+      expect(text).toContain(`id: t.bigserial().primaryKey({ name: "orders_pkey" }),`);
       expect(text).toContain(`customerId: t.integer().primaryKey({ name: "customer_profiles_pkey" }).references(() => customers.id, { onDelete: "cascade", name: "customer_profiles_customer_id_fkey" }),`);
       expect(text).toContain(`unique(c.customerId).where(sql\`status = 'new'::order_status\`).name("orders_one_open_per_customer")`);
       expect(text).toContain(`unique(c.orderId, c.sku).name("order_lines_sku_key")`);
@@ -162,6 +177,35 @@ describe.skipIf(!postgresUp)("pull of an adopted database [postgres]", () => {
       expect(text).toContain(`{ comment: "Customer orders" }`);
     } finally {
       await backend.close();
+    }
+  });
+
+  it("the pulled models, autogenerated onto an empty database, give the same pg_dump; the downgrade leaves nothing", async () => {
+    const original = await createTempDatabase("retort_pull_a");
+    const rebuilt = await createTempDatabase("retort_pull_b");
+    const a = createPostgresDriver(original.url, { schema: EMPTY_SCHEMA });
+    const b = createPostgresDriver(rebuilt.url, { schema: EMPTY_SCHEMA });
+    try {
+      await runSteps(a, [{ description: "another tool's schema", sql: ADOPTED_SQL }]);
+      const conn = await a.acquire();
+      const live = await introspectPostgres(conn).finally(() => conn.release());
+      const { schema: models } = await pulled(live);
+      const up = compareSchemas(EMPTY_SCHEMA, models, { dialect: "postgres" });
+      expect(up.decisions).toEqual([]);
+      await runSteps(b, compileOperations(up.ops, "postgres", EMPTY_SCHEMA).steps);
+      expect(schemaDump(rebuilt.url)).toEqual(schemaDump(original.url));
+
+      await runSteps(b, compileOperations(downgradeOperations(up.ops, { from: EMPTY_SCHEMA, dialect: "postgres" }), "postgres", models).steps);
+      const { rows } = await b.query<{ kind: string; name: string }>(
+        "SELECT c.relkind::text AS kind, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' " +
+          "UNION ALL SELECT 'type', t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'e'",
+      );
+      expect(rows).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+      await original.drop();
+      await rebuilt.drop();
     }
   });
 });

@@ -68,7 +68,7 @@ import {
   typeKey,
   type DialectRules,
 } from "./rules.js";
-import { destructiveReason, usingExpression } from "./safety.js";
+import { castExists, destructiveReason, readableType, usingExpression } from "./safety.js";
 
 export interface CompareOptions {
   dialect: Dialect;
@@ -552,9 +552,15 @@ class Differ {
     const table = targetTable.name;
     const op: { -readonly [K in keyof Extract<DataOp, { kind: "alterColumn" }>]: Extract<DataOp, { kind: "alterColumn" }>[K] } = { kind: "alterColumn", table, name: target.name };
     if (typeKey(current.type, this.current, this.rules) !== typeKey(target.type, this.target, this.rules)) {
-      op.type = structuredClone(target.type);
-      const using = this.rules.usingClause ? usingExpression(target.name, current.type, target.type) : undefined;
-      if (using !== undefined) op.using = using;
+      const conversion = this.conversion(table, current, target);
+      if (conversion === "recreate") {
+        this.recreateColumn(currentTable, current, targetTable, target);
+        return;
+      }
+      if (conversion !== "undecided") {
+        op.type = structuredClone(target.type);
+        if (conversion !== undefined) op.using = conversion;
+      }
     }
     const wasKey = this.formerKeyColumns.has(`${table}\u0000${current.name}`);
     const currentNullable = effectiveNullable(currentTable, current) && !wasKey;
@@ -578,6 +584,43 @@ class Differ {
     }
     if (identityChanged) this.identityChange(table, current, target);
     if (serialChanged && target.serial) this.emit({ kind: "alterColumn", table, name: target.name, serial: true });
+  }
+
+  /**
+   * How a column's values reach its new type: undefined (a cast does it), a USING expression, a
+   * drop and add of the column ("recreate", decided), or "undecided" when the database has no
+   * cast and nobody said what to do (a "cast" decision is listed; the type stays as it is).
+   */
+  private conversion(table: string, current: ColumnSchema, target: ColumnSchema): string | undefined | "recreate" | "undecided" {
+    const key = `${table}.${target.name}`;
+    const given = this.hints.using?.[key];
+    if (given !== undefined && this.rules.usingClause) return given;
+    if (this.hints.recreate?.includes(key)) return "recreate";
+    if (castExists(current.type, target.type, this.rules.dialect)) {
+      return this.rules.usingClause ? usingExpression(target.name, current.type, target.type) : undefined;
+    }
+    const from = readableType(current.type);
+    const to = readableType(target.type);
+    this.decisions.push({
+      kind: "cast",
+      table,
+      from: target.name,
+      to: target.name,
+      reason: `${this.rules.dialect === "sqlite" ? "SQLite's table rebuild cannot convert" : "Postgres has no cast from"} ${from} to ${to}`,
+    });
+    return "undecided";
+  }
+
+  /** The decided answer to a type change without a cast: drop the column, add it again with the new type. */
+  private recreateColumn(currentTable: TableSchema, current: ColumnSchema, targetTable: TableSchema, target: ColumnSchema): void {
+    this.notes.push(`"${targetTable.name}"."${target.name}" changes from ${readableType(current.type)} to ${readableType(target.type)} by dropping and adding the column (as decided): its values are lost`);
+    if (targetTable.columns.length === 1 && currentTable.columns.length === 1) {
+      throw new RetortError("RETORT_UNSUPPORTED", `"${targetTable.name}"."${target.name}" is the table's only column: it cannot be dropped and added again`, {
+        hint: `Give a USING expression instead (--using ${targetTable.name}.${target.name}=<SQL>).`,
+      });
+    }
+    this.emit({ kind: "dropColumn", table: targetTable.name, name: current.name });
+    this.emit({ kind: "addColumn", table: targetTable.name, column: renderableColumn(stripHints(target), this.rules.dialect) });
   }
 
   private identityChange(table: string, current: ColumnSchema, target: ColumnSchema): void {

@@ -25,13 +25,21 @@ export interface RenameHints {
    * (either side of the pair), or a pair `"old=new"` / `"table.old=new"`.
    */
   notRenames?: string[];
+  /**
+   * Type changes the database has no cast for (kind "cast" decisions), decided ahead:
+   * `{ "orders.ref": "NULL" }` converts with that USING expression (Postgres), …
+   */
+  using?: Record<string, string>;
+  /** … or `["orders.ref"]`: drop the column and add it again with the new type (its values are lost). */
+  recreate?: string[];
 }
 
 export type RenameKind = "table" | "column" | "enumValue";
 
 export interface RenameDecision {
-  kind: RenameKind;
-  /** kind "column": the table (by its new name). */
+  /** "cast": a column's type changes and the database has no conversion for it (`from` = `to` = the column). */
+  kind: RenameKind | "cast";
+  /** kind "column" and "cast": the table (by its new name). */
   table?: string;
   /** kind "enumValue": the enum. */
   enum?: string;
@@ -76,13 +84,15 @@ export function parseRenameFlag(kind: RenameKind, text: string): { table?: strin
 
 /** Several hint sources into one (later sources win for the same old name). */
 export function mergeHints(...sources: Array<RenameHints | undefined>): RenameHints {
-  const out: Required<RenameHints> = { tables: {}, columns: {}, enumValues: {}, notRenames: [] };
+  const out: Required<RenameHints> = { tables: {}, columns: {}, enumValues: {}, notRenames: [], using: {}, recreate: [] };
   for (const source of sources) {
     if (!source) continue;
     Object.assign(out.tables, source.tables);
     Object.assign(out.columns, source.columns);
     Object.assign(out.enumValues, source.enumValues);
     out.notRenames.push(...(source.notRenames ?? []));
+    Object.assign(out.using, source.using);
+    out.recreate.push(...(source.recreate ?? []));
   }
   return out;
 }
@@ -95,7 +105,8 @@ const HINTS_SHAPE = '{ "tables": { "old": "new" }, "columns": { "table.old": "ne
 
 /**
  * Read a hints file (JSON): `{ "tables": { "old": "new" }, "columns": { "table.old": "new" },
- * "enumValues": { "enum.old": "new" }, "notRenames": ["table.column"] }`.
+ * "enumValues": { "enum.old": "new" }, "notRenames": ["table.column"] }`, and for type changes
+ * without a cast `"using": { "table.column": "<SQL>" }` / `"recreate": ["table.column"]`.
  */
 export async function loadHints(path: string): Promise<RenameHints> {
   let text: string;
@@ -122,14 +133,14 @@ export async function loadHints(path: string): Promise<RenameHints> {
   const shape = HINTS_SHAPE;
   if (typeof data !== "object" || data === null || Array.isArray(data)) throw usage(`the rename hints file ${path} must hold a JSON object`, `Expected ${shape}.`);
   const record = data as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((key) => !["tables", "columns", "enumValues", "notRenames"].includes(key));
+  const keys = ["tables", "columns", "enumValues", "notRenames", "using", "recreate"];
+  const unknown = Object.keys(record).filter((key) => !keys.includes(key));
   if (unknown.length > 0) {
-    const keys = ["tables", "columns", "enumValues", "notRenames"];
     const named = unknown.map((key) => `"${key}"${didYouMean(key, keys) ? ` (did you mean "${didYouMean(key, keys)}"?)` : ""}`);
     throw usage(`the rename hints file ${path} has unknown key(s) ${named.join(", ")}`, `Expected ${shape}.`);
   }
   const hints: RenameHints = {};
-  for (const key of ["tables", "columns", "enumValues"] as const) {
+  for (const key of ["tables", "columns", "enumValues", "using"] as const) {
     if (record[key] === undefined) continue;
     if (!isStringMap(record[key])) throw usage(`the rename hints file ${path}: "${key}" must map old names to new names (strings)`, `Expected ${shape}.`);
     hints[key] = { ...(record[key] as Record<string, string>) };
@@ -142,6 +153,12 @@ export async function loadHints(path: string): Promise<RenameHints> {
       throw usage(`the rename hints file ${path}: "notRenames" must be a list of names`, `Expected ${shape}.`);
     }
     hints.notRenames = [...(record.notRenames as string[])];
+  }
+  if (record.recreate !== undefined) {
+    if (!Array.isArray(record.recreate) || !record.recreate.every((item) => typeof item === "string" && item.includes("."))) {
+      throw usage(`the rename hints file ${path}: "recreate" must be a list of "table.column"`, `Expected ${shape}.`);
+    }
+    hints.recreate = [...(record.recreate as string[])];
   }
   return hints;
 }

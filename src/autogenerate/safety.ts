@@ -1,11 +1,13 @@
 /**
  * Type changes: which ones Postgres does without a USING clause (an assignment cast exists), the
- * USING expression for the others, and which changes can lose data (destructive operations are
- * marked in generated files and reported on the console).
+ * USING expression for those with an explicit cast, which have no cast at all (the differ asks
+ * for a decision), and which changes can lose data (destructive operations are marked in
+ * generated files and reported on the console).
  */
 import { columnType } from "../dialects/postgres/ddl.js";
 import { Op } from "../operations/types.js";
-import type { ColumnType } from "../schema/snapshot.js";
+import { convertColumn } from "../dialects/sqlite/rebuild.js";
+import type { ColumnType, Dialect } from "../schema/snapshot.js";
 import { printIdentifier } from "./normalize.js";
 
 const INTEGERS = ["smallint", "integer", "bigint"];
@@ -32,6 +34,29 @@ export function castsImplicitly(from: ColumnType, to: ColumnType): boolean {
   if ((from.kind === "timestamp" || from.kind === "timestamptz") && to.kind === "time") return true;
   if (JSONS.has(from.kind) && JSONS.has(to.kind)) return true;
   return false;
+}
+
+/**
+ * Whether Postgres has an explicit cast (pg_cast, or the I/O conversion from a string type) for a
+ * change `castsImplicitly` does not cover: from text/varchar to anything, integer ↔ boolean,
+ * jsonb to numbers and boolean, and enum → enum through text. Checked pair by pair against a
+ * real server by test/casts.test.ts.
+ */
+function castsExplicitly(from: ColumnType, to: ColumnType): boolean {
+  if (STRINGS.has(from.kind)) return true;
+  if ((from.kind === "integer" && to.kind === "boolean") || (from.kind === "boolean" && to.kind === "integer")) return true;
+  if (from.kind === "jsonb" && (NUMBERS.has(to.kind) || to.kind === "boolean")) return true;
+  return from.kind === "enum" && to.kind === "enum";
+}
+
+/**
+ * Whether `dialect` can change a column from `from` to `to` keeping its values (a cast exists;
+ * values that do not fit may still fail at run time). SQLite: what its table rebuild converts
+ * (see dialects/sqlite/rebuild.ts, convertColumn).
+ */
+export function castExists(from: ColumnType, to: ColumnType, dialect: Dialect): boolean {
+  if (dialect === "sqlite") return convertColumn("t", "c", from, to) !== undefined;
+  return castsImplicitly(from, to) || castsExplicitly(from, to);
 }
 
 /** The USING expression for a type change Postgres cannot do on its own: `xp::integer`, `role::text::member_role`. */

@@ -35,4 +35,6 @@ export interface DiffFlags {
   renameEnumValue?: string[];
   notRename?: string[];
   hints?: string;
+  using?: string[];
+  recreate?: string[];
 }

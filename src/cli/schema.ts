@@ -15,7 +15,15 @@ const commands = () => import("../runtime/schema-commands.js");
 
 async function renameHints(flags: DiffFlags): Promise<RenameHints> {
   const { loadHints, mergeHints, parseRenameFlag } = await import("../autogenerate/index.js");
-  const fromFlags: Required<RenameHints> = { tables: {}, columns: {}, enumValues: {}, notRenames: flags.notRename ?? [] };
+  const fromFlags: Required<RenameHints> = { tables: {}, columns: {}, enumValues: {}, notRenames: flags.notRename ?? [], using: {}, recreate: flags.recreate ?? [] };
+  for (const flag of flags.using ?? []) {
+    const at = flag.indexOf("=");
+    const column = flag.slice(0, at);
+    if (at <= 0 || !column.includes(".") || at === flag.length - 1) {
+      throw new RetortError("RETORT_CONFIG", `--using "${flag}": expected table.column=<SQL expression>`, { hint: 'For example --using "orders.ref=NULL" or --using "orders.ref=length(ref::text)".' });
+    }
+    fromFlags.using[column] = flag.slice(at + 1);
+  }
   for (const flag of flags.renameTable ?? []) {
     const { from, to } = parseRenameFlag("table", flag);
     fromFlags.tables[from] = to;
@@ -34,10 +42,17 @@ async function renameHints(flags: DiffFlags): Promise<RenameHints> {
 /** On a terminal, ask about each possible rename; the answers become hints. */
 async function ask(decisions: RenameDecision[], hints: RenameHints): Promise<RenameHints> {
   const { mergeHints } = await import("../autogenerate/index.js");
-  const answers: Required<RenameHints> = { tables: {}, columns: {}, enumValues: {}, notRenames: [] };
+  const answers: Required<RenameHints> = { tables: {}, columns: {}, enumValues: {}, notRenames: [], using: {}, recreate: [] };
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     for (const d of decisions) {
+      if (d.kind === "cast") {
+        const column = `${d.table}.${d.from}`;
+        const answer = (await rl.question(`${column}: ${d.reason}. A USING expression to convert it, or empty to drop and add the column (its values are lost): `)).trim();
+        if (answer === "") answers.recreate.push(column);
+        else answers.using[column] = answer;
+        continue;
+      }
       const owner = d.kind === "column" ? `${d.table}.` : d.kind === "enumValue" ? `${d.enum}.` : "";
       const answer = (await rl.question(`Is ${d.kind} ${owner}${d.from} -> ${d.to} a rename? (${d.reason}) [y = rename, keeps data / n = drop and add] `)).trim().toLowerCase();
       if (!answer.startsWith("y")) answers.notRenames.push(`${owner}${d.from}=${d.to}`);
@@ -59,11 +74,13 @@ function addDiffFlags(command: Command): Command {
     .option("--rename-table <old=new...>", "decide a possible table rename")
     .option("--rename-enum-value <enum.old=new...>", "decide a possible enum value rename")
     .option("--not-rename <name...>", "a drop and an add, not a rename (table or table.column)")
+    .option("--using <table.column=sql...>", "convert a column whose type change has no cast with this USING expression")
+    .option("--recreate <table.column...>", "for a type change with no cast: drop the column and add it again (its values are lost)")
     .option("--hints <file>", "a JSON file of rename decisions");
 }
 
 function decisionName(d: RenameDecision): string {
-  return d.kind === "column" ? `${d.table}.${d.from}` : d.kind === "enumValue" ? `${d.enum}.${d.from}` : d.from;
+  return d.kind === "column" || d.kind === "cast" ? `${d.table}.${d.from}` : d.kind === "enumValue" ? `${d.enum}.${d.from}` : d.from;
 }
 
 /** Up to this many changes are listed one per line; beyond, the first ones and a count by kind. */
@@ -83,7 +100,7 @@ function changeLines(changes: readonly string[]): string[] {
 }
 
 function mismatch(what: string, result: SchemaDiff): RetortError {
-  const lines = [...changeLines(result.changes), ...result.decisions.map((d) => `  possible rename: ${decisionName(d)} -> ${d.to}`)];
+  const lines = [...changeLines(result.changes), ...result.decisions.map((d) => (d.kind === "cast" ? `  type change needs a decision: ${decisionName(d)} (${d.reason})` : `  possible rename: ${decisionName(d)} -> ${d.to}`))];
   return new RetortError("RETORT_SCHEMA_MISMATCH", `${what} (${result.changes.length} operation(s) pending):\n${lines.join("\n")}`, {
     hint: what.startsWith("models") ? 'Run `retort revision --autogenerate -m "…"` and commit the new migration.' : "Decide whether the live change is wanted: capture it in a migration, or undo it.",
     details: { changes: result.changes, decisions: result.decisions },

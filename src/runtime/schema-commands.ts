@@ -169,9 +169,16 @@ export async function autogenerate(spec: { message: string; empty?: boolean; rev
   if (result.decisions.length > 0) {
     const flag = (d: RenameDecision) =>
       d.kind === "table" ? `--rename-table ${d.from}=${d.to}` : d.kind === "column" ? `--rename-column ${d.table}.${d.from}=${d.to}` : `--rename-enum-value ${d.enum}.${d.from}=${d.to}`;
-    const lines = result.decisions.map((d) => `  ${d.kind} ${d.kind === "column" ? `${d.table}.` : d.kind === "enumValue" ? `${d.enum}.` : ""}${d.from} -> ${d.to}? (${d.reason})  ${flag(d)}`);
+    const line = (d: RenameDecision) =>
+      d.kind === "cast"
+        ? `  type of ${d.table}.${d.from}: ${d.reason}  --using "${d.table}.${d.from}=<SQL>" or --recreate ${d.table}.${d.from} (drops its values)`
+        : `  ${d.kind} ${d.kind === "column" ? `${d.table}.` : d.kind === "enumValue" ? `${d.enum}.` : ""}${d.from} -> ${d.to}? (${d.reason})  ${flag(d)}`;
+    const lines = result.decisions.map(line);
+    const casts = result.decisions.some((d) => d.kind === "cast");
     throw new RetortError("RETORT_DECISIONS_NEEDED", `Autogenerate needs ${result.decisions.length} decision(s) before it can write a migration:\n${lines.join("\n")}`, {
-      hint: "Pass the flags shown for real renames (or a hints file with --hints, or .renamedFrom() in the model); for a drop and an add, pass --not-rename <old>=<new> (e.g. members.nick=nickname).",
+      hint:
+        "Pass the flags shown for real renames (or a hints file with --hints, or .renamedFrom() in the model); for a drop and an add, pass --not-rename <old>=<new> (e.g. members.nick=nickname)." +
+        (casts ? ' For a type change without a cast: --using "table.column=<SQL that gives the new type>", or --recreate table.column (the column is dropped and added again).' : ""),
       details: { decisions: result.decisions },
     });
   }

@@ -200,10 +200,13 @@ function drawColumn(ctx: Context, name: string, enums: readonly EnumSchema[]): C
   return column;
 }
 
+/** Identity and serial columns: the database numbers them (mutations leave them alone). */
+const numbered = (column: ColumnSchema) => column.identity !== undefined || column.serial === true;
+
 /** The key columns of a new table. */
 function drawKey(ctx: Context, table: TableSchema): void {
   const { d } = ctx;
-  const style = d.pick(["identity", "identity", "uuid", "text", "composite", "none"] as const);
+  const style = d.pick(["identity", "identity", "serial", "uuid", "text", "composite", "none"] as const);
   if (style === "none") return;
   if (style === "composite") {
     table.columns.push({ name: "part_a", type: { kind: "bigint" }, nullable: false }, { name: "part_b", type: { kind: "text" }, nullable: false });
@@ -213,7 +216,9 @@ function drawKey(ctx: Context, table: TableSchema): void {
   const column: ColumnSchema =
     style === "identity"
       ? { name: "id", type: { kind: d.pick(["integer", "bigint"] as const) }, nullable: false, identity: d.bool(0.8) ? "by-default" : "always" }
-      : style === "uuid"
+      : style === "serial"
+        ? { name: "id", type: { kind: d.pick(["integer", "bigint"] as const) }, nullable: false, serial: true }
+        : style === "uuid"
         ? { name: "id", type: { kind: "uuid" }, nullable: false, ...(d.bool() ? { default: { kind: "random-uuid" } as DefaultValue } : {}) }
         : { name: "id", type: { kind: "text" }, nullable: false };
   table.columns.push(column);
@@ -432,7 +437,7 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   dropColumn(ctx, schema) {
     const table = ctx.d.pick(schema.tables);
-    const candidates = table.columns.filter((column) => !table.primaryKey?.columns.includes(column.name) && column.identity === undefined);
+    const candidates = table.columns.filter((column) => !table.primaryKey?.columns.includes(column.name) && !numbered(column));
     if (candidates.length === 0 || table.columns.length <= 1) return undefined;
     const column = ctx.d.pick(candidates);
     removeColumn(schema, table, column.name);
@@ -440,7 +445,7 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   changeType(ctx, schema) {
     const table = ctx.d.pick(schema.tables);
-    const candidates = table.columns.filter((column) => !mentions(table, column.name) && !usedBy(schema, table.name, column.name) && column.identity === undefined);
+    const candidates = table.columns.filter((column) => !mentions(table, column.name) && !usedBy(schema, table.name, column.name) && !numbered(column));
     if (candidates.length === 0) return undefined;
     const column = ctx.d.pick(candidates);
     const before = column.type;
@@ -468,7 +473,7 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   toggleNullable(ctx, schema) {
     const table = ctx.d.pick(schema.tables);
-    const candidates = table.columns.filter((column) => !table.primaryKey?.columns.includes(column.name) && column.identity === undefined);
+    const candidates = table.columns.filter((column) => !table.primaryKey?.columns.includes(column.name) && !numbered(column));
     if (candidates.length === 0) return undefined;
     const column = ctx.d.pick(candidates);
     if (!column.nullable && table.foreignKeys.some((fk) => fk.columns.includes(column.name) && (fk.onDelete === "set null" || fk.onUpdate === "set null"))) return undefined;
@@ -478,7 +483,7 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   changeDefault(ctx, schema) {
     const table = ctx.d.pick(schema.tables);
-    const candidates = table.columns.filter((column) => column.identity === undefined);
+    const candidates = table.columns.filter((column) => !numbered(column));
     if (candidates.length === 0) return undefined;
     const column = ctx.d.pick(candidates);
     const value = drawDefault(ctx.d, column.type, schema.enums);

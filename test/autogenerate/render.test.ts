@@ -251,6 +251,11 @@ describe("rename hints", () => {
     writeFileSync(bad, "{");
     await expect(loadHints(bad)).rejects.toThrow(/not valid JSON/);
     await expect(loadHints(join(dir, "missing.json"))).rejects.toThrow(/cannot read/);
-    expect(mergeHints({ tables: { a: "b" } }, { tables: { a: "c" }, notRenames: ["x"] })).toEqual({ tables: { a: "c" }, columns: {}, enumValues: {}, notRenames: ["x"] });
+    expect(mergeHints({ tables: { a: "b" } }, { tables: { a: "c" }, notRenames: ["x"] })).toEqual({ tables: { a: "c" }, columns: {}, enumValues: {}, notRenames: ["x"], using: {}, recreate: [] });
+    // Type changes without a cast: a USING expression or drop-and-add, per "table.column".
+    writeFileSync(good, JSON.stringify({ using: { "t.c": "NULL" }, recreate: ["t.d"] }));
+    expect(await loadHints(good)).toEqual({ using: { "t.c": "NULL" }, recreate: ["t.d"] });
+    writeFileSync(bad, JSON.stringify({ recreate: ["d"] }));
+    await expect(loadHints(bad)).rejects.toThrow(/"recreate" must be a list of "table.column"/);
   });
 });

@@ -14,16 +14,20 @@ import type { RevisionFile } from "../../src/runtime/plan.js";
 
 /**
  * compareSchemas with the pair's hints; any remaining rename question is answered "not a rename"
- * (through notRenames), as a user passing --not-rename would.
+ * (through notRenames), as a user passing --not-rename would, and a type change without a cast
+ * "recreate" (--recreate).
  */
 export function compareDecided(from: Schema, to: Schema, dialect: Dialect, renames: RenameHints = {}): CompareResult {
   let result = compareSchemas(from, to, { dialect, renames });
   if (result.decisions.length === 0) return result;
+  const renameDecisions = result.decisions.filter((d) => d.kind !== "cast");
   const notRenames = [
     ...(renames.notRenames ?? []),
-    ...result.decisions.map((d) => (d.kind === "table" ? `${d.from}=${d.to}` : d.kind === "column" ? `${d.table}.${d.from}=${d.to}` : `${d.enum}.${d.from}=${d.to}`)),
+    ...renameDecisions.map((d) => (d.kind === "table" ? `${d.from}=${d.to}` : d.kind === "column" ? `${d.table}.${d.from}=${d.to}` : `${d.enum}.${d.from}=${d.to}`)),
   ];
-  result = compareSchemas(from, to, { dialect, renames: { ...renames, notRenames } });
+  const recreate = [...(renames.recreate ?? []), ...result.decisions.filter((d) => d.kind === "cast").map((d) => `${d.table}.${d.from}`)];
+  result = compareSchemas(from, to, { dialect, renames: { ...renames, notRenames, recreate } });
+  if (result.decisions.some((d) => d.kind === "cast")) return compareDecided(from, to, dialect, { ...renames, notRenames, recreate });
   return result;
 }
 

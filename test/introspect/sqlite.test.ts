@@ -259,7 +259,8 @@ describe("SQLite introspection", () => {
       tables: [
         tbl("hand", {
           columns: [
-            col("id", { kind: "integer" }, { nullable: false, identity: "by-default" }),
+            // AUTOINCREMENT: never reuses a number, like a sequence.
+            col("id", { kind: "integer" }, { nullable: false, serial: true }),
             col("code", { kind: "varchar", length: 12 }, { nullable: false }),
             col("price", { kind: "numeric", precision: 10, scale: 2 }, { default: lit("0.00") }),
             col("ratio", { kind: "double" }),

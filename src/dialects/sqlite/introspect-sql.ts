@@ -193,7 +193,7 @@ export interface ParsedDefault {
 export interface ParsedColumn {
   name: string;
   /** Inline PRIMARY KEY, with its constraint name and order. */
-  primaryKey?: { name?: string; order?: "asc" | "desc" };
+  primaryKey?: { name?: string; order?: "asc" | "desc"; autoincrement?: boolean };
   uniques: Array<{ name?: string }>;
   checks: ParsedCheck[];
   foreignKeys: ParsedForeignKey[];
@@ -392,7 +392,10 @@ function parseColumn(sql: string, tokens: Token[]): ParsedColumn {
         i++;
       }
       i = skipConflict(tokens, i);
-      if (isWord(tokens[i], "AUTOINCREMENT")) i++;
+      if (isWord(tokens[i], "AUTOINCREMENT")) {
+        pk.autoincrement = true;
+        i++;
+      }
       column.primaryKey = pk;
     } else if (isWord(token, "NOT") && isWord(tokens[i + 1], "NULL")) {
       i = skipConflict(tokens, i + 2);

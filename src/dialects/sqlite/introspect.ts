@@ -22,9 +22,10 @@
  *   type, not checks: a CHECK is dropped when its name is the column's synthetic name AND its text
  *   is what the DDL writes for the column's type; otherwise it is reported as a check.
  * - Identity: a column declared exactly INTEGER with an inline PRIMARY KEY (not DESC) in a rowid
- *   table is the rowid, which Retort's DDL writes only for identity columns (other primary keys are
- *   table-level clauses). Mode and integer kind come from the `identity <mode>, <kind>` comment;
- *   without it, "by-default" and integer (what SQLite does: it numbers rows unless given a value).
+ *   table is the rowid, which Retort's DDL writes only for identity and serial columns (other
+ *   primary keys are table-level clauses). Mode and integer kind come from the `identity <mode>,
+ *   <kind>` or `serial, <kind>` comment; without it, AUTOINCREMENT means serial, else "by-default"
+ *   identity, and integer (what SQLite does: it numbers rows unless given a value).
  *   An identity column is never nullable.
  * - Defaults: a parenthesised default is an expression: the DDL's now / random-UUID renderings
  *   become { kind: "now" } / { kind: "random-uuid" }, anything else { kind: "sql" } with the text
@@ -192,7 +193,8 @@ async function readTable(
     const identity = source?.primaryKey !== undefined && source.primaryKey.order !== "desc" && row.type.trim().toUpperCase() === "INTEGER" && pkColumns.length === 1 && !withoutRowid;
     if (identity) {
       const note = source.blockComments.map((text) => /^(?:identity (always|by-default)|(serial)), (smallint|integer|bigint)$/.exec(text)).find((match) => match !== null);
-      if (note?.[2] === "serial") column.serial = true;
+      // AUTOINCREMENT without Retort's note (a table another tool made) is a serial too: numbers are never reused.
+      if (note?.[2] === "serial" || (note === undefined && source.primaryKey?.autoincrement === true)) column.serial = true;
       else column.identity = (note?.[1] as ColumnSchema["identity"]) ?? "by-default";
       column.type = { kind: (note?.[3] ?? "integer") as "smallint" | "integer" | "bigint" };
       column.nullable = false;
