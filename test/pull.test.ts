@@ -233,7 +233,7 @@ describe("retort pull (the command)", () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ path: out, dialect: "sqlite", tables: ["guilds", "members", "moderation_cases", "reminders", "snippets", "starboard_entries"], enums: ["case_kind", "guild_role"] });
     const text = readFileSync(out, "utf8");
-    expect(text).toContain(`import { check, enumType, index, primaryKey, relations, sql, t, table, unique } from "retort";`);
+    expect(text).toContain(`import { check, enumType, index, primaryKey, relations, sql, t, table, unique } from "retort-db";`);
 
     writeFileSync(out, "// mine\n");
     const refused = await retort("pull", "--url", `sqlite:${db}`, "--out", out);

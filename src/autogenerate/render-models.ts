@@ -16,7 +16,7 @@ import { IDENTIFIER, jsKey, jsString, jsValue, Renderer } from "./render.js";
 import { conventionalForeignKeyName, conventionalIndexName } from "./renderable.js";
 
 export interface RenderModelsOptions {
-  /** The module the models import from (default "retort"). */
+  /** The module the models import from (default "retort-db"). */
   importFrom?: string;
   /** One level of indentation (default two spaces). */
   indent?: string;
@@ -96,7 +96,7 @@ class ModelsRenderer {
     const imports = this.code.importList();
     const lines: string[] = [];
     if (this.options.header) lines.push(...this.options.header.split("\n").map((line) => `// ${line}`.trimEnd()));
-    lines.push(`import { ${imports.join(", ")} } from ${jsString(this.options.importFrom ?? "retort")};`);
+    lines.push(`import { ${imports.join(", ")} } from ${jsString(this.options.importFrom ?? "retort-db")};`);
     return `${lines.join("\n")}\n\n${blocks.join("\n\n")}\n`;
   }
 

@@ -24,7 +24,7 @@ export interface PullOptions {
   /** Overwrite an existing file. */
   force?: boolean;
   cwd?: string;
-  /** The module the models import from (default "retort"). */
+  /** The module the models import from (default "retort-db"). */
   importFrom?: string;
 }
 
