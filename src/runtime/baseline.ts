@@ -15,7 +15,8 @@ import { migrationsDirectory, type LoadedConfig } from "../env/config.js";
 import { redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import type { Op } from "../operations/types.js";
-import { EMPTY_SCHEMA, familyOf, type Dialect, type SqlFamily } from "../schema/snapshot.js";
+import type { SequenceInfo } from "../dialects/postgres/sequences.js";
+import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { configOf, revision, revisionGraph, stamp, withDatabase, type CommandOptions } from "./api.js";
 import { introspectOptions, introspectLive } from "./head-schema.js";
 import { VERSION_TABLE } from "./version-table.js";
@@ -46,17 +47,40 @@ async function recordedHeads(conn: Connection, family: SqlFamily): Promise<strin
   return rows.map((row) => row.version_num);
 }
 
+const SERIAL_MAX: Record<string, string> = { smallint: "32767", integer: "2147483647", bigint: "9223372036854775807" };
+
+/**
+ * A sequence a serial column creates by itself: owned by a column the snapshot calls serial,
+ * named <table>_<column>_seq, with the settings serial gives. Any other sequence such a column
+ * uses is written as raw SQL, and the column keeps its nextval() default until OWNED BY (which the
+ * fold reads back as serial).
+ */
+function madeBySerial(live: Schema, sequence: SequenceInfo): boolean {
+  const owner = sequence.ownedBy;
+  const column = owner && live.tables.find((t) => t.name === owner.table)?.columns.find((c) => c.name === owner.column);
+  if (!owner || !column?.serial) return false;
+  const standard =
+    sequence.name === `${owner.table}_${owner.column}_seq` && sequence.type === column.type.kind && sequence.start === "1" && sequence.increment === "1" &&
+    sequence.min === "1" && sequence.max === SERIAL_MAX[sequence.type] && sequence.cache === "1" && !sequence.cycle;
+  if (!standard) {
+    delete column.serial;
+    column.default = { kind: "sql", sql: `nextval('${sequence.name.replace(/'/g, "''")}'::regclass)` };
+  }
+  return standard;
+}
+
 /** The operations that build the live schema from nothing, sequences included (Postgres). */
 async function createOperations(loaded: LoadedConfig, conn: Connection, dialect: Dialect): Promise<{ ops: Op[]; tables: number; enums: number; sequences: number }> {
   const live = await introspectLive(loaded, conn, dialect);
-  const compared = compareSchemas(EMPTY_SCHEMA, live, { dialect });
   let sequences: Array<{ create: Op; own?: Op }> = [];
   if (familyOf(dialect) === "postgres") {
     const { readSequences, createSequenceSql, ownSequenceSql } = await import("../dialects/postgres/sequences.js");
     const { tables: keep, schemaName } = introspectOptions(loaded);
     // There is no sequence operation: raw SQL for Postgres, which the fold reads with the parser.
+    // (Read before comparing: a serial column whose sequence is not the one serial makes becomes a nextval() default.)
     sequences = (await readSequences(conn, schemaName))
       .filter((sequence) => !sequence.ownedBy || keep(sequence.ownedBy.table))
+      .filter((sequence) => !madeBySerial(live, sequence))
       .map((sequence) => {
         const own = ownSequenceSql(sequence);
         const quoted = quoteIdent(sequence.name);
@@ -66,6 +90,7 @@ async function createOperations(loaded: LoadedConfig, conn: Connection, dialect:
         } satisfies { create: Op; own?: Op };
       });
   }
+  const compared = compareSchemas(EMPTY_SCHEMA, live, { dialect });
   // Sequences first (column defaults call them), ownership last (it needs the tables); the
   // downgrade reverses the order: ownership released, tables dropped, then the sequences.
   const ops = [...sequences.map((s) => s.create), ...compared.ops, ...sequences.flatMap((s) => (s.own ? [s.own] : []))];

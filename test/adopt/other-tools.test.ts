@@ -158,6 +158,8 @@ for (const backend of ["postgres", "sqlite"] as const) {
       const project = createProject();
       const db = await scenario(backend, project.root, "alembic");
       const options = { config: project.config, url: db.url };
+      // An existing database without the tool's table (adopt reads; it creates no SQLite file).
+      if (db.url.startsWith("sqlite:")) new Database(db.url.slice("sqlite:".length)).close();
       const missing = await refusal(adopt({ from: "alembic" }, options));
       expect(missing.message).toBe("adopt --from alembic: the database has no alembic_version table: it was not migrated with alembic (or with another schema/URL)");
       await db.run([APP_TABLE, ...TOOL_TABLES.alembic[backend]]);

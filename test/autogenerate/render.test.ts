@@ -250,7 +250,7 @@ describe("rename hints", () => {
     await expect(loadHints(bad)).rejects.toThrow(/must be given as "table.column"/);
     writeFileSync(bad, "{");
     await expect(loadHints(bad)).rejects.toThrow(/not valid JSON/);
-    await expect(loadHints(join(dir, "missing.json"))).rejects.toThrow(/cannot read/);
+    await expect(loadHints(join(dir, "missing.json"))).rejects.toThrow(/does not exist/);
     expect(mergeHints({ tables: { a: "b" } }, { tables: { a: "c" }, notRenames: ["x"] })).toEqual({ tables: { a: "c" }, columns: {}, enumValues: {}, notRenames: ["x"], using: {}, recreate: [] });
     // Type changes without a cast: a USING expression or drop-and-add, per "table.column".
     writeFileSync(good, JSON.stringify({ using: { "t.c": "NULL" }, recreate: ["t.d"] }));

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { connect, current, isRetortError, upgrade, type RetortError } from "../../src/index.js";
 import { createTempDatabase, postgresReachable } from "../support/postgres.js";
 import { createProject, type Project } from "./project.js";
+import Sqlite from "better-sqlite3";
 
 const PROCS = Number(process.env.RETORT_RACE_PROCS ?? 8);
 /** PGlite processes open the directory one after another, seconds each on a loaded machine. */
@@ -175,6 +176,8 @@ describe("read-only commands while an upgrade runs", () => {
   it("current on a database Retort never migrated says base and creates nothing", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "retort-current-")), "app.db");
     const project = createProject();
+    // A database that exists but Retort never touched (a missing file is RETORT_DATABASE_NOT_FOUND).
+    new Sqlite(file).close();
     const result = await current({ config: project.config, url: `sqlite:${file}` });
     expect(result.heads).toEqual([]);
     expect(result.inProgress).toEqual([]);

@@ -22,6 +22,12 @@ export type FoldResult = { schema: Schema } | { unfoldable: string };
 /** Thrown inside the fold to give up on a statement; caught by foldPostgresSql. */
 class Unfoldable extends Error {}
 
+/** The sequence a `nextval('s'::regclass)` default draws from. */
+function nextvalSequence(value: DefaultValue | null | undefined): string | undefined {
+  if (value?.kind !== "sql") return undefined;
+  return /^nextval\('(?:public\.)?"?([^'"]+)"?'(?:::regclass)?\)$/.exec(value.sql.trim())?.[1];
+}
+
 function giveUp(reason: string): never {
   throw new Unfoldable(reason);
 }
@@ -50,7 +56,7 @@ export function foldPostgresSql(schema: Schema, sql: string, parser: PostgresPar
 
 /** Statements that change nothing the snapshot describes. */
 const NO_SCHEMA_EFFECT = new Set([
-  "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "VariableSetStmt", "CreateSeqStmt", "AlterSeqStmt",
+  "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "VariableSetStmt",
   "CreateFunctionStmt", "AlterFunctionStmt", "CreateTrigStmt", "ViewStmt", "GrantStmt", "GrantRoleStmt", "AlterOwnerStmt",
   "CreatePolicyStmt", "AlterPolicyStmt", "NotifyStmt", "LockStmt", "AlterDefaultPrivilegesStmt", "CreateExtensionStmt",
   "CreateSchemaStmt", "AnalyzeStmt",
@@ -110,6 +116,9 @@ class StatementFold {
         return this.alterEnum(node);
       case "CommentStmt":
         return this.comment(node);
+      case "CreateSeqStmt":
+      case "AlterSeqStmt":
+        return this.sequenceOwner(node);
       case "CreateTableAsStmt":
         if (node.objtype === "OBJECT_MATVIEW") return this.schema;
         return giveUp("CREATE TABLE AS takes its columns from a query");
@@ -161,6 +170,32 @@ class StatementFold {
     return name;
   }
 
+  // -- sequences ---------------------------------------------------------------------------
+
+  /** Sequences owned by a column (OWNED BY), which makes a column defaulting to nextval() of it a serial. */
+  private readonly sequenceOwners = new Map<string, string>();
+
+  private ownedBy(sequence: string | undefined, table: string, column: string): boolean {
+    return sequence !== undefined && this.sequenceOwners.get(sequence) === `${table}.${column}`;
+  }
+
+  /** CREATE/ALTER SEQUENCE … OWNED BY t.c: the column becomes serial when its default is nextval() of it. */
+  private sequenceOwner(node: PgNode): Schema {
+    const sequence = this.relation(node.sequence);
+    for (const option of node.options ?? []) {
+      const def = option.DefElem as PgNode | undefined;
+      if (def?.defname !== "owned_by") continue;
+      const parts = strings(def.arg?.List?.items ?? []);
+      if (parts.length === 1 && parts[0]!.toLowerCase() === "none") giveUp("OWNED BY NONE turns a serial into a plain default");
+      const [table, column] = parts.length === 3 && parts[0] === "public" ? parts.slice(1) : parts;
+      if (parts.length > 3 || table === undefined || column === undefined) giveUp(`OWNED BY ${parts.join(".")} is outside the public schema`);
+      this.sequenceOwners.set(sequence, `${table}.${column}`);
+      const owner = this.column(table, column);
+      if (nextvalSequence(owner.default) === sequence) this.apply({ kind: "alterColumn", table, name: column, default: null, serial: true });
+    }
+    return this.schema;
+  }
+
   // -- columns ----------------------------------------------------------------------------
 
   private columnType(typeName: PgNode): { type: ColumnType; serial: boolean } {
@@ -207,7 +242,11 @@ class StatementFold {
     if (def.collClause) giveUp("collations are not in the snapshot");
     const { type, serial } = this.columnType(def.typeName);
     const column: ColumnSchema = { name, type, nullable: !serial };
-    if (serial) column.default = { kind: "sql", sql: `nextval('${this.generatedName([tableName, name], "seq", taken)}'::regclass)` };
+    if (serial) {
+      // Its sequence, <table>_<column>_seq, is owned by the column; the snapshot says serial.
+      this.generatedName([tableName, name], "seq", taken);
+      column.serial = true;
+    }
     const constraints: Op[] = [];
     for (const wrapped of def.constraints ?? []) {
       const c = wrapped.Constraint as PgNode;
@@ -354,7 +393,13 @@ class StatementFold {
       }
       case "AT_ColumnDefault": {
         const column = this.column(tableName, cmd.name);
-        this.apply({ kind: "alterColumn", table: tableName, name: cmd.name, default: cmd.def ? this.defaultOf(cmd.def, column.type) : null });
+        const value = cmd.def ? this.defaultOf(cmd.def, column.type) : null;
+        if (this.ownedBy(nextvalSequence(value), tableName, cmd.name)) {
+          this.apply({ kind: "alterColumn", table: tableName, name: cmd.name, default: null, serial: true });
+        } else {
+          // A serial column given another default (or none) is a plain column from now on.
+          this.apply({ kind: "alterColumn", table: tableName, name: cmd.name, default: value, ...(column.serial ? { serial: false } : {}) });
+        }
         return;
       }
       case "AT_SetNotNull":
