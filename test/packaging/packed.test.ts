@@ -125,7 +125,7 @@ connect("sqlite::memory:", { schema: {} }).then(
     expect(upgraded.code, upgraded.stderr).toBe(0);
     expect(upgraded.stdout).toContain("base -> 0000000000a1");
     expect((await run(bin, ["current", "--url", "pglite:./db"], app)).stdout).toContain("0000000000a1 (head) notes");
-    const sqlite = await run(bin, ["current", "--url", "sqlite:./app.db"], app);
+    const sqlite = await run(bin, ["upgrade", "--url", "sqlite:./app.db"], app);
     expect(sqlite.code).toBe(1);
     expect(sqlite.stderr).toContain("RETORT_DRIVER_MISSING");
     expect(sqlite.stderr).toContain("npm install better-sqlite3");

@@ -62,7 +62,7 @@ describe("imports of retort-db in a project without it", () => {
     expect(revision.code, revision.stderr).toBe(0);
     const upgraded = await retort(cwd, "upgrade", "--url", "sqlite::memory:");
     expect(upgraded.code, upgraded.stderr).toBe(0);
-    expect(upgraded.stdout).toMatch(/upgraded 3 revision\(s\): base -> [0-9a-f]{12}/);
+    expect(upgraded.stdout).toMatch(/upgraded 3 revision\(s\) on sqlite::memory:: base -> [0-9a-f]{12}/);
   });
 
   it("the old bare name \"retort\" is not resolved to us: it is another npm package", async () => {
