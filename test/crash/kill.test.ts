@@ -21,6 +21,9 @@ import { createProject, type Project } from "../runtime/project.js";
 import { crashSeed, crashTrials, seededRandom, shapeKey, shapeWithin, upgradeInChild, writeConfig, type Shape } from "./harness.js";
 
 const postgresUp = await postgresReachable();
+const DEFAULT_TRIALS = 4;
+/** Bounded by the number of trials (the long mode takes longer, but still stops by itself). */
+const timeoutMs = 120_000 + crashTrials(DEFAULT_TRIALS) * 30_000;
 
 interface Backend {
   name: string;
@@ -186,8 +189,8 @@ function sqliteBackend(): Backend {
 
 describe("kill -9 during `retort upgrade head`: SQLite", () => {
   it("after every kill the database is at a revision with every row, clean, and a rerun reaches head", async () => {
-    await runTrials(sqliteBackend(), 4);
-  }, 600_000);
+    await runTrials(sqliteBackend(), DEFAULT_TRIALS);
+  }, timeoutMs);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -282,6 +285,6 @@ describe.skipIf(!postgresUp)("kill -9 during `retort upgrade head`: Postgres", (
         return invalid.map((row) => `INVALID index left after the rerun: ${String(row.relname)}`);
       },
     };
-    await runTrials(backend, 4);
-  }, 600_000);
+    await runTrials(backend, DEFAULT_TRIALS);
+  }, timeoutMs);
 });
