@@ -53,6 +53,7 @@ export {
   type RunResult,
   type NewRevision,
 } from "./runtime/api.js";
+export type { InProgressRevision } from "./runtime/executor.js";
 
 // Errors
 export { RetortError, isRetortError, type RetortErrorCode } from "./errors.js";

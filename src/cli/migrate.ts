@@ -111,6 +111,10 @@ export function registerMigrationCommands(program: Command, output: () => Output
       const result = await api.current(options());
       if (result.heads.length === 0) output().say(`${result.url}: base (no revision applied)`);
       for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${stdoutColors.dim(head.message)}`);
+      for (const run of result.inProgress) {
+        const steps = `${run.stepsDone}${run.totalSteps === undefined ? "" : ` of ${run.totalSteps}`} step(s) committed`;
+        output().say(`in progress: ${run.direction === "up" ? "upgrade" : "downgrade"} of ${run.revision} (${run.outcome}, started ${run.startedAt}): ${steps}; run the command again to resume`);
+      }
       if (opts.verbose) {
         const graph = await api.revisionGraph(options());
         for (const head of result.heads) {

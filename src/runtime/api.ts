@@ -29,7 +29,7 @@ import {
   type Revision,
 } from "../script/index.js";
 import { acquireMigrationLock } from "./lock.js";
-import { MigrationExecutor, type ProgressEvent } from "./executor.js";
+import { MigrationExecutor, type InProgressRevision, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
 
 export interface CommandOptions {
@@ -214,8 +214,8 @@ export async function migrationSql(direction: "up" | "down", range: string, opti
   return renderPlanSql(plan, dialect, start, stepper(graph), loaded.config.migrations?.transaction ?? "each");
 }
 
-/** The database's current revision(s). */
-export async function current(options: CommandOptions = {}): Promise<{ url: string; heads: Array<{ revision: string; message: string; isHead: boolean }> }> {
+/** The database's current revision(s), and any revision whose run has not finished (running, killed, or failed part-way). */
+export async function current(options: CommandOptions = {}): Promise<{ url: string; heads: Array<{ revision: string; message: string; isHead: boolean }>; inProgress: InProgressRevision[] }> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
   return withMigrationContext(loaded, options, async ({ executor, url }) => {
@@ -224,6 +224,7 @@ export async function current(options: CommandOptions = {}): Promise<{ url: stri
     return {
       url: redactUrl(url),
       heads: heads.map((id) => ({ revision: id, message: graph.get(id)?.message ?? "(no file for this revision)", isHead: fileHeads.has(id) })),
+      inProgress: await executor.inProgress(),
     };
   });
 }
