@@ -391,13 +391,25 @@ export class MigrationExecutor {
           continue;
         }
         if (step.rebuild !== undefined && this.family === "sqlite") {
-          if (transactional) this.begin();
+          // A rebuild is one transaction even in a revision without one: DROP TABLE committed
+          // without the copy's rename would lose the table.
+          const own = !transactional && !whole;
+          this.begin();
           for (const live of await this.liveRebuild(step.rebuild)) {
             current = live;
             await this.runStep(live);
           }
           replacedUntil = i + step.rebuild.stepCount;
           done = i + 1;
+          if (own) {
+            if (run.checkForeignKeys) {
+              const orphans = await this.foreignKeyViolations();
+              if (orphans) throw foreignKeysBroken(orphans, `revision ${revision.file.revision}`);
+            }
+            this.deferred.push(recordProgress(replacedUntil));
+            await this.commit();
+            durable = done = replacedUntil;
+          }
           continue;
         }
         if (step.outsideTransaction && !whole) {
@@ -427,7 +439,8 @@ export class MigrationExecutor {
         const orphans = await this.foreignKeyViolations();
         if (orphans) throw foreignKeysBroken(orphans, `revision ${revision.file.revision}`);
       }
-      if (transactional) this.begin();
+      // The version change and the history row commit together, even for a revision without a transaction.
+      this.begin();
       this.deferred.push(
         ...versionChangeSql(before, after),
         historyId === undefined
@@ -435,7 +448,7 @@ export class MigrationExecutor {
           : this.finishHistorySql(historyId, startedAt, "applied", done),
       );
       // Sent now even inside a run-wide transaction, so a failure is reported against this revision.
-      if (transactional && !whole) await this.commit();
+      if (!whole) await this.commit();
       else await this.flush();
     } catch (error) {
       if (!whole) await this.rollback();

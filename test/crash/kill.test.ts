@@ -8,9 +8,10 @@
  * with no INVALID index left).
  *
  * A few trials per backend by default; RETORT_CRASH_TRIALS=300 for the long mode,
- * RETORT_CRASH_SEED=<n> to replay a failure (the seed is in every assertion message).
+ * RETORT_CRASH_SEED=<n> to replay a failure (the seed is in every assertion message),
+ * RETORT_CRASH_LOG=<file> to follow a long run trial by trial.
  */
-import { mkdtempSync } from "node:fs";
+import { appendFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -43,12 +44,14 @@ interface Backend {
   problems(url: string, afterRerun: boolean): Promise<string[]>;
 }
 
+/** A linear chain of revisions; a body starting with "// no transaction" is a revision with `transactional: false`. */
 function chain(bodies: string[], prefix: string): { project: Project; revisions: string[] } {
   const project = createProject();
   const revisions: string[] = [];
   for (const [i, up] of bodies.entries()) {
     const id = `${prefix}${String(i + 1).padStart(12 - prefix.length, "0")}`;
-    project.add({ id, parents: revisions.slice(-1), message: `crash chain ${i + 1}`, up });
+    const transactional = !up.startsWith("// no transaction");
+    project.add({ id, parents: revisions.slice(-1), message: `crash chain ${i + 1}`, up, ...(transactional ? {} : { transactional: false }) });
     revisions.push(id);
   }
   return { project, revisions };
@@ -107,6 +110,7 @@ async function runTrials(backend: Backend, defaultTrials: number): Promise<void>
     expect(shapeKey(await backend.shape(url)), `${context}: at head after the rerun`).toBe(shapeKey(shapes.at(-1)!));
     expect(await backend.fingerprint(url), `${context}: no row lost after the rerun`).toEqual(rows);
     expect(await backend.problems(url, true), context).toEqual([]);
+    if (process.env.RETORT_CRASH_LOG) appendFileSync(process.env.RETORT_CRASH_LOG, `${context}: ok ${JSON.stringify(outcomes)}\n`);
   }
   console.log(`[crash] ${backend.name}: ${trials} kills within ~${workMs} ms of work (seed ${seed}): ${outcomes.atRevision} at a revision, ${outcomes.partial} at a recorded partial step, ${outcomes.finished} after the run finished; every rerun reached head`);
 }
@@ -134,7 +138,8 @@ function sqliteBackend(): Backend {
       ].join("\n"),
       `op.alterColumn("parents", "name", { nullable: true });`,
       `op.addColumn("children", "tag", t.text().nullable());\nop.createIndex("ix_children_tag", "children", ["tag"]);`,
-      `op.alterColumn("children", "note", { nullable: true });`,
+      // A rebuild in a revision without a transaction: the rebuild is still one transaction.
+      `// no transaction\nop.alterColumn("children", "note", { nullable: true });\nop.createTable("plain", { id: t.integer().primaryKey() });`,
       `op.addCheck("ck_parents_name_length", "parents", "length(name) > 0");\nop.createTable("done_marker", { id: t.integer().primaryKey() });`,
     ],
     "sqlt",
