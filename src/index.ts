@@ -57,6 +57,7 @@ export {
   type CurrentResult,
   type NewRevision,
 } from "./runtime/api.js";
+export type { UnfinishedRevision } from "./runtime/status.js";
 
 // Errors
 export { upgradeOnStartup, type UpgradeOnStartupOptions, type StartupResult, type StartupLogger } from "./runtime/startup.js";

@@ -16,3 +16,16 @@ it("`npm run demo` (the README's main job) exits 0 on the embedded default", asy
   expect(stdout).toMatch(/soft-deleted ken: 11 live members, 12 including deleted/);
   expect(stdout).toMatch(/Done: \d+ SQL statements/);
 }, 120_000);
+
+it("`npm run demo` against an unreachable database prints the error and its hint, no stack trace, and exits 1", async () => {
+  const env = { ...process.env, DATABASE_URL: "postgres://demo:secret@127.0.0.1:1/retort_demo" };
+  const failure = await run("npm", ["run", "--silent", "demo"], { env, timeout: 120_000 }).then(
+    () => undefined,
+    (error: { code: number; stderr: string }) => error,
+  );
+  expect(failure?.code).toBe(1);
+  expect(failure!.stderr).toMatch(/^error RETORT_CONNECTION_FAILED: Could not connect to Postgres at 127\.0\.0\.1:1/m);
+  expect(failure!.stderr).toMatch(/^hint: /m);
+  expect(failure!.stderr).not.toMatch(/^\s+at /m);
+  expect(failure!.stderr).not.toContain("secret");
+}, 120_000);

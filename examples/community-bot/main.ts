@@ -8,6 +8,13 @@ import { fileURLToPath } from "node:url";
 import { connect, current, dropAll, isRetortError, loadConfig, redactUrl, revisionGraph, upgrade } from "../../src/index.js";
 import * as schema from "./schema.js";
 
+// A user error (a missing or unreachable database, say) is reported as the CLI reports it:
+// what went wrong and what to do, no stack trace. Anything else is a bug and shows its stack.
+process.on("uncaughtException", (error) => {
+  console.error(isRetortError(error) ? `error ${error.code}: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ""}` : error);
+  process.exit(1);
+});
+
 const url = process.env.DATABASE_URL ?? "pglite:memory";
 const started = performance.now();
 let statements = 0;

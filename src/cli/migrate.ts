@@ -120,7 +120,7 @@ export function registerMigrationCommands(program: Command, output: () => Output
       output().say(`${result.url}:${result.heads.length === 0 ? " base (no revision applied)" : ""}`);
       for (const head of result.heads) output().say(`${head.revision}${head.isHead ? " (head)" : ""} ${stdoutColors.dim(head.message)}`);
       for (const row of result.inProgress) {
-        const run = `${row.direction === "up" ? "upgrade" : "downgrade"} of ${row.revision} (${row.message}), ${row.stepsDone} step(s) done, started ${row.startedAt}`;
+        const run = `${row.direction === "up" ? "upgrade" : "downgrade"} of ${row.revision} (${row.message}), ${row.stepsDone}${row.totalSteps === undefined ? "" : ` of ${row.totalSteps}`} step(s) done, started ${row.startedAt}`;
         if (row.outcome === "failed") output().say(`failed part-way: ${run}; fix the cause and run it again: it resumes after the done steps`);
         else if (result.migrationRunning) output().say(`in progress: ${run}`);
         else output().say(`interrupted: ${run}; no run holds the lock now: run it again to resume`);

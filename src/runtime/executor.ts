@@ -51,19 +51,6 @@ export interface ExecuteOptions {
   resume?: Map<string, number>;
 }
 
-/** A revision whose last run has not finished (see MigrationExecutor.inProgress). */
-export interface InProgressRevision {
-  revision: string;
-  direction: "up" | "down";
-  /** Steps committed so far: a rerun resumes after them. */
-  stepsDone: number;
-  /** Steps in the revision when it ran (absent for rows written before Retort recorded it). */
-  totalSteps: number | undefined;
-  /** "running": another process runs it now, or one was killed while running it; "failed": it stopped with an error. */
-  outcome: "running" | "failed";
-  startedAt: string;
-}
-
 export class MigrationExecutor {
   private kysely: Kysely<any> | undefined;
   private inTransaction = false;
@@ -119,24 +106,6 @@ export class MigrationExecutor {
     // History tables made before steps_total existed.
     const { rows } = await this.sql(`SELECT count(*) AS n FROM pragma_table_info('${HISTORY_TABLE}') WHERE name = 'steps_total'`);
     if (Number(rows[0]!.n) === 0) await this.sql(`ALTER TABLE ${HISTORY_TABLE} ADD COLUMN steps_total INTEGER`);
-  }
-
-  /**
-   * Revisions whose last run did not finish: still running in another process, killed, or failed
-   * after committing some of its steps (outside-transaction work). What `current` shows.
-   */
-  async inProgress(): Promise<InProgressRevision[]> {
-    const { rows } = await this.sql(
-      `SELECT revision, direction, steps_done, steps_total, outcome, started_at FROM ${HISTORY_TABLE} WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} GROUP BY revision, direction) AND (outcome = 'running' OR (outcome <> 'applied' AND steps_done > 0)) ORDER BY id`,
-    );
-    return rows.map((row) => ({
-      revision: String(row.revision),
-      direction: row.direction === "down" ? "down" : "up",
-      stepsDone: Number(row.steps_done),
-      totalSteps: row.steps_total === null || row.steps_total === undefined ? undefined : Number(row.steps_total),
-      outcome: row.outcome === "running" ? "running" : "failed",
-      startedAt: row.started_at instanceof Date ? row.started_at.toISOString() : String(row.started_at),
-    }));
   }
 
   async currentHeads(): Promise<string[]> {
@@ -391,13 +360,25 @@ export class MigrationExecutor {
           continue;
         }
         if (step.rebuild !== undefined && this.family === "sqlite") {
-          if (transactional) this.begin();
+          // A rebuild is one transaction even in a revision without one: DROP TABLE committed
+          // without the copy's rename would lose the table.
+          const own = !transactional && !whole;
+          this.begin();
           for (const live of await this.liveRebuild(step.rebuild)) {
             current = live;
             await this.runStep(live);
           }
           replacedUntil = i + step.rebuild.stepCount;
           done = i + 1;
+          if (own) {
+            if (run.checkForeignKeys) {
+              const orphans = await this.foreignKeyViolations();
+              if (orphans) throw foreignKeysBroken(orphans, `revision ${revision.file.revision}`);
+            }
+            this.deferred.push(recordProgress(replacedUntil));
+            await this.commit();
+            durable = done = replacedUntil;
+          }
           continue;
         }
         if (step.outsideTransaction && !whole) {
@@ -427,7 +408,8 @@ export class MigrationExecutor {
         const orphans = await this.foreignKeyViolations();
         if (orphans) throw foreignKeysBroken(orphans, `revision ${revision.file.revision}`);
       }
-      if (transactional) this.begin();
+      // The version change and the history row commit together, even for a revision without a transaction.
+      this.begin();
       this.deferred.push(
         ...versionChangeSql(before, after),
         historyId === undefined
@@ -435,7 +417,7 @@ export class MigrationExecutor {
           : this.finishHistorySql(historyId, startedAt, "applied", done),
       );
       // Sent now even inside a run-wide transaction, so a failure is reported against this revision.
-      if (transactional && !whole) await this.commit();
+      if (!whole) await this.commit();
       else await this.flush();
     } catch (error) {
       if (!whole) await this.rollback();

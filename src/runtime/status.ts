@@ -14,7 +14,10 @@ export interface UnfinishedRevision {
   direction: "up" | "down";
   /** "running": in progress now, or stopped by a crash; "failed": stopped by an error after some steps committed. */
   outcome: "running" | "failed";
+  /** Steps committed so far: a rerun resumes after them. */
   stepsDone: number;
+  /** Steps in the revision when it ran (absent for rows an older Retort wrote). */
+  totalSteps: number | undefined;
   startedAt: string;
 }
 
@@ -37,18 +40,21 @@ async function tablesExist(conn: Connection, family: SqlFamily): Promise<boolean
 export async function readVersionState(conn: Connection, family: SqlFamily): Promise<VersionState> {
   if (!(await tablesExist(conn, family))) return { initialized: false, heads: [], unfinished: [] };
   const heads = (await conn.query<{ version_num: string }>(`SELECT version_num FROM ${VERSION_TABLE}`)).rows.map((row) => String(row.version_num)).sort();
-  // The last row of each revision and direction tells how its latest run ended.
-  const { rows } = await conn.query<{ revision: string; direction: string; outcome: string; steps_done: number; started_at: unknown }>(
-    `SELECT revision, direction, outcome, steps_done, started_at FROM ${HISTORY_TABLE}
+  // The last row of each revision and direction tells how its latest run ended. steps_total came
+  // later: a history table written by an older Retort lacks it (and a read creates nothing).
+  const unfinishedSql = (total: string) =>
+    `SELECT revision, direction, outcome, steps_done, ${total} AS steps_total, started_at FROM ${HISTORY_TABLE}
      WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} GROUP BY revision, direction)
-       AND (outcome = 'running' OR (outcome = 'failed' AND steps_done > 0))
-     ORDER BY id`,
-  );
+       AND (outcome = 'running' OR (outcome <> 'applied' AND steps_done > 0))
+     ORDER BY id`;
+  type Row = { revision: string; direction: string; outcome: string; steps_done: number; steps_total: number | null; started_at: unknown };
+  const { rows } = await conn.query<Row>(unfinishedSql("steps_total")).catch(() => conn.query<Row>(unfinishedSql("NULL")));
   const unfinished = rows.map((row) => ({
     revision: String(row.revision),
     direction: row.direction === "down" ? ("down" as const) : ("up" as const),
-    outcome: row.outcome === "running" ? ("running" as const) : ("failed" as const),
     stepsDone: Number(row.steps_done),
+    totalSteps: row.steps_total === null || row.steps_total === undefined ? undefined : Number(row.steps_total),
+    outcome: row.outcome === "running" ? ("running" as const) : ("failed" as const),
     startedAt: row.started_at instanceof Date ? row.started_at.toISOString() : String(row.started_at),
   }));
   return { initialized: true, heads, unfinished };

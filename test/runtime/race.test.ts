@@ -142,7 +142,7 @@ describe("read-only commands while an upgrade runs", () => {
         const during = await current(options);
         expect(during.heads).toEqual([{ revision: "curr00000001", message: "first table", isHead: false }]);
         expect(during.inProgress).toEqual([
-          { revision: "curr00000002", direction: "up", outcome: "running", stepsDone: 0, startedAt: expect.any(String), message: "second table, slowly" },
+          { revision: "curr00000002", direction: "up", outcome: "running", stepsDone: 0, totalSteps: 2, startedAt: expect.any(String), message: "second table, slowly" },
         ]);
         expect(during.migrationRunning).toMatch(backend.name === "sqlite file" ? new RegExp(`^pid ${run.pid} \\(migrations: .*main\\.ts .*upgrade head`) : /^server backend pid \d+/);
 
@@ -151,7 +151,7 @@ describe("read-only commands while an upgrade runs", () => {
           execFile(process.execPath, ["--import", "tsx", CLI, "--config", config, "--url", database.url, "current"], (error, stdout) => (error ? fail(error) : done(stdout))),
         );
         expect(text).toContain("curr00000001 first table");
-        expect(text).toContain("in progress: upgrade of curr00000002 (second table, slowly), 0 step(s) done, started ");
+        expect(text).toContain("in progress: upgrade of curr00000002 (second table, slowly), 0 of 2 step(s) done, started ");
         expect(text).toContain("a migration run is in progress: ");
 
         // Killed mid-revision: the lock is gone with the process, the row says where it stopped.

@@ -101,9 +101,13 @@ describe.skipIf(!postgresUp)("a revision killed during CREATE INDEX CONCURRENTLY
     ]);
     expect(await rows("SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('ix_events_name')")).toEqual([{ valid: false }]);
     expect(await rows("SELECT version_num FROM retort_version")).toEqual([{ version_num: "tabl00000001" }]);
+    const before = await current(options);
+    expect(before.heads.map((head) => head.revision)).toEqual(["tabl00000001"]);
+    expect(before.inProgress).toEqual([{ revision: "part00000002", direction: "up", stepsDone: 2, totalSteps: 4, outcome: "running", startedAt: expect.any(String), message: "side table, concurrent index, more" }]);
 
     await upgrade("head", options);
     expect((await current(options)).heads.map((head) => head.revision)).toEqual(["part00000002"]);
+    expect((await current(options)).inProgress).toEqual([]);
     expect(await rows("SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('ix_events_name')")).toEqual([{ valid: true }]);
     expect(await rows("SELECT count(*)::int AS n FROM pg_index WHERE NOT indisvalid")).toEqual([{ n: 0 }]);
     expect(await rows("SELECT id FROM side")).toEqual([{ id: 1 }]);

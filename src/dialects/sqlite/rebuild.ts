@@ -19,6 +19,10 @@
  *
  * Every step is flagged `foreignKeysOff`; the first carries `saveTriggers`, the last
  * `restoreTriggers`, and the checks `checkForeignKeys` (see Step in operations/types.ts).
+ *
+ * These steps are planned from the fold (what the migrations created), which is all offline SQL
+ * has. On a live database the executor plans them again when they run, from the introspected
+ * table (liveRebuildSteps), so what raw SQL added to the table is carried over too.
  */
 import { RetortError } from "../../errors.js";
 import { mentionsColumn } from "../../operations/expressions.js";
