@@ -46,9 +46,9 @@ function writeProject(name: string, body: (i: number) => string, extra = ""): st
   const versions = join(dir, "migrations", "versions");
   mkdirSync(versions, { recursive: true });
   mkdirSync(join(dir, "node_modules"));
-  symlinkSync(ROOT, join(dir, "node_modules", "retort"));
-  writeFileSync(join(dir, "retort.config.mjs"), `export default { models: "./schema.mjs", migrations: { directory: "migrations/versions", importFrom: "retort" } };\n`);
-  const models = ['import { check, index, primaryKey, sql, t, table, unique } from "retort";'];
+  symlinkSync(ROOT, join(dir, "node_modules", "retort-db"));
+  writeFileSync(join(dir, "retort.config.mjs"), `export default { models: "./schema.mjs", migrations: { directory: "migrations/versions", importFrom: "retort-db" } };\n`);
+  const models = ['import { check, index, primaryKey, sql, t, table, unique } from "retort-db";'];
   for (let i = 0; i < REVISIONS; i++) {
     models.push(
       `export const t${i} = table("t${i}", { id: t.bigint().default(sql\`nextval('t${i}_ids'::regclass)\`), name: t.text(), score: t.integer().nullable().default(0), created_at: t.timestamp().defaultNow() }, ` +
@@ -59,7 +59,7 @@ function writeProject(name: string, body: (i: number) => string, extra = ""): st
     const up = body(i) + (i === REVISIONS - 1 ? extra : "");
     writeFileSync(
       join(versions, `2026010100${String(i).padStart(4, "0")}_t${i}.mjs`),
-      `// revision: ${id}\n// parents: ${parent}\nimport { defineMigration, check, primaryKey, sql, t, unique } from "retort";\n` +
+      `// revision: ${id}\n// parents: ${parent}\nimport { defineMigration, check, primaryKey, sql, t, unique } from "retort-db";\n` +
         `export default defineMigration({ revision: "${id}", parents: ${parent}, message: "t${i}", createdAt: "2026-01-01T00:00:00.000Z",\n` +
         `  async upgrade(op) { ${up} },\n  async downgrade(op) { op.dropTable("t${i}"); },\n});\n`,
     );
@@ -70,7 +70,7 @@ function writeProject(name: string, body: (i: number) => string, extra = ""): st
 
 function check(dir: string, expect: RegExp): number {
   rmSync(join(dir, ".retort"), { recursive: true, force: true });
-  return runProcess(NODE, [CLI, "--url", "pglite:memory", "check"], { cwd: dir, expect }).ms;
+  return runProcess(NODE, [CLI, "check", "--dialect", "pglite"], { cwd: dir, expect }).ms;
 }
 
 async function main(): Promise<void> {
