@@ -42,6 +42,7 @@ export type RetortErrorCode =
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
   | "RETORT_SCHEMA_MISMATCH"
+  | "RETORT_NOT_UP_TO_DATE"
   // the local development workflow
   | "RETORT_POSTGRES_NOT_FOUND"
   | "RETORT_PORT_IN_USE"
@@ -53,7 +54,6 @@ export type RetortErrorCode =
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"
   | "RETORT_TRANSACTION_POOLER"
-  | "RETORT_NOT_UP_TO_DATE"
   // pull
   | "RETORT_FILE_EXISTS"
   // baseline and adopting a database from another tool
