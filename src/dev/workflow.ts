@@ -59,9 +59,15 @@ export async function prepareDatabase(options: WorkflowOptions): Promise<Prepare
   const branch = branchDatabase(resolveOptions(options));
   const url = branch?.url ?? resolveDatabaseUrl(resolveOptions(options));
   if (await databaseExists(url)) return { url, created: false, ...(branch ? { branch: branch.branch } : {}) };
-  const parent = branch?.parent && (await databaseExists(branch.parent.url)) ? branch.parent : undefined;
+  // The parent branch's database; else the one used before branch databases (a project's existing `app`).
+  const parent =
+    branch?.parent && (await databaseExists(branch.parent.url))
+      ? { url: branch.parent.url, what: `branch ${branch.parent.branch}` }
+      : branch && branch.baseUrl !== url && (await databaseExists(branch.baseUrl))
+        ? { url: branch.baseUrl, what: "the database from before branch databases" }
+        : undefined;
   const made = await createDatabase(url, parent?.url);
-  const copied = made.copiedFrom ? ` as a copy of ${redactUrl(made.copiedFrom)} (branch ${parent!.branch})` : "";
+  const copied = made.copiedFrom ? ` as a copy of ${redactUrl(made.copiedFrom)} (${parent!.what})` : "";
   options.onStep?.(`created ${redactUrl(url)}${copied}${made.copyFailed ? ` empty (could not copy the parent branch's database: ${made.copyFailed})` : ""}`);
   return { url, created: true, ...made, ...(branch ? { branch: branch.branch } : {}) };
 }

@@ -123,6 +123,16 @@ describe("the daily workflow (SQLite, in a git repository)", () => {
     expect(existsSync(main)).toBe(false);
   }, 240_000);
 
+  it("the first branch database of a project starts as a copy of the database it used before", async () => {
+    const dir = project({ ".env": "DEV_DATABASE_URL=sqlite:app.db\n" });
+    const before = new Sqlite(join(dir, "app.db"));
+    before.exec("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('from before')");
+    before.close();
+    const setup = await retort(dir, {}, "setup");
+    expect(setup.stdout).toContain("created sqlite:app.main.db as a copy of sqlite:app.db (the database from before branch databases)");
+    expect(rows(join(dir, "app.main.db"), "SELECT v FROM kept")).toEqual([{ v: "from before" }]);
+  }, 240_000);
+
   it("back on a branch that lacks the database's newest revisions: current and upgrade say where they are and what to do", async () => {
     const dir = project({ ".env": "DEV_DATABASE_URL=sqlite:app.db\nRETORT_BRANCH_DATABASES=0\n" });
     git(dir, "checkout", "-q", "-b", "feature/archive");
