@@ -203,6 +203,7 @@ export class LocalServer {
     const path = join(this.binaries.bindir, tool);
     const [command, argv] = this.user ? ["runuser", ["-u", this.user.name, "--", path, ...args]] : [path, args];
     try {
+      // With the data outside the project, the server's user cannot enter our folder either: start the tools from "/".
       execFileSync(command, argv, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", cwd: this.paths.root.startsWith("/var/lib/retort") ? "/" : undefined });
     } catch (error) {
       const { stderr, stdout } = error as { stderr?: string; stdout?: string };
