@@ -17,9 +17,8 @@ import { renderMigrationBodies } from "../src/autogenerate/render.js";
 import { columnType } from "../src/dialects/postgres/ddl.js";
 import { compileOperations } from "../src/operations/compile.js";
 import { Op, type Step } from "../src/operations/types.js";
-import { loadIntrospector } from "../src/runtime/head-schema.js";
 import type { ColumnType, Dialect, Schema } from "../src/schema/snapshot.js";
-import { openBackend, postgresUp, runSteps, type Backend } from "./operations/support.js";
+import { type Backend, introspectBackend, openBackend, postgresUp, runSteps } from "./operations/support.js";
 
 const TYPES: ColumnType[] = [
   { kind: "uuid" },
@@ -104,15 +103,6 @@ describe("the property-test seed 928840011 case: uuid -> smallint", () => {
   });
 });
 
-async function introspect(backend: Backend): Promise<Schema> {
-  const conn = await backend.driver.acquire();
-  try {
-    return await (await loadIntrospector(backend.dialect === "sqlite" ? "sqlite" : "postgres"))(conn);
-  } finally {
-    conn.release();
-  }
-}
-
 async function tryRun(backend: Backend, steps: readonly Step[]): Promise<string | undefined> {
   try {
     await runSteps(backend.driver, steps);
@@ -160,7 +150,7 @@ for (const dialect of ["postgres", "sqlite"] as const satisfies Dialect[]) {
             failures.push(`${pair}: the generated change fails: ${error.split("\n")[0]}`);
             continue;
           }
-          const after = compareSchemas(await introspect(backend), to, { dialect });
+          const after = compareSchemas(await introspectBackend(backend), to, { dialect });
           if (after.ops.length > 0) failures.push(`${pair}: after the change the database still differs (${after.ops.map((op) => Op.describe(op)).join(", ")})`);
         }
       }

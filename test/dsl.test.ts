@@ -6,15 +6,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { compareSchemas } from "../src/autogenerate/compare.js";
-import { introspectPostgres } from "../src/dialects/postgres/introspect.js";
-import { introspectSqlite } from "../src/dialects/sqlite/introspect.js";
 import { sql, t, table, unique, uniqueIndex } from "../src/index.js";
 import { compileOperations } from "../src/operations/compile.js";
 import { reverseOperations } from "../src/operations/reverse.js";
 import { Op } from "../src/operations/types.js";
 import { schemaFromModels } from "../src/schema/from-models.js";
 import { EMPTY_SCHEMA, type Dialect, type Schema } from "../src/schema/snapshot.js";
-import { openBackend, postgresUp, runSteps, type Backend } from "./operations/support.js";
+import { type Backend, introspectBackend, openBackend, postgresUp, runSteps } from "./operations/support.js";
 
 const DIALECTS: Dialect[] = ["sqlite", "pglite", "postgres"];
 
@@ -23,7 +21,7 @@ async function build(backend: Backend, models: unknown[]): Promise<{ target: Sch
   const target = schemaFromModels(models);
   const { ops } = compareSchemas(EMPTY_SCHEMA, target, { dialect: backend.dialect });
   await runSteps(backend.driver, compileOperations(ops, backend.dialect, EMPTY_SCHEMA).steps);
-  return { target, live: await introspect(backend) };
+  return { target, live: await introspectBackend(backend) };
 }
 
 /** Apply the differ's operations from the live schema to `models` on the backend; read it back. */
@@ -32,28 +30,19 @@ async function migrate(backend: Backend, live: Schema, models: unknown[]): Promi
   const { ops } = compareSchemas(live, target, { dialect: backend.dialect });
   const compiled = compileOperations(ops, backend.dialect, live);
   await runSteps(backend.driver, compiled.steps);
-  return { ops: ops.map((op) => Op.describe(op)), raw: ops, target, folded: compiled.schema, live: await introspect(backend) };
+  return { ops: ops.map((op) => Op.describe(op)), raw: ops, target, folded: compiled.schema, live: await introspectBackend(backend) };
 }
 
 /** Run operations (e.g. a downgrade) against the live schema; read it back. */
 async function run(backend: Backend, live: Schema, ops: readonly Op[]): Promise<Schema> {
   await runSteps(backend.driver, compileOperations(ops, backend.dialect, live).steps);
-  return introspect(backend);
+  return introspectBackend(backend);
 }
 
 async function sequences(backend: Backend): Promise<string[]> {
   if (backend.dialect === "sqlite") return [];
   const { rows } = await backend.driver.query<{ relname: string }>("SELECT relname FROM pg_class WHERE relkind = 'S' ORDER BY relname");
   return rows.map((row) => row.relname);
-}
-
-async function introspect(backend: Backend): Promise<Schema> {
-  const conn = await backend.driver.acquire();
-  try {
-    return await (backend.dialect === "sqlite" ? introspectSqlite : introspectPostgres)(conn);
-  } finally {
-    conn.release();
-  }
 }
 
 function differences(live: Schema, target: Schema, dialect: Dialect): string[] {

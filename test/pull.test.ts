@@ -19,16 +19,13 @@ import { createPostgresDriver } from "../src/dialects/postgres/driver.js";
 import { introspectPostgres } from "../src/dialects/postgres/introspect.js";
 import { compileOperations } from "../src/operations/compile.js";
 import { renderModels } from "../src/autogenerate/render-models.js";
-import { postgresDdl } from "../src/dialects/postgres/ddl.js";
-import { sqliteDdl } from "../src/dialects/sqlite/ddl.js";
 import { Op } from "../src/operations/types.js";
-import { loadIntrospector } from "../src/runtime/head-schema.js";
 import { pull } from "../src/runtime/pull.js";
 import { schemaFromModels } from "../src/schema/from-models.js";
 import { loadModels } from "../src/schema/load-models.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema } from "../src/schema/snapshot.js";
 import { schemaArbitrary } from "./autogenerate/arbitraries.js";
-import { openBackend, postgresUp, runSteps, type Backend } from "./operations/support.js";
+import { type Backend, createOnBackend, introspectBackend, openBackend, postgresUp, runSteps } from "./operations/support.js";
 import { createTempDatabase, type TempDatabase } from "./support/postgres.js";
 
 const DIALECTS: Dialect[] = ["sqlite", "pglite", "postgres"];
@@ -37,21 +34,6 @@ const SEED = Number(process.env.RETORT_PROPERTY_SEED ?? 20261203);
 const INDEX = resolve(import.meta.dirname, "../src/index.ts");
 const dir = mkdtempSync(join(tmpdir(), "retort-pull-"));
 let files = 0;
-
-async function introspect(backend: Backend): Promise<Schema> {
-  const introspector = await loadIntrospector(familyOf(backend.dialect));
-  const conn = await backend.driver.acquire();
-  try {
-    return await introspector(conn);
-  } finally {
-    conn.release();
-  }
-}
-
-async function create(backend: Backend, schema: Schema): Promise<void> {
-  const ddl = familyOf(backend.dialect) === "postgres" ? postgresDdl : sqliteDdl;
-  await runSteps(backend.driver, ddl.createSchema(schema).map((sql) => ({ sql, description: "create" })));
-}
 
 /** Render the models for `live`, load the module as a user's, and return its snapshot and text. */
 async function pulled(live: Schema): Promise<{ schema: Schema; text: string }> {
@@ -77,8 +59,8 @@ for (const dialect of DIALECTS) {
     beforeEach(async () => backend.reset());
 
     it("the example app's schema: the pulled models match the database, names and relations included", async () => {
-      await create(backend, schemaFromModels(communityBot));
-      const live = await introspect(backend);
+      await createOnBackend(backend, schemaFromModels(communityBot));
+      const live = await introspectBackend(backend);
       const { schema, text } = await pulled(live);
       expect(differences(live, schema, dialect)).toEqual([]);
       expect(text).toContain(`guildId: t.bigint().references(() => guilds.id, { onDelete: "cascade" }),`);
@@ -94,8 +76,8 @@ for (const dialect of DIALECTS) {
       const schemas = fc.sample(schemaArbitrary({ dialect: familyOf(dialect) === "postgres" ? "postgres" : "sqlite" }), { numRuns: RUNS, seed: SEED });
       for (const [i, schema] of schemas.entries()) {
         if (i > 0) await backend.reset();
-        await create(backend, schema);
-        const live = await introspect(backend);
+        await createOnBackend(backend, schema);
+        const live = await introspectBackend(backend);
         const { schema: models, text } = await pulled(live);
         const diff = differences(live, models, dialect);
         if (diff.length > 0) throw new Error(`run ${i}: the pulled models differ from the database:\n${diff.join("\n")}\n--- models:\n${text}`);
@@ -164,7 +146,7 @@ describe.skipIf(!postgresUp)("pull of an adopted database [postgres]", () => {
     const backend = await openBackend("postgres");
     try {
       await runSteps(backend.driver, [{ description: "another tool's schema", sql: ADOPTED_SQL }]);
-      const live = await introspect(backend);
+      const live = await introspectBackend(backend);
       const { schema, text } = await pulled(live);
       expect(differences(live, schema, "postgres")).toEqual([]);
       expect(text).toContain(`created: t.timestamp().default(sql\`CURRENT_TIMESTAMP\`),`);

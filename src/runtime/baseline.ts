@@ -15,7 +15,7 @@ import { migrationsDirectory, type LoadedConfig } from "../env/config.js";
 import { redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import type { Op } from "../operations/types.js";
-import type { SequenceInfo } from "../dialects/postgres/sequences.js";
+import { isSerialSequence, type SequenceInfo } from "../dialects/postgres/sequences.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { configOf, revision, revisionGraph, stamp, withDatabase, type CommandOptions } from "./api.js";
 import { introspectOptions, introspectLive } from "./head-schema.js";
@@ -47,8 +47,6 @@ async function recordedHeads(conn: Connection, family: SqlFamily): Promise<strin
   return rows.map((row) => row.version_num);
 }
 
-const SERIAL_MAX: Record<string, string> = { smallint: "32767", integer: "2147483647", bigint: "9223372036854775807" };
-
 /**
  * A sequence a serial column creates by itself: owned by a column the snapshot calls serial,
  * named <table>_<column>_seq, with the settings serial gives. Any other sequence such a column
@@ -59,9 +57,7 @@ function madeBySerial(live: Schema, sequence: SequenceInfo): boolean {
   const owner = sequence.ownedBy;
   const column = owner && live.tables.find((t) => t.name === owner.table)?.columns.find((c) => c.name === owner.column);
   if (!owner || !column?.serial) return false;
-  const standard =
-    sequence.name === `${owner.table}_${owner.column}_seq` && sequence.type === column.type.kind && sequence.start === "1" && sequence.increment === "1" &&
-    sequence.min === "1" && sequence.max === SERIAL_MAX[sequence.type] && sequence.cache === "1" && !sequence.cycle;
+  const standard = isSerialSequence(sequence, owner.table, owner.column, column.type.kind);
   if (!standard) {
     delete column.serial;
     column.default = { kind: "sql", sql: `nextval('${sequence.name.replace(/'/g, "''")}'::regclass)` };

@@ -13,7 +13,10 @@ import { quoteIdent } from "../../src/dialects/sql-text.js";
 import { compileOperation } from "../../src/operations/compile.js";
 import { applyOperation } from "../../src/operations/apply.js";
 import type { Op, Step } from "../../src/operations/types.js";
-import { EMPTY_SCHEMA, type ColumnType, type Dialect, type Schema } from "../../src/schema/snapshot.js";
+import { postgresDdl } from "../../src/dialects/postgres/ddl.js";
+import { sqliteDdl } from "../../src/dialects/sqlite/ddl.js";
+import { loadIntrospector } from "../../src/runtime/head-schema.js";
+import { EMPTY_SCHEMA, familyOf, type ColumnType, type Dialect, type Schema } from "../../src/schema/snapshot.js";
 import { createTempDatabase, postgresReachable } from "../support/postgres.js";
 
 export const postgresUp = await postgresReachable();
@@ -226,4 +229,21 @@ export function normalize(observed: Observed): Observed {
   );
   const enums = Object.fromEntries(Object.entries(observed.enums).sort(([a], [b]) => a.localeCompare(b)));
   return { tables, enums };
+}
+
+/** The backend's schema as its introspector reads it. */
+export async function introspectBackend(backend: Backend): Promise<Schema> {
+  const introspector = await loadIntrospector(familyOf(backend.dialect));
+  const conn = await backend.driver.acquire();
+  try {
+    return await introspector(conn);
+  } finally {
+    conn.release();
+  }
+}
+
+/** Create `schema` on the backend with the dialect's DDL. */
+export async function createOnBackend(backend: Backend, schema: Schema): Promise<void> {
+  const ddl = familyOf(backend.dialect) === "postgres" ? postgresDdl : sqliteDdl;
+  await runSteps(backend.driver, ddl.createSchema(schema).map((sql) => ({ sql, description: "create" })));
 }

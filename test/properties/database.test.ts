@@ -9,14 +9,11 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareSchemas, downgradeOperations } from "../../src/autogenerate/index.js";
-import { postgresDdl } from "../../src/dialects/postgres/ddl.js";
-import { sqliteDdl } from "../../src/dialects/sqlite/ddl.js";
-import { loadIntrospector } from "../../src/runtime/head-schema.js";
 import { compileOperations } from "../../src/operations/compile.js";
 import { Op } from "../../src/operations/types.js";
 import { familyOf, type Dialect, type Schema } from "../../src/schema/snapshot.js";
 import { schemaArbitrary, schemaPairArbitrary } from "../autogenerate/arbitraries.js";
-import { openBackend, postgresUp, runSteps, type Backend } from "../operations/support.js";
+import { type Backend, createOnBackend, introspectBackend, openBackend, postgresUp, runSteps } from "../operations/support.js";
 
 const RUNS = Number(process.env.RETORT_PROPERTY_RUNS ?? 300);
 const PAIR_RUNS = Number(process.env.RETORT_PROPERTY_PAIR_RUNS ?? Math.max(50, Math.round(RUNS / 3)));
@@ -27,24 +24,9 @@ const params = (numRuns: number) => ({ numRuns, seed: SEED });
 
 if (!postgresUp) console.warn("[retort tests] NOTICE: Postgres server unreachable; its property cases are SKIPPED.");
 
-async function introspect(backend: Backend): Promise<Schema> {
-  const introspector = await loadIntrospector(familyOf(backend.dialect));
-  const conn = await backend.driver.acquire();
-  try {
-    return await introspector(conn);
-  } finally {
-    conn.release();
-  }
-}
-
-async function create(backend: Backend, schema: Schema): Promise<void> {
-  const ddl = familyOf(backend.dialect) === "postgres" ? postgresDdl : sqliteDdl;
-  await runSteps(backend.driver, ddl.createSchema(schema).map((sql) => ({ sql, description: "create" })));
-}
-
 /** The operations still separating the live database from `expected` (empty = equal). */
 async function differences(backend: Backend, expected: Schema): Promise<string[]> {
-  const result = compareSchemas(await introspect(backend), expected, { dialect: backend.dialect });
+  const result = compareSchemas(await introspectBackend(backend), expected, { dialect: backend.dialect });
   return [...result.ops.map((op) => Op.describe(op)), ...result.decisions.map((d) => `undecided ${d.kind} ${d.from} -> ${d.to}`)];
 }
 
@@ -80,7 +62,7 @@ for (const dialect of DIALECTS) {
       // Drop "noted" (its comment must not move to "extra") and "extra" (must not take "name"'s).
       const to: Schema = { ...from, tables: [{ ...from.tables[0]!, columns: from.tables[0]!.columns.slice(0, 2) }] };
       await backend.reset();
-      await create(backend, from);
+      await createOnBackend(backend, from);
       await runSteps(backend.driver, compileOperations(compareSchemas(from, to, { dialect }).ops, dialect, from).steps);
       expect(await differences(backend, to)).toEqual([]);
     });
@@ -89,7 +71,7 @@ for (const dialect of DIALECTS) {
       await fc.assert(
         fc.asyncProperty(schemaArbitrary({ dialect: family }), async (schema) => {
           await backend.reset();
-          await create(backend, schema);
+          await createOnBackend(backend, schema);
           expect(await differences(backend, schema)).toEqual([]);
         }),
         params(RUNS),
@@ -100,7 +82,7 @@ for (const dialect of DIALECTS) {
       await fc.assert(
         fc.asyncProperty(schemaPairArbitrary({ dialect: family }), async ({ from, to, renames }) => {
           await backend.reset();
-          await create(backend, from);
+          await createOnBackend(backend, from);
           const diff = compareSchemas(from, to, { dialect, renames });
           expect(diff.decisions).toEqual([]);
           const up = compileOperations(diff.ops, dialect, from);

@@ -4,19 +4,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connect, current, downgrade, isRetortError, migrationSql, stamp, upgrade, type CommandOptions, type Database, type RetortError } from "../../src/index.js";
 import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
-import { createProject, type Project } from "./project.js";
+import { createProject, failure, type Project } from "./project.js";
 
 const postgresUp = await postgresReachable();
-
-async function failure(promise: Promise<unknown>): Promise<RetortError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRetortError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the command to fail");
-}
 
 /** Three revisions in a line: guilds, members (FK with cascade), a column. */
 function linear(project: Project): { members: string } {

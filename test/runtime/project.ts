@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { LoadedConfig, MigrationSettings } from "../../src/index.js";
+import { connect, isRetortError, type LoadedConfig, type MigrationSettings, type RetortError } from "../../src/index.js";
 import { migrationFileName, renderMigration } from "../../src/script/index.js";
 
 export const SOURCE_INDEX = resolve("src/index.ts");
@@ -51,4 +51,30 @@ export function createProject(settings: MigrationSettings = {}): Project {
       return file;
     },
   };
+}
+
+/** Run one statement on the database at `url` (its own connection, closed after) and return the rows. */
+export async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const db = await connect(url);
+  try {
+    return (await db.query(sql)).rows;
+  } finally {
+    await db.close();
+  }
+}
+
+/** A SQLite file database in a new temp folder. */
+export function sqliteFileUrl(): string {
+  return `sqlite:${join(mkdtempSync(join(tmpdir(), "retort-db-")), "app.db")}`;
+}
+
+/** The RetortError a command fails with (anything else, or no failure, fails the test). */
+export async function failure(promise: Promise<unknown>): Promise<RetortError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isRetortError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected the command to fail");
 }

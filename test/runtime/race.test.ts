@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { connect, current, isRetortError, upgrade, type RetortError } from "../../src/index.js";
+import { current, isRetortError, upgrade, type RetortError } from "../../src/index.js";
 import { createTempDatabase, postgresReachable } from "../support/postgres.js";
-import { createProject, type Project } from "./project.js";
+import { type Project, createProject, query } from "./project.js";
 import Sqlite from "better-sqlite3";
 
 const PROCS = Number(process.env.RETORT_RACE_PROCS ?? 8);
@@ -33,15 +33,6 @@ const backends: Backend[] = [
   { name: "sqlite file", create: async () => ({ url: `sqlite:${join(mkdtempSync(join(tmpdir(), "retort-race-")), "app.db")}`, drop: async () => {} }) },
   { name: "pglite directory", create: async () => ({ url: `pglite:${join(mkdtempSync(join(tmpdir(), "retort-race-")), "db")}`, drop: async () => {} }) },
 ];
-
-async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const db = await connect(url);
-  try {
-    return (await db.query(sql)).rows;
-  } finally {
-    await db.close();
-  }
-}
 
 function writeConfig(project: Project): string {
   const config = join(project.root, "retort.config.mjs");

@@ -3,17 +3,7 @@ import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isRetortError, revision, type RetortError } from "../../src/index.js";
 import { checkRevisionId } from "../../src/script/template.js";
-import { createProject } from "./project.js";
-
-async function failure(promise: Promise<unknown>): Promise<RetortError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRetortError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the command to fail");
-}
+import { createProject, failure } from "./project.js";
 
 describe("--rev-id", () => {
   it("refuses spaces, path and target characters, keywords and overlong ids, saying which and what to use", () => {

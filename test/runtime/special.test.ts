@@ -4,18 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connect, current, downgrade, isRetortError, upgrade, type CommandOptions } from "../../src/index.js";
 import { createTempDatabase, postgresReachable } from "../support/postgres.js";
-import { createProject } from "./project.js";
+import { createProject, query } from "./project.js";
 
 const postgresUp = await postgresReachable();
-
-async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const db = await connect(url, { schema: {} });
-  try {
-    return (await db.query(sql)).rows;
-  } finally {
-    await db.close();
-  }
-}
 
 describe("SQLite table rebuilds through the runtime", () => {
   it("rebuilding a parent table keeps every child row that references it with ON DELETE CASCADE", async () => {

@@ -3,12 +3,9 @@
  * the same run cascade as declared, and a revision (or a one-transaction run) that ran with them
  * off is checked as a whole before it commits.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { connect, current, isRetortError, upgrade, type CommandOptions } from "../../src/index.js";
-import { createProject, type Project } from "./project.js";
+import { current, isRetortError, upgrade, type CommandOptions } from "../../src/index.js";
+import { type Project, createProject, query, sqliteFileUrl } from "./project.js";
 
 const SETUP = [
   `op.createTable("parents", { id: t.integer().primaryKey(), name: t.varchar(50) });`,
@@ -18,19 +15,6 @@ const SETUP = [
 ].join("\n");
 const REBUILD = `op.alterColumn("parents", "name", { nullable: true });`;
 const DELETE = `op.execute("DELETE FROM parents WHERE id <= 10");`;
-
-function database(): string {
-  return `sqlite:${join(mkdtempSync(join(tmpdir(), "retort-fk-")), "app.db")}`;
-}
-
-async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const db = await connect(url, { schema: {} });
-  try {
-    return (await db.query(sql)).rows;
-  } finally {
-    await db.close();
-  }
-}
 
 function chain(project: Project, bodies: string[]): void {
   let parents: string[] = [];
@@ -54,7 +38,7 @@ describe("SQLite foreign keys during a run with a table rebuild", () => {
   it("[setup, rebuild, DELETE] in one run: the DELETE after the rebuild cascades", async () => {
     const project = createProject();
     chain(project, [SETUP, REBUILD, DELETE]);
-    const url = database();
+    const url = sqliteFileUrl();
     await upgrade("head", { config: project.config, url });
     expect(await state(url)).toEqual({ heads: ["fkey00000003"], parents: 20, children: 40, orphans: 0 });
   });
@@ -62,7 +46,7 @@ describe("SQLite foreign keys during a run with a table rebuild", () => {
   it("[setup, DELETE, rebuild] in one run: the DELETE before the rebuild cascades, and the run reaches head", async () => {
     const project = createProject();
     chain(project, [SETUP, DELETE, REBUILD]);
-    const url = database();
+    const url = sqliteFileUrl();
     await upgrade("head", { config: project.config, url });
     expect(await state(url)).toEqual({ heads: ["fkey00000003"], parents: 20, children: 40, orphans: 0 });
     expect((await query(url, "PRAGMA integrity_check"))[0]).toEqual({ integrity_check: "ok" });
@@ -71,7 +55,7 @@ describe("SQLite foreign keys during a run with a table rebuild", () => {
   it("a DELETE in the same revision as a rebuild would orphan rows: the revision fails, names them, commits nothing", async () => {
     const project = createProject();
     chain(project, [SETUP, `${REBUILD}\n${DELETE}`]);
-    const url = database();
+    const url = sqliteFileUrl();
     const options: CommandOptions = { config: project.config, url };
     const error = await upgrade("head", options).catch((e: unknown) => e);
     expect(isRetortError(error, "RETORT_MIGRATION_FAILED")).toBe(true);
@@ -88,7 +72,7 @@ describe("SQLite foreign keys during a run with a table rebuild", () => {
   it('transaction "all": foreign keys are off for the run, and the whole database is checked before the one commit', async () => {
     const project = createProject({ transaction: "all" });
     chain(project, [SETUP, REBUILD, DELETE]);
-    const url = database();
+    const url = sqliteFileUrl();
     const error = await upgrade("head", { config: project.config, url }).catch((e: unknown) => e);
     expect(isRetortError(error, "RETORT_FOREIGN_KEY_VIOLATION")).toBe(true);
     expect((error as Error).message).toContain("this run ran with foreign keys off (a SQLite table rebuild) and would leave 20 row(s) with a dangling foreign key");

@@ -2,25 +2,9 @@
  * A SQLite table rebuild on a live database starts from the table as it is: what raw SQL added
  * (a column, an index) survives a later rebuild, and what cannot be carried over is refused by name.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { connect, current, isRetortError, migrationSql, upgrade, type CommandOptions } from "../../src/index.js";
-import { createProject } from "./project.js";
-
-function database(): string {
-  return `sqlite:${join(mkdtempSync(join(tmpdir(), "retort-live-rebuild-")), "app.db")}`;
-}
-
-async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const db = await connect(url, { schema: {} });
-  try {
-    return (await db.query(sql)).rows;
-  } finally {
-    await db.close();
-  }
-}
+import { current, isRetortError, migrationSql, upgrade, type CommandOptions } from "../../src/index.js";
+import { createProject, query, sqliteFileUrl } from "./project.js";
 
 describe("SQLite rebuilds start from the table as it is", () => {
   it("a column and an index added with op.execute survive a later alterColumn rebuild, with their data", async () => {
@@ -38,7 +22,7 @@ describe("SQLite rebuilds start from the table as it is", () => {
       ].join("\n"),
     });
     project.add({ id: "rebu00000003", parents: ["rawx00000002"], message: "name nullable", up: `op.alterColumn("things", "name", { nullable: true });` });
-    const url = database();
+    const url = sqliteFileUrl();
     const options: CommandOptions = { config: project.config, url };
     await upgrade("head", options);
     expect(await query(url, "SELECT id, name, extra FROM things ORDER BY id")).toEqual([
@@ -71,7 +55,7 @@ describe("SQLite rebuilds start from the table as it is", () => {
     });
     project.add({ id: "rawx00000002", parents: ["base00000001"], message: "raw index", up: `op.execute("CREATE INDEX ix_raw_name ON things (name)");` });
     project.add({ id: "drop00000003", parents: ["rawx00000002"], message: "drop name", up: `op.dropColumn("things", "name");` });
-    const url = database();
+    const url = sqliteFileUrl();
     const options: CommandOptions = { config: project.config, url };
     const error = await upgrade("head", options).catch((e: unknown) => e);
     expect(isRetortError(error, "RETORT_MIGRATION_FAILED")).toBe(true);

@@ -38,18 +38,7 @@ WHERE c.relkind = 'S'
     WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
 ORDER BY c.relname`;
 
-interface SequenceRow {
-  name: string;
-  type: string;
-  start: string;
-  increment: string;
-  min: string;
-  max: string;
-  cache: string;
-  cycle: boolean;
-  owner_table: string | null;
-  owner_column: string | null;
-}
+type SequenceRow = Omit<SequenceInfo, "ownedBy"> & { owner_table: string | null; owner_column: string | null };
 
 export async function readSequences(conn: Connection, schemaName = "public"): Promise<SequenceInfo[]> {
   const { rows } = await conn.query<SequenceRow>(SEQUENCES_SQL, [schemaName]);
@@ -67,6 +56,14 @@ export async function readSequences(conn: Connection, schemaName = "public"): Pr
 }
 
 const TYPE_MAX: Record<string, string> = { smallint: "32767", integer: "2147483647", bigint: "9223372036854775807" };
+
+/** The sequence a serial column makes itself: named <table>_<column>_seq, of the column's type, with the default settings. */
+export function isSerialSequence(sequence: SequenceInfo, table: string, column: string, type: string): boolean {
+  return (
+    sequence.name === `${table}_${column}_seq` && sequence.type === type && sequence.start === "1" && sequence.increment === "1" &&
+    sequence.min === "1" && sequence.max === TYPE_MAX[type] && sequence.cache === "1" && !sequence.cycle
+  );
+}
 
 /** CREATE SEQUENCE with only the settings that differ from Postgres's defaults. */
 export function createSequenceSql(sequence: SequenceInfo): string {
