@@ -5,7 +5,7 @@
  * generated files and reported on the console).
  */
 import { columnType } from "../dialects/postgres/ddl.js";
-import { Op } from "../operations/types.js";
+import type { Op } from "../operations/types.js";
 import { convertColumn } from "../dialects/sqlite/rebuild.js";
 import type { ColumnType, Dialect } from "../schema/snapshot.js";
 import { printIdentifier } from "./normalize.js";
@@ -135,8 +135,4 @@ export function destructiveReason(op: Op): string | undefined {
     default:
       return undefined;
   }
-}
-
-export function describeOp(op: Op): string {
-  return Op.describe(op);
 }

@@ -143,13 +143,6 @@ export async function rawSqlFolder(dialect: Dialect, needed: boolean): Promise<R
 
 export const hasRawSql = (ops: readonly Op[]): boolean => ops.some((op) => op.kind === "execute");
 
-/** The fold of the revisions' upgrade operations over an empty schema (no database); preloadMigrations them first. */
-export async function foldRevisions(revisions: readonly RevisionFile[], foldSql?: RawSqlFolder): Promise<Schema> {
-  const recorded: Op[][] = [];
-  for (const revision of revisions) recorded.push(await recordOperations(revision, "up"));
-  return foldOperations(recorded, foldSql);
-}
-
 /** Recorded operations (one list per revision) folded over an empty schema, raw SQL too where `foldSql` reads it. */
 export function foldOperations(recorded: readonly (readonly Op[])[], foldSql?: RawSqlFolder): Schema {
   let schema = EMPTY_SCHEMA;
