@@ -95,12 +95,13 @@ export function registerMigrationCommands(program: Command, output: () => Output
           else process.stdout.write(script);
           return;
         }
+        const run = { ...options(), config: await api.configOf(options()) };
         if (direction === "upgrade" && !globals().url) {
           // In development a new branch's database starts as a copy of its parent branch's.
-          const { prepareBranchDatabase } = await import("../dev/workflow.js");
-          await prepareBranchDatabase({ ...options(), config: await api.configOf(options()), onStep: (line) => output().say(line) });
+          const { prepareDatabase } = await import("../dev/workflow.js");
+          await prepareDatabase({ ...run, branchOnly: true, onStep: (line) => output().say(line) });
         }
-        const result = await (direction === "upgrade" ? api.upgrade(target ?? "head", options()) : api.downgrade(target!, options()));
+        const result = await (direction === "upgrade" ? api.upgrade(target ?? "head", run) : api.downgrade(target!, run));
         output().say(
           result.revisions.length === 0
             ? `nothing to do on ${result.url}: at ${result.to.join(", ") || "base"}`

@@ -53,10 +53,12 @@ export interface PreparedDatabase extends CreatedDatabase {
 /**
  * Make sure the database the environment names exists: a branch's database is created as a copy
  * of its parent branch's (then migrations bring it to this branch's head); a Postgres database is
- * created empty. PGlite and SQLite databases are created by opening them.
+ * created empty. PGlite and SQLite databases are created by opening them. `branchOnly`: do nothing
+ * unless development uses a branch database (what `retort upgrade` asks before it runs).
  */
-export async function prepareDatabase(options: WorkflowOptions): Promise<PreparedDatabase> {
+export async function prepareDatabase(options: WorkflowOptions & { branchOnly?: boolean }): Promise<PreparedDatabase | undefined> {
   const branch = branchDatabase(resolveOptions(options));
+  if (options.branchOnly && !branch) return undefined;
   const url = branch?.url ?? resolveDatabaseUrl(resolveOptions(options));
   if (await databaseExists(url)) return { url, created: false, ...(branch ? { branch: branch.branch } : {}) };
   // The parent branch's database; else the one used before branch databases (a project's existing `app`).
@@ -70,13 +72,6 @@ export async function prepareDatabase(options: WorkflowOptions): Promise<Prepare
   const copied = made.copiedFrom ? ` as a copy of ${redactUrl(made.copiedFrom)} (${parent!.what})` : "";
   options.onStep?.(`created ${redactUrl(url)}${copied}${made.copyFailed ? ` empty (could not copy the parent branch's database: ${made.copyFailed})` : ""}`);
   return { url, created: true, ...made, ...(branch ? { branch: branch.branch } : {}) };
-}
-
-/** Before `retort upgrade` in development: a branch database that does not exist yet is made from its parent's. */
-export async function prepareBranchDatabase(options: WorkflowOptions): Promise<PreparedDatabase | undefined> {
-  const branch = branchDatabase(resolveOptions(options));
-  if (!branch || (await databaseExists(branch.url))) return undefined;
-  return prepareDatabase(options);
 }
 
 export interface SetupResult {
@@ -97,7 +92,7 @@ export async function setup(options: WorkflowOptions): Promise<SetupResult> {
     step(up.alreadyRunning ? `local Postgres already running on port ${up.status.port}` : `local Postgres ${up.status.version} up on port ${up.status.port}`);
   }
   const services = (await startServices(options.config, undefined, step)).map((s) => ({ name: s.name, started: s.started }));
-  const database = await prepareDatabase(options);
+  const database = (await prepareDatabase(options))!;
   const result = await upgrade("heads", { ...options, url: database.url });
   step(result.revisions.length ? `upgraded ${redactUrl(database.url)} to ${result.to.join(", ")} (${result.revisions.length} revision(s))` : `${redactUrl(database.url)} is at head`);
   return { ...(server ? { server } : {}), services, database, upgrade: result };
