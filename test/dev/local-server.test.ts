@@ -18,6 +18,7 @@ import { freePort } from "../support/ports.js";
 
 const exec = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.warn("\n[retort tests] NOTICE: not root; the local-server case for a folder the server's user cannot enter is SKIPPED.\n");
 
 let haveBinaries = true;
 try {

@@ -12,6 +12,7 @@ import { createTempDatabase, postgresReachable, serverUrl, type TempDatabase } f
 const serverUp = await postgresReachable();
 const SOCKET_DIR = "/var/run/postgresql";
 const socketThere = existsSync(`${SOCKET_DIR}/.s.PGSQL.5432`);
+if (!socketThere) console.warn(`\n[retort tests] NOTICE: no Postgres socket in ${SOCKET_DIR}; the Unix-socket cases are SKIPPED.\n`);
 
 interface Session {
   database: string;
