@@ -281,6 +281,8 @@ export interface Step {
   /** What the statement does, for progress and error messages: "addColumn members.nickname". */
   readonly description: string;
   readonly outsideTransaction?: boolean;
+  /** Raw SQL a migration wrote: in a revision without a transaction it may be a statement no transaction can hold (VACUUM…). */
+  readonly raw?: boolean;
   readonly foreignKeysOff?: boolean;
   readonly checkForeignKeys?: string;
   readonly saveTriggers?: string;

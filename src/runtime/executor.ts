@@ -394,11 +394,18 @@ export class MigrationExecutor {
           await this.sql(recordProgress(done));
           continue;
         }
-        if (transactional) this.begin();
+        // In a revision without a transaction each step commits with the record that counts it, so a
+        // kill never leaves a step done but uncounted; raw SQL may be a statement no transaction can
+        // hold (VACUUM…), so it runs on its own, then is counted.
+        const ownTransaction = !transactional && !whole && !step.raw;
+        if (transactional || ownTransaction) this.begin();
         await this.runStep(step);
         done = i + 1;
-        if (!transactional && !whole) {
-          // Each statement of a revision without a transaction commits by itself.
+        if (ownTransaction) {
+          this.deferred.push(recordProgress(done));
+          await this.commit();
+          durable = done;
+        } else if (!transactional && !whole) {
           durable = done;
           await this.sql(recordProgress(done));
         }

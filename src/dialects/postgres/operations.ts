@@ -167,7 +167,7 @@ export function compilePostgresOperation(op: DataOp, before: Schema, after: Sche
     case "renameEnumValue":
       return [step(`ALTER TYPE ${quoteIdent(op.enum)} RENAME VALUE ${quoteLiteral(op.from)} TO ${quoteLiteral(op.to)}`)];
     case "execute":
-      return [step(sqlForDialect(op.sql, "postgres"), op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] })];
+      return [step(sqlForDialect(op.sql, "postgres"), { raw: true, ...(op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] }) })];
     case "bulkInsert":
       return bulkInsertSteps(op, tableOf(before, op.table), "postgres", encodePostgresValue);
   }

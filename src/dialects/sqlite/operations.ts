@@ -150,7 +150,7 @@ export function compileSqliteOperation(op: DataOp, before: Schema, after: Schema
           return rebuild(table.name, expressions);
         });
     case "execute":
-      return [{ sql: sqlForDialect(op.sql, "sqlite"), description, ...(op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] }) }];
+      return [{ sql: sqlForDialect(op.sql, "sqlite"), description, raw: true, ...(op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] }) }];
     case "bulkInsert":
       return bulkInsertSteps(op, tableOf(before, op.table), "sqlite", encodeSqliteValue);
   }
