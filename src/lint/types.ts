@@ -122,6 +122,7 @@ export type Action = ActionBase &
     | { kind: "deleteEnumValue" }
     | { kind: "rewriteTable"; table: string; how: string }
     | { kind: "identifier"; name: string; what: string }
+    | { kind: "catalogChange"; table: string }
     | { kind: "unparsed"; reason: string }
   );
 
