@@ -48,6 +48,18 @@ const service = z.strictObject({
   env: z.record(z.string(), z.string()).optional(),
 });
 
+const level = z.enum(["off", "info", "warning", "error"]);
+const positive = z.number().positive().optional();
+
+const lint = z.strictObject({
+  postgresVersion: z.number().int().min(9).max(99).optional(),
+  rules: z.record(z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "a rule id is kebab-case"), level).optional(),
+  budgets: z.strictObject({ accessExclusiveRows: z.number().int().nonnegative().optional(), blockingWritesRows: z.number().int().nonnegative().optional(), lockSeconds: z.number().nonnegative().optional() }).optional(),
+  throughput: z.strictObject({ scanMBps: positive, rewriteMBps: positive, indexMBps: positive }).optional(),
+  smallTableRows: z.number().int().nonnegative().optional(),
+  longTransactionSeconds: z.number().nonnegative().optional(),
+});
+
 export const configSchema = z.strictObject({
   models: nonEmpty.optional(),
   url: nonEmpty.optional(),
@@ -59,6 +71,7 @@ export const configSchema = z.strictObject({
   branchDatabases: z.boolean().optional(),
   localServer: localServer.optional(),
   services: z.record(z.string().regex(/^[\w.-]+$/, "a service name is letters, digits, '_', '.' or '-'"), service).optional(),
+  lint: lint.optional(),
 });
 
 export interface ConfigProblem {

@@ -74,6 +74,34 @@ export interface EnvironmentNames {
   environments?: Record<string, string | string[]>;
 }
 
+/** A lint rule's level in the config: a severity, or "off". */
+export type LintRuleLevel = "error" | "warning" | "info" | "off";
+
+/** `lint` in retort.config.*. */
+export interface LintSettings {
+  /** Postgres major version the migrations run on (default: the server's with --url, else 14). */
+  postgresVersion?: number;
+  /** Per rule: "off", or the severity to report it with. */
+  rules?: Record<string, LintRuleLevel>;
+  /** Limits checked with --url; a finding over one becomes an error. */
+  budgets?: LintBudgets;
+  /** Throughput of the duration model (MB/s); see live.ts. */
+  throughput?: { scanMBps?: number; rewriteMBps?: number; indexMBps?: number };
+  /** Below this many rows a locking finding is graded small and reported as info (default 10,000). */
+  smallTableRows?: number;
+  /** Transactions open longer than this are reported with --url (default 60 s). */
+  longTransactionSeconds?: number;
+}
+
+export interface LintBudgets {
+  /** Most rows an ACCESS EXCLUSIVE lock may be held over while the table is scanned or rewritten. */
+  accessExclusiveRows?: number;
+  /** Most rows a lock that blocks writes (SHARE, SHARE ROW EXCLUSIVE, ACCESS EXCLUSIVE) may be held over. */
+  blockingWritesRows?: number;
+  /** Most estimated seconds any lock that blocks the app may be held. */
+  lockSeconds?: number;
+}
+
 export interface RetortConfig {
   /** The module exporting your models (for autogenerate and check). */
   models?: string;
@@ -95,6 +123,8 @@ export interface RetortConfig {
   branchDatabases?: boolean;
   localServer?: LocalServerSettings;
   services?: Record<string, ServiceSettings>;
+  /** `retort lint`: target Postgres version, rule levels, budgets checked with --url. */
+  lint?: LintSettings;
 }
 
 /** Typed helper for `export default defineConfig({ … })`. */
@@ -116,7 +146,7 @@ export const CONFIG_NAMES = ["retort.config.ts", "retort.config.mts", "retort.co
  * Bump when config-schema.ts removes or narrows a key: configs validated before are then checked
  * again (see validated()).
  */
-const SCHEMA_REVISION = 2;
+const SCHEMA_REVISION = 3;
 
 /**
  * Load `path`, or look for retort.config.* in `cwd`, and validate it (RETORT_CONFIG names each

@@ -24,7 +24,7 @@ export interface LintUnit {
 }
 
 /** A finding before config and suppressions are applied: it knows the line of its op call. */
-export type RawFinding = Finding & { callLine?: number };
+export type RawFinding = Finding & { callLine?: number; column?: string };
 
 /** What revisions earlier in the range did, for the ones after them. */
 export class RangeState {
@@ -43,8 +43,6 @@ export interface CheckOptions {
   postgresVersion: number;
   /** Tables created by earlier revisions of the range count as new (an explicit range is deployed together). */
   rangeScope: boolean;
-  /** Live database: columns with a validated NOT NULL check there. */
-  liveNotNullChecks?: (table: string, column: string) => boolean;
 }
 
 const MAX_IDENTIFIER_BYTES = 63;
@@ -72,7 +70,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
 
   const isNew = (table: string | undefined) => table !== undefined && (createdHere.has(table) || state.newTables.has(table));
 
-  const report = (rule: string, at: UnitAction, message: string, extra: { table?: string; lock?: LockFacts } = {}) => {
+  const report = (rule: string, at: UnitAction, message: string, extra: { table?: string; lock?: LockFacts; column?: string } = {}) => {
     const definition = requireRule(rule);
     const lock = extra.lock ?? definition.lock;
     findings.push({
@@ -85,6 +83,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
       ...(at.callLine !== undefined ? { callLine: at.callLine } : {}),
       operation: at.action.description,
       ...(extra.table ? { table: extra.table } : {}),
+      ...(extra.column ? { column: extra.column } : {}),
       ...(lock ? { lock } : {}),
       alternative: definition.alternative,
       ...(definition.snippet ? { snippet: definition.snippet } : {}),
@@ -181,8 +180,8 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
         const { table, column } = action;
         if (isNew(table)) break;
         blocking(at, table);
-        const proven = options.postgresVersion >= 12 && (state.validatedNotNull.get(table)?.has(column) || options.liveNotNullChecks?.(table, column));
-        if (!proven) report("adding-not-nullable-field", at, `SET NOT NULL on ${table}.${column} reads every row of ${table} under an ACCESS EXCLUSIVE lock${options.postgresVersion >= 12 ? " (no validated CHECK (" + column + " IS NOT NULL) proves it first)" : ""}`, { table });
+        const proven = options.postgresVersion >= 12 && state.validatedNotNull.get(table)?.has(column);
+        if (!proven) report("adding-not-nullable-field", at, `SET NOT NULL on ${table}.${column} reads every row of ${table} under an ACCESS EXCLUSIVE lock${options.postgresVersion >= 12 ? ` (no validated CHECK (${column} IS NOT NULL) proves it first)` : ""}`, { table, column });
         break;
       }
       case "dropNotNull":

@@ -5,9 +5,11 @@
  * size of the table it touches.
  */
 
-export type Severity = "error" | "warning" | "info";
+import type { LintRuleLevel } from "../env/config.js";
+
+export type Severity = Exclude<LintRuleLevel, "off">;
 /** What a rule's configured level may be: a severity, or "off". */
-export type RuleLevel = Severity | "off";
+export type RuleLevel = LintRuleLevel;
 
 /** Postgres table lock modes, weakest first (what each blocks: see LOCK_BLOCKS). */
 export type LockMode = "SHARE UPDATE EXCLUSIVE" | "SHARE" | "SHARE ROW EXCLUSIVE" | "ACCESS EXCLUSIVE";
@@ -167,27 +169,4 @@ export interface Finding {
   snippet?: string;
 }
 
-/** `lint` in retort.config.*. */
-export interface LintSettings {
-  /** Postgres major version the migrations run on (default: the server's with --url, else 14). */
-  postgresVersion?: number;
-  /** Per rule: "off", or the severity to report it with. */
-  rules?: Record<string, RuleLevel>;
-  /** Limits checked with --url; a finding over one becomes an error. */
-  budgets?: LintBudgets;
-  /** Throughput of the duration model (MB/s); see live.ts. */
-  throughput?: { scanMBps?: number; rewriteMBps?: number; indexMBps?: number };
-  /** Below this many rows a locking finding is graded small and reported as info (default 10,000). */
-  smallTableRows?: number;
-  /** Transactions open longer than this are reported with --url (default 60 s). */
-  longTransactionSeconds?: number;
-}
-
-export interface LintBudgets {
-  /** Most rows an ACCESS EXCLUSIVE lock may be held over while the table is scanned or rewritten. */
-  accessExclusiveRows?: number;
-  /** Most rows a lock that blocks writes (SHARE, SHARE ROW EXCLUSIVE, ACCESS EXCLUSIVE) may be held over. */
-  blockingWritesRows?: number;
-  /** Most estimated seconds any lock that blocks the app may be held. */
-  lockSeconds?: number;
-}
+export type { LintBudgets, LintSettings } from "../env/config.js";
