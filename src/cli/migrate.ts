@@ -49,7 +49,8 @@ export function registerMigrationCommands(program: Command, output: () => Output
       if (opts.autogenerate) {
         const { autogenerateFromCli } = await import("./schema.js");
         const spec = { message: opts.message, ...(opts.empty ? { empty: true } : {}), ...(opts.revId !== undefined ? { revId: opts.revId } : {}), ...(opts.head ? { head: opts.head } : {}), ...(opts.branchLabel ? { branchLabel: opts.branchLabel } : {}) };
-        await autogenerateFromCli(spec, opts, globals(), output());
+        const written = await autogenerateFromCli(spec, opts, globals(), output());
+        if (written.path && written.revision) await (await import("./lint.js")).printLintOfRevision(written.revision, globals(), output());
         return;
       }
       const result = await api.revision(

@@ -171,7 +171,7 @@ export async function autogenerateFromCli(
   flags: DiffFlags,
   globals: GlobalOptions,
   out: Output,
-): Promise<void> {
+): Promise<AutogenerateResult> {
   const options = { ...commandOptions(globals, out), ...(flags.dialect ? { dialect: flags.dialect } : {}), ...(flags.verify ? { verify: true } : {}), ...(globals.url ? { against: "database" as const } : {}) };
   const { autogenerate } = await commands();
   let hints = await renameHints(flags);
@@ -192,4 +192,5 @@ export async function autogenerateFromCli(
     for (const warning of result.destructive) out.warn(`${stderrColors.bold("destructive")}: ${warning}`);
   }
   out.result({ path: result.path, revision: result.revision, changes: result.changes, destructive: result.destructive });
+  return result;
 }

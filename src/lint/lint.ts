@@ -55,18 +55,20 @@ async function record(file: ScriptHeader): Promise<{ upgrade: RecordedCall[]; do
   const run = async (fn: (op: MigrationOps) => unknown): Promise<RecordedCall[]> => {
     const { op, ops } = createOpRecorder();
     const calls: RecordedCall[] = [];
-    const tracked = new Proxy(op, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver) as unknown;
-        if (typeof value !== "function" || typeof property !== "string") return value;
-        return (...args: unknown[]) => {
-          const before = ops.length;
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-          calls.push({ method: property, ops: ops.slice(before) as Op[] });
-          return result;
-        };
-      },
-    });
+    // The op object is frozen: wrap each method in a new object that notes what the call recorded.
+    const tracked = Object.fromEntries(
+      Object.entries(op).map(([method, value]) => [
+        method,
+        typeof value !== "function"
+          ? value
+          : (...args: unknown[]) => {
+              const before = ops.length;
+              const result = (value as (...a: unknown[]) => unknown).apply(op, args);
+              calls.push({ method, ops: ops.slice(before) as Op[] });
+              return result;
+            },
+      ]),
+    ) as unknown as MigrationOps;
     await fn(tracked);
     return calls;
   };
