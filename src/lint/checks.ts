@@ -28,6 +28,7 @@ export type RawFinding = Finding & { callLine?: number; column?: string };
 
 /** What revisions earlier in the range did, for the ones after them. */
 export class RangeState {
+  /** Tables and indexes created by the revisions checked so far (new when the range is deployed together). */
   readonly newTables = new Set<string>();
   readonly newIndexes = new Set<string>();
   /** table → columns with a validated CHECK (col IS NOT NULL). */
@@ -59,16 +60,18 @@ function binaryCompatible(from: ColumnFacts | undefined, to: ColumnFacts): boole
 
 export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptions): RawFinding[] {
   const findings: RawFinding[] = [];
-  // Tables created by this migration: in default mode the range state is per migration.
-  const state = options.rangeScope ? range : new RangeState();
+  // What earlier revisions did is known either way; whether their tables count as new depends on the scope.
+  const state = range;
   const createdHere = new Set<string>();
+  const indexesHere = new Set<string>();
   const notValidHere = new Set<string>();
   const rewrittenCalls = new Set<number>();
   const settings = new Set<string>();
   let timeoutReported = false;
   let openTransaction: UnitAction | undefined;
 
-  const isNew = (table: string | undefined) => table !== undefined && (createdHere.has(table) || state.newTables.has(table));
+  const isNew = (table: string | undefined) => table !== undefined && (createdHere.has(table) || (options.rangeScope && state.newTables.has(table)));
+  const isNewIndex = (name: string) => indexesHere.has(name) || (options.rangeScope && state.newIndexes.has(name));
 
   const report = (rule: string, at: UnitAction, message: string, extra: { table?: string; lock?: LockFacts; column?: string } = {}) => {
     const definition = requireRule(rule);
@@ -193,6 +196,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
         const { table, name } = action;
         names(at, name ? [name] : []);
         state.newIndexes.add(name);
+        indexesHere.add(name);
         if (action.concurrently) {
           concurrentInTransaction(at, `CREATE INDEX CONCURRENTLY ${name}`);
           robust(at, action.ifNotExists, `CREATE INDEX CONCURRENTLY ${name} without IF NOT EXISTS`);
@@ -210,7 +214,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
           robust(at, action.ifExists, `DROP INDEX CONCURRENTLY ${name} without IF EXISTS`);
           break;
         }
-        if (state.newIndexes.has(name) || isNew(table)) break;
+        if (isNewIndex(name) || isNew(table)) break;
         if (table) blocking(at, table);
         report("require-concurrent-index-deletion", at, `index ${name} is dropped without CONCURRENTLY: it takes an ACCESS EXCLUSIVE lock on ${table ?? "its table"}`, table ? { table } : {});
         break;
@@ -220,7 +224,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
           concurrentInTransaction(at, `REINDEX CONCURRENTLY ${action.target}`);
           break;
         }
-        if (isNew(action.table) || state.newIndexes.has(action.target)) break;
+        if (isNew(action.table) || isNewIndex(action.target)) break;
         report("require-concurrent-reindex", at, `REINDEX ${action.target} without CONCURRENTLY blocks writes${action.table ? ` to ${action.table}` : ""} while it rebuilds`, action.table ? { table: action.table } : {});
         break;
       case "addConstraint": {
@@ -268,11 +272,11 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
       case "renameTable": {
         const { from, to } = action;
         names(at, [to]);
-        if (isNew(from)) {
-          if (createdHere.has(from)) createdHere.add(to);
-          state.newTables.add(to);
-          break;
-        }
+        if (createdHere.has(from)) createdHere.add(to);
+        if (state.newTables.has(from)) state.newTables.add(to);
+        const known = [...state.columns.entries()].filter(([key]) => key.startsWith(`${from}.`));
+        for (const [key, column] of known) state.columns.set(`${to}.${key.slice(from.length + 1)}`, column);
+        if (isNew(from)) break;
         blocking(at, from);
         report("renaming-table", at, `table ${from} is renamed to ${to}: the running app's queries on ${from} fail`, { table: from });
         break;

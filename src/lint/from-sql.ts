@@ -17,7 +17,7 @@ export function actionsFromSql(parser: PostgresParser, text: string, call: numbe
   } catch (error) {
     return [{ action: { kind: "unparsed", reason: (error as Error).message, call, description: "execute", raw: true }, offset: 0 }];
   }
-  const out: Located[] = [];
+  const out: Located[] = longIdentifiers(text).map(({ name, offset }) => ({ action: { kind: "identifier", name, what: "identifier", call, description: "execute", raw: true }, offset }));
   for (const statement of statements) {
     const [kind] = Object.keys(statement);
     const node = statement[kind!] as PgNode;
@@ -335,6 +335,20 @@ function constantText(node: PgNode | undefined): string | undefined {
   if (c.ival) return String(c.ival.ival ?? 0);
   if (c.boolval) return String(c.boolval.boolval === true);
   return undefined;
+}
+
+/**
+ * Identifiers over 63 bytes in SQL text. The parser itself cuts them to 63 bytes (as the server
+ * does), so they are looked for in the text: words and "quoted names" outside strings and comments.
+ */
+function longIdentifiers(text: string): Array<{ name: string; offset: number }> {
+  const found: Array<{ name: string; offset: number }> = [];
+  const token = /'(?:[^']|'')*'|\$([A-Za-z_]*)\$[\s\S]*?\$\1\$|--[^\n]*|\/\*[\s\S]*?\*\/|"((?:[^"]|"")+)"|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)/g;
+  for (const match of text.matchAll(token)) {
+    const name = match[2]?.replace(/""/g, '"') ?? match[3];
+    if (name !== undefined && Buffer.byteLength(name, "utf8") > 63) found.push({ name, offset: match.index });
+  }
+  return found;
 }
 
 /** The smallest `location` in a statement: where it starts in the SQL text, near enough for a line number. */

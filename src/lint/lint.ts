@@ -30,6 +30,11 @@ export interface LintOptions {
   root?: string;
   /** The live database (--url): its version, and its facts for the tables findings touch; findings are graded by table size. */
   live?: { serverVersion: number; read(tables: string[]): Promise<LiveFacts> };
+  /**
+   * Revisions before the linted ones (already deployed): read for what they tell about the schema
+   * (column types, validated checks, enum values), never reported on; their tables are not new.
+   */
+  context?: readonly ScriptHeader[];
   /** Checksums recorded when each revision was applied (--url): edited files are reported. */
   appliedChecksums?: ReadonlyMap<string, string>;
 }
@@ -89,6 +94,14 @@ export async function lintRevisions(revisions: readonly ScriptHeader[], options:
   const parser = await loadPostgresParser();
   const range = new RangeState();
   const checked: Array<{ raw: RawFinding[]; source: MigrationSource; where: { file: string; revision: string } }> = [];
+  for (const revision of options.context ?? []) {
+    const recorded = await record(revision);
+    if ("error" in recorded) continue;
+    const source = readMigrationSource(readFileSync(revision.path, "utf8"));
+    checkUnit({ file: revision.path, revision: revision.revision, transactional: revision.transactional, actions: unitActions(recorded.upgrade, source, parser) }, range, { postgresVersion, rangeScope: true });
+  }
+  range.newTables.clear();
+  range.newIndexes.clear();
   for (const revision of revisions) {
     const file = options.root ? relative(options.root, revision.path) : revision.path;
     const where = { file, revision: revision.revision };

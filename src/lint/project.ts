@@ -64,7 +64,7 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
   const settings: LintSettings = { ...loaded.config.lint, ...(options.postgresVersion !== undefined ? { postgresVersion: options.postgresVersion } : {}) };
   const selected = selectRevisions(graph, options.range);
   if (!options.url) {
-    const report = await lintRevisions(selected.revisions, { settings, rangeScope: selected.rangeScope, root: loaded.root });
+    const report = await lintRevisions(selected.revisions, { settings, rangeScope: selected.rangeScope, root: loaded.root, context: contextOf(graph, selected.revisions) });
     return { ...report, revisions: selected.revisions.map((r) => r.revision) };
   }
 
@@ -89,7 +89,7 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
         read: (tables: string[]) => readLiveFacts(conn, tables, { schema: loaded.config.schemas?.[0] ?? "public", longTransactionSeconds: settings.longTransactionSeconds ?? DEFAULT_LONG_TRANSACTION_SECONDS }),
       };
       const linted = [...graph.sortTopologically(appliedEdited.map((r) => r.revision)), ...chosen.revisions];
-      const report = await lintRevisions(linted, { settings, rangeScope: chosen.rangeScope, root: loaded.root, live, appliedChecksums: applied });
+      const report = await lintRevisions(linted, { settings, rangeScope: chosen.rangeScope, root: loaded.root, live, appliedChecksums: applied, context: contextOf(graph, chosen.revisions) });
       return { ...report, revisions: linted.map((r) => r.revision), database: { url: redactUrl(options.url), serverVersion, pending: chosen !== selected } };
     } finally {
       conn.release();
@@ -97,6 +97,12 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
   } finally {
     await driver.close();
   }
+}
+
+/** The revisions before the linted ones, in order: what the database already has when they run. */
+function contextOf(graph: RevisionGraph, revisions: readonly Revision[]): Revision[] {
+  const linted = new Set(revisions.map((r) => r.revision));
+  return graph.sortTopologically([...graph.ancestors(linted)].filter((id) => !linted.has(id)));
 }
 
 function selectRevisions(graph: RevisionGraph, range: string | undefined): { revisions: Revision[]; rangeScope: boolean } {

@@ -342,7 +342,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "varchar(n) column",
     explanation: "Shortening a varchar(n) later rewrites the table under an ACCESS EXCLUSIVE lock; text with a CHECK on its length can be changed without one.",
     alternative: "Use text, with a CHECK (length(col) <= n) added NOT VALID when a limit matters.",
-    snippet: `op.addColumn("users", "bio", t.text().nullable().check((c) => sql\`length(\${c}) <= 500\`));`,
+    snippet: `op.addColumn("users", "bio", t.text().nullable());\nop.addCheck("ck_users_bio_length", "users", "length(bio) <= 500", { notValid: true });`,
   },
   {
     id: "ban-char-field",

@@ -17,13 +17,13 @@ export interface LintFixture {
   dir: string;
   config: LoadedConfig;
   /** Write a revision; `up`/`down` are the bodies of upgrade(op) / downgrade(op). Returns its path. */
-  add(spec: { id: string; up: string; down?: string; transactional?: boolean; fileName?: string; header?: string }): string;
+  add(spec: { id: string; up: string; down?: string; transactional?: boolean; fileName?: string; header?: string; parents?: string[] }): string;
   lint(options?: Omit<LintProjectOptions, "config">): Promise<ProjectLintReport>;
 }
 
 let clock = Date.UTC(2026, 2, 1);
 
-/** Revisions chain one after another (each one's parent is the one added before it). */
+/** Revisions chain one after another (each one's parent is the one added before it), unless given parents. */
 export function lintFixture(settings?: LintSettings): LintFixture {
   const root = mkdtempSync(join(tmpdir(), "retort-lint-"));
   const dir = join(root, "migrations", "versions");
@@ -39,7 +39,7 @@ export function lintFixture(settings?: LintSettings): LintFixture {
       const file = join(dir, spec.fileName ?? migrationFileName(createdAt, spec.id));
       const text = renderMigration({
         revision: spec.id,
-        parents: previous ? [previous] : [],
+        parents: spec.parents ?? (previous ? [previous] : []),
         message: spec.id,
         createdAt,
         ...(spec.transactional === false ? { transactional: false } : {}),
