@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, relative } from "node:path";
-import { importModule } from "../env/import-module.js";
+import { compileAhead, importModule } from "../env/import-module.js";
 import { createOpRecorder, type MigrationOps } from "../operations/api.js";
 import type { Op } from "../operations/types.js";
 import type { ScriptHeader } from "../script/header.js";
@@ -91,7 +91,8 @@ const FILE_NAME = /^\d{14}_[a-z0-9_]+\.(?:ts|mts|js|mjs)$/;
 export async function lintRevisions(revisions: readonly ScriptHeader[], options: LintOptions = {}): Promise<LintReport> {
   const settings = options.settings ?? {};
   const postgresVersion = settings.postgresVersion ?? options.live?.serverVersion ?? DEFAULT_POSTGRES_VERSION;
-  const parser = await loadPostgresParser();
+  // One compiler run for every file (what the runtime's preload does): far faster than one by one.
+  const [parser] = await Promise.all([loadPostgresParser(), compileAhead([...(options.context ?? []), ...revisions].map((r) => r.path))]);
   const range = new RangeState();
   const checked: Array<{ raw: RawFinding[]; source: MigrationSource; where: { file: string; revision: string } }> = [];
   for (const revision of options.context ?? []) {

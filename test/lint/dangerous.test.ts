@@ -5,6 +5,7 @@
  * the suppression rules in suppress.test.ts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { compileAhead } from "../../src/env/import-module.js";
 import { RULES } from "../../src/lint/rules.js";
 import { lintFixture, ruleIds, type LintFixture } from "./support.js";
 
@@ -101,12 +102,14 @@ const CASES: Case[] = [
 describe("dangerous migrations: each raises exactly its rules", () => {
   // One project: every case is its own branch on the deployed base, linted alone.
   let fixture: LintFixture;
-  beforeAll(() => {
+  beforeAll(async () => {
     fixture = lintFixture();
-    fixture.add({ id: "deployed", up: BASE, down: `op.dropTable("events");` });
+    const paths = [fixture.add({ id: "deployed", up: BASE, down: `op.dropTable("events");` })];
     CASES.forEach((spec, i) => {
-      fixture.add({ id: `case_${i}`, parents: ["deployed"], up: spec.up, down: spec.down ?? DOWN, ...(spec.transactional === false ? { transactional: false } : {}), ...(spec.fileName ? { fileName: spec.fileName } : {}) });
+      paths.push(fixture.add({ id: `case_${i}`, parents: ["deployed"], up: spec.up, down: spec.down ?? DOWN, ...(spec.transactional === false ? { transactional: false } : {}), ...(spec.fileName ? { fileName: spec.fileName } : {}) }));
     });
+    // One compiler run for every case file (each case then loads its module from the cache).
+    await compileAhead(paths);
   });
 
   it.each(CASES.map((c, i) => [c.name, c, `case_${i}`] as const))("%s", async (_name, spec, id) => {

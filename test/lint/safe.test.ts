@@ -1,0 +1,60 @@
+/**
+ * The false-positive check: a realistic history of 46 safe migrations lints clean, judged each on
+ * its own (tables of earlier revisions exist) and as one range; and it runs on Postgres.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { upgrade } from "../../src/runtime/api.js";
+import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
+import { query } from "../runtime/project.js";
+import { SAFE_CORPUS } from "./safe-corpus.js";
+import { lintFixture, type LintFixture } from "./support.js";
+
+const describeFindings = (findings: { rule: string; file: string; line?: number; message: string }[]) => findings.map((f) => `${f.file}:${f.line ?? ""} ${f.rule}: ${f.message}`).join("\n");
+
+describe("safe migrations", () => {
+  let fixture: LintFixture;
+  beforeAll(() => {
+    fixture = lintFixture();
+    for (const migration of SAFE_CORPUS) fixture.add({ ...migration, ...(migration.transactional === false ? { transactional: false } : {}) });
+  });
+
+  it("the corpus is large enough to mean something", () => {
+    expect(SAFE_CORPUS.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it("every revision, each on its own, has no finding", async () => {
+    const report = await fixture.lint();
+    expect(report.files).toBe(SAFE_CORPUS.length);
+    expect(describeFindings(report.findings)).toBe("");
+  });
+
+  it("the whole history as one range has no finding either", async () => {
+    const report = await fixture.lint({ range: "base:head" });
+    expect(report.revisions).toHaveLength(SAFE_CORPUS.length);
+    expect(describeFindings(report.findings)).toBe("");
+  });
+
+  describe("on Postgres", () => {
+    let db: TempDatabase | undefined;
+    beforeAll(async () => {
+      if (await postgresReachable()) db = await createTempDatabase("retort_lint_safe");
+    });
+    afterAll(async () => db?.drop());
+
+    it("runs to head: the safe forms are real Postgres", async (context) => {
+      if (!db) return context.skip();
+      const result = await upgrade("head", { config: fixture.config, url: db.url });
+      expect(result.revisions).toHaveLength(SAFE_CORPUS.length);
+      const constraints = await query(db.url, "SELECT conname, convalidated FROM pg_constraint WHERE conname IN ('fk_customers_referrer_id_customers', 'ck_orders_total_positive', 'uq_products_slug', 'fk_addresses_country', 'ck_products_price') ORDER BY conname");
+      expect(constraints).toEqual([
+        { conname: "ck_orders_total_positive", convalidated: true },
+        { conname: "ck_products_price", convalidated: true },
+        { conname: "fk_addresses_country", convalidated: true },
+        { conname: "fk_customers_referrer_id_customers", convalidated: true },
+        { conname: "uq_products_slug", convalidated: true },
+      ]);
+      const [name] = await query(db.url, "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'name'");
+      expect(name).toEqual({ is_nullable: "NO" });
+    });
+  });
+});
