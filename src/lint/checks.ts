@@ -230,7 +230,11 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
       case "addConstraint": {
         const { table, name, constraint } = action;
         names(at, name ? [name] : []);
-        if (action.notNullColumn) state.notNullChecks.set(name, { table, column: action.notNullColumn });
+        if (action.notNullColumn) {
+          state.notNullChecks.set(name, { table, column: action.notNullColumn });
+          // Added valid, it proves the column has no NULL at once.
+          if (!action.notValid) state.validatedNotNull.set(table, new Set([...(state.validatedNotNull.get(table) ?? []), action.notNullColumn]));
+        }
         if (action.notValid) notValidHere.add(name);
         if (isNew(table)) break;
         blocking(at, table);

@@ -88,9 +88,18 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
         serverVersion,
         read: (tables: string[]) => readLiveFacts(conn, tables, { schema: loaded.config.schemas?.[0] ?? "public", longTransactionSeconds: settings.longTransactionSeconds ?? DEFAULT_LONG_TRANSACTION_SECONDS }),
       };
-      const linted = [...graph.sortTopologically(appliedEdited.map((r) => r.revision)), ...chosen.revisions];
-      const report = await lintRevisions(linted, { settings, rangeScope: chosen.rangeScope, root: loaded.root, live, appliedChecksums: applied, context: contextOf(graph, chosen.revisions) });
-      return { ...report, revisions: linted.map((r) => r.revision), database: { url: redactUrl(options.url), serverVersion, pending: chosen !== selected } };
+      const report = await lintRevisions(chosen.revisions, { settings, rangeScope: chosen.rangeScope, root: loaded.root, live, appliedChecksums: applied, context: contextOf(graph, chosen.revisions) });
+      // Applied revisions outside the range are reported for their edit only: what they do has run.
+      const edited = appliedEdited.length === 0 ? undefined : await lintRevisions(graph.sortTopologically(appliedEdited.map((r) => r.revision)), { settings, root: loaded.root, appliedChecksums: applied });
+      const findings = [...(edited?.findings.filter((f) => f.rule === "edited-after-applied") ?? []), ...report.findings];
+      return {
+        ...report,
+        findings,
+        errors: findings.filter((f) => f.severity === "error").length,
+        warnings: findings.filter((f) => f.severity === "warning").length,
+        revisions: chosen.revisions.map((r) => r.revision),
+        database: { url: redactUrl(options.url), serverVersion, pending: chosen !== selected },
+      };
     } finally {
       conn.release();
     }
