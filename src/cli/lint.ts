@@ -29,8 +29,15 @@ export function registerLintCommands(program: Command, output: () => Output): vo
     .option("--url <url>", "read table sizes, the server version, pending revisions and applied checksums from this Postgres database")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github", "sarif"]).default("text"))
     .option("--postgres-version <major>", "target Postgres major version (default: lint.postgresVersion, the server's with --url, else 14)", (value) => Number.parseInt(value, 10))
-    .action(async (range: string | undefined, opts: { url?: string; format: Format; postgresVersion?: number }) => {
+    .option("--rules", "list the rules (id, severity, lock, Postgres versions) and exit")
+    .action(async (range: string | undefined, opts: { url?: string; format: Format; postgresVersion?: number; rules?: boolean }) => {
       const globals = program.opts<GlobalOptions>();
+      if (opts.rules) {
+        const [{ RULES }, { formatRules }] = await Promise.all([import("../lint/rules.js"), import("../lint/format.js")]);
+        if (globals.json) console.log(JSON.stringify({ rules: RULES }, null, 2));
+        else output().say(formatRules());
+        return;
+      }
       const url = opts.url ?? globals.url;
       const report = await runLint({
         ...(globals.config ? { config: globals.config } : {}),

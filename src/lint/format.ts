@@ -18,6 +18,16 @@ export function describeImpact(impact: Impact): string {
   return `${impact.table}: ${rows}, ${megabytes(impact.tableBytes + impact.indexBytes)} → ${impact.lock} (blocks ${impact.blocks}) ${held}`;
 }
 
+/** The rule catalogue as a table: id, severity, lock and work, Postgres versions, title. */
+export function formatRules(): string {
+  const width = Math.max(...RULES.map((rule) => rule.id.length));
+  return RULES.map((rule) => {
+    const lock = rule.lock ? `${rule.lock.mode}${rule.lock.work === "catalog" ? "" : ` + ${rule.lock.work}`}` : "-";
+    const versions = rule.versions ? ` [${[rule.versions.from !== undefined ? `from ${rule.versions.from}` : "", rule.versions.until !== undefined ? `until ${rule.versions.until}` : "", rule.versions.note ?? ""].filter(Boolean).join("; ")}]` : "";
+    return `${rule.id.padEnd(width)}  ${rule.severity.padEnd(7)}  ${lock.padEnd(36)}  ${rule.title}${versions}`;
+  }).join("\n");
+}
+
 /** Readable text, one block per finding and a summary line. */
 export function formatText(report: LintReport & { revisions?: string[] }, options: { snippets?: boolean } = {}): string {
   const lines: string[] = [];

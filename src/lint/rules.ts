@@ -39,7 +39,7 @@ export const RULES: readonly RuleDefinition[] = [
     severity: "error",
     title: "REINDEX without CONCURRENTLY",
     lock: { mode: "SHARE", work: "index-build" },
-    versions: { from: 12 },
+    versions: { note: "REINDEX CONCURRENTLY exists from 12" },
     explanation: "REINDEX blocks writes to the table (and reads that would use the index) while the index is rebuilt.",
     alternative: `Use REINDEX … CONCURRENTLY (Postgres 12 and later) in ${CONCURRENT_REVISION}.`,
     snippet: `op.execute("REINDEX INDEX CONCURRENTLY ix_orders_customer_id"); // transactional: false`,
@@ -62,6 +62,7 @@ export const RULES: readonly RuleDefinition[] = [
     lock: { mode: "ACCESS EXCLUSIVE", work: "rewrite" },
     explanation:
       "A volatile default (random(), gen_random_uuid(), clock_timestamp(), nextval(), an unknown function) or a stored generated column has to be computed for every existing row: Postgres rewrites the whole table under an ACCESS EXCLUSIVE lock. Before Postgres 11 any default rewrites.",
+    versions: { note: "volatile defaults and stored generated columns rewrite on every version; constant defaults only before 11" },
     alternative: "Add the column without the default (or with a constant one), backfill existing rows in batches, then set the default for new rows.",
     snippet: `op.addColumn("orders", "public_id", t.uuid().nullable());\nop.alterColumn("orders", "public_id", { default: serverDefault.randomUuid }); // new rows only\n// backfill in batches: op.run("backfill public_id", async (db) => { … })`,
   },
@@ -82,6 +83,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "SET NOT NULL on an existing column without a validated CHECK",
     lock: { mode: "ACCESS EXCLUSIVE", work: "scan" },
     explanation: "SET NOT NULL reads every row to prove there is no NULL, holding an ACCESS EXCLUSIVE lock the whole time. From Postgres 12 the scan is skipped when a validated CHECK (column IS NOT NULL) already proves it.",
+    versions: { note: "from 12 a validated CHECK (column IS NOT NULL) lets SET NOT NULL skip the scan" },
     alternative: "Add CHECK (column IS NOT NULL) NOT VALID, VALIDATE it in a later migration (no blocking lock), then SET NOT NULL (instant) and drop the CHECK.",
     snippet: `// migration 1\nop.addCheck("ck_orders_status_not_null", "orders", "status IS NOT NULL", { notValid: true });\n// migration 2\nop.validateConstraint("ck_orders_status_not_null", "orders");\n// migration 3\nop.alterColumn("orders", "status", { nullable: false });\nop.dropConstraint("ck_orders_status_not_null", "orders");`,
   },
@@ -324,7 +326,7 @@ export const RULES: readonly RuleDefinition[] = [
     severity: "warning",
     title: "smallint key column",
     explanation: "A 16-bit key runs out at 32,767; widening it later rewrites the table.",
-    alternative: "Use bigint for keys.",
+    alternative: "Use bigint for keys and the columns referencing them.",
   },
   {
     id: "prefer-identity",
@@ -358,7 +360,7 @@ export const RULES: readonly RuleDefinition[] = [
     severity: "warning",
     title: "timestamp without time zone",
     explanation: "timestamp stores wall-clock time without the zone: values written from servers or sessions in different zones cannot be compared.",
-    alternative: "Use timestamptz.",
+    alternative: "Use timestamptz (it stores an instant; sessions see it in their own zone).",
     snippet: `created_at: t.timestamptz().default(sql\`now()\`),`,
   },
   {
@@ -367,7 +369,7 @@ export const RULES: readonly RuleDefinition[] = [
     severity: "warning",
     title: "json column",
     explanation: "json keeps the text as written and reparses it on every access; it cannot be indexed with GIN or compared for equality.",
-    alternative: "Use jsonb.",
+    alternative: "Use jsonb (same values, stored parsed).",
   },
   {
     id: "identifier-too-long",
@@ -409,7 +411,7 @@ export const RULES: readonly RuleDefinition[] = [
     severity: "error",
     title: "migration that cannot be read",
     explanation: "The file does not load, its upgrade fails while recording, or its raw SQL is not valid Postgres.",
-    alternative: "Fix the file.",
+    alternative: "Fix what the message names: the file must load, upgrade() must only record operations, raw SQL must be valid Postgres.",
   },
   {
     id: "suppression-without-reason",

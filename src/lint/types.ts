@@ -30,10 +30,11 @@ export interface LockFacts {
   work: LockWork;
 }
 
-/** Postgres major versions a rule applies to (inclusive; open ends when absent). */
+/** Postgres major versions a rule applies to (inclusive; open ends when absent), and how the version matters. */
 export interface VersionRange {
   from?: number;
   until?: number;
+  note?: string;
 }
 
 export type RuleCategory = "locking" | "compatibility" | "types" | "transactions" | "project";
@@ -47,7 +48,7 @@ export interface RuleDefinition {
   title: string;
   /** The lock the flagged statement takes, when it is about locking. */
   lock?: LockFacts;
-  /** Postgres versions the problem exists on. */
+  /** Postgres versions the problem exists on (absent: every version; where it depends on the version, the check says so). */
   versions?: VersionRange;
   /** Why it hurts. */
   explanation: string;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { formatGithub, formatSarif, formatText } from "../../src/lint/format.js";
+import { formatGithub, formatRules, formatSarif, formatText } from "../../src/lint/format.js";
 import type { ProjectLintReport } from "../../src/lint/project.js";
 import { RULES } from "../../src/lint/rules.js";
 import { SOURCE_INDEX } from "../runtime/project.js";
@@ -73,6 +73,18 @@ describe("lint output", () => {
     expect(text).toContain(`${file}:11  error  require-concurrent-index-creation\n  index ix_users_email is built without CONCURRENTLY: writes to users wait for the whole build\n  lock: SHARE, builds an index\n  fix: Build the index CONCURRENTLY`);
     expect(text).toContain(`${file}:12  warning  prefer-text-field\n`);
     expect(text.split("\n").at(-1)).toBe("1 migration linted (Postgres 14): 1 error(s), 2 warning(s), 0 info");
+  });
+
+  it("the rule catalogue lists every rule with its severity, lock and versions", () => {
+    const lines = formatRules().split("\n");
+    expect(lines).toHaveLength(RULES.length);
+    expect(lines.find((line) => line.startsWith("require-concurrent-index-creation "))).toMatch(/^require-concurrent-index-creation +error +SHARE \+ index-build +CREATE INDEX without CONCURRENTLY on an existing table$/);
+    expect(lines.find((line) => line.startsWith("adding-not-nullable-field "))).toMatch(/ACCESS EXCLUSIVE \+ scan .*\[from 12 a validated CHECK/);
+    for (const rule of RULES) {
+      expect(rule.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(rule.explanation.length).toBeGreaterThan(40);
+      expect(rule.alternative.length).toBeGreaterThan(10);
+    }
   });
 
   it("GitHub annotations: one workflow command per finding, properties and data escaped", () => {

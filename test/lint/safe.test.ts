@@ -34,6 +34,23 @@ describe("safe migrations", () => {
     expect(describeFindings(report.findings)).toBe("");
   });
 
+  it("a table created earlier in an explicit range is new there, and existing when a later revision is linted alone", async () => {
+    const project = lintFixture();
+    project.add({ id: "first", up: `op.createTable("labels", { id: t.bigint().identity().primaryKey(), name: t.text() });`, down: `op.dropTable("labels");` });
+    project.add({ id: "second", up: `op.createIndex("ix_labels_name", "labels", ["name"]);\nop.addColumn("labels", "color", t.text());`, down: `op.dropTable("labels");` });
+    const together = await project.lint({ range: "base:second" });
+    expect(together.revisions).toEqual(["first", "second"]);
+    expect(describeFindings(together.findings)).toBe("");
+    const alone = await project.lint({ range: "second" });
+    expect(alone.findings.map((f) => f.rule).sort()).toEqual(["adding-required-field", "require-concurrent-index-creation", "require-timeout-settings"]);
+    // `first:second` is what second adds to first: first is deployed, so labels exists.
+    const after = await project.lint({ range: "first:second" });
+    expect(after.revisions).toEqual(["second"]);
+    expect(after.findings.map((f) => f.rule).sort()).toEqual(["adding-required-field", "require-concurrent-index-creation", "require-timeout-settings"]);
+    // Every revision on its own (the default): the same.
+    expect((await project.lint()).findings.map((f) => f.rule).sort()).toEqual(["adding-required-field", "require-concurrent-index-creation", "require-timeout-settings"]);
+  });
+
   describe("on Postgres", () => {
     let db: TempDatabase | undefined;
     beforeAll(async () => {
