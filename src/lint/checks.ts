@@ -21,6 +21,8 @@ export interface LintUnit {
   revision: string;
   transactional: boolean;
   actions: UnitAction[];
+  /** The revision's declared `lockTimeout` (the runner sets it in each of its transactions). */
+  lockTimeout?: string;
 }
 
 /** A finding before config and suppressions are applied: it knows the line of its op call. */
@@ -67,6 +69,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
   const notValidHere = new Set<string>();
   const rewrittenCalls = new Set<number>();
   const settings = new Set<string>();
+  if (unit.lockTimeout !== undefined && !/^0+\s*(ms|s|min)?$/.test(unit.lockTimeout.trim())) settings.add("lock_timeout");
   let timeoutReported = false;
   let openTransaction: UnitAction | undefined;
 

@@ -49,7 +49,7 @@ export interface LintReport {
 }
 
 /** A migration module's upgrade and downgrade, recorded call by call. */
-async function record(file: ScriptHeader): Promise<{ upgrade: RecordedCall[]; downgradeOps: number } | { error: string }> {
+async function record(file: ScriptHeader): Promise<{ upgrade: RecordedCall[]; downgradeOps: number; lockTimeout?: string } | { error: string }> {
   let module: unknown;
   try {
     module = await importModule(file.path, { default: true });
@@ -80,7 +80,9 @@ async function record(file: ScriptHeader): Promise<{ upgrade: RecordedCall[]; do
   try {
     const upgrade = await run((op) => module.upgrade(op));
     const downgrade = await run((op) => module.downgrade(op));
-    return { upgrade, downgradeOps: downgrade.reduce((n, call) => n + call.ops.length, 0) };
+    // A revision may declare `lockTimeout: "5s"`: the runner sets it for each of its transactions.
+    const lockTimeout = (module as { lockTimeout?: unknown }).lockTimeout;
+    return { upgrade, downgradeOps: downgrade.reduce((n, call) => n + call.ops.length, 0), ...(typeof lockTimeout === "string" ? { lockTimeout } : {}) };
   } catch (error) {
     return { error: `recording its operations failed: ${(error as Error).message}` };
   }
@@ -116,7 +118,7 @@ export async function lintRevisions(revisions: readonly ScriptHeader[], options:
       project("invalid-migration", `${file}: ${recorded.error}`);
     } else {
       const units = unitActions(recorded.upgrade, source, parser);
-      raw.push(...checkUnit({ ...where, transactional: revision.transactional, actions: units }, range, { postgresVersion, rangeScope: options.rangeScope === true }));
+      raw.push(...checkUnit({ ...where, transactional: revision.transactional, actions: units, ...(recorded.lockTimeout !== undefined ? { lockTimeout: recorded.lockTimeout } : {}) }, range, { postgresVersion, rangeScope: options.rangeScope === true }));
       const upgradeOps = recorded.upgrade.reduce((n, call) => n + call.ops.length, 0);
       if (upgradeOps > 0 && recorded.downgradeOps === 0) project("missing-downgrade", `downgrade() of ${revision.revision} records no operation: the revision cannot be rolled back`, source.downgradeCalls[0]?.line);
     }

@@ -2,6 +2,7 @@
  * The false-positive check: a realistic history of 46 safe migrations lints clean, judged each on
  * its own (tables of earlier revisions exist) and as one range; and it runs on Postgres.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upgrade } from "../../src/runtime/api.js";
 import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
@@ -49,6 +50,19 @@ describe("safe migrations", () => {
     expect(after.findings.map((f) => f.rule).sort()).toEqual(["adding-required-field", "require-concurrent-index-creation", "require-timeout-settings"]);
     // Every revision on its own (the default): the same.
     expect((await project.lint()).findings.map((f) => f.rule).sort()).toEqual(["adding-required-field", "require-concurrent-index-creation", "require-timeout-settings"]);
+  });
+
+  it("a revision that declares lockTimeout needs no SET lock_timeout", async () => {
+    const project = lintFixture();
+    project.add({ id: "first", up: `op.createTable("labels", { id: t.bigint().identity().primaryKey(), name: t.text() });`, down: `op.dropTable("labels");` });
+    const file = project.add({ id: "second", up: `op.addColumn("labels", "color", t.text().nullable());`, down: `op.dropColumn("labels", "color");` });
+    expect((await project.lint({ range: "second" })).findings.map((f) => f.rule)).toEqual(["require-timeout-settings"]);
+    writeFileSync(file, readFileSync(file, "utf8").replace("  async upgrade(op) {", '  lockTimeout: "5s",\n\n  async upgrade(op) {'));
+    const declared = lintFixture();
+    declared.add({ id: "first", up: `op.createTable("labels", { id: t.bigint().identity().primaryKey(), name: t.text() });`, down: `op.dropTable("labels");` });
+    const copy = declared.add({ id: "second", up: "", down: "" });
+    writeFileSync(copy, readFileSync(file, "utf8"));
+    expect((await declared.lint({ range: "second" })).findings).toEqual([]);
   });
 
   describe("on Postgres", () => {
