@@ -336,7 +336,6 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
         break;
       }
       case "addEnumValue": {
-        names(at, []);
         const values = state.enumValues.get(action.enum);
         if (values) values.push(action.value);
         if (!action.positioned) report("require-enum-value-ordering", at, `'${action.value}' is appended to enum ${action.enum} without BEFORE or AFTER`);

@@ -14,7 +14,7 @@ import { loadPostgresParser } from "../sql/parser.js";
 import { RangeState, checkUnit, type RawFinding, type UnitAction } from "./checks.js";
 import { actionsFromCalls, type RecordedCall } from "./from-ops.js";
 import { gradeFinding, type LiveFacts } from "./live.js";
-import { requireRule, ruleById } from "./rules.js";
+import { requireRule } from "./rules.js";
 import { callLines, readMigrationSource, sqlLine, type MigrationSource } from "./source.js";
 import { applySuppressions } from "./suppress.js";
 import type { Finding, LintSettings, Severity } from "./types.js";
@@ -184,9 +184,4 @@ function finish(raw: RawFinding[], source: MigrationSource, where: { file: strin
     else if (level !== "off") out.push({ ...plain, severity: level });
   }
   return out;
-}
-
-/** Rule ids a config may name (for validation messages). */
-export function knownRule(id: string): boolean {
-  return ruleById(id) !== undefined;
 }

@@ -20,7 +20,7 @@ import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA, familyOf, type SqlFamily } from "../schema/snapshot.js";
 import { RevisionGraph, loadScriptDirectory, resolveTarget, upgradePlan, type Revision } from "../script/index.js";
-import { DEFAULT_LONG_TRANSACTION_SECONDS, readLiveFacts, readServerVersion, type LiveFacts } from "./live.js";
+import { DEFAULT_LONG_TRANSACTION_SECONDS, readLiveFacts, readServerVersion } from "./live.js";
 import { lintRevisions, type LintReport } from "./lint.js";
 import type { LintSettings } from "./types.js";
 
@@ -128,4 +128,3 @@ function selectRevisions(graph: RevisionGraph, range: string | undefined): { rev
   return { revisions: inOrder([...upper].filter((id) => !lower.has(id))), rangeScope: true };
 }
 
-export type { LiveFacts };
