@@ -147,6 +147,7 @@ export const RULES: readonly RuleDefinition[] = [
     lock: { mode: "ACCESS EXCLUSIVE", work: "rewrite" },
     explanation: "VACUUM FULL and CLUSTER rewrite the whole table under an ACCESS EXCLUSIVE lock.",
     alternative: "Reclaim space online with pg_repack (or pg_squeeze) outside the migration.",
+    snippet: `// outside the migration, online:\n// pg_repack --table=orders --no-order app`,
   },
   {
     id: "ban-alter-domain-with-add-constraint",
@@ -156,6 +157,7 @@ export const RULES: readonly RuleDefinition[] = [
     lock: { mode: "SHARE", work: "scan" },
     explanation: "ALTER DOMAIN … ADD CONSTRAINT checks every column of every table that uses the domain, blocking writes to them.",
     alternative: "Put the CHECK on the tables (NOT VALID, then VALIDATE), or add the domain constraint NOT VALID and validate it separately.",
+    snippet: `op.execute("ALTER DOMAIN positive_amount ADD CONSTRAINT positive CHECK (VALUE > 0) NOT VALID");\n// next migration\nop.execute("ALTER DOMAIN positive_amount VALIDATE CONSTRAINT positive");`,
   },
   {
     id: "ban-create-domain-with-constraint",
@@ -164,6 +166,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "domain created with a constraint",
     explanation: "Changing a domain's constraint later scans every table using it under lock; table CHECK constraints can be changed safely (NOT VALID, VALIDATE).",
     alternative: "Create the domain without constraints and put CHECK constraints on the tables.",
+    snippet: `op.execute("CREATE DOMAIN positive_amount AS bigint");\nop.addCheck("ck_orders_total_positive", "orders", "total > 0", { notValid: true });`,
   },
   {
     id: "require-timeout-settings",
@@ -183,6 +186,7 @@ export const RULES: readonly RuleDefinition[] = [
     needsDatabase: true,
     explanation: "Any lock this migration takes queues behind the locks of transactions that are already open; while it waits, it blocks every later query on the table.",
     alternative: "Wait for them to finish (or end them) before migrating, and set lock_timeout.",
+    snippet: `-- find them, and end one if it must go:\nSELECT pid, now() - xact_start AS open_for, state, query FROM pg_stat_activity WHERE xact_start < now() - interval '1 minute';\nSELECT pg_terminate_backend(<pid>);`,
   },
   // --- compatibility with the running app ----------------------------------------------------
   {
@@ -212,6 +216,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "enum value renamed",
     explanation: "The running app still writes and compares the old value: its inserts fail and its filters find nothing.",
     alternative: "Add the new value, move the rows and the app to it, and leave the old value unused.",
+    snippet: `op.addEnumValue("order_status", "sent", { after: "shipped" });\nop.execute("UPDATE orders SET status = 'sent' WHERE status = 'shipped'"); // in batches on big tables`,
   },
   {
     id: "ban-drop-column",
@@ -231,6 +236,7 @@ export const RULES: readonly RuleDefinition[] = [
     lock: { mode: "ACCESS EXCLUSIVE", work: "catalog" },
     explanation: "The data is gone and the running app's queries on the table fail.",
     alternative: "Stop using the table in the app first, keep a backup, then drop it in a later migration (suppress this rule there with the reason).",
+    snippet: `// retort-lint-disable ban-drop-table: nothing reads legacy_events since release 40; backup in s3://…\nop.dropTable("legacy_events");`,
   },
   {
     id: "ban-drop-database",
@@ -248,6 +254,7 @@ export const RULES: readonly RuleDefinition[] = [
     lock: { mode: "ACCESS EXCLUSIVE", work: "catalog" },
     explanation: "Readers written for the old schema assume the column always has a value; NULLs written by the new app break them.",
     alternative: "Make sure every reader handles NULL before dropping NOT NULL.",
+    snippet: `// retort-lint-disable ban-drop-not-null: every reader of users.phone handles NULL since release 12\nop.alterColumn("users", "phone", { nullable: true });`,
   },
   {
     id: "ban-truncate-cascade",
@@ -257,6 +264,7 @@ export const RULES: readonly RuleDefinition[] = [
     lock: { mode: "ACCESS EXCLUSIVE", work: "catalog" },
     explanation: "CASCADE also empties every table with a foreign key to the truncated ones, and the tables referencing those, which is rarely what was meant.",
     alternative: "Name every table to truncate, without CASCADE.",
+    snippet: `op.execute("TRUNCATE order_items, orders");`,
   },
   {
     id: "ban-enum-value-removal",
@@ -265,6 +273,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "enum value removed",
     explanation: "Postgres cannot drop an enum value: re-creating the type rewrites every column using it, and rows holding the removed value make it fail. Editing pg_enum corrupts such rows.",
     alternative: "Keep the value and stop using it; or migrate the rows to another value first and re-create the type with expand and contract.",
+    snippet: `// keep the value; move the rows off it:\nop.execute("UPDATE orders SET status = 'cancelled' WHERE status = 'abandoned'");`,
   },
   {
     id: "require-enum-value-ordering",
@@ -292,6 +301,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "BEGIN/COMMIT/ROLLBACK inside a transactional revision",
     explanation: "Retort already runs the revision in a transaction: a COMMIT in the SQL ends it early (the rest runs without one, and the revision is recorded apart from its changes), a BEGIN only warns.",
     alternative: "Remove the transaction statements, or set `transactional: false` and manage them yourself.",
+    snippet: `op.execute("UPDATE orders SET status = 'paid' WHERE paid_at IS NOT NULL"); // no BEGIN/COMMIT: Retort runs the revision in a transaction`,
   },
   {
     id: "ban-uncommitted-transaction",
@@ -300,6 +310,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "BEGIN without COMMIT",
     explanation: "A transaction opened in raw SQL and never committed holds its locks until the connection closes, and its changes are lost.",
     alternative: "End every BEGIN with COMMIT, or leave transactions to Retort.",
+    snippet: `op.execute("BEGIN");\nop.execute("UPDATE orders SET status = 'paid' WHERE paid_at IS NOT NULL");\nop.execute("COMMIT");`,
   },
   {
     id: "prefer-robust-stmts",
@@ -327,6 +338,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "smallint key column",
     explanation: "A 16-bit key runs out at 32,767; widening it later rewrites the table.",
     alternative: "Use bigint for keys and the columns referencing them.",
+    snippet: `id: t.bigint().identity().primaryKey(),`,
   },
   {
     id: "prefer-identity",
@@ -353,6 +365,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "char(n) column",
     explanation: "char(n) pads values with spaces and compares them in surprising ways; it has no advantage over text in Postgres.",
     alternative: "Use text (with a CHECK on the length when it matters).",
+    snippet: `code: t.text().check("length(code) = 3"),`,
   },
   {
     id: "prefer-timestamptz",
@@ -370,6 +383,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "json column",
     explanation: "json keeps the text as written and reparses it on every access; it cannot be indexed with GIN or compared for equality.",
     alternative: "Use jsonb (same values, stored parsed).",
+    snippet: `attributes: t.jsonb().default({}),`,
   },
   {
     id: "identifier-too-long",
@@ -378,6 +392,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "identifier longer than 63 bytes",
     explanation: "Postgres silently cuts identifiers to 63 bytes: the object gets another name than the migration says, and two long names can collide.",
     alternative: "Use a name of at most 63 bytes.",
+    snippet: `op.createIndex("ix_orders_customer_placed", "orders", ["customer_id", "placed_at"], { concurrently: true });`,
   },
   // --- Retort's own ----------------------------------------------------------------------------
   {
@@ -387,6 +402,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "migration without a downgrade",
     explanation: "downgrade() records no operation: the revision cannot be rolled back, and the stairway test cannot check it.",
     alternative: "Write the downgrade (autogenerate writes it for you), or make it an explicit no-op with a suppression and the reason.",
+    snippet: `async downgrade(op) {\n  op.dropColumn("orders", "currency");\n},`,
   },
   {
     id: "migration-file-name",
@@ -395,6 +411,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "file name off the yyyymmddHHMMSS_description convention",
     explanation: "Files named by their creation time sort in the order they were written, in every listing and review.",
     alternative: "Rename the file to <yyyymmddHHMMSS>_<description>.ts (the revision id in the file does not change).",
+    snippet: `git mv migrations/versions/add_currency.ts migrations/versions/20261121143000_add_currency.ts`,
   },
   {
     id: "edited-after-applied",
@@ -404,6 +421,7 @@ export const RULES: readonly RuleDefinition[] = [
     needsDatabase: true,
     explanation: "The database ran another version of this file: the change will never run there, and other databases get something different.",
     alternative: "Restore the file as it was applied and put the change in a new revision.",
+    snippet: `git checkout <the commit it was applied from> -- migrations/versions/<file>\nretort revision -m "the change"`,
   },
   {
     id: "invalid-migration",
@@ -420,6 +438,7 @@ export const RULES: readonly RuleDefinition[] = [
     title: "lint suppression without a reason",
     explanation: "A suppression must say why the finding does not apply, for the reviewer and for whoever reads the migration later.",
     alternative: "Write `// retort-lint-disable <rule>: <reason>`.",
+    snippet: `// retort-lint-disable ban-drop-column: the app stopped reading legacy_flag in release 42`,
   },
   {
     id: "unused-suppression",

@@ -85,6 +85,8 @@ describe("lint output", () => {
       expect(rule.explanation.length).toBeGreaterThan(40);
       expect(rule.alternative.length).toBeGreaterThan(10);
     }
+    // A ready snippet for every rule but the ones where there is nothing to write instead.
+    expect(RULES.filter((rule) => !rule.snippet).map((rule) => rule.id)).toEqual(["ban-drop-database", "invalid-migration", "unused-suppression"]);
   });
 
   it("GitHub annotations: one workflow command per finding, properties and data escaped", () => {
