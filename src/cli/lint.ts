@@ -10,10 +10,15 @@ type Format = "text" | "json" | "github" | "sarif";
 
 const version = () => (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-/** The runtime's readers of the version and history tables. */
-async function historyReader(): Promise<HistoryReader> {
+/** The runtime's readers of the version and history tables, for `lintProject`. */
+export async function historyReader(): Promise<HistoryReader> {
   const { readAppliedChecksums, readVersionState } = await import("../runtime/status.js");
-  return { heads: async (conn, family) => (await readVersionState(conn, family)).heads, appliedChecksums: readAppliedChecksums };
+  return {
+    async read(conn, family) {
+      const state = await readVersionState(conn, family);
+      return { heads: state.heads, appliedChecksums: state.initialized ? await readAppliedChecksums(conn, family) : new Map<string, string>() };
+    },
+  };
 }
 
 async function runLint(options: LintProjectOptions): Promise<ProjectLintReport> {

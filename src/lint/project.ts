@@ -26,10 +26,11 @@ import type { LintSettings } from "./types.js";
 
 /** How to read what the runtime recorded in the database (its version and history tables). */
 export interface HistoryReader {
-  /** The revisions the database is at (empty when it was never migrated). */
-  heads(conn: Connection, family: SqlFamily): Promise<string[]>;
-  /** The checksum each applied revision's file had when it ran. */
-  appliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>>;
+  /**
+   * The revisions the database is at and the checksum each applied revision's file had when it
+   * ran (both empty when it was never migrated).
+   */
+  read(conn: Connection, family: SqlFamily): Promise<{ heads: string[]; appliedChecksums: Map<string, string> }>;
 }
 
 export interface LintProjectOptions {
@@ -77,8 +78,9 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
   try {
     const conn = await driver.acquire();
     try {
-      const heads = (await options.history.heads(conn, "postgres")).filter((id) => graph.has(id));
-      const applied = await options.history.appliedChecksums(conn, "postgres");
+      const history = await options.history.read(conn, "postgres");
+      const heads = history.heads.filter((id) => graph.has(id));
+      const applied = history.appliedChecksums;
       // Without a range: the pending revisions, deployed together.
       const chosen = options.range === undefined || options.range.trim() === "" ? { revisions: upgradePlan(graph, heads, "heads"), rangeScope: true } : selected;
       // Applied revisions are checked for edits whatever the range.

@@ -110,6 +110,20 @@ op.renameColumn("empty", "flag", "marker");`,
     }
   });
 
+  it("on a database never migrated every revision is pending, and the tables they create are new", async (context) => {
+    if (!db) return context.skip();
+    const fresh = await createTempDatabase("retort_lint_fresh");
+    try {
+      const report = await fixture.lint({ url: fresh.url, history: runtimeHistory });
+      expect(report.revisions).toEqual(["tables", "pending"]);
+      expect(report.database?.pending).toBe(true);
+      // big and empty are created by the pending "tables": no app uses them yet, nothing done to them is flagged.
+      expect(report.findings).toEqual([]);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   it("reports an applied migration whose file was edited since", async (context) => {
     if (!db) return context.skip();
     appendFileSync(tablesFile, "// an edit after it ran\n");

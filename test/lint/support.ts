@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { LoadedConfig } from "../../src/env/config.js";
 import type { LintSettings } from "../../src/lint/types.js";
 import { lintProject, type HistoryReader, type LintProjectOptions, type ProjectLintReport } from "../../src/lint/project.js";
-import { readAppliedChecksums, readVersionState } from "../../src/runtime/status.js";
+import { historyReader } from "../../src/cli/lint.js";
 import { migrationFileName, renderMigration } from "../../src/script/index.js";
 import { SOURCE_INDEX } from "../runtime/project.js";
 
@@ -58,11 +58,8 @@ export function lintFixture(settings?: LintSettings): LintFixture {
   };
 }
 
-/** How the CLI reads the history table (the runtime's own readers). */
-export const runtimeHistory: HistoryReader = {
-  heads: async (conn, family) => (await readVersionState(conn, family)).heads,
-  appliedChecksums: readAppliedChecksums,
-};
+/** How the CLI reads the version and history tables (the runtime's own readers). */
+export const runtimeHistory: HistoryReader = await historyReader();
 
 /** The rule ids of a report's findings, sorted (each once). */
 export function ruleIds(report: ProjectLintReport): string[] {
