@@ -26,7 +26,7 @@ export interface LintUnit {
 }
 
 /** A finding before config and suppressions are applied: it knows the line of its op call. */
-export type RawFinding = Finding & { callLine?: number; column?: string };
+export type RawFinding = Finding & { callLine?: number; column?: string; index?: string };
 
 /** What revisions earlier in the range did, for the ones after them. */
 export class RangeState {
@@ -76,7 +76,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
   const isNew = (table: string | undefined) => table !== undefined && (createdHere.has(table) || (options.rangeScope && state.newTables.has(table)));
   const isNewIndex = (name: string) => indexesHere.has(name) || (options.rangeScope && state.newIndexes.has(name));
 
-  const report = (rule: string, at: UnitAction, message: string, extra: { table?: string; lock?: LockFacts; column?: string } = {}) => {
+  const report = (rule: string, at: UnitAction, message: string, extra: { table?: string; lock?: LockFacts; column?: string; index?: string } = {}) => {
     const definition = requireRule(rule);
     const lock = extra.lock ?? definition.lock;
     findings.push({
@@ -90,6 +90,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
       operation: at.action.description,
       ...(extra.table ? { table: extra.table } : {}),
       ...(extra.column ? { column: extra.column } : {}),
+      ...(extra.index ? { index: extra.index } : {}),
       ...(lock ? { lock } : {}),
       alternative: definition.alternative,
       ...(definition.snippet ? { snippet: definition.snippet } : {}),
@@ -140,6 +141,10 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
       case "createTable":
         createdHere.add(action.table);
         state.newTables.add(action.table);
+        for (const index of action.indexes) {
+          indexesHere.add(index);
+          state.newIndexes.add(index);
+        }
         for (const column of action.columns) {
           typeRules(at, action.table, column);
           state.columns.set(`${action.table}.${column.name}`, column);
@@ -219,7 +224,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
         }
         if (isNewIndex(name) || isNew(table)) break;
         if (table) blocking(at, table);
-        report("require-concurrent-index-deletion", at, `index ${name} is dropped without CONCURRENTLY: it takes an ACCESS EXCLUSIVE lock on ${table ?? "its table"}`, table ? { table } : {});
+        report("require-concurrent-index-deletion", at, `index ${name} is dropped without CONCURRENTLY: it takes an ACCESS EXCLUSIVE lock on ${table ?? "its table"}`, table ? { table } : { index: name });
         break;
       }
       case "reindex":
@@ -228,7 +233,7 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
           break;
         }
         if (isNew(action.table) || isNewIndex(action.target)) break;
-        report("require-concurrent-reindex", at, `REINDEX ${action.target} without CONCURRENTLY blocks writes${action.table ? ` to ${action.table}` : ""} while it rebuilds`, action.table ? { table: action.table } : {});
+        report("require-concurrent-reindex", at, `REINDEX ${action.target} without CONCURRENTLY blocks writes${action.table ? ` to ${action.table}` : " to its table"} while it rebuilds`, action.table ? { table: action.table } : { index: action.target });
         break;
       case "addConstraint": {
         const { table, name, constraint } = action;

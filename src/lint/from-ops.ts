@@ -99,7 +99,8 @@ export function actionsFromCalls(calls: readonly RecordedCall[], parser: Postgre
             return facts;
           });
           const names = [table.name, ...table.columns.map((c) => c.name), ...(table.primaryKey ? [table.primaryKey.name] : []), ...table.uniques.map((u) => u.name), ...table.indexes.map((i) => i.name), ...table.foreignKeys.map((f) => f.name), ...table.checks.map((c) => c.name)];
-          push({ ...base, kind: "createTable", table: table.name, columns, names });
+          const indexes = [...(table.primaryKey ? [table.primaryKey.name] : []), ...table.uniques.map((u) => u.name), ...table.indexes.map((i) => i.name)];
+          push({ ...base, kind: "createTable", table: table.name, columns, names, indexes });
           break;
         }
         case "dropTable":

@@ -36,6 +36,7 @@ function statementActions(kind: string, node: PgNode, base: Base): Action[] {
       const columns: ColumnFacts[] = [];
       const names = [table];
       const keys = new Set<string>();
+      const indexes: string[] = [];
       const refs = new Map<string, string>();
       for (const element of (node.tableElts ?? []) as PgNode[]) {
         if (element.ColumnDef) {
@@ -44,6 +45,7 @@ function statementActions(kind: string, node: PgNode, base: Base): Action[] {
         } else if (element.Constraint) {
           const c = element.Constraint;
           if (c.conname) names.push(c.conname);
+          if (c.conname && (c.contype === "CONSTR_PRIMARY" || c.contype === "CONSTR_UNIQUE")) indexes.push(c.conname);
           if (c.contype === "CONSTR_PRIMARY") for (const key of stringsOf(c.keys)) keys.add(key);
           if (c.contype === "CONSTR_FOREIGN") for (const key of stringsOf(c.fk_attrs)) refs.set(key, c.pktable?.relname);
         }
@@ -52,7 +54,7 @@ function statementActions(kind: string, node: PgNode, base: Base): Action[] {
         if (keys.has(column.name)) column.primaryKey = true;
         if (refs.has(column.name)) column.references = refs.get(column.name)!;
       }
-      return [{ ...describe(`CREATE TABLE ${table}`), kind: "createTable", table, columns, names }];
+      return [{ ...describe(`CREATE TABLE ${table}`), kind: "createTable", table, columns, names, indexes }];
     }
     case "AlterTableStmt": {
       if (node.objtype && node.objtype !== "OBJECT_TABLE") return [];

@@ -29,7 +29,7 @@ export interface LintOptions {
   /** Paths in findings are relative to this folder (default: as given). */
   root?: string;
   /** The live database (--url): its version, and its facts for the tables findings touch; findings are graded by table size. */
-  live?: { serverVersion: number; read(tables: string[]): Promise<LiveFacts> };
+  live?: { serverVersion: number; read(tables: string[], indexes: string[]): Promise<LiveFacts> };
   /**
    * Revisions before the linted ones (already deployed): read for what they tell about the schema
    * (column types, validated checks, enum values), never reported on; their tables are not new.
@@ -129,7 +129,10 @@ export async function lintRevisions(revisions: readonly ScriptHeader[], options:
     checked.push({ raw, source, where });
   }
   const tables = [...new Set(checked.flatMap((c) => c.raw.map((f) => f.table).filter((t): t is string => t !== undefined)))];
-  const live = options.live ? await options.live.read(tables) : undefined;
+  const indexes = [...new Set(checked.flatMap((c) => c.raw.map((f) => f.index).filter((i): i is string => i !== undefined)))];
+  const live = options.live ? await options.live.read(tables, indexes) : undefined;
+  // A finding that named only an index is about the index's table.
+  if (live) for (const { raw } of checked) for (const f of raw) if (f.table === undefined && f.index !== undefined && live.indexTables.has(f.index)) f.table = live.indexTables.get(f.index)!;
   const findings: Finding[] = [];
   for (const { raw, source, where } of checked) {
     // A NOT NULL the live database already proves with a validated CHECK is no finding (Postgres 12+).
@@ -177,7 +180,7 @@ function finish(raw: RawFinding[], source: MigrationSource, where: { file: strin
   const checked = new Set<RawFinding>(leveled);
   const out: Finding[] = [];
   for (const finding of applySuppressions(leveled, source.comments, where)) {
-    const { callLine: _callLine, column: _column, ...plain } = finding;
+    const { callLine: _callLine, column: _column, index: _index, ...plain } = finding;
     // Findings about the suppressions themselves are made there: their level is applied here.
     const level = levelOf(finding.rule, settings);
     if (checked.has(finding)) out.push(plain);

@@ -34,6 +34,8 @@ export interface LiveFacts {
   longTransactions: LongTransaction[];
   /** "table.column" with a validated CHECK (column IS NOT NULL). */
   notNullChecks: Set<string>;
+  /** The table of each index asked about (findings on an index name only are graded by it). */
+  indexTables: Map<string, string>;
 }
 
 const BYTES_PER_ROW_UNANALYZED = 100;
@@ -48,8 +50,13 @@ export async function readServerVersion(conn: Connection): Promise<number> {
   return Math.floor(Number(version.rows[0]?.server_version_num) / 10000);
 }
 
-export async function readLiveFacts(conn: Connection, tables: readonly string[], options: { schema: string; longTransactionSeconds: number }): Promise<LiveFacts> {
+export async function readLiveFacts(conn: Connection, tablesAsked: readonly string[], options: { schema: string; longTransactionSeconds: number; indexes?: readonly string[] }): Promise<LiveFacts> {
   const serverVersion = await readServerVersion(conn);
+  const indexRows = options.indexes?.length
+    ? (await conn.query<{ indexname: string; tablename: string }>("SELECT indexname, tablename FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2::text[])", [options.schema, [...options.indexes]])).rows
+    : [];
+  const indexTables = new Map(indexRows.map((row) => [row.indexname, row.tablename]));
+  const tables = [...new Set([...tablesAsked, ...indexTables.values()])];
   const stats = await conn.query<{ name: string; reltuples: number; table_bytes: number; index_bytes: number }>(
     `SELECT c.relname AS name, c.reltuples::float8 AS reltuples, pg_table_size(c.oid)::float8 AS table_bytes, pg_indexes_size(c.oid)::float8 AS index_bytes
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -79,6 +86,7 @@ export async function readLiveFacts(conn: Connection, tables: readonly string[],
     tables: new Map(stats.rows.map((row) => [row.name, { reltuples: Number(row.reltuples), tableBytes: Number(row.table_bytes), indexBytes: Number(row.index_bytes) }])),
     longTransactions: open.rows.map((row) => ({ pid: Number(row.pid), seconds: Math.round(Number(row.seconds)), state: row.state ?? "", query: (row.query ?? "").replace(/\s+/g, " ") })),
     notNullChecks,
+    indexTables,
   };
 }
 

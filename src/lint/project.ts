@@ -88,7 +88,7 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
       const serverVersion = await readServerVersion(conn);
       const live = {
         serverVersion,
-        read: (tables: string[]) => readLiveFacts(conn, tables, { schema: loaded.config.schemas?.[0] ?? "public", longTransactionSeconds: settings.longTransactionSeconds ?? DEFAULT_LONG_TRANSACTION_SECONDS }),
+        read: (tables: string[], indexes: string[]) => readLiveFacts(conn, tables, { schema: loaded.config.schemas?.[0] ?? "public", longTransactionSeconds: settings.longTransactionSeconds ?? DEFAULT_LONG_TRANSACTION_SECONDS, indexes }),
       };
       const report = await lintRevisions(chosen.revisions, { settings, rangeScope: chosen.rangeScope, root: loaded.root, live, appliedChecksums: applied, context: contextOf(graph, chosen.revisions) });
       // Applied revisions outside the range are reported for their edit only: what they do has run.

@@ -98,7 +98,7 @@ interface ActionBase {
 /** What an operation or statement does, in Postgres terms. */
 export type Action = ActionBase &
   (
-    | { kind: "createTable"; table: string; columns: ColumnFacts[]; names: string[] }
+    | { kind: "createTable"; table: string; columns: ColumnFacts[]; names: string[]; indexes: string[] }
     | { kind: "addColumn"; table: string; column: ColumnFacts }
     | { kind: "alterType"; table: string; column: string; to: ColumnFacts; from?: ColumnFacts; using?: boolean }
     | { kind: "setNotNull"; table: string; column: string }
