@@ -23,7 +23,14 @@ export function actionsFromSql(parser: PostgresParser, text: string, call: numbe
     const node = statement[kind!] as PgNode;
     const base: Base = { call, raw: true };
     const offset = firstLocation(node);
-    for (const action of statementActions(kind!, node, base)) out.push({ action, offset });
+    let actions: Action[];
+    try {
+      actions = statementActions(kind!, node, base);
+    } catch {
+      // A statement shape not foreseen here (the grammar is large): no rule looks at it.
+      actions = [];
+    }
+    for (const action of actions) out.push({ action, offset });
   }
   return out;
 }
@@ -62,7 +69,7 @@ function statementActions(kind: string, node: PgNode, base: Base): Action[] {
       return ((node.cmds ?? []) as PgNode[]).flatMap((cmd) => alterTableCmd(table, cmd.AlterTableCmd, base));
     }
     case "RenameStmt":
-      if (node.renameType === "OBJECT_COLUMN") return [{ ...describe(`RENAME COLUMN ${node.relation.relname}.${node.subname}`), kind: "renameColumn", table: node.relation.relname, from: node.subname, to: node.newname }];
+      if (node.renameType === "OBJECT_COLUMN" && node.relationType === "OBJECT_TABLE") return [{ ...describe(`RENAME COLUMN ${node.relation.relname}.${node.subname}`), kind: "renameColumn", table: node.relation.relname, from: node.subname, to: node.newname }];
       if (node.renameType === "OBJECT_TABLE") return [{ ...describe(`RENAME TABLE ${node.relation.relname}`), kind: "renameTable", from: node.relation.relname, to: node.newname }];
       return [];
     case "IndexStmt":

@@ -52,6 +52,29 @@ describe("safe migrations", () => {
     expect((await project.lint()).findings.map((f) => f.rule).sort()).toEqual(["adding-required-field", "require-concurrent-index-creation", "require-timeout-settings"]);
   });
 
+  it("raw SQL the rules have nothing to say about raises nothing", async () => {
+    const project = lintFixture();
+    project.add({ id: "first", up: `op.createTable("labels", { id: t.bigint().identity().primaryKey(), name: t.text() });`, down: `op.dropTable("labels");` });
+    project.add({
+      id: "second",
+      up: `op.execute(\`
+CREATE VIEW label_names AS SELECT id, name FROM labels;
+ALTER VIEW label_names RENAME COLUMN name TO label;
+CREATE SEQUENCE label_numbers;
+ALTER SEQUENCE label_numbers RESTART WITH 100;
+GRANT SELECT ON labels TO PUBLIC;
+COMMENT ON TABLE labels IS 'tags shown in the UI';
+DO $$ BEGIN RAISE NOTICE 'hello'; END $$;
+INSERT INTO labels (name) VALUES ('red') ON CONFLICT DO NOTHING;
+WITH gone AS (DELETE FROM labels WHERE name = '' RETURNING id) SELECT count(*) FROM gone;
+ANALYZE labels;
+\`);`,
+      down: `op.execute("DROP VIEW label_names; DROP SEQUENCE label_numbers");`,
+    });
+    const report = await project.lint({ range: "second" });
+    expect(describeFindings(report.findings)).toBe("");
+  });
+
   it("a revision that declares lockTimeout needs no SET lock_timeout", async () => {
     const project = lintFixture();
     project.add({ id: "first", up: `op.createTable("labels", { id: t.bigint().identity().primaryKey(), name: t.text() });`, down: `op.dropTable("labels");` });
