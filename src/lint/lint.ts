@@ -49,7 +49,7 @@ export interface LintReport {
 }
 
 /** A migration module's upgrade and downgrade, recorded call by call. */
-async function record(file: ScriptHeader): Promise<{ upgrade: RecordedCall[]; downgradeOps: number; lockTimeout?: string } | { error: string }> {
+async function record(file: ScriptHeader): Promise<{ upgrade: RecordedCall[]; downgradeOps: number; downgradeError?: string; lockTimeout?: string } | { error: string }> {
   let module: unknown;
   try {
     module = await importModule(file.path, { default: true });
@@ -77,15 +77,23 @@ async function record(file: ScriptHeader): Promise<{ upgrade: RecordedCall[]; do
     await fn(tracked);
     return calls;
   };
+  let upgrade: RecordedCall[];
   try {
-    const upgrade = await run((op) => module.upgrade(op));
-    const downgrade = await run((op) => module.downgrade(op));
-    // A revision may declare `lockTimeout: "5s"`: the runner sets it for each of its transactions.
-    const lockTimeout = (module as { lockTimeout?: unknown }).lockTimeout;
-    return { upgrade, downgradeOps: downgrade.reduce((n, call) => n + call.ops.length, 0), ...(typeof lockTimeout === "string" ? { lockTimeout } : {}) };
+    upgrade = await run((op) => module.upgrade(op));
   } catch (error) {
-    return { error: `recording its operations failed: ${(error as Error).message}` };
+    return { error: `recording the operations of upgrade() failed: ${(error as Error).message}` };
   }
+  // A downgrade that throws is a way of saying "irreversible": no downgrade, not a broken file.
+  let downgradeOps = 0;
+  let downgradeError: string | undefined;
+  try {
+    downgradeOps = (await run((op) => module.downgrade(op))).reduce((n, call) => n + call.ops.length, 0);
+  } catch (error) {
+    downgradeError = (error as Error).message;
+  }
+  // A revision may declare `lockTimeout: "5s"`: the runner sets it for each of its transactions.
+  const lockTimeout = (module as { lockTimeout?: unknown }).lockTimeout;
+  return { upgrade, downgradeOps, ...(downgradeError !== undefined ? { downgradeError } : {}), ...(typeof lockTimeout === "string" ? { lockTimeout } : {}) };
 }
 
 const FILE_NAME = /^\d{14}_[a-z0-9_]+\.(?:ts|mts|js|mjs)$/;
@@ -120,7 +128,8 @@ export async function lintRevisions(revisions: readonly ScriptHeader[], options:
       const units = unitActions(recorded.upgrade, source, parser);
       raw.push(...checkUnit({ ...where, transactional: revision.transactional, actions: units, ...(recorded.lockTimeout !== undefined ? { lockTimeout: recorded.lockTimeout } : {}) }, range, { postgresVersion, rangeScope: options.rangeScope === true }));
       const upgradeOps = recorded.upgrade.reduce((n, call) => n + call.ops.length, 0);
-      if (upgradeOps > 0 && recorded.downgradeOps === 0) project("missing-downgrade", `downgrade() of ${revision.revision} records no operation: the revision cannot be rolled back`, source.downgradeCalls[0]?.line);
+      if (recorded.downgradeError !== undefined) project("missing-downgrade", `downgrade() of ${revision.revision} throws (${recorded.downgradeError}): the revision cannot be rolled back`, source.downgradeCalls[0]?.line);
+      else if (upgradeOps > 0 && recorded.downgradeOps === 0) project("missing-downgrade", `downgrade() of ${revision.revision} records no operation: the revision cannot be rolled back`, source.downgradeCalls[0]?.line);
     }
     if (!FILE_NAME.test(basename(revision.path))) project("migration-file-name", `${basename(revision.path)} is not named <yyyymmddHHMMSS>_<description>.ts`);
     const applied = options.appliedChecksums?.get(revision.revision);

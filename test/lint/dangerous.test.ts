@@ -94,6 +94,7 @@ const CASES: Case[] = [
   { name: "json column", up: `op.createTable("audits", { id: t.bigint().identity().primaryKey(), data: t.json() });`, expected: ["prefer-jsonb"] },
   { name: "identifier over 63 bytes", up: `op.execute("CREATE TABLE ${"a".repeat(70)} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)");`, expected: ["identifier-too-long"] },
   { name: "no downgrade", up: `op.createTable("tags", { id: t.bigint().identity().primaryKey(), name: t.text() });`, down: "", expected: ["missing-downgrade"] },
+  { name: "a downgrade that throws", up: `op.createTable("tags", { id: t.bigint().identity().primaryKey(), name: t.text() });`, down: `throw new Error("irreversible: tags are merged");`, expected: ["missing-downgrade"] },
   { name: "file name off the convention", up: `op.createTable("tags", { id: t.bigint().identity().primaryKey(), name: t.text() });`, fileName: "add_tags.ts", expected: ["migration-file-name"] },
   { name: "raw SQL that is not Postgres", up: `op.execute("ALTER TABLE orders ADD COLUMN");`, expected: ["invalid-migration"] },
   { name: "upgrade that throws", up: `throw new Error("boom");`, expected: ["invalid-migration"] },
