@@ -33,6 +33,7 @@ export class RangeState {
   /** Tables and indexes created by the revisions checked so far (new when the range is deployed together). */
   readonly newTables = new Set<string>();
   readonly newIndexes = new Set<string>();
+  readonly newEnums = new Set<string>();
   /** table → columns with a validated CHECK (col IS NOT NULL). */
   readonly validatedNotNull = new Map<string, Set<string>>();
   /** constraint name → the column its CHECK (col IS NOT NULL) covers. */
@@ -75,6 +76,8 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
 
   const isNew = (table: string | undefined) => table !== undefined && (createdHere.has(table) || (options.rangeScope && state.newTables.has(table)));
   const isNewIndex = (name: string) => indexesHere.has(name) || (options.rangeScope && state.newIndexes.has(name));
+  const enumsHere = new Set<string>();
+  const isNewEnum = (name: string) => enumsHere.has(name) || (options.rangeScope && state.newEnums.has(name));
 
   const report = (rule: string, at: UnitAction, message: string, extra: { table?: string; lock?: LockFacts; column?: string; index?: string } = {}) => {
     const definition = requireRule(rule);
@@ -331,8 +334,12 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
         names(at, [action.name]);
         const before = state.enumValues.get(`dropped:${action.name}`);
         const removed = before?.filter((value) => !action.values.includes(value)) ?? [];
-        if (removed.length > 0) report("ban-enum-value-removal", at, `enum ${action.name} is re-created without ${removed.map((v) => `'${v}'`).join(", ")}`);
-        state.enumValues.set(action.name, action.values);
+        if (removed.length > 0 && !isNewEnum(action.name)) report("ban-enum-value-removal", at, `enum ${action.name} is re-created without ${removed.map((v) => `'${v}'`).join(", ")}`);
+        state.enumValues.set(action.name, [...action.values]);
+        if (!before) {
+          enumsHere.add(action.name);
+          state.newEnums.add(action.name);
+        }
         break;
       }
       case "dropEnum": {
@@ -343,10 +350,11 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
       case "addEnumValue": {
         const values = state.enumValues.get(action.enum);
         if (values) values.push(action.value);
-        if (!action.positioned) report("require-enum-value-ordering", at, `'${action.value}' is appended to enum ${action.enum} without BEFORE or AFTER`);
+        if (!action.positioned && !isNewEnum(action.enum)) report("require-enum-value-ordering", at, `'${action.value}' is appended to enum ${action.enum} without BEFORE or AFTER`);
         break;
       }
       case "renameEnumValue":
+        if (isNewEnum(action.enum)) break;
         report("renaming-enum-value", at, `enum ${action.enum} value '${action.from}' is renamed to '${action.to}': the running app still uses '${action.from}'`);
         break;
       case "deleteEnumValue":

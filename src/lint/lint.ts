@@ -113,6 +113,7 @@ export async function lintRevisions(revisions: readonly ScriptHeader[], options:
   }
   range.newTables.clear();
   range.newIndexes.clear();
+  range.newEnums.clear();
   for (const revision of revisions) {
     const file = options.root ? relative(options.root, revision.path) : revision.path;
     const where = { file, revision: revision.revision };

@@ -75,6 +75,12 @@ ANALYZE labels;
     expect(describeFindings(report.findings)).toBe("");
   });
 
+  it("an enum created in the same migration can be changed freely", async () => {
+    const project = lintFixture();
+    project.add({ id: "only", up: `op.createEnum("mood", ["ok", "sad"]);\nop.renameEnumValue("mood", "sad", "blue");\nop.addEnumValue("mood", "great");`, down: `op.dropEnum("mood");` });
+    expect(describeFindings((await project.lint()).findings)).toBe("");
+  });
+
   it("a revision that declares lockTimeout needs no SET lock_timeout", async () => {
     const project = lintFixture();
     project.add({ id: "first", up: `op.createTable("labels", { id: t.bigint().identity().primaryKey(), name: t.text() });`, down: `op.dropTable("labels");` });
