@@ -116,9 +116,10 @@ function lineAt(text: string, offset: number): number {
 /** Where the upgrade and downgrade functions start, and the name of their `op` parameter. */
 function functionStarts(code: string): Array<{ name: "upgrade" | "downgrade"; offset: number; param: string }> {
   const out: Array<{ name: "upgrade" | "downgrade"; offset: number; param: string }> = [];
-  const pattern = /\b(upgrade|downgrade)\s*(?::\s*(?:async\s+)?(?:function\s*\w*\s*)?)?\(\s*([A-Za-z_$][\w$]*)?/g;
+  // upgrade(op) {, upgrade: async (op) => {, upgrade: async op => {, upgrade: function (op) {
+  const pattern = /\b(upgrade|downgrade)\s*(?::\s*(?:async\s+)?(?:function\s*\w*\s*)?)?(?:\(\s*([A-Za-z_$][\w$]*)?|([A-Za-z_$][\w$]*)\s*=>)/g;
   for (const match of code.matchAll(pattern)) {
-    out.push({ name: match[1] as "upgrade" | "downgrade", offset: match.index, param: match[2] ?? "op" });
+    out.push({ name: match[1] as "upgrade" | "downgrade", offset: match.index, param: match[2] ?? match[3] ?? "op" });
   }
   return out.sort((a, b) => a.offset - b.offset);
 }
