@@ -47,6 +47,8 @@ export interface CheckOptions {
   postgresVersion: number;
   /** Tables created by earlier revisions of the range count as new (an explicit range is deployed together). */
   rangeScope: boolean;
+  /** migrations.transaction is "all": the whole run is one transaction, which no CONCURRENTLY step can join. */
+  wholeRunTransaction?: boolean;
 }
 
 const MAX_IDENTIFIER_BYTES = 63;
@@ -129,7 +131,11 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
   };
 
   const concurrentInTransaction = (at: UnitAction, what: string) => {
-    if (!at.action.raw) return; // op API: Retort runs CONCURRENTLY steps outside the transaction
+    if (!at.action.raw) {
+      // op API: Retort runs CONCURRENTLY steps outside the transaction, unless the whole run is one.
+      if (options.wholeRunTransaction) report("ban-concurrent-index-creation-in-transaction", at, `${what}: with migrations.transaction "all" the whole run is one transaction, and Retort refuses a step that cannot run inside one`);
+      return;
+    }
     if (unit.transactional) report("ban-concurrent-index-creation-in-transaction", at, `${what} runs inside the revision's transaction and fails there`);
     else if (openTransaction) report("ban-concurrent-index-creation-in-transaction", at, `${what} runs inside the transaction the SQL opened with BEGIN and fails there`);
   };

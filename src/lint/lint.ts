@@ -26,6 +26,8 @@ export interface LintOptions {
   settings?: LintSettings;
   /** Tables created by earlier revisions in the list count as new (the list is deployed together). */
   rangeScope?: boolean;
+  /** migrations.transaction is "all" (one transaction around the whole run). */
+  wholeRunTransaction?: boolean;
   /** Paths in findings are relative to this folder (default: as given). */
   root?: string;
   /** The live database (--url): its version, and its facts for the tables findings touch; findings are graded by table size. */
@@ -127,7 +129,7 @@ export async function lintRevisions(revisions: readonly ScriptHeader[], options:
       project("invalid-migration", `${file}: ${recorded.error}`);
     } else {
       const units = unitActions(recorded.upgrade, source, parser);
-      raw.push(...checkUnit({ ...where, transactional: revision.transactional, actions: units, ...(recorded.lockTimeout !== undefined ? { lockTimeout: recorded.lockTimeout } : {}) }, range, { postgresVersion, rangeScope: options.rangeScope === true }));
+      raw.push(...checkUnit({ ...where, transactional: revision.transactional, actions: units, ...(recorded.lockTimeout !== undefined ? { lockTimeout: recorded.lockTimeout } : {}) }, range, { postgresVersion, rangeScope: options.rangeScope === true, wholeRunTransaction: options.wholeRunTransaction === true }));
       const upgradeOps = recorded.upgrade.reduce((n, call) => n + call.ops.length, 0);
       if (recorded.downgradeError !== undefined) project("missing-downgrade", `downgrade() of ${revision.revision} throws (${recorded.downgradeError}): the revision cannot be rolled back`, source.downgradeCalls[0]?.line);
       else if (upgradeOps > 0 && recorded.downgradeOps === 0) project("missing-downgrade", `downgrade() of ${revision.revision} records no operation: the revision cannot be rolled back`, source.downgradeCalls[0]?.line);

@@ -64,8 +64,9 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
   const graph = new RevisionGraph(loadScriptDirectory(dir).revisions);
   const settings: LintSettings = { ...loaded.config.lint, ...(options.postgresVersion !== undefined ? { postgresVersion: options.postgresVersion } : {}) };
   const selected = selectRevisions(graph, options.range);
+  const wholeRunTransaction = loaded.config.migrations?.transaction === "all";
   if (!options.url) {
-    const report = await lintRevisions(selected.revisions, { settings, rangeScope: selected.rangeScope, root: loaded.root, context: contextOf(graph, selected.revisions) });
+    const report = await lintRevisions(selected.revisions, { settings, rangeScope: selected.rangeScope, root: loaded.root, context: contextOf(graph, selected.revisions), wholeRunTransaction });
     return { ...report, revisions: selected.revisions.map((r) => r.revision) };
   }
 
@@ -90,7 +91,7 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
         serverVersion,
         read: (tables: string[], indexes: string[]) => readLiveFacts(conn, tables, { schema: loaded.config.schemas?.[0] ?? "public", longTransactionSeconds: settings.longTransactionSeconds ?? DEFAULT_LONG_TRANSACTION_SECONDS, indexes }),
       };
-      const report = await lintRevisions(chosen.revisions, { settings, rangeScope: chosen.rangeScope, root: loaded.root, live, appliedChecksums: applied, context: contextOf(graph, chosen.revisions) });
+      const report = await lintRevisions(chosen.revisions, { settings, rangeScope: chosen.rangeScope, root: loaded.root, live, appliedChecksums: applied, context: contextOf(graph, chosen.revisions), wholeRunTransaction });
       // Applied revisions outside the range are reported for their edit only: what they do has run.
       const edited = appliedEdited.length === 0 ? undefined : await lintRevisions(graph.sortTopologically(appliedEdited.map((r) => r.revision)), { settings, root: loaded.root, appliedChecksums: applied });
       const findings = [...(edited?.findings.filter((f) => f.rule === "edited-after-applied") ?? []), ...report.findings];

@@ -1,5 +1,6 @@
 /** Suppressions in migration files (with and without a reason, unused, per file) and rule levels in the config. */
 import { describe, expect, it } from "vitest";
+import { lintProject } from "../../src/lint/project.js";
 import { lintFixture } from "./support.js";
 
 const DEPLOYED = `op.createTable("users", { id: t.bigint().identity().primaryKey(), email: t.text(), legacy_flag: t.boolean().nullable() });`;
@@ -60,6 +61,15 @@ describe("suppressions", () => {
     const fixture = project(`// retort-lint-disable-file ban-drop-column, renaming-column: users is only read by the admin job, redeployed first\n${TIMEOUT}op.dropColumn("users", "legacy_flag");\nop.renameColumn("users", "email", "login");`);
     const report = await fixture.lint({ range: "change" });
     expect(report.findings).toEqual([]);
+  });
+
+  it("with migrations.transaction \"all\" a CONCURRENTLY op is an error: the run cannot leave its transaction", async () => {
+    const up = `${TIMEOUT}op.createIndex("ix_users_email", "users", ["email"], { concurrently: true });`;
+    expect((await project(up).lint({ range: "change" })).findings).toEqual([]);
+    const fixture = project(up);
+    const whole = { ...fixture.config, config: { ...fixture.config.config, migrations: { ...fixture.config.config.migrations, transaction: "all" as const } } };
+    const report = await lintProject({ config: whole, range: "change" });
+    expect(summary(report.findings)).toEqual(["ban-concurrent-index-creation-in-transaction error 13"]);
   });
 
   it("the config turns a rule off, or changes its severity", async () => {
