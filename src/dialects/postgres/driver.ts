@@ -8,7 +8,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import pg from "pg";
+import type * as Pg from "pg";
+import pg from "./pg-module.js";
 import { from as copyFrom } from "pg-copy-streams";
 import { RetortError } from "../../errors.js";
 import type { ColumnType } from "../../schema/snapshot.js";
@@ -28,10 +29,10 @@ export interface PostgresDriverOptions extends DriverOptions {
   pooler?: PoolerMode;
 }
 
-const typeParsers: pg.CustomTypesConfig = {
+const typeParsers: Pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) =>
     (format === undefined || format === "text" ? resultParsers[oid] : undefined) ??
-    pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"],
+    pg.types.getTypeParser(oid, format as "text")) as Pg.CustomTypesConfig["getTypeParser"],
 };
 
 /**
@@ -49,7 +50,7 @@ function bindable(params: readonly unknown[] | undefined): unknown[] | undefined
   return params as unknown[];
 }
 
-type PgQueryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
+type PgQueryable = Pick<Pg.Pool, "query"> | Pick<Pg.PoolClient, "query">;
 
 /**
  * Run one statement; `name` makes it a named prepared statement (parsed once per connection).
@@ -64,11 +65,11 @@ function run<R>(target: PgQueryable, sql: string, params: readonly unknown[] | u
       : target.query({ name, text: sql, values }).catch((error: unknown) => {
           throw poolerError(error, name) ?? error;
         })
-  ) as Promise<pg.QueryResult | pg.QueryResult[]>;
+  ) as Promise<Pg.QueryResult | Pg.QueryResult[]>;
   return pending.then(toResult<R>);
 }
 
-function toResult<R>(result: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
+function toResult<R>(result: Pg.QueryResult | Pg.QueryResult[]): QueryResult<R> {
   // Several statements in one text (no parameters) give one result each; report the last, as PGlite does.
   const last = Array.isArray(result) ? result[result.length - 1]! : result;
   return { rows: last.rows as R[], rowCount: last.rowCount ?? 0 };
@@ -78,7 +79,7 @@ class PgHeldConnection implements HeldConnection {
   private released = false;
 
   constructor(
-    readonly client: pg.PoolClient,
+    readonly client: Pg.PoolClient,
     private readonly target: PostgresConnection,
     /** false behind a transaction pooler: statement names are dropped. */
     private readonly named: boolean,
@@ -120,9 +121,9 @@ function readCertificateFile(file: string, parameter: string): string {
 }
 
 interface SslChoice {
-  ssl: pg.ConnectionConfig["ssl"];
+  ssl: Pg.ConnectionConfig["ssl"];
   /** libpq's allow/prefer: what to try when the first choice is refused, and how that refusal looks. */
-  fallback?: { ssl: pg.ConnectionConfig["ssl"]; when: (error: unknown) => boolean };
+  fallback?: { ssl: Pg.ConnectionConfig["ssl"]; when: (error: unknown) => boolean };
 }
 
 /** libpq's sslmode meanings, as pg's `ssl` option. */
@@ -197,7 +198,7 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     } catch (error) {
       if (!fallback?.when(error)) throw error;
       // pg-pool builds every new client from pool.options.
-      (pool as unknown as { options: pg.PoolConfig }).options.ssl = fallback.ssl;
+      (pool as unknown as { options: Pg.PoolConfig }).options.ssl = fallback.ssl;
       fallback = undefined;
       return fn();
     }
@@ -219,7 +220,7 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     }
   }
 
-  async function copyRows(client: pg.PoolClient, sql: string, rows: Iterable<unknown[]>): Promise<number> {
+  async function copyRows(client: Pg.PoolClient, sql: string, rows: Iterable<unknown[]>): Promise<number> {
     const stream = client.query(copyFrom(sql));
     // pipeline respects backpressure: the next chunk is built only when the socket takes more.
     // If the rows' iterator throws, pipeline destroys the stream, which sends CopyFail: the
