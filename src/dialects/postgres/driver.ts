@@ -54,20 +54,24 @@ type PgQueryable = Pick<Pg.Pool, "query"> | Pick<Pg.PoolClient, "query">;
 
 /**
  * Run one statement; `name` makes it a named prepared statement (parsed once per connection).
- * The one place that decides how statements are named on the wire. Plain promise chaining, no
- * async frame: this is every controller call's path.
+ * The one place that decides how statements are named on the wire. `failure` maps a driver error
+ * for the caller. One `then` and no async frame: this is every controller call's path.
  */
-function run<R>(target: PgQueryable, sql: string, params: readonly unknown[] | undefined, name: string | undefined): Promise<QueryResult<R>> {
+function run<R>(
+  target: PgQueryable,
+  sql: string,
+  params: readonly unknown[] | undefined,
+  name: string | undefined,
+  failure: (error: unknown) => unknown,
+): Promise<QueryResult<R>> {
   const values = bindable(params);
-  const pending = (
-    name === undefined
-      ? target.query(sql, values)
-      : target.query({ name, text: sql, values }).catch((error: unknown) => {
-          throw poolerError(error, name) ?? error;
-        })
-  ) as Promise<Pg.QueryResult | Pg.QueryResult[]>;
-  return pending.then(toResult<R>);
+  const pending = (name === undefined ? target.query(sql, values) : target.query({ name, text: sql, values })) as Promise<Pg.QueryResult | Pg.QueryResult[]>;
+  return pending.then(toResult<R>, (error: unknown) => {
+    throw failure((name !== undefined && poolerError(error, name)) || error);
+  });
 }
+
+const passThrough = (error: unknown): unknown => error;
 
 function toResult<R>(result: Pg.QueryResult | Pg.QueryResult[]): QueryResult<R> {
   // Several statements in one text (no parameters) give one result each; report the last, as PGlite does.
@@ -86,10 +90,10 @@ class PgHeldConnection implements HeldConnection {
   ) {}
 
   query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
-    return run<R>(this.client, sql, params, this.named ? name : undefined).catch((error: unknown) => {
-      throw connectionError(error, this.target) ?? error;
-    });
+    return run<R>(this.client, sql, params, this.named ? name : undefined, this.failure);
   }
+
+  private readonly failure = (error: unknown): unknown => connectionError(error, this.target) ?? error;
 
   release(broken?: boolean): void {
     if (this.released) return;
@@ -233,11 +237,13 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     dialect: "postgres",
 
     query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
-      const statement = () => run<R>(pool, sql, params, named ? name : undefined);
       // Only until the first connection settled sslmode=prefer's choice: no extra frame after that.
-      return (fallback ? connecting(statement) : statement()).catch((error: unknown) => {
-        throw failure(error);
-      });
+      if (fallback) {
+        return connecting(() => run<R>(pool, sql, params, named ? name : undefined, passThrough)).catch((error: unknown) => {
+          throw failure(error);
+        });
+      }
+      return run<R>(pool, sql, params, named ? name : undefined, failure);
     },
 
     acquire,
