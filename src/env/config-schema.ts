@@ -17,6 +17,15 @@ const migrations = z.strictObject({
   lockTimeoutMs: z.number().int().nonnegative().optional(),
   modifiedMigrations: z.enum(["error", "warn"]).optional(),
   importFrom: nonEmpty.optional(),
+  released: z.union([z.literal("all"), z.array(nonEmpty), z.custom<(expand: string) => boolean | Promise<boolean>>((value) => typeof value === "function", "expected \"all\", a list of revisions or a function")]).optional(),
+});
+
+/** A Postgres duration as lock_timeout takes it: "5s", "500ms", "1min", "2h" (or plain milliseconds). */
+const duration = z.string().regex(/^\d+\s*(ms|s|min|h)?$/, 'expected a duration such as "5s", "500ms" or "1min"');
+
+const autogenerate = z.strictObject({
+  safe: z.boolean().optional(),
+  lockTimeout: duration.optional(),
 });
 
 const variableNames = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
@@ -54,6 +63,7 @@ export const configSchema = z.strictObject({
   env: env.optional(),
   pooler: z.enum(["none", "transaction"]).optional(),
   migrations: migrations.optional(),
+  autogenerate: autogenerate.optional(),
   tables: z.strictObject({ include: z.array(nonEmpty).optional(), exclude: z.array(nonEmpty).optional() }).optional(),
   schemas: z.array(nonEmpty).min(1).optional(),
   branchDatabases: z.boolean().optional(),

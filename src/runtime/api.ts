@@ -195,7 +195,7 @@ async function guardDestructive(action: string, loaded: LoadedConfig, options: C
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
   // Nothing to run: do not load a single module (a no-op upgrade must stay fast at any history size).
   if (revisions.length === 0) return [];
-  const { compileRevision, foldOperations, hasRawSql, preloadMigrations, rawSqlFolder, recordOperations } = await import("./plan.js");
+  const { compileRevision, foldOperations, hasRawSql, migrationSettings, preloadMigrations, rawSqlFolder, recordOperations } = await import("./plan.js");
   const applied = startHeads.length === 0 ? [] : upgradePlan(graph, [], startHeads);
   await preloadMigrations([...applied, ...revisions]);
   const appliedOps = [];
@@ -209,7 +209,7 @@ async function compilePlan(revisions: readonly Revision[], direction: "up" | "do
   const planned: PlannedRevision[] = [];
   for (const [i, file] of revisions.entries()) {
     const compiled = compileRevision(file, direction, recorded[i]!, dialect, schema, foldSql);
-    planned.push(compiled.planned);
+    planned.push({ ...compiled.planned, ...(await migrationSettings(file)) });
     schema = compiled.after;
   }
   return planned;
@@ -389,6 +389,12 @@ export interface NewRevision {
   downgradeBody?: string;
   /** Names the bodies use, imported from the configured module (e.g. ["t", "sql"]). */
   imports?: string[];
+  /** false: the revision runs without one transaction around it. */
+  transactional?: boolean;
+  /** Postgres lock_timeout for every step of the revision. */
+  lockTimeout?: string;
+  /** The expand revision this one is the contract of. */
+  contractOf?: string;
 }
 
 /** Write a new revision file; returns its path and header. */
@@ -430,6 +436,9 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
     ...(spec.dependsOn?.length ? { dependsOn: spec.dependsOn.flatMap((d) => resolveTarget(graph, d, []).map((r) => r.revision)) } : {}),
     ...(spec.upgradeBody ? { upgradeBody: spec.upgradeBody } : {}),
     ...(spec.downgradeBody ? { downgradeBody: spec.downgradeBody } : {}),
+    ...(spec.transactional === false ? { transactional: false } : {}),
+    ...(spec.lockTimeout !== undefined ? { lockTimeout: spec.lockTimeout } : {}),
+    ...(spec.contractOf !== undefined ? { contractOf: spec.contractOf } : {}),
     moduleSpecifier: loaded.config.migrations?.importFrom ?? "retort-db",
     ...(spec.imports?.length ? { imports: [`import { ${[...new Set(spec.imports)].sort().join(", ")} } from ${JSON.stringify(loaded.config.migrations?.importFrom ?? "retort-db")};`] } : {}),
   });

@@ -26,6 +26,24 @@ export interface PlannedRevision {
   steps: PlannedStep[];
   /** Said at run time once the revision is done (e.g. a downgrade re-adding a column cannot bring its data back). */
   warnings?: string[];
+  /** Postgres: lock_timeout set at the start of each of the revision's transactions. */
+  lockTimeout?: string;
+  /** The expand revision this contract revision waits for (see runtime/release.ts). */
+  contractOf?: string;
+}
+
+/** What a migration module says about how it runs, beyond its header. */
+export async function migrationSettings(file: RevisionFile): Promise<Pick<PlannedRevision, "lockTimeout" | "contractOf">> {
+  const migration = await loadMigration(file);
+  const out: Pick<PlannedRevision, "lockTimeout" | "contractOf"> = {};
+  if (migration.lockTimeout !== undefined) {
+    if (typeof migration.lockTimeout !== "string" || !/^\d+\s*(ms|s|min|h)?$/.test(migration.lockTimeout)) {
+      throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: lockTimeout ${JSON.stringify(migration.lockTimeout)} is not a duration`, { hint: 'Write it as Postgres takes it: lockTimeout: "5s" (or "500ms", "1min").' });
+    }
+    out.lockTimeout = migration.lockTimeout;
+  }
+  if (migration.contractOf !== undefined) out.contractOf = migration.contractOf;
+  return out;
 }
 
 export async function loadMigration(file: RevisionFile): Promise<DefinedMigration> {
