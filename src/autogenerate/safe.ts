@@ -23,7 +23,7 @@ import type { AddColumnOp, AlterColumnOp, Op, RunOp } from "../operations/types.
 import { constraintName } from "../schema/naming.js";
 import type { CheckSchema, ColumnSchema, Schema } from "../schema/snapshot.js";
 import { printIdentifier } from "./normalize.js";
-import type { RenderItem } from "./render.js";
+import { jsKey, type RenderItem } from "./render.js";
 
 /** Default `lock_timeout` of generated migrations. */
 export const DEFAULT_LOCK_TIMEOUT = "5s";
@@ -157,7 +157,8 @@ class SafeWriter {
     for (const item of items) {
       const table = tableOf(item.op, this.schema);
       const rewritten = table !== undefined && this.existing.has(table) && item.op.kind !== "dropTable" ? this.rewrite(item.op) : [{ op: item.op }];
-      if (table !== undefined && this.existing.has(table)) this.report.locksExisting = true;
+      // The upgrade decides: a migration that only creates tables gets no lock_timeout for its downgrade's drops.
+      if (this.upgrade && table !== undefined && this.existing.has(table)) this.report.locksExisting = true;
       if (item.comments?.length) rewritten[0] = { ...rewritten[0]!, comments: [...item.comments, ...(rewritten[0]!.comments ?? [])] };
       out.push(...rewritten);
       trackTables(this.existing, item.op);
@@ -250,7 +251,7 @@ class SafeWriter {
         comments: [`Fill in the backfill for ${key}: every existing row needs a value before NOT NULL is set`, `(or generate again with --backfill '${key}=<SQL>').`],
         code: [
           `op.run(${JSON.stringify(`backfill ${key}`)}, async (db) => {`,
-          `  // e.g. await db.updateTable(${JSON.stringify(op.table)}).set({ ${JSON.stringify(op.column.name)}: … }).where(${JSON.stringify(op.column.name)}, "is", null).execute();`,
+          `  // e.g. await db.updateTable(${JSON.stringify(op.table)}).set({ ${jsKey(op.column.name)}: … }).where(${JSON.stringify(op.column.name)}, "is", null).execute();`,
           `  throw new Error(${JSON.stringify(`fill in the backfill for ${key}`)});`,
           "});",
         ],
