@@ -1,0 +1,159 @@
+/**
+ * Safe autogenerate output applied on Postgres while another connection holds a long read on the
+ * table: a step that needs a strong lock gives up after the revision's lockTimeout (the app's
+ * queries queued behind it wait no longer than that) and says why; a concurrent index build lets
+ * writes through and finishes once the read ends; the NOT NULL backfill path fills a populated
+ * table; a stub fails until it is written, and the rerun resumes after the committed steps.
+ */
+import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { current, upgrade } from "../../src/index.js";
+import { check } from "../../src/runtime/schema-commands.js";
+import { failure } from "../runtime/project.js";
+import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
+import { modelProject, type ModelProject } from "./safe-support.js";
+
+const postgresUp = await postgresReachable();
+if (!postgresUp) console.warn("[retort tests] NOTICE: Postgres server unreachable; safe autogenerate on Postgres is SKIPPED.");
+
+const ROWS = 5000;
+const USERS = `export const users = table("users", { id: t.bigint().primaryKey(), name: t.text() });`;
+
+describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long read", () => {
+  let temp: TempDatabase;
+  let admin: pg.Client;
+  beforeAll(async () => {
+    temp = await createTempDatabase();
+    admin = new pg.Client({ connectionString: temp.url });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin?.end();
+    await temp?.drop();
+  });
+
+  /** A project at "users with ROWS rows" on a fresh schema of the temp database. */
+  async function populated(lockTimeout = "1s"): Promise<ModelProject> {
+    await admin.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    const project = modelProject({ url: temp.url, autogenerate: { lockTimeout } });
+    await project.generate(USERS);
+    await upgrade("head", project.options);
+    await admin.query(`INSERT INTO users SELECT g, 'Name ' || g FROM generate_series(1, ${ROWS}) g`);
+    return project;
+  }
+
+  /** Another session with an open transaction that read the table (ACCESS SHARE held until it ends). */
+  async function longRead(isolation = "READ COMMITTED"): Promise<pg.Client> {
+    const reader = new pg.Client({ connectionString: temp.url });
+    await reader.connect();
+    await reader.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+    await reader.query("SELECT count(*) FROM users");
+    return reader;
+  }
+
+  it("a NOT NULL column with --backfill: under a long read the upgrade gives up after lockTimeout, app queries wait no longer; after the read it fills every row", async () => {
+    const project = await populated("1s");
+    const generated = await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), name: t.text(), slug: t.text() }, (u) => [index(u.slug)]);`, {
+      backfill: { "": "lower(replace(name, ' ', '-'))" },
+    });
+    expect(generated.text).toContain('lockTimeout: "1s",');
+
+    const reader = await longRead();
+    try {
+      const started = Date.now();
+      const run = failure(upgrade("head", project.options));
+      // An app query arriving while the migration waits for its lock queues behind it, for at most the lock timeout.
+      await new Promise((done) => setTimeout(done, 200));
+      const appStarted = Date.now();
+      const app = new pg.Client({ connectionString: temp.url });
+      await app.connect();
+      await app.query("SELECT count(*) FROM users WHERE id = 1");
+      const appWaited = Date.now() - appStarted;
+      await app.end();
+      const error = await run;
+      const elapsed = Date.now() - started;
+      expect(error.code).toBe("RETORT_MIGRATION_FAILED");
+      expect(error.message).toContain('at "addColumn users.slug"');
+      expect(error.message).toContain("canceling statement due to lock timeout");
+      expect(error.hint).toMatch(/^The step gave up waiting for a table lock after the revision's lockTimeout \(1s\): another session holds a conflicting lock/);
+      expect(elapsed).toBeGreaterThanOrEqual(900);
+      expect(elapsed).toBeLessThan(5000);
+      expect(appWaited).toBeLessThan(3000);
+      // Nothing of the revision is committed: the column is not there, the database is at the first revision.
+      const columns = await admin.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position");
+      expect(columns.rows.map((row) => row.column_name)).toEqual(["id", "name"]);
+    } finally {
+      await reader.query("ROLLBACK");
+      await reader.end();
+    }
+
+    // The read is over: the rerun goes through.
+    await upgrade("head", project.options);
+    const filled = await admin.query("SELECT count(*)::int AS n, count(*) FILTER (WHERE slug = lower(replace(name, ' ', '-')))::int AS ok FROM users");
+    expect(filled.rows[0]).toEqual({ n: ROWS, ok: ROWS });
+    const column = await admin.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'slug'");
+    expect(column.rows[0]!.is_nullable).toBe("NO");
+    const checks = await admin.query("SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'c'");
+    expect(checks.rows).toEqual([]);
+    const index = await admin.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_slug'::regclass");
+    expect(index.rows[0]!.indisvalid).toBe(true);
+    expect((await check(project.options)).ok).toBe(true);
+  }, 60_000);
+
+  it("CREATE INDEX CONCURRENTLY under a long read: writes go on, the build waits for the read and then finishes", async () => {
+    const project = await populated("1s");
+    await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), name: t.text() }, (u) => [index(u.name)]);`);
+    // A repeatable-read snapshot: the concurrent build must wait until it ends.
+    const reader = await longRead("REPEATABLE READ");
+    let finished = false;
+    const run = upgrade("head", project.options).then((result) => {
+      finished = true;
+      return result;
+    });
+    try {
+      await new Promise((done) => setTimeout(done, 1500));
+      // Longer than the lock timeout, and the build is still waiting rather than failing.
+      expect(finished).toBe(false);
+      const writer = new pg.Client({ connectionString: temp.url });
+      await writer.connect();
+      const writeStarted = Date.now();
+      await writer.query(`INSERT INTO users VALUES (${ROWS + 1}, 'during the build')`);
+      const wrote = Date.now() - writeStarted;
+      await writer.end();
+      expect(wrote).toBeLessThan(1000);
+    } finally {
+      await reader.query("COMMIT");
+      await reader.end();
+    }
+    await run;
+    const index = await admin.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_name'::regclass");
+    expect(index.rows[0]!.indisvalid).toBe(true);
+  }, 60_000);
+
+  it("the backfill stub fails on a populated table with its message; written by hand, the rerun resumes after the committed column", async () => {
+    const project = await populated();
+    const generated = await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), name: t.text(), nickname: t.text() });`);
+    const error = await failure(upgrade("head", project.options));
+    expect(error.code).toBe("RETORT_MIGRATION_FAILED");
+    expect(error.message).toContain('at "backfill users.nickname" failed: fill in the backfill for users.nickname');
+    expect(error.details.stepsCommitted).toBe(1);
+    const state = await current(project.options);
+    expect(state.inProgress.map((row) => row.revision)).toEqual([generated.revision]);
+
+    // The user writes the backfill where the stub was.
+    const file = join(project.root, generated.path!.replace(/^.*migrations/, "migrations"));
+    const text = readFileSync(file, "utf8");
+    const written = text.replace(/op\.run\("backfill users\.nickname", async \(db\) => \{[\s\S]*?\n    \}\);/, 'op.run("backfill users.nickname", async (db) => {\n      await db.updateTable("users").set({ nickname: "anonymous" }).where("nickname", "is", null).execute();\n    });');
+    expect(written).not.toBe(text);
+    // Under a new file name: this process has the old module loaded (a new `retort upgrade` process would not).
+    unlinkSync(file);
+    writeFileSync(file.replace(/\.ts$/, "_filled.ts"), written);
+    await upgrade("head", project.options);
+    const filled = await admin.query("SELECT count(*) FILTER (WHERE nickname = 'anonymous')::int AS ok FROM users");
+    expect(filled.rows[0]!.ok).toBe(ROWS);
+    const column = await admin.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'nickname'");
+    expect(column.rows[0]!.is_nullable).toBe("NO");
+  }, 60_000);
+});
