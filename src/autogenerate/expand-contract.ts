@@ -317,8 +317,9 @@ function contractUndo(change: ColumnChange): RenderItem[] {
 function expandComment(changes: readonly ColumnChange[]): string {
   const moves = changes.map((change) => `${change.key} → ${change.table.name}.${change.target}`).join(", ");
   return [
-    `// Expand: ${moves}. The old and the new app both work once this runs: deploy the new app, then`,
-    "// `retort release <this revision>` lets `retort upgrade` run the contract revision.",
+    `// Expand: ${moves}.`,
+    "// The old and the new app both work once this runs: deploy the new app, then `retort release <this revision>`",
+    "// lets `retort upgrade` run the contract revision.",
   ].join("\n");
 }
 

@@ -415,7 +415,8 @@ export class MigrationExecutor {
         // hold (VACUUM…), so it runs on its own, then is counted.
         const ownTransaction = !transactional && !whole && !step.raw;
         if (transactional || ownTransaction) this.begin(settings);
-        await this.runStep(step);
+        if (!transactional && !whole && step.raw && settings.length > 0) await this.runWithLockTimeout(step, revision.lockTimeout!);
+        else await this.runStep(step);
         done = i + 1;
         if (ownTransaction) {
           this.deferred.push(recordProgress(done));
@@ -467,6 +468,20 @@ export class MigrationExecutor {
       throw failed;
     } finally {
       this.holdSteps = false;
+    }
+  }
+
+  /**
+   * Raw SQL of a revision without a transaction runs on its own (it may be a statement no
+   * transaction can hold, or a DO block that commits in batches): the revision's lock_timeout is
+   * set for the session around it, and reset after.
+   */
+  private async runWithLockTimeout(step: PlannedStep, lockTimeout: string): Promise<void> {
+    await this.sql(`SET lock_timeout = ${quoteLiteral(lockTimeout)}`);
+    try {
+      await this.runStep(step);
+    } finally {
+      await this.conn.query("RESET lock_timeout").catch(() => undefined);
     }
   }
 
