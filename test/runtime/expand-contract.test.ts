@@ -109,8 +109,11 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
     expect((await db.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 3);
     expect((await db.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal")).rows[0]!.n).toBe(0);
     expect((await db.query("SELECT count(*)::int AS n FROM pg_proc WHERE proname LIKE 'retort_sync_%'")).rows[0]!.n).toBe(0);
-    // The migrations head is the models (the retort_releases table is Retort's own, never a change).
-    expect((await check({ ...project.options, url: undefined, dialect: "postgres" })).changes).toEqual([]);
+    // The database is the models (the retort_releases table is Retort's own, never a change). The
+    // migrations head says the same, through an ephemeral PGlite (DO blocks are not folded): ~15 s
+    // here, so left to RETORT_SLOW_TESTS.
+    expect((await check({ ...project.options, against: "database" })).changes).toEqual([]);
+    if (process.env.RETORT_SLOW_TESTS) expect((await check({ ...project.options, url: undefined, dialect: "postgres" })).changes).toEqual([]);
 
     // The contract's downgrade brings the old columns back, filled from the new ones.
     await downgrade("expand_users", project.options);
