@@ -17,7 +17,12 @@ const migrations = z.strictObject({
   lockTimeoutMs: z.number().int().nonnegative().optional(),
   modifiedMigrations: z.enum(["error", "warn"]).optional(),
   importFrom: nonEmpty.optional(),
-  released: z.union([z.literal("all"), z.array(nonEmpty), z.custom<(expand: string) => boolean | Promise<boolean>>((value) => typeof value === "function", "expected \"all\", a list of revisions or a function")]).optional(),
+  released: z
+    .custom<"all" | string[] | ((expand: string) => boolean | Promise<boolean>)>(
+      (value) => value === "all" || typeof value === "function" || (Array.isArray(value) && value.every((item) => typeof item === "string" && item !== "")),
+      'expected "all", a list of revisions or a function',
+    )
+    .optional(),
 });
 
 /** A Postgres duration as lock_timeout takes it: "5s", "500ms", "1min", "2h" (or plain milliseconds). */
