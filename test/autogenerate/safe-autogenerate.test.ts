@@ -95,6 +95,14 @@ describe("safe autogenerate (Postgres)", () => {
     const statement = await other.generate(models, { backfill: { "users.slug": "UPDATE users SET slug = 'u' || id WHERE slug IS NULL" } });
     expect(statements(upgradeBody(statement.text))[1]).toBe("op.execute(sql`UPDATE users SET slug = 'u' || id WHERE slug IS NULL`);");
 
+    // --backfill without a column when two columns need one is refused.
+    const two = modelProject({ dialect: "postgres" });
+    await two.generate(`export const users = table("users", { id: t.bigint().primaryKey(), name: t.text() });`);
+    const ambiguous = await two.generate(`export const users = table("users", { id: t.bigint().primaryKey(), name: t.text(), slug: t.text(), nick: t.text() });`, { backfill: { "": "lower(name)" } }).catch((error: unknown) => error);
+    expect(isRetortError(ambiguous, "RETORT_USAGE")).toBe(true);
+    expect((ambiguous as Error).message).toBe("--backfill without a column applies to the one NOT NULL column added to an existing table, but this migration adds 2 (users.slug, users.nick)");
+    expect((ambiguous as { hint: string }).hint).toBe("Name the column: --backfill 'users.slug=<SQL>' (once per column).");
+
     // --backfill naming a column that needs none is refused.
     const third = modelProject({ dialect: "postgres" });
     await third.generate(`export const users = table("users", { id: t.bigint().primaryKey(), name: t.text() });`);
