@@ -5,6 +5,7 @@
  *
  * - indexes are built and dropped CONCURRENTLY (outside the transaction; the executor resumes a
  *   build that died);
+ * - unique constraints take over a unique index built CONCURRENTLY (ADD CONSTRAINT … USING INDEX);
  * - foreign keys and checks are added NOT VALID (a short lock, no scan), then validated as a step
  *   of their own (the scan holds only SHARE UPDATE EXCLUSIVE, which reads and writes pass);
  * - NOT NULL on an existing column goes through CHECK (col IS NOT NULL) NOT VALID, VALIDATE, SET
@@ -192,6 +193,19 @@ class SafeWriter {
           { op: { ...op, notValid: true }, comments: ["NOT VALID: existing rows are checked by the next step, which does not block writes."] },
           { op: { kind: "validateConstraint", table: op.table, name: op.check.name } },
         ];
+      case "addUnique": {
+        // ADD CONSTRAINT … UNIQUE builds its index under ACCESS EXCLUSIVE: build it CONCURRENTLY first,
+        // then the constraint takes it over (a short lock, no scan).
+        const name = op.unique.name;
+        const table = printIdentifier(op.table);
+        return [
+          {
+            op: { kind: "createIndex", table: op.table, index: { name, elements: op.unique.columns.map((column) => ({ column })), unique: true }, concurrently: true },
+            comments: [`The unique constraint ${name} from an index built CONCURRENTLY (reads and writes go on while it builds).`],
+          },
+          { op: { kind: "execute", sql: `ALTER TABLE ${table} ADD CONSTRAINT ${printIdentifier(name)} UNIQUE USING INDEX ${printIdentifier(name)}`, reverseSql: `ALTER TABLE ${table} DROP CONSTRAINT ${printIdentifier(name)}` } },
+        ];
+      }
       case "alterColumn":
         return this.alterColumn(op);
       case "addColumn":

@@ -5,7 +5,7 @@
  * own, and lockTimeout; new tables keep the plain form; safe: false and SQLite keep the old form.
  */
 import { describe, expect, it } from "vitest";
-import { isRetortError } from "../../src/index.js";
+import { isRetortError, migrationSql } from "../../src/index.js";
 import { check } from "../../src/runtime/schema-commands.js";
 import { headerExtras, modelProject, upgradeBody } from "./safe-support.js";
 
@@ -112,13 +112,27 @@ describe("safe autogenerate (Postgres)", () => {
     expect((wrong as { hint: string }).hint).toBe("Columns that need a backfill here: users.slug.");
   }, 60_000);
 
-  it("a NOT NULL column with a server default is added as it is (no rewrite since Postgres 11); lockTimeout comes from the config; a transactional revision keeps its transaction", async () => {
+  it("a NOT NULL column with a server default is added as it is (no rewrite since Postgres 11); lockTimeout comes from the config; a transactional revision keeps its transaction; unique through USING INDEX", async () => {
     const project = modelProject({ dialect: "postgres", autogenerate: { lockTimeout: "2s" } });
     await project.generate(`export const users = table("users", { id: t.bigint().primaryKey() });`);
-    const result = await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), score: t.integer().default(0) }, (u) => [index(u.score)]);`);
+    const result = await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), score: t.integer().default(0), code: t.text().nullable() }, (u) => [index(u.score), unique(u.code)]);`);
     expect(headerExtras(result.text)).toEqual(['lockTimeout: "2s",']);
-    expect(statements(upgradeBody(result.text))).toEqual(['op.addColumn("users", "score", t.integer().default(0));', 'op.createIndex(null, "users", ["score"], { concurrently: true });']);
+    expect(statements(upgradeBody(result.text))).toEqual([
+      'op.addColumn("users", "score", t.integer().default(0));',
+      'op.addColumn("users", "code", t.text().nullable());',
+      // A unique constraint takes over a unique index built concurrently.
+      'op.createIndex(null, "users", ["code"], { unique: true, concurrently: true });',
+      "op.execute(sql`ALTER TABLE users ADD CONSTRAINT uq_users_code UNIQUE USING INDEX uq_users_code`, { reverseSql: sql`ALTER TABLE users DROP CONSTRAINT uq_users_code` });",
+      'op.createIndex(null, "users", ["score"], { concurrently: true });',
+    ]);
     expect(result.text).toContain("back with the rest of the revision, so run `retort upgrade` again (at a quieter time).");
+    // The fold reads USING INDEX: the migrations head is the models, without an ephemeral database.
+    const head = await check(project.options);
+    expect(head).toMatchObject({ ok: true, source: "fold" });
+    // The offline script carries the lock timeout into each transaction.
+    const script = await migrationSql("up", "head", project.options);
+    expect(script).toContain(`BEGIN;\nSET LOCAL lock_timeout = '2s';\n-- addColumn users.score\nALTER TABLE "users" ADD COLUMN "score"`);
+    expect(script).toContain(`CREATE UNIQUE INDEX CONCURRENTLY "uq_users_code" ON "users" ("code");\nBEGIN;\nSET LOCAL lock_timeout = '2s';`);
   }, 60_000);
 
   it("safe: false writes the old form", async () => {

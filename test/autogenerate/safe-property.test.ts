@@ -9,8 +9,9 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareSchemas, downgradeOperations } from "../../src/autogenerate/index.js";
 import { DEFAULT_LOCK_TIMEOUT, safeRewrite } from "../../src/autogenerate/safe.js";
-import { compileOperations } from "../../src/operations/compile.js";
-import { Op } from "../../src/operations/types.js";
+import { compileAndApply } from "../../src/operations/compile.js";
+import { rawSqlFolder, type RawSqlFolder } from "../../src/runtime/plan.js";
+import { Op, type Step } from "../../src/operations/types.js";
 import type { Dialect, Schema } from "../../src/schema/snapshot.js";
 import { schemaPairArbitrary } from "./arbitraries.js";
 import { type Backend, createOnBackend, introspectBackend, openBackend, postgresUp, runSteps } from "../operations/support.js";
@@ -26,14 +27,28 @@ async function differences(backend: Backend, expected: Schema): Promise<string[]
   return result.ops.map((op) => Op.describe(op));
 }
 
+/** Compile as a migration run does: raw SQL (ADD CONSTRAINT … USING INDEX) is folded by the parser. */
+function compile(ops: readonly Op[], dialect: Dialect, before: Schema, foldSql: RawSqlFolder): { steps: Step[]; schema: Schema } {
+  const steps: Step[] = [];
+  let schema = before;
+  for (const op of ops) {
+    const compiled = compileAndApply(op, dialect, schema);
+    steps.push(...compiled.steps);
+    schema = (op.kind === "execute" ? foldSql(schema, op) : undefined) ?? compiled.after;
+  }
+  return { steps, schema };
+}
+
 /** The data operations of rewritten items (a backfill stub has nothing to fill in an empty table). */
 const dataOps = (items: { op: Op }[]) => items.map((item) => item.op).filter(Op.isData);
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect === "postgres" && !postgresUp)(`safe autogenerate properties [${dialect}]`, () => {
     let backend: Backend;
+    let foldSql: RawSqlFolder;
     beforeAll(async () => {
       backend = await openBackend(dialect);
+      foldSql = (await rawSqlFolder(dialect, true))!;
     });
     afterAll(async () => backend?.close());
 
@@ -47,11 +62,11 @@ for (const dialect of DIALECTS) {
           const { rewrite } = safeRewrite(diff.ops, from, { lockTimeout: DEFAULT_LOCK_TIMEOUT });
           const upOps = dataOps(rewrite.upgrade(diff.ops.map((op) => ({ op }))));
           if (JSON.stringify(upOps) !== JSON.stringify(diff.ops)) rewritten++;
-          const up = compileOperations(upOps, dialect, from);
+          const up = compile(upOps, dialect, from, foldSql);
           await runSteps(backend.driver, up.steps);
           expect(await differences(backend, to)).toEqual([]);
           const downOps = dataOps(rewrite.downgrade(downgradeOperations(diff.ops, { from, dialect }).map((op) => ({ op }))));
-          await runSteps(backend.driver, compileOperations(downOps, dialect, up.schema).steps);
+          await runSteps(backend.driver, compile(downOps, dialect, up.schema, foldSql).steps);
           expect(await differences(backend, from)).toEqual([]);
         }),
         { numRuns: PAIR_RUNS, seed: SEED },
