@@ -10,6 +10,7 @@
  *   of their own (the scan holds only SHARE UPDATE EXCLUSIVE, which reads and writes pass);
  * - NOT NULL on an existing column goes through CHECK (col IS NOT NULL) NOT VALID, VALIDATE, SET
  *   NOT NULL (Postgres 12+ skips its scan thanks to the validated check), then the check is dropped;
+ * - a column with a volatile default (gen_random_uuid()…) is added bare, given the default, filled;
  * - a NOT NULL column without a server default is added nullable, filled by a backfill (given with
  *   `--backfill`, else a generated op.run stub that fails until it is written), then made NOT NULL
  *   as above.
@@ -111,6 +112,16 @@ function needsBackfill(column: ColumnSchema): boolean {
   return !column.nullable && column.default === undefined && column.identity === undefined && column.serial !== true;
 }
 
+/** Functions whose value changes per row: a default calling one cannot be stored once for the existing rows. */
+const VOLATILE = /\b(gen_random_uuid|uuid_generate_v[14]|random|clock_timestamp|timeofday|nextval)\s*\(/i;
+
+/** A server default Postgres must compute per row (ADD COLUMN with it rewrites the table). */
+function volatileDefault(column: ColumnSchema): boolean {
+  const value = column.default;
+  if (value === undefined || column.identity !== undefined || column.serial === true) return false;
+  return value.kind === "random-uuid" || (value.kind === "sql" && VOLATILE.test(value.sql));
+}
+
 /** Keeps `existing` (tables that were there before the migration) up to date over `op`. */
 function trackTables(existing: Set<string>, op: Op): void {
   if (op.kind === "createTable") existing.delete(op.table.name);
@@ -209,7 +220,8 @@ class SafeWriter {
       case "alterColumn":
         return this.alterColumn(op);
       case "addColumn":
-        return this.upgrade && needsBackfill(op.column) ? this.addWithBackfill(op) : [{ op }];
+        if (this.upgrade && needsBackfill(op.column)) return this.addWithBackfill(op);
+        return this.upgrade && volatileDefault(op.column) ? this.addWithVolatileDefault(op) : [{ op }];
       default:
         return [{ op }];
     }
@@ -217,12 +229,14 @@ class SafeWriter {
 
   /** SET NOT NULL goes through a validated check; the rest of the change stays as it was. */
   private alterColumn(op: AlterColumnOp): RenderItem[] {
-    if (op.nullable !== false) return [{ op }];
+    const typeNote: RenderItem["comments"] =
+      op.type !== undefined ? [`The type change of "${op.table}"."${op.name}" may rewrite the table under ACCESS EXCLUSIVE; on a busy table, generate it with --expand-contract instead.`] : undefined;
+    if (op.nullable !== false) return [{ op, ...(typeNote ? { comments: typeNote } : {}) }];
     const { nullable: _nullable, previous, ...rest } = op;
     const { nullable: _was, ...previousRest } = previous ?? {};
     const others = (["type", "default", "comment", "serial"] as const).some((field) => op[field] !== undefined);
     const out: RenderItem[] = [];
-    if (others) out.push({ op: { ...rest, ...(previous ? { previous: previousRest } : {}) } });
+    if (others) out.push({ op: { ...rest, ...(previous ? { previous: previousRest } : {}) }, ...(typeNote ? { comments: typeNote } : {}) });
     out.push(...this.setNotNull(op.table, op.name));
     return out;
   }
@@ -240,6 +254,26 @@ class SafeWriter {
       { op: { kind: "alterColumn", table, name: column, nullable: false, previous: { nullable: true } } },
       { op: { kind: "dropConstraint", table, name: check.name, previous: { check } } },
     ];
+  }
+
+  /**
+   * A volatile default (gen_random_uuid(), clock_timestamp()…) makes ADD COLUMN rewrite the whole
+   * table under ACCESS EXCLUSIVE: add the column bare, set the default (new rows only), fill the
+   * existing rows with it, then NOT NULL through a validated check.
+   */
+  private addWithVolatileDefault(op: AddColumnOp): RenderItem[] {
+    const { default: value, ...bare } = op.column;
+    const column = printIdentifier(op.column.name);
+    const out: RenderItem[] = [
+      {
+        op: { ...op, column: { ...bare, nullable: true } },
+        comments: [`"${op.table}.${op.column.name}" has a volatile default (adding it with the column would rewrite the table): added bare, then the default, then the rows are filled.`],
+      },
+      { op: { kind: "alterColumn", table: op.table, name: op.column.name, default: value!, previous: { default: null } } },
+      { op: { kind: "execute", sql: `UPDATE ${printIdentifier(op.table)} SET ${column} = DEFAULT WHERE ${column} IS NULL` } },
+    ];
+    if (!op.column.nullable) out.push(...this.setNotNull(op.table, op.column.name));
+    return out;
   }
 
   /** Add nullable, fill every row, then NOT NULL through a validated check. */

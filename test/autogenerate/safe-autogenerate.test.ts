@@ -135,6 +135,24 @@ describe("safe autogenerate (Postgres)", () => {
     expect(script).toContain(`CREATE UNIQUE INDEX CONCURRENTLY "uq_users_code" ON "users" ("code");\nBEGIN;\nSET LOCAL lock_timeout = '2s';`);
   }, 60_000);
 
+  it("a volatile default is not added with the column (that rewrites the table): bare column, default, fill, NOT NULL; a type change says to use --expand-contract", async () => {
+    const project = modelProject({ dialect: "postgres" });
+    await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), score: t.integer() });`);
+    const result = await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), score: t.bigint(), token: t.uuid().defaultRandom() });`);
+    expect(statements(upgradeBody(result.text))).toEqual([
+      'op.alterColumn("users", "score", { type: t.bigint() });',
+      'op.addColumn("users", "token", t.uuid().nullable());',
+      'op.alterColumn("users", "token", { default: serverDefault.randomUuid });',
+      "op.execute(sql`UPDATE users SET token = DEFAULT WHERE token IS NULL`);",
+      'op.addCheck("ck_users_token_not_null", "users", sql`token IS NOT NULL`, { notValid: true });',
+      'op.validateConstraint("ck_users_token_not_null", "users");',
+      'op.alterColumn("users", "token", { nullable: false });',
+      'op.dropConstraint("ck_users_token_not_null", "users");',
+    ]);
+    expect(result.text).toContain('// The type change of "users"."score" may rewrite the table under ACCESS EXCLUSIVE; on a busy table, generate it with --expand-contract instead.');
+    expect((await check(project.options)).ok).toBe(true);
+  }, 60_000);
+
   it("safe: false writes the old form", async () => {
     const project = modelProject({ dialect: "postgres", autogenerate: { safe: false } });
     await project.generate(BEFORE);

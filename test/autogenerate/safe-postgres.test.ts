@@ -102,6 +102,44 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
     expect((await check(project.options)).ok).toBe(true);
   }, 60_000);
 
+  it("a lock timeout part-way: the steps before stay committed, and the rerun resumes at the failed step", async () => {
+    await admin.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    const project = modelProject({ url: temp.url, autogenerate: { lockTimeout: "1s" } });
+    const teams = `export const teams = table("teams", { id: t.bigint().primaryKey() });`;
+    await project.generate(`${teams}\nexport const users = table("users", { id: t.bigint().primaryKey(), teamId: t.bigint().nullable() });`);
+    await upgrade("head", project.options);
+    await admin.query(`INSERT INTO teams VALUES (1); INSERT INTO users SELECT g, 1 FROM generate_series(1, ${ROWS}) g`);
+    // A token with a volatile default (filled row by row), and a foreign key to teams.
+    const generated = await project.generate(`${teams}\nexport const users = table("users", { id: t.bigint().primaryKey(), teamId: t.bigint().nullable().references("teams.id"), token: t.uuid().defaultRandom() });`);
+    expect(generated.text).toContain("transactional: false,");
+
+    // An open transaction that wrote to teams: the foreign key's lock on teams must wait for it.
+    const writer = new pg.Client({ connectionString: temp.url });
+    await writer.connect();
+    await writer.query("BEGIN; INSERT INTO teams VALUES (2)");
+    let error;
+    try {
+      error = await failure(upgrade("head", project.options));
+    } finally {
+      await writer.query("ROLLBACK");
+      await writer.end();
+    }
+    expect(error.message).toContain('at "addForeignKey fk_users_team_id_teams on users"');
+    expect(error.message).toContain("canceling statement due to lock timeout");
+    const committed = error.details.stepsCommitted as number;
+    expect(committed).toBeGreaterThan(0);
+    expect(error.hint).toContain(`fix the cause and rerun the same command to resume at step ${committed + 1}`);
+    // The token is in place already (committed before the failed step).
+    expect((await admin.query("SELECT count(DISTINCT token)::int AS n FROM users")).rows[0]!.n).toBe(ROWS);
+
+    await upgrade("head", project.options);
+    const fk = await admin.query("SELECT convalidated FROM pg_constraint WHERE conname = 'fk_users_team_id_teams'");
+    expect(fk.rows[0]!.convalidated).toBe(true);
+    const token = await admin.query("SELECT is_nullable, column_default FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'token'");
+    expect(token.rows[0]).toEqual({ is_nullable: "NO", column_default: "gen_random_uuid()" });
+    expect((await check(project.options)).ok).toBe(true);
+  }, 60_000);
+
   it("CREATE INDEX CONCURRENTLY under a long read: writes go on, the build waits for the read and then finishes", async () => {
     const project = await populated("1s");
     await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), name: t.text() }, (u) => [index(u.name)]);`);
