@@ -23,7 +23,7 @@ import type { AlterColumnOp, Op } from "../operations/types.js";
 import { limitIdentifier } from "../schema/naming.js";
 import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../schema/snapshot.js";
 import { printIdentifier } from "./normalize.js";
-import { Renderer, renderMigrationBodies, type RenderItem } from "./render.js";
+import { Renderer, renderMigrationBodies, type MigrationBodies, type RenderItem } from "./render.js";
 import { safeRewrite, type SafeSettings } from "./safe.js";
 import { castExists, castsImplicitly } from "./safety.js";
 
@@ -67,48 +67,61 @@ export function expandContract(ops: readonly Op[], from: Schema, settings: SafeS
       details: { operations: ops.map((op) => op.kind) },
     });
   }
-  // Drops break the old app: they wait for the contract.
+  // Drops break the old app: they wait for the contract. New types and tables come before the
+  // new columns (which may use them); the other additions after (an index on a new column…).
   const isDrop = (op: Op) => op.kind === "dropColumn" || op.kind === "dropTable" || op.kind === "dropIndex" || op.kind === "dropConstraint";
+  const isCreation = (op: Op) => op.kind === "createEnum" || op.kind === "addEnumValue" || op.kind === "createTable";
   const drops = rest.filter(isDrop);
-  const additions = rest.filter((op) => !isDrop(op));
+  const before = rest.filter(isCreation);
+  const after = rest.filter((op) => !isDrop(op) && !isCreation(op));
 
-  // expand: the other additions in their safe form, then each column's new half.
   const renderer = new Renderer("  ");
-  const plain = safeRewrite(additions, from, settings);
-  const addBodies = additions.length ? renderMigrationBodies(additions, { from, dialect: "postgres", rewrite: plain.rewrite }) : undefined;
   const expandUp = changes.flatMap(expandItems);
-  const expandDown = [...changes].reverse().flatMap((change) => expandUndo(change));
+  const withCreations = fold(from, before);
+  const withNewColumns = fold(withCreations, expandUp.map((item) => item.op).filter((op) => op.kind === "addColumn"));
+  const first = part(before, from, settings);
+  const last = part(after, withNewColumns, settings);
   const expand: RevisionBodies = {
-    upgradeBody: join(addBodies?.upgrade, renderer.items(expandUp)),
-    downgradeBody: join(renderer.items(expandDown), addBodies?.downgrade),
-    imports: [],
+    upgradeBody: join(first?.upgrade, renderer.items(expandUp), last?.upgrade),
+    downgradeBody: join(last?.downgrade, renderer.items([...changes].reverse().flatMap(expandUndo)), first?.downgrade),
+    imports: [...new Set([...(first?.imports ?? []), ...(last?.imports ?? [])])],
     transactional: false,
     lockTimeout: settings.lockTimeout,
   };
 
-  // contract: the old halves go, then the drops of the diff.
-  let middle = from;
-  for (const op of additions) middle = applyOperation(middle, op);
+  // contract: the diff's drops first (an index on an old column goes before the column takes it
+  // along), then the old halves.
   const contractRenderer = new Renderer("  ");
-  const safeDrops = safeRewrite(drops, middle, settings);
-  const dropBodies = drops.length ? renderMigrationBodies(drops, { from: middle, dialect: "postgres", rewrite: safeDrops.rewrite }) : undefined;
+  const dropped = part(drops, fold(withNewColumns, after), settings);
   const contract: RevisionBodies = {
-    upgradeBody: join(contractRenderer.items(changes.flatMap(contractItems)), dropBodies?.upgrade),
-    downgradeBody: join(dropBodies?.downgrade, contractRenderer.items([...changes].reverse().flatMap(contractUndo))),
-    imports: [],
+    upgradeBody: join(dropped?.upgrade, contractRenderer.items(changes.flatMap(contractItems))),
+    downgradeBody: join(contractRenderer.items([...changes].reverse().flatMap(contractUndo)), dropped?.downgrade),
+    imports: dropped?.imports ?? [],
     transactional: false,
     lockTimeout: settings.lockTimeout,
   };
-  expand.imports = [...new Set([...renderer.importList(), ...(addBodies?.imports ?? [])])].sort();
-  contract.imports = [...new Set([...contractRenderer.importList(), ...(dropBodies?.imports ?? [])])].sort();
+  expand.imports = [...new Set([...renderer.importList(), ...expand.imports])].sort();
+  contract.imports = [...new Set([...contractRenderer.importList(), ...contract.imports])].sort();
   expand.upgradeBody = `${expandComment(changes)}\n${expand.upgradeBody}`;
   contract.upgradeBody = `${contractComment(changes)}\n${contract.upgradeBody}`;
   return {
     expand,
     contract,
-    destructive: [...changes.map((change) => `dropColumn ${change.key} (in the contract revision, after release)`), ...(dropBodies?.destructive ?? [])],
-    warnings: plain.report.stubs.map((column) => `${column} needs a backfill: fill in the op.run stub in the expand revision`),
+    destructive: [...changes.map((change) => `dropColumn ${change.key} (in the contract revision, after release)`), ...(dropped?.destructive ?? [])],
+    warnings: [...(first?.stubs ?? []), ...(last?.stubs ?? [])].map((column) => `${column} needs a backfill: fill in the op.run stub in the expand revision`),
   };
+}
+
+/** `ops` in their safe form, rendered as bodies from `schema` (undefined when there are none). */
+function part(ops: readonly Op[], schema: Schema, settings: SafeSettings): (MigrationBodies & { stubs: string[] }) | undefined {
+  if (ops.length === 0) return undefined;
+  const safe = safeRewrite(ops, schema, settings);
+  return { ...renderMigrationBodies(ops, { from: schema, dialect: "postgres", rewrite: safe.rewrite }), stubs: safe.report.stubs };
+}
+
+/** `schema` after `ops`. */
+function fold(schema: Schema, ops: readonly Op[]): Schema {
+  return ops.reduce((current, op) => applyOperation(current, op), schema);
 }
 
 /** Renames and type changes on existing tables, and everything else. */

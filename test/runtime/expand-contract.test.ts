@@ -18,9 +18,9 @@ if (!postgresUp) console.warn("[retort tests] NOTICE: Postgres server unreachabl
 
 /** More rows than one backfill batch (1000). */
 const ROWS = 2500;
-const BEFORE = `export const users = table("users", { id: t.bigint().primaryKey(), username: t.text(), score: t.integer().nullable() });`;
-/** username renamed to handle; score widened to bigint under the same name. */
-const AFTER = `export const users = table("users", { id: t.bigint().primaryKey(), handle: t.text().renamedFrom("username"), score: t.bigint().nullable() });`;
+const BEFORE = `export const users = table("users", { id: t.bigint().primaryKey(), username: t.text(), score: t.integer().nullable() }, (u) => [index(u.username)]);`;
+/** username renamed to handle (its index follows); score widened to bigint under the same name. */
+const AFTER = `export const users = table("users", { id: t.bigint().primaryKey(), handle: t.text().renamedFrom("username"), score: t.bigint().nullable() }, (u) => [index(u.handle)]);`;
 
 describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
   let temp: TempDatabase;
@@ -58,6 +58,9 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
     expect(pair.text).toContain("CREATE TRIGGER retort_sync_users_handle BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION retort_sync_users_handle()");
     expect(pair.text).toContain("UPDATE users SET handle = username WHERE (last_key IS NULL OR id > last_key) AND id <= batch_end AND handle IS NULL;");
     expect(pair.contractText).toContain('op.dropColumn("users", "username");');
+    // The index moves with the name: built concurrently on the new column in the expand, the old one dropped in the contract.
+    expect(pair.text).toContain('op.createIndex(null, "users", ["handle"], { concurrently: true });');
+    expect(pair.contractText).toContain('op.dropIndex("ix_users_username", { table: "users", concurrently: true });');
     expect(pair.contractText).toContain('op.renameColumn("users", "score_new", "score");');
 
     // upgrade runs the expand and stops before the contract.
@@ -106,6 +109,7 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
       { column_name: "score", data_type: "bigint" },
     ]);
     await db.query("INSERT INTO users (id, handle, score) VALUES (100003, 'after-contract', 9)");
+    expect((await db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY indexname")).rows.map((row) => row.indexname)).toEqual(["ix_users_handle", "pk_users"]);
     expect((await db.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 3);
     expect((await db.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal")).rows[0]!.n).toBe(0);
     expect((await db.query("SELECT count(*)::int AS n FROM pg_proc WHERE proname LIKE 'retort_sync_%'")).rows[0]!.n).toBe(0);
