@@ -79,7 +79,9 @@ export function expandContract(ops: readonly Op[], from: Schema, settings: SafeS
   const expandUp = changes.flatMap(expandItems);
   const withCreations = fold(from, before);
   const withNewColumns = fold(withCreations, expandUp.map((item) => item.op).filter((op) => op.kind === "addColumn"));
-  const first = part(before, from, settings);
+  // --backfill names columns added to existing tables: those are among the later additions.
+  const { backfills: _backfills, ...noBackfills } = settings;
+  const first = part(before, from, noBackfills);
   const last = part(after, withNewColumns, settings);
   const expand: RevisionBodies = {
     upgradeBody: join(first?.upgrade, renderer.items(expandUp), last?.upgrade),
@@ -92,7 +94,7 @@ export function expandContract(ops: readonly Op[], from: Schema, settings: SafeS
   // contract: the diff's drops first (an index on an old column goes before the column takes it
   // along), then the old halves.
   const contractRenderer = new Renderer("  ");
-  const dropped = part(drops, fold(withNewColumns, after), settings);
+  const dropped = part(drops, fold(withNewColumns, after), noBackfills);
   const contract: RevisionBodies = {
     upgradeBody: join(dropped?.upgrade, contractRenderer.items(changes.flatMap(contractItems))),
     downgradeBody: join(contractRenderer.items([...changes].reverse().flatMap(contractUndo)), dropped?.downgrade),

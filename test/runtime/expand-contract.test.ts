@@ -7,7 +7,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { current, downgrade, release, upgrade } from "../../src/index.js";
+import { connect, current, downgrade, release, upgrade, upgradeOnStartup } from "../../src/index.js";
 import { check } from "../../src/runtime/schema-commands.js";
 import { headerExtras, modelProject, type ModelProject } from "../autogenerate/safe-support.js";
 import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
@@ -141,6 +141,29 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
     await upgrade("head", fresh.options);
     expect((await columns()).map((column) => column.column_name)).toEqual(["id", "handle", "score"]);
   }, 120_000);
+
+  it("upgradeOnStartup runs the expand and boots the app, with a warning, while the contract waits", async () => {
+    const project = await populated();
+    await project.generate(AFTER, { expandContract: true, revId: "expand_boot" });
+    const app = await connect(temp.url, { schema: {} });
+    const warnings: string[] = [];
+    try {
+      const result = await upgradeOnStartup({ database: app, config: project.config, env: "production", logger: { info: () => {}, warn: (line) => warnings.push(line) } });
+      expect(result).toMatchObject({ action: "upgraded", heads: ["expand_boot"] });
+    } finally {
+      await app.close();
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^retort: Revision \w+ \(step 2 \(contract\)\) is the contract of expand revision expand_boot: .* run `retort release expand_boot`/);
+  }, 60_000);
+
+  it("--backfill goes with --expand-contract: a NOT NULL column added beside the rename is filled in the expand", async () => {
+    const project = modelProject({ dialect: "postgres" });
+    await project.generate(BEFORE);
+    const pair = await project.generate(AFTER.replace("score: t.bigint().nullable()", "score: t.integer().nullable(), bio: t.text()"), { expandContract: true, backfill: { "users.bio": "'(none)'" } });
+    expect(pair.text).toContain("op.execute(sql`UPDATE users SET bio = ('(none)') WHERE bio IS NULL`);");
+    expect(pair.warnings).toEqual([]);
+  }, 60_000);
 
   it("--expand-contract without a rename or type change is refused", async () => {
     const project = modelProject({ dialect: "postgres" });
