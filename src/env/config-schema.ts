@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { RetortError, didYouMean } from "../errors.js";
-import type { RetortConfig } from "./config.js";
+import { POSTGRES_DURATION, type RetortConfig } from "./config.js";
 
 const nonEmpty = z.string().min(1);
 
@@ -25,8 +25,7 @@ const migrations = z.strictObject({
     .optional(),
 });
 
-/** A Postgres duration as lock_timeout takes it: "5s", "500ms", "1min", "2h" (or plain milliseconds). */
-const duration = z.string().regex(/^\d+\s*(ms|s|min|h)?$/, 'expected a duration such as "5s", "500ms" or "1min"');
+const duration = z.string().regex(POSTGRES_DURATION, 'expected a duration such as "5s", "500ms" or "1min"');
 
 const autogenerate = z.strictObject({
   safe: z.boolean().optional(),

@@ -31,6 +31,9 @@ export interface MigrationSettings {
   released?: "all" | string[] | ((expand: string) => boolean | Promise<boolean>);
 }
 
+/** A Postgres duration as lock_timeout takes it: "5s", "500ms", "1min", "2h" (or plain milliseconds). */
+export const POSTGRES_DURATION = /^\d+\s*(ms|s|min|h)?$/;
+
 /** How `revision --autogenerate` writes migrations. */
 export interface AutogenerateSettings {
   /** Postgres/PGlite: lock-friendly forms for tables that already exist (default true; see autogenerate/safe.ts). */

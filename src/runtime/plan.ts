@@ -4,6 +4,7 @@
  * operation fails before the database is touched.
  */
 import type { Kysely } from "kysely";
+import { POSTGRES_DURATION } from "../env/config.js";
 import { compileAhead, importModule } from "../env/import-module.js";
 import { RetortError } from "../errors.js";
 import { applyOperation } from "../operations/apply.js";
@@ -37,7 +38,7 @@ export async function migrationSettings(file: RevisionFile): Promise<Pick<Planne
   const migration = await loadMigration(file);
   const out: Pick<PlannedRevision, "lockTimeout" | "contractOf"> = {};
   if (migration.lockTimeout !== undefined) {
-    if (typeof migration.lockTimeout !== "string" || !/^\d+\s*(ms|s|min|h)?$/.test(migration.lockTimeout)) {
+    if (typeof migration.lockTimeout !== "string" || !POSTGRES_DURATION.test(migration.lockTimeout)) {
       throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: lockTimeout ${JSON.stringify(migration.lockTimeout)} is not a duration`, { hint: 'Write it as Postgres takes it: lockTimeout: "5s" (or "500ms", "1min").' });
     }
     out.lockTimeout = migration.lockTimeout;
