@@ -11,9 +11,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { current, upgrade } from "../../src/index.js";
 import { check } from "../../src/runtime/schema-commands.js";
-import { failure } from "../runtime/project.js";
+import { renderMigration } from "../../src/script/index.js";
+import { SOURCE_INDEX, createProject, failure } from "../runtime/project.js";
 import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
-import { modelProject, type ModelProject } from "./safe-support.js";
+import { headerExtras, modelProject, type ModelProject } from "./safe-support.js";
 
 const postgresUp = await postgresReachable();
 if (!postgresUp) console.warn("[retort tests] NOTICE: Postgres server unreachable; safe autogenerate on Postgres is SKIPPED.");
@@ -102,6 +103,27 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
     expect((await check(project.options)).ok).toBe(true);
   }, 60_000);
 
+  it("a revision in one transaction under a long read: rolled back after lockTimeout, naming the step", async () => {
+    const project = await populated("1s");
+    const generated = await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), name: t.text(), bio: t.text().nullable() });`);
+    expect(headerExtras(generated.text)).toEqual(['lockTimeout: "1s",']);
+    const reader = await longRead();
+    try {
+      const started = Date.now();
+      const error = await failure(upgrade("head", project.options));
+      // One lock timeout for the revision's one text, one more to name the step that waits.
+      expect(Date.now() - started).toBeLessThan(6000);
+      expect(error.message).toContain('at "addColumn users.bio"');
+      expect(error.message).toContain("canceling statement due to lock timeout");
+      expect(error.message).toContain(`Revision ${generated.revision} was rolled back`);
+    } finally {
+      await reader.query("ROLLBACK");
+      await reader.end();
+    }
+    await upgrade("head", project.options);
+    expect((await current(project.options)).heads.map((head) => head.revision)).toEqual([generated.revision]);
+  }, 60_000);
+
   it("a lock timeout part-way: the steps before stay committed, and the rerun resumes at the failed step", async () => {
     await admin.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
     const project = modelProject({ url: temp.url, autogenerate: { lockTimeout: "1s" } });
@@ -138,6 +160,36 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
     const token = await admin.query("SELECT is_nullable, column_default FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'token'");
     expect(token.rows[0]).toEqual({ is_nullable: "NO", column_default: "gen_random_uuid()" });
     expect((await check(project.options)).ok).toBe(true);
+  }, 60_000);
+
+  it("lockTimeout holds for its revision only: in each transaction of it (one per revision, one per step, or one around the run), not in the next", async () => {
+    for (const transaction of ["each", "all"] as const) {
+      await admin.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+      const project = createProject({ transaction });
+      const write = (revision: string, parents: string[], body: string, extra: { lockTimeout?: string; transactional?: boolean } = {}) =>
+        writeFileSync(
+          join(project.dir, `2026010100000${parents.length ? revision.slice(1) : "0"}_${revision}.ts`),
+          renderMigration({ revision, parents, message: revision, createdAt: new Date(Date.UTC(2026, 0, 1)), upgradeBody: body, downgradeBody: "", moduleSpecifier: SOURCE_INDEX, imports: [`import { t } from ${JSON.stringify(SOURCE_INDEX)};`], ...extra }),
+        );
+      const record = (revision: string) => `op.execute("INSERT INTO seen VALUES ('${revision}', current_setting('lock_timeout'))");`;
+      write("r1", [], `op.createTable("seen", { revision: t.text(), value: t.text() });\n${record("r1")}`);
+      write("r2", ["r1"], record("r2"), { lockTimeout: "1500ms" });
+      write("r3", ["r2"], record("r3"));
+      write("r4", ["r3"], `op.addColumn("seen", "note", t.text().nullable());\n${record("r4")}`, { lockTimeout: "2s", transactional: false });
+      write("r5", ["r4"], record("r5"));
+      await upgrade("head", { config: project.config, url: temp.url });
+      const seen = await admin.query("SELECT revision, value FROM seen ORDER BY revision");
+      expect({ transaction, rows: seen.rows }).toEqual({
+        transaction,
+        rows: [
+          { revision: "r1", value: "0" },
+          { revision: "r2", value: "1500ms" },
+          { revision: "r3", value: "0" },
+          { revision: "r4", value: "2s" },
+          { revision: "r5", value: "0" },
+        ],
+      });
+    }
   }, 60_000);
 
   it("CREATE INDEX CONCURRENTLY under a long read: writes go on, the build waits for the read and then finishes", async () => {
