@@ -58,7 +58,10 @@ export type RetortErrorCode =
   | "RETORT_FILE_EXISTS"
   // baseline and adopting a database from another tool
   | "RETORT_BASELINE_REFUSED"
-  | "RETORT_ADOPT_REFUSED";
+  | "RETORT_ADOPT_REFUSED"
+  // expand/contract
+  | "RETORT_CONTRACT_NOT_RELEASED"
+  | "RETORT_RELEASE_REFUSED";
 
 export interface RetortErrorOptions {
   hint?: string;

@@ -117,7 +117,7 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
 }
 
 /** Take the migration lock, then ensure the version tables and run fn on one connection. */
-async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>, mode: OpenMode = {}): Promise<T> {
+async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; conn: Connection; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>, mode: OpenMode = {}): Promise<T> {
   return withDriver(loaded, options, async (driver, target, url) => {
     refuseTransactionPooler(loaded, target, url);
     const lock = await acquireMigrationLock(target, driver, lockTimeoutOf(loaded));
@@ -125,7 +125,7 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
       return await withConnection(driver, async (conn) => {
         const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
         await executor.ensureTables();
-        return fn({ executor, dialect: driver.dialect, target, url });
+        return fn({ executor, conn, dialect: driver.dialect, target, url });
       });
     } finally {
       await lock.release();
@@ -195,7 +195,7 @@ async function guardDestructive(action: string, loaded: LoadedConfig, options: C
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
   // Nothing to run: do not load a single module (a no-op upgrade must stay fast at any history size).
   if (revisions.length === 0) return [];
-  const { compileRevision, foldOperations, hasRawSql, preloadMigrations, rawSqlFolder, recordOperations } = await import("./plan.js");
+  const { compileRevision, foldOperations, hasRawSql, migrationSettings, preloadMigrations, rawSqlFolder, recordOperations } = await import("./plan.js");
   const applied = startHeads.length === 0 ? [] : upgradePlan(graph, [], startHeads);
   await preloadMigrations([...applied, ...revisions]);
   const appliedOps = [];
@@ -209,7 +209,7 @@ async function compilePlan(revisions: readonly Revision[], direction: "up" | "do
   const planned: PlannedRevision[] = [];
   for (const [i, file] of revisions.entries()) {
     const compiled = compileRevision(file, direction, recorded[i]!, dialect, schema, foldSql);
-    planned.push(compiled.planned);
+    planned.push({ ...compiled.planned, ...(await migrationSettings(file)) });
     schema = compiled.after;
   }
   return planned;
@@ -271,21 +271,38 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
   if (direction === "down" && target.trim() === "base") await guardDestructive("retort downgrade base", loaded, options);
-  return withMigrationContext(loaded, options, async ({ executor, dialect, url }) => {
+  return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
     const from = await executor.currentHeads();
     const applied = await executor.appliedChecksums();
     refuseUnknownRevisions(graph, from, loaded, [...applied.keys()]);
     checkModified(graph, from, applied, loaded, options);
     const revisions = direction === "up" ? upgradePlan(graph, from, target) : downgradePlan(graph, from, target);
-    const plan = await compilePlan(revisions, direction, dialect, graph, from);
+    const compiled = await compilePlan(revisions, direction, dialect, graph, from);
+    // A contract revision waits for the release of its expand (runtime/release.ts): the run stops before it.
+    const { plan, held } = direction === "up" ? await (await import("./release.js")).gateContracts(compiled, { loaded, conn, family: familyOf(dialect), startHeads: from }) : { plan: compiled, held: undefined };
     const to = await executor.run(plan, from, stepper(graph), {
       transaction: loaded.config.migrations?.transaction ?? "each",
       resume: await executor.unfinished(),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
+    if (held) throw new RetortError(held.code, held.message, { ...(held.hint ? { hint: held.hint } : {}), details: { ...held.details, currentHeads: to } });
     return { url: redactUrl(url), direction, from, to, revisions: revisions.map((r) => ({ revision: r.revision, message: r.message })) };
   }, { mustExist: direction === "down" });
+}
+
+/**
+ * `retort release <rev>`: record that the expand revision `rev` is deployed, so `upgrade` may run
+ * its contract (see release.ts). Taken under the migration lock, so it never races an upgrade.
+ */
+export async function release(target: string, options: CommandOptions = {}): Promise<import("./release.js").ReleaseResult & { url: string }> {
+  const loaded = await configOf(options);
+  const { graph } = scripts(loaded);
+  const { recordRelease } = await import("./release.js");
+  return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
+    const heads = await executor.currentHeads();
+    return { ...(await recordRelease(target, { loaded, conn, family: familyOf(dialect), graph, heads })), url: redactUrl(url) };
+  }, { mustExist: true });
 }
 
 /**
@@ -389,6 +406,12 @@ export interface NewRevision {
   downgradeBody?: string;
   /** Names the bodies use, imported from the configured module (e.g. ["t", "sql"]). */
   imports?: string[];
+  /** false: the revision runs without one transaction around it. */
+  transactional?: boolean;
+  /** Postgres lock_timeout for every step of the revision. */
+  lockTimeout?: string;
+  /** The expand revision this one is the contract of. */
+  contractOf?: string;
 }
 
 /** Write a new revision file; returns its path and header. */
@@ -430,6 +453,9 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
     ...(spec.dependsOn?.length ? { dependsOn: spec.dependsOn.flatMap((d) => resolveTarget(graph, d, []).map((r) => r.revision)) } : {}),
     ...(spec.upgradeBody ? { upgradeBody: spec.upgradeBody } : {}),
     ...(spec.downgradeBody ? { downgradeBody: spec.downgradeBody } : {}),
+    ...(spec.transactional === false ? { transactional: false } : {}),
+    ...(spec.lockTimeout !== undefined ? { lockTimeout: spec.lockTimeout } : {}),
+    ...(spec.contractOf !== undefined ? { contractOf: spec.contractOf } : {}),
     moduleSpecifier: loaded.config.migrations?.importFrom ?? "retort-db",
     ...(spec.imports?.length ? { imports: [`import { ${[...new Set(spec.imports)].sort().join(", ")} } from ${JSON.stringify(loaded.config.migrations?.importFrom ?? "retort-db")};`] } : {}),
   });

@@ -9,8 +9,10 @@ import type { SqlFamily } from "../schema/snapshot.js";
 
 export const VERSION_TABLE = "retort_version";
 export const HISTORY_TABLE = "retort_migrations";
+/** Expand revisions released for their contract (runtime/release.ts). */
+export const RELEASE_TABLE = "retort_releases";
 /** Tables introspection and drift must ignore. */
-export const RETORT_TABLES: readonly string[] = [VERSION_TABLE, HISTORY_TABLE];
+export const RETORT_TABLES: readonly string[] = [VERSION_TABLE, HISTORY_TABLE, RELEASE_TABLE];
 
 export function createVersionTablesSql(family: SqlFamily): string[] {
   const postgres = family === "postgres";

@@ -40,6 +40,18 @@ export type MigrationFn<Op> = (op: Op) => Promise<void> | void;
 export interface MigrationDefinition<Op = MigrationOps> extends Partial<RevisionHeader> {
   revision: string;
   parents: string[];
+  /**
+   * Postgres: `lock_timeout` for every step (e.g. "5s"): the runner sets it at the start of each
+   * transaction of the revision, so a step that would wait longer for a table lock fails rather
+   * than queueing the app's queries behind it. Steps that committed stay done; rerun to resume.
+   */
+  lockTimeout?: string;
+  /**
+   * This revision is the contract half of an expand/contract pair: `upgrade` refuses to run it
+   * until `retort release <contractOf>` records the expand revision as deployed (or the config's
+   * migrations.released says so).
+   */
+  contractOf?: string;
   upgrade: MigrationFn<Op>;
   downgrade: MigrationFn<Op>;
 }
