@@ -167,7 +167,8 @@ export class Database<S = Record<string, unknown>> implements Session {
     } catch (error) {
       await this.query(`ROLLBACK TO SAVEPOINT ${name}`);
       await this.query(`RELEASE SAVEPOINT ${name}`);
-      throw error;
+      // As at the outermost transaction: a constraint violation is a RetortError here too (SQLite's bulk insert throws it raw).
+      throw this.shared.driver.translateError(error);
     }
   }
 
