@@ -54,7 +54,13 @@ export interface FixtureOptions<S> extends TestDatabaseOptions<S> {
 }
 
 /** The file's test database: made on first use, replaced after one was kept. */
-class FileDatabase<S extends Record<string, unknown>> {
+export interface FileDatabaseSlot<S> {
+  current(): Promise<TestDatabase<S>>;
+  keep(): Promise<void>;
+  drop(): Promise<void>;
+}
+
+class FileDatabase<S extends Record<string, unknown>> implements FileDatabaseSlot<S> {
   private pending: Promise<TestDatabase<S>> | undefined;
 
   constructor(private readonly options: TestDatabaseOptions<S>) {}
@@ -97,7 +103,7 @@ export interface DatabaseFixtures<S> {
 /** vitest's `test` with the `database` and `db` fixtures. */
 export function databaseTest<S extends Record<string, unknown> = Record<string, unknown>>(options: FixtureOptions<S> = {}) {
   const { keepOnFailure = false, ...rest } = options;
-  return base.extend<DatabaseFixtures<S> & { retortFile: FileDatabase<S> }>({
+  return base.extend<DatabaseFixtures<S> & { retortFile: FileDatabaseSlot<S> }>({
     retortFile: [
       // eslint-disable-next-line no-empty-pattern
       async ({}, use) => {
