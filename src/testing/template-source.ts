@@ -66,8 +66,9 @@ async function readSource<S>(options: TemplateOptions<S>): Promise<TemplateSourc
   const loaded = await configOf({ ...(options.config === undefined ? {} : { config: options.config }), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
   const migrations = loaded.file !== undefined || existsSync(migrationsDirectory(loaded));
   const given = options.schema as Record<string, unknown> | undefined;
-  // The models the project declares, else the ones given: both describe the same tables in a project that uses both.
-  const models = loaded.config.models ? await loadModels(resolve(loaded.root, loaded.config.models)) : (given ?? {});
+  // The models given, else the ones the config names (loaded only then: a test file passes its own,
+  // and in a project that has both they are the same models, so the fingerprint is the same).
+  const models = given ?? (loaded.config.models ? await loadModels(resolve(loaded.root, loaded.config.models)) : {});
   if (!migrations && !given) {
     throw new RetortError("RETORT_CONFIG", `createTestDatabase: ${loaded.root} has no migrations (no config file, no ${migrationsDirectory(loaded)}) and no schema was given`, {
       hint: "Run createTestDatabase from your project's folder (or pass config), or pass { schema } to build the tables from the models.",
@@ -80,12 +81,12 @@ async function readSource<S>(options: TemplateOptions<S>): Promise<TemplateSourc
     const { graph } = scripts(loaded);
     for (const revision of [...graph.revisions].sort((a, b) => (a.revision < b.revision ? -1 : 1))) hash.update(`revision ${revision.revision} ${revision.checksum}\n`);
   }
-  hash.update(`models ${JSON.stringify(schemaFromModels(migrations ? models : (given ?? models)))}\n`);
+  hash.update(`models ${JSON.stringify(schemaFromModels(models))}\n`);
   for (const file of seeds) {
     if (!existsSync(file)) throw new RetortError("RETORT_CONFIG", `test seed file not found: ${file}`, { hint: "Seed paths are relative to the config's folder.", details: { file } });
     hash.update(`seed ${file} ${createHash("sha256").update(readFileSync(file)).digest("hex")}\n`);
   }
-  return { loaded, migrations, models: given ?? models, seeds, fingerprint: hash.digest("hex") };
+  return { loaded, migrations, models, seeds, fingerprint: hash.digest("hex") };
 }
 
 /** Bring the database at `url` (or the open `database`) to what the source describes: migrations to head (or createAll), then the seeds. */

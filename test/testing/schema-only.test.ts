@@ -9,7 +9,8 @@ import { expect, it } from "vitest";
 import { createTestDatabase } from "../../src/testing/index.js";
 import * as schema from "../../examples/community-bot/schema.js";
 
-for (const url of ["sqlite::memory:", "pglite:memory"]) {
+// On SQLite (PGlite takes the same path; its snapshots are covered in embedded.test.ts).
+for (const url of ["sqlite::memory:"]) {
   it(`${url}: a database with the models' tables, private to each call`, async () => {
     const cwd = mkdtempSync(join(tmpdir(), "retort-schema-only-"));
     const first = await createTestDatabase({ schema, url, cwd });
