@@ -247,7 +247,10 @@ const instances = new WeakMap<Driver, PGlite>();
 
 /** The whole database as a tarball (`dumpDataDir`), taken between statements: what test snapshots are made of. */
 export async function dumpPgliteDriver(driver: Driver): Promise<Blob> {
-  const db = instances.get(driver);
+  // Through wrappers made with Object.create (onQuery instrumentation) to the driver itself.
+  let owner: object | null = driver;
+  while (owner && !instances.has(owner as Driver)) owner = Object.getPrototypeOf(owner) as object | null;
+  const db = owner ? instances.get(owner as Driver) : undefined;
   if (!db) throw new RetortError("RETORT_UNSUPPORTED", `a ${driver.dialect} database has no PGlite data directory to dump`);
   const held = await driver.acquire();
   try {
