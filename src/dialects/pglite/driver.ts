@@ -23,7 +23,7 @@ export interface PgliteLocation {
   dataDir?: string;
   /** How long to wait for another process that has the directory open (default 0: fail at once). */
   busyTimeoutMs?: number;
-  /** In memory only: start from a `dumpDataDir()` snapshot instead of an empty cluster (test databases). */
+  /** Start from a `dumpDataDir()` snapshot instead of an empty cluster (test databases; with dataDir, an empty folder). */
   loadDataDir?: Blob;
 }
 
