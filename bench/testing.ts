@@ -11,7 +11,8 @@
  * - withRollback around a test body (an insert and a count) vs the body alone (target < 1 ms).
  *
  * Runs alternate between the measured call and its baseline, so load on the machine hits both.
- * Environment: BENCH_FILES (20), BENCH_MIGRATE_FILES (5), BENCH_PGLITE_FILES (5), TEST_DATABASE_URL.
+ * Environment: BENCH_FILES (20), BENCH_MIGRATE_FILES (5), BENCH_PGLITE_FILES (5), TEST_DATABASE_URL,
+ * BENCH_CASES (postgres,cluster,sqlite,pglite).
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -199,7 +200,7 @@ async function throwawayCluster(): Promise<void> {
     } finally {
       await admin.end();
     }
-    report("throwaway cluster: raw CREATE DATABASE … TEMPLATE (pg)", ms(median(raw)), "reference", undefined);
+    report("throwaway cluster: raw CREATE DATABASE … TEMPLATE (pg, default strategy)", ms(median(raw)), "reference", undefined);
     report("throwaway cluster (tmpfs, durability off): createTestDatabase()", ms(median(times)), "<= 30 ms", median(times) <= 30);
   } finally {
     await cluster.stop();
@@ -251,11 +252,12 @@ async function sqlite(): Promise<void> {
   report("SQLite: createTestDatabase() (template file copy)", ms(median(times)), "<= 5 ms", median(times) <= 5);
 }
 
+const CASES = new Set((process.env.BENCH_CASES ?? "postgres,cluster,sqlite,pglite").split(","));
 try {
-  await postgresServer();
-  await throwawayCluster();
-  await sqlite();
-  await pglite();
+  if (CASES.has("postgres")) await postgresServer();
+  if (CASES.has("cluster")) await throwawayCluster();
+  if (CASES.has("sqlite")) await sqlite();
+  if (CASES.has("pglite")) await pglite();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
