@@ -10,23 +10,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase, forgetTemplateSources, prepareTestTemplate } from "../../src/testing/index.js";
 import { sweepPostgres } from "../../src/testing/postgres.js";
 import { postgresReachable } from "../support/postgres.js";
-import { databasesLike, notesProject, runScript, testServerUrl, TESTING_INDEX } from "./support.js";
+import { databasesLike, dropTemplates, notesProject, runScript, testServerUrl, TESTING_INDEX } from "./support.js";
 
 const postgresUp = await postgresReachable();
 
 /** Every template this file made, removed at the end (they are keyed by content, not by run). */
 const templates = new Set<string>();
 afterAll(async () => {
-  if (!postgresUp) return;
-  const { default: pg } = await import("pg");
-  const { serverUrl } = await import("../support/postgres.js");
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  for (const name of templates) {
-    await client.query(`ALTER DATABASE "${name}" WITH IS_TEMPLATE false`).catch(() => {});
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  }
-  await client.end();
+  if (postgresUp) await dropTemplates(templates);
 });
 
 describe.skipIf(!postgresUp)("test databases on a Postgres server", () => {

@@ -4,10 +4,10 @@
  * one), and createMany's bulk path (COPY on Postgres and PGlite) runs inside it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, withRollback, type TestDatabase } from "../../src/testing/index.js";
+import { createTestDatabase, prepareTestTemplate, withRollback, type TestDatabase } from "../../src/testing/index.js";
 import { t, table } from "../../src/index.js";
 import { postgresReachable } from "../support/postgres.js";
-import { notesProject, testServerUrl } from "./support.js";
+import { dropTemplates, notesProject, testServerUrl } from "./support.js";
 
 const notes = table("notes", { id: t.integer().primaryKey(), body: t.text() });
 const tags = table("tags", { id: t.integer().primaryKey(), name: t.text().unique() });
@@ -23,10 +23,14 @@ const backends = [
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`withRollback on ${backend.name}`, () => {
     let db: TestDatabase<typeof schema>;
+    const options = { config: notesProject().config, url: backend.url(), schema };
     beforeAll(async () => {
-      db = await createTestDatabase({ config: notesProject().config, url: backend.url(), schema });
+      db = await createTestDatabase(options);
     });
-    afterAll(async () => db?.drop());
+    afterAll(async () => {
+      await db?.drop();
+      if (backend.name === "postgres") await dropTemplates([(await prepareTestTemplate(options)).template]);
+    });
 
     it("a test's writes are gone for the next test; fn's result comes back", async () => {
       const seen = await withRollback(db, async (tx) => {

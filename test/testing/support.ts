@@ -58,6 +58,20 @@ export async function databasesLike(prefix: string): Promise<Array<{ name: strin
   }
 }
 
+/** Remove templates from the suite's server (they are keyed by content and would stay for the next run). */
+export async function dropTemplates(names: Iterable<string>): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    for (const name of names) {
+      await client.query(`ALTER DATABASE "${name}" WITH IS_TEMPLATE false`).catch(() => {});
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** Run a TypeScript snippet in a new Node process (tsx), from this repository's folder; resolves with its stdout. */
 export async function runScript(code: string, env: Record<string, string> = {}): Promise<string> {
   const file = join(resolve("test/testing"), `.script-${process.pid}-${Math.random().toString(36).slice(2)}.ts`);

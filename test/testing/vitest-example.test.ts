@@ -7,11 +7,10 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { findPostgresBinaries } from "../../src/dev/postgres-binaries.js";
 import { dropDatabase } from "../../src/dev/databases.js";
-import pg from "pg";
 import { prepareTestTemplate } from "../../src/testing/index.js";
 import { options as exampleOptions } from "../../examples/testing-vitest/tests/options.js";
 import { postgresReachable } from "../support/postgres.js";
-import { databasesLike, exec, testServerUrl } from "./support.js";
+import { databasesLike, dropTemplates, exec, testServerUrl } from "./support.js";
 
 const CONFIG = resolve("examples/testing-vitest/vitest.config.ts");
 const VITEST = resolve("node_modules/vitest/vitest.mjs");
@@ -66,11 +65,6 @@ describe.skipIf(!haveBinaries)("the vitest example", () => {
     // The example's template on the suite's server: found (not built again), then removed.
     const prepared = await prepareTestTemplate({ ...exampleOptions, url });
     expect(prepared.built).toBe(false);
-    const { serverUrl } = await import("../support/postgres.js");
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(`ALTER DATABASE "${prepared.template}" WITH IS_TEMPLATE false`);
-    await client.query(`DROP DATABASE "${prepared.template}" WITH (FORCE)`);
-    await client.end();
+    await dropTemplates([prepared.template]);
   });
 });
