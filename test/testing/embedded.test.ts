@@ -65,3 +65,17 @@ it("sqlite: a crashed run's copy is removed by the next run's sweep; drop() remo
   await db.drop();
   expect(existsSync(file)).toBe(false);
 });
+
+it("sqlite: two processes asking at once build the template file once between them", async () => {
+  const project = notesProject();
+  const script = `
+    import { prepareTestTemplate } from ${JSON.stringify(TESTING_INDEX)};
+    const result = await prepareTestTemplate({ config: { root: ${JSON.stringify(project.root)}, config: ${JSON.stringify(project.config.config)} }, url: "sqlite::memory:" });
+    console.log(JSON.stringify(result));
+  `;
+  const outputs = await Promise.all([runScript(script), runScript(script)]);
+  const results = outputs.map((out) => JSON.parse(out.trim().split("\n").at(-1)!) as { template: string; built: boolean });
+  expect(results[0]!.template).toBe(results[1]!.template);
+  expect(results.map((r) => r.built).sort()).toEqual([false, true]);
+  expect(cacheFiles(project.root)).toEqual([results[0]!.template.split("/").at(-1)]);
+});
