@@ -50,6 +50,8 @@ export type RetortErrorCode =
   | "RETORT_SERVICE_FAILED"
   | "RETORT_PRODUCTION_GUARD"
   | "RETORT_ENV_CHECK"
+  // test databases (retort-db/testing)
+  | "RETORT_TEST_GUARD"
   // which database, and reaching it
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"
