@@ -58,7 +58,12 @@ export type RetortErrorCode =
   | "RETORT_FILE_EXISTS"
   // baseline and adopting a database from another tool
   | "RETORT_BASELINE_REFUSED"
-  | "RETORT_ADOPT_REFUSED";
+  | "RETORT_ADOPT_REFUSED"
+  // history policy: linear graphs, the stairway test, squash
+  | "RETORT_NOT_LINEAR"
+  | "RETORT_STAIRWAY_FAILED"
+  | "RETORT_DATABASE_NOT_EMPTY"
+  | "RETORT_SQUASH_REFUSED";
 
 export interface RetortErrorOptions {
   hint?: string;

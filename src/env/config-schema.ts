@@ -17,6 +17,7 @@ const migrations = z.strictObject({
   lockTimeoutMs: z.number().int().nonnegative().optional(),
   modifiedMigrations: z.enum(["error", "warn"]).optional(),
   importFrom: nonEmpty.optional(),
+  linear: z.boolean().optional(),
 });
 
 const variableNames = z.union([nonEmpty, z.array(nonEmpty).min(1)]);

@@ -24,6 +24,8 @@ export interface MigrationSettings {
   modifiedMigrations?: "error" | "warn";
   /** Module that new revision files import `defineMigration` from (default "retort-db"). */
   importFrom?: string;
+  /** true: the revision graph must stay one line; `revision`, `merge` and `upgrade` refuse a second head (RETORT_NOT_LINEAR). */
+  linear?: boolean;
 }
 
 /** The project's local Postgres server (`retort db up`). */
@@ -116,7 +118,7 @@ export const CONFIG_NAMES = ["retort.config.ts", "retort.config.mts", "retort.co
  * Bump when config-schema.ts removes or narrows a key: configs validated before are then checked
  * again (see validated()).
  */
-const SCHEMA_REVISION = 2;
+const SCHEMA_REVISION = 3;
 
 /**
  * Load `path`, or look for retort.config.* in `cwd`, and validate it (RETORT_CONFIG names each

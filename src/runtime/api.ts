@@ -18,6 +18,7 @@ import { EMPTY_SCHEMA, familyOf, type Dialect } from "../schema/snapshot.js";
 import {
   RevisionGraph,
   appliedRevisions,
+  assertLinear,
   applyStep,
   checkBranchLabel,
   checkRevisionId,
@@ -270,6 +271,7 @@ export async function downgrade(target: string, options: CommandOptions = {}): P
 async function run(direction: "up" | "down", target: string, options: CommandOptions): Promise<RunResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
+  if (direction === "up" && loaded.config.migrations?.linear) assertLinear(graph, "upgrade");
   if (direction === "down" && target.trim() === "base") await guardDestructive("retort downgrade base", loaded, options);
   return withMigrationContext(loaded, options, async ({ executor, dialect, url }) => {
     const from = await executor.currentHeads();
@@ -405,6 +407,8 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
   if (graph.branchLabels.has(id)) throw new RetortError("RETORT_INVALID_REVISION_ID", `Revision id ${id} is already a branch label (of ${graph.branchLabels.get(id)!.revision})`, { hint: "Pick another --rev-id, or leave it out for a random one." });
   if (spec.branchLabel !== undefined) checkBranchLabel(spec.branchLabel, (label) => graph.branchLabels.get(label)?.revision ?? graph.get(label)?.revision);
   let parents: string[];
+  const linear = loaded.config.migrations?.linear === true;
+  if (linear) assertLinear(graph, spec.parents ? "merge" : "revision");
   if (spec.parents) {
     parents = mergeParents(graph, spec.parents, spec.splice ?? false);
   } else if (graph.size === 0) {
@@ -419,6 +423,7 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
     }
     parents = [parent.revision];
   }
+  if (linear && !spec.parents) assertLinear(graph, "revision", { revision: id, parent: parents[0] });
   const createdAt = new Date();
   const path = join(dir, migrationFileName(createdAt, spec.message));
   const text = renderMigration({

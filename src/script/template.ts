@@ -16,6 +16,8 @@ export interface MigrationTemplate {
   dependsOn?: readonly string[];
   /** Written only when false (true is the default). */
   transactional?: boolean;
+  /** A squash: the revisions it replaces. */
+  replaces?: readonly string[];
   /** Code for the body of `upgrade(op)`, unindented; defaults to a comment. */
   upgradeBody?: string;
   downgradeBody?: string;
@@ -41,6 +43,7 @@ export function renderMigration(template: MigrationTemplate): string {
   if (template.branchLabels?.length) lines.push(`  branchLabels: ${stringArray(template.branchLabels)},`);
   if (template.dependsOn?.length) lines.push(`  dependsOn: ${stringArray(template.dependsOn)},`);
   if (template.transactional === false) lines.push("  transactional: false,");
+  if (template.replaces?.length) lines.push(`  replaces: ${stringArray(template.replaces)},`);
   lines.push(
     "",
     "  async upgrade(op) {",
