@@ -35,6 +35,7 @@ import {
   type Revision,
 } from "../script/index.js";
 import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
+import { squashAccepts } from "./squash-archive.js";
 import { readAppliedChecksums, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
@@ -89,7 +90,7 @@ function lockTimeoutOf(loaded: LoadedConfig): number {
 }
 
 /** How a command opens the database. */
-interface OpenMode {
+export interface OpenMode {
   /** Read-only commands must not create the database. */
   mustExist?: boolean;
   /** How long to wait for a PGlite directory another process has open. */
@@ -118,7 +119,12 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
 }
 
 /** Take the migration lock, then ensure the version tables and run fn on one connection. */
-async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>, mode: OpenMode = {}): Promise<T> {
+export async function withMigrationContext<T>(
+  loaded: LoadedConfig,
+  options: CommandOptions,
+  fn: (ctx: { executor: MigrationExecutor; conn: HeldConnection; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>,
+  mode: OpenMode = {},
+): Promise<T> {
   return withDriver(loaded, options, async (driver, target, url) => {
     refuseTransactionPooler(loaded, target, url);
     const lock = await acquireMigrationLock(target, driver, lockTimeoutOf(loaded));
@@ -126,7 +132,7 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
       return await withConnection(driver, async (conn) => {
         const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
         await executor.ensureTables();
-        return fn({ executor, dialect: driver.dialect, target, url });
+        return fn({ executor, conn, dialect: driver.dialect, target, url });
       });
     } finally {
       await lock.release();
@@ -227,7 +233,12 @@ function stepper(graph: RevisionGraph) {
 /** Revisions applied now (below the current heads) whose file differs from what ran, in topological order. */
 function modifiedRevisions(graph: RevisionGraph, currentHeads: readonly string[], recorded: Map<string, string>): Revision[] {
   const applied = appliedRevisions(graph, currentHeads.filter((id) => graph.has(id)));
-  return graph.sortTopologically([...applied].filter((id) => recorded.has(id) && recorded.get(id) !== graph.require(id).checksum));
+  return graph.sortTopologically(
+    [...applied].filter((id) => {
+      const checksum = recorded.get(id);
+      return checksum !== undefined && checksum !== graph.require(id).checksum && !squashAccepts(graph.require(id), checksum);
+    }),
+  );
 }
 
 function modifiedMessage(modified: readonly Revision[]): string {
@@ -237,7 +248,7 @@ function modifiedMessage(modified: readonly Revision[]): string {
 
 function modifiedError(modified: readonly Revision[]): RetortError {
   return new RetortError("RETORT_MODIFIED_MIGRATION", modifiedMessage(modified), {
-    hint: "Restore the file as it was applied and put the change in a new revision (retort revision -m …). To accept edits, set migrations.modifiedMigrations to \"warn\".",
+    hint: `Restore the file as it was applied and put the change in a new revision (retort revision -m …). To accept a deliberate edit: retort rehash ${modified[0]!.revision} --reason "…" (recorded in the history); to allow edits in general, set migrations.modifiedMigrations to "warn".`,
     details: { revisions: modified.map((r) => ({ revision: r.revision, file: r.path })) },
   });
 }

@@ -9,11 +9,10 @@ import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection } from "../dialects/driver.js";
 import { isRetortError } from "../errors.js";
 import { familyOf, type Dialect } from "../schema/snapshot.js";
-import { appliedRevisions, upgradePlan, type RevisionGraph } from "../script/index.js";
+import { upgradePlan, type RevisionGraph } from "../script/index.js";
 import { configOf, scripts, withDatabase, type CommandOptions } from "./api.js";
 import { ADVISORY_KEY, fileLockHolder } from "./lock.js";
 import { readVersionState } from "./status.js";
-import { HISTORY_TABLE } from "./version-table.js";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -119,28 +118,18 @@ async function databaseFindings(conn: Connection, dialect: Dialect, graph: Revis
   return findings;
 }
 
-/** Applied revisions whose file changed since it ran, or is gone. */
+/** Applied revisions whose file changed since it ran, or is gone (what `retort verify` lists). */
 async function fileFindings(conn: Connection, graph: RevisionGraph, heads: readonly string[]): Promise<DoctorFinding[]> {
-  const findings: DoctorFinding[] = [];
-  let rows: Array<{ revision: string; checksum: string | null; direction: string; outcome: string }>;
-  try {
-    ({ rows } = await conn.query(
-      `SELECT revision, checksum, direction, outcome FROM ${HISTORY_TABLE} WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} WHERE outcome = 'applied' GROUP BY revision)`,
-    ));
-  } catch {
-    return findings; // never migrated: no history table
-  }
-  const applied = appliedRevisions(graph, heads.filter((id) => graph.has(id)));
-  for (const row of rows) {
-    if (row.direction !== "up") continue;
-    const revision = graph.get(row.revision);
-    if (!revision) {
-      findings.push({ check: "modified", severity: "error", message: `applied revision ${row.revision} has no migration file any more`, fix: "Restore the file from version control (git log --all -- <migrations folder>)." });
-    } else if (applied.has(row.revision) && row.checksum && row.checksum !== revision.checksum) {
-      findings.push({ check: "modified", severity: "error", message: `${revision.path} (${row.revision}) changed since it was applied`, fix: "Restore the file as applied and put the change in a new revision (retort revision -m …)." });
-    }
-  }
-  return findings;
+  const { appliedFileProblems, describeProblem } = await import("./verify.js");
+  return (await appliedFileProblems(conn, graph, heads)).map((problem) => ({
+    check: "modified",
+    severity: "error",
+    message: describeProblem(problem),
+    fix:
+      problem.problem === "missing"
+        ? "Restore the file from version control (git log --all -- <migrations folder>)."
+        : `Restore the file as applied and put the change in a new revision (retort revision -m …), or accept the edit: retort rehash ${problem.revision} --reason "…"`,
+  }));
 }
 
 async function postgresFindings(conn: Connection, options: DoctorOptions): Promise<DoctorFinding[]> {

@@ -1,0 +1,48 @@
+/**
+ * Where `retort squash` keeps the files of the revisions it replaced: `squashed/` inside the
+ * migrations folder (the script directory reads only files directly in the folder, so the graph
+ * never sees them). They are still needed: a database in the middle of a squashed range is brought
+ * to its end by running the rest of them, and a database that applied them is checked against
+ * their checksums (verify, current, doctor) instead of being told its files are gone.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { loadScriptDirectory, type Revision, type RevisionGraph, type ScriptHeader } from "../script/index.js";
+
+export const ARCHIVE_FOLDER = "squashed";
+
+export function archiveDirectory(migrationsDir: string): string {
+  return join(migrationsDir, ARCHIVE_FOLDER);
+}
+
+const archives = new Map<string, { key: string; headers: Map<string, ScriptHeader> }>();
+
+/** The archived headers by revision id (empty without an archive). Read again when the folder's listing changes. */
+export function archivedRevisions(migrationsDir: string): Map<string, ScriptHeader> {
+  const dir = archiveDirectory(migrationsDir);
+  if (!existsSync(dir)) return new Map();
+  const directory = loadScriptDirectory(dir);
+  const key = directory.revisions.map((r) => `${r.revision}:${r.checksum}`).join(",");
+  const known = archives.get(dir);
+  if (known?.key === key) return known.headers;
+  const headers = new Map(directory.revisions.map((r) => [r.revision, r]));
+  archives.set(dir, { key, headers });
+  return headers;
+}
+
+/** Revision id → the squash (in this graph) that replaced it. */
+export function replacedBy(graph: RevisionGraph): Map<string, Revision> {
+  const out = new Map<string, Revision>();
+  for (const revision of graph.revisions) for (const id of revision.replaces ?? []) out.set(id, revision);
+  return out;
+}
+
+/**
+ * A squash keeps the id of the last revision it replaced (so a database at the end of the range is
+ * already at the squash and nothing runs). Such a database recorded the old file's checksum: that is
+ * not an edit when the archived old file still has it.
+ */
+export function squashAccepts(revision: Revision, recordedChecksum: string): boolean {
+  if (!revision.replaces?.includes(revision.revision)) return false;
+  return archivedRevisions(dirname(revision.path)).get(revision.revision)?.checksum === recordedChecksum;
+}
