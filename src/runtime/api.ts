@@ -35,7 +35,7 @@ import {
   type Revision,
 } from "../script/index.js";
 import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
-import { squashAccepts } from "./squash-archive.js";
+import { ARCHIVE_FOLDER, replacedBy, squashAccepts, squashBridge } from "./squash-archive.js";
 import { readAppliedChecksums, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
@@ -164,6 +164,15 @@ export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOpti
 function refuseUnknownRevisions(graph: RevisionGraph, current: readonly string[], loaded: LoadedConfig, everApplied: readonly string[]): void {
   const unknown = current.filter((id) => !graph.has(id));
   if (unknown.length === 0) return;
+  const squashes = replacedBy(graph);
+  const squashed = unknown.filter((id) => squashes.has(id));
+  if (squashed.length > 0) {
+    const into = squashes.get(squashed[0]!)!;
+    throw new RetortError("RETORT_UNKNOWN_REVISION", `The database is at ${squashed.join(", ")}, in the middle of the range squashed into ${into.revision} (${into.path}).`, {
+      hint: `\`retort upgrade\` brings it to ${into.revision} first, running the rest of the range from the archived files in ${ARCHIVE_FOLDER}/ (they must still be there); downgrade from there.`,
+      details: { unknown: squashed, squash: into.revision },
+    });
+  }
   const dir = migrationsDirectory(loaded);
   const where = unknown.map((id) => {
     const branches = branchesMentioning(loaded.root, dir, id);
@@ -286,18 +295,29 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
   if (direction === "down" && target.trim() === "base") await guardDestructive("retort downgrade base", loaded, options);
   return withMigrationContext(loaded, options, async ({ executor, dialect, url }) => {
     const from = await executor.currentHeads();
-    const applied = await executor.appliedChecksums();
-    refuseUnknownRevisions(graph, from, loaded, [...applied.keys()]);
-    checkModified(graph, from, applied, loaded, options);
-    const revisions = direction === "up" ? upgradePlan(graph, from, target) : downgradePlan(graph, from, target);
-    const plan = await compilePlan(revisions, direction, dialect, graph, from);
-    const to = await executor.run(plan, from, stepper(graph), {
+    const runOptions = {
       transaction: loaded.config.migrations?.transaction ?? "each",
-      resume: await executor.unfinished(),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-    });
-    return { url: redactUrl(url), direction, from, to, revisions: revisions.map((r) => ({ revision: r.revision, message: r.message })) };
+    };
+    // A database in the middle of a squashed range first runs the rest of that range from the
+    // archived files, which brings it to the squash's own id.
+    let start = from;
+    const bridge = direction === "up" ? squashBridge(graph, from) : undefined;
+    const bridged: Revision[] = [];
+    if (bridge) {
+      checkModified(bridge.graph, from, await executor.appliedChecksums(), loaded, options);
+      bridged.push(...upgradePlan(bridge.graph, from, bridge.targets));
+      const plan = await compilePlan(bridged, "up", dialect, bridge.graph, from);
+      start = await executor.run(plan, from, stepper(bridge.graph), { ...runOptions, resume: await executor.unfinished() });
+    }
+    const applied = await executor.appliedChecksums();
+    refuseUnknownRevisions(graph, start, loaded, [...applied.keys()]);
+    checkModified(graph, start, applied, loaded, options);
+    const revisions = direction === "up" ? upgradePlan(graph, start, target) : downgradePlan(graph, start, target);
+    const plan = await compilePlan(revisions, direction, dialect, graph, start);
+    const to = await executor.run(plan, start, stepper(graph), { ...runOptions, resume: await executor.unfinished() });
+    return { url: redactUrl(url), direction, from, to, revisions: [...bridged, ...revisions].map((r) => ({ revision: r.revision, message: r.message })) };
   }, { mustExist: direction === "down" });
 }
 

@@ -7,7 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { loadScriptDirectory, type Revision, type RevisionGraph, type ScriptHeader } from "../script/index.js";
+import { RevisionGraph, loadScriptDirectory, type Revision, type ScriptHeader } from "../script/index.js";
 
 export const ARCHIVE_FOLDER = "squashed";
 
@@ -45,4 +45,31 @@ export function replacedBy(graph: RevisionGraph): Map<string, Revision> {
 export function squashAccepts(revision: Revision, recordedChecksum: string): boolean {
   if (!revision.replaces?.includes(revision.revision)) return false;
   return archivedRevisions(dirname(revision.path)).get(revision.revision)?.checksum === recordedChecksum;
+}
+
+/**
+ * A database in the middle of a squashed range (its version table names a replaced revision that is
+ * not the squash's own id): the graph as it was before the squash, with the archived files in place
+ * of each such squash, and the squashes to upgrade to in it. Running that plan brings the database
+ * to the end of the range, which is the squash's id: from there the graph of today takes over.
+ * undefined when no current head is such a revision.
+ */
+export function squashBridge(graph: RevisionGraph, heads: readonly string[]): { graph: RevisionGraph; targets: string[] } | undefined {
+  const squashes = replacedBy(graph);
+  const involved = new Map<string, Revision>();
+  for (const id of heads) {
+    const squash = graph.has(id) ? undefined : squashes.get(id);
+    if (squash) involved.set(squash.revision, squash);
+  }
+  if (involved.size === 0) return undefined;
+  const headers: ScriptHeader[] = graph.revisions.filter((r) => !involved.has(r.revision));
+  for (const squash of involved.values()) {
+    const archive = archivedRevisions(dirname(squash.path));
+    for (const id of squash.replaces ?? []) {
+      const header = archive.get(id);
+      if (!header) return undefined; // the archive is gone: the caller reports the unknown revision
+      headers.push(header);
+    }
+  }
+  return { graph: new RevisionGraph(headers), targets: [...involved.keys()] };
 }

@@ -1,0 +1,141 @@
+/**
+ * retort squash: a linear range replaced by one generated revision, proved on two scratch
+ * databases; a database at the end of the range is already at the squash (nothing re-runs), one in
+ * the middle runs the rest of the range from the archive, one below it runs the squash; refusals
+ * for non-linear ranges and steps a schema difference cannot carry.
+ */
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { current, downgrade, upgrade } from "../../src/index.js";
+import { squash } from "../../src/runtime/squash.js";
+import { testMigrations } from "../../src/runtime/stairway.js";
+import { verify } from "../../src/runtime/verify.js";
+import { createProject, failure, query, sqliteFileUrl } from "../runtime/project.js";
+
+/** r1 users; r2..r4 the range (column, rename, posts with FK and index); r5 after the range. */
+function history() {
+  const project = createProject({});
+  project.add({ id: "sq0000000001", message: "users", up: `op.createTable("users", { id: t.integer().primaryKey(), name: t.text() });`, down: `op.dropTable("users");` });
+  project.add({ id: "sq0000000002", parents: ["sq0000000001"], message: "nick", up: `op.addColumn("users", "nick", t.text().nullable());`, down: `op.dropColumn("users", "nick");` });
+  project.add({ id: "sq0000000003", parents: ["sq0000000002"], message: "rename nick", up: `op.renameColumn("users", "nick", "handle");`, down: `op.renameColumn("users", "handle", "nick");` });
+  project.add({
+    id: "sq0000000004",
+    parents: ["sq0000000003"],
+    message: "posts",
+    up: `op.createTable("posts", { id: t.integer().primaryKey(), userId: t.integer().references("users.id", { onDelete: "cascade" }), title: t.varchar(80) }, (p) => [index(p.userId)]);`,
+    down: `op.dropTable("posts");`,
+  });
+  project.add({ id: "sq0000000005", parents: ["sq0000000004"], message: "post body", up: `op.addColumn("posts", "body", t.text().nullable());`, down: `op.dropColumn("posts", "body");` });
+  return project;
+}
+
+const tables = async (url: string) => (await query(url, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")).map((r) => r.name);
+const historyRows = async (url: string) => (await query(url, "SELECT revision, direction, outcome FROM retort_migrations ORDER BY id")).map((r) => `${r.revision} ${r.direction} ${r.outcome}`);
+
+describe("retort squash", () => {
+  it("replaces the range, proves it, and upgrades databases below, inside and at the end of the range correctly (SQLite)", async () => {
+    const project = history();
+    project.config.config.url = sqliteFileUrl();
+    const below = sqliteFileUrl();
+    const middle = sqliteFileUrl();
+    const end = sqliteFileUrl();
+    const fresh = sqliteFileUrl();
+    await upgrade("sq0000000001", { config: project.config, url: below });
+    await upgrade("sq0000000002", { config: project.config, url: middle });
+    await upgrade("sq0000000004", { config: project.config, url: end });
+    for (const url of [below, middle, end]) await query(url, "INSERT INTO users (id, name) VALUES (1, 'ada')");
+    await query(middle, "UPDATE users SET nick = 'a' WHERE id = 1");
+    await query(end, "UPDATE users SET handle = 'a' WHERE id = 1");
+    const oldFiles = readdirSync(project.dir).filter((f) => f.endsWith(".ts")).sort();
+
+    const result = await squash("sq0000000002:sq0000000004", { message: "users handle and posts" }, { config: project.config, cwd: project.root });
+    expect(result).toMatchObject({ revision: "sq0000000004", replaces: ["sq0000000002", "sq0000000003", "sq0000000004"], parents: ["sq0000000001"], written: true });
+    expect(result.proof.databases).toBe("two in-memory SQLite databases");
+    expect(result.operations).toEqual(["addColumn users.handle", "createTable posts"]);
+    expect(readFileSync(join(project.dir, "..", "..", result.path!), "utf8")).toContain("index(");
+
+    // The files: one new revision, the three old ones archived, the rest untouched.
+    const now = readdirSync(project.dir).filter((f) => f.endsWith(".ts")).sort();
+    // Named with the creation time of the range's last revision, so it sorts where the range stood.
+    expect(now).toEqual([oldFiles[0], `${oldFiles[3]!.slice(0, 14)}_users_handle_and_posts.ts`, oldFiles[4]]);
+    expect(readdirSync(join(project.dir, "squashed")).sort()).toEqual(oldFiles.slice(1, 4));
+    const text = readFileSync(join(project.root, result.path!), "utf8");
+    expect(text).toContain(`replaces: ["sq0000000002", "sq0000000003", "sq0000000004"],`);
+    expect(text).toContain(`parents: ["sq0000000001"],`);
+
+    // At the end of the range: already at the squash; only r5 runs; nothing is reported as edited or missing.
+    const endBefore = await historyRows(end);
+    const warnings: string[] = [];
+    expect((await current({ config: project.config, url: end, onWarning: (w) => warnings.push(w) })).heads.map((h) => h.revision)).toEqual(["sq0000000004"]);
+    expect(warnings).toEqual([]);
+    expect(await verify({ config: project.config, url: end })).toMatchObject({ ok: true, problems: [] });
+    const endRun = await upgrade("head", { config: project.config, url: end });
+    expect(endRun.revisions.map((r) => r.revision)).toEqual(["sq0000000005"]);
+    expect(await historyRows(end)).toEqual([...endBefore, "sq0000000005 up applied"]);
+
+    // In the middle: the rest of the range runs from the archive, then r5.
+    const middleRun = await upgrade("head", { config: project.config, url: middle });
+    expect(middleRun.revisions.map((r) => r.revision)).toEqual(["sq0000000003", "sq0000000004", "sq0000000005"]);
+    expect(await query(middle, "SELECT id, name, handle FROM users")).toEqual([{ id: 1, name: "ada", handle: "a" }]);
+    expect(await verify({ config: project.config, url: middle })).toMatchObject({ ok: true });
+
+    // Below the range: the squash runs, keeping the rows.
+    const belowRun = await upgrade("head", { config: project.config, url: below });
+    expect(belowRun.revisions.map((r) => r.revision)).toEqual(["sq0000000004", "sq0000000005"]);
+    expect(await query(below, "SELECT id, name, handle FROM users")).toEqual([{ id: 1, name: "ada", handle: null }]);
+
+    // All of them, and a fresh database, end with the same schema; the new history passes the stairway.
+    await upgrade("head", { config: project.config, url: fresh });
+    const sql = async (url: string) => (await query(url, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")).map((r) => `${r.type} ${r.name}`);
+    for (const url of [below, middle, end]) expect(await sql(url)).toEqual(await sql(fresh));
+    expect(await tables(fresh)).toEqual(["posts", "retort_migrations", "retort_version", "users"]);
+    expect(await testMigrations({ config: project.config })).toMatchObject({ ok: true, passed: ["sq0000000001", "sq0000000004", "sq0000000005"] });
+  });
+
+  it("on a database in the middle, downgrade first asks for the upgrade", async () => {
+    const project = history();
+    project.config.config.url = sqliteFileUrl();
+    const middle = sqliteFileUrl();
+    await upgrade("sq0000000003", { config: project.config, url: middle });
+    await squash("sq0000000002:sq0000000004", { message: "squashed" }, { config: project.config });
+    const refused = await failure(downgrade("sq0000000001", { config: project.config, url: middle }));
+    expect(refused.code).toBe("RETORT_UNKNOWN_REVISION");
+    expect(refused.message).toContain("in the middle of the range squashed into sq0000000004");
+    expect(refused.hint).toContain("retort upgrade");
+  });
+
+  it("refuses a range that is not one line, and steps a schema difference cannot carry, writing nothing", async () => {
+    const project = history();
+    project.config.config.url = sqliteFileUrl();
+    project.add({ id: "sqbranch0001", parents: ["sq0000000002"], message: "side branch", up: `op.createTable("side", { id: t.integer().primaryKey() });`, down: `op.dropTable("side");` });
+    const before = readdirSync(project.dir).sort();
+    const branched = await failure(squash("sq0000000001:sq0000000004", { message: "x" }, { config: project.config }));
+    expect(branched.code).toBe("RETORT_SQUASH_REFUSED");
+    expect(branched.message).toContain("sqbranch0001");
+
+    const raw = createProject({});
+    raw.config.config.url = sqliteFileUrl();
+    raw.add({ id: "raw000000001", message: "users", up: `op.createTable("users", { id: t.integer().primaryKey() });`, down: `op.dropTable("users");` });
+    raw.add({ id: "raw000000002", parents: ["raw000000001"], message: "seed", up: `op.execute("INSERT INTO users VALUES (1)");`, down: `op.execute("DELETE FROM users");` });
+    const refused = await failure(squash("raw000000001:raw000000002", { message: "x" }, { config: raw.config }));
+    expect(refused.code).toBe("RETORT_SQUASH_REFUSED");
+    expect(refused.message).toContain("raw000000002");
+    expect(refused.message).toContain("INSERT INTO users");
+    expect(existsSync(join(raw.dir, "squashed"))).toBe(false);
+    expect(readdirSync(project.dir).sort()).toEqual(before);
+  });
+
+  it("proves on PGlite with enums, foreign keys and a renamed table (Postgres catalogs compared)", async () => {
+    const project = createProject({});
+    project.config.config.url = "pglite:memory";
+    project.add({ id: "pg0000000001", message: "enum and accounts", up: `op.createEnum("plan", ["free", "pro"]); op.createTable("accounts", { id: t.integer().primaryKey(), plan: enumColumn("plan").default("free") });`, down: `op.dropTable("accounts"); op.dropEnum("plan");` });
+    project.add({ id: "pg0000000002", parents: ["pg0000000001"], message: "rename", up: `op.renameTable("accounts", "customers");`, down: `op.renameTable("customers", "accounts");` });
+    project.add({ id: "pg0000000003", parents: ["pg0000000002"], message: "orders", up: `op.createTable("orders", { id: t.bigint().primaryKey(), customerId: t.integer().references("customers.id") }); op.addEnumValue("plan", "team");`, down: `op.dropTable("orders");` });
+    const result = await squash("pg0000000001:pg0000000003", { message: "initial" }, { config: project.config, dryRun: true });
+    expect(result).toMatchObject({ revision: "pg0000000003", written: false, parents: [] });
+    expect(result.proof.databases).toBe("two in-memory PGlite databases");
+    expect(result.proof.objects).toBeGreaterThan(4);
+    expect(existsSync(join(project.dir, "squashed"))).toBe(false);
+  }, 60_000);
+});
