@@ -11,9 +11,9 @@
  * Postgres and PGlite projects, a SQLite file in a temp folder for SQLite); `url` points it at a
  * real one, which must be empty (or `force`).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { compareSchemas } from "../autogenerate/index.js";
 import { connect, type Database } from "../db/database.js";
 import { resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
@@ -57,7 +57,7 @@ export interface StairwayReport {
   failure?: StairwayFailure;
   /** Revisions from which the fold could not follow (raw SQL it cannot read, op.run): the comparison with the fold stops there. */
   unfolded: string[];
-  /** undefined when the config names no models or a failure stopped the run early. */
+  /** undefined when the config names no models (or the module is not there yet), or a failure stopped the run early. */
   models?: { match: boolean; differences: string[] };
   ok: boolean;
   ms: number;
@@ -204,7 +204,8 @@ export async function testMigrations(options: StairwayOptions = {}): Promise<Sta
       options.onRevision?.({ index: i + 1, total: revisions.length, revision: revision.revision, message: revision.message });
     }
 
-    if (!loaded.config.models) return report();
+    // A config that names no models module, or one not written yet (right after `retort init`): nothing to compare.
+    if (!loaded.config.models || !existsSync(resolve(loaded.root, loaded.config.models))) return report();
     const { modelsSchema } = await import("./schema-commands.js");
     const models = await modelsSchema(loaded);
     const diff = differences(before, models, dialect, loaded, preexisting);
