@@ -187,7 +187,7 @@ async function extraCatalog(db: Database<any>): Promise<string[]> {
 }
 
 /** Differences between two databases' catalogs: schema operations (autogenerate's words), then catalog lines only one side has. */
-async function catalogDifferences(old: Database<any>, fresh: Database<any>, dialect: Dialect): Promise<{ differences: string[]; objects: number }> {
+export async function catalogDifferences(old: Database<any>, fresh: Database<any>, dialect: Dialect): Promise<{ differences: string[]; objects: number }> {
   const introspect = await loadIntrospector(familyOf(dialect));
   const [a, b] = await Promise.all([old.withConnection((conn) => introspect(conn)), fresh.withConnection((conn) => introspect(conn))]);
   const compared = compareSchemas(a, b, { dialect });

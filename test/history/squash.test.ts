@@ -12,6 +12,9 @@ import { squash } from "../../src/runtime/squash.js";
 import { testMigrations } from "../../src/runtime/stairway.js";
 import { verify } from "../../src/runtime/verify.js";
 import { createProject, failure, query, sqliteFileUrl } from "../runtime/project.js";
+import { createTempDatabase, postgresReachable, serverUrl } from "../support/postgres.js";
+
+const postgresUp = await postgresReachable();
 
 /** r1 users; r2..r4 the range (column, rename, posts with FK and index); r5 after the range. */
 function history() {
@@ -138,4 +141,52 @@ describe("retort squash", () => {
     expect(result.proof.objects).toBeGreaterThan(4);
     expect(existsSync(join(project.dir, "squashed"))).toBe(false);
   }, 60_000);
+});
+
+describe.skipIf(!postgresUp)("squash on a Postgres server", () => {
+  it("the catalog comparison sees sequences, triggers, views and grants the schema snapshot does not describe", async () => {
+    const { catalogDifferences } = await import("../../src/runtime/squash.js");
+    const { connect } = await import("../../src/index.js");
+    const [x, y] = [await createTempDatabase(), await createTempDatabase()];
+    const role = `retort_reader_${process.pid}`;
+    const [a, b] = [await connect(x.url, { schema: {} }), await connect(y.url, { schema: {} })];
+    try {
+      for (const db of [a, b]) await db.query("CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL)");
+      await a.query("CREATE SEQUENCE item_numbers START 100");
+      await a.query("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$");
+      await a.query("CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch()");
+      await a.query("CREATE VIEW item_names AS SELECT name FROM items");
+      await a.query(`CREATE ROLE ${role}`);
+      await a.query(`GRANT SELECT ON items TO ${role}`);
+      const { differences } = await catalogDifferences(a, b, "postgres");
+      const text = differences.join("\n");
+      expect(text).toContain("only in the old history: sequence item_numbers");
+      expect(text).toContain("only in the old history: trigger items items_touch");
+      expect(text).toContain("only in the old history: view item_names");
+      expect(text).toContain(`only in the old history: grant items ${role} SELECT`);
+      expect(differences.filter((line) => line.startsWith("only with the squash"))).toEqual([]);
+      expect((await catalogDifferences(b, b, "postgres")).differences).toEqual([]);
+      await a.query(`REVOKE ALL ON items FROM ${role}`);
+    } finally {
+      await a.close();
+      await b.close();
+      await x.drop();
+      await y.drop();
+      const cleanup = await connect(serverUrl, { schema: {} });
+      await cleanup.query(`DROP ROLE IF EXISTS ${role}`).finally(() => cleanup.close());
+    }
+  });
+
+  it("proves with --url on two scratch databases of the server, and drops them", async () => {
+    const project = history();
+    const temp = await createTempDatabase();
+    try {
+      const result = await squash("sq0000000002:sq0000000004", { message: "squashed on the server" }, { config: project.config, url: temp.url, dryRun: true });
+      expect(result.proof.databases).toMatch(/^two scratch databases on postgres:/);
+      const left = await query(temp.url, "SELECT datname FROM pg_database WHERE datname LIKE 'retort_squash_%'");
+      expect(left).toEqual([]);
+    } finally {
+      await temp.drop();
+    }
+  });
 });
