@@ -370,7 +370,9 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
       if (options.strict) throw modifiedError(modified);
       options.onWarning?.(`${modifiedMessage(modified)}\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`);
     }
-    const messageOf = (id: string) => graph.get(id)?.message ?? unknownNote(loaded, id);
+    const squashes = replacedBy(graph);
+    const messageOf = (id: string) =>
+      graph.get(id)?.message ?? (squashes.has(id) ? `(squashed into ${squashes.get(id)!.revision}: \`retort upgrade\` runs the rest of the range from ${ARCHIVE_FOLDER}/)` : unknownNote(loaded, id));
     return {
       url: redactUrl(url),
       heads: state.heads.map((id) => ({ revision: id, message: messageOf(id), isHead: fileHeads.has(id) })),

@@ -12,6 +12,7 @@ import { familyOf, type Dialect } from "../schema/snapshot.js";
 import { upgradePlan, type RevisionGraph } from "../script/index.js";
 import { configOf, scripts, withDatabase, type CommandOptions } from "./api.js";
 import { ADVISORY_KEY, fileLockHolder } from "./lock.js";
+import { ARCHIVE_FOLDER, replacedBy } from "./squash-archive.js";
 import { readVersionState } from "./status.js";
 
 export type Severity = "error" | "warning" | "info";
@@ -93,12 +94,16 @@ async function databaseFindings(conn: Connection, dialect: Dialect, graph: Revis
   const family = familyOf(dialect);
   const state = await readVersionState(conn, family);
   if (graph) {
-    const unknown = state.heads.filter((id) => !graph.has(id));
+    const squashes = replacedBy(graph);
+    for (const id of state.heads.filter((head) => squashes.has(head))) {
+      findings.push({ check: "version-table", severity: "warning", message: `the database is at ${id}, inside the range squashed into ${squashes.get(id)!.revision}`, fix: `retort upgrade (runs the rest of the range from ${ARCHIVE_FOLDER}/, then the revisions after it)` });
+    }
+    const unknown = state.heads.filter((id) => !graph.has(id) && !squashes.has(id));
     for (const id of unknown) {
       findings.push({ check: "version-table", severity: "error", message: `the database is at ${id}, which no migration file here defines`, fix: "Restore its file, or downgrade it from the branch that has it; `retort upgrade` explains the choices." });
     }
     if (state.heads.length > 1) findings.push({ check: "version-table", severity: "info", message: `the database has ${state.heads.length} heads: ${state.heads.join(", ")}`, fix: "retort merge -m \"merge\" heads, then retort upgrade" });
-    if (unknown.length === 0) {
+    if (unknown.length === 0 && !state.heads.some((id) => squashes.has(id))) {
       const pending = upgradePlan(graph, state.heads, "heads");
       if (pending.length > 0) {
         findings.push({ check: "pending", severity: "warning", message: `${pending.length} migration(s) not applied: ${pending.slice(0, 5).map((r) => r.revision).join(", ")}${pending.length > 5 ? ", …" : ""}`, fix: "retort upgrade" });

@@ -74,6 +74,12 @@ function differences(from: Schema, to: Schema, dialect: Dialect, loaded: LoadedC
   ];
 }
 
+/** A user error as one line for the report (anything else is a bug and propagates). */
+function failureText(error: unknown): string {
+  if (!isRetortError(error)) throw error;
+  return `${error.code}: ${error.message}`;
+}
+
 /** The database to run on: a throwaway one of the project's dialect, or the given URL (which must be empty). */
 async function openTarget(loaded: LoadedConfig, options: StairwayOptions): Promise<{ db: Database<any>; description: string; cleanup: () => Promise<void> }> {
   if (options.database) return { db: options.database, description: describe(options.database.dialect), cleanup: async () => {} };
@@ -191,11 +197,14 @@ export async function testMigrations(options: StairwayOptions = {}): Promise<Sta
         if (diff.length > 0) return fail(revision, "expected", diff);
       }
       // Only this revision: `<rev>@-1` steps down on its own branch and leaves other branches alone.
-      await downgrade(`${revision.revision}@-1`, run);
+      // A downgrade that cannot run (irreversible, failing SQL) is this revision's failure too.
+      const downError = await downgrade(`${revision.revision}@-1`, run).then(() => undefined, failureText);
+      if (downError) return fail(revision, "downgrade", [downError]);
       const down = await introspect();
       const notRestored = differences(down, before, dialect, loaded, preexisting);
       if (notRestored.length > 0) return fail(revision, "downgrade", notRestored);
-      await upgrade(revision.revision, run);
+      const againError = await upgrade(revision.revision, run).then(() => undefined, failureText);
+      if (againError) return fail(revision, "reupgrade", [againError]);
       const again = await introspect();
       const changed = differences(after, again, dialect, loaded, preexisting);
       if (changed.length > 0) return fail(revision, "reupgrade", changed);

@@ -77,7 +77,15 @@ describe("retort squash", () => {
     expect(endRun.revisions.map((r) => r.revision)).toEqual(["sq0000000005"]);
     expect(await historyRows(end)).toEqual([...endBefore, "sq0000000005 up applied"]);
 
-    // In the middle: the rest of the range runs from the archive, then r5.
+    // In the middle: current and doctor say where it stands and what to run.
+    const middleNow = await current({ config: project.config, url: middle });
+    expect(middleNow.heads).toEqual([{ revision: "sq0000000002", message: expect.stringContaining("squashed into sq0000000004"), isHead: false }]);
+    const { doctor } = await import("../../src/runtime/doctor.js");
+    const middleDoctor = await doctor({ config: project.config, url: middle });
+    expect(middleDoctor.findings.filter((f) => f.check === "version-table" || f.check === "modified").map((f) => `${f.severity} ${f.message}`)).toEqual([
+      "warning the database is at sq0000000002, inside the range squashed into sq0000000004",
+    ]);
+    // The rest of the range runs from the archive, then r5.
     const middleRun = await upgrade("head", { config: project.config, url: middle });
     expect(middleRun.revisions.map((r) => r.revision)).toEqual(["sq0000000003", "sq0000000004", "sq0000000005"]);
     expect(await query(middle, "SELECT id, name, handle FROM users")).toEqual([{ id: 1, name: "ada", handle: "a" }]);

@@ -74,6 +74,16 @@ describe("retort test-migrations", () => {
     expect(report.ok).toBe(false);
   });
 
+  it("reports a downgrade that cannot run as that revision's failure", async () => {
+    const project = createProject({});
+    project.config.config.url = sqliteFileUrl();
+    project.add({ id: "irr000000001", message: "users", up: `op.createTable("users", { id: t.integer().primaryKey() });`, down: `op.dropTable("users");` });
+    project.add({ id: "irr000000002", parents: ["irr000000001"], message: "bad down", up: `op.createTable("tags", { id: t.integer().primaryKey() });`, down: `op.dropTable("tagz");` });
+    const report = await testMigrations({ config: project.config });
+    expect(report.failure).toMatchObject({ revision: "irr000000002", phase: "downgrade" });
+    expect(report.failure!.differences).toEqual([expect.stringMatching(/^RETORT_INVALID_OPERATION: .*revision irr000000002, dropTable.*"tagz" does not exist/)]);
+  });
+
   it("notices a schema the fold does not expect (raw SQL it cannot see is skipped, and said so)", async () => {
     const project = createProject({});
     project.config.config.url = sqliteFileUrl();
