@@ -40,11 +40,13 @@ export function replacedBy(graph: RevisionGraph): Map<string, Revision> {
 /**
  * A squash keeps the id of the last revision it replaced (so a database at the end of the range is
  * already at the squash and nothing runs). Such a database recorded the old file's checksum: that is
- * not an edit when the archived old file still has it.
+ * not an edit when the archived old file still has it. Once the archive is deleted there is nothing
+ * to compare with, and the squash's `replaces` vouches for the old revision.
  */
 export function squashAccepts(revision: Revision, recordedChecksum: string): boolean {
   if (!revision.replaces?.includes(revision.revision)) return false;
-  return archivedRevisions(dirname(revision.path)).get(revision.revision)?.checksum === recordedChecksum;
+  const archived = archivedRevisions(dirname(revision.path)).get(revision.revision);
+  return archived === undefined || archived.checksum === recordedChecksum;
 }
 
 /**

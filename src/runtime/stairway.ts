@@ -99,6 +99,8 @@ async function openTarget(loaded: LoadedConfig, options: StairwayOptions): Promi
   }
   const folder = mkdtempSync(join(tmpdir(), "retort-stairway-"));
   const db = await connect(`sqlite:${join(folder, "stairway.db")}`, { schema: {} });
+  // A throwaway file: commits need not wait for the disk.
+  await db.query("PRAGMA synchronous = OFF");
   return {
     db,
     description: "throwaway SQLite file",

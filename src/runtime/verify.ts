@@ -34,8 +34,9 @@ export interface AppliedFileProblem {
 
 /**
  * Applied revisions whose file changed since it ran, or is gone, in the order they are listed in
- * the history. A revision a squash replaced counts as present while its archived file (see
- * squash-archive.ts) still has the recorded checksum. Nothing when the database was never migrated.
+ * the history. A revision a squash replaced is checked against its archived file (see
+ * squash-archive.ts) while there is one, and accepted once the archive is deleted. Nothing when
+ * the database was never migrated.
  */
 export async function appliedFileProblems(conn: Connection, graph: RevisionGraph, heads: readonly string[]): Promise<AppliedFileProblem[]> {
   let rows: Array<{ revision: string; checksum: string | null; direction: string }>;
@@ -61,9 +62,13 @@ export async function appliedFileProblems(conn: Connection, graph: RevisionGraph
       continue;
     }
     const squash = squashes.get(id);
-    const archived = squash ? archivedRevisions(dirname(squash.path)).get(id) : undefined;
-    if (!archived) problems.push({ revision: id, problem: "missing", recorded });
-    else if (recorded !== null && recorded !== archived.checksum) problems.push({ revision: id, problem: "changed", file: archived.path, recorded, current: archived.checksum });
+    if (!squash) {
+      problems.push({ revision: id, problem: "missing", recorded });
+      continue;
+    }
+    // Replaced by a squash: checked against its archived file while there is one.
+    const archived = archivedRevisions(dirname(squash.path)).get(id);
+    if (archived && recorded !== null && recorded !== archived.checksum) problems.push({ revision: id, problem: "changed", file: archived.path, recorded, current: archived.checksum });
   }
   return problems;
 }

@@ -4,7 +4,7 @@
  * the middle runs the rest of the range from the archive, one below it runs the squash; refusals
  * for non-linear ranges and steps a schema difference cannot carry.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { current, downgrade, upgrade } from "../../src/index.js";
@@ -95,6 +95,14 @@ describe("retort squash", () => {
     const belowRun = await upgrade("head", { config: project.config, url: below });
     expect(belowRun.revisions.map((r) => r.revision)).toEqual(["sq0000000004", "sq0000000005"]);
     expect(await query(below, "SELECT id, name, handle FROM users")).toEqual([{ id: 1, name: "ada", handle: null }]);
+
+    // An archived file edited is noticed; once the archive is deleted, the squash vouches for the range.
+    const archivedThird = join(project.dir, "squashed", oldFiles[2]!);
+    appendFileSync(archivedThird, "// edited in the archive\n");
+    expect((await verify({ config: project.config, url: end })).problems).toEqual([expect.objectContaining({ revision: "sq0000000003", problem: "changed", file: archivedThird })]);
+    rmSync(join(project.dir, "squashed"), { recursive: true });
+    expect(await verify({ config: project.config, url: end })).toMatchObject({ ok: true });
+    expect(await verify({ config: project.config, url: middle })).toMatchObject({ ok: true });
 
     // All of them, and a fresh database, end with the same schema; the new history passes the stairway.
     await upgrade("head", { config: project.config, url: fresh });
