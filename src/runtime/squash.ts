@@ -72,8 +72,11 @@ export function linearRange(graph: RevisionGraph, range: string): Revision[] {
   const chain: Revision[] = [to];
   let at = to;
   while (at.revision !== from.revision) {
-    if (at.parents.length !== 1) {
-      throw refuse(`${at.revision} (${at.message}) ${at.parents.length === 0 ? "is a base revision below which" : "is a merge, so"} the range ${from.revision}:${to.revision} is not one line`, "Squash a range of a single branch: from a revision up to one of its descendants, with no merge in between.", { revision: at.revision });
+    if (at.parents.length === 0) {
+      throw refuse(`${from.revision} is not below ${to.revision} (following parents down from ${to.revision} reaches base at ${at.revision})`, "Give the older revision first: <from>:<to>, from a revision up to one of its descendants.", { from: from.revision, to: to.revision });
+    }
+    if (at.parents.length > 1) {
+      throw refuse(`${at.revision} (${at.message}) is a merge, so the range ${from.revision}:${to.revision} is not one line`, "Squash a range of a single branch, with no merge in between (squash each side, or only above the merge).", { revision: at.revision });
     }
     at = graph.require(at.parents[0]!);
     chain.push(at);

@@ -82,7 +82,7 @@ function failureText(error: unknown): string {
 
 /** The database to run on: a throwaway one of the project's dialect, or the given URL (which must be empty). */
 async function openTarget(loaded: LoadedConfig, options: StairwayOptions): Promise<{ db: Database<any>; description: string; cleanup: () => Promise<void> }> {
-  if (options.database) return { db: options.database, description: describe(options.database.dialect), cleanup: async () => {} };
+  if (options.database) return { db: options.database, description: `open ${options.database.dialect} database`, cleanup: async () => {} };
   if (options.url) {
     const db = await connect(options.url, { schema: {} });
     return { db, description: redactUrl(options.url), cleanup: () => db.close() };
@@ -110,8 +110,6 @@ async function openTarget(loaded: LoadedConfig, options: StairwayOptions): Promi
     },
   };
 }
-
-const describe = (dialect: Dialect) => `open ${dialect} database`;
 
 /** A database that holds tables or a migration history is refused unless forced: the stairway drops what it creates. */
 async function refuseNonEmpty(loaded: LoadedConfig, db: Database<any>, description: string, force: boolean): Promise<Set<string>> {

@@ -8,9 +8,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { userInfo } from "node:os";
+import { dirname } from "node:path";
 import { quoteLiteral } from "../dialects/sql-text.js";
 import type { Connection } from "../dialects/driver.js";
 import { RetortError } from "../errors.js";
+import { resolveDatabaseUrl } from "../env/config.js";
 import { redactUrl } from "../env/url.js";
 import { appliedRevisions, resolveRevision, type RevisionGraph } from "../script/index.js";
 import { familyOf } from "../schema/snapshot.js";
@@ -18,7 +20,6 @@ import { configOf, scripts, withDatabase, withMigrationContext, type CommandOpti
 import { archivedRevisions, replacedBy, squashAccepts } from "./squash-archive.js";
 import { readVersionState } from "./status.js";
 import { HISTORY_TABLE } from "./version-table.js";
-import { dirname } from "node:path";
 
 export interface AppliedFileProblem {
   revision: string;
@@ -84,7 +85,7 @@ export interface VerifyResult {
 export async function verify(options: CommandOptions = {}): Promise<VerifyResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
-  const url = options.database ? "(open database)" : redactUrl((await import("../env/config.js")).resolveDatabaseUrl({ ...options, config: loaded }));
+  const url = options.database ? `open ${options.database.dialect} database` : redactUrl(resolveDatabaseUrl({ ...options, config: loaded }));
   return withDatabase(loaded, options, async (conn, dialect) => {
     const state = await readVersionState(conn, familyOf(dialect));
     const problems = await appliedFileProblems(conn, graph, state.heads);

@@ -133,6 +133,9 @@ describe("retort squash", () => {
     expect(branched.code).toBe("RETORT_SQUASH_REFUSED");
     expect(branched.message).toContain("sqbranch0001");
 
+    const backwards = await failure(squash("sq0000000004:sq0000000002", { message: "x" }, { config: project.config }));
+    expect(backwards.message).toBe("sq0000000004 is not below sq0000000002 (following parents down from sq0000000002 reaches base at sq0000000001)");
+
     const raw = createProject({});
     raw.config.config.url = sqliteFileUrl();
     raw.add({ id: "raw000000001", message: "users", up: `op.createTable("users", { id: t.integer().primaryKey() });`, down: `op.dropTable("users");` });
