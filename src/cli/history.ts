@@ -22,7 +22,9 @@ export function registerHistoryCommands(program: Command, output: () => Output):
       if (report.failure) {
         const f = report.failure;
         const what =
-          f.phase === "downgrade"
+          f.phase === "upgrade"
+            ? `the upgrade of ${f.revision} (${f.message}, ${f.file}) fails:`
+            : f.phase === "downgrade"
             ? `the downgrade of ${f.revision} (${f.message}, ${f.file}) does not restore the schema before it; to restore it, it would also need:`
             : f.phase === "reupgrade"
               ? `upgrading ${f.revision} (${f.message}, ${f.file}) again after its downgrade gives another schema:`

@@ -23,10 +23,10 @@ import { applyOperation } from "../operations/apply.js";
 import { Op as OpHelpers, type Op } from "../operations/types.js";
 import { filterSchema } from "../schema/table-filter.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
-import type { Revision } from "../script/index.js";
-import { configOf, downgrade, scripts, upgrade, type CommandOptions } from "./api.js";
+import { applyStep, type Revision } from "../script/index.js";
+import { configOf, scripts, withMigrationContext, type CommandOptions } from "./api.js";
 import { introspectLive, introspectOptions } from "./head-schema.js";
-import { hasRawSql, preloadMigrations, rawSqlFolder, recordOperations, type RawSqlFolder } from "./plan.js";
+import { compileRevision, hasRawSql, preloadMigrations, rawSqlFolder, recordOperations, type PlannedRevision, type RawSqlFolder } from "./plan.js";
 import { readVersionState } from "./status.js";
 
 export interface StairwayOptions extends CommandOptions {
@@ -41,8 +41,8 @@ export interface StairwayFailure {
   revision: string;
   message: string;
   file: string;
-  /** downgrade: the downgrade does not restore the schema before; reupgrade: upgrading again gives another schema; expected: the live schema differs from the fold of the migrations. */
-  phase: "downgrade" | "reupgrade" | "expected";
+  /** upgrade: the upgrade fails; downgrade: the downgrade fails or does not restore the schema before; reupgrade: upgrading again fails or gives another schema; expected: the live schema differs from the fold of the migrations. */
+  phase: "upgrade" | "downgrade" | "reupgrade" | "expected";
   /** What differs, one line per operation that would close the gap (autogenerate's words). */
   differences: string[];
 }
@@ -161,13 +161,12 @@ export async function testMigrations(options: StairwayOptions = {}): Promise<Sta
     // Tables there before (allowed with force) are left out of every comparison.
     const preexisting = options.url || options.database ? await refuseNonEmpty(loaded, db, target.description, options.force ?? false) : new Set<string>();
     const dialect = db.dialect;
-    const run: CommandOptions = { config: loaded, database: db, ...(options.onWarning ? { onWarning: options.onWarning } : {}) };
-    const introspect = () => db.withConnection((conn) => introspectLive(loaded, conn, dialect));
 
     await preloadMigrations(revisions);
     const recorded = new Map<string, Op[]>();
     for (const revision of revisions) recorded.set(revision.revision, await recordOperations(revision, "up"));
-    const expected = new ExpectedSchema(await rawSqlFolder(dialect, [...recorded.values()].some(hasRawSql)));
+    const foldSql = await rawSqlFolder(dialect, [...recorded.values()].some(hasRawSql));
+    const expected = new ExpectedSchema(foldSql);
 
     const passed: string[] = [];
     const unfolded: string[] = [];
@@ -185,33 +184,72 @@ export async function testMigrations(options: StairwayOptions = {}): Promise<Sta
     const fail = (revision: Revision, phase: StairwayFailure["phase"], diff: string[]) =>
       report({ revision: revision.revision, message: revision.message, file: revision.path, phase, differences: diff });
 
-    let before = await introspect();
-    for (const [i, revision] of revisions.entries()) {
-      await upgrade(revision.revision, run);
-      const after = await introspect();
-      expected.add(revision, recorded.get(revision.revision)!);
-      if (expected.blindFrom) {
-        if (unfolded.length === 0) unfolded.push(expected.blindFrom);
-      } else {
-        const diff = differences(expected.schema, after, dialect, loaded, preexisting);
-        if (diff.length > 0) return fail(revision, "expected", diff);
+    // One migration lock and one executor for the whole run, and each revision compiled once per
+    // direction against the schema of what is applied (kept as it goes): the same executor and
+    // compiler `upgrade` and `downgrade` use, without re-reading the folder and re-folding the
+    // history for each of the 3 x N runs.
+    const transaction = loaded.config.migrations?.transaction ?? "each";
+    const stairs = await withMigrationContext(loaded, { config: loaded, database: db }, async ({ executor, conn }) => {
+      const introspect = () => introspectLive(loaded, conn, dialect);
+      let heads = new Set<string>(await executor.currentHeads());
+      if (heads.size > 0) {
+        throw new RetortError("RETORT_DATABASE_NOT_EMPTY", `${target.description} is at ${[...heads].join(", ")}: the stairway starts from base`, { hint: "Use an empty database, or leave --url out for a throwaway one." });
       }
-      // Only this revision: `<rev>@-1` steps down on its own branch and leaves other branches alone.
-      // A downgrade that cannot run (irreversible, failing SQL) is this revision's failure too.
-      const downError = await downgrade(`${revision.revision}@-1`, run).then(() => undefined, failureText);
-      if (downError) return fail(revision, "downgrade", [downError]);
-      const down = await introspect();
-      const notRestored = differences(down, before, dialect, loaded, preexisting);
-      if (notRestored.length > 0) return fail(revision, "downgrade", notRestored);
-      const againError = await upgrade(revision.revision, run).then(() => undefined, failureText);
-      if (againError) return fail(revision, "reupgrade", [againError]);
-      const again = await introspect();
-      const changed = differences(after, again, dialect, loaded, preexisting);
-      if (changed.length > 0) return fail(revision, "reupgrade", changed);
-      before = again;
-      passed.push(revision.revision);
-      options.onRevision?.({ index: i + 1, total: revisions.length, revision: revision.revision, message: revision.message });
-    }
+      const step = (current: Set<string>, planned: PlannedRevision) => {
+        const next = new Set(current);
+        applyStep(next, planned.file, planned.direction, graph);
+        return next;
+      };
+      /** Run one compiled revision; a user error becomes this revision's failure text. */
+      const runOne = async (planned: PlannedRevision): Promise<string | undefined> => {
+        try {
+          heads = new Set(await executor.run([planned], [...heads], step, { transaction }));
+          return undefined;
+        } catch (error) {
+          return failureText(error);
+        }
+      };
+      let compiledBefore: Schema = EMPTY_SCHEMA;
+      let before = await introspect();
+      for (const [i, revision] of revisions.entries()) {
+        const upOps = recorded.get(revision.revision)!;
+        const up = compileRevision(revision, "up", upOps, dialect, compiledBefore, foldSql);
+        const upError = await runOne(up.planned);
+        if (upError) return fail(revision, "upgrade", [upError]);
+        const after = await introspect();
+        expected.add(revision, upOps);
+        if (expected.blindFrom) {
+          if (unfolded.length === 0) unfolded.push(expected.blindFrom);
+        } else {
+          const diff = differences(expected.schema, after, dialect, loaded, preexisting);
+          if (diff.length > 0) return fail(revision, "expected", diff);
+        }
+        // Only this revision goes down (nothing applied stands on it yet). A downgrade that cannot
+        // be compiled or run (irreversible, failing SQL) is this revision's failure too.
+        let downError: string | undefined;
+        try {
+          downError = await runOne(compileRevision(revision, "down", await recordOperations(revision, "down"), dialect, up.after, foldSql).planned);
+        } catch (error) {
+          downError = failureText(error);
+        }
+        if (downError) return fail(revision, "downgrade", [downError]);
+        const down = await introspect();
+        const notRestored = differences(down, before, dialect, loaded, preexisting);
+        if (notRestored.length > 0) return fail(revision, "downgrade", notRestored);
+        const againError = await runOne(up.planned);
+        if (againError) return fail(revision, "reupgrade", [againError]);
+        const again = await introspect();
+        const changed = differences(after, again, dialect, loaded, preexisting);
+        if (changed.length > 0) return fail(revision, "reupgrade", changed);
+        before = again;
+        compiledBefore = up.after;
+        passed.push(revision.revision);
+        options.onRevision?.({ index: i + 1, total: revisions.length, revision: revision.revision, message: revision.message });
+      }
+      return before;
+    });
+    if (!("tables" in stairs)) return stairs; // a failure report
+    const before = stairs;
 
     // A config that names no models module, or one not written yet (right after `retort init`): nothing to compare.
     if (!loaded.config.models || !existsSync(resolve(loaded.root, loaded.config.models))) return report();

@@ -84,6 +84,16 @@ describe("retort test-migrations", () => {
     expect(report.failure!.differences).toEqual([expect.stringMatching(/^RETORT_INVALID_OPERATION: .*revision irr000000002, dropTable.*"tagz" does not exist/)]);
   });
 
+  it("reports an upgrade that fails", async () => {
+    const project = createProject({});
+    project.config.config.url = sqliteFileUrl();
+    project.add({ id: "upf000000001", message: "users", up: `op.createTable("users", { id: t.integer().primaryKey() });`, down: `op.dropTable("users");` });
+    project.add({ id: "upf000000002", parents: ["upf000000001"], message: "bad up", up: `op.execute("INSERT INTO nowhere VALUES (1)");`, down: `` });
+    const report = await testMigrations({ config: project.config });
+    expect(report.passed).toEqual(["upf000000001"]);
+    expect(report.failure).toMatchObject({ revision: "upf000000002", phase: "upgrade", differences: [expect.stringMatching(/^RETORT_MIGRATION_FAILED: .*nowhere/s)] });
+  });
+
   it("notices a schema the fold does not expect (raw SQL it cannot see is skipped, and said so)", async () => {
     const project = createProject({});
     project.config.config.url = sqliteFileUrl();
