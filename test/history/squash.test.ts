@@ -112,6 +112,21 @@ describe("retort squash", () => {
     expect(await testMigrations({ config: project.config })).toMatchObject({ ok: true, passed: ["sq0000000001", "sq0000000004", "sq0000000005"] });
   });
 
+  it("keeps renames inside the range as renames, so a database below it keeps its rows", async () => {
+    const project = createProject({});
+    project.config.config.url = sqliteFileUrl();
+    project.add({ id: "rn0000000001", message: "people", up: `op.createTable("people", { id: t.integer().primaryKey(), name: t.text() });`, down: `op.dropTable("people");` });
+    project.add({ id: "rn0000000002", parents: ["rn0000000001"], message: "persons", up: `op.renameTable("people", "persons");`, down: `op.renameTable("persons", "people");` });
+    project.add({ id: "rn0000000003", parents: ["rn0000000002"], message: "full name", up: `op.renameColumn("persons", "name", "full_name");`, down: `op.renameColumn("persons", "full_name", "name");` });
+    const below = sqliteFileUrl();
+    await upgrade("rn0000000001", { config: project.config, url: below });
+    await query(below, "INSERT INTO people (id, name) VALUES (7, 'Grace')");
+    const result = await squash("rn0000000002:rn0000000003", { message: "renames" }, { config: project.config });
+    expect(result.operations).toEqual(["renameTable people → persons", "renameColumn persons.name → full_name"]);
+    await upgrade("head", { config: project.config, url: below });
+    expect(await query(below, "SELECT id, full_name FROM persons")).toEqual([{ id: 7, full_name: "Grace" }]);
+  });
+
   it("on a database in the middle, downgrade first asks for the upgrade", async () => {
     const project = history();
     project.config.config.url = sqliteFileUrl();
