@@ -370,7 +370,7 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
       if (options.strict) throw modifiedError(modified);
       options.onWarning?.(`${modifiedMessage(modified)}\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`);
     }
-    const squashes = replacedBy(graph);
+    const squashes = state.heads.every((id) => graph.has(id)) ? new Map<string, Revision>() : replacedBy(graph);
     const messageOf = (id: string) =>
       graph.get(id)?.message ?? (squashes.has(id) ? `(squashed into ${squashes.get(id)!.revision}: \`retort upgrade\` runs the rest of the range from ${ARCHIVE_FOLDER}/)` : unknownNote(loaded, id));
     return {

@@ -57,6 +57,7 @@ export function squashAccepts(revision: Revision, recordedChecksum: string): boo
  * undefined when no current head is such a revision.
  */
 export function squashBridge(graph: RevisionGraph, heads: readonly string[]): { graph: RevisionGraph; targets: string[] } | undefined {
+  if (heads.every((id) => graph.has(id))) return undefined; // the usual case: nothing to look up
   const squashes = replacedBy(graph);
   const involved = new Map<string, Revision>();
   for (const id of heads) {
