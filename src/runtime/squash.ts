@@ -28,7 +28,7 @@ import { resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError, isRetortError } from "../errors.js";
 import { Op as OpHelpers, type Op } from "../operations/types.js";
-import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
+import { familyOf, type Dialect } from "../schema/snapshot.js";
 import { migrationFileName, renderMigration, resolveRevision, upgradePlan, type Revision, type RevisionGraph } from "../script/index.js";
 import { configOf, scripts, upgrade, type CommandOptions } from "./api.js";
 import { loadIntrospector, schemaAt } from "./head-schema.js";
