@@ -63,7 +63,12 @@ export type RetortErrorCode =
   | "RETORT_ADOPT_REFUSED"
   // expand/contract
   | "RETORT_CONTRACT_NOT_RELEASED"
-  | "RETORT_RELEASE_REFUSED";
+  | "RETORT_RELEASE_REFUSED"
+  // history policy: linear graphs, the stairway test, squash
+  | "RETORT_NOT_LINEAR"
+  | "RETORT_STAIRWAY_FAILED"
+  | "RETORT_DATABASE_NOT_EMPTY"
+  | "RETORT_SQUASH_REFUSED";
 
 export interface RetortErrorOptions {
   hint?: string;

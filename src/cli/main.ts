@@ -14,6 +14,7 @@ import { registerDevCommands, registerServiceCommands } from "./dev.js";
 import { registerAdoptCommands } from "./adopt.js";
 import { registerWorkflowCommands } from "./workflow.js";
 import { registerReleaseCommands } from "./release.js";
+import { registerHistoryCommands } from "./history.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
 import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
@@ -94,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
   registerAdoptCommands(program, () => output(program));
   registerWorkflowCommands(program, () => output(program));
   registerReleaseCommands(program, () => output(program));
+  registerHistoryCommands(program, () => output(program));
   // .env and .env.<environment> next to the config (or here) fill in what the shell did not set.
   program.hook("preAction", async () => {
     const globals = program.opts<GlobalOptions>();

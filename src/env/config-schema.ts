@@ -17,6 +17,7 @@ const migrations = z.strictObject({
   lockTimeoutMs: z.number().int().nonnegative().optional(),
   modifiedMigrations: z.enum(["error", "warn"]).optional(),
   importFrom: nonEmpty.optional(),
+  linear: z.boolean().optional(),
   released: z
     .custom<"all" | string[] | ((expand: string) => boolean | Promise<boolean>)>(
       (value) => value === "all" || typeof value === "function" || (Array.isArray(value) && value.every((item) => typeof item === "string" && item !== "")),

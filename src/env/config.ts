@@ -24,6 +24,8 @@ export interface MigrationSettings {
   modifiedMigrations?: "error" | "warn";
   /** Module that new revision files import `defineMigration` from (default "retort-db"). */
   importFrom?: string;
+  /** true: the revision graph must stay one line; `revision`, `merge` and `upgrade` refuse a second head (RETORT_NOT_LINEAR). */
+  linear?: boolean;
   /**
    * Expand revisions whose contract may run without `retort release`: "all" (the gate is off),
    * a list of revisions, or a function of the expand revision (e.g. reading the deployed version).

@@ -32,7 +32,7 @@ import type { RebuildSource, Step } from "../operations/types.js";
 import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
 import { readAppliedChecksums } from "./status.js";
-import { HISTORY_TABLE, VERSION_TABLE, addStepsTotalSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
+import { HISTORY_TABLE, VERSION_TABLE, ADDED_HISTORY_COLUMNS, addHistoryColumnsSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
 export interface ProgressEvent {
   index: number;
@@ -99,13 +99,14 @@ export class MigrationExecutor {
   async ensureTables(): Promise<void> {
     const statements = createVersionTablesSql(this.family);
     if (this.family === "postgres") {
-      await this.sql(joinStatements([...statements, addStepsTotalSql()]));
+      await this.sql(joinStatements([...statements, addHistoryColumnsSql()]));
       return;
     }
     for (const statement of statements) await this.sql(statement);
-    // History tables made before steps_total existed.
-    const { rows } = await this.sql(`SELECT count(*) AS n FROM pragma_table_info('${HISTORY_TABLE}') WHERE name = 'steps_total'`);
-    if (Number(rows[0]!.n) === 0) await this.sql(`ALTER TABLE ${HISTORY_TABLE} ADD COLUMN steps_total INTEGER`);
+    // History tables made before the later columns existed.
+    const { rows } = await this.sql(`SELECT name FROM pragma_table_info('${HISTORY_TABLE}')`);
+    const present = new Set(rows.map((row) => String(row.name)));
+    for (const [name, type] of ADDED_HISTORY_COLUMNS) if (!present.has(name)) await this.sql(`ALTER TABLE ${HISTORY_TABLE} ADD COLUMN ${name} ${type}`);
   }
 
   async currentHeads(): Promise<string[]> {

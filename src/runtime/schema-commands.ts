@@ -50,7 +50,7 @@ function dialectOf(loaded: LoadedConfig, options: SchemaCommandOptions): Dialect
   return parseDatabaseUrl(resolveDatabaseUrl({ ...options, config: loaded })).dialect;
 }
 
-async function modelsSchema(loaded: LoadedConfig): Promise<Schema> {
+export async function modelsSchema(loaded: LoadedConfig): Promise<Schema> {
   if (!loaded.config.models) {
     throw new RetortError("RETORT_CONFIG", "the config names no models module", {
       hint: 'Add models: "./src/schema.ts" (the module exporting your table() models) to retort.config.ts.',

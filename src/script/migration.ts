@@ -13,6 +13,7 @@
  *     branchLabels: ["billing"],          // optional
  *     dependsOn: ["5d8e7f6a1b2c"],        // optional
  *     transactional: false,               // optional; default true
+ *     replaces: ["a1…", "b2…"],           // only on a squash (retort squash)
  *     async upgrade(op) { … },
  *     async downgrade(op) { … },
  *   });
@@ -29,6 +30,11 @@ export interface RevisionHeader {
   dependsOn: string[];
   /** false: run this migration outside a transaction. */
   transactional: boolean;
+  /**
+   * A squash: the revisions whose files it replaces (kept under `squashed/` in the migrations
+   * folder for databases in the middle of the range). Absent on ordinary revisions.
+   */
+  replaces?: string[];
 }
 
 /**

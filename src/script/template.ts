@@ -20,6 +20,8 @@ export interface MigrationTemplate {
   lockTimeout?: string;
   /** The expand revision this one contracts (an expand/contract pair); see MigrationDefinition.contractOf. */
   contractOf?: string;
+  /** A squash: the revisions it replaces. */
+  replaces?: readonly string[];
   /** Code for the body of `upgrade(op)`, unindented; defaults to a comment. */
   upgradeBody?: string;
   downgradeBody?: string;
@@ -47,6 +49,7 @@ export function renderMigration(template: MigrationTemplate): string {
   if (template.transactional === false) lines.push("  transactional: false,");
   if (template.lockTimeout !== undefined) lines.push(`  lockTimeout: ${JSON.stringify(template.lockTimeout)},`);
   if (template.contractOf !== undefined) lines.push(`  contractOf: ${JSON.stringify(template.contractOf)},`);
+  if (template.replaces?.length) lines.push(`  replaces: ${stringArray(template.replaces)},`);
   lines.push(
     "",
     "  async upgrade(op) {",

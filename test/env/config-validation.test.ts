@@ -36,7 +36,7 @@ describe("config validation", () => {
       url: "postgres://localhost/app",
       env: { url: "POSTGRES_URL", production: ["PROD_PG_URL", "PRIMARY_URL"], environments: { staging: "STAGING_PG" } },
       pooler: "transaction",
-      migrations: { directory: "m", transaction: "each", lockTimeoutMs: 1000, modifiedMigrations: "warn", importFrom: "retort-db", released: ["a1b2c3"] },
+      migrations: { directory: "m", transaction: "each", lockTimeoutMs: 1000, modifiedMigrations: "warn", importFrom: "retort-db", released: ["a1b2c3"], linear: true },
       autogenerate: { safe: false, lockTimeout: "3s" },
       tables: { include: ["app_*"], exclude: ["app_tmp"] },
       schemas: ["public"],
@@ -62,12 +62,12 @@ describe("config validation", () => {
     const error = await configError(loadConfig(undefined, dir));
     expect(error.message).toBe(
       `${join(dir, "retort.config.mjs")} is not a valid config (2 problems):\n` +
-        `  migrations.transacton: unknown key (did you mean "transaction"?); accepted here: "directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom", "released"\n` +
+        `  migrations.transacton: unknown key (did you mean "transaction"?); accepted here: "directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom", "linear", "released"\n` +
         `  modles: unknown key (did you mean "models"?); accepted here: ${TOP_KEYS.map((k) => `"${k}"`).join(", ")}`,
     );
     expect(error.hint).toMatch(/^Fix these keys in the config file/);
     expect(error.details.problems).toEqual([
-      { path: "migrations.transacton", problem: expect.any(String), accepted: ["directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom", "released"] },
+      { path: "migrations.transacton", problem: expect.any(String), accepted: ["directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom", "linear", "released"] },
       { path: "modles", problem: expect.any(String), accepted: TOP_KEYS },
     ]);
   });
