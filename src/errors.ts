@@ -50,6 +50,8 @@ export type RetortErrorCode =
   | "RETORT_SERVICE_FAILED"
   | "RETORT_PRODUCTION_GUARD"
   | "RETORT_ENV_CHECK"
+  // test databases (retort-db/testing)
+  | "RETORT_TEST_GUARD"
   // which database, and reaching it
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"
@@ -58,7 +60,15 @@ export type RetortErrorCode =
   | "RETORT_FILE_EXISTS"
   // baseline and adopting a database from another tool
   | "RETORT_BASELINE_REFUSED"
-  | "RETORT_ADOPT_REFUSED";
+  | "RETORT_ADOPT_REFUSED"
+  // expand/contract
+  | "RETORT_CONTRACT_NOT_RELEASED"
+  | "RETORT_RELEASE_REFUSED"
+  // history policy: linear graphs, the stairway test, squash
+  | "RETORT_NOT_LINEAR"
+  | "RETORT_STAIRWAY_FAILED"
+  | "RETORT_DATABASE_NOT_EMPTY"
+  | "RETORT_SQUASH_REFUSED";
 
 export interface RetortErrorOptions {
   hint?: string;
