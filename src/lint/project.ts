@@ -19,7 +19,7 @@ import { loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig 
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA, familyOf, type SqlFamily } from "../schema/snapshot.js";
-import { RevisionGraph, loadScriptDirectory, resolveTarget, upgradePlan, type Revision } from "../script/index.js";
+import { RevisionGraph, assertLinear, loadScriptDirectory, resolveTarget, upgradePlan, type Revision } from "../script/index.js";
 import { DEFAULT_LONG_TRANSACTION_SECONDS, readLiveFacts, readServerVersion } from "./live.js";
 import { lintRevisions, type LintReport } from "./lint.js";
 import type { LintSettings } from "./types.js";
@@ -62,6 +62,8 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
     throw new RetortError("RETORT_CONFIG", `No migrations folder ${dir}: nothing to lint.`, { hint: "Run `retort init`, or point --config at the project's config.", details: { folder: dir } });
   }
   const graph = new RevisionGraph(loadScriptDirectory(dir).revisions);
+  // migrations.linear: a second head is refused here as in revision, merge and upgrade.
+  if (loaded.config.migrations?.linear) assertLinear(graph, "lint");
   const settings: LintSettings = { ...loaded.config.lint, ...(options.postgresVersion !== undefined ? { postgresVersion: options.postgresVersion } : {}) };
   const selected = selectRevisions(graph, options.range);
   const wholeRunTransaction = loaded.config.migrations?.transaction === "all";

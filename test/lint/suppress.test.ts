@@ -1,5 +1,6 @@
 /** Suppressions in migration files (with and without a reason, unused, per file) and rule levels in the config. */
 import { describe, expect, it } from "vitest";
+import type { RetortError } from "../../src/errors.js";
 import { lintProject } from "../../src/lint/project.js";
 import { lintFixture } from "./support.js";
 
@@ -70,6 +71,19 @@ describe("suppressions", () => {
     const whole = { ...fixture.config, config: { ...fixture.config.config, migrations: { ...fixture.config.config.migrations, transaction: "all" as const } } };
     const report = await lintProject({ config: whole, range: "change" });
     expect(summary(report.findings)).toEqual(["ban-concurrent-index-creation-in-transaction error 13"]);
+  });
+
+  it("with migrations.linear, a second head stops the lint (RETORT_NOT_LINEAR)", async () => {
+    const fixture = project(`op.execute("SELECT 1");`);
+    fixture.add({ id: "other", parents: ["deployed"], up: `op.execute("SELECT 2");`, down: DOWN });
+    expect((await fixture.lint()).files).toBe(3);
+    const linear = { ...fixture.config, config: { ...fixture.config.config, migrations: { ...fixture.config.config.migrations, linear: true } } };
+    const error = await lintProject({ config: linear }).then(
+      () => undefined,
+      (e: unknown) => e as RetortError,
+    );
+    expect(error?.code).toBe("RETORT_NOT_LINEAR");
+    expect(error?.message).toMatch(/^migrations\.linear is set and lint finds 2 heads: /);
   });
 
   it("the config turns a rule off, or changes its severity", async () => {
