@@ -58,7 +58,13 @@ export type RetortErrorCode =
   | "RETORT_FILE_EXISTS"
   // baseline and adopting a database from another tool
   | "RETORT_BASELINE_REFUSED"
-  | "RETORT_ADOPT_REFUSED";
+  | "RETORT_ADOPT_REFUSED"
+  // backups, restores and restore drills
+  | "RETORT_BACKUP_FAILED"
+  | "RETORT_RESTORE_REFUSED"
+  | "RETORT_RESTORE_FAILED"
+  | "RETORT_BACKUP_NOT_FOUND"
+  | "RETORT_STORAGE_FAILED";
 
 export interface RetortErrorOptions {
   hint?: string;
