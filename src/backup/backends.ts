@@ -351,6 +351,13 @@ function sqliteBackend(file: string): Backend {
       } finally {
         db.close();
       }
+      // A self-contained file: in WAL mode every reader would create -wal and -shm files beside it.
+      const copy = await openSqlite(out, false);
+      try {
+        copy.pragma("journal_mode = DELETE");
+      } finally {
+        copy.close();
+      }
       // The revision and checksums come from the copy: exactly what the file holds.
       return { ...(await read(out, progress)), serverVersion: `SQLite ${version}`, tool: "SQLite online backup API" };
     },
