@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
 import type { Connection, Driver, QueryResult } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
 import { acquireProcessLock } from "../dialects/process-lock.js";
@@ -263,7 +264,17 @@ function pgliteBackend(dataDir: string): Backend {
     async load(file, progress) {
       mkdirSync(dirname(dataDir), { recursive: true });
       progress(`PGlite: loading into ${dataDir}`);
-      const blob = new Blob([readFileSync(file)]);
+      // Unpacked here, so a damaged archive is a clear error rather than a failure deep inside PGlite.
+      let tar: Buffer;
+      try {
+        tar = gunzipSync(readFileSync(file));
+      } catch (error) {
+        throw new RetortError("RETORT_RESTORE_FAILED", `${file} is not a whole PGlite dump (gzip: ${(error as Error).message}).`, {
+          hint: "The file is truncated or damaged: restore another backup.",
+          details: { file },
+        });
+      }
+      const blob = new Blob([tar], { type: "application/x-tar" });
       try {
         await withPglite(dataDir, "is restoring the PGlite database", async (db) => void (await db.query("SELECT 1")), blob);
       } catch (error) {
