@@ -99,7 +99,9 @@ export function registerBackupCommands(program: Command, output: () => Output): 
     .option("--to <s3://bucket/prefix>", "prune this object-storage prefix instead")
     .option("--endpoint <url>", "S3-compatible endpoint (default $AWS_ENDPOINT_URL)")
     .option("--dry-run", "list what would be deleted, delete nothing")
-    .action(async (opts: LocationFlags & { keepDaily: string; keepWeekly: string; keepMonthly: string; dryRun?: boolean }) => {
+    .action(async (_opts: unknown, command: Command) => {
+      // `backup` has the same flags: commander gives them to whichever command they follow.
+      const opts = command.optsWithGlobals<LocationFlags & { keepDaily: string; keepWeekly: string; keepMonthly: string; dryRun?: boolean }>();
       const { pruneBackups } = await import("../backup/commands.js");
       const { config } = await context(program);
       const result = await pruneBackups({
@@ -125,7 +127,8 @@ export function registerBackupCommands(program: Command, output: () => Output): 
     .option("--out <dir>", "where `latest` looks (default: ./backups)")
     .option("--to <s3://bucket/prefix>", "where `latest` looks, in object storage")
     .option("--endpoint <url>", "S3-compatible endpoint (default $AWS_ENDPOINT_URL)")
-    .action(async (spec: string, opts: LocationFlags & { url?: string }) => {
+    .action(async (spec: string, _opts: unknown, command: Command) => {
+      const opts = command.optsWithGlobals<LocationFlags & { url?: string }>();
       const { verifyBackup } = await import("../backup/commands.js");
       const { config, urlOf, globals } = await context(program);
       let server: string | undefined;
