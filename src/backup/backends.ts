@@ -128,9 +128,11 @@ function postgresBackend(fullUrl: string, target: Extract<ConnectionTarget, { di
             what: `backup of ${url}`,
             watch: { file, onBytes: (bytes) => progress(`pg_dump: ${formatBytes(bytes)} written`) },
           });
-          // The checksums read the same snapshot while pg_dump writes it.
-          const [read] = await Promise.all([state(conn, progress), dumped]);
-          return { ...read, serverVersion: version, tool: `pg_dump (PostgreSQL) ${tools.major} in ${tools.bindir}` };
+          // The checksums read the same snapshot while pg_dump writes it; both must finish before the snapshot goes.
+          const [read, dump] = await Promise.allSettled([state(conn, progress), dumped]);
+          if (dump.status === "rejected") throw dump.reason;
+          if (read.status === "rejected") throw read.reason;
+          return { ...read.value, serverVersion: version, tool: `pg_dump (PostgreSQL) ${tools.major} in ${tools.bindir}` };
         } finally {
           await conn.query("COMMIT").catch(() => undefined);
         }

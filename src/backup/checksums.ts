@@ -4,7 +4,7 @@
  * after its restore, so a restore drill can prove every row came back.
  *
  * - Postgres and PGlite: computed in the database, md5 over the md5 of each row's text form
- *   (`t::text`), aggregated in key order (a table without a primary key: in row-text order). The
+ *   (the whole-row reference cast to text), aggregated in key order (a table without a primary key: in row-text order). The
  *   session settings that change how values print (time zone, date style, float digits, bytea
  *   output) are fixed first. Per-row md5 keeps the aggregate at 32 bytes a row.
  * - SQLite: rows streamed in key order (all columns when there is no key) and hashed in JS with
@@ -24,12 +24,12 @@ export interface TableChecksum {
 
 export type ChecksumProgress = (done: number, total: number, table: string) => void;
 
-/** Settings that decide how values are printed by `t::text`; set for the session (or transaction) first. */
+/** Settings that decide how values print as text (time zone, styles, float digits); set for the session first. */
 export const POSTGRES_CHECKSUM_SETTINGS = ["SET TIME ZONE 'UTC'", "SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'", "SET extra_float_digits = 1", "SET bytea_output = 'hex'"];
 
 const USER_TABLES = `
   SELECT n.nspname AS schema_name, c.relname AS table_name,
-    (SELECT string_agg('t.' || quote_ident(a.attname), ', ' ORDER BY k.ord)
+    (SELECT string_agg('_retort_row.' || quote_ident(a.attname), ', ' ORDER BY k.ord)
        FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
       WHERE i.indrelid = c.oid AND i.indisprimary) AS key_columns
@@ -46,9 +46,10 @@ export async function postgresChecksums(conn: Connection, progress?: ChecksumPro
   for (const [index, table] of tables.entries()) {
     const name = `${table.schema_name}.${table.table_name}`;
     progress?.(index, tables.length, name);
-    const order = table.key_columns ?? "t::text";
+    // The alias is the whole row; a column of that name would shadow it, so it is one no one picks.
+    const order = table.key_columns ?? "_retort_row::text";
     const { rows } = await conn.query<{ n: string; sum: string }>(
-      `SELECT count(*)::text AS n, md5(coalesce(string_agg(md5(t::text), '' ORDER BY ${order}), '')) AS sum FROM ${quoteIdent(table.schema_name)}.${quoteIdent(table.table_name)} AS t`,
+      `SELECT count(*)::text AS n, md5(coalesce(string_agg(md5(_retort_row::text), '' ORDER BY ${order}), '')) AS sum FROM ${quoteIdent(table.schema_name)}.${quoteIdent(table.table_name)} AS _retort_row`,
     );
     result.push({ table: name, rows: Number(rows[0]!.n), checksum: `md5:${rows[0]!.sum}` });
   }

@@ -91,6 +91,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       serverVersion: snapshot.serverVersion,
       tool: snapshot.tool,
       takenAt: takenAt.toISOString(),
+      // The dump and its checksums (the upload comes after, with the manifest).
       durationMs: Date.now() - started,
       size: digest.size,
       sha256: digest.sha256,
@@ -106,8 +107,6 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       await storage.put(manifestNameOf(name), manifestFile);
       uploaded = `${storage.where.replace(/ \(endpoint .*\)$/, "")}${name}`;
     }
-    manifest.durationMs = Date.now() - started;
-    writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
     return { ...(scratch ? {} : { file }), ...(uploaded ? { uploaded } : {}), manifest };
   } finally {
     rmSync(partial, { force: true });
