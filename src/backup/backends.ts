@@ -50,6 +50,8 @@ export interface Backend {
   clean(): Promise<void>;
   /** Load a backup file into the (empty or absent) target. */
   load(file: string, progress: Progress): Promise<void>;
+  /** load, then inspect (PGlite does both in one opening of the directory). */
+  loadAndInspect(file: string, progress: Progress): Promise<DatabaseState>;
   /** The revision and checksums of the database as it is now. */
   inspect(progress: Progress): Promise<DatabaseState>;
 }
@@ -177,6 +179,10 @@ function postgresBackend(fullUrl: string, target: Extract<ConnectionTarget, { di
       });
     },
     inspect: (progress) => withConnection((conn) => state(conn, progress)),
+    async loadAndInspect(file, progress) {
+      await this.load(file, progress);
+      return this.inspect(progress);
+    },
   };
 }
 
@@ -264,31 +270,38 @@ function pgliteBackend(dataDir: string): Backend {
       }
     },
     async load(file, progress) {
-      mkdirSync(dirname(dataDir), { recursive: true });
-      progress(`PGlite: loading into ${dataDir}`);
-      // Unpacked here, so a damaged archive is a clear error rather than a failure deep inside PGlite.
-      let tar: Buffer;
-      try {
-        tar = gunzipSync(readFileSync(file));
-      } catch (error) {
-        throw new RetortError("RETORT_RESTORE_FAILED", `${file} is not a whole PGlite dump (gzip: ${(error as Error).message}).`, {
-          hint: "The file is truncated or damaged: restore another backup.",
-          details: { file },
-        });
-      }
-      const blob = new Blob([tar], { type: "application/x-tar" });
-      try {
-        await withPglite(dataDir, "is restoring the PGlite database", async (db) => void (await db.query("SELECT 1")), blob);
-      } catch (error) {
-        rmSync(dataDir, { recursive: true, force: true }); // a half-loaded directory is no database
-        throw error;
-      }
+      await loadInto(file, progress, false);
+    },
+    async loadAndInspect(file, progress) {
+      return (await loadInto(file, progress, true))!;
     },
     async inspect(progress) {
       if (!hasCluster()) throw missingDatabase(`pglite:${dataDir}`, dataDir);
       return withPglite(dataDir, "is reading the PGlite database", (db) => state(db, progress));
     },
   };
+
+  async function loadInto(file: string, progress: Progress, inspectToo: boolean): Promise<DatabaseState | undefined> {
+    mkdirSync(dirname(dataDir), { recursive: true });
+    progress(`PGlite: loading into ${dataDir}`);
+    // Unpacked here, so a damaged archive is a clear error rather than a failure deep inside PGlite.
+    let tar: Buffer;
+    try {
+      tar = gunzipSync(readFileSync(file));
+    } catch (error) {
+      throw new RetortError("RETORT_RESTORE_FAILED", `${file} is not a whole PGlite dump (gzip: ${(error as Error).message}).`, {
+        hint: "The file is truncated or damaged: restore another backup.",
+        details: { file },
+      });
+    }
+    const blob = new Blob([tar], { type: "application/x-tar" });
+    try {
+      return await withPglite(dataDir, "is restoring the PGlite database", async (db) => (inspectToo ? state(db, progress) : void (await db.query("SELECT 1"))), blob);
+    } catch (error) {
+      rmSync(dataDir, { recursive: true, force: true }); // a half-loaded directory is no database
+      throw error;
+    }
+  }
 }
 
 function missingDatabase(url: string, path: string): RetortError {
@@ -408,6 +421,10 @@ function sqliteBackend(file: string): Backend {
     async inspect(progress) {
       if (!existsSync(file)) throw missingDatabase(`sqlite:${file}`, file);
       return read(file, progress);
+    },
+    async loadAndInspect(backupFile, progress) {
+      await this.load(backupFile, progress);
+      return this.inspect(progress);
     },
   };
 }

@@ -334,8 +334,7 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
     let restored: Awaited<ReturnType<typeof backend.inspect>> | undefined;
     try {
       progress(`restoring into scratch database ${redactUrl(target)}`);
-      await backend.load(file, progress);
-      restored = await backend.inspect(progress);
+      restored = await backend.loadAndInspect(file, progress);
       checks.push({ check: "restore", ok: true, message: `restored into ${redactUrl(target)}` });
     } catch (error) {
       if (!(error instanceof RetortError)) throw error;
