@@ -3,10 +3,10 @@
  * primary-key order. Equal data on the same backend gives equal checksums, before a backup and
  * after its restore, so a restore drill can prove every row came back.
  *
- * - Postgres and PGlite: computed in the database, md5 over the md5 of each row's text form
- *   (the whole-row reference cast to text), aggregated in key order (a table without a primary key: in row-text order). The
- *   session settings that change how values print (time zone, date style, float digits, bytea
- *   output) are fixed first. Per-row md5 keeps the aggregate at 32 bytes a row.
+ * - Postgres and PGlite: computed in the database from the md5 of each row's text form (the
+ *   whole-row reference cast to text), aggregated in key order (a table without a primary key:
+ *   in row-text order), in chunks (see checksumSql). The session settings that change how values
+ *   print (time zone, date style, float digits, bytea output) are fixed first.
  * - SQLite: rows streamed in key order (all columns when there is no key) and hashed in JS with
  *   sha256, each value tagged with its storage class so 1, 1.0, '1' and x'31' differ.
  */
@@ -39,6 +39,25 @@ const USER_TABLES = `
     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
   ORDER BY 1, 2`;
 
+/** Rows per chunk of the Postgres checksum: its aggregate text stays at 32 bytes × this, whatever the table's size. */
+export const CHECKSUM_CHUNK_ROWS = 100_000;
+
+/**
+ * md5 over the md5s of chunks of CHECKSUM_CHUNK_ROWS rows, each the md5 over its rows' md5s, all
+ * in key order: one string_agg over a whole table would pass Postgres' 1 GB limit on a value at
+ * about 30 million rows. The row is `ROW(alias.*)`: a bare alias would mean a column of that
+ * name if the table had one.
+ */
+export function checksumSql(table: string, keyColumns: string | null): string {
+  const row = "ROW(_retort_row.*)::text";
+  const order = keyColumns ?? row;
+  return `SELECT coalesce(sum(rows), 0)::text AS n, md5(coalesce(string_agg(part, '' ORDER BY chunk), '')) AS sum
+    FROM (SELECT chunk, count(*) AS rows, md5(string_agg(h, '' ORDER BY pos)) AS part
+          FROM (SELECT md5(${row}) AS h, row_number() OVER w AS pos, (row_number() OVER w - 1) / ${CHECKSUM_CHUNK_ROWS} AS chunk
+                FROM ${table} AS _retort_row WINDOW w AS (ORDER BY ${order})) numbered
+          GROUP BY chunk) parts`;
+}
+
 /** Every user table's count and checksum (Postgres and PGlite). The caller has applied POSTGRES_CHECKSUM_SETTINGS. */
 export async function postgresChecksums(conn: Connection, progress?: ChecksumProgress): Promise<TableChecksum[]> {
   const { rows: tables } = await conn.query<{ schema_name: string; table_name: string; key_columns: string | null }>(USER_TABLES);
@@ -46,11 +65,7 @@ export async function postgresChecksums(conn: Connection, progress?: ChecksumPro
   for (const [index, table] of tables.entries()) {
     const name = `${table.schema_name}.${table.table_name}`;
     progress?.(index, tables.length, name);
-    // The alias is the whole row; a column of that name would shadow it, so it is one no one picks.
-    const order = table.key_columns ?? "_retort_row::text";
-    const { rows } = await conn.query<{ n: string; sum: string }>(
-      `SELECT count(*)::text AS n, md5(coalesce(string_agg(md5(_retort_row::text), '' ORDER BY ${order}), '')) AS sum FROM ${quoteIdent(table.schema_name)}.${quoteIdent(table.table_name)} AS _retort_row`,
-    );
+    const { rows } = await conn.query<{ n: string; sum: string }>(checksumSql(`${quoteIdent(table.schema_name)}.${quoteIdent(table.table_name)}`, table.key_columns));
     result.push({ table: name, rows: Number(rows[0]!.n), checksum: `md5:${rows[0]!.sum}` });
   }
   progress?.(tables.length, tables.length, "");
