@@ -11,18 +11,23 @@ interface LocationFlags {
   endpoint?: string;
 }
 
+/** A database that takes longer than this gets a progress line; a small one finishes without. */
+const PROGRESS_AFTER_MS = 1000;
+
 /**
  * Progress on a terminal only: one line rewritten in place, at most four times a second, on
- * stderr (stdout stays for results). Nothing in a pipe, a log file or with --json / --quiet.
+ * stderr (stdout stays for results), once the work has taken a second. Nothing in a pipe, a log
+ * file or with --json / --quiet.
  */
 function progressLine(globals: GlobalOptions): { onProgress?: (line: string) => void; done: () => void } {
   if (!process.stderr.isTTY || globals.json || globals.quiet) return { done: () => {} };
+  const started = Date.now();
   let last = 0;
   let shown = false;
   return {
     onProgress: (line) => {
       const now = Date.now();
-      if (now - last < 250) return;
+      if (now - started < PROGRESS_AFTER_MS || now - last < 250) return;
       last = now;
       shown = true;
       process.stderr.write(`\r\x1b[2K${stderrColors.dim(line.slice(0, (process.stderr.columns || 80) - 1))}`);

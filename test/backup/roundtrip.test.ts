@@ -23,6 +23,7 @@ describe.each(list.map((b) => [b.name, b] as const))("%s", (name, backend) => {
   let out: string;
   let taken: BackupResult;
   let target: string;
+  const progress: string[] = [];
   const restoreInto = (url: string, extra: { clean?: boolean; environment?: string } = {}) =>
     restore({ source: taken.file!, url, root: project.root, environment: "development", config: project.config, ...extra });
 
@@ -30,7 +31,7 @@ describe.each(list.map((b) => [b.name, b] as const))("%s", (name, backend) => {
     source = await backend.fresh();
     await seed(project, source, 60);
     out = mkdtempSync(join(tmpdir(), "retort-backups-"));
-    taken = await backup({ url: source, out, root: project.root });
+    taken = await backup({ url: source, out, root: project.root, onProgress: (line) => progress.push(line) });
   });
 
   it("names the file after the database, revision and UTC time, with the manifest beside it", () => {
@@ -42,6 +43,8 @@ describe.each(list.map((b) => [b.name, b] as const))("%s", (name, backend) => {
     expect(manifest).toMatchObject({ dialect: name, revision: [HEAD], size: statSync(taken.file!).size, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), durationMs: expect.any(Number) });
     const tables = Object.fromEntries((manifest.tables as Array<{ table: string; rows: number }>).map((t) => [t.table.replace(/^public\./, ""), t.rows]));
     expect(tables).toEqual({ users: 60, events: 60, retort_version: 1, retort_migrations: 2 });
+    // What a terminal shows for a large database (the CLI prints these on stderr after a second).
+    expect(progress).toContain(`checksums: table 4/4 ${name === "sqlite" ? "users" : "public.users"}`);
   });
 
   it("restores every row of every table, and the restore drill passes", async () => {
