@@ -16,7 +16,7 @@ import { dirname, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Connection, Driver, QueryResult } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
-import { acquireProcessLock } from "../dialects/process-lock.js";
+import { acquireProcessLock, describeHolder, type ProcessLock } from "../dialects/process-lock.js";
 import { quoteIdent } from "../dialects/sql-text.js";
 import { createDatabase, databaseExists, resetPostgresSchemas } from "../dev/databases.js";
 import { parseDatabaseUrl, type ConnectionTarget } from "../env/url.js";
@@ -205,13 +205,29 @@ function pgliteConnection(db: PgliteInstance): Connection {
   };
 }
 
+/** How long to wait for another process to close a PGlite directory. */
+const PGLITE_WAIT_MS = 5_000;
+
+/** The directory's process lock, the one the PGlite driver holds while a database is open. */
+async function lockPglite(dataDir: string, purpose: string): Promise<ProcessLock> {
+  const { PGLITE_LOCK } = await import("../dialects/pglite/driver.js");
+  return acquireProcessLock(PGLITE_LOCK, dataDir, {
+    purpose,
+    timeoutMs: PGLITE_WAIT_MS,
+    busy: (holder, waitedMs) =>
+      new RetortError("RETORT_DATABASE_BUSY", `The PGlite database in ${dataDir} is open in another process: ${describeHolder(holder)}; waited ${Math.round(waitedMs / 100) / 10} s.`, {
+        hint: "PGlite allows one process per directory. Stop the application that has it open, then run the command again (or use a Postgres server, which pg_dump backs up while in use).",
+        details: { dataDir, holder },
+      }),
+  });
+}
+
 /**
  * Open the directory the way every Retort process does: under its process lock (waiting a
  * little for a holder), so no other process is in it while it is read or written.
  */
 async function withPglite<T>(dataDir: string, purpose: string, fn: (db: PgliteInstance) => Promise<T>, loadDataDir?: Blob): Promise<T> {
-  const { PGLITE_LOCK } = await import("../dialects/pglite/driver.js");
-  const lock = await acquireProcessLock(PGLITE_LOCK, dataDir, { purpose, timeoutMs: 5_000 });
+  const lock = await lockPglite(dataDir, purpose);
   try {
     const { PGlite } = await import("@electric-sql/pglite");
     let db: PgliteInstance;
@@ -261,8 +277,7 @@ function pgliteBackend(dataDir: string): Backend {
     },
     async clean() {
       // Under the lock: never delete a directory another process has open.
-      const { PGLITE_LOCK } = await import("../dialects/pglite/driver.js");
-      const lock = await acquireProcessLock(PGLITE_LOCK, dataDir, { purpose: "is replacing the PGlite database (restore --clean)", timeoutMs: 5_000 });
+      const lock = await lockPglite(dataDir, "is replacing the PGlite database (restore --clean)");
       try {
         rmSync(dataDir, { recursive: true, force: true });
       } finally {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backup, restore, verifyBackup, type BackupResult } from "../../src/backup/commands.js";
 import { parseBackupName } from "../../src/backup/names.js";
+import { connect } from "../../src/index.js";
 import { failure, query } from "../runtime/project.js";
 import { HEAD, allRows, backends, backupProject, seed } from "./support.js";
 
@@ -73,6 +74,17 @@ describe.each(list.map((b) => [b.name, b] as const))("%s", (name, backend) => {
 
     await restoreInto(target, { clean: true });
     expect(await allRows(target)).toEqual(await allRows(source));
+  });
+
+  it.runIf(name === "pglite")("waits for, then names, a process that has the PGlite directory open", async () => {
+    const open = await connect(source);
+    try {
+      const busy = await failure(backup({ url: source, out: mkdtempSync(join(tmpdir(), "retort-busy-")), root: project.root }));
+      expect(busy.code).toBe("RETORT_DATABASE_BUSY");
+      expect(busy.message).toMatch(/is open in another process: pid \d+ .*; waited 5(\.\d)? s/);
+    } finally {
+      await open.close();
+    }
   });
 
   it("refuses to restore into production, by environment and by URL", async () => {
