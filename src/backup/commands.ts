@@ -105,11 +105,12 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       // The file first: a manifest in the bucket means its backup is complete there.
       await storage.put(name, file);
       await storage.put(manifestNameOf(name), manifestFile);
-      uploaded = `${storage.where.replace(/ \(endpoint .*\)$/, "")}${name}`;
+      uploaded = storage.address(name);
     }
     return { ...(scratch ? {} : { file }), ...(uploaded ? { uploaded } : {}), manifest };
   } finally {
-    rmSync(partial, { force: true });
+    // SQLite may leave a journal beside a copy it could not finish.
+    for (const leftover of [partial, `${partial}-journal`, `${partial}-wal`, `${partial}-shm`]) rmSync(leftover, { force: true });
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }
@@ -252,7 +253,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     }
     await backend.load(file, progress);
     return {
-      source: located.storage.remote ? `${located.storage.where} ${located.name}` : join(located.storage.where, located.name),
+      source: located.storage.address(located.name),
       url: redactUrl(options.url),
       format,
       cleaned: contents !== undefined,
@@ -353,7 +354,7 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyResult
     }
     return {
       ok: checks.every((c) => c.ok),
-      backup: located.storage.remote ? `${located.storage.where} ${located.name}` : join(located.storage.where, located.name),
+      backup: located.storage.address(located.name),
       manifest,
       checks,
       differences,

@@ -19,6 +19,8 @@ export interface Storage {
   /** For messages: the folder, or s3://bucket/prefix. */
   readonly where: string;
   readonly remote: boolean;
+  /** Where `name` is (or would be) kept: a path, or s3://bucket/prefix/name. */
+  address(name: string): string;
   /** Names of the files directly at this location. */
   list(): Promise<string[]>;
   /** Put a local file here under `name`. */
@@ -46,6 +48,7 @@ function localStorage(dir: string): Storage {
   return {
     where: dir,
     remote: false,
+    address: (name) => join(dir, name),
     async list() {
       if (!existsSync(dir)) return [];
       return readdirSync(dir, { withFileTypes: true })
@@ -137,6 +140,7 @@ async function s3Storage(location: string, options: StorageOptions): Promise<Sto
   return {
     where,
     remote: true,
+    address: (name) => `s3://${bucket}/${prefix}${name}`,
     list: () =>
       call("list", async () => {
         const names: string[] = [];
