@@ -76,6 +76,15 @@ describe.each(list.map((b) => [b.name, b] as const))("%s", (name, backend) => {
     expect(await allRows(target)).toEqual(await allRows(source));
   });
 
+  it.runIf(name === "postgres")("--clean drops the schemas and tables the backup does not have", async () => {
+    const other = await backend.fresh();
+    await query(other, "CREATE SCHEMA app; CREATE TABLE app.stale (id integer); CREATE TABLE public.stale (id integer)");
+    await restoreInto(other, { clean: true });
+    expect(await query(other, "SELECT nspname FROM pg_namespace WHERE nspname = 'app'")).toEqual([]);
+    expect(Object.keys(await allRows(other)).sort()).toEqual(["events", "retort_migrations", "retort_version", "users"]);
+    expect(await allRows(other)).toEqual(await allRows(source));
+  });
+
   it.runIf(name === "pglite")("waits for, then names, a process that has the PGlite directory open", async () => {
     const open = await connect(source);
     try {

@@ -10,7 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backup, restore, verifyBackup, type BackupResult } from "../../src/backup/commands.js";
 import { fileDigest } from "../../src/backup/manifest.js";
-import { query } from "../runtime/project.js";
+import { createProject, query } from "../runtime/project.js";
 import { serverUrl } from "../support/postgres.js";
 import { backends, backupProject, seed, type Backend } from "./support.js";
 
@@ -110,6 +110,14 @@ describe.each(list.map((b) => [b.name, b] as const))("%s", (name, backend: Backe
     expect(result.checks.find((c) => c.check === "tables")?.message).toBe(`table ${prefix}events is missing from the restore (the manifest has it with 40 rows)`);
     expect(result.checks.find((c) => c.check === "drift")).toMatchObject({ ok: false, message: expect.stringContaining("events") });
     if (name === "postgres") expect(await scratchDatabases()).toEqual([]);
+  });
+
+  it.runIf(name === "sqlite")("a revision this checkout's migrations do not define fails the revision check", async () => {
+    const elsewhere = createProject(); // a checkout without these migrations
+    const result = await verifyBackup({ source: copyOf(good).file, root: elsewhere.root, config: elsewhere.config });
+    expect(result.ok).toBe(false);
+    expect(result.checks.find((c) => c.check === "tables")?.ok).toBe(true);
+    expect(result.checks.find((c) => c.check === "revision")).toMatchObject({ ok: false, message: "at bk0000000002, which this checkout's migrations do not define (bk0000000002)" });
   });
 
   it("the untouched backup passes", async () => {
