@@ -2,4 +2,4 @@
  * `retort-db/config`: what a retort.config.ts imports. Every command reads the config first, and this
  * entry loads none of the rest of Retort (the models layer and zod cost ~90 ms a process).
  */
-export { defineConfig, type RetortConfig, type MigrationSettings } from "./env/config.js";
+export { defineConfig, type RetortConfig, type MigrationSettings, type AutogenerateSettings } from "./env/config.js";

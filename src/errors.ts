@@ -50,6 +50,8 @@ export type RetortErrorCode =
   | "RETORT_SERVICE_FAILED"
   | "RETORT_PRODUCTION_GUARD"
   | "RETORT_ENV_CHECK"
+  // test databases (retort-db/testing)
+  | "RETORT_TEST_GUARD"
   // which database, and reaching it
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"
@@ -59,6 +61,14 @@ export type RetortErrorCode =
   // baseline and adopting a database from another tool
   | "RETORT_BASELINE_REFUSED"
   | "RETORT_ADOPT_REFUSED"
+  // expand/contract
+  | "RETORT_CONTRACT_NOT_RELEASED"
+  | "RETORT_RELEASE_REFUSED"
+  // history policy: linear graphs, the stairway test, squash
+  | "RETORT_NOT_LINEAR"
+  | "RETORT_STAIRWAY_FAILED"
+  | "RETORT_DATABASE_NOT_EMPTY"
+  | "RETORT_SQUASH_REFUSED"
   // backups, restores and restore drills
   | "RETORT_BACKUP_FAILED"
   | "RETORT_RESTORE_REFUSED"

@@ -39,7 +39,7 @@ export { parseDatabaseUrl, redactUrl, ACCEPTED_URL_FORMS, type ConnectionTarget 
 export { defineMigration, type MigrationDefinition, type DefinedMigration, type RevisionHeader } from "./script/migration.js";
 export { enumColumn, serverDefault, type MigrationOps } from "./operations/api.js";
 export type { Op } from "./operations/types.js";
-export { defineConfig, loadConfig, type RetortConfig, type MigrationSettings, type LoadedConfig } from "./env/config.js";
+export { defineConfig, loadConfig, type RetortConfig, type MigrationSettings, type AutogenerateSettings, type LoadedConfig } from "./env/config.js";
 export { resolveDatabaseUrl, explainDatabaseUrl, type ResolveUrlOptions, type DatabaseUrlChoice, type EnvironmentNames } from "./env/config.js";
 export type { PoolerMode, SslMode } from "./env/postgres-url.js";
 export {
@@ -47,6 +47,7 @@ export {
   downgrade,
   current,
   stamp,
+  release,
   revision,
   init,
   migrationSql,

@@ -33,10 +33,13 @@ export interface RenderedOperations {
   imports: string[];
 }
 
-interface Item {
+/** One operation to render, with comments above it; `code` replaces the statement (a generated stub). */
+export interface RenderItem {
   op: Op;
   comments?: string[];
+  code?: string[];
 }
+type Item = RenderItem;
 
 /** Render operations as `op.*` statements. */
 export function renderOperations(ops: readonly Op[], options: RenderOptions = {}): RenderedOperations {
@@ -121,7 +124,7 @@ export class Renderer {
       for (const comment of item.comments ?? []) lines.push(...comment.split("\n").map((line) => `// ${line}`));
       const reason = destructiveReason(item.op);
       if (reason !== undefined) lines.push(`// DESTRUCTIVE: ${reason}`);
-      lines.push(...this.statement(item.op));
+      lines.push(...(item.code ?? this.statement(item.op)));
       blocks.push(lines.join("\n"));
     }
     // Multi-line statements stand apart; one-liners stay together.
@@ -495,6 +498,8 @@ export interface MigrationBodiesOptions extends RenderOptions {
   from?: Schema;
   /** For the enum-value downgrade (default "postgres"). */
   dialect?: Dialect;
+  /** Rewrites each body's items before rendering (safe autogenerate: autogenerate/safe.ts). */
+  rewrite?: { upgrade(items: RenderItem[]): RenderItem[]; downgrade(items: RenderItem[]): RenderItem[] };
 }
 
 export interface MigrationBodies {
@@ -532,7 +537,8 @@ export function renderMigrationBodies(
 
 function bodies(ops: readonly Op[], options: MigrationBodiesOptions): MigrationBodies {
   const renderer = new Renderer(options.indent ?? "  ");
-  const upgrade = renderer.items(ops.map((op) => ({ op })));
+  const upgradeItems = ops.map((op): Item => ({ op }));
+  const upgrade = renderer.items(options.rewrite ? options.rewrite.upgrade(upgradeItems) : upgradeItems);
   const destructive = ops.flatMap((op) => {
     const reason = destructiveReason(op);
     return reason === undefined ? [] : [`${Op.describe(op)}: ${reason}`];
@@ -546,7 +552,7 @@ function bodies(ops: readonly Op[], options: MigrationBodiesOptions): MigrationB
     lines.push(`throw new Error(${jsString(`irreversible: ${Op.describe(op)}`)});`);
     downgrade = lines.join("\n");
   } else {
-    downgrade = renderer.items(down.items) || "// nothing to undo";
+    downgrade = renderer.items(options.rewrite ? options.rewrite.downgrade(down.items) : down.items) || "// nothing to undo";
   }
   return { upgrade: upgrade || "// no changes", downgrade, imports: renderer.importList(), destructive };
 }

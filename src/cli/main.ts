@@ -13,6 +13,8 @@ import { applyAll, ping, printSql, type Output } from "./commands.js";
 import { registerDevCommands, registerServiceCommands } from "./dev.js";
 import { registerAdoptCommands } from "./adopt.js";
 import { registerWorkflowCommands } from "./workflow.js";
+import { registerReleaseCommands } from "./release.js";
+import { registerHistoryCommands } from "./history.js";
 import { registerBackupCommands } from "./backup.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
@@ -93,6 +95,8 @@ export async function main(argv: string[]): Promise<number> {
   registerServiceCommands(program, () => output(program));
   registerAdoptCommands(program, () => output(program));
   registerWorkflowCommands(program, () => output(program));
+  registerReleaseCommands(program, () => output(program));
+  registerHistoryCommands(program, () => output(program));
   registerBackupCommands(program, () => output(program));
   // .env and .env.<environment> next to the config (or here) fill in what the shell did not set.
   program.hook("preAction", async () => {

@@ -20,6 +20,17 @@ function line(revision: Revision, graph: RevisionGraph, marks: { current?: Set<s
 
 const brief = (r: Revision) => ({ revision: r.revision, parents: r.parents, message: r.message, path: r.path, branchLabels: r.branchLabels, dependsOn: r.dependsOn });
 
+/** `--backfill users.nickname=lower(name)` → { "users.nickname": "lower(name)" }; without a column, key "". */
+function parseBackfills(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const named = /^\s*([A-Za-z_][\w$]*\.[A-Za-z_][\w$]*)\s*=(?!=)([\s\S]*)$/.exec(value);
+    if (named) out[named[1]!] = named[2]!.trim();
+    else out[""] = value.trim();
+  }
+  return out;
+}
+
 /** Registers the migration commands; returns the `revision` command so autogenerate can add its flags. */
 export function registerMigrationCommands(program: Command, output: () => Output): Command {
   const globals = () => program.opts<GlobalOptions>();
@@ -45,10 +56,20 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--splice", "allow a parent that is not a head (start a branch)")
     .option("--branch-label <label>", "label the revision (and its branch)")
     .option("--depends-on <revs...>", "revisions this one depends on")
-    .action(async (opts: { message: string; revId?: string; head?: string; splice?: boolean; branchLabel?: string; dependsOn?: string[]; autogenerate?: boolean; empty?: boolean } & DiffFlags) => {
+    .option("--backfill <[table.column=]sql>", "with --autogenerate on Postgres: fill a NOT NULL column added to an existing table (an expression for its value, or an UPDATE); repeat per column", (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--expand-contract", "with --autogenerate on Postgres: write a column rename or type change as an expand and a contract revision")
+    .action(async (opts: { message: string; revId?: string; head?: string; splice?: boolean; branchLabel?: string; dependsOn?: string[]; autogenerate?: boolean; empty?: boolean; backfill: string[]; expandContract?: boolean } & DiffFlags) => {
       if (opts.autogenerate) {
         const { autogenerateFromCli } = await import("./schema.js");
-        const spec = { message: opts.message, ...(opts.empty ? { empty: true } : {}), ...(opts.revId !== undefined ? { revId: opts.revId } : {}), ...(opts.head ? { head: opts.head } : {}), ...(opts.branchLabel ? { branchLabel: opts.branchLabel } : {}) };
+        const spec = {
+          message: opts.message,
+          ...(opts.empty ? { empty: true } : {}),
+          ...(opts.revId !== undefined ? { revId: opts.revId } : {}),
+          ...(opts.head ? { head: opts.head } : {}),
+          ...(opts.branchLabel ? { branchLabel: opts.branchLabel } : {}),
+          ...(opts.backfill.length ? { backfill: parseBackfills(opts.backfill) } : {}),
+          ...(opts.expandContract ? { expandContract: true } : {}),
+        };
         await autogenerateFromCli(spec, opts, globals(), output());
         return;
       }

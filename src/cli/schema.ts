@@ -4,7 +4,7 @@ import { Option, type Command } from "commander";
 import { stderrColors } from "./colors.js";
 import type { RenameDecision, RenameHints } from "../autogenerate/index.js";
 import { RetortError, isRetortError } from "../errors.js";
-import type { AutogenerateResult, SchemaDiff } from "../runtime/schema-commands.js";
+import type { AutogenerateResult, AutogenerateSpec, SchemaDiff } from "../runtime/schema-commands.js";
 import type { Dialect } from "../schema/snapshot.js";
 import type { Output } from "./commands.js";
 import { commandOptions, type DiffFlags, type GlobalOptions } from "./options.js";
@@ -167,7 +167,7 @@ function registerPull(program: Command, output: () => Output): void {
 
 /** The --autogenerate branch of `retort revision`. */
 export async function autogenerateFromCli(
-  spec: { message: string; empty?: boolean; revId?: string; head?: string; branchLabel?: string },
+  spec: AutogenerateSpec,
   flags: DiffFlags,
   globals: GlobalOptions,
   out: Output,
@@ -189,7 +189,9 @@ export async function autogenerateFromCli(
   } else {
     out.say(`created ${result.path} (revision ${result.revision}) with ${result.ops.length} operation(s):`);
     for (const line of changeLines(result.changes)) out.say(line);
+    if (result.contract) out.say(`created ${result.contract.path} (revision ${result.contract.revision}), the contract: \`retort upgrade\` runs it after \`retort release ${result.revision}\``);
     for (const warning of result.destructive) out.warn(`${stderrColors.bold("destructive")}: ${warning}`);
+    for (const warning of result.warnings) out.warn(`${stderrColors.bold("warning")}: ${warning}`);
   }
-  out.result({ path: result.path, revision: result.revision, changes: result.changes, destructive: result.destructive });
+  out.result({ path: result.path, revision: result.revision, changes: result.changes, destructive: result.destructive, warnings: result.warnings, ...(result.contract ? { contract: result.contract } : {}) });
 }

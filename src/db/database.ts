@@ -167,7 +167,8 @@ export class Database<S = Record<string, unknown>> implements Session {
     } catch (error) {
       await this.query(`ROLLBACK TO SAVEPOINT ${name}`);
       await this.query(`RELEASE SAVEPOINT ${name}`);
-      throw error;
+      // As at the outermost transaction: a constraint violation is a RetortError here too (SQLite's bulk insert throws it raw).
+      throw this.shared.driver.translateError(error);
     }
   }
 
@@ -271,15 +272,28 @@ function instrument(driver: Driver, onQuery: (event: QueryEvent) => void): Drive
 export async function connect<S extends Record<string, unknown> = {}>(url: string | ConnectionTarget, options: ConnectOptions<S> = {}): Promise<Database<S>> {
   // A hand-made Postgres target ({ dialect, url }) is parsed like a URL, so db.target never keeps its password.
   const target = typeof url === "string" ? parseDatabaseUrl(url) : url.dialect === "postgres" && !url.connection ? parseDatabaseUrl(url.url) : url;
-  const models = options.schema ?? ({} as S);
-  const schema = schemaFromModels(models);
+  const schema = schemaFromModels(options.schema ?? {});
   const open = {
     ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
     ...(options.pooler === undefined ? {} : { pooler: options.pooler }),
   };
-  let [driver] = await Promise.all([openDriver(target, schema, open), loadKysely()]);
-  if (options.onQuery) driver = instrument(driver, options.onQuery);
+  const [driver] = await Promise.all([openDriver(target, schema, open), loadKysely()]);
+  return databaseOver(driver, target, options, schema);
+}
+
+/**
+ * A Database over a driver opened elsewhere (retort-db/testing opens PGlite from a snapshot).
+ * `schema` must be the snapshot of `options.schema` the driver was opened with.
+ */
+export async function connectDriver<S extends Record<string, unknown> = {}>(driver: Driver, target: ConnectionTarget, options: ConnectOptions<S> = {}, schema = schemaFromModels(options.schema ?? {})): Promise<Database<S>> {
+  await loadKysely();
+  return databaseOver(driver, target, options, schema);
+}
+
+function databaseOver<S extends Record<string, unknown>>(opened: Driver, target: ConnectionTarget, options: ConnectOptions<S>, schema: Schema): Database<S> {
+  const models = options.schema ?? ({} as S);
+  const driver = options.onQuery ? instrument(opened, options.onQuery) : opened;
   const family = familyOf(driver.dialect);
   const { tables } = collectModels(models);
   const infos = new Map(tables.map((model, i) => [model, new TableInfo(model, schema.tables[i]!, family)]));

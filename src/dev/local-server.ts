@@ -68,12 +68,14 @@ export class LocalServer {
   constructor(
     private readonly loaded: LoadedConfig,
     private readonly settings: LocalServerSettings = loaded.config.localServer ?? {},
+    /** Where the cluster lives, instead of under the project (a throwaway test cluster in RAM). */
+    paths?: LocalServerPaths,
   ) {
     this.binaries = findPostgresBinaries(loaded.root, settings.version);
     this.port = settings.port ?? DEFAULT_LOCAL_PORT;
     this.database = settings.database ?? projectDatabaseName(loaded.root);
     this.user = isRoot() ? serverUser(settings.osUser) : undefined;
-    this.paths = this.choosePaths();
+    this.paths = paths ?? this.choosePaths();
   }
 
   /** The URL of a database on this server (the project's by default). */
@@ -203,8 +205,8 @@ export class LocalServer {
     const path = join(this.binaries.bindir, tool);
     const [command, argv] = this.user ? ["runuser", ["-u", this.user.name, "--", path, ...args]] : [path, args];
     try {
-      // With the data outside the project, the server's user cannot enter our folder either: start the tools from "/".
-      execFileSync(command, argv, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", cwd: this.paths.root.startsWith("/var/lib/retort") ? "/" : undefined });
+      // With the data outside the project (fallback folder, test cluster), the server's user may not enter our folder either: start the tools from "/".
+      execFileSync(command, argv, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", cwd: this.paths.root.startsWith(this.loaded.root) ? undefined : "/" });
     } catch (error) {
       const { stderr, stdout } = error as { stderr?: string; stdout?: string };
       const output = `${stdout ?? ""}${stderr ?? ""}`.trim();
@@ -246,7 +248,7 @@ function quoteSetting(value: string | number | boolean): string {
   return typeof value === "string" ? `'${value.replace(/'/g, "''")}'` : String(value);
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { RetortError, didYouMean } from "../errors.js";
-import type { RetortConfig } from "./config.js";
+import { POSTGRES_DURATION, type RetortConfig } from "./config.js";
 
 const nonEmpty = z.string().min(1);
 
@@ -17,6 +17,20 @@ const migrations = z.strictObject({
   lockTimeoutMs: z.number().int().nonnegative().optional(),
   modifiedMigrations: z.enum(["error", "warn"]).optional(),
   importFrom: nonEmpty.optional(),
+  linear: z.boolean().optional(),
+  released: z
+    .custom<"all" | string[] | ((expand: string) => boolean | Promise<boolean>)>(
+      (value) => value === "all" || typeof value === "function" || (Array.isArray(value) && value.every((item) => typeof item === "string" && item !== "")),
+      'expected "all", a list of revisions or a function',
+    )
+    .optional(),
+});
+
+const duration = z.string().regex(POSTGRES_DURATION, 'expected a duration such as "5s", "500ms" or "1min"');
+
+const autogenerate = z.strictObject({
+  safe: z.boolean().optional(),
+  lockTimeout: duration.optional(),
 });
 
 const variableNames = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
@@ -54,6 +68,7 @@ export const configSchema = z.strictObject({
   env: env.optional(),
   pooler: z.enum(["none", "transaction"]).optional(),
   migrations: migrations.optional(),
+  autogenerate: autogenerate.optional(),
   tables: z.strictObject({ include: z.array(nonEmpty).optional(), exclude: z.array(nonEmpty).optional() }).optional(),
   schemas: z.array(nonEmpty).min(1).optional(),
   branchDatabases: z.boolean().optional(),

@@ -24,6 +24,24 @@ export interface MigrationSettings {
   modifiedMigrations?: "error" | "warn";
   /** Module that new revision files import `defineMigration` from (default "retort-db"). */
   importFrom?: string;
+  /** true: the revision graph must stay one line; `revision`, `merge` and `upgrade` refuse a second head (RETORT_NOT_LINEAR). */
+  linear?: boolean;
+  /**
+   * Expand revisions whose contract may run without `retort release`: "all" (the gate is off),
+   * a list of revisions, or a function of the expand revision (e.g. reading the deployed version).
+   */
+  released?: "all" | string[] | ((expand: string) => boolean | Promise<boolean>);
+}
+
+/** A Postgres duration as lock_timeout takes it: "5s", "500ms", "1min", "2h" (or plain milliseconds). */
+export const POSTGRES_DURATION = /^\d+\s*(ms|s|min|h)?$/;
+
+/** How `revision --autogenerate` writes migrations. */
+export interface AutogenerateSettings {
+  /** Postgres/PGlite: lock-friendly forms for tables that already exist (default true; see autogenerate/safe.ts). */
+  safe?: boolean;
+  /** The lock_timeout generated migrations set on Postgres (default "5s"). */
+  lockTimeout?: string;
 }
 
 /** The project's local Postgres server (`retort db up`). */
@@ -84,6 +102,7 @@ export interface RetortConfig {
   /** "transaction" behind a connection pooler in transaction mode (PgBouncer before 1.21): unnamed statements only. */
   pooler?: PoolerMode;
   migrations?: MigrationSettings;
+  autogenerate?: AutogenerateSettings;
   /**
    * Which live tables Retort looks at (introspection, check, drift, autogenerate --url, pull):
    * names or globs (`*`, `?`). Other tools' version tables are left out unless included by name.
@@ -116,7 +135,7 @@ export const CONFIG_NAMES = ["retort.config.ts", "retort.config.mts", "retort.co
  * Bump when config-schema.ts removes or narrows a key: configs validated before are then checked
  * again (see validated()).
  */
-const SCHEMA_REVISION = 2;
+const SCHEMA_REVISION = 3;
 
 /**
  * Load `path`, or look for retort.config.* in `cwd`, and validate it (RETORT_CONFIG names each

@@ -18,6 +18,7 @@ import { EMPTY_SCHEMA, familyOf, type Dialect } from "../schema/snapshot.js";
 import {
   RevisionGraph,
   appliedRevisions,
+  assertLinear,
   applyStep,
   checkBranchLabel,
   checkRevisionId,
@@ -34,6 +35,7 @@ import {
   type Revision,
 } from "../script/index.js";
 import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
+import { ARCHIVE_FOLDER, replacedBy, squashAccepts, squashBridge } from "./squash-archive.js";
 import { readAppliedChecksums, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
@@ -88,7 +90,7 @@ function lockTimeoutOf(loaded: LoadedConfig): number {
 }
 
 /** How a command opens the database. */
-interface OpenMode {
+export interface OpenMode {
   /** Read-only commands must not create the database. */
   mustExist?: boolean;
   /** How long to wait for a PGlite directory another process has open. */
@@ -117,7 +119,12 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
 }
 
 /** Take the migration lock, then ensure the version tables and run fn on one connection. */
-async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOptions, fn: (ctx: { executor: MigrationExecutor; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>, mode: OpenMode = {}): Promise<T> {
+export async function withMigrationContext<T>(
+  loaded: LoadedConfig,
+  options: CommandOptions,
+  fn: (ctx: { executor: MigrationExecutor; conn: HeldConnection; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>,
+  mode: OpenMode = {},
+): Promise<T> {
   return withDriver(loaded, options, async (driver, target, url) => {
     refuseTransactionPooler(loaded, target, url);
     const lock = await acquireMigrationLock(target, driver, lockTimeoutOf(loaded));
@@ -125,7 +132,7 @@ async function withMigrationContext<T>(loaded: LoadedConfig, options: CommandOpt
       return await withConnection(driver, async (conn) => {
         const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
         await executor.ensureTables();
-        return fn({ executor, dialect: driver.dialect, target, url });
+        return fn({ executor, conn, dialect: driver.dialect, target, url });
       });
     } finally {
       await lock.release();
@@ -157,6 +164,15 @@ export async function withDatabase<T>(loaded: LoadedConfig, options: CommandOpti
 function refuseUnknownRevisions(graph: RevisionGraph, current: readonly string[], loaded: LoadedConfig, everApplied: readonly string[]): void {
   const unknown = current.filter((id) => !graph.has(id));
   if (unknown.length === 0) return;
+  const squashes = replacedBy(graph);
+  const squashed = unknown.filter((id) => squashes.has(id));
+  if (squashed.length > 0) {
+    const into = squashes.get(squashed[0]!)!;
+    throw new RetortError("RETORT_UNKNOWN_REVISION", `The database is at ${squashed.join(", ")}, in the middle of the range squashed into ${into.revision} (${into.path}).`, {
+      hint: `\`retort upgrade\` brings it to ${into.revision} first, running the rest of the range from the archived files in ${ARCHIVE_FOLDER}/ (they must still be there); downgrade from there.`,
+      details: { unknown: squashed, squash: into.revision },
+    });
+  }
   const dir = migrationsDirectory(loaded);
   const where = unknown.map((id) => {
     const branches = branchesMentioning(loaded.root, dir, id);
@@ -195,7 +211,7 @@ async function guardDestructive(action: string, loaded: LoadedConfig, options: C
 async function compilePlan(revisions: readonly Revision[], direction: "up" | "down", dialect: Dialect, graph: RevisionGraph, startHeads: string[]): Promise<PlannedRevision[]> {
   // Nothing to run: do not load a single module (a no-op upgrade must stay fast at any history size).
   if (revisions.length === 0) return [];
-  const { compileRevision, foldOperations, hasRawSql, preloadMigrations, rawSqlFolder, recordOperations } = await import("./plan.js");
+  const { compileRevision, foldOperations, hasRawSql, migrationSettings, preloadMigrations, rawSqlFolder, recordOperations } = await import("./plan.js");
   const applied = startHeads.length === 0 ? [] : upgradePlan(graph, [], startHeads);
   await preloadMigrations([...applied, ...revisions]);
   const appliedOps = [];
@@ -209,7 +225,7 @@ async function compilePlan(revisions: readonly Revision[], direction: "up" | "do
   const planned: PlannedRevision[] = [];
   for (const [i, file] of revisions.entries()) {
     const compiled = compileRevision(file, direction, recorded[i]!, dialect, schema, foldSql);
-    planned.push(compiled.planned);
+    planned.push({ ...compiled.planned, ...(await migrationSettings(file)) });
     schema = compiled.after;
   }
   return planned;
@@ -226,7 +242,12 @@ function stepper(graph: RevisionGraph) {
 /** Revisions applied now (below the current heads) whose file differs from what ran, in topological order. */
 function modifiedRevisions(graph: RevisionGraph, currentHeads: readonly string[], recorded: Map<string, string>): Revision[] {
   const applied = appliedRevisions(graph, currentHeads.filter((id) => graph.has(id)));
-  return graph.sortTopologically([...applied].filter((id) => recorded.has(id) && recorded.get(id) !== graph.require(id).checksum));
+  return graph.sortTopologically(
+    [...applied].filter((id) => {
+      const checksum = recorded.get(id);
+      return checksum !== undefined && checksum !== graph.require(id).checksum && !squashAccepts(graph.require(id), checksum);
+    }),
+  );
 }
 
 function modifiedMessage(modified: readonly Revision[]): string {
@@ -236,7 +257,7 @@ function modifiedMessage(modified: readonly Revision[]): string {
 
 function modifiedError(modified: readonly Revision[]): RetortError {
   return new RetortError("RETORT_MODIFIED_MIGRATION", modifiedMessage(modified), {
-    hint: "Restore the file as it was applied and put the change in a new revision (retort revision -m …). To accept edits, set migrations.modifiedMigrations to \"warn\".",
+    hint: `Restore the file as it was applied and put the change in a new revision (retort revision -m …). To accept a deliberate edit: retort rehash ${modified[0]!.revision} --reason "…" (recorded in the history); to allow edits in general, set migrations.modifiedMigrations to "warn".`,
     details: { revisions: modified.map((r) => ({ revision: r.revision, file: r.path })) },
   });
 }
@@ -270,22 +291,51 @@ export async function downgrade(target: string, options: CommandOptions = {}): P
 async function run(direction: "up" | "down", target: string, options: CommandOptions): Promise<RunResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
+  if (direction === "up" && loaded.config.migrations?.linear) assertLinear(graph, "upgrade");
   if (direction === "down" && target.trim() === "base") await guardDestructive("retort downgrade base", loaded, options);
-  return withMigrationContext(loaded, options, async ({ executor, dialect, url }) => {
+  return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
     const from = await executor.currentHeads();
-    const applied = await executor.appliedChecksums();
-    refuseUnknownRevisions(graph, from, loaded, [...applied.keys()]);
-    checkModified(graph, from, applied, loaded, options);
-    const revisions = direction === "up" ? upgradePlan(graph, from, target) : downgradePlan(graph, from, target);
-    const plan = await compilePlan(revisions, direction, dialect, graph, from);
-    const to = await executor.run(plan, from, stepper(graph), {
+    const runOptions = {
       transaction: loaded.config.migrations?.transaction ?? "each",
-      resume: await executor.unfinished(),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-    });
-    return { url: redactUrl(url), direction, from, to, revisions: revisions.map((r) => ({ revision: r.revision, message: r.message })) };
+    };
+    // A database in the middle of a squashed range first runs the rest of that range from the
+    // archived files, which brings it to the squash's own id.
+    let start = from;
+    const bridge = direction === "up" ? squashBridge(graph, from) : undefined;
+    const bridged: Revision[] = [];
+    if (bridge) {
+      checkModified(bridge.graph, from, await executor.appliedChecksums(), loaded, options);
+      bridged.push(...upgradePlan(bridge.graph, from, bridge.targets));
+      const plan = await compilePlan(bridged, "up", dialect, bridge.graph, from);
+      start = await executor.run(plan, from, stepper(bridge.graph), { ...runOptions, resume: await executor.unfinished() });
+    }
+    const applied = await executor.appliedChecksums();
+    refuseUnknownRevisions(graph, start, loaded, [...applied.keys()]);
+    checkModified(graph, start, applied, loaded, options);
+    const revisions = direction === "up" ? upgradePlan(graph, start, target) : downgradePlan(graph, start, target);
+    const compiled = await compilePlan(revisions, direction, dialect, graph, start);
+    // A contract revision waits for the release of its expand (runtime/release.ts): the run stops before it.
+    const { plan, held } = direction === "up" ? await (await import("./release.js")).gateContracts(compiled, { loaded, conn, family: familyOf(dialect), startHeads: from }) : { plan: compiled, held: undefined };
+    const to = await executor.run(plan, start, stepper(graph), { ...runOptions, resume: await executor.unfinished() });
+    if (held) throw new RetortError(held.code, held.message, { ...(held.hint ? { hint: held.hint } : {}), details: { ...held.details, currentHeads: to } });
+    return { url: redactUrl(url), direction, from, to, revisions: [...bridged, ...revisions].map((r) => ({ revision: r.revision, message: r.message })) };
   }, { mustExist: direction === "down" });
+}
+
+/**
+ * `retort release <rev>`: record that the expand revision `rev` is deployed, so `upgrade` may run
+ * its contract (see release.ts). Taken under the migration lock, so it never races an upgrade.
+ */
+export async function release(target: string, options: CommandOptions = {}): Promise<import("./release.js").ReleaseResult & { url: string }> {
+  const loaded = await configOf(options);
+  const { graph } = scripts(loaded);
+  const { recordRelease } = await import("./release.js");
+  return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
+    const heads = await executor.currentHeads();
+    return { ...(await recordRelease(target, { loaded, conn, family: familyOf(dialect), graph, heads })), url: redactUrl(url) };
+  }, { mustExist: true });
 }
 
 /**
@@ -337,7 +387,9 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
       if (options.strict) throw modifiedError(modified);
       options.onWarning?.(`${modifiedMessage(modified)}\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`);
     }
-    const messageOf = (id: string) => graph.get(id)?.message ?? unknownNote(loaded, id);
+    const squashes = state.heads.every((id) => graph.has(id)) ? new Map<string, Revision>() : replacedBy(graph);
+    const messageOf = (id: string) =>
+      graph.get(id)?.message ?? (squashes.has(id) ? `(squashed into ${squashes.get(id)!.revision}: \`retort upgrade\` runs the rest of the range from ${ARCHIVE_FOLDER}/)` : unknownNote(loaded, id));
     return {
       url: redactUrl(url),
       heads: state.heads.map((id) => ({ revision: id, message: messageOf(id), isHead: fileHeads.has(id) })),
@@ -389,6 +441,12 @@ export interface NewRevision {
   downgradeBody?: string;
   /** Names the bodies use, imported from the configured module (e.g. ["t", "sql"]). */
   imports?: string[];
+  /** false: the revision runs without one transaction around it. */
+  transactional?: boolean;
+  /** Postgres lock_timeout for every step of the revision. */
+  lockTimeout?: string;
+  /** The expand revision this one is the contract of. */
+  contractOf?: string;
 }
 
 /** Write a new revision file; returns its path and header. */
@@ -405,6 +463,8 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
   if (graph.branchLabels.has(id)) throw new RetortError("RETORT_INVALID_REVISION_ID", `Revision id ${id} is already a branch label (of ${graph.branchLabels.get(id)!.revision})`, { hint: "Pick another --rev-id, or leave it out for a random one." });
   if (spec.branchLabel !== undefined) checkBranchLabel(spec.branchLabel, (label) => graph.branchLabels.get(label)?.revision ?? graph.get(label)?.revision);
   let parents: string[];
+  const linear = loaded.config.migrations?.linear === true;
+  if (linear) assertLinear(graph, spec.parents ? "merge" : "revision");
   if (spec.parents) {
     parents = mergeParents(graph, spec.parents, spec.splice ?? false);
   } else if (graph.size === 0) {
@@ -419,6 +479,7 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
     }
     parents = [parent.revision];
   }
+  if (linear && !spec.parents) assertLinear(graph, "revision", { revision: id, parent: parents[0] });
   const createdAt = new Date();
   const path = join(dir, migrationFileName(createdAt, spec.message));
   const text = renderMigration({
@@ -430,6 +491,9 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
     ...(spec.dependsOn?.length ? { dependsOn: spec.dependsOn.flatMap((d) => resolveTarget(graph, d, []).map((r) => r.revision)) } : {}),
     ...(spec.upgradeBody ? { upgradeBody: spec.upgradeBody } : {}),
     ...(spec.downgradeBody ? { downgradeBody: spec.downgradeBody } : {}),
+    ...(spec.transactional === false ? { transactional: false } : {}),
+    ...(spec.lockTimeout !== undefined ? { lockTimeout: spec.lockTimeout } : {}),
+    ...(spec.contractOf !== undefined ? { contractOf: spec.contractOf } : {}),
     moduleSpecifier: loaded.config.migrations?.importFrom ?? "retort-db",
     ...(spec.imports?.length ? { imports: [`import { ${[...new Set(spec.imports)].sort().join(", ")} } from ${JSON.stringify(loaded.config.migrations?.importFrom ?? "retort-db")};`] } : {}),
   });

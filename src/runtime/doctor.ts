@@ -9,11 +9,11 @@ import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection } from "../dialects/driver.js";
 import { isRetortError } from "../errors.js";
 import { familyOf, type Dialect } from "../schema/snapshot.js";
-import { appliedRevisions, upgradePlan, type RevisionGraph } from "../script/index.js";
+import { upgradePlan, type RevisionGraph } from "../script/index.js";
 import { configOf, scripts, withDatabase, type CommandOptions } from "./api.js";
 import { ADVISORY_KEY, fileLockHolder } from "./lock.js";
+import { ARCHIVE_FOLDER, replacedBy } from "./squash-archive.js";
 import { readVersionState } from "./status.js";
-import { HISTORY_TABLE } from "./version-table.js";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -94,12 +94,16 @@ async function databaseFindings(conn: Connection, dialect: Dialect, graph: Revis
   const family = familyOf(dialect);
   const state = await readVersionState(conn, family);
   if (graph) {
-    const unknown = state.heads.filter((id) => !graph.has(id));
+    const squashes = replacedBy(graph);
+    for (const id of state.heads.filter((head) => squashes.has(head))) {
+      findings.push({ check: "version-table", severity: "warning", message: `the database is at ${id}, inside the range squashed into ${squashes.get(id)!.revision}`, fix: `retort upgrade (runs the rest of the range from ${ARCHIVE_FOLDER}/, then the revisions after it)` });
+    }
+    const unknown = state.heads.filter((id) => !graph.has(id) && !squashes.has(id));
     for (const id of unknown) {
       findings.push({ check: "version-table", severity: "error", message: `the database is at ${id}, which no migration file here defines`, fix: "Restore its file, or downgrade it from the branch that has it; `retort upgrade` explains the choices." });
     }
     if (state.heads.length > 1) findings.push({ check: "version-table", severity: "info", message: `the database has ${state.heads.length} heads: ${state.heads.join(", ")}`, fix: "retort merge -m \"merge\" heads, then retort upgrade" });
-    if (unknown.length === 0) {
+    if (unknown.length === 0 && !state.heads.some((id) => squashes.has(id))) {
       const pending = upgradePlan(graph, state.heads, "heads");
       if (pending.length > 0) {
         findings.push({ check: "pending", severity: "warning", message: `${pending.length} migration(s) not applied: ${pending.slice(0, 5).map((r) => r.revision).join(", ")}${pending.length > 5 ? ", …" : ""}`, fix: "retort upgrade" });
@@ -119,28 +123,18 @@ async function databaseFindings(conn: Connection, dialect: Dialect, graph: Revis
   return findings;
 }
 
-/** Applied revisions whose file changed since it ran, or is gone. */
+/** Applied revisions whose file changed since it ran, or is gone (what `retort verify` lists). */
 async function fileFindings(conn: Connection, graph: RevisionGraph, heads: readonly string[]): Promise<DoctorFinding[]> {
-  const findings: DoctorFinding[] = [];
-  let rows: Array<{ revision: string; checksum: string | null; direction: string; outcome: string }>;
-  try {
-    ({ rows } = await conn.query(
-      `SELECT revision, checksum, direction, outcome FROM ${HISTORY_TABLE} WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} WHERE outcome = 'applied' GROUP BY revision)`,
-    ));
-  } catch {
-    return findings; // never migrated: no history table
-  }
-  const applied = appliedRevisions(graph, heads.filter((id) => graph.has(id)));
-  for (const row of rows) {
-    if (row.direction !== "up") continue;
-    const revision = graph.get(row.revision);
-    if (!revision) {
-      findings.push({ check: "modified", severity: "error", message: `applied revision ${row.revision} has no migration file any more`, fix: "Restore the file from version control (git log --all -- <migrations folder>)." });
-    } else if (applied.has(row.revision) && row.checksum && row.checksum !== revision.checksum) {
-      findings.push({ check: "modified", severity: "error", message: `${revision.path} (${row.revision}) changed since it was applied`, fix: "Restore the file as applied and put the change in a new revision (retort revision -m …)." });
-    }
-  }
-  return findings;
+  const { appliedFileProblems, describeProblem } = await import("./verify.js");
+  return (await appliedFileProblems(conn, graph, heads)).map((problem) => ({
+    check: "modified",
+    severity: "error",
+    message: describeProblem(problem),
+    fix:
+      problem.problem === "missing"
+        ? "Restore the file from version control (git log --all -- <migrations folder>)."
+        : `Restore the file as applied and put the change in a new revision (retort revision -m …), or accept the edit: retort rehash ${problem.revision} --reason "…"`,
+  }));
 }
 
 async function postgresFindings(conn: Connection, options: DoctorOptions): Promise<DoctorFinding[]> {

@@ -32,7 +32,7 @@ import type { RebuildSource, Step } from "../operations/types.js";
 import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
 import { readAppliedChecksums } from "./status.js";
-import { HISTORY_TABLE, VERSION_TABLE, addStepsTotalSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
+import { HISTORY_TABLE, VERSION_TABLE, ADDED_HISTORY_COLUMNS, addHistoryColumnsSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
 export interface ProgressEvent {
   index: number;
@@ -99,13 +99,14 @@ export class MigrationExecutor {
   async ensureTables(): Promise<void> {
     const statements = createVersionTablesSql(this.family);
     if (this.family === "postgres") {
-      await this.sql(joinStatements([...statements, addStepsTotalSql()]));
+      await this.sql(joinStatements([...statements, addHistoryColumnsSql()]));
       return;
     }
     for (const statement of statements) await this.sql(statement);
-    // History tables made before steps_total existed.
-    const { rows } = await this.sql(`SELECT count(*) AS n FROM pragma_table_info('${HISTORY_TABLE}') WHERE name = 'steps_total'`);
-    if (Number(rows[0]!.n) === 0) await this.sql(`ALTER TABLE ${HISTORY_TABLE} ADD COLUMN steps_total INTEGER`);
+    // History tables made before the later columns existed.
+    const { rows } = await this.sql(`SELECT name FROM pragma_table_info('${HISTORY_TABLE}')`);
+    const present = new Set(rows.map((row) => String(row.name)));
+    for (const [name, type] of ADDED_HISTORY_COLUMNS) if (!present.has(name)) await this.sql(`ALTER TABLE ${HISTORY_TABLE} ADD COLUMN ${name} ${type}`);
   }
 
   async currentHeads(): Promise<string[]> {
@@ -165,11 +166,24 @@ export class MigrationExecutor {
     return `UPDATE ${HISTORY_TABLE} SET finished_at = ${quoteLiteral(now.toISOString())}, duration_ms = ${now.getTime() - startedAt.getTime()}, outcome = ${quoteLiteral(outcome)}, steps_done = ${stepsDone}, error = ${error === undefined ? "NULL" : quoteLiteral(error.slice(0, 4000))} WHERE id = ${id}`;
   }
 
-  private begin(): void {
+  /** Start a transaction unless one is open; `settings` (SET LOCAL …) go right after its BEGIN. */
+  private begin(settings: readonly string[] = []): void {
     if (!this.inTransaction) {
-      this.deferred.push("BEGIN");
+      this.deferred.push("BEGIN", ...settings);
       this.inTransaction = true;
     }
+  }
+
+  /**
+   * The revision's lock_timeout, as SET LOCAL for each transaction it runs in: SET LOCAL ends with
+   * its transaction, so a revision without one transaction (each step commits on its own) gets it
+   * at every BEGIN, and nothing outlives the revision. Steps outside any transaction (CREATE INDEX
+   * CONCURRENTLY) run without it: their SHARE UPDATE EXCLUSIVE lock lets reads and writes through,
+   * so waiting for it holds up nobody's queries.
+   */
+  private transactionSettings(revision: PlannedRevision): string[] {
+    if (this.family !== "postgres" || revision.lockTimeout === undefined) return [];
+    return [`SET LOCAL lock_timeout = ${quoteLiteral(revision.lockTimeout)}`];
   }
 
   private async commit(): Promise<void> {
@@ -333,6 +347,9 @@ export class MigrationExecutor {
   ): Promise<void> {
     const { whole, resumeFrom } = run;
     const transactional = revision.file.transactional !== false;
+    const settings = this.transactionSettings(revision);
+    // One transaction around the whole run: the setting holds for this revision, then goes back.
+    if (whole && settings.length > 0) this.deferred.push(...settings);
     const startedAt = new Date();
     // The history row is written at the end, with the version change, in the revision's own
     // transaction (one commit per revision). When some work commits on its own, a "running" row
@@ -346,7 +363,7 @@ export class MigrationExecutor {
     let current: PlannedStep | undefined;
     this.holdSteps = this.family === "postgres" && transactional && !whole && historyId === undefined && revision.steps.every(isPlainStatement);
     try {
-      if (transactional) this.begin();
+      if (transactional) this.begin(settings);
       /** Steps planned from the fold that a rebuild planned from the live table replaced. */
       let replacedUntil = 0;
       for (const [i, step] of revision.steps.entries()) {
@@ -363,7 +380,7 @@ export class MigrationExecutor {
           // A rebuild is one transaction even in a revision without one: DROP TABLE committed
           // without the copy's rename would lose the table.
           const own = !transactional && !whole;
-          this.begin();
+          this.begin(settings);
           for (const live of await this.liveRebuild(step.rebuild)) {
             current = live;
             await this.runStep(live);
@@ -398,8 +415,9 @@ export class MigrationExecutor {
         // kill never leaves a step done but uncounted; raw SQL may be a statement no transaction can
         // hold (VACUUM…), so it runs on its own, then is counted.
         const ownTransaction = !transactional && !whole && !step.raw;
-        if (transactional || ownTransaction) this.begin();
-        await this.runStep(step);
+        if (transactional || ownTransaction) this.begin(settings);
+        if (!transactional && !whole && step.raw && settings.length > 0) await this.runWithLockTimeout(step, revision.lockTimeout!);
+        else await this.runStep(step);
         done = i + 1;
         if (ownTransaction) {
           this.deferred.push(recordProgress(done));
@@ -416,13 +434,14 @@ export class MigrationExecutor {
         if (orphans) throw foreignKeysBroken(orphans, `revision ${revision.file.revision}`);
       }
       // The version change and the history row commit together, even for a revision without a transaction.
-      this.begin();
+      this.begin(settings);
       this.deferred.push(
         ...versionChangeSql(before, after),
         historyId === undefined
           ? this.historyInsert(revision, startedAt, resumeFrom, { outcome: "applied", stepsDone: done, serverClock: this.family === "postgres" && transactional && !whole })
           : this.finishHistorySql(historyId, startedAt, "applied", done),
       );
+      if (whole && settings.length > 0) this.deferred.push("SET LOCAL lock_timeout TO DEFAULT");
       // Sent now even inside a run-wide transaction, so a failure is reported against this revision.
       if (!whole) await this.commit();
       else await this.flush();
@@ -430,7 +449,7 @@ export class MigrationExecutor {
       if (!whole) await this.rollback();
       let cause = error;
       if (this.holdSteps && current === undefined) {
-        const culprit = await this.findFailingStep(revision.steps);
+        const culprit = await this.findFailingStep(revision.steps, settings);
         if (culprit) ({ step: current, error: cause } = culprit);
       }
       const committed = whole ? 0 : transactional ? durable : done;
@@ -450,6 +469,20 @@ export class MigrationExecutor {
       throw failed;
     } finally {
       this.holdSteps = false;
+    }
+  }
+
+  /**
+   * Raw SQL of a revision without a transaction runs on its own (it may be a statement no
+   * transaction can hold, or a DO block that commits in batches): the revision's lock_timeout is
+   * set for the session around it, and reset after.
+   */
+  private async runWithLockTimeout(step: PlannedStep, lockTimeout: string): Promise<void> {
+    await this.sql(`SET lock_timeout = ${quoteLiteral(lockTimeout)}`);
+    try {
+      await this.runStep(step);
+    } finally {
+      await this.conn.query("RESET lock_timeout").catch(() => undefined);
     }
   }
 
@@ -506,10 +539,11 @@ export class MigrationExecutor {
   }
 
   /** Run the steps one at a time in a transaction that is rolled back: the first that fails is the culprit. */
-  private async findFailingStep(steps: readonly PlannedStep[]): Promise<{ step: PlannedStep; error: unknown } | undefined> {
+  private async findFailingStep(steps: readonly PlannedStep[], settings: readonly string[]): Promise<{ step: PlannedStep; error: unknown } | undefined> {
     this.holdSteps = false;
     try {
       await this.send("BEGIN");
+      for (const setting of settings) await this.send(setting);
     } catch {
       return undefined; // the connection is gone: the original error says so
     }
@@ -591,7 +625,10 @@ function migrationFailed(revision: PlannedRevision, step: PlannedStep | undefine
   }
   // What to do about the cause first, when Retort knows it.
   if (error instanceof RetortError && error.hint) hint = `${error.hint} ${hint}`;
-  else if (concurrentIndex) hint += " An INVALID index left by the failed build is dropped and built again on the rerun.";
+  else if ((error as { code?: unknown } | undefined)?.code === "55P03") {
+    // lock_timeout fired: another session holds a lock on the table (usually a long transaction).
+    hint = `The step gave up waiting for a table lock after the revision's lockTimeout (${revision.lockTimeout ?? "lock_timeout"}): another session holds a conflicting lock, usually a long-running transaction (see pg_stat_activity). Let it finish or end it, then rerun; retrying at a quieter time is safe. ${hint}`;
+  } else if (concurrentIndex) hint += " An INVALID index left by the failed build is dropped and built again on the rerun.";
   return new RetortError("RETORT_MIGRATION_FAILED", `${revision.direction === "up" ? "Upgrade" : "Downgrade"} of ${id} (${revision.file.path})${where} failed: ${reason}${sqlText}\n${position}`, {
     hint,
     details: {

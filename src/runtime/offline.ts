@@ -23,7 +23,11 @@ export function renderPlanSql(plan: PlannedRevision[], dialect: Dialect, startHe
     // SQLite ignores this pragma inside a transaction, so it goes before BEGIN.
     const foreignKeysOff = family === "sqlite" && revision.steps.some((step) => step.foreignKeysOff);
     if (foreignKeysOff) out.push("PRAGMA foreign_keys = OFF;");
-    if (transactional) out.push("BEGIN;");
+    // The revision's lock_timeout: SET LOCAL in each transaction, or for the session around a revision without one.
+    const lockTimeout = family === "postgres" && revision.lockTimeout !== undefined ? `lock_timeout = '${revision.lockTimeout}'` : undefined;
+    const begin = () => out.push("BEGIN;", ...(lockTimeout && transactional ? [`SET LOCAL ${lockTimeout};`] : []));
+    if (lockTimeout && !transactional) out.push(`SET ${lockTimeout};`);
+    if (transactional) begin();
     for (const step of revision.steps) {
       if (step.run) {
         throw new RetortError("RETORT_UNSUPPORTED", `${revision.file.path}: "${step.description}" is a data migration (op.run) and cannot be rendered as SQL`, {
@@ -34,10 +38,11 @@ export function renderPlanSql(plan: PlannedRevision[], dialect: Dialect, startHe
       if (step.saveTriggers !== undefined) out.push(`-- NOTE: the rebuild of "${step.saveTriggers}" drops its triggers; an online run recreates them, a reviewed script must add them back`);
       out.push(renderOfflineSql([step], dialect).trimEnd());
       if (step.checkForeignKeys !== undefined) out.push(`PRAGMA foreign_key_check("${step.checkForeignKeys}"); -- must return no rows, else ROLLBACK`);
-      if (step.outsideTransaction && transactional) out.push("BEGIN;");
+      if (step.outsideTransaction && transactional) begin();
     }
     for (const statement of versionChangeSql(heads, after)) out.push(`${statement};`);
     if (transactional) out.push("COMMIT;");
+    if (lockTimeout && !transactional) out.push("RESET lock_timeout;");
     if (foreignKeysOff) out.push("PRAGMA foreign_keys = ON;");
     out.push("");
     heads = after;

@@ -4,6 +4,7 @@
  * operation fails before the database is touched.
  */
 import type { Kysely } from "kysely";
+import { POSTGRES_DURATION } from "../env/config.js";
 import { compileAhead, importModule } from "../env/import-module.js";
 import { RetortError } from "../errors.js";
 import { applyOperation } from "../operations/apply.js";
@@ -26,6 +27,24 @@ export interface PlannedRevision {
   steps: PlannedStep[];
   /** Said at run time once the revision is done (e.g. a downgrade re-adding a column cannot bring its data back). */
   warnings?: string[];
+  /** Postgres: lock_timeout set at the start of each of the revision's transactions. */
+  lockTimeout?: string;
+  /** The expand revision this contract revision waits for (see runtime/release.ts). */
+  contractOf?: string;
+}
+
+/** What a migration module says about how it runs, beyond its header. */
+export async function migrationSettings(file: RevisionFile): Promise<Pick<PlannedRevision, "lockTimeout" | "contractOf">> {
+  const migration = await loadMigration(file);
+  const out: Pick<PlannedRevision, "lockTimeout" | "contractOf"> = {};
+  if (migration.lockTimeout !== undefined) {
+    if (typeof migration.lockTimeout !== "string" || !POSTGRES_DURATION.test(migration.lockTimeout)) {
+      throw new RetortError("RETORT_BAD_MIGRATION_FILE", `${file.path}: lockTimeout ${JSON.stringify(migration.lockTimeout)} is not a duration`, { hint: 'Write it as Postgres takes it: lockTimeout: "5s" (or "500ms", "1min").' });
+    }
+    out.lockTimeout = migration.lockTimeout;
+  }
+  if (migration.contractOf !== undefined) out.contractOf = migration.contractOf;
+  return out;
 }
 
 export async function loadMigration(file: RevisionFile): Promise<DefinedMigration> {

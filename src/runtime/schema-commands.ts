@@ -5,6 +5,7 @@
  * the head schema comes from folding the migrations' operations (see head-schema.ts).
  */
 import { compareSchemas, renderMigrationBodies, type RenameDecision, type RenameHints } from "../autogenerate/index.js";
+import { DEFAULT_LOCK_TIMEOUT, safeRewrite } from "../autogenerate/safe.js";
 import { loadModels } from "../schema/load-models.js";
 import { checkRevisionId, upgradePlan } from "../script/index.js";
 import type { LoadedConfig } from "../env/config.js";
@@ -13,7 +14,7 @@ import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import { Op as OpHelpers, type Op } from "../operations/types.js";
 import { schemaFromModels } from "../schema/from-models.js";
-import type { Dialect, Schema } from "../schema/snapshot.js";
+import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
 import { resolve } from "node:path";
 import { configOf, current, revision, revisionGraph, withDatabase, type CommandOptions } from "./api.js";
 import { filterSchema } from "../schema/table-filter.js";
@@ -49,7 +50,7 @@ function dialectOf(loaded: LoadedConfig, options: SchemaCommandOptions): Dialect
   return parseDatabaseUrl(resolveDatabaseUrl({ ...options, config: loaded })).dialect;
 }
 
-async function modelsSchema(loaded: LoadedConfig): Promise<Schema> {
+export async function modelsSchema(loaded: LoadedConfig): Promise<Schema> {
   if (!loaded.config.models) {
     throw new RetortError("RETORT_CONFIG", "the config names no models module", {
       hint: 'Add models: "./src/schema.ts" (the module exporting your table() models) to retort.config.ts.',
@@ -151,6 +152,22 @@ export interface AutogenerateResult extends SchemaDiff {
   revision?: string;
   /** Destructive operations, for the console. */
   destructive: string[];
+  /** What the user must do before the migration can run (a backfill to write…), for the console. */
+  warnings: string[];
+  /** With expandContract: the contract revision written after the expand one (`path`/`revision`). */
+  contract?: { path: string; revision: string };
+}
+
+export interface AutogenerateSpec {
+  message: string;
+  empty?: boolean;
+  revId?: string;
+  head?: string;
+  branchLabel?: string;
+  /** Backfills for NOT NULL columns added to existing tables: "table.column" → SQL ("" when one column needs it). */
+  backfill?: Record<string, string>;
+  /** Renames and type changes as two revisions, expand and contract (Postgres). */
+  expandContract?: boolean;
 }
 
 /**
@@ -159,7 +176,7 @@ export interface AutogenerateResult extends SchemaDiff {
  * renames must be decided first (RETORT_DECISIONS_NEEDED lists them). With no changes, nothing is
  * written unless `empty` is set.
  */
-export async function autogenerate(spec: { message: string; empty?: boolean; revId?: string; head?: string; branchLabel?: string }, options: SchemaCommandOptions = {}): Promise<AutogenerateResult> {
+export async function autogenerate(spec: AutogenerateSpec, options: SchemaCommandOptions = {}): Promise<AutogenerateResult> {
   if (spec.revId !== undefined) checkRevisionId(spec.revId); // before the comparison, which may take a while
   const loaded = await configOf(options, "revision --autogenerate");
   const dialect = dialectOf(loaded, options);
@@ -182,19 +199,59 @@ export async function autogenerate(spec: { message: string; empty?: boolean; rev
       details: { decisions: result.decisions },
     });
   }
-  if (result.ops.length === 0 && !spec.empty) return { ...result, destructive: [] };
-  const bodies = renderMigrationBodies(result.ops, { from: from.schema, dialect });
+  if (result.ops.length === 0 && !spec.empty) return { ...result, destructive: [], warnings: [] };
+  const safe = familyOf(dialect) === "postgres" && loaded.config.autogenerate?.safe !== false;
+  const lockTimeout = loaded.config.autogenerate?.lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
+  if ((spec.backfill && Object.keys(spec.backfill).length > 0) || spec.expandContract) {
+    const flag = spec.expandContract ? "--expand-contract" : "--backfill";
+    if (!safe) {
+      throw new RetortError("RETORT_USAGE", `${flag} is for Postgres and PGlite with safe autogenerate, but ${familyOf(dialect) === "postgres" ? "autogenerate.safe is false in the config" : `this project generates for ${dialect}`}`, {
+        hint: familyOf(dialect) === "postgres" ? "Remove autogenerate: { safe: false } from the config, or leave out the flag." : "Leave out the flag: SQLite rebuilds tables in one transaction anyway.",
+      });
+    }
+  }
+  const parent = { ...(spec.head ? { head: spec.head } : {}), ...(spec.branchLabel ? { branchLabel: spec.branchLabel } : {}) };
+  if (spec.expandContract) {
+    const { expandContract } = await import("../autogenerate/expand-contract.js");
+    const pair = expandContract(result.ops, from.schema, { lockTimeout, ...(spec.backfill ? { backfills: spec.backfill } : {}) });
+    const expand = await revision(
+      { message: `${spec.message} (expand)`, ...pair.expand, ...(spec.revId !== undefined ? { revId: spec.revId } : {}), ...parent },
+      { ...options, config: loaded },
+    );
+    const contract = await revision({ message: `${spec.message} (contract)`, ...pair.contract, head: expand.revision, contractOf: expand.revision }, { ...options, config: loaded });
+    return { ...result, path: expand.path, revision: expand.revision, contract: { path: contract.path, revision: contract.revision }, destructive: pair.destructive, warnings: pair.warnings };
+  }
+  const plan = safe ? safeRewrite(result.ops, from.schema, { lockTimeout, ...(spec.backfill ? { backfills: spec.backfill } : {}) }) : undefined;
+  const bodies = renderMigrationBodies(result.ops, { from: from.schema, dialect, ...(plan ? { rewrite: plan.rewrite } : {}) });
+  const report = plan?.report;
   const written = await revision(
     {
       message: spec.message,
-      upgradeBody: bodies.upgrade,
+      upgradeBody: report?.locksExisting ? `${lockTimeoutComment(lockTimeout, report.separateTransactions)}\n${bodies.upgrade}` : bodies.upgrade,
       downgradeBody: bodies.downgrade,
       imports: bodies.imports,
+      ...(report?.separateTransactions ? { transactional: false } : {}),
+      ...(report?.locksExisting ? { lockTimeout } : {}),
       ...(spec.revId !== undefined ? { revId: spec.revId } : {}),
-      ...(spec.head ? { head: spec.head } : {}),
-      ...(spec.branchLabel ? { branchLabel: spec.branchLabel } : {}),
+      ...parent,
     },
     { ...options, config: loaded },
   );
-  return { ...result, path: written.path, revision: written.revision, destructive: bodies.destructive };
+  return { ...result, path: written.path, revision: written.revision, destructive: bodies.destructive, warnings: (report?.stubs ?? []).map(backfillWarning) };
+}
+
+/** Why a generated migration sets lock_timeout, and what to do when it fires. */
+export function lockTimeoutComment(lockTimeout: string, separateTransactions: boolean): string {
+  return [
+    `// lockTimeout ${lockTimeout}: a step that waits longer than that for a table lock fails instead of holding up the`,
+    "// app's queries queued behind it (a long transaction on the table is usually the cause). The failed step is rolled",
+    separateTransactions
+      ? "// back; the steps before it stay committed, so run `retort upgrade` again (at a quieter time) and it resumes there."
+      : "// back with the rest of the revision, so run `retort upgrade` again (at a quieter time).",
+  ].join("\n");
+}
+
+/** The console line for a generated backfill stub. */
+export function backfillWarning(column: string): string {
+  return `${column} is NOT NULL without a server default on an existing table: the migration has an op.run stub that fails ("fill in the backfill for ${column}") until you write it, or generate again with --backfill '${column}=<SQL>'`;
 }

@@ -13,7 +13,7 @@ import { hash } from "node:crypto";
 import { join } from "node:path";
 import type { Database } from "../db/database.js";
 import { environmentName } from "../env/environment.js";
-import { RetortError } from "../errors.js";
+import { RetortError, isRetortError } from "../errors.js";
 import { cacheDirectory, migrationsDirectory, type LoadedConfig } from "../env/config.js";
 import { cachedHeads, saveHeads, upgradePlan } from "../script/index.js";
 import { configOf, scripts, upgrade } from "./api.js";
@@ -76,7 +76,17 @@ export async function upgradeOnStartup(options: UpgradeOnStartupOptions): Promis
   }
   const withTimeout: LoadedConfig =
     options.lockTimeoutMs === undefined ? loaded : { ...loaded, config: { ...loaded.config, migrations: { ...loaded.config.migrations, lockTimeoutMs: options.lockTimeoutMs } } };
-  const result = await upgrade("heads", { config: withTimeout, database: options.database, env: environment });
+  let result;
+  try {
+    result = await upgrade("heads", { config: withTimeout, database: options.database, env: environment });
+  } catch (error) {
+    // The app that boots is the one deployed after an expand: a contract that waits for `retort
+    // release` must not stop it from starting (the revisions before the contract ran).
+    if (!isRetortError(error, "RETORT_CONTRACT_NOT_RELEASED")) throw error;
+    (logger.warn ?? logger.info).call(logger, `retort: ${error.message} ${error.hint ?? ""}`.trim());
+    const now = (error.details.currentHeads as string[] | undefined) ?? current;
+    return { environment, action: sameSet(now, current) ? "up-to-date" : "upgraded", pending, heads: now };
+  }
   if (result.revisions.length > 0) logger.info(`retort: upgraded ${result.from.join(", ") || "base"} -> ${result.to.join(", ")} (${result.revisions.length} revision(s))`);
   return { environment, action: result.revisions.length > 0 ? "upgraded" : "up-to-date", pending, heads: result.to };
 }

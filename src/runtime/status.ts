@@ -60,7 +60,7 @@ export async function readVersionState(conn: Connection, family: SqlFamily): Pro
   return { initialized: true, heads, unfinished };
 }
 
-/** The checksum each applied revision's file had when it last ran upward (to notice edited files). */
+/** The checksum each applied revision's file had when it last ran upward, or was last rehashed (to notice edited files). */
 export async function readAppliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>> {
   // The database picks the latest row per revision and sends them as one text value ("revision
   // checksum" lines): at 10,000 revisions one value costs a fraction of 10,000 rows.
@@ -68,7 +68,7 @@ export async function readAppliedChecksums(conn: Connection, family: SqlFamily):
   const aggregate = family === "postgres" ? "string_agg" : "group_concat";
   const { rows } = await conn.query<{ list: unknown }>(
     `SELECT ${aggregate}(revision || ' ' || coalesce(checksum, ''), ${newline}) AS list FROM ${HISTORY_TABLE} ` +
-      `WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} WHERE direction = 'up' AND outcome = 'applied' GROUP BY revision)`,
+      `WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} WHERE direction = 'up' AND outcome IN ('applied', 'rehashed') GROUP BY revision)`,
   );
   const checksums = new Map<string, string>();
   const list = rows[0]?.list;

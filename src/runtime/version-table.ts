@@ -2,15 +2,18 @@
  * Retort's own tables. `retort_version` holds one row per current head (as Alembic's
  * alembic_version does); `retort_migrations` is the history of every run: revision, direction,
  * file checksum, timing, outcome and how many of how many steps were done (so a run interrupted outside a
- * transaction can be resumed precisely).
+ * transaction can be resumed precisely). A `rehashed` row records a deliberate edit of an applied
+ * file (`retort rehash`): the new checksum, with the reason and who accepted it (`actor`).
  */
 import { quoteLiteral } from "../dialects/sql-text.js";
 import type { SqlFamily } from "../schema/snapshot.js";
 
 export const VERSION_TABLE = "retort_version";
 export const HISTORY_TABLE = "retort_migrations";
+/** Expand revisions released for their contract (runtime/release.ts). */
+export const RELEASE_TABLE = "retort_releases";
 /** Tables introspection and drift must ignore. */
-export const RETORT_TABLES: readonly string[] = [VERSION_TABLE, HISTORY_TABLE];
+export const RETORT_TABLES: readonly string[] = [VERSION_TABLE, HISTORY_TABLE, RELEASE_TABLE];
 
 export function createVersionTablesSql(family: SqlFamily): string[] {
   const postgres = family === "postgres";
@@ -29,14 +32,27 @@ export function createVersionTablesSql(family: SqlFamily): string[] {
   outcome VARCHAR(16) NOT NULL,
   steps_done INTEGER NOT NULL DEFAULT 0,
   steps_total INTEGER,
-  error TEXT
+  error TEXT,
+  reason TEXT,
+  actor TEXT
 )`,
   ];
 }
 
-/** Postgres: adds steps_total to a history table made before it existed (no lock when it is there). */
-export function addStepsTotalSql(): string {
-  return `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${HISTORY_TABLE}' AND column_name = 'steps_total') THEN ALTER TABLE ${HISTORY_TABLE} ADD COLUMN steps_total INTEGER; END IF; END $$`;
+/** Columns added to the history table after its first release: older tables get them in place. */
+export const ADDED_HISTORY_COLUMNS: ReadonlyArray<readonly [name: string, type: string]> = [
+  ["steps_total", "INTEGER"],
+  ["reason", "TEXT"],
+  ["actor", "TEXT"],
+];
+
+/** Postgres: adds the later columns to a history table made before them (no lock when they are there). */
+export function addHistoryColumnsSql(): string {
+  const adds = ADDED_HISTORY_COLUMNS.map(
+    ([name, type]) =>
+      `IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${HISTORY_TABLE}' AND column_name = '${name}') THEN ALTER TABLE ${HISTORY_TABLE} ADD COLUMN ${name} ${type}; END IF;`,
+  );
+  return `DO $$ BEGIN ${adds.join(" ")} END $$`;
 }
 
 /** Literal SQL moving the version rows from `before` to `after` (shared by online and offline runs). */

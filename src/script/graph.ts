@@ -295,6 +295,7 @@ function toRevision(header: ScriptHeader): MutableRevision {
     branchLabels: header.branchLabels,
     dependsOn: unique(header.dependsOn),
     transactional: header.transactional,
+    replaces: header.replaces,
     path: header.path,
     checksum: header.checksum,
     children: [],

@@ -13,7 +13,7 @@ import type { ScriptHeader } from "./header.js";
  * Version 2 stores columns (one array per field) instead of one object per file: at 10,000 files
  * JSON.parse then builds a few dozen arrays instead of 20,000 objects, about a third of the time.
  */
-const VERSION = 2;
+const VERSION = 3;
 
 type CachedHeader = Omit<ScriptHeader, "path">;
 
@@ -30,10 +30,12 @@ interface CacheFile {
   branchLabels: string[][];
   dependsOn: string[][];
   transactional: boolean[];
+  /** null for an ordinary revision. */
+  replaces: Array<string[] | null>;
   checksum: string[];
 }
 
-const COLUMNS = ["revision", "parents", "message", "createdAt", "branchLabels", "dependsOn", "transactional", "checksum"] as const;
+const COLUMNS = ["revision", "parents", "message", "createdAt", "branchLabels", "dependsOn", "transactional", "replaces", "checksum"] as const;
 
 /** The parsed file if it has this version's shape (every column as long as `names`), else undefined. */
 function wellFormed(parsed: unknown): CacheFile | undefined {
@@ -89,6 +91,7 @@ export class HeaderCache {
       branchLabels: c.branchLabels[i]!,
       dependsOn: c.dependsOn[i]!,
       transactional: c.transactional[i]!,
+      replaces: c.replaces[i] ?? undefined,
       path,
       checksum: c.checksum[i]!,
     };
@@ -103,7 +106,7 @@ export class HeaderCache {
   save(): void {
     const c = this.previous;
     if (this.added.length === 0 && this.kept.length === (c?.names.length ?? 0)) return;
-    const out: CacheFile = { version: VERSION, writtenAt: this.openedAt, names: [], states: [], revision: [], parents: [], message: [], createdAt: [], branchLabels: [], dependsOn: [], transactional: [], checksum: [] };
+    const out: CacheFile = { version: VERSION, writtenAt: this.openedAt, names: [], states: [], revision: [], parents: [], message: [], createdAt: [], branchLabels: [], dependsOn: [], transactional: [], replaces: [], checksum: [] };
     const push = (name: string, state: FileState, header: CachedHeader) => {
       out.names.push(name);
       out.states.push(state.size, state.ino, state.mtimeMs, state.ctimeMs);

@@ -67,6 +67,7 @@ export function readHeader(path: string): ScriptHeader {
     branchLabels: header.branchLabels,
     dependsOn: header.dependsOn,
     transactional: header.transactional,
+    replaces: header.replaces,
     path,
     checksum: fileChecksum(content),
   };
@@ -83,6 +84,7 @@ const EXAMPLES: Record<FieldName, string> = {
   branchLabels: `branchLabels: ["billing"]`,
   dependsOn: `dependsOn: ["5d8e7f6a1b2c"]`,
   transactional: `transactional: false`,
+  replaces: `replaces: ["5d8e7f6a1b2c", "9b2e4d1a0f3c"]`,
 };
 
 /** The header field a property key names, if any (a switch: cheaper than a keyed lookup per key). */
@@ -95,6 +97,7 @@ function headerField(key: string): FieldName | undefined {
     case "branchLabels":
     case "dependsOn":
     case "transactional":
+    case "replaces":
       return key;
     default:
       return undefined;
@@ -126,7 +129,7 @@ class HeaderReader {
       if (error instanceof ScanError) this.fail(error.message, error.offset);
       throw error;
     }
-    const { revision, parents, message, createdAt, branchLabels, dependsOn, transactional } = this.values;
+    const { revision, parents, message, createdAt, branchLabels, dependsOn, transactional, replaces } = this.values;
     if (revision === undefined) this.missing("revision");
     if (parents === undefined) this.missing("parents");
     if (message === undefined) this.missing("message");
@@ -139,6 +142,7 @@ class HeaderReader {
       branchLabels: branchLabels ?? [],
       dependsOn: dependsOn ?? [],
       transactional: transactional ?? true,
+      replaces,
     };
   }
 
@@ -229,6 +233,7 @@ class HeaderReader {
         return;
       case "parents":
       case "dependsOn":
+      case "replaces":
         if (value === null && field === "parents") this.wrong(field, at, "cannot be null (write [] for a base revision)");
         values[field] = this.list(value, field, at).map((item) => this.id(item, field, at));
         return;

@@ -9,3 +9,4 @@ export { upgradePlan, downgradePlan, appliedRevisions, type Target } from "./pla
 export { applyStep, headsAfter, stampHeads, type Direction, type HeadChange, type StepRevision } from "./heads.js";
 export { describeRevision } from "./describe.js";
 export { cachedHeads, saveHeads } from "./heads-cache.js";
+export { assertLinear, nonLinearHeads } from "./linear.js";

@@ -13,6 +13,7 @@
  *     branchLabels: ["billing"],          // optional
  *     dependsOn: ["5d8e7f6a1b2c"],        // optional
  *     transactional: false,               // optional; default true
+ *     replaces: ["a1…", "b2…"],           // only on a squash (retort squash)
  *     async upgrade(op) { … },
  *     async downgrade(op) { … },
  *   });
@@ -29,6 +30,11 @@ export interface RevisionHeader {
   dependsOn: string[];
   /** false: run this migration outside a transaction. */
   transactional: boolean;
+  /**
+   * A squash: the revisions whose files it replaces (kept under `squashed/` in the migrations
+   * folder for databases in the middle of the range). Absent on ordinary revisions.
+   */
+  replaces?: string[];
 }
 
 /**
@@ -40,6 +46,18 @@ export type MigrationFn<Op> = (op: Op) => Promise<void> | void;
 export interface MigrationDefinition<Op = MigrationOps> extends Partial<RevisionHeader> {
   revision: string;
   parents: string[];
+  /**
+   * Postgres: `lock_timeout` for every step (e.g. "5s"): the runner sets it at the start of each
+   * transaction of the revision, so a step that would wait longer for a table lock fails rather
+   * than queueing the app's queries behind it. Steps that committed stay done; rerun to resume.
+   */
+  lockTimeout?: string;
+  /**
+   * This revision is the contract half of an expand/contract pair: `upgrade` refuses to run it
+   * until `retort release <contractOf>` records the expand revision as deployed (or the config's
+   * migrations.released says so).
+   */
+  contractOf?: string;
   upgrade: MigrationFn<Op>;
   downgrade: MigrationFn<Op>;
 }

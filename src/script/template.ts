@@ -16,6 +16,12 @@ export interface MigrationTemplate {
   dependsOn?: readonly string[];
   /** Written only when false (true is the default). */
   transactional?: boolean;
+  /** Postgres lock_timeout for every step of the revision ("5s"); see MigrationDefinition.lockTimeout. */
+  lockTimeout?: string;
+  /** The expand revision this one contracts (an expand/contract pair); see MigrationDefinition.contractOf. */
+  contractOf?: string;
+  /** A squash: the revisions it replaces. */
+  replaces?: readonly string[];
   /** Code for the body of `upgrade(op)`, unindented; defaults to a comment. */
   upgradeBody?: string;
   downgradeBody?: string;
@@ -41,6 +47,9 @@ export function renderMigration(template: MigrationTemplate): string {
   if (template.branchLabels?.length) lines.push(`  branchLabels: ${stringArray(template.branchLabels)},`);
   if (template.dependsOn?.length) lines.push(`  dependsOn: ${stringArray(template.dependsOn)},`);
   if (template.transactional === false) lines.push("  transactional: false,");
+  if (template.lockTimeout !== undefined) lines.push(`  lockTimeout: ${JSON.stringify(template.lockTimeout)},`);
+  if (template.contractOf !== undefined) lines.push(`  contractOf: ${JSON.stringify(template.contractOf)},`);
+  if (template.replaces?.length) lines.push(`  replaces: ${stringArray(template.replaces)},`);
   lines.push(
     "",
     "  async upgrade(op) {",

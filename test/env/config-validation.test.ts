@@ -27,7 +27,7 @@ async function configError(promise: Promise<unknown>): Promise<RetortError> {
   throw new Error("expected RETORT_CONFIG");
 }
 
-const TOP_KEYS = ["models", "url", "env", "pooler", "migrations", "tables", "schemas", "branchDatabases", "localServer", "services"];
+const TOP_KEYS = ["models", "url", "env", "pooler", "migrations", "autogenerate", "tables", "schemas", "branchDatabases", "localServer", "services"];
 
 describe("config validation", () => {
   it("every key RetortConfig has is accepted", async () => {
@@ -36,7 +36,8 @@ describe("config validation", () => {
       url: "postgres://localhost/app",
       env: { url: "POSTGRES_URL", production: ["PROD_PG_URL", "PRIMARY_URL"], environments: { staging: "STAGING_PG" } },
       pooler: "transaction",
-      migrations: { directory: "m", transaction: "each", lockTimeoutMs: 1000, modifiedMigrations: "warn", importFrom: "retort-db" },
+      migrations: { directory: "m", transaction: "each", lockTimeoutMs: 1000, modifiedMigrations: "warn", importFrom: "retort-db", released: ["a1b2c3"], linear: true },
+      autogenerate: { safe: false, lockTimeout: "3s" },
       tables: { include: ["app_*"], exclude: ["app_tmp"] },
       schemas: ["public"],
       branchDatabases: false,
@@ -61,12 +62,12 @@ describe("config validation", () => {
     const error = await configError(loadConfig(undefined, dir));
     expect(error.message).toBe(
       `${join(dir, "retort.config.mjs")} is not a valid config (2 problems):\n` +
-        `  migrations.transacton: unknown key (did you mean "transaction"?); accepted here: "directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom"\n` +
+        `  migrations.transacton: unknown key (did you mean "transaction"?); accepted here: "directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom", "linear", "released"\n` +
         `  modles: unknown key (did you mean "models"?); accepted here: ${TOP_KEYS.map((k) => `"${k}"`).join(", ")}`,
     );
     expect(error.hint).toMatch(/^Fix these keys in the config file/);
     expect(error.details.problems).toEqual([
-      { path: "migrations.transacton", problem: expect.any(String), accepted: ["directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom"] },
+      { path: "migrations.transacton", problem: expect.any(String), accepted: ["directory", "transaction", "lockTimeoutMs", "modifiedMigrations", "importFrom", "linear", "released"] },
       { path: "modles", problem: expect.any(String), accepted: TOP_KEYS },
     ]);
   });
@@ -81,6 +82,19 @@ describe("config validation", () => {
       `  migrations.modifiedMigrations: "ignore" is not accepted; expected one of "error", "warn"`,
     ]);
     expect(error.details.problems).toContainEqual({ path: "migrations.transaction", problem: expect.any(String), accepted: ["each", "all"] });
+  });
+
+  it("autogenerate and migrations.released are checked: a lock_timeout duration, a boolean, a list, \"all\" or a function", async () => {
+    const dir = project(`export default { autogenerate: { safe: "yes", lockTimeout: "5 seconds" }, migrations: { released: 3 } };\n`);
+    const error = await configError(loadConfig(undefined, dir));
+    expect(error.message.split("\n").slice(1)).toEqual([
+      `  migrations.released: expected "all", a list of revisions or a function`,
+      `  autogenerate.safe: expected a boolean, got "yes"`,
+      `  autogenerate.lockTimeout: expected a duration such as "5s", "500ms" or "1min"`,
+    ]);
+    const fn = project(`export default { migrations: { released: (rev) => rev === "x" }, autogenerate: { lockTimeout: "1500ms" } };\n`);
+    const loaded = await loadConfig(undefined, fn);
+    expect(typeof loaded.config.migrations?.released).toBe("function");
   });
 
   it("every section of the config is checked: env names, pooler, tables, schemas, localServer, services", async () => {

@@ -62,12 +62,13 @@ describe("the npm tarball", () => {
     expect(readFileSync(join(app, "node_modules", "retort-db", "LICENSE"), "utf8")).toContain("Retort contributors");
   });
 
-  it("installs without better-sqlite3 (an optional peer) and with PGlite (the zero-setup default)", () => {
+  it("installs without better-sqlite3 or the AWS SDK (optional peers) and with PGlite (the zero-setup default)", () => {
     const modules = readdirSync(join(app, "node_modules"));
     expect(modules).not.toContain("better-sqlite3");
+    expect(modules).not.toContain("@aws-sdk");
     expect(modules).toContain("@electric-sql");
     const manifest = JSON.parse(readFileSync(join(app, "node_modules", "retort-db", "package.json"), "utf8")) as Record<string, Record<string, unknown>>;
-    expect(manifest.peerDependenciesMeta).toEqual({ "better-sqlite3": { optional: true } });
+    expect(manifest.peerDependenciesMeta).toEqual({ "better-sqlite3": { optional: true }, "@aws-sdk/client-s3": { optional: true } });
   });
 });
 

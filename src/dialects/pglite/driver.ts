@@ -23,6 +23,8 @@ export interface PgliteLocation {
   dataDir?: string;
   /** How long to wait for another process that has the directory open (default 0: fail at once). */
   busyTimeoutMs?: number;
+  /** Start from a `dumpDataDir()` snapshot instead of an empty cluster (test databases; with dataDir, an empty folder). */
+  loadDataDir?: Blob;
 }
 
 /** The lock kind keeping a PGlite directory to one process. */
@@ -177,7 +179,7 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
   }
   let db: PGlite;
   try {
-    db = await PGlite.create({ dataDir, parsers: resultParsers, serializers });
+    db = await PGlite.create({ dataDir, parsers: resultParsers, serializers, ...(location.loadDataDir ? { loadDataDir: location.loadDataDir } : {}) });
   } catch (error) {
     await processLock?.release();
     throw openFailure(dataDir, error);
@@ -195,7 +197,7 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
     return new PgliteHeldConnection(db, lock);
   }
 
-  return {
+  const driver: Driver = {
     dialect: "pglite",
 
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -237,4 +239,23 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
       }
     },
   };
+  instances.set(driver, db);
+  return driver;
+}
+
+const instances = new WeakMap<Driver, PGlite>();
+
+/** The whole database as a tarball (`dumpDataDir`), taken between statements: what test snapshots are made of. */
+export async function dumpPgliteDriver(driver: Driver): Promise<Blob> {
+  // Through wrappers made with Object.create (onQuery instrumentation) to the driver itself.
+  let owner: object | null = driver;
+  while (owner && !instances.has(owner as Driver)) owner = Object.getPrototypeOf(owner) as object | null;
+  const db = owner ? instances.get(owner as Driver) : undefined;
+  if (!db) throw new RetortError("RETORT_UNSUPPORTED", `a ${driver.dialect} database has no PGlite data directory to dump`);
+  const held = await driver.acquire();
+  try {
+    return await db.dumpDataDir("none");
+  } finally {
+    held.release();
+  }
 }

@@ -8,7 +8,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import pg from "pg";
+import type * as Pg from "pg";
+import pg from "./pg-module.js";
 import { from as copyFrom } from "pg-copy-streams";
 import { RetortError } from "../../errors.js";
 import type { ColumnType } from "../../schema/snapshot.js";
@@ -28,10 +29,10 @@ export interface PostgresDriverOptions extends DriverOptions {
   pooler?: PoolerMode;
 }
 
-const typeParsers: pg.CustomTypesConfig = {
+const typeParsers: Pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) =>
     (format === undefined || format === "text" ? resultParsers[oid] : undefined) ??
-    pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"],
+    pg.types.getTypeParser(oid, format as "text")) as Pg.CustomTypesConfig["getTypeParser"],
 };
 
 /**
@@ -49,26 +50,30 @@ function bindable(params: readonly unknown[] | undefined): unknown[] | undefined
   return params as unknown[];
 }
 
-type PgQueryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
+type PgQueryable = Pick<Pg.Pool, "query"> | Pick<Pg.PoolClient, "query">;
 
 /**
  * Run one statement; `name` makes it a named prepared statement (parsed once per connection).
- * The one place that decides how statements are named on the wire. Plain promise chaining, no
- * async frame: this is every controller call's path.
+ * The one place that decides how statements are named on the wire. `failure` maps a driver error
+ * for the caller. One `then` and no async frame: this is every controller call's path.
  */
-function run<R>(target: PgQueryable, sql: string, params: readonly unknown[] | undefined, name: string | undefined): Promise<QueryResult<R>> {
+function run<R>(
+  target: PgQueryable,
+  sql: string,
+  params: readonly unknown[] | undefined,
+  name: string | undefined,
+  failure: (error: unknown) => unknown,
+): Promise<QueryResult<R>> {
   const values = bindable(params);
-  const pending = (
-    name === undefined
-      ? target.query(sql, values)
-      : target.query({ name, text: sql, values }).catch((error: unknown) => {
-          throw poolerError(error, name) ?? error;
-        })
-  ) as Promise<pg.QueryResult | pg.QueryResult[]>;
-  return pending.then(toResult<R>);
+  const pending = (name === undefined ? target.query(sql, values) : target.query({ name, text: sql, values })) as Promise<Pg.QueryResult | Pg.QueryResult[]>;
+  return pending.then(toResult<R>, (error: unknown) => {
+    throw failure((name !== undefined && poolerError(error, name)) || error);
+  });
 }
 
-function toResult<R>(result: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
+const passThrough = (error: unknown): unknown => error;
+
+function toResult<R>(result: Pg.QueryResult | Pg.QueryResult[]): QueryResult<R> {
   // Several statements in one text (no parameters) give one result each; report the last, as PGlite does.
   const last = Array.isArray(result) ? result[result.length - 1]! : result;
   return { rows: last.rows as R[], rowCount: last.rowCount ?? 0 };
@@ -78,17 +83,17 @@ class PgHeldConnection implements HeldConnection {
   private released = false;
 
   constructor(
-    readonly client: pg.PoolClient,
+    readonly client: Pg.PoolClient,
     private readonly target: PostgresConnection,
     /** false behind a transaction pooler: statement names are dropped. */
     private readonly named: boolean,
   ) {}
 
   query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
-    return run<R>(this.client, sql, params, this.named ? name : undefined).catch((error: unknown) => {
-      throw connectionError(error, this.target) ?? error;
-    });
+    return run<R>(this.client, sql, params, this.named ? name : undefined, this.failure);
   }
+
+  private readonly failure = (error: unknown): unknown => connectionError(error, this.target) ?? error;
 
   release(broken?: boolean): void {
     if (this.released) return;
@@ -120,9 +125,9 @@ function readCertificateFile(file: string, parameter: string): string {
 }
 
 interface SslChoice {
-  ssl: pg.ConnectionConfig["ssl"];
+  ssl: Pg.ConnectionConfig["ssl"];
   /** libpq's allow/prefer: what to try when the first choice is refused, and how that refusal looks. */
-  fallback?: { ssl: pg.ConnectionConfig["ssl"]; when: (error: unknown) => boolean };
+  fallback?: { ssl: Pg.ConnectionConfig["ssl"]; when: (error: unknown) => boolean };
 }
 
 /** libpq's sslmode meanings, as pg's `ssl` option. */
@@ -197,7 +202,7 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     } catch (error) {
       if (!fallback?.when(error)) throw error;
       // pg-pool builds every new client from pool.options.
-      (pool as unknown as { options: pg.PoolConfig }).options.ssl = fallback.ssl;
+      (pool as unknown as { options: Pg.PoolConfig }).options.ssl = fallback.ssl;
       fallback = undefined;
       return fn();
     }
@@ -219,7 +224,7 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     }
   }
 
-  async function copyRows(client: pg.PoolClient, sql: string, rows: Iterable<unknown[]>): Promise<number> {
+  async function copyRows(client: Pg.PoolClient, sql: string, rows: Iterable<unknown[]>): Promise<number> {
     const stream = client.query(copyFrom(sql));
     // pipeline respects backpressure: the next chunk is built only when the socket takes more.
     // If the rows' iterator throws, pipeline destroys the stream, which sends CopyFail: the
@@ -232,11 +237,13 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     dialect: "postgres",
 
     query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
-      const statement = () => run<R>(pool, sql, params, named ? name : undefined);
       // Only until the first connection settled sslmode=prefer's choice: no extra frame after that.
-      return (fallback ? connecting(statement) : statement()).catch((error: unknown) => {
-        throw failure(error);
-      });
+      if (fallback) {
+        return connecting(() => run<R>(pool, sql, params, named ? name : undefined, passThrough)).catch((error: unknown) => {
+          throw failure(error);
+        });
+      }
+      return run<R>(pool, sql, params, named ? name : undefined, failure);
     },
 
     acquire,

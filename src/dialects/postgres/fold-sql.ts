@@ -362,6 +362,20 @@ class StatementFold {
     return this.schema;
   }
 
+  /**
+   * ADD CONSTRAINT … UNIQUE USING INDEX (the lock-friendly way to add a unique constraint, after
+   * CREATE UNIQUE INDEX CONCURRENTLY): the index becomes the constraint, taking its name.
+   */
+  private uniqueUsingIndex(tableName: string, c: PgNode): void {
+    const index = this.table(tableName).indexes.find((candidate) => candidate.name === c.indexname);
+    if (!index || !index.unique || index.where !== undefined || index.using !== undefined || !index.elements.every((element) => "column" in element && element.order === undefined)) {
+      giveUp(`USING INDEX "${c.indexname}": not a plain unique index of "${tableName}"`);
+    }
+    const columns = index.elements.map((element) => (element as { column: string }).column);
+    this.apply({ kind: "dropIndex", table: tableName, name: index.name });
+    this.apply({ kind: "addUnique", table: tableName, unique: { name: c.conname ?? index.name, columns } });
+  }
+
   private column(tableName: string, name: string): ColumnSchema {
     return this.table(tableName).columns.find((column) => column.name === name) ?? giveUp(`column "${tableName}"."${name}" is not in the schema`);
   }
@@ -408,6 +422,10 @@ class StatementFold {
         this.apply({ kind: "alterColumn", table: tableName, name: cmd.name, nullable: cmd.subtype === "AT_DropNotNull" });
         return;
       case "AT_AddConstraint":
+        if (cmd.def.Constraint.indexname && cmd.def.Constraint.contype === "CONSTR_UNIQUE") {
+          this.uniqueUsingIndex(tableName, cmd.def.Constraint);
+          return;
+        }
         this.apply(this.constraint(tableName, cmd.def.Constraint, undefined, new Set()));
         if (cmd.def.Constraint.contype === "CONSTR_PRIMARY") {
           for (const key of strings(cmd.def.Constraint.keys)) if (this.column(tableName, key).nullable) this.apply({ kind: "alterColumn", table: tableName, name: key, nullable: false });

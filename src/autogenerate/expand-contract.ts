@@ -1,0 +1,351 @@
+/**
+ * Expand/contract pairs (Postgres, PGlite): a column rename or type change on a table the running
+ * app uses is written as two revisions, so the old and the new version of the app both work while
+ * both are deployed.
+ *
+ * - expand: add the new column (nullable, no default yet); a trigger that keeps the old and the
+ *   new column in step both ways (on INSERT it fills whichever is missing; on UPDATE it copies the
+ *   one that changed); a backfill in batches by primary key, each batch committed (a DO block run
+ *   outside any transaction, so a rerun after a kill skips the rows already done); then NOT NULL
+ *   through a validated check when the old column was NOT NULL. The other changes of the diff go
+ *   here too, in their safe form.
+ * - contract (after `retort release <expand>`): the old column stops being required, the trigger
+ *   and its function go, the new column gets its default, the old column is dropped; for a type
+ *   change under the same name, the new column takes the name. Drops of the diff go here.
+ *
+ * For a type change under the same name, the new column is `<name>_new` between expand and
+ * contract (the app's new code reads it there), and takes `<name>` in the contract.
+ */
+import { columnType } from "../dialects/postgres/ddl.js";
+import { RetortError } from "../errors.js";
+import { applyOperation } from "../operations/apply.js";
+import type { AlterColumnOp, Op } from "../operations/types.js";
+import { limitIdentifier } from "../schema/naming.js";
+import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../schema/snapshot.js";
+import { printIdentifier } from "./normalize.js";
+import { Renderer, renderMigrationBodies, type MigrationBodies, type RenderItem } from "./render.js";
+import { safeRewrite, type SafeSettings } from "./safe.js";
+import { castExists, castsImplicitly } from "./safety.js";
+
+/** Rows per committed batch of the generated backfill. */
+export const BACKFILL_BATCH = 1000;
+
+/** Marks the backfill's own updates, so the sync trigger does not copy them back (a lossy cast would alter the old values). */
+const BACKFILL_SETTING = "retort.backfill";
+
+export interface RevisionBodies {
+  upgradeBody: string;
+  downgradeBody: string;
+  imports: string[];
+  transactional?: boolean;
+  lockTimeout?: string;
+}
+
+export interface ExpandContractPair {
+  expand: RevisionBodies;
+  contract: RevisionBodies;
+  destructive: string[];
+  warnings: string[];
+}
+
+/** One column moved from `old` to `target` (a new name, a new type, or both). */
+interface ColumnChange {
+  table: TableSchema;
+  old: ColumnSchema;
+  /** The column as the models want it, under its final name. */
+  final: ColumnSchema;
+  /** Its name between expand and contract. */
+  target: string;
+  key: string;
+}
+
+export function expandContract(ops: readonly Op[], from: Schema, settings: SafeSettings): ExpandContractPair {
+  const { changes, rest } = splitChanges(ops, from);
+  if (changes.length === 0) {
+    throw new RetortError("RETORT_USAGE", "--expand-contract found no column rename or type change on an existing table in this migration", {
+      hint: "Leave out --expand-contract for this change; for a rename, say so with --rename-column table.old=new (or .renamedFrom() in the model).",
+      details: { operations: ops.map((op) => op.kind) },
+    });
+  }
+  // Drops break the old app: they wait for the contract. New types and tables come before the
+  // new columns (which may use them); the other additions after (an index on a new column…).
+  const isDrop = (op: Op) => op.kind === "dropColumn" || op.kind === "dropTable" || op.kind === "dropIndex" || op.kind === "dropConstraint";
+  const isCreation = (op: Op) => op.kind === "createEnum" || op.kind === "addEnumValue" || op.kind === "createTable";
+  const drops = rest.filter(isDrop);
+  const before = rest.filter(isCreation);
+  const after = rest.filter((op) => !isDrop(op) && !isCreation(op));
+
+  const renderer = new Renderer("  ");
+  const expandUp = changes.flatMap(expandItems);
+  const withCreations = fold(from, before);
+  const withNewColumns = fold(withCreations, expandUp.map((item) => item.op).filter((op) => op.kind === "addColumn"));
+  // --backfill names columns added to existing tables: those are among the later additions.
+  const { backfills: _backfills, ...noBackfills } = settings;
+  const first = part(before, from, noBackfills);
+  const last = part(after, withNewColumns, settings);
+  const expand: RevisionBodies = {
+    upgradeBody: join(first?.upgrade, renderer.items(expandUp), last?.upgrade),
+    downgradeBody: join(last?.downgrade, renderer.items([...changes].reverse().flatMap(expandUndo)), first?.downgrade),
+    imports: [...new Set([...(first?.imports ?? []), ...(last?.imports ?? [])])],
+    transactional: false,
+    lockTimeout: settings.lockTimeout,
+  };
+
+  // contract: the diff's drops first (an index on an old column goes before the column takes it
+  // along), then the old halves.
+  const contractRenderer = new Renderer("  ");
+  const dropped = part(drops, fold(withNewColumns, after), noBackfills);
+  const contract: RevisionBodies = {
+    upgradeBody: join(dropped?.upgrade, contractRenderer.items(changes.flatMap(contractItems))),
+    downgradeBody: join(contractRenderer.items([...changes].reverse().flatMap(contractUndo)), dropped?.downgrade),
+    imports: dropped?.imports ?? [],
+    transactional: false,
+    lockTimeout: settings.lockTimeout,
+  };
+  expand.imports = [...new Set([...renderer.importList(), ...expand.imports])].sort();
+  contract.imports = [...new Set([...contractRenderer.importList(), ...contract.imports])].sort();
+  expand.upgradeBody = `${expandComment(changes)}\n${expand.upgradeBody}`;
+  contract.upgradeBody = `${contractComment(changes)}\n${contract.upgradeBody}`;
+  return {
+    expand,
+    contract,
+    destructive: [...changes.map((change) => `dropColumn ${change.key} (in the contract revision, after release)`), ...(dropped?.destructive ?? [])],
+    warnings: [...(first?.stubs ?? []), ...(last?.stubs ?? [])].map((column) => `${column} needs a backfill: fill in the op.run stub in the expand revision`),
+  };
+}
+
+/** `ops` in their safe form, rendered as bodies from `schema` (undefined when there are none). */
+function part(ops: readonly Op[], schema: Schema, settings: SafeSettings): (MigrationBodies & { stubs: string[] }) | undefined {
+  if (ops.length === 0) return undefined;
+  const safe = safeRewrite(ops, schema, settings);
+  return { ...renderMigrationBodies(ops, { from: schema, dialect: "postgres", rewrite: safe.rewrite }), stubs: safe.report.stubs };
+}
+
+/** `schema` after `ops`. */
+function fold(schema: Schema, ops: readonly Op[]): Schema {
+  return ops.reduce((current, op) => applyOperation(current, op), schema);
+}
+
+/** Renames and type changes on existing tables, and everything else. */
+function splitChanges(ops: readonly Op[], from: Schema): { changes: ColumnChange[]; rest: Op[] } {
+  const changes: ColumnChange[] = [];
+  const rest: Op[] = [];
+  const pending = [...ops];
+  const tableOf = (name: string) => from.tables.find((table) => table.name === name);
+  while (pending.length > 0) {
+    const op = pending.shift()!;
+    const table = "table" in op && typeof op.table === "string" ? tableOf(op.table) : undefined;
+    if (op.kind === "renameColumn" && table) {
+      const old = table.columns.find((column) => column.name === op.from)!;
+      // A type change of the renamed column comes as an alterColumn on its new name.
+      const alterAt = pending.findIndex((next) => next.kind === "alterColumn" && next.table === op.table && next.name === op.to);
+      const alter = alterAt >= 0 ? (pending.splice(alterAt, 1)[0] as AlterColumnOp) : undefined;
+      changes.push(change(table, old, { ...old, name: op.to }, op.to, alter));
+    } else if (op.kind === "alterColumn" && table && op.type !== undefined) {
+      const old = table.columns.find((column) => column.name === op.name)!;
+      changes.push(change(table, old, old, limitIdentifier(`${op.name}_new`), op));
+    } else {
+      rest.push(op);
+    }
+  }
+  return { changes, rest };
+}
+
+function change(table: TableSchema, old: ColumnSchema, renamed: ColumnSchema, target: string, alter: AlterColumnOp | undefined): ColumnChange {
+  const final: ColumnSchema = { ...renamed };
+  if (alter?.type !== undefined) final.type = alter.type;
+  if (alter?.nullable !== undefined) final.nullable = alter.nullable;
+  if (alter?.default !== undefined) {
+    if (alter.default === null) delete final.default;
+    else final.default = alter.default;
+  }
+  const key = `${table.name}.${old.name}`;
+  if (!castExists(old.type, final.type, "postgres") || !castExists(final.type, old.type, "postgres")) {
+    throw new RetortError("RETORT_UNSUPPORTED", `--expand-contract: ${key} changes from ${columnType(old.type)} to ${columnType(final.type)}, and the sync trigger needs a cast both ways`, {
+      hint: "Write this change by hand (op.addColumn, op.execute for the trigger and backfill), or as a plain migration.",
+      details: { column: key },
+    });
+  }
+  if (table.primaryKey?.columns.includes(old.name)) {
+    throw new RetortError("RETORT_UNSUPPORTED", `--expand-contract: ${key} is part of the primary key`, { hint: "Change a primary key column with a hand-written migration." });
+  }
+  return { table, old, final, target, key };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL
+
+const q = printIdentifier;
+
+/** `value` (of type `from`) as type `to`. */
+function convert(value: string, from: ColumnType, to: ColumnType): string {
+  if (castsImplicitly(from, to) && from.kind === to.kind) return value;
+  const type = to.kind === "enum" ? q(to.name) : columnType(to);
+  return from.kind === "enum" && to.kind === "enum" ? `${value}::text::${type}` : `(${value})::${type}`;
+}
+
+function functionName(change: ColumnChange): string {
+  return limitIdentifier(`retort_sync_${change.table.name}_${change.target}`);
+}
+
+function createFunctionSql(change: ColumnChange): string {
+  const oldRef = (row: string) => `${row}.${q(change.old.name)}`;
+  const newRef = (row: string) => `${row}.${q(change.target)}`;
+  const forward = convert(oldRef("NEW"), change.old.type, change.final.type);
+  const backward = convert(newRef("NEW"), change.final.type, change.old.type);
+  return [
+    `CREATE FUNCTION ${q(functionName(change))}() RETURNS trigger LANGUAGE plpgsql AS $retort$`,
+    "BEGIN",
+    `  -- Keeps ${change.table.name}.${change.old.name} and ${change.table.name}.${change.target} in step while the old and the new app both run.`,
+    `  IF current_setting('${BACKFILL_SETTING}', true) = 'on' THEN RETURN NEW; END IF;`,
+    "  IF TG_OP = 'INSERT' THEN",
+    `    IF ${newRef("NEW")} IS NULL THEN ${newRef("NEW")} := ${forward}; ELSE ${oldRef("NEW")} := ${backward}; END IF;`,
+    `  ELSIF ${newRef("NEW")} IS DISTINCT FROM ${newRef("OLD")} THEN`,
+    `    ${oldRef("NEW")} := ${backward};`,
+    `  ELSIF ${oldRef("NEW")} IS DISTINCT FROM ${oldRef("OLD")} THEN`,
+    `    ${newRef("NEW")} := ${forward};`,
+    "  END IF;",
+    "  RETURN NEW;",
+    "END",
+    "$retort$",
+  ].join("\n");
+}
+
+function createTriggerSql(change: ColumnChange): string {
+  const name = q(functionName(change));
+  return `CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON ${q(change.table.name)} FOR EACH ROW EXECUTE FUNCTION ${name}()`;
+}
+
+const dropTriggerSql = (change: ColumnChange) => `DROP TRIGGER ${q(functionName(change))} ON ${q(change.table.name)}`;
+const dropFunctionSql = (change: ColumnChange) => `DROP FUNCTION ${q(functionName(change))}()`;
+
+/**
+ * Fill `target` from `source` in batches of BACKFILL_BATCH rows by primary key, each committed:
+ * a DO block outside any transaction (the revision has none). Rows already filled are skipped, so
+ * a rerun after an interruption goes on where it stopped.
+ */
+function backfillSql(table: TableSchema, target: string, value: string): string {
+  const pk = table.primaryKey?.columns;
+  const set = `UPDATE ${q(table.name)} SET ${q(target)} = ${value}`;
+  const mark = `PERFORM set_config('${BACKFILL_SETTING}', 'on', true);`;
+  if (!pk || pk.length !== 1) {
+    // No single-column key to walk: one statement (still skipping rows already filled).
+    return ["DO $retort$", "BEGIN", `  ${mark}`, `  ${set} WHERE ${q(target)} IS NULL;`, "END", "$retort$"].join("\n");
+  }
+  const key = q(pk[0]!);
+  const keyType = columnType(table.columns.find((column) => column.name === pk[0])!.type);
+  return [
+    "DO $retort$",
+    "DECLARE",
+    `  last_key ${keyType};`,
+    `  batch_end ${keyType};`,
+    "BEGIN",
+    "  LOOP",
+    `    ${mark}`,
+    `    SELECT max(k) INTO batch_end FROM (SELECT ${key} AS k FROM ${q(table.name)} WHERE last_key IS NULL OR ${key} > last_key ORDER BY ${key} LIMIT ${BACKFILL_BATCH}) AS batch;`,
+    "    EXIT WHEN batch_end IS NULL;",
+    `    ${set} WHERE (last_key IS NULL OR ${key} > last_key) AND ${key} <= batch_end AND ${q(target)} IS NULL;`,
+    "    last_key := batch_end;",
+    "    COMMIT;",
+    "  END LOOP;",
+    "END",
+    "$retort$",
+  ].join("\n");
+}
+
+function notNullItems(table: string, column: string): RenderItem[] {
+  // The same sequence safe autogenerate writes: a validated check lets SET NOT NULL skip its scan.
+  const check = { name: limitIdentifier(`ck_${table}_${column}_not_null`), expression: `${q(column)} IS NOT NULL` };
+  return [
+    { op: { kind: "addCheck", table, check, notValid: true } },
+    { op: { kind: "validateConstraint", table, name: check.name } },
+    { op: { kind: "alterColumn", table, name: column, nullable: false, previous: { nullable: true } } },
+    { op: { kind: "dropConstraint", table, name: check.name, previous: { check } } },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// the four bodies
+
+function expandItems(change: ColumnChange): RenderItem[] {
+  const table = change.table.name;
+  const { default: _default, ...bare } = change.final;
+  const forwardValue = convert(q(change.old.name), change.old.type, change.final.type);
+  const items: RenderItem[] = [
+    {
+      op: { kind: "addColumn", table, column: { ...bare, name: change.target, nullable: true } },
+      comments: [`${change.key} → ${table}.${change.target}: the new column, nullable and without a default until the contract.`],
+    },
+    { op: { kind: "execute", sql: createFunctionSql(change), reverseSql: dropFunctionSql(change) }, comments: ["The trigger that keeps both columns in step (both ways) while both app versions run."] },
+    { op: { kind: "execute", sql: createTriggerSql(change), reverseSql: dropTriggerSql(change) } },
+    {
+      op: { kind: "execute", sql: backfillSql(change.table, change.target, forwardValue) },
+      comments: [`Copies the existing rows in batches of ${BACKFILL_BATCH} by primary key, each committed; a rerun skips the rows already done.`],
+    },
+  ];
+  if (!change.final.nullable && !change.old.nullable) items.push(...notNullItems(table, change.target));
+  return items;
+}
+
+function expandUndo(change: ColumnChange): RenderItem[] {
+  const table = change.table.name;
+  return [
+    { op: { kind: "execute", sql: dropTriggerSql(change) } },
+    { op: { kind: "execute", sql: dropFunctionSql(change) } },
+    { op: { kind: "dropColumn", table, name: change.target } },
+  ];
+}
+
+function contractItems(change: ColumnChange): RenderItem[] {
+  const table = change.table.name;
+  const items: RenderItem[] = [];
+  if (!change.old.nullable) {
+    // The new app does not write the old column: once the trigger is gone it must accept NULL.
+    items.push({ op: { kind: "alterColumn", table, name: change.old.name, nullable: true, previous: { nullable: false } } });
+  }
+  items.push({ op: { kind: "execute", sql: dropTriggerSql(change) } }, { op: { kind: "execute", sql: dropFunctionSql(change) } });
+  if (change.final.default !== undefined) items.push({ op: { kind: "alterColumn", table, name: change.target, default: change.final.default, previous: { default: null } } });
+  if (change.final.nullable !== change.old.nullable && !change.final.nullable) items.push(...notNullItems(table, change.target));
+  items.push({ op: { kind: "dropColumn", table, name: change.old.name, previous: change.old } });
+  if (change.target !== change.final.name) items.push({ op: { kind: "renameColumn", table, from: change.target, to: change.final.name } });
+  items[0] = { ...items[0]!, comments: [`${change.key} is no longer used by the app (released): the old column and the trigger go.`] };
+  return items;
+}
+
+function contractUndo(change: ColumnChange): RenderItem[] {
+  const table = change.table.name;
+  const { default: oldDefault, ...bareOld } = change.old;
+  const items: RenderItem[] = [];
+  if (change.target !== change.final.name) items.push({ op: { kind: "renameColumn", table, from: change.final.name, to: change.target } });
+  items.push(
+    { op: { kind: "addColumn", table, column: { ...bareOld, nullable: true } }, comments: [`Restores ${change.key} from ${table}.${change.target}, and the trigger.`] },
+    { op: { kind: "execute", sql: createFunctionSql(change) } },
+    { op: { kind: "execute", sql: createTriggerSql(change) } },
+    { op: { kind: "execute", sql: backfillSql(change.table, change.old.name, convert(q(change.target), change.final.type, change.old.type)) } },
+  );
+  if (change.final.default !== undefined) items.push({ op: { kind: "alterColumn", table, name: change.target, default: null, previous: { default: change.final.default } } });
+  if (oldDefault !== undefined) items.push({ op: { kind: "alterColumn", table, name: change.old.name, default: oldDefault, previous: { default: null } } });
+  if (!change.old.nullable) items.push(...notNullItems(table, change.old.name));
+  return items;
+}
+
+function expandComment(changes: readonly ColumnChange[]): string {
+  const moves = changes.map((change) => `${change.key} → ${change.table.name}.${change.target}`).join(", ");
+  return [
+    `// Expand: ${moves}.`,
+    "// The old and the new app both work once this runs: deploy the new app, then `retort release <this revision>`",
+    "// lets `retort upgrade` run the contract revision.",
+  ].join("\n");
+}
+
+function contractComment(changes: readonly ColumnChange[]): string {
+  const renamed = changes.filter((change) => change.target !== change.final.name);
+  return [
+    "// Contract: runs only after `retort release` of the expand revision (the old app is gone).",
+    ...(renamed.length ? [`// ${renamed.map((change) => `${change.table.name}.${change.target} becomes ${change.table.name}.${change.final.name}`).join(", ")} here: the app reads the new name from now on.`] : []),
+  ].join("\n");
+}
+
+function join(...parts: (string | undefined)[]): string {
+  return parts.filter((part) => part !== undefined && part !== "" && !/^\/\/ (no changes|nothing to undo)$/.test(part)).join("\n\n") || "// nothing to undo";
+}
