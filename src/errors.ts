@@ -68,7 +68,13 @@ export type RetortErrorCode =
   | "RETORT_NOT_LINEAR"
   | "RETORT_STAIRWAY_FAILED"
   | "RETORT_DATABASE_NOT_EMPTY"
-  | "RETORT_SQUASH_REFUSED";
+  | "RETORT_SQUASH_REFUSED"
+  // backups, restores and restore drills
+  | "RETORT_BACKUP_FAILED"
+  | "RETORT_RESTORE_REFUSED"
+  | "RETORT_RESTORE_FAILED"
+  | "RETORT_BACKUP_NOT_FOUND"
+  | "RETORT_STORAGE_FAILED";
 
 export interface RetortErrorOptions {
   hint?: string;

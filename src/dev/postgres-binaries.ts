@@ -20,14 +20,14 @@ export interface PostgresBinaries {
 
 const SERVER_TOOLS = ["initdb", "pg_ctl", "postgres"];
 
-function hasServerTools(dir: string): boolean {
-  return SERVER_TOOLS.every((tool) => existsSync(join(dir, tool)));
+function hasTools(dir: string, tools: readonly string[]): boolean {
+  return tools.every((tool) => existsSync(join(dir, tool)));
 }
 
-/** The major version `initdb --version` reports ("initdb (PostgreSQL) 15.19" → 15). */
-function majorOf(bindir: string): number | undefined {
+/** The major version a tool's `--version` reports ("initdb (PostgreSQL) 15.19" → 15). */
+function majorOf(bindir: string, tool: string): number | undefined {
   try {
-    const text = execFileSync(join(bindir, "initdb"), ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const text = execFileSync(join(bindir, tool), ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const match = /(\d+)(?:\.\d+)?/.exec(text);
     return match ? Number(match[1]) : undefined;
   } catch {
@@ -35,12 +35,12 @@ function majorOf(bindir: string): number | undefined {
   }
 }
 
-function candidateFolders(projectRoot: string): Array<{ dir: string; source: string }> {
+function candidateFolders(projectRoot: string, probe: string): Array<{ dir: string; source: string }> {
   const found: Array<{ dir: string; source: string }> = [];
   for (const entry of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
-    const initdb = join(entry, "initdb");
-    // A PATH entry often holds symlinks to one tool each (Debian's /usr/bin wrappers): follow initdb to its folder.
-    if (existsSync(initdb)) found.push({ dir: dirname(realpathSync(initdb)), source: `PATH (${entry})` });
+    const tool = join(entry, probe);
+    // A PATH entry often holds symlinks to one tool each (Debian's /usr/bin wrappers): follow the tool to its folder.
+    if (existsSync(tool)) found.push({ dir: dirname(realpathSync(tool)), source: `PATH (${entry})` });
   }
   try {
     const bindir = execFileSync("pg_config", ["--bindir"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
@@ -72,16 +72,25 @@ function embeddedPostgresFolder(projectRoot: string): string | undefined {
   }
 }
 
-/** The binaries to run the local server with: the requested major version, else the newest found. */
-export function findPostgresBinaries(projectRoot: string, wantedMajor?: number): PostgresBinaries {
+/**
+ * Every folder on this machine holding all of `tools` (default: the server's), with their major
+ * version. `pg_dump`/`pg_restore` are found the same way as the server (client-only packages too).
+ */
+export function listPostgresBinaries(projectRoot: string, tools: readonly string[] = SERVER_TOOLS): PostgresBinaries[] {
   const seen = new Set<string>();
   const usable: PostgresBinaries[] = [];
-  for (const { dir, source } of candidateFolders(projectRoot)) {
-    if (seen.has(dir) || !hasServerTools(dir)) continue;
+  for (const { dir, source } of candidateFolders(projectRoot, tools[0]!)) {
+    if (seen.has(dir) || !hasTools(dir, tools)) continue;
     seen.add(dir);
-    const major = majorOf(dir);
+    const major = majorOf(dir, tools[0]!);
     if (major !== undefined) usable.push({ bindir: dir, major, source });
   }
+  return usable;
+}
+
+/** The binaries to run the local server with: the requested major version, else the newest found. */
+export function findPostgresBinaries(projectRoot: string, wantedMajor?: number): PostgresBinaries {
+  const usable = listPostgresBinaries(projectRoot);
   const pick = wantedMajor === undefined ? usable.sort((a, b) => b.major - a.major)[0] : usable.find((b) => b.major === wantedMajor);
   if (pick) return pick;
   const have = usable.length ? ` Found: ${usable.map((b) => `${b.major} in ${b.bindir}`).join(", ")}.` : "";
