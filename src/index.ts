@@ -31,6 +31,8 @@ export type * from "./schema/snapshot.js";
 // Database
 export { connect, createAll, dropAll, Database, type ConnectOptions, type QueryEvent, type Models } from "./db/database.js";
 export { Controller, type FindOptions, type CursorPage, type OffsetPage } from "./db/controller.js";
+export { AuditReader, REDACTED, type Actor, type WriteOptions, type AuditAction, type AuditEntry, type AuditQuery } from "./db/audit.js";
+export { auditLog, AUDIT_TABLE } from "./model/audit-log.js";
 export type { Where, FieldFilter, FieldOperators, OrderBy } from "./db/filters.js";
 export type { WithSpec, RowWith } from "./db/relations.js";
 export { parseDatabaseUrl, redactUrl, ACCEPTED_URL_FORMS, type ConnectionTarget } from "./env/url.js";

@@ -15,6 +15,9 @@ import type { SqlFamily } from "../schema/snapshot.js";
 import { binder, orderPairs, whereSql, type Bind, type OrderBy, type OrderDirection, type Where } from "./filters.js";
 import { attachRelation, type ResolvedRelation, type RowWith, type WithSpec } from "./relations.js";
 import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
+import { randomUUID } from "node:crypto";
+import { quoteIdent } from "../dialects/sql-text.js";
+import { postgresInsertAuditSelect, rowKeyText, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
 
 /** What a controller needs from its database (or transaction). */
 export interface Session {
@@ -28,6 +31,10 @@ export interface Session {
   withConnection<R>(fn: (conn: Connection) => Promise<R>): Promise<R>;
   controllerFor(model: AnyTable): Controller<any, AnyTable>;
   relation(model: AnyTable, name: string): ResolvedRelation;
+  /** Who writes, for the audit trail (withActor). */
+  readonly actor?: Actor | undefined;
+  /** SQLite: this transaction's id in the audit trail. */
+  auditTransactionId(): string;
 }
 
 export interface FindOptions<S, T, W> {
@@ -132,8 +139,8 @@ export class Controller<S, T extends AnyTable> {
     });
   }
 
-  private run(statement: CachedStatement, params: unknown[]): Promise<{ rows: Row<T>[]; rowCount: number }> {
-    return this.session.query<Row<T>>(statement.text, params, statement.name);
+  private run(statement: CachedStatement, params: unknown[], session: Session = this.session): Promise<{ rows: Row<T>[]; rowCount: number }> {
+    return session.query<Row<T>>(statement.text, params, statement.name);
   }
 
   /** One row by primary key, or undefined. */
@@ -154,8 +161,51 @@ export class Controller<S, T extends AnyTable> {
     return row;
   }
 
+  // ---- the audit trail ----------------------------------------------------------------------
+
+  /**
+   * A write on an audited model: `body` runs in a transaction (a savepoint inside one) and its
+   * rows' audit records are written in that same transaction, so both commit or neither does.
+   */
+  private audited<R>(action: AuditAction, options: WriteOptions | undefined, body: (session: Session) => Promise<{ result: R; changes: RowChange[] }>): Promise<R> {
+    const actor = options?.actor ?? this.session.actor;
+    return this.session.transaction(async (session) => {
+      const { result, changes } = await body(session);
+      await writeAudit(session, this.info, action, actor, changes);
+      return result;
+    });
+  }
+
+  /** Postgres locks the rows read before a write, so their values stay what the audit says. */
+  private get forUpdate(): string {
+    return this.info.family === "postgres" ? " FOR UPDATE" : "";
+  }
+
+  /** The row by primary key whatever the scope, locked: the "before" of a write. */
+  private async lockRow(session: Session, key: Key<T>): Promise<Row<T> | undefined> {
+    const statement = this.statement("lock", () => {
+      const where = this.keyWhere(1);
+      return { text: `SELECT ${this.info.selectList} FROM ${this.info.quotedName} WHERE ${where.sql} LIMIT 1${this.forUpdate}`, columns: where.columns };
+    }, "lock");
+    return (await this.run(statement, this.keyParams("lock", key), session)).rows[0];
+  }
+
+  /** The rows a where-based write will reach, locked. */
+  private async lockWhere(session: Session, filter: Where<T> | undefined): Promise<Row<T>[]> {
+    const { rows } = await this.runShape<Row<T>>("lock", (bind) => `SELECT ${this.info.selectList} FROM ${this.info.quotedName}${this.whereClause(filter, bind)}${this.forUpdate}`, session);
+    return rows;
+  }
+
+  /** Before and after rows of a many-row write, paired by primary key. */
+  private pairChanges(before: Row<T>[], after: Row<T>[]): RowChange[] {
+    const byKey = new Map(before.map((row) => [rowKeyText(this.info, row as Record<string, unknown>), row as Record<string, unknown>]));
+    return after.map((row) => ({ before: byKey.get(rowKeyText(this.info, row as Record<string, unknown>)), after: row as Record<string, unknown> }));
+  }
+
+  // ---- single-row writes --------------------------------------------------------------------
+
   /** Insert one row (validated first) and return it as stored. */
-  async create(input: Insert<T>): Promise<Row<T>> {
+  async create(input: Insert<T>, options?: WriteOptions): Promise<Row<T>> {
     validate(this.model, "insert", input);
     const values = this.withClientDefaults(input as Record<string, unknown>);
     const present = this.info.columns.filter((c) => values[c.key] !== undefined);
@@ -168,12 +218,16 @@ export class Controller<S, T extends AnyTable> {
               .join(", ")}) RETURNING ${this.info.selectList}`,
       columns: present,
     }), "create");
-    const result = await this.run(statement, this.encodeRow(statement.columns, values));
-    return result.rows[0]!;
+    const params = this.encodeRow(statement.columns, values);
+    if (!this.info.audited) return (await this.run(statement, params)).rows[0]!;
+    return this.audited("create", options, async (session) => {
+      const row = (await this.run(statement, params, session)).rows[0]!;
+      return { result: row, changes: [{ after: row }] };
+    });
   }
 
   /** Change columns of one row by primary key (sets updatedAt); RETORT_NOT_FOUND when there is none. */
-  async update(key: Key<T>, patch: Update<T>): Promise<Row<T>> {
+  async update(key: Key<T>, patch: Update<T>, options?: WriteOptions): Promise<Row<T>> {
     this.info.requirePrimaryKey("update");
     validate(this.model, "update", patch);
     const values = patch as Record<string, unknown>;
@@ -189,27 +243,36 @@ export class Controller<S, T extends AnyTable> {
         columns: changed,
       };
     }, "update");
-    const result = await this.run(statement, [...this.encodeRow(statement.columns, values), ...this.keyParams("update", key)]);
-    if (result.rows.length === 0) throw this.notFound("update", key);
-    return result.rows[0]!;
+    const params = [...this.encodeRow(statement.columns, values), ...this.keyParams("update", key)];
+    const updateRow = async (session: Session) => {
+      const result = await this.run(statement, params, session);
+      if (result.rows.length === 0) throw this.notFound("update", key);
+      return result.rows[0]!;
+    };
+    if (!this.info.audited) return updateRow(this.session);
+    return this.audited("update", options, async (session) => {
+      const before = await this.lockRow(session, key);
+      const row = await updateRow(session);
+      return { result: row, changes: [{ before, after: row }] };
+    });
   }
 
   /**
    * Delete one row by primary key: a soft delete (sets deletedAt) when the model has
    * softDelete(), else a real DELETE. Returns the row; RETORT_NOT_FOUND when there is none.
    */
-  async delete(key: Key<T>): Promise<Row<T>> {
-    if (!this.info.deletedAt) return this.hardDelete(key);
-    return this.setDeleted(key, "delete");
+  async delete(key: Key<T>, options?: WriteOptions): Promise<Row<T>> {
+    if (!this.info.deletedAt) return this.deleteRow("delete", key, options);
+    return this.setDeleted(key, "delete", options);
   }
 
   /** Undo a soft delete. */
-  async restore(key: Key<T>): Promise<Row<T>> {
+  async restore(key: Key<T>, options?: WriteOptions): Promise<Row<T>> {
     this.requireSoftDelete("restore");
-    return this.setDeleted(key, "restore");
+    return this.setDeleted(key, "restore", options);
   }
 
-  private async setDeleted(key: Key<T>, operation: "delete" | "restore"): Promise<Row<T>> {
+  private async setDeleted(key: Key<T>, operation: "delete" | "restore", options: WriteOptions | undefined): Promise<Row<T>> {
     this.info.requirePrimaryKey(operation);
     const deletedAt = this.info.deletedAt!;
     const statement = this.statement(operation, () => {
@@ -220,36 +283,57 @@ export class Controller<S, T extends AnyTable> {
         columns: where.columns,
       };
     }, operation);
-    const result = await this.run(statement, this.keyParams(operation, key));
-    if (result.rows.length === 0) throw this.notFound(operation, key);
-    return result.rows[0]!;
+    const params = this.keyParams(operation, key);
+    const setRow = async (session: Session) => {
+      const result = await this.run(statement, params, session);
+      if (result.rows.length === 0) throw this.notFound(operation, key);
+      return result.rows[0]!;
+    };
+    if (!this.info.audited) return setRow(this.session);
+    return this.audited(operation, options, async (session) => {
+      const before = await this.lockRow(session, key);
+      const row = await setRow(session);
+      return { result: row, changes: [{ before, after: row }] };
+    });
   }
 
   /** Really delete one row by primary key, even on a soft-delete model. */
-  async hardDelete(key: Key<T>): Promise<Row<T>> {
+  async hardDelete(key: Key<T>, options?: WriteOptions): Promise<Row<T>> {
+    return this.deleteRow("hardDelete", key, options);
+  }
+
+  private async deleteRow(action: "delete" | "hardDelete", key: Key<T>, options: WriteOptions | undefined): Promise<Row<T>> {
     this.info.requirePrimaryKey("hardDelete");
     const statement = this.statement("hardDelete", () => {
       const where = this.keyWhere(1);
       return { text: `DELETE FROM ${this.info.quotedName} WHERE ${where.sql} RETURNING ${this.info.selectList}`, columns: where.columns };
     }, "hardDelete");
-    const result = await this.run(statement, this.keyParams("hardDelete", key));
-    if (result.rows.length === 0) throw this.notFound("hardDelete", key);
-    return result.rows[0]!;
+    const params = this.keyParams("hardDelete", key);
+    const deleteOne = async (session: Session) => {
+      const result = await this.run(statement, params, session);
+      if (result.rows.length === 0) throw this.notFound("hardDelete", key);
+      return result.rows[0]!;
+    };
+    if (!this.info.audited) return deleteOne(this.session);
+    return this.audited(action, options, async (session) => {
+      const row = await deleteOne(session);
+      return { result: row, changes: [{ before: row }] };
+    });
   }
 
   /**
    * Insert, or update on conflict with a unique key (`on`, default the primary key). `update`
    * lists the columns to overwrite (default: every column given except the key).
    */
-  async upsert(input: Insert<T>, options: { on?: Array<keyof Row<T> & string>; update?: Array<keyof Row<T> & string> } = {}): Promise<Row<T>> {
+  async upsert(input: Insert<T>, options: { on?: Array<keyof Row<T> & string>; update?: Array<keyof Row<T> & string> } & WriteOptions = {}): Promise<Row<T>> {
     validate(this.model, "insert", input);
     const values = this.withClientDefaults(input as Record<string, unknown>);
     const target = options.on ? options.on.map((key) => this.info.column(key)) : this.info.requirePrimaryKey("upsert");
     const present = this.info.columns.filter((c) => values[c.key] !== undefined);
     const targetNames = new Set(target.map((c) => c.dbName));
     const updates = options.update ? options.update.map((key) => this.info.column(key)) : present.filter((c) => !targetNames.has(c.dbName));
+    const predicate = this.conflictPredicate(target.map((c) => c.dbName));
     const statement = this.statement(`upsert:${present.map((c) => c.key)}|${target.map((c) => c.key)}|${updates.map((c) => c.key)}`, () => {
-      const predicate = this.conflictPredicate(target.map((c) => c.dbName));
       const sets = updates.map((c) => `${c.quoted} = EXCLUDED.${c.quoted}`);
       const updatedAt = this.info.updatedAt;
       if (updatedAt && !updates.includes(updatedAt)) sets.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
@@ -261,8 +345,23 @@ export class Controller<S, T extends AnyTable> {
         columns: present,
       };
     }, "upsert");
-    const result = await this.run(statement, this.encodeRow(statement.columns, values));
-    return result.rows[0]!;
+    const params = this.encodeRow(statement.columns, values);
+    if (!this.info.audited) return (await this.run(statement, params)).rows[0]!;
+    return this.audited("upsert", options, async (session) => {
+      const before = await this.lockConflicting(session, target, values, predicate);
+      const row = (await this.run(statement, params, session)).rows[0]!;
+      return { result: row, changes: [{ before, after: row }] };
+    });
+  }
+
+  /** The row an upsert would update (same values in the conflict target), locked; none for an insert. */
+  private async lockConflicting(session: Session, target: ColumnInfo[], values: Record<string, unknown>, predicate: string): Promise<Row<T> | undefined> {
+    if (target.some((c) => values[c.key] === undefined || values[c.key] === null)) return undefined;
+    const statement = this.statement(`lock:${target.map((c) => c.key)}`, () => ({
+      text: `SELECT ${this.info.selectList} FROM ${this.info.quotedName} WHERE ${target.map((c, i) => `${c.quoted} = ${this.info.placeholder(i + 1)}`).join(" AND ")}${predicate.replace(" WHERE ", " AND ")} LIMIT 1${this.forUpdate}`,
+      columns: target,
+    }), "lock");
+    return (await this.run(statement, this.encodeRow(target, values), session)).rows[0];
   }
 
   /** ON CONFLICT must repeat a partial unique index's predicate to match it. */
@@ -286,18 +385,27 @@ export class Controller<S, T extends AnyTable> {
    * Insert many rows. Every row is validated (all problems are reported, with row indexes, and
    * nothing is written when any row is invalid). Uses COPY on Postgres and one prepared statement
    * in a transaction on SQLite; returns the number of rows, or the rows with `{ returning: true }`.
+   * On an audited model, Postgres loads the rows into a temporary table and moves them with one
+   * INSERT … SELECT that writes their audit rows too; SQLite inserts with RETURNING.
    */
-  createMany(rows: Insert<T>[]): Promise<number>;
-  createMany(rows: Insert<T>[], options: { returning: true }): Promise<Row<T>[]>;
-  async createMany(rows: Insert<T>[], options: { returning?: boolean } = {}): Promise<number | Row<T>[]> {
-    if (options.returning) {
+  createMany(rows: Insert<T>[], options?: { returning?: false } & WriteOptions): Promise<number>;
+  createMany(rows: Insert<T>[], options: { returning: true } & WriteOptions): Promise<Row<T>[]>;
+  async createMany(rows: Insert<T>[], options: { returning?: boolean } & WriteOptions = {}): Promise<number | Row<T>[]> {
+    const audited = this.info.audited;
+    if (options.returning || (audited && this.info.family === "sqlite")) {
       validate(this.model, "insert", rows);
       const groups = this.groupByColumns(rows.map((row) => this.withClientDefaults(row as Record<string, unknown>)));
-      return this.session.transaction(async (session) => {
+      const insertAll = async (session: Session) => {
         const out: Row<T>[] = [];
         for (const group of groups) out.push(...(await this.insertReturning(session, group.columns, group.rows)));
         return out;
+      };
+      if (!audited) return this.session.transaction(insertAll);
+      const inserted = await this.audited("createMany", options, async (session) => {
+        const out = await insertAll(session);
+        return { result: out, changes: out.map((row) => ({ after: row as Record<string, unknown> })) };
       });
+      return options.returning ? inserted : inserted.length;
     }
     if (rows.length === 0) return 0;
     // Rows are validated and encoded as the bulk loader pulls them, so preparing rows overlaps
@@ -327,15 +435,33 @@ export class Controller<S, T extends AnyTable> {
       // Throwing here abandons the load inside the transaction below: nothing is written.
       if (issues.length > 0) throw validationError(model, "insert", issues);
     }
+    const load = audited ? this.loadAudited.bind(this, options.actor ?? this.session.actor) : (conn: Connection, columns: ColumnInfo[], rows: Iterable<unknown[]>) => driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(columns), rows);
     return this.session.transaction((session) =>
       session.withConnection(async (conn) => {
-        let count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(firstColumns), encoded());
+        let count = await load(conn, firstColumns, encoded());
         for (const group of this.groupByColumns(setAside)) {
-          count += await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(group.columns), group.rows.map((values) => this.encodeRow(group.columns, values)));
+          count += await load(conn, group.columns, group.rows.map((values) => this.encodeRow(group.columns, values)));
         }
         return count;
       }),
     );
+  }
+
+  /**
+   * Postgres, audited: COPY into a temporary table, then one statement moves the rows into the
+   * table and writes an audit row for each (the server builds them; nothing goes back and forth
+   * per row).
+   */
+  private async loadAudited(actor: Actor | undefined, conn: Connection, columns: ColumnInfo[], rows: Iterable<unknown[]>): Promise<number> {
+    const stageName = `retort_stage_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const stage = quoteIdent(stageName);
+    const list = columns.map((c) => c.quoted).join(", ");
+    await conn.query(`CREATE TEMP TABLE ${stage} AS SELECT ${list} FROM ${this.info.quotedName} WITH NO DATA`);
+    await this.session.driver.bulkInsert(conn, { ...this.info.schema, name: stageName }, this.snapshotColumns(columns), rows);
+    const moved = `(INSERT INTO ${this.info.quotedName} (${list}) SELECT ${list} FROM ${stage} RETURNING ${this.info.columns.map((c) => c.quoted).join(", ")})`;
+    const { rowCount } = await conn.query(`WITH w AS ${moved} ${postgresInsertAuditSelect(this.info, "createMany", "w")}`, [actor?.id ?? null, actor?.kind ?? null]);
+    await conn.query(`DROP TABLE ${stage}`);
+    return rowCount;
   }
 
   private presentColumns(values: Record<string, unknown>): ColumnInfo[] {
@@ -419,10 +545,10 @@ export class Controller<S, T extends AnyTable> {
    * shapes give equal text and share one named prepared statement (parsed and planned once per
    * connection); parameters are bound in the order `build` asks for placeholders.
    */
-  private runShape<R>(operation: string, build: (bind: Bind) => string): Promise<{ rows: R[]; rowCount: number }> {
+  private runShape<R>(operation: string, build: (bind: Bind) => string, session: Session = this.session): Promise<{ rows: R[]; rowCount: number }> {
     const params: unknown[] = [];
     const text = build(binder(this.info, params));
-    return this.session.query<R>(text, params, this.info.shapeName(operation, text));
+    return session.query<R>(text, params, this.info.shapeName(operation, text));
   }
 
   async find<W extends WithSpec<S, T> = {}>(options: FindOptions<S, T, W> = {}): Promise<RowWith<S, T, W>[]> {
@@ -480,7 +606,7 @@ export class Controller<S, T extends AnyTable> {
    * Update every matching row (sets updatedAt); returns how many changed. A filter that sets no
    * condition is refused: pass `{ all: true }` to change every row.
    */
-  async updateMany(where: Where<T> | AllRows, patch: Update<T>): Promise<number> {
+  async updateMany(where: Where<T> | AllRows, patch: Update<T>, options?: WriteOptions): Promise<number> {
     const filter = this.manyFilter("updateMany", where);
     validate(this.model, "update", patch);
     const values = patch as Record<string, unknown>;
@@ -488,28 +614,43 @@ export class Controller<S, T extends AnyTable> {
     const updatedAt = this.info.updatedAt;
     const stampUpdatedAt = updatedAt !== undefined && values[updatedAt.key] === undefined;
     if (changed.length === 0 && !stampUpdatedAt) return 0;
-    const { rowCount } = await this.runShape("updateMany", (bind) => {
+    const build = (returning: string) => (bind: Bind) => {
       const sets = changed.map((c) => `${c.quoted} = ${bind(this.session.driver.encode(c.type, values[c.key]))}`);
       if (stampUpdatedAt) sets.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
-      return `UPDATE ${this.info.quotedName} SET ${sets.join(", ")}${this.whereClause(filter, bind)}`;
+      return `UPDATE ${this.info.quotedName} SET ${sets.join(", ")}${this.whereClause(filter, bind)}${returning}`;
+    };
+    if (!this.info.audited) return (await this.runShape("updateMany", build(""))).rowCount;
+    return this.audited("updateMany", options, async (session) => {
+      const before = await this.lockWhere(session, filter);
+      const { rows } = await this.runShape<Row<T>>("updateMany", build(` RETURNING ${this.info.selectList}`), session);
+      return { result: rows.length, changes: this.pairChanges(before, rows) };
     });
-    return rowCount;
   }
 
   /**
    * Delete every matching row (soft on soft-delete models); returns how many. A filter that sets
    * no condition is refused: pass `{ all: true }` to delete every row.
    */
-  async deleteMany(where: Where<T> | AllRows): Promise<number> {
+  async deleteMany(where: Where<T> | AllRows, options?: WriteOptions): Promise<number> {
     const filter = this.manyFilter("deleteMany", where);
     const deletedAt = this.info.deletedAt;
+    const returning = this.info.audited ? ` RETURNING ${this.info.selectList}` : "";
     if (deletedAt && this.scope !== "deleted") {
       const live = this.live();
-      const { rowCount } = await live.runShape("deleteMany", (bind) => `UPDATE ${this.info.quotedName} SET ${deletedAt.quoted} = ${this.info.nowSql}${live.whereClause(filter, bind)}`);
-      return rowCount;
+      const build = (bind: Bind) => `UPDATE ${this.info.quotedName} SET ${deletedAt.quoted} = ${this.info.nowSql}${live.whereClause(filter, bind)}${returning}`;
+      if (!this.info.audited) return (await live.runShape("deleteMany", build)).rowCount;
+      return this.audited("deleteMany", options, async (session) => {
+        const before = await live.lockWhere(session, filter);
+        const { rows } = await live.runShape<Row<T>>("deleteMany", build, session);
+        return { result: rows.length, changes: this.pairChanges(before, rows) };
+      });
     }
-    const { rowCount } = await this.runShape("deleteMany", (bind) => `DELETE FROM ${this.info.quotedName}${this.whereClause(filter, bind)}`);
-    return rowCount;
+    const build = (bind: Bind) => `DELETE FROM ${this.info.quotedName}${this.whereClause(filter, bind)}${returning}`;
+    if (!this.info.audited) return (await this.runShape("deleteMany", build)).rowCount;
+    return this.audited("deleteMany", options, async (session) => {
+      const { rows } = await this.runShape<Record<string, unknown>>("deleteMany", build, session);
+      return { result: rows.length, changes: rows.map((row) => ({ before: row })) };
+    });
   }
 
   private live(): Controller<S, T> {
