@@ -48,9 +48,9 @@ export function auditValue(value: unknown): unknown {
 
 /** The primary key as the audit trail writes it: JSON text, keys in key order. */
 export function rowKeyText(info: TableInfo, row: Record<string, unknown>): string {
-  const key: Record<string, unknown> = {};
-  for (const column of info.primaryKey) key[column.key] = auditValue(row[column.key]);
-  return JSON.stringify(key);
+  let out = "";
+  for (const column of info.primaryKey) out += `${out === "" ? "{" : ","}${JSON.stringify(column.key)}:${JSON.stringify(auditValue(row[column.key]))}`;
+  return `${out}}`;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(auditValue(a)) === JSON.stringify(auditValue(b));
@@ -81,7 +81,7 @@ function transactionIdSql(session: Session, params: unknown[], placeholder: (n: 
 /** Insert the audit rows of one write (in chunks under the bind-parameter limits). */
 export async function writeAudit(session: Session, info: TableInfo, action: AuditAction, actor: Actor | undefined, changes: readonly RowChange[]): Promise<void> {
   const driver = session.driver;
-  const json = { kind: "jsonb" } as const;
+  const json = { kind: "json" } as const;
   const placeholder = (n: number) => (session.family === "postgres" ? `$${n}` : "?");
   const perChunk = Math.max(1, Math.floor(PARAMS_PER_CHUNK / 8));
   for (let start = 0; start < changes.length; start += perChunk) {
@@ -113,26 +113,26 @@ export async function writeAudit(session: Session, info: TableInfo, action: Audi
  */
 function postgresJsonValue(column: ColumnInfo, alias: string): string {
   const ref = `${alias}.${column.quoted}`;
-  if (column.config.sensitive) return `to_jsonb(${quoteLiteral(REDACTED)}::text)`;
+  if (column.config.sensitive) return `to_json(${quoteLiteral(REDACTED)}::text)`;
   switch (column.type.kind) {
     case "bigint":
     case "numeric":
     case "uuid":
     case "enum":
     case "time":
-      return `to_jsonb(${ref}::text)`;
+      return `to_json(${ref}::text)`;
     case "date":
-      return `to_jsonb(to_char(${ref}, 'YYYY-MM-DD'))`;
+      return `to_json(to_char(${ref}, 'YYYY-MM-DD'))`;
     case "timestamptz":
-      return `to_jsonb(to_char(${ref} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+      return `to_json(to_char(${ref} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
     case "timestamp":
-      return `to_jsonb(to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+      return `to_json(to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
     case "bytea":
-      return `to_jsonb(encode(${ref}, 'hex'))`;
+      return `to_json(encode(${ref}, 'hex'))`;
     case "json":
-      return `${ref}::jsonb`;
+      return `${ref}::json`;
     default:
-      return `to_jsonb(${ref})`;
+      return `to_json(${ref})`;
   }
 }
 
@@ -143,12 +143,92 @@ function postgresJsonValue(column: ColumnInfo, alias: string): string {
  */
 export function postgresInsertAuditSelect(info: TableInfo, action: AuditAction, source: string): string {
   const alias = "w";
-  const jsonNull = (column: ColumnInfo) => `COALESCE(${postgresJsonValue(column, alias)}, 'null'::jsonb)`;
-  const after = `jsonb_build_object(${info.columns.map((c) => `${quoteLiteral(c.key)}, ${jsonNull(c)}`).join(", ")})`;
+  const jsonNull = (column: ColumnInfo) => `COALESCE(${postgresJsonValue(column, alias)}, 'null'::json)`;
+  const after = `json_build_object(${info.columns.map((c) => `${quoteLiteral(c.key)}, ${jsonNull(c)}`).join(", ")})`;
   // The key as the same JSON text rowKeyText writes: {"id":"42"}, without jsonb's spaces.
   const key = info.primaryKey.map((c, i) => `${quoteLiteral(`${i === 0 ? "{" : ","}${JSON.stringify(c.key)}:`)} || ${jsonNull(c)}::text`).join(" || ");
   return `INSERT INTO ${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) SELECT ${quoteLiteral(action)}, ${quoteLiteral(info.name)}, ${key} || '}', $1, $2, txid_current()::text, NULL, ${after} FROM ${source} AS ${alias}`;
 }
+
+/** SQLite: a column of the trigger's NEW row as the audit trail's JSON value (as auditValue gives it). */
+function sqliteJsonValue(column: ColumnInfo, ref: string): string {
+  if (column.config.sensitive) return quoteLiteral(REDACTED);
+  switch (column.type.kind) {
+    case "bigint":
+      return `CAST(${ref} AS TEXT)`;
+    case "boolean":
+      return `json(CASE WHEN ${ref} IS NULL THEN 'null' WHEN ${ref} THEN 'true' ELSE 'false' END)`;
+    case "timestamptz":
+    case "timestamp":
+      return `strftime('%Y-%m-%dT%H:%M:%fZ', ${ref})`;
+    case "json":
+    case "jsonb":
+    case "array":
+      return `json(${ref})`;
+    case "bytea":
+      return `lower(hex(${ref}))`;
+    default:
+      return ref;
+  }
+}
+
+/**
+ * SQLite: a temporary trigger (this connection only, dropped after the load) that writes the
+ * audit row of every row the bulk load inserts, inside the engine: no round trip per row.
+ */
+export function sqliteAuditTrigger(info: TableInfo, name: string, action: AuditAction, actor: Actor | undefined, transactionId: string): string {
+  const value = (column: ColumnInfo) => sqliteJsonValue(column, `NEW.${column.quoted}`);
+  const key = `json_object(${info.primaryKey.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
+  const after = `json_object(${info.columns.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
+  const text = (v: string | undefined) => (v === undefined ? "NULL" : quoteLiteral(v));
+  const values = [quoteLiteral(action), quoteLiteral(info.name), key, text(actor?.id), text(actor?.kind), quoteLiteral(transactionId), "NULL", after];
+  return `CREATE TEMP TRIGGER ${quoteIdent(name)} AFTER INSERT ON main.${info.quotedName} BEGIN INSERT INTO main.${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) VALUES (${values.join(", ")}); END`;
+}
+
+/** Column kinds whose stored value is exactly the value given (numeric and time are reformatted by the database). */
+const FAITHFUL = new Set(["text", "varchar", "uuid", "enum", "smallint", "integer", "bigint", "real", "double", "boolean", "timestamptz", "date", "json", "jsonb", "bytea", "array"]);
+
+/**
+ * Postgres bulk load: the "after" of each inserted row built here, as JSON text, from the values
+ * given, when every column the rows leave out gets a value known in advance (a literal default,
+ * now() on a timestamptz: the transaction's time, the same for every row) and the key is given.
+ * Then the audit rows are loaded with COPY beside the rows. Undefined when some value only the
+ * database knows (identity, serial, an expression default).
+ */
+export function auditAfterBuilder(info: TableInfo, given: readonly ColumnInfo[]): ((values: Record<string, unknown>, nowJson: string) => string) | undefined {
+  const givenKeys = new Set(given.map((c) => c.key));
+  if (!info.primaryKey.every((c) => givenKeys.has(c.key))) return undefined;
+  // Per column: how its JSON is written. Strings are concatenated: no object per row.
+  const parts: Array<{ prefix: string; write: (values: Record<string, unknown>, nowJson: string) => string }> = [];
+  for (const column of info.columns) {
+    if (!FAITHFUL.has(column.type.kind)) return undefined;
+    const prefix = `${parts.length === 0 ? "{" : ","}${JSON.stringify(column.key)}:`;
+    const redacted = JSON.stringify(REDACTED);
+    const key = column.key;
+    if (givenKeys.has(key)) {
+      parts.push({ prefix, write: column.config.sensitive ? () => redacted : (values) => JSON.stringify(auditValue(values[key])) });
+      continue;
+    }
+    const fallback = column.config.default;
+    if (column.config.identity !== undefined || column.config.serial) return undefined;
+    let write: (values: Record<string, unknown>, nowJson: string) => string;
+    if (fallback === undefined) write = () => "null";
+    else if (fallback.kind === "literal") {
+      const text = JSON.stringify(fallback.value);
+      write = () => text;
+    } else if (fallback.kind === "now" && column.type.kind === "timestamptz") write = (_values, nowJson) => nowJson;
+    else return undefined;
+    parts.push({ prefix, write: column.config.sensitive ? () => redacted : write });
+  }
+  return (values, nowJson) => {
+    let out = "";
+    for (const part of parts) out += part.prefix + part.write(values, nowJson);
+    return `${out}}`;
+  };
+}
+
+/** The audit table's columns a bulk load fills, in AUDIT_COLUMNS order. */
+export const AUDIT_LOAD_COLUMNS = ["action", "table_name", "row_key", "actor_id", "actor_kind", "transaction_id", "before", "after"];
 
 /** What `db.audit.find()` filters on. */
 export interface AuditQuery {

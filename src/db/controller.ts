@@ -17,7 +17,8 @@ import { attachRelation, type ResolvedRelation, type RowWith, type WithSpec } fr
 import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
 import { randomUUID } from "node:crypto";
 import { quoteIdent } from "../dialects/sql-text.js";
-import { postgresInsertAuditSelect, rowKeyText, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
+import { auditLog } from "../model/audit-log.js";
+import { AUDIT_LOAD_COLUMNS, auditAfterBuilder, postgresInsertAuditSelect, rowKeyText, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
 
 /** What a controller needs from its database (or transaction). */
 export interface Session {
@@ -385,14 +386,13 @@ export class Controller<S, T extends AnyTable> {
    * Insert many rows. Every row is validated (all problems are reported, with row indexes, and
    * nothing is written when any row is invalid). Uses COPY on Postgres and one prepared statement
    * in a transaction on SQLite; returns the number of rows, or the rows with `{ returning: true }`.
-   * On an audited model, Postgres loads the rows into a temporary table and moves them with one
-   * INSERT … SELECT that writes their audit rows too; SQLite inserts with RETURNING.
+   * On an audited model the audit rows are bulk-written too (see loadAudited).
    */
   createMany(rows: Insert<T>[], options?: { returning?: false } & WriteOptions): Promise<number>;
   createMany(rows: Insert<T>[], options: { returning: true } & WriteOptions): Promise<Row<T>[]>;
   async createMany(rows: Insert<T>[], options: { returning?: boolean } & WriteOptions = {}): Promise<number | Row<T>[]> {
     const audited = this.info.audited;
-    if (options.returning || (audited && this.info.family === "sqlite")) {
+    if (options.returning) {
       validate(this.model, "insert", rows);
       const groups = this.groupByColumns(rows.map((row) => this.withClientDefaults(row as Record<string, unknown>)));
       const insertAll = async (session: Session) => {
@@ -401,11 +401,10 @@ export class Controller<S, T extends AnyTable> {
         return out;
       };
       if (!audited) return this.session.transaction(insertAll);
-      const inserted = await this.audited("createMany", options, async (session) => {
+      return this.audited("createMany", options, async (session) => {
         const out = await insertAll(session);
         return { result: out, changes: out.map((row) => ({ after: row as Record<string, unknown> })) };
       });
-      return options.returning ? inserted : inserted.length;
     }
     if (rows.length === 0) return 0;
     // Rows are validated and encoded as the bulk loader pulls them, so preparing rows overlaps
@@ -418,6 +417,8 @@ export class Controller<S, T extends AnyTable> {
     const driver = this.session.driver;
     const model = this.model;
     const self = this;
+    // Audited: the values of the rows loaded, for audit rows built on this side (Postgres).
+    const loaded: Record<string, unknown>[] = [];
     function* encoded(): Generator<unknown[]> {
       for (let i = 0; i < rows.length; i++) {
         const found = validationIssues(model, "insert", rows[i], i);
@@ -428,6 +429,7 @@ export class Controller<S, T extends AnyTable> {
           setAside.push(values);
           continue;
         }
+        if (audited) loaded.push(values);
         const row = new Array<unknown>(firstColumns.length);
         for (let c = 0; c < firstColumns.length; c++) row[c] = driver.encode(firstColumns[c]!.type, values[firstColumns[c]!.key]);
         yield row;
@@ -435,12 +437,14 @@ export class Controller<S, T extends AnyTable> {
       // Throwing here abandons the load inside the transaction below: nothing is written.
       if (issues.length > 0) throw validationError(model, "insert", issues);
     }
-    const load = audited ? this.loadAudited.bind(this, options.actor ?? this.session.actor) : (conn: Connection, columns: ColumnInfo[], rows: Iterable<unknown[]>) => driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(columns), rows);
+    const actor = options.actor ?? this.session.actor;
     return this.session.transaction((session) =>
       session.withConnection(async (conn) => {
-        let count = await load(conn, firstColumns, encoded());
+        const load = (columns: ColumnInfo[], encodedRows: Iterable<unknown[]>, values: Record<string, unknown>[]) =>
+          audited ? this.loadAudited(session, conn, actor, columns, encodedRows, values) : driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(columns), encodedRows);
+        let count = await load(firstColumns, encoded(), loaded);
         for (const group of this.groupByColumns(setAside)) {
-          count += await load(conn, group.columns, group.rows.map((values) => this.encodeRow(group.columns, values)));
+          count += await load(group.columns, group.rows.map((values) => this.encodeRow(group.columns, values)), group.rows);
         }
         return count;
       }),
@@ -448,16 +452,43 @@ export class Controller<S, T extends AnyTable> {
   }
 
   /**
-   * Postgres, audited: COPY into a temporary table, then one statement moves the rows into the
-   * table and writes an audit row for each (the server builds them; nothing goes back and forth
-   * per row).
+   * A bulk load on an audited model, with an audit row for every row, in the load's transaction.
+   * - SQLite: a temporary trigger writes them inside the engine as the rows go in.
+   * - Postgres, when the rows give their key and every other value is known in advance (see
+   *   auditAfterBuilder): COPY the rows, then COPY their audit rows, built here.
+   * - Postgres otherwise (a key numbered by the database, an expression default): COPY into a
+   *   temporary table, then one statement moves the rows and writes their audit rows.
+   * `values` is filled as `rows` is consumed.
    */
-  private async loadAudited(actor: Actor | undefined, conn: Connection, columns: ColumnInfo[], rows: Iterable<unknown[]>): Promise<number> {
+  private async loadAudited(session: Session, conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>, values: Record<string, unknown>[]): Promise<number> {
+    const driver = this.session.driver;
+    const snapshotColumns = this.snapshotColumns(columns);
+    if (this.info.family === "sqlite") {
+      const trigger = `retort_audit_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+      await conn.query(sqliteAuditTrigger(this.info, trigger, "createMany", actor, session.auditTransactionId()));
+      try {
+        return await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
+      } finally {
+        await conn.query(`DROP TRIGGER IF EXISTS temp.${quoteIdent(trigger)}`);
+      }
+    }
+    const afterJson = auditAfterBuilder(this.info, columns);
+    if (afterJson) {
+      const { rows: [stamp] } = await conn.query<{ txid: string; now: Date }>(`SELECT txid_current()::text AS "txid", now() AS "now"`);
+      const count = await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
+      const now = JSON.stringify(stamp!.now.toISOString());
+      const auditSchema = session.controllerFor(auditLog).info.schema;
+      const [action, table, actorId, actorKind, txid] = ["createMany", this.info.name, actor?.id ?? null, actor?.kind ?? null, stamp!.txid];
+      // The JSON text goes to COPY as it is (a json column takes text).
+      const audits = values.map((row) => [action, table, rowKeyText(this.info, row), actorId, actorKind, txid, null, afterJson(row, now)]);
+      await driver.bulkInsert(conn, auditSchema, AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!), audits);
+      return count;
+    }
     const stageName = `retort_stage_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
     const stage = quoteIdent(stageName);
     const list = columns.map((c) => c.quoted).join(", ");
     await conn.query(`CREATE TEMP TABLE ${stage} AS SELECT ${list} FROM ${this.info.quotedName} WITH NO DATA`);
-    await this.session.driver.bulkInsert(conn, { ...this.info.schema, name: stageName }, this.snapshotColumns(columns), rows);
+    await driver.bulkInsert(conn, { ...this.info.schema, name: stageName }, snapshotColumns, rows);
     const moved = `(INSERT INTO ${this.info.quotedName} (${list}) SELECT ${list} FROM ${stage} RETURNING ${this.info.columns.map((c) => c.quoted).join(", ")})`;
     const { rowCount } = await conn.query(`WITH w AS ${moved} ${postgresInsertAuditSelect(this.info, "createMany", "w")}`, [actor?.id ?? null, actor?.kind ?? null]);
     await conn.query(`DROP TABLE ${stage}`);
