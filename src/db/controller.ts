@@ -479,8 +479,12 @@ export class Controller<S, T extends AnyTable> {
       const now = JSON.stringify(stamp!.now.toISOString());
       const auditSchema = session.controllerFor(auditLog).info.schema;
       const [action, table, actorId, actorKind, txid] = ["createMany", this.info.name, actor?.id ?? null, actor?.kind ?? null, stamp!.txid];
-      // The JSON text goes to COPY as it is (a json column takes text).
-      const audits = values.map((row) => [action, table, rowKeyText(this.info, row), actorId, actorKind, txid, null, afterJson(row, now)]);
+      // Built as COPY pulls them, so building overlaps with the server storing earlier ones; the
+      // JSON text goes to COPY as it is (a json column takes text).
+      const info = this.info;
+      const audits = (function* () {
+        for (const row of values) yield [action, table, rowKeyText(info, row), actorId, actorKind, txid, null, afterJson(row, now)];
+      })();
       await driver.bulkInsert(conn, auditSchema, AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!), audits);
       return count;
     }
