@@ -166,7 +166,7 @@ function sqliteJsonValue(column: ColumnInfo, ref: string): string {
     case "array":
       return `json(${ref})`;
     case "bytea":
-      return `lower(hex(${ref}))`;
+      return `CASE WHEN ${ref} IS NULL THEN NULL ELSE lower(hex(${ref})) END`;
     default:
       return ref;
   }

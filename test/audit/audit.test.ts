@@ -1,16 +1,16 @@
 import { expect, it } from "vitest";
 import { auditLog, compareSchemasForTest, isRetortError, schemaFromModels } from "./support.js";
 import { describeBackends } from "../support/backends.js";
-import { accounts, notes } from "./models.js";
+import { accounts, events, notes } from "./models.js";
 
-const schema = { accounts, notes };
+const schema = { accounts, notes, events };
 const show = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 const alice = { email: "alice@example.com", name: "Alice", passwordHash: "hash-1" };
 const bob = { email: "bob@example.com", name: "Bob", passwordHash: "hash-2" };
 
 it("an audited model brings the audit table into the project's schema, so autogenerate creates it", () => {
   const tables = schemaFromModels(schema).tables.map((table) => table.name);
-  expect(tables).toEqual(["accounts", "notes", "retort_audit_log"]);
+  expect(tables).toEqual(["accounts", "notes", "audit_events", "retort_audit_log"]);
   expect(schemaFromModels({ notes }).tables.map((table) => table.name)).toEqual(["notes"]);
   // Exported by the project itself: not added twice.
   expect(schemaFromModels({ accounts, auditLog }).tables.map((table) => table.name)).toEqual(["accounts", "retort_audit_log"]);
@@ -119,6 +119,33 @@ describeBackends("audit trail", { schema }, (ctx) => {
     const withRows = await m().accounts.createMany([{ email: "r@example.com", name: "R", passwordHash: "r" }], { returning: true });
     expect((await db().audit.find({ pk: withRows[0]!.id, table: accounts }))[0]).toMatchObject({ action: "createMany" });
     expect(show(entries)).not.toContain("secret-");
+  });
+
+  it("createMany of rows whose values are all known up front: the audit rows match the stored rows", async () => {
+    const given = [
+      { kind: "a", token: "tok-1" },
+      { kind: "b", count: 3, big: 9_007_199_254_740_993n, data: { nested: [1, "x"] }, raw: new Uint8Array([0, 255, 16]) },
+      { kind: "c" },
+    ];
+    expect(await db().transaction((tx) => tx.withActor({ id: "loader" }).models.events.createMany(given))).toBe(3);
+    const entries = await db().audit.find({ table: events });
+    expect(entries).toHaveLength(3);
+    expect(new Set(entries.map((e) => e.transactionId)).size).toBe(1);
+    for (const entry of entries) {
+      const stored = await m().events.getOrThrow(entry.pk.id as string);
+      expect(entry).toMatchObject({ action: "createMany", actor: { id: "loader" }, before: null });
+      expect(entry.after).toEqual({
+        id: stored.id,
+        kind: stored.kind,
+        count: stored.count,
+        big: stored.big.toString(),
+        data: stored.data,
+        raw: stored.raw === null ? null : Buffer.from(stored.raw).toString("hex"),
+        happenedAt: stored.happenedAt.toISOString(),
+        token: "[redacted]", // even null: a sensitive column's audit values never tell anything
+      });
+    }
+    expect(show(entries)).not.toContain("tok-1");
   });
 
   it("a rolled-back transaction leaves no audit row, and a failed write none either", async () => {

@@ -1,5 +1,5 @@
 /** Models for the audit trail tests: an audited table (sensitive column, timestamps, soft delete) and a plain one. */
-import { softDelete, t, table, timestamps } from "../../src/index.js";
+import { softDelete, t, table, timestamps, uuidv7 } from "../../src/index.js";
 
 export const accounts = table(
   "accounts",
@@ -17,3 +17,19 @@ export const accounts = table(
 );
 
 export const notes = table("notes", { id: t.serial().primaryKey(), body: t.text() });
+
+/** Audited, with every value known before the insert (client key, literal and now() defaults): the Postgres bulk path that builds audit rows itself. */
+export const events = table(
+  "audit_events",
+  {
+    id: t.uuid().primaryKey().defaultFn(uuidv7),
+    kind: t.text(),
+    count: t.integer().default(0),
+    big: t.bigint().default(7n),
+    data: t.jsonb<Record<string, unknown>>().default({}),
+    raw: t.bytea().nullable(),
+    happenedAt: t.timestamptz().defaultNow(),
+    token: t.text().sensitive().nullable(),
+  },
+  { audit: true },
+);
