@@ -50,6 +50,9 @@ export type RetortErrorCode =
   | "RETORT_SERVICE_FAILED"
   | "RETORT_PRODUCTION_GUARD"
   | "RETORT_ENV_CHECK"
+  // seeds
+  | "RETORT_INVALID_SEED"
+  | "RETORT_SEED_FAILED"
   // which database, and reaching it
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"

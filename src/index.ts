@@ -61,6 +61,10 @@ export {
 } from "./runtime/api.js";
 export type { UnfinishedRevision } from "./runtime/status.js";
 
+// Seeds
+export { defineSeed, type SeedDefinition, type DefinedSeed, type SeedContext, type SeedRowsResult } from "./dev/seed-definition.js";
+export { seededRandom, type SeedRandom } from "./dev/random.js";
+
 // Errors
 export { upgradeOnStartup, type UpgradeOnStartupOptions, type StartupResult, type StartupLogger } from "./runtime/startup.js";
 export { loadEnvFiles, type EnvFiles } from "./env/dotenv.js";

@@ -13,6 +13,7 @@ import { applyAll, ping, printSql, type Output } from "./commands.js";
 import { registerDevCommands, registerServiceCommands } from "./dev.js";
 import { registerAdoptCommands } from "./adopt.js";
 import { registerWorkflowCommands } from "./workflow.js";
+import { registerSeedCommands } from "./seed.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
 import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
@@ -92,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
   registerServiceCommands(program, () => output(program));
   registerAdoptCommands(program, () => output(program));
   registerWorkflowCommands(program, () => output(program));
+  registerSeedCommands(program, () => output(program));
   // .env and .env.<environment> next to the config (or here) fill in what the shell did not set.
   program.hook("preAction", async () => {
     const globals = program.opts<GlobalOptions>();

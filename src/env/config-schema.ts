@@ -59,6 +59,7 @@ export const configSchema = z.strictObject({
   branchDatabases: z.boolean().optional(),
   localServer: localServer.optional(),
   services: z.record(z.string().regex(/^[\w.-]+$/, "a service name is letters, digits, '_', '.' or '-'"), service).optional(),
+  seeds: z.strictObject({ directory: nonEmpty.optional() }).optional(),
 });
 
 export interface ConfigProblem {

@@ -27,7 +27,7 @@ async function configError(promise: Promise<unknown>): Promise<RetortError> {
   throw new Error("expected RETORT_CONFIG");
 }
 
-const TOP_KEYS = ["models", "url", "env", "pooler", "migrations", "tables", "schemas", "branchDatabases", "localServer", "services"];
+const TOP_KEYS = ["models", "url", "env", "pooler", "migrations", "tables", "schemas", "branchDatabases", "localServer", "services", "seeds"];
 
 describe("config validation", () => {
   it("every key RetortConfig has is accepted", async () => {
@@ -42,6 +42,7 @@ describe("config validation", () => {
       branchDatabases: false,
       localServer: { port: 5499, version: 15, database: "app", durable: false, osUser: "postgres", settings: { log_statement: "all", shared_buffers: "64MB" } },
       services: { redis: { start: "redis-server --port 6390", stop: "redis-cli -p 6390 shutdown", ready: { tcp: 6390 }, status: "redis-cli -p 6390 ping", timeoutMs: 5000, cwd: ".", env: { A: "1" } } },
+      seeds: { directory: "db/seeds" },
     };
     const dir = project(`export default ${JSON.stringify(config)};\n`);
     expect(Object.keys(config)).toEqual(TOP_KEYS);
