@@ -31,6 +31,8 @@ export interface SeedOptions {
   onStep?: (line: string) => void;
   /** setup / reset: no seeds folder is not an error, there is nothing to run. */
   optional?: boolean;
+  /** setup: in production, say the seeds are not run instead of refusing (nobody asked for them). */
+  skipInProduction?: boolean;
 }
 
 export interface SeedRun {
@@ -71,10 +73,16 @@ export async function runSeeds(options: SeedOptions): Promise<SeedResult | undef
   const resolveOptions = { config: loaded, ...(options.url ? { url: options.url } : {}), ...(options.env ? { env: options.env } : {}) };
   const url = resolveDatabaseUrl(resolveOptions);
   const { environment } = explainDatabaseUrl(resolveOptions);
-  await guardProduction({ action: "retort seed", environment, url, productionUrls: productionUrls(resolveOptions), overridable: false });
   const directory = seedsDirectory(loaded);
+  if (!existsSync(directory) && options.optional) return undefined;
+  try {
+    await guardProduction({ action: "retort seed", environment, url, productionUrls: productionUrls(resolveOptions), overridable: false });
+  } catch (error) {
+    if (!options.skipInProduction || !isRetortError(error, "RETORT_PRODUCTION_GUARD")) throw error;
+    options.onStep?.("seeds are not run in production");
+    return undefined;
+  }
   if (!existsSync(directory)) {
-    if (options.optional) return undefined;
     throw new RetortError("RETORT_CONFIG", `no seeds folder: ${directory}`, {
       hint: 'Create seeds/ with files such as seeds/01_users.ts (export default defineSeed({ run: async ({ models }) => { … } })), or set seeds: { directory: "…" } in the config.',
     });

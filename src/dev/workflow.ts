@@ -33,9 +33,9 @@ export interface WorkflowOptions extends CommandOptions {
 }
 
 /** The seeds, after setup or reset migrated `url` (none without a seeds folder). */
-async function seedAfter(options: WorkflowOptions, url: string): Promise<SeedResult | undefined> {
+async function seedAfter(options: WorkflowOptions, url: string, asked: boolean): Promise<SeedResult | undefined> {
   const { runSeeds } = await import("./seeds.js");
-  return runSeeds({ config: options.config, url, ...(options.env ? { env: options.env } : {}), optional: true, ...(options.onStep ? { onStep: options.onStep } : {}) });
+  return runSeeds({ config: options.config, url, ...(options.env ? { env: options.env } : {}), optional: true, skipInProduction: !asked, ...(options.onStep ? { onStep: options.onStep } : {}) });
 }
 
 function resolveOptions(options: WorkflowOptions) {
@@ -105,7 +105,7 @@ export async function setup(options: WorkflowOptions): Promise<SetupResult> {
   const database = (await prepareDatabase(options))!;
   const result = await upgrade("heads", { ...options, url: database.url });
   step(result.revisions.length ? `upgraded ${redactUrl(database.url)} to ${result.to.join(", ")} (${result.revisions.length} revision(s))` : `${redactUrl(database.url)} is at head`);
-  const seeds = options.seed === false ? undefined : await seedAfter(options, database.url);
+  const seeds = options.seed === false ? undefined : await seedAfter(options, database.url, options.seed === true);
   return { ...(server ? { server } : {}), services, database, upgrade: result, ...(seeds ? { seeds } : {}) };
 }
 
@@ -121,7 +121,7 @@ export async function reset(options: WorkflowOptions): Promise<{ url: string; sc
   else await dropDatabase(url);
   options.onStep?.(`emptied ${redactUrl(url)}`);
   const result = await upgrade("heads", { ...options, url });
-  const seeds = options.seed ? await seedAfter(options, url) : undefined;
+  const seeds = options.seed ? await seedAfter(options, url, true) : undefined;
   return { url: redactUrl(url), ...(schemas ? { schemas } : {}), upgrade: result, ...(seeds ? { seeds } : {}) };
 }
 
