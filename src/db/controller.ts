@@ -333,8 +333,8 @@ export class Controller<S, T extends AnyTable> {
     const present = this.info.columns.filter((c) => values[c.key] !== undefined);
     const targetNames = new Set(target.map((c) => c.dbName));
     const updates = options.update ? options.update.map((key) => this.info.column(key)) : present.filter((c) => !targetNames.has(c.dbName));
-    const predicate = this.conflictPredicate(target.map((c) => c.dbName));
     const statement = this.statement(`upsert:${present.map((c) => c.key)}|${target.map((c) => c.key)}|${updates.map((c) => c.key)}`, () => {
+      const predicate = this.conflictPredicate(target.map((c) => c.dbName));
       const sets = updates.map((c) => `${c.quoted} = EXCLUDED.${c.quoted}`);
       const updatedAt = this.info.updatedAt;
       if (updatedAt && !updates.includes(updatedAt)) sets.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
@@ -349,7 +349,7 @@ export class Controller<S, T extends AnyTable> {
     const params = this.encodeRow(statement.columns, values);
     if (!this.info.audited) return (await this.run(statement, params)).rows[0]!;
     return this.audited("upsert", options, async (session) => {
-      const before = await this.lockConflicting(session, target, values, predicate);
+      const before = await this.lockConflicting(session, target, values, this.conflictPredicate(target.map((c) => c.dbName)));
       const row = (await this.run(statement, params, session)).rows[0]!;
       return { result: row, changes: [{ before, after: row }] };
     });

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { auditLog, compareSchemasForTest, isRetortError, schemaFromModels } from "./support.js";
+import { auditLog, compareSchemasForTest, connect, isRetortError, schemaFromModels, t, table } from "./support.js";
 import { describeBackends } from "../support/backends.js";
 import { accounts, events, notes } from "./models.js";
 
@@ -16,6 +16,18 @@ it("an audited model brings the audit table into the project's schema, so autoge
   expect(schemaFromModels({ accounts, auditLog }).tables.map((table) => table.name)).toEqual(["accounts", "retort_audit_log"]);
   const created = compareSchemasForTest(schemaFromModels(schema));
   expect(created.split("\n")).toContain("createtable retort_audit_log");
+});
+
+it("an audited model needs a primary key; db.audit needs an audited model", async () => {
+  const keyless = table("keyless", { name: t.text() }, { audit: true });
+  const error = await connect("sqlite::memory:", { schema: { keyless } }).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: "RETORT_INVALID_MODEL", message: 'table "keyless" has { audit: true } but no primary key, so its audit rows could not say which row changed' });
+  const db = await connect("sqlite::memory:", { schema: { notes } });
+  try {
+    await expect(db.audit.find()).rejects.toMatchObject({ code: "RETORT_INVALID_QUERY", message: expect.stringMatching(/no model in the schema given to connect\(\) has \{ audit: true \}/) });
+  } finally {
+    await db.close();
+  }
 });
 
 describeBackends("audit trail", { schema }, (ctx) => {
