@@ -105,3 +105,15 @@ export async function checksums(url: string, without: string[] = []): Promise<Re
     await db.close();
   }
 }
+
+/** Line 7 violates the unique email (a database error, raised inside Retort's driver). */
+export const DUPLICATE_SEED = `import { defineSeed } from ${lib};
+import * as schema from "../schema.ts";
+
+export default defineSeed<typeof schema>({
+  run: async ({ models }) => {
+    await models.users.create({ id: "00000000-0000-4000-8000-0000000000c1", email: "twice@example.com", name: "One", age: 1 });
+    await models.users.create({ id: "00000000-0000-4000-8000-0000000000c2", email: "twice@example.com", name: "Two", age: 2 });
+  },
+});
+`;

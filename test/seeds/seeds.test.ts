@@ -10,7 +10,7 @@ import { upgrade } from "../../src/runtime/api.js";
 import { seededRandom } from "../../src/index.js";
 import { failure, query, sqliteFileUrl } from "../runtime/project.js";
 import { createTempDatabase, postgresReachable } from "../support/postgres.js";
-import { BROKEN_SEED, checksums, seedProject, USERS_SEED } from "./project.js";
+import { BROKEN_SEED, checksums, DUPLICATE_SEED, seedProject, USERS_SEED } from "./project.js";
 
 const exec = promisify(execFile);
 const CLI = resolve("src/cli/main.ts");
@@ -102,6 +102,19 @@ for (const [name, open] of backends) {
     });
   });
 }
+
+describe("a seed failing in the database", () => {
+  it("names the seed's line too, with the error's code", async () => {
+    const project = seedProject({ "01_twice.ts": DUPLICATE_SEED });
+    const url = sqliteFileUrl();
+    await upgrade("heads", { config: project.config, url });
+    const error = await failure(runSeeds({ config: project.config, url, env: "development" }));
+    expect(error.code).toBe("RETORT_SEED_FAILED");
+    expect(error.message).toMatch(/^seed seeds\/01_twice\.ts failed at seeds\/01_twice\.ts:7:\d+: .*\(RETORT_UNIQUE_VIOLATION\)$/);
+    expect(error.details).toMatchObject({ causeCode: "RETORT_UNIQUE_VIOLATION" });
+    expect(await query(url, "SELECT email FROM users")).toEqual([]);
+  });
+});
 
 describe("seeds and environments", () => {
   it("test fixtures run in test only; production is refused whatever the seeds say", async () => {
