@@ -407,6 +407,7 @@ export class Controller<S, T extends AnyTable> {
       });
     }
     if (rows.length === 0) return 0;
+    if (audited && this.info.family === "postgres") rows = await this.withGeneratedValues(rows);
     // Rows are validated and encoded as the bulk loader pulls them, so preparing rows overlaps
     // with the database loading earlier ones. Rows that give other columns than the first one
     // (omitted columns keep their server defaults) are set aside and loaded after.
@@ -452,12 +453,39 @@ export class Controller<S, T extends AnyTable> {
   }
 
   /**
+   * Postgres, audited bulk load: the values the database would number or draw for the rows (a
+   * serial or identity key: taken from its sequence now; a random UUID: made here) are given in
+   * the rows, so every value is known before the load and the audit rows can be built beside
+   * the rows (see loadAudited). COPY writes given values into an identity column, as INSERT …
+   * OVERRIDING SYSTEM VALUE would.
+   */
+  private async withGeneratedValues(rows: Insert<T>[]): Promise<Insert<T>[]> {
+    const generated = this.info.columns.filter((c) => c.config.defaultFn === undefined && (c.config.serial || c.config.identity !== undefined || c.config.default?.kind === "random-uuid"));
+    const missing = generated.filter((c) => rows.some((row) => (row as Record<string, unknown>)[c.key] === undefined));
+    if (missing.length === 0) return rows;
+    const filled = rows.map((row) => ({ ...(row as Record<string, unknown>) }));
+    for (const column of missing) {
+      const wanted = filled.filter((row) => row[column.key] === undefined);
+      if (column.config.default?.kind === "random-uuid") {
+        for (const row of wanted) row[column.key] = randomUUID();
+        continue;
+      }
+      const { rows: numbers } = await this.session.query<{ value: bigint }>(
+        `SELECT nextval(pg_get_serial_sequence($1, $2))::bigint AS "value" FROM generate_series(1, $3)`,
+        [this.info.quotedName, column.dbName, wanted.length],
+      );
+      wanted.forEach((row, i) => (row[column.key] = column.type.kind === "bigint" ? BigInt(numbers[i]!.value) : Number(numbers[i]!.value)));
+    }
+    return filled as Insert<T>[];
+  }
+
+  /**
    * A bulk load on an audited model, with an audit row for every row, in the load's transaction.
    * - SQLite: a temporary trigger writes them inside the engine as the rows go in.
    * - Postgres, when the rows give their key and every other value is known in advance (see
    *   auditAfterBuilder): COPY the rows, then COPY their audit rows, built here.
-   * - Postgres otherwise (a key numbered by the database, an expression default): COPY into a
-   *   temporary table, then one statement moves the rows and writes their audit rows.
+   * - Postgres otherwise (an expression default): COPY into a temporary table, then one
+   *   statement moves the rows and writes their audit rows.
    * `values` is filled as `rows` is consumed.
    */
   private async loadAudited(session: Session, conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>, values: Record<string, unknown>[]): Promise<number> {

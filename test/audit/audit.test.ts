@@ -1,16 +1,16 @@
 import { expect, it } from "vitest";
 import { auditLog, compareSchemasForTest, connect, isRetortError, schemaFromModels, t, table } from "./support.js";
 import { describeBackends } from "../support/backends.js";
-import { accounts, events, notes } from "./models.js";
+import { accounts, events, notes, tagged } from "./models.js";
 
-const schema = { accounts, notes, events };
+const schema = { accounts, notes, events, tagged };
 const show = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 const alice = { email: "alice@example.com", name: "Alice", passwordHash: "hash-1" };
 const bob = { email: "bob@example.com", name: "Bob", passwordHash: "hash-2" };
 
 it("an audited model brings the audit table into the project's schema, so autogenerate creates it", () => {
   const tables = schemaFromModels(schema).tables.map((table) => table.name);
-  expect(tables).toEqual(["accounts", "notes", "audit_events", "retort_audit_log"]);
+  expect(tables).toEqual(["accounts", "notes", "audit_events", "audit_tagged", "retort_audit_log"]);
   expect(schemaFromModels({ notes }).tables.map((table) => table.name)).toEqual(["notes"]);
   // Exported by the project itself: not added twice.
   expect(schemaFromModels({ accounts, auditLog }).tables.map((table) => table.name)).toEqual(["accounts", "retort_audit_log"]);
@@ -158,6 +158,17 @@ describeBackends("audit trail", { schema }, (ctx) => {
       });
     }
     expect(show(entries)).not.toContain("tok-1");
+  });
+
+  it("createMany with a value only the database knows (an expression default): the audit rows hold it", async () => {
+    expect(await m().tagged.createMany([{ label: "a" }, { label: "b", code: "given" }, { label: "c" }])).toBe(3);
+    const entries = await db().audit.find({ table: tagged });
+    expect(entries).toHaveLength(3);
+    for (const entry of entries) {
+      const stored = await m().tagged.getOrThrow(entry.pk.id as number);
+      expect(entry.after).toEqual({ id: stored.id, label: stored.label, code: stored.code, ref: stored.ref });
+    }
+    expect(entries.map((e) => e.after!.code).sort()).toEqual(["ABC", "ABC", "given"]);
   });
 
   it("a rolled-back transaction leaves no audit row, and a failed write none either", async () => {

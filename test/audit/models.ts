@@ -1,5 +1,5 @@
 /** Models for the audit trail tests: an audited table (sensitive column, timestamps, soft delete) and a plain one. */
-import { softDelete, t, table, timestamps, uuidv7 } from "../../src/index.js";
+import { softDelete, sql, t, table, timestamps, uuidv7 } from "../../src/index.js";
 
 export const accounts = table(
   "accounts",
@@ -30,6 +30,18 @@ export const events = table(
     raw: t.bytea().nullable(),
     happenedAt: t.timestamptz().defaultNow(),
     token: t.text().sensitive().nullable(),
+  },
+  { audit: true },
+);
+
+/** Audited, with a value only the database knows before the insert (an expression default): the Postgres bulk path through a temporary table. */
+export const tagged = table(
+  "audit_tagged",
+  {
+    id: t.serial().primaryKey(),
+    label: t.text(),
+    code: t.text().default(sql`upper('abc')`),
+    ref: t.uuid().defaultRandom(),
   },
   { audit: true },
 );
