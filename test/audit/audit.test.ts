@@ -1,16 +1,16 @@
 import { expect, it } from "vitest";
 import { auditLog, compareSchemasForTest, connect, isRetortError, schemaFromModels, t, table } from "./support.js";
 import { describeBackends } from "../support/backends.js";
-import { accounts, events, notes, tagged } from "./models.js";
+import { accounts, counters, events, notes, tagged } from "./models.js";
 
-const schema = { accounts, notes, events, tagged };
+const schema = { accounts, notes, events, tagged, counters };
 const show = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 const alice = { email: "alice@example.com", name: "Alice", passwordHash: "hash-1" };
 const bob = { email: "bob@example.com", name: "Bob", passwordHash: "hash-2" };
 
 it("an audited model brings the audit table into the project's schema, so autogenerate creates it", () => {
   const tables = schemaFromModels(schema).tables.map((table) => table.name);
-  expect(tables).toEqual(["accounts", "notes", "audit_events", "audit_tagged", "retort_audit_log"]);
+  expect(tables).toEqual(["accounts", "notes", "audit_events", "audit_tagged", "audit_counters", "retort_audit_log"]);
   expect(schemaFromModels({ notes }).tables.map((table) => table.name)).toEqual(["notes"]);
   // Exported by the project itself: not added twice.
   expect(schemaFromModels({ accounts, auditLog }).tables.map((table) => table.name)).toEqual(["accounts", "retort_audit_log"]);
@@ -169,6 +169,16 @@ describeBackends("audit trail", { schema }, (ctx) => {
       expect(entry.after).toEqual({ id: stored.id, label: stored.label, code: stored.code, ref: stored.ref });
     }
     expect(entries.map((e) => e.after!.code).sort()).toEqual(["ABC", "ABC", "given"]);
+  });
+
+  it("createMany on an identity key: the numbers the database gives are the ones audited, and numbering goes on", async () => {
+    expect(await m().counters.createMany([{ n: 1 }, { n: 2 }, { n: 3 }])).toBe(3);
+    const next = await m().counters.create({ n: 4 });
+    const stored = await m().counters.find({ orderBy: { id: "asc" } });
+    expect(new Set(stored.map((row) => row.id)).size).toBe(4);
+    expect(stored.at(-1)!.id).toBe(next.id);
+    const entries = await db().audit.find({ table: counters });
+    expect(entries.map((e) => e.after)).toEqual(stored.map((row) => ({ id: row.id, n: row.n })));
   });
 
   it("a rolled-back transaction leaves no audit row, and a failed write none either", async () => {

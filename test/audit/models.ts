@@ -45,3 +45,6 @@ export const tagged = table(
   },
   { audit: true },
 );
+
+/** Audited, keyed by an identity column the database always numbers. */
+export const counters = table("audit_counters", { id: t.integer().identity({ always: true }).primaryKey(), n: t.integer() }, { audit: true });
