@@ -206,7 +206,7 @@ export function auditAfterBuilder(info: TableInfo, given: readonly ColumnInfo[])
     const redacted = JSON.stringify(REDACTED);
     const key = column.key;
     if (givenKeys.has(key)) {
-      parts.push({ prefix, write: column.config.sensitive ? () => redacted : (values) => JSON.stringify(auditValue(values[key])) });
+      parts.push({ prefix, write: column.config.sensitive ? () => redacted : jsonWriter(column, key) });
       continue;
     }
     const fallback = column.config.default;
@@ -225,6 +225,39 @@ export function auditAfterBuilder(info: TableInfo, given: readonly ColumnInfo[])
     for (const part of parts) out += part.prefix + part.write(values, nowJson);
     return `${out}}`;
   };
+}
+
+/**
+ * A given value as JSON text, the same as JSON.stringify(auditValue(value)) but without the
+ * general path where the type makes it unnecessary (this runs once per column per loaded row).
+ */
+function jsonWriter(column: ColumnInfo, key: string): (values: Record<string, unknown>) => string {
+  const general = (values: Record<string, unknown>) => JSON.stringify(auditValue(values[key]));
+  switch (column.type.kind) {
+    case "bigint":
+      return (values) => {
+        const value = values[key];
+        return typeof value === "bigint" ? `"${value}"` : general(values);
+      };
+    case "smallint":
+    case "integer":
+      return (values) => {
+        const value = values[key];
+        return typeof value === "number" && Number.isFinite(value) ? String(value) : general(values);
+      };
+    case "boolean":
+      return (values) => {
+        const value = values[key];
+        return value === true ? "true" : value === false ? "false" : general(values);
+      };
+    case "timestamptz":
+      return (values) => {
+        const value = values[key];
+        return value instanceof Date ? `"${value.toISOString()}"` : general(values);
+      };
+    default:
+      return general;
+  }
 }
 
 /** The audit table's columns a bulk load fills, in AUDIT_COLUMNS order. */
