@@ -11,7 +11,8 @@ export const AUDIT_TABLE = "retort_audit_log";
 export const auditLog = table(
   AUDIT_TABLE,
   {
-    id: t.bigserial().primaryKey(),
+    // identity, not bigserial: on SQLite a plain INTEGER PRIMARY KEY, without AUTOINCREMENT's extra write per row.
+    id: t.bigint().identity().primaryKey(),
     /** The controller method: create, update, upsert, delete, restore, hardDelete, createMany, updateMany, deleteMany. */
     action: t.varchar(16),
     tableName: t.text(),
