@@ -677,16 +677,49 @@ export class Controller<S, T extends AnyTable> {
     const updatedAt = this.info.updatedAt;
     const stampUpdatedAt = updatedAt !== undefined && values[updatedAt.key] === undefined;
     if (changed.length === 0 && !stampUpdatedAt) return 0;
-    const build = (returning: string) => (bind: Bind) => {
-      const sets = changed.map((c) => `${c.quoted} = ${bind(this.session.driver.encode(c.type, values[c.key]))}`);
-      if (stampUpdatedAt) sets.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
-      return `UPDATE ${this.info.quotedName} SET ${sets.join(", ")}${this.whereClause(filter, bind)}${returning}`;
+    const sets = (bind: Bind) => {
+      const list = changed.map((c) => `${c.quoted} = ${bind(this.session.driver.encode(c.type, values[c.key]))}`);
+      if (stampUpdatedAt) list.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
+      return list.join(", ");
     };
-    if (!this.info.audited) return (await this.runShape("updateMany", build(""))).rowCount;
+    if (!this.info.audited) return (await this.runShape("updateMany", (bind) => `UPDATE ${this.info.quotedName} SET ${sets(bind)}${this.whereClause(filter, bind)}`)).rowCount;
     return this.audited("updateMany", options, async (session) => {
+      const changes = await this.updateWhereAudited(session, "updateMany", filter, sets);
+      return { result: changes.length, changes };
+    });
+  }
+
+  /**
+   * An audited UPDATE of the rows matching `filter`, with each row's values before and after.
+   * Postgres does it in one statement: the rows are selected and locked FOR UPDATE in a CTE, and
+   * the UPDATE joins them by key, so exactly the rows read are the rows changed (a row committed
+   * by someone else in between cannot slip in). SQLite (one writer at a time) reads, then updates.
+   */
+  private async updateWhereAudited(session: Session, operation: string, filter: Where<T> | undefined, sets: (bind: Bind) => string): Promise<RowChange[]> {
+    if (this.info.family !== "postgres") {
       const before = await this.lockWhere(session, filter);
-      const { rows } = await this.runShape<Row<T>>("updateMany", build(` RETURNING ${this.info.selectList}`), session);
-      return { result: rows.length, changes: this.pairChanges(before, rows) };
+      const { rows } = await this.runShape<Row<T>>(operation, (bind) => `UPDATE ${this.info.quotedName} SET ${sets(bind)}${this.whereClause(filter, bind)} RETURNING ${this.info.selectList}`, session);
+      return this.pairChanges(before, rows);
+    }
+    const table = this.info.quotedName;
+    const all = this.info.columns;
+    const join = this.info.primaryKey.map((c) => `${table}.${c.quoted} = "locked".${c.quoted}`).join(" AND ");
+    const returning = [...all.map((c) => `${table}.${c.quoted} AS ${quoteIdent(`a:${c.key}`)}`), ...all.map((c) => `"locked".${c.quoted} AS ${quoteIdent(`b:${c.key}`)}`)].join(", ");
+    const { rows } = await this.runShape<Record<string, unknown>>(
+      operation,
+      (bind) =>
+        `WITH "locked" AS (SELECT ${all.map((c) => c.quoted).join(", ")} FROM ${table}${this.whereClause(filter, bind)} FOR UPDATE) ` +
+        `UPDATE ${table} SET ${sets(bind)} FROM "locked" WHERE ${join} RETURNING ${returning}`,
+      session,
+    );
+    return rows.map((row) => {
+      const before: Record<string, unknown> = {};
+      const after: Record<string, unknown> = {};
+      for (const c of all) {
+        after[c.key] = row[`a:${c.key}`];
+        before[c.key] = row[`b:${c.key}`];
+      }
+      return { before, after };
     });
   }
 
@@ -697,17 +730,16 @@ export class Controller<S, T extends AnyTable> {
   async deleteMany(where: Where<T> | AllRows, options?: WriteOptions): Promise<number> {
     const filter = this.manyFilter("deleteMany", where);
     const deletedAt = this.info.deletedAt;
-    const returning = this.info.audited ? ` RETURNING ${this.info.selectList}` : "";
     if (deletedAt && this.scope !== "deleted") {
       const live = this.live();
-      const build = (bind: Bind) => `UPDATE ${this.info.quotedName} SET ${deletedAt.quoted} = ${this.info.nowSql}${live.whereClause(filter, bind)}${returning}`;
-      if (!this.info.audited) return (await live.runShape("deleteMany", build)).rowCount;
+      const sets = () => `${deletedAt.quoted} = ${this.info.nowSql}`;
+      if (!this.info.audited) return (await live.runShape("deleteMany", (bind) => `UPDATE ${this.info.quotedName} SET ${sets()}${live.whereClause(filter, bind)}`)).rowCount;
       return this.audited("deleteMany", options, async (session) => {
-        const before = await live.lockWhere(session, filter);
-        const { rows } = await live.runShape<Row<T>>("deleteMany", build, session);
-        return { result: rows.length, changes: this.pairChanges(before, rows) };
+        const changes = await live.updateWhereAudited(session, "deleteMany", filter, sets);
+        return { result: changes.length, changes };
       });
     }
+    const returning = this.info.audited ? ` RETURNING ${this.info.selectList}` : "";
     const build = (bind: Bind) => `DELETE FROM ${this.info.quotedName}${this.whereClause(filter, bind)}${returning}`;
     if (!this.info.audited) return (await this.runShape("deleteMany", build)).rowCount;
     return this.audited("deleteMany", options, async (session) => {
