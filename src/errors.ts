@@ -52,6 +52,9 @@ export type RetortErrorCode =
   | "RETORT_ENV_CHECK"
   // test databases (retort-db/testing)
   | "RETORT_TEST_GUARD"
+  // seeds
+  | "RETORT_INVALID_SEED"
+  | "RETORT_SEED_FAILED"
   // which database, and reaching it
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"

@@ -31,6 +31,8 @@ export type * from "./schema/snapshot.js";
 // Database
 export { connect, createAll, dropAll, Database, type ConnectOptions, type QueryEvent, type Models } from "./db/database.js";
 export { Controller, type FindOptions, type CursorPage, type OffsetPage } from "./db/controller.js";
+export { AuditReader, REDACTED, type Actor, type WriteOptions, type AuditAction, type AuditEntry, type AuditQuery } from "./db/audit.js";
+export { auditLog, AUDIT_TABLE } from "./model/audit-log.js";
 export type { Where, FieldFilter, FieldOperators, OrderBy } from "./db/filters.js";
 export type { WithSpec, RowWith } from "./db/relations.js";
 export { parseDatabaseUrl, redactUrl, ACCEPTED_URL_FORMS, type ConnectionTarget } from "./env/url.js";
@@ -59,6 +61,10 @@ export {
   type NewRevision,
 } from "./runtime/api.js";
 export type { UnfinishedRevision } from "./runtime/status.js";
+
+// Seeds
+export { defineSeed, type SeedDefinition, type DefinedSeed, type SeedContext, type SeedRowsResult } from "./dev/seed-definition.js";
+export { seededRandom, type SeedRandom } from "./dev/random.js";
 
 // Errors
 export { upgradeOnStartup, type UpgradeOnStartupOptions, type StartupResult, type StartupLogger } from "./runtime/startup.js";

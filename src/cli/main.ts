@@ -17,6 +17,7 @@ import { registerReleaseCommands } from "./release.js";
 import { registerHistoryCommands } from "./history.js";
 import { registerLintCommands } from "./lint.js";
 import { registerBackupCommands } from "./backup.js";
+import { registerSeedCommands } from "./seed.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
 import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
@@ -100,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   registerHistoryCommands(program, () => output(program));
   registerLintCommands(program, () => output(program));
   registerBackupCommands(program, () => output(program));
+  registerSeedCommands(program, () => output(program));
   // .env and .env.<environment> next to the config (or here) fill in what the shell did not set.
   program.hook("preAction", async () => {
     const globals = program.opts<GlobalOptions>();

@@ -95,10 +95,11 @@ export function registerWorkflowCommands(program: Command, output: () => Output)
 
   program
     .command("setup")
-    .description("start the local server and services (when configured), create this branch's database (a copy of its parent's), upgrade to head")
-    .action(async () => {
+    .description("start the local server and services (when configured), create this branch's database (a copy of its parent's), upgrade to head, run the seeds")
+    .option("--no-seed", "do not run the seeds")
+    .action(async (opts: { seed: boolean }) => {
       const { setup } = await import("../dev/workflow.js");
-      const result = await setup(await workflowOptions(program, output()));
+      const result = await setup({ ...(await workflowOptions(program, output())), seed: opts.seed });
       output().result({ ...result });
     });
 
@@ -106,9 +107,10 @@ export function registerWorkflowCommands(program: Command, output: () => Output)
     .command("reset")
     .description("drop everything in the database's schemas (owner and grants kept) and upgrade to head; refuses production")
     .option("--force-production", "in production, ask for the database's name on the terminal instead of refusing")
-    .action(async (opts: { forceProduction?: boolean }) => {
+    .option("--seed", "run the seeds after migrating")
+    .action(async (opts: { forceProduction?: boolean; seed?: boolean }) => {
       const { reset } = await import("../dev/workflow.js");
-      const result = await reset({ ...(await workflowOptions(program, output())), ...(opts.forceProduction ? { forceProduction: true } : {}) });
+      const result = await reset({ ...(await workflowOptions(program, output())), ...(opts.forceProduction ? { forceProduction: true } : {}), ...(opts.seed ? { seed: true } : {}) });
       output().say(`reset ${result.url}: now at ${result.upgrade.to.join(", ") || "base"}`);
       output().result({ ...result });
     });

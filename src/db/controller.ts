@@ -15,6 +15,10 @@ import type { SqlFamily } from "../schema/snapshot.js";
 import { binder, orderPairs, whereSql, type Bind, type OrderBy, type OrderDirection, type Where } from "./filters.js";
 import { attachRelation, type ResolvedRelation, type RowWith, type WithSpec } from "./relations.js";
 import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
+import { randomUUID } from "node:crypto";
+import { quoteIdent } from "../dialects/sql-text.js";
+import { auditLog } from "../model/audit-log.js";
+import { AUDIT_LOAD_COLUMNS, auditAfterBuilder, postgresInsertAuditSelect, rowKeyText, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
 
 /** What a controller needs from its database (or transaction). */
 export interface Session {
@@ -28,6 +32,10 @@ export interface Session {
   withConnection<R>(fn: (conn: Connection) => Promise<R>): Promise<R>;
   controllerFor(model: AnyTable): Controller<any, AnyTable>;
   relation(model: AnyTable, name: string): ResolvedRelation;
+  /** Who writes, for the audit trail (withActor). */
+  readonly actor?: Actor | undefined;
+  /** SQLite: this transaction's id in the audit trail. */
+  auditTransactionId(): string;
 }
 
 export interface FindOptions<S, T, W> {
@@ -132,8 +140,8 @@ export class Controller<S, T extends AnyTable> {
     });
   }
 
-  private run(statement: CachedStatement, params: unknown[]): Promise<{ rows: Row<T>[]; rowCount: number }> {
-    return this.session.query<Row<T>>(statement.text, params, statement.name);
+  private run(statement: CachedStatement, params: unknown[], session: Session = this.session): Promise<{ rows: Row<T>[]; rowCount: number }> {
+    return session.query<Row<T>>(statement.text, params, statement.name);
   }
 
   /** One row by primary key, or undefined. */
@@ -154,8 +162,51 @@ export class Controller<S, T extends AnyTable> {
     return row;
   }
 
+  // ---- the audit trail ----------------------------------------------------------------------
+
+  /**
+   * A write on an audited model: `body` runs in a transaction (a savepoint inside one) and its
+   * rows' audit records are written in that same transaction, so both commit or neither does.
+   */
+  private audited<R>(action: AuditAction, options: WriteOptions | undefined, body: (session: Session) => Promise<{ result: R; changes: RowChange[] }>): Promise<R> {
+    const actor = options?.actor ?? this.session.actor;
+    return this.session.transaction(async (session) => {
+      const { result, changes } = await body(session);
+      await writeAudit(session, this.info, action, actor, changes);
+      return result;
+    });
+  }
+
+  /** Postgres locks the rows read before a write, so their values stay what the audit says. */
+  private get forUpdate(): string {
+    return this.info.family === "postgres" ? " FOR UPDATE" : "";
+  }
+
+  /** The row by primary key whatever the scope, locked: the "before" of a write. */
+  private async lockRow(session: Session, key: Key<T>): Promise<Row<T> | undefined> {
+    const statement = this.statement("lock", () => {
+      const where = this.keyWhere(1);
+      return { text: `SELECT ${this.info.selectList} FROM ${this.info.quotedName} WHERE ${where.sql} LIMIT 1${this.forUpdate}`, columns: where.columns };
+    }, "lock");
+    return (await this.run(statement, this.keyParams("lock", key), session)).rows[0];
+  }
+
+  /** The rows a where-based write will reach, locked. */
+  private async lockWhere(session: Session, filter: Where<T> | undefined): Promise<Row<T>[]> {
+    const { rows } = await this.runShape<Row<T>>("lock", (bind) => `SELECT ${this.info.selectList} FROM ${this.info.quotedName}${this.whereClause(filter, bind)}${this.forUpdate}`, session);
+    return rows;
+  }
+
+  /** Before and after rows of a many-row write, paired by primary key. */
+  private pairChanges(before: Row<T>[], after: Row<T>[]): RowChange[] {
+    const byKey = new Map(before.map((row) => [rowKeyText(this.info, row as Record<string, unknown>), row as Record<string, unknown>]));
+    return after.map((row) => ({ before: byKey.get(rowKeyText(this.info, row as Record<string, unknown>)), after: row as Record<string, unknown> }));
+  }
+
+  // ---- single-row writes --------------------------------------------------------------------
+
   /** Insert one row (validated first) and return it as stored. */
-  async create(input: Insert<T>): Promise<Row<T>> {
+  async create(input: Insert<T>, options?: WriteOptions): Promise<Row<T>> {
     validate(this.model, "insert", input);
     const values = this.withClientDefaults(input as Record<string, unknown>);
     const present = this.info.columns.filter((c) => values[c.key] !== undefined);
@@ -168,12 +219,16 @@ export class Controller<S, T extends AnyTable> {
               .join(", ")}) RETURNING ${this.info.selectList}`,
       columns: present,
     }), "create");
-    const result = await this.run(statement, this.encodeRow(statement.columns, values));
-    return result.rows[0]!;
+    const params = this.encodeRow(statement.columns, values);
+    if (!this.info.audited) return (await this.run(statement, params)).rows[0]!;
+    return this.audited("create", options, async (session) => {
+      const row = (await this.run(statement, params, session)).rows[0]!;
+      return { result: row, changes: [{ after: row }] };
+    });
   }
 
   /** Change columns of one row by primary key (sets updatedAt); RETORT_NOT_FOUND when there is none. */
-  async update(key: Key<T>, patch: Update<T>): Promise<Row<T>> {
+  async update(key: Key<T>, patch: Update<T>, options?: WriteOptions): Promise<Row<T>> {
     this.info.requirePrimaryKey("update");
     validate(this.model, "update", patch);
     const values = patch as Record<string, unknown>;
@@ -189,27 +244,36 @@ export class Controller<S, T extends AnyTable> {
         columns: changed,
       };
     }, "update");
-    const result = await this.run(statement, [...this.encodeRow(statement.columns, values), ...this.keyParams("update", key)]);
-    if (result.rows.length === 0) throw this.notFound("update", key);
-    return result.rows[0]!;
+    const params = [...this.encodeRow(statement.columns, values), ...this.keyParams("update", key)];
+    const updateRow = async (session: Session) => {
+      const result = await this.run(statement, params, session);
+      if (result.rows.length === 0) throw this.notFound("update", key);
+      return result.rows[0]!;
+    };
+    if (!this.info.audited) return updateRow(this.session);
+    return this.audited("update", options, async (session) => {
+      const before = await this.lockRow(session, key);
+      const row = await updateRow(session);
+      return { result: row, changes: [{ before, after: row }] };
+    });
   }
 
   /**
    * Delete one row by primary key: a soft delete (sets deletedAt) when the model has
    * softDelete(), else a real DELETE. Returns the row; RETORT_NOT_FOUND when there is none.
    */
-  async delete(key: Key<T>): Promise<Row<T>> {
-    if (!this.info.deletedAt) return this.hardDelete(key);
-    return this.setDeleted(key, "delete");
+  async delete(key: Key<T>, options?: WriteOptions): Promise<Row<T>> {
+    if (!this.info.deletedAt) return this.deleteRow("delete", key, options);
+    return this.setDeleted(key, "delete", options);
   }
 
   /** Undo a soft delete. */
-  async restore(key: Key<T>): Promise<Row<T>> {
+  async restore(key: Key<T>, options?: WriteOptions): Promise<Row<T>> {
     this.requireSoftDelete("restore");
-    return this.setDeleted(key, "restore");
+    return this.setDeleted(key, "restore", options);
   }
 
-  private async setDeleted(key: Key<T>, operation: "delete" | "restore"): Promise<Row<T>> {
+  private async setDeleted(key: Key<T>, operation: "delete" | "restore", options: WriteOptions | undefined): Promise<Row<T>> {
     this.info.requirePrimaryKey(operation);
     const deletedAt = this.info.deletedAt!;
     const statement = this.statement(operation, () => {
@@ -220,28 +284,49 @@ export class Controller<S, T extends AnyTable> {
         columns: where.columns,
       };
     }, operation);
-    const result = await this.run(statement, this.keyParams(operation, key));
-    if (result.rows.length === 0) throw this.notFound(operation, key);
-    return result.rows[0]!;
+    const params = this.keyParams(operation, key);
+    const setRow = async (session: Session) => {
+      const result = await this.run(statement, params, session);
+      if (result.rows.length === 0) throw this.notFound(operation, key);
+      return result.rows[0]!;
+    };
+    if (!this.info.audited) return setRow(this.session);
+    return this.audited(operation, options, async (session) => {
+      const before = await this.lockRow(session, key);
+      const row = await setRow(session);
+      return { result: row, changes: [{ before, after: row }] };
+    });
   }
 
   /** Really delete one row by primary key, even on a soft-delete model. */
-  async hardDelete(key: Key<T>): Promise<Row<T>> {
+  async hardDelete(key: Key<T>, options?: WriteOptions): Promise<Row<T>> {
+    return this.deleteRow("hardDelete", key, options);
+  }
+
+  private async deleteRow(action: "delete" | "hardDelete", key: Key<T>, options: WriteOptions | undefined): Promise<Row<T>> {
     this.info.requirePrimaryKey("hardDelete");
     const statement = this.statement("hardDelete", () => {
       const where = this.keyWhere(1);
       return { text: `DELETE FROM ${this.info.quotedName} WHERE ${where.sql} RETURNING ${this.info.selectList}`, columns: where.columns };
     }, "hardDelete");
-    const result = await this.run(statement, this.keyParams("hardDelete", key));
-    if (result.rows.length === 0) throw this.notFound("hardDelete", key);
-    return result.rows[0]!;
+    const params = this.keyParams("hardDelete", key);
+    const deleteOne = async (session: Session) => {
+      const result = await this.run(statement, params, session);
+      if (result.rows.length === 0) throw this.notFound("hardDelete", key);
+      return result.rows[0]!;
+    };
+    if (!this.info.audited) return deleteOne(this.session);
+    return this.audited(action, options, async (session) => {
+      const row = await deleteOne(session);
+      return { result: row, changes: [{ before: row }] };
+    });
   }
 
   /**
    * Insert, or update on conflict with a unique key (`on`, default the primary key). `update`
    * lists the columns to overwrite (default: every column given except the key).
    */
-  async upsert(input: Insert<T>, options: { on?: Array<keyof Row<T> & string>; update?: Array<keyof Row<T> & string> } = {}): Promise<Row<T>> {
+  async upsert(input: Insert<T>, options: { on?: Array<keyof Row<T> & string>; update?: Array<keyof Row<T> & string> } & WriteOptions = {}): Promise<Row<T>> {
     validate(this.model, "insert", input);
     const values = this.withClientDefaults(input as Record<string, unknown>);
     const target = options.on ? options.on.map((key) => this.info.column(key)) : this.info.requirePrimaryKey("upsert");
@@ -261,8 +346,23 @@ export class Controller<S, T extends AnyTable> {
         columns: present,
       };
     }, "upsert");
-    const result = await this.run(statement, this.encodeRow(statement.columns, values));
-    return result.rows[0]!;
+    const params = this.encodeRow(statement.columns, values);
+    if (!this.info.audited) return (await this.run(statement, params)).rows[0]!;
+    return this.audited("upsert", options, async (session) => {
+      const before = await this.lockConflicting(session, target, values, this.conflictPredicate(target.map((c) => c.dbName)));
+      const row = (await this.run(statement, params, session)).rows[0]!;
+      return { result: row, changes: [{ before, after: row }] };
+    });
+  }
+
+  /** The row an upsert would update (same values in the conflict target), locked; none for an insert. */
+  private async lockConflicting(session: Session, target: ColumnInfo[], values: Record<string, unknown>, predicate: string): Promise<Row<T> | undefined> {
+    if (target.some((c) => values[c.key] === undefined || values[c.key] === null)) return undefined;
+    const statement = this.statement(`lock:${target.map((c) => c.key)}`, () => ({
+      text: `SELECT ${this.info.selectList} FROM ${this.info.quotedName} WHERE ${target.map((c, i) => `${c.quoted} = ${this.info.placeholder(i + 1)}`).join(" AND ")}${predicate.replace(" WHERE ", " AND ")} LIMIT 1${this.forUpdate}`,
+      columns: target,
+    }), "lock");
+    return (await this.run(statement, this.encodeRow(target, values), session)).rows[0];
   }
 
   /** ON CONFLICT must repeat a partial unique index's predicate to match it. */
@@ -286,20 +386,28 @@ export class Controller<S, T extends AnyTable> {
    * Insert many rows. Every row is validated (all problems are reported, with row indexes, and
    * nothing is written when any row is invalid). Uses COPY on Postgres and one prepared statement
    * in a transaction on SQLite; returns the number of rows, or the rows with `{ returning: true }`.
+   * On an audited model the audit rows are bulk-written too (see loadAudited).
    */
-  createMany(rows: Insert<T>[]): Promise<number>;
-  createMany(rows: Insert<T>[], options: { returning: true }): Promise<Row<T>[]>;
-  async createMany(rows: Insert<T>[], options: { returning?: boolean } = {}): Promise<number | Row<T>[]> {
+  createMany(rows: Insert<T>[], options?: { returning?: false } & WriteOptions): Promise<number>;
+  createMany(rows: Insert<T>[], options: { returning: true } & WriteOptions): Promise<Row<T>[]>;
+  async createMany(rows: Insert<T>[], options: { returning?: boolean } & WriteOptions = {}): Promise<number | Row<T>[]> {
+    const audited = this.info.audited;
     if (options.returning) {
       validate(this.model, "insert", rows);
       const groups = this.groupByColumns(rows.map((row) => this.withClientDefaults(row as Record<string, unknown>)));
-      return this.session.transaction(async (session) => {
+      const insertAll = async (session: Session) => {
         const out: Row<T>[] = [];
         for (const group of groups) out.push(...(await this.insertReturning(session, group.columns, group.rows)));
         return out;
+      };
+      if (!audited) return this.session.transaction(insertAll);
+      return this.audited("createMany", options, async (session) => {
+        const out = await insertAll(session);
+        return { result: out, changes: out.map((row) => ({ after: row as Record<string, unknown> })) };
       });
     }
     if (rows.length === 0) return 0;
+    if (audited && this.info.family === "postgres") rows = await this.withGeneratedValues(rows);
     // Rows are validated and encoded as the bulk loader pulls them, so preparing rows overlaps
     // with the database loading earlier ones. Rows that give other columns than the first one
     // (omitted columns keep their server defaults) are set aside and loaded after.
@@ -310,6 +418,8 @@ export class Controller<S, T extends AnyTable> {
     const driver = this.session.driver;
     const model = this.model;
     const self = this;
+    // Audited: the values of the rows loaded, for audit rows built on this side (Postgres).
+    const loaded: Record<string, unknown>[] = [];
     function* encoded(): Generator<unknown[]> {
       for (let i = 0; i < rows.length; i++) {
         const found = validationIssues(model, "insert", rows[i], i);
@@ -320,6 +430,7 @@ export class Controller<S, T extends AnyTable> {
           setAside.push(values);
           continue;
         }
+        if (audited) loaded.push(values);
         const row = new Array<unknown>(firstColumns.length);
         for (let c = 0; c < firstColumns.length; c++) row[c] = driver.encode(firstColumns[c]!.type, values[firstColumns[c]!.key]);
         yield row;
@@ -327,15 +438,93 @@ export class Controller<S, T extends AnyTable> {
       // Throwing here abandons the load inside the transaction below: nothing is written.
       if (issues.length > 0) throw validationError(model, "insert", issues);
     }
+    const actor = options.actor ?? this.session.actor;
     return this.session.transaction((session) =>
       session.withConnection(async (conn) => {
-        let count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(firstColumns), encoded());
+        const load = (columns: ColumnInfo[], encodedRows: Iterable<unknown[]>, values: Record<string, unknown>[]) =>
+          audited ? this.loadAudited(session, conn, actor, columns, encodedRows, values) : driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(columns), encodedRows);
+        let count = await load(firstColumns, encoded(), loaded);
         for (const group of this.groupByColumns(setAside)) {
-          count += await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(group.columns), group.rows.map((values) => this.encodeRow(group.columns, values)));
+          count += await load(group.columns, group.rows.map((values) => this.encodeRow(group.columns, values)), group.rows);
         }
         return count;
       }),
     );
+  }
+
+  /**
+   * Postgres, audited bulk load: the values the database would number or draw for the rows (a
+   * serial or identity key: taken from its sequence now; a random UUID: made here) are given in
+   * the rows, so every value is known before the load and the audit rows can be built beside
+   * the rows (see loadAudited). COPY writes given values into an identity column, as INSERT …
+   * OVERRIDING SYSTEM VALUE would.
+   */
+  private async withGeneratedValues(rows: Insert<T>[]): Promise<Insert<T>[]> {
+    const generated = this.info.columns.filter((c) => c.config.defaultFn === undefined && (c.config.serial || c.config.identity !== undefined || c.config.default?.kind === "random-uuid"));
+    const missing = generated.filter((c) => rows.some((row) => (row as Record<string, unknown>)[c.key] === undefined));
+    if (missing.length === 0) return rows;
+    const filled = rows.map((row) => ({ ...(row as Record<string, unknown>) }));
+    for (const column of missing) {
+      const wanted = filled.filter((row) => row[column.key] === undefined);
+      if (column.config.default?.kind === "random-uuid") {
+        for (const row of wanted) row[column.key] = randomUUID();
+        continue;
+      }
+      const { rows: numbers } = await this.session.query<{ value: bigint }>(
+        `SELECT nextval(pg_get_serial_sequence($1, $2))::bigint AS "value" FROM generate_series(1, $3)`,
+        [this.info.quotedName, column.dbName, wanted.length],
+      );
+      wanted.forEach((row, i) => (row[column.key] = column.type.kind === "bigint" ? BigInt(numbers[i]!.value) : Number(numbers[i]!.value)));
+    }
+    return filled as Insert<T>[];
+  }
+
+  /**
+   * A bulk load on an audited model, with an audit row for every row, in the load's transaction.
+   * - SQLite: a temporary trigger writes them inside the engine as the rows go in.
+   * - Postgres, when the rows give their key and every other value is known in advance (see
+   *   auditAfterBuilder): COPY the rows, then COPY their audit rows, built here.
+   * - Postgres otherwise (an expression default): COPY into a temporary table, then one
+   *   statement moves the rows and writes their audit rows.
+   * `values` is filled as `rows` is consumed.
+   */
+  private async loadAudited(session: Session, conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>, values: Record<string, unknown>[]): Promise<number> {
+    const driver = this.session.driver;
+    const snapshotColumns = this.snapshotColumns(columns);
+    if (this.info.family === "sqlite") {
+      const trigger = `retort_audit_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+      await conn.query(sqliteAuditTrigger(this.info, trigger, "createMany", actor, session.auditTransactionId()));
+      try {
+        return await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
+      } finally {
+        await conn.query(`DROP TRIGGER IF EXISTS temp.${quoteIdent(trigger)}`);
+      }
+    }
+    const afterJson = auditAfterBuilder(this.info, columns);
+    if (afterJson) {
+      const { rows: [stamp] } = await conn.query<{ txid: string; now: Date }>(`SELECT txid_current()::text AS "txid", now() AS "now"`);
+      const count = await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
+      const now = JSON.stringify(stamp!.now.toISOString());
+      const auditSchema = session.controllerFor(auditLog).info.schema;
+      const [action, table, actorId, actorKind, txid] = ["createMany", this.info.name, actor?.id ?? null, actor?.kind ?? null, stamp!.txid];
+      // Built as COPY pulls them, so building overlaps with the server storing earlier ones; the
+      // JSON text goes to COPY as it is (a json column takes text).
+      const info = this.info;
+      const audits = (function* () {
+        for (const row of values) yield [action, table, rowKeyText(info, row), actorId, actorKind, txid, null, afterJson(row, now)];
+      })();
+      await driver.bulkInsert(conn, auditSchema, AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!), audits);
+      return count;
+    }
+    const stageName = `retort_stage_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const stage = quoteIdent(stageName);
+    const list = columns.map((c) => c.quoted).join(", ");
+    await conn.query(`CREATE TEMP TABLE ${stage} AS SELECT ${list} FROM ${this.info.quotedName} WITH NO DATA`);
+    await driver.bulkInsert(conn, { ...this.info.schema, name: stageName }, snapshotColumns, rows);
+    const moved = `(INSERT INTO ${this.info.quotedName} (${list}) SELECT ${list} FROM ${stage} RETURNING ${this.info.columns.map((c) => c.quoted).join(", ")})`;
+    const { rowCount } = await conn.query(`WITH w AS ${moved} ${postgresInsertAuditSelect(this.info, "createMany", "w")}`, [actor?.id ?? null, actor?.kind ?? null]);
+    await conn.query(`DROP TABLE ${stage}`);
+    return rowCount;
   }
 
   private presentColumns(values: Record<string, unknown>): ColumnInfo[] {
@@ -419,10 +608,10 @@ export class Controller<S, T extends AnyTable> {
    * shapes give equal text and share one named prepared statement (parsed and planned once per
    * connection); parameters are bound in the order `build` asks for placeholders.
    */
-  private runShape<R>(operation: string, build: (bind: Bind) => string): Promise<{ rows: R[]; rowCount: number }> {
+  private runShape<R>(operation: string, build: (bind: Bind) => string, session: Session = this.session): Promise<{ rows: R[]; rowCount: number }> {
     const params: unknown[] = [];
     const text = build(binder(this.info, params));
-    return this.session.query<R>(text, params, this.info.shapeName(operation, text));
+    return session.query<R>(text, params, this.info.shapeName(operation, text));
   }
 
   async find<W extends WithSpec<S, T> = {}>(options: FindOptions<S, T, W> = {}): Promise<RowWith<S, T, W>[]> {
@@ -480,7 +669,7 @@ export class Controller<S, T extends AnyTable> {
    * Update every matching row (sets updatedAt); returns how many changed. A filter that sets no
    * condition is refused: pass `{ all: true }` to change every row.
    */
-  async updateMany(where: Where<T> | AllRows, patch: Update<T>): Promise<number> {
+  async updateMany(where: Where<T> | AllRows, patch: Update<T>, options?: WriteOptions): Promise<number> {
     const filter = this.manyFilter("updateMany", where);
     validate(this.model, "update", patch);
     const values = patch as Record<string, unknown>;
@@ -488,28 +677,75 @@ export class Controller<S, T extends AnyTable> {
     const updatedAt = this.info.updatedAt;
     const stampUpdatedAt = updatedAt !== undefined && values[updatedAt.key] === undefined;
     if (changed.length === 0 && !stampUpdatedAt) return 0;
-    const { rowCount } = await this.runShape("updateMany", (bind) => {
-      const sets = changed.map((c) => `${c.quoted} = ${bind(this.session.driver.encode(c.type, values[c.key]))}`);
-      if (stampUpdatedAt) sets.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
-      return `UPDATE ${this.info.quotedName} SET ${sets.join(", ")}${this.whereClause(filter, bind)}`;
+    const sets = (bind: Bind) => {
+      const list = changed.map((c) => `${c.quoted} = ${bind(this.session.driver.encode(c.type, values[c.key]))}`);
+      if (stampUpdatedAt) list.push(`${updatedAt.quoted} = ${this.info.nowSql}`);
+      return list.join(", ");
+    };
+    if (!this.info.audited) return (await this.runShape("updateMany", (bind) => `UPDATE ${this.info.quotedName} SET ${sets(bind)}${this.whereClause(filter, bind)}`)).rowCount;
+    return this.audited("updateMany", options, async (session) => {
+      const changes = await this.updateWhereAudited(session, "updateMany", filter, sets);
+      return { result: changes.length, changes };
     });
-    return rowCount;
+  }
+
+  /**
+   * An audited UPDATE of the rows matching `filter`, with each row's values before and after.
+   * Postgres does it in one statement: the rows are selected and locked FOR UPDATE in a CTE, and
+   * the UPDATE joins them by key, so exactly the rows read are the rows changed (a row committed
+   * by someone else in between cannot slip in). SQLite (one writer at a time) reads, then updates.
+   */
+  private async updateWhereAudited(session: Session, operation: string, filter: Where<T> | undefined, sets: (bind: Bind) => string): Promise<RowChange[]> {
+    if (this.info.family !== "postgres") {
+      const before = await this.lockWhere(session, filter);
+      const { rows } = await this.runShape<Row<T>>(operation, (bind) => `UPDATE ${this.info.quotedName} SET ${sets(bind)}${this.whereClause(filter, bind)} RETURNING ${this.info.selectList}`, session);
+      return this.pairChanges(before, rows);
+    }
+    const table = this.info.quotedName;
+    const all = this.info.columns;
+    const join = this.info.primaryKey.map((c) => `${table}.${c.quoted} = "locked".${c.quoted}`).join(" AND ");
+    const returning = [...all.map((c) => `${table}.${c.quoted} AS ${quoteIdent(`a:${c.key}`)}`), ...all.map((c) => `"locked".${c.quoted} AS ${quoteIdent(`b:${c.key}`)}`)].join(", ");
+    const { rows } = await this.runShape<Record<string, unknown>>(
+      operation,
+      (bind) =>
+        `WITH "locked" AS (SELECT ${all.map((c) => c.quoted).join(", ")} FROM ${table}${this.whereClause(filter, bind)} FOR UPDATE) ` +
+        `UPDATE ${table} SET ${sets(bind)} FROM "locked" WHERE ${join} RETURNING ${returning}`,
+      session,
+    );
+    return rows.map((row) => {
+      const before: Record<string, unknown> = {};
+      const after: Record<string, unknown> = {};
+      for (const c of all) {
+        after[c.key] = row[`a:${c.key}`];
+        before[c.key] = row[`b:${c.key}`];
+      }
+      return { before, after };
+    });
   }
 
   /**
    * Delete every matching row (soft on soft-delete models); returns how many. A filter that sets
    * no condition is refused: pass `{ all: true }` to delete every row.
    */
-  async deleteMany(where: Where<T> | AllRows): Promise<number> {
+  async deleteMany(where: Where<T> | AllRows, options?: WriteOptions): Promise<number> {
     const filter = this.manyFilter("deleteMany", where);
     const deletedAt = this.info.deletedAt;
     if (deletedAt && this.scope !== "deleted") {
       const live = this.live();
-      const { rowCount } = await live.runShape("deleteMany", (bind) => `UPDATE ${this.info.quotedName} SET ${deletedAt.quoted} = ${this.info.nowSql}${live.whereClause(filter, bind)}`);
-      return rowCount;
+      const sets = () => `${deletedAt.quoted} = ${this.info.nowSql}`;
+      if (!this.info.audited) return (await live.runShape("deleteMany", (bind) => `UPDATE ${this.info.quotedName} SET ${sets()}${live.whereClause(filter, bind)}`)).rowCount;
+      return this.audited("deleteMany", options, async (session) => {
+        const changes = await live.updateWhereAudited(session, "deleteMany", filter, sets);
+        return { result: changes.length, changes };
+      });
     }
-    const { rowCount } = await this.runShape("deleteMany", (bind) => `DELETE FROM ${this.info.quotedName}${this.whereClause(filter, bind)}`);
-    return rowCount;
+    const returning = this.info.audited ? ` RETURNING ${this.info.selectList}` : "";
+    const build = (bind: Bind) => `DELETE FROM ${this.info.quotedName}${this.whereClause(filter, bind)}${returning}`;
+    if (!this.info.audited) return (await this.runShape("deleteMany", build)).rowCount;
+    return this.audited("deleteMany", options, async (session) => {
+      const { rows } = await this.runShape<Record<string, unknown>>("deleteMany", build, session);
+      return { result: rows.length, changes: rows.map((row) => ({ before: row })) };
+    });
   }
 
   private live(): Controller<S, T> {

@@ -12,6 +12,8 @@ import type { AnyTable } from "../model/table.js";
 import type { DB, TablesOf } from "../model/types.js";
 import { collectModels, schemaFromModels } from "../schema/from-models.js";
 import { familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
+import { randomUUID } from "node:crypto";
+import { AuditReader, type Actor } from "./audit.js";
 import { Controller, type Session } from "./controller.js";
 import { kyselyRuntime, loadKysely } from "./kysely-runtime.js";
 import { resolveRelation, type ResolvedRelation } from "./relations.js";
@@ -57,6 +59,12 @@ interface Shared {
   closed: boolean;
 }
 
+/** What a transaction and the views of it (withActor) share. */
+interface TransactionState {
+  /** SQLite's audit transaction id, made on first use. */
+  auditId?: string;
+}
+
 export class Database<S = Record<string, unknown>> implements Session {
   readonly models: Models<S>;
   private readonly controllers = new Map<AnyTable, Controller<S, AnyTable>>();
@@ -69,6 +77,9 @@ export class Database<S = Record<string, unknown>> implements Session {
     private readonly schemaObject: S,
     /** The held connection when this Database is a transaction. */
     private readonly connection?: Connection,
+    /** Who the writes of this Database are made by, for the audit trail. */
+    readonly actor?: Actor,
+    private readonly txState: TransactionState = {},
   ) {
     const models: Record<string, Controller<S, AnyTable>> = {};
     for (const [key, value] of Object.entries(schemaObject as Record<string, unknown>)) {
@@ -100,6 +111,27 @@ export class Database<S = Record<string, unknown>> implements Session {
   }
   get inTransaction(): boolean {
     return this.connection !== undefined;
+  }
+
+  /**
+   * The same database (or transaction) whose writes on audited models are recorded as made by
+   * `actor`. Cheap: controllers and connections are shared, nothing is opened.
+   */
+  withActor(actor: Actor): Database<S> {
+    if (typeof actor?.id !== "string" || actor.id === "") {
+      throw new RetortError("RETORT_INVALID_QUERY", "withActor(): the actor needs an id (a non-empty string)", { hint: 'db.withActor({ id: user.id, kind: "user" })' });
+    }
+    return new Database<S>(this.shared, this.schemaObject, this.connection, actor, this.txState);
+  }
+
+  /** The audit trail of the audited models: `db.audit.find({ table, pk, actor, since })`. */
+  get audit(): AuditReader {
+    return new AuditReader(this, (name) => [...this.shared.infos.values()].find((info) => info.name === name));
+  }
+
+  /** SQLite: the id of this transaction in the audit trail (Postgres uses txid_current()). */
+  auditTransactionId(): string {
+    return (this.txState.auditId ??= randomUUID());
   }
 
   /** The typed Kysely instance (database names). Inside a transaction it runs on the transaction. */
@@ -136,7 +168,7 @@ export class Database<S = Record<string, unknown>> implements Session {
     let broken = false;
     try {
       await held.query("BEGIN");
-      const tx = new Database<S>(this.shared, this.schemaObject, held);
+      const tx = new Database<S>(this.shared, this.schemaObject, held, this.actor);
       let result: R;
       try {
         result = await fn(tx);

@@ -47,6 +47,8 @@ export class TableInfo {
   readonly deletedAt: ColumnInfo | undefined;
   readonly updatedAt: ColumnInfo | undefined;
   readonly clientDefaults: ColumnInfo[];
+  /** Writes record audit rows (table(…, { audit: true })). */
+  readonly audited: boolean;
 
   constructor(
     readonly model: AnyTable,
@@ -67,6 +69,13 @@ export class TableInfo {
     this.deletedAt = meta.roles.deletedAt === undefined ? undefined : this.byKey.get(meta.roles.deletedAt);
     this.updatedAt = meta.roles.updatedAt === undefined ? undefined : this.byKey.get(meta.roles.updatedAt);
     this.clientDefaults = this.columns.filter((c) => c.config.defaultFn !== undefined);
+    this.audited = meta.audit === true;
+    if (this.audited && this.primaryKey.length === 0) {
+      throw new RetortError("RETORT_INVALID_MODEL", `table "${this.name}" has { audit: true } but no primary key, so its audit rows could not say which row changed`, {
+        hint: "Give the model a primary key.",
+        details: { table: this.name },
+      });
+    }
   }
 
   column(key: string): ColumnInfo {

@@ -16,6 +16,7 @@ import { upgrade, type CommandOptions, type RunResult } from "../runtime/api.js"
 import { createDatabase, databaseExists, dropDatabase, resetPostgresSchemas, type CreatedDatabase } from "./databases.js";
 import { LocalServer } from "./local-server.js";
 import { startServices, stopServices } from "./services.js";
+import type { SeedResult } from "./seeds.js";
 
 export interface WorkflowOptions extends CommandOptions {
   config: LoadedConfig;
@@ -27,6 +28,14 @@ export interface WorkflowOptions extends CommandOptions {
   ask?: (question: string) => Promise<string>;
   /** teardown: asked after the production guard passed, before anything is stopped or deleted. */
   confirm?: () => Promise<void>;
+  /** setup (default true) and reset (default false): run the seeds after migrating, when there is a seeds folder. */
+  seed?: boolean;
+}
+
+/** The seeds, after setup or reset migrated `url` (none without a seeds folder). */
+async function seedAfter(options: WorkflowOptions, url: string, asked: boolean): Promise<SeedResult | undefined> {
+  const { runSeeds } = await import("./seeds.js");
+  return runSeeds({ config: options.config, url, ...(options.env ? { env: options.env } : {}), optional: true, skipInProduction: !asked, ...(options.onStep ? { onStep: options.onStep } : {}) });
 }
 
 function resolveOptions(options: WorkflowOptions) {
@@ -79,6 +88,7 @@ export interface SetupResult {
   services: Array<{ name: string; started: boolean }>;
   database: PreparedDatabase;
   upgrade: RunResult;
+  seeds?: SeedResult;
 }
 
 /** `retort setup`: local server (when configured), services, the database, migrations to head. */
@@ -95,7 +105,8 @@ export async function setup(options: WorkflowOptions): Promise<SetupResult> {
   const database = (await prepareDatabase(options))!;
   const result = await upgrade("heads", { ...options, url: database.url });
   step(result.revisions.length ? `upgraded ${redactUrl(database.url)} to ${result.to.join(", ")} (${result.revisions.length} revision(s))` : `${redactUrl(database.url)} is at head`);
-  return { ...(server ? { server } : {}), services, database, upgrade: result };
+  const seeds = options.seed === false ? undefined : await seedAfter(options, database.url, options.seed === true);
+  return { ...(server ? { server } : {}), services, database, upgrade: result, ...(seeds ? { seeds } : {}) };
 }
 
 /**
@@ -103,14 +114,15 @@ export async function setup(options: WorkflowOptions): Promise<SetupResult> {
  * and created again with its owner and grants; PGlite and SQLite: the folder or file) and upgrade
  * to head.
  */
-export async function reset(options: WorkflowOptions): Promise<{ url: string; schemas?: string[]; upgrade: RunResult }> {
+export async function reset(options: WorkflowOptions): Promise<{ url: string; schemas?: string[]; upgrade: RunResult; seeds?: SeedResult }> {
   const url = await guard("retort reset", options, true);
   let schemas: string[] | undefined;
   if (parseDatabaseUrl(url).dialect === "postgres") schemas = await resetPostgresSchemas(url, options.config.config.schemas ?? ["public"]);
   else await dropDatabase(url);
   options.onStep?.(`emptied ${redactUrl(url)}`);
   const result = await upgrade("heads", { ...options, url });
-  return { url: redactUrl(url), ...(schemas ? { schemas } : {}), upgrade: result };
+  const seeds = options.seed ? await seedAfter(options, url, true) : undefined;
+  return { url: redactUrl(url), ...(schemas ? { schemas } : {}), upgrade: result, ...(seeds ? { seeds } : {}) };
 }
 
 /** `retort wipe`: drop the current branch's database (only that one). */

@@ -87,6 +87,7 @@ export const configSchema = z.strictObject({
   localServer: localServer.optional(),
   services: z.record(z.string().regex(/^[\w.-]+$/, "a service name is letters, digits, '_', '.' or '-'"), service).optional(),
   lint: lint.optional(),
+  seeds: z.strictObject({ directory: nonEmpty.optional() }).optional(),
 });
 
 export interface ConfigProblem {

@@ -144,6 +144,13 @@ export interface RetortConfig {
   services?: Record<string, ServiceSettings>;
   /** `retort lint`: target Postgres version, rule levels, budgets checked with --url. */
   lint?: LintSettings;
+  /** Development data: `retort seed`, and `retort setup` / `reset --seed`. */
+  seeds?: SeedSettings;
+}
+
+export interface SeedSettings {
+  /** Folder of seed files, relative to the config file (default "seeds"); they run in name order. */
+  directory?: string;
 }
 
 /** Typed helper for `export default defineConfig({ … })`. */
@@ -165,7 +172,7 @@ export const CONFIG_NAMES = ["retort.config.ts", "retort.config.mts", "retort.co
  * Bump when config-schema.ts removes or narrows a key: configs validated before are then checked
  * again (see validated()).
  */
-const SCHEMA_REVISION = 4;
+const SCHEMA_REVISION = 5;
 
 /**
  * Load `path`, or look for retort.config.* in `cwd`, and validate it (RETORT_CONFIG names each

@@ -266,30 +266,7 @@ async function compileAll(entries: readonly string[]): Promise<Map<string, strin
   const state: CompileState = { entries: new Set(entries), preludes: new Map(), manifests: new Map() };
   let result: import("esbuild").BuildResult<{ write: false; metafile: true }>;
   try {
-    result = await esbuild.build({
-      entryPoints: [...entries],
-      // Never written (write: false); it only names the outputs, which the metafile maps back to entries.
-      outdir: join(tmpdir(), "retort-compiled"),
-      bundle: true,
-      write: false,
-      metafile: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      // Resolve packages the way Node's ESM loader does: exports with "import"/"node", then "main".
-      conditions: [],
-      mainFields: ["main"],
-      logLevel: "silent",
-      define: {
-        "import.meta.url": "__retort_url",
-        "import.meta.filename": "__retort_filename",
-        "import.meta.dirname": "__retort_dirname",
-        __filename: "__retort_filename",
-        __dirname: "__retort_dirname",
-        require: "__retort_require",
-      },
-      plugins: [projectFilesOnly(state)],
-    });
+    result = await esbuild.build(buildOptions(entries, state));
   } catch (error) {
     throw new Error(describeFailure(error, state.preludes), { cause: error });
   }
@@ -305,6 +282,63 @@ async function compileAll(entries: readonly string[]): Promise<Map<string, strin
   }
   saveCompiled(startedAt, modules);
   return new Map(modules.map(({ path, code }) => [path, code]));
+}
+
+const OUT_DIR = join(tmpdir(), "retort-compiled");
+
+/** How every TypeScript module is compiled (the same options give the same code, source map or not). */
+function buildOptions(entries: readonly string[], state: CompileState) {
+  return {
+    entryPoints: [...entries],
+    // Never written (write: false); it only names the outputs, which the metafile maps back to entries.
+    outdir: OUT_DIR,
+    bundle: true,
+    write: false,
+    metafile: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    // Resolve packages the way Node's ESM loader does: exports with "import"/"node", then "main".
+    conditions: [],
+    mainFields: ["main"],
+    logLevel: "silent",
+    define: {
+      "import.meta.url": "__retort_url",
+      "import.meta.filename": "__retort_filename",
+      "import.meta.dirname": "__retort_dirname",
+      __filename: "__retort_filename",
+      __dirname: "__retort_dirname",
+      require: "__retort_require",
+    },
+    plugins: [projectFilesOnly(state)],
+  } satisfies import("esbuild").BuildOptions;
+}
+
+/**
+ * Where a line and column of an imported TypeScript module's compiled code (as a stack frame
+ * names it: the module's file, the compiled position) come from in the user's own files. The
+ * module is compiled again with a source map, which gives the same code. Undefined when it
+ * cannot tell (a JavaScript module: its positions are already the file's).
+ */
+export async function sourcePosition(file: string, line: number, column: number): Promise<{ file: string; line: number; column: number } | undefined> {
+  const path = resolve(file);
+  if (NATIVE.has(extname(path))) return undefined;
+  try {
+    const esbuild = await (esbuildModule ??= import("esbuild"));
+    const state: CompileState = { entries: new Set([path]), preludes: new Map(), manifests: new Map() };
+    const result = await esbuild.build({ ...buildOptions([path], state), sourcemap: "external" });
+    const map = result.outputFiles.find((output) => output.path.endsWith(".map"));
+    if (!map) return undefined;
+    const { SourceMap } = await import("node:module");
+    const entry = new SourceMap(JSON.parse(map.text)).findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+    if (entry.originalSource === undefined || entry.originalLine === undefined) return undefined;
+    const source = entry.originalSource.startsWith("file:") ? fileURLToPath(entry.originalSource) : resolve(OUT_DIR, entry.originalSource);
+    // A file other than the entry had a prelude put before its first line (see fileMeta).
+    const shift = entry.originalLine === 0 && source !== path ? (state.preludes.get(source) ?? 0) : 0;
+    return { file: source, line: entry.originalLine + 1, column: Math.max(0, entry.originalColumn! - shift) + 1 };
+  } catch {
+    return undefined;
+  }
 }
 
 /** "file:line:column: what", one line per error, at the position in the user's own text. */

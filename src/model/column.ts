@@ -60,6 +60,8 @@ export interface ColumnConfig {
   readonly role?: ColumnRole;
   /** Earlier database names of the column: a rename hint for autogenerate (not DDL). */
   readonly renamedFrom?: readonly string[];
+  /** The audit trail records that the value changed, never the value itself (not DDL). */
+  readonly sensitive?: boolean;
 }
 
 export class Column<S extends ColumnState = ColumnState> {
@@ -158,6 +160,14 @@ export class Column<S extends ColumnState = ColumnState> {
       throw new RetortError("RETORT_INVALID_MODEL", "renamedFrom() needs the column's earlier database name(s)");
     }
     return this.with({ renamedFrom: [...(this.config.renamedFrom ?? []), ...names] });
+  }
+
+  /**
+   * A value that must not be copied into the audit trail (a password hash, a token): audit rows
+   * of an audited table say the column changed and show "[redacted]" instead of the value.
+   */
+  sensitive(): Column<S> {
+    return this.with({ sensitive: true });
   }
 
   /** Mark the column's role for the controllers (timestamps/soft delete). Used by the helpers. */

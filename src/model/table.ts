@@ -139,6 +139,8 @@ export interface TableMeta<TName extends string = string, C extends ColumnsShape
   readonly comment?: string;
   /** Earlier names of the table: a rename hint for autogenerate (not DDL). */
   readonly renamedFrom?: readonly string[];
+  /** Every controller write records audit rows (see `TableOptions.audit`). */
+  readonly audit?: boolean;
 }
 
 export type TableModel<TName extends string = string, C extends ColumnsShape = ColumnsShape> = ColumnRefs<TName, C> & {
@@ -155,14 +157,23 @@ export interface TableOptions {
    * model's properties are its columns.
    */
   renamedFrom?: string | readonly string[];
+  /**
+   * Record every controller write (create, update, upsert, delete, restore, hardDelete and the
+   * many-row forms) in the audit table `retort_audit_log`, in the write's own transaction. The
+   * project's schema then includes that table, so autogenerate creates it.
+   */
+  audit?: boolean;
 }
 
 export function table<const TName extends string, C extends ColumnsShape>(
   name: TName,
   columns: C,
-  extras?: (refs: ColumnRefs<TName, C>) => TableExtra[],
-  options: TableOptions = {},
+  extras?: ((refs: ColumnRefs<TName, C>) => TableExtra[]) | TableOptions,
+  tableOptions: TableOptions = {},
 ): TableModel<TName, C> {
+  // table(name, columns, { audit: true }) without extras reads as well as with them.
+  const options = typeof extras === "object" && extras !== null ? extras : tableOptions;
+  const buildExtras = typeof extras === "function" ? extras : undefined;
   if ("$" in columns) throw new RetortError("RETORT_INVALID_MODEL", `table "${name}": "$" is reserved and cannot be a column key`);
   assertIdentifierFits(name, `table "${name}"`, { table: name });
   const refs: Record<string, ColumnRef<any>> = {};
@@ -185,7 +196,7 @@ export function table<const TName extends string, C extends ColumnsShape>(
     if (col.config.role) roles[col.config.role] = key;
   }
   const typedRefs = Object.freeze(refs) as ColumnRefs<TName, C>;
-  const tableExtras = Object.freeze(extras ? extras(typedRefs) : []);
+  const tableExtras = Object.freeze(buildExtras ? buildExtras(typedRefs) : []);
   const pkDef = tableExtras.find((extra): extra is PrimaryKeyDef => extra.kind === "primary-key");
   const primaryKey = pkDef ? pkDef.columns.map((ref) => ref.key) : Object.keys(columns).filter((key) => columns[key]!.config.primaryKey);
   const meta: TableMeta<TName, C> = Object.freeze({
@@ -198,6 +209,7 @@ export function table<const TName extends string, C extends ColumnsShape>(
     extras: tableExtras,
     roles: Object.freeze(roles),
     ...(options.comment === undefined ? {} : { comment: options.comment }),
+    ...(options.audit ? { audit: true } : {}),
     ...(options.renamedFrom === undefined ? {} : { renamedFrom: Object.freeze(typeof options.renamedFrom === "string" ? [options.renamedFrom] : [...options.renamedFrom]) }),
   });
   return Object.freeze({ ...typedRefs, $: meta }) as TableModel<TName, C>;

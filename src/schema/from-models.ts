@@ -4,6 +4,7 @@
  */
 import { RetortError } from "../errors.js";
 import type { ColumnConfig } from "../model/column.js";
+import { AUDIT_TABLE, auditLog } from "../model/audit-log.js";
 import { assertEnumLabels, isEnumModel, type EnumModel } from "../model/enum.js";
 import { isColumnRef, isTableModel, type AnyTable, type ColumnRef, type IndexTarget, type PrimaryKeyDef } from "../model/table.js";
 import { isSqlExpression, type SqlExpression } from "../model/sql.js";
@@ -13,7 +14,11 @@ import type { ColumnSchema, EnumSchema, ForeignKeySchema, IndexElement, Schema, 
 /** Tables and enums found among `models` (other values, such as relation declarations, are skipped). */
 export function collectModels(models: Iterable<unknown> | Record<string, unknown>): { tables: AnyTable[]; enums: EnumModel[] } {
   const values = Symbol.iterator in Object(models) ? [...(models as Iterable<unknown>)] : Object.values(models);
-  return { tables: values.filter(isTableModel), enums: values.filter(isEnumModel) };
+  const tables = values.filter(isTableModel);
+  // An audited model brings the audit table along (unless the project exports it itself), so
+  // connect() can write to it and autogenerate creates it.
+  if (tables.some((model) => model.$.audit) && !tables.some((model) => model.$.name === AUDIT_TABLE)) tables.push(auditLog);
+  return { tables, enums: values.filter(isEnumModel) };
 }
 
 export interface FromModelsOptions {

@@ -27,7 +27,7 @@ async function configError(promise: Promise<unknown>): Promise<RetortError> {
   throw new Error("expected RETORT_CONFIG");
 }
 
-const TOP_KEYS = ["models", "url", "env", "pooler", "migrations", "autogenerate", "tables", "schemas", "branchDatabases", "localServer", "services", "lint"];
+const TOP_KEYS = ["models", "url", "env", "pooler", "migrations", "autogenerate", "tables", "schemas", "branchDatabases", "localServer", "services", "lint", "seeds"];
 
 describe("config validation", () => {
   it("every key RetortConfig has is accepted", async () => {
@@ -51,6 +51,7 @@ describe("config validation", () => {
         smallTableRows: 5000,
         longTransactionSeconds: 30,
       },
+      seeds: { directory: "db/seeds" },
     };
     const dir = project(`export default ${JSON.stringify(config)};\n`);
     expect(Object.keys(config)).toEqual(TOP_KEYS);

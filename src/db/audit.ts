@@ -1,0 +1,348 @@
+/**
+ * The audit trail: what a controller write on an audited model (`table(…, { audit: true })`)
+ * records in `retort_audit_log`, in the write's own transaction, and `db.audit.find()` to read it.
+ *
+ * Values are stored as JSON in one form on every backend (bigint and numeric as strings,
+ * timestamps as ISO text with milliseconds, bytea as hex), so a row written through SQLite,
+ * PGlite or Postgres reads back the same. Only the fields a write changed are kept (every field
+ * for an insert or a hard delete), and a `.sensitive()` column shows "[redacted]".
+ */
+import { RetortError } from "../errors.js";
+import { auditLog, AUDIT_TABLE } from "../model/audit-log.js";
+import { isTableModel, type AnyTable } from "../model/table.js";
+import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
+import type { Session } from "./controller.js";
+import type { ColumnInfo, TableInfo } from "./table-info.js";
+
+/** Who makes a write: `db.withActor({ id, kind })`, or `{ actor }` on one call. */
+export interface Actor {
+  id: string;
+  /** What sort of actor: "user", "admin", "job", "system"… */
+  kind?: string;
+}
+
+/** Per-call options of every controller write. */
+export interface WriteOptions {
+  /** The actor of this write (else the Database's, from withActor). */
+  actor?: Actor;
+}
+
+export type AuditAction = "create" | "createMany" | "update" | "updateMany" | "upsert" | "delete" | "deleteMany" | "restore" | "hardDelete";
+
+export const REDACTED = "[redacted]";
+
+/** One written row: its values before (none for an insert) and after (none for a hard delete). */
+export interface RowChange {
+  before?: Record<string, unknown> | undefined;
+  after?: Record<string, unknown> | undefined;
+}
+
+/** A value in the audit trail's JSON form. */
+export function auditValue(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("hex");
+  return value;
+}
+
+/** The primary key as the audit trail writes it: JSON text, keys in key order. */
+export function rowKeyText(info: TableInfo, row: Record<string, unknown>): string {
+  let out = "";
+  for (const column of info.primaryKey) out += `${out === "" ? "{" : ","}${JSON.stringify(column.key)}:${JSON.stringify(auditValue(row[column.key]))}`;
+  return `${out}}`;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(auditValue(a)) === JSON.stringify(auditValue(b));
+
+/** before/after of the changed fields, sensitive values redacted. */
+export function changedFields(info: TableInfo, change: RowChange): { before: Record<string, unknown> | null; after: Record<string, unknown> | null } {
+  const { before, after } = change;
+  const columns = before && after ? info.columns.filter((c) => !same(before[c.key], after[c.key])) : info.columns;
+  const pick = (row: Record<string, unknown> | undefined) => {
+    if (!row) return null;
+    const out: Record<string, unknown> = {};
+    for (const c of columns) out[c.key] = c.config.sensitive ? REDACTED : auditValue(row[c.key]);
+    return out;
+  };
+  return { before: pick(before), after: pick(after) };
+}
+
+const AUDIT_COLUMNS = ["action", "table_name", "row_key", "actor_id", "actor_kind", "transaction_id", "before", "after"].map(quoteIdent);
+const PARAMS_PER_CHUNK = 30_000;
+
+/** The transaction's id as SQL (Postgres) or a bound value (SQLite: one generated per transaction). */
+function transactionIdSql(session: Session, params: unknown[], placeholder: (n: number) => string): string {
+  if (session.family === "postgres") return "txid_current()::text";
+  params.push(session.auditTransactionId());
+  return placeholder(params.length);
+}
+
+/** Insert the audit rows of one write (in chunks under the bind-parameter limits). */
+export async function writeAudit(session: Session, info: TableInfo, action: AuditAction, actor: Actor | undefined, changes: readonly RowChange[]): Promise<void> {
+  const driver = session.driver;
+  const json = { kind: "json" } as const;
+  const placeholder = (n: number) => (session.family === "postgres" ? `$${n}` : "?");
+  const perChunk = Math.max(1, Math.floor(PARAMS_PER_CHUNK / 8));
+  for (let start = 0; start < changes.length; start += perChunk) {
+    const params: unknown[] = [];
+    const bind = (value: unknown) => {
+      params.push(value);
+      return placeholder(params.length);
+    };
+    const tuples = changes.slice(start, start + perChunk).map((change) => {
+      const fields = changedFields(info, change);
+      return `(${[
+        bind(action),
+        bind(info.name),
+        bind(rowKeyText(info, (change.after ?? change.before)!)),
+        bind(actor?.id ?? null),
+        bind(actor?.kind ?? null),
+        transactionIdSql(session, params, placeholder),
+        bind(driver.encode(json, fields.before)),
+        bind(driver.encode(json, fields.after)),
+      ].join(", ")})`;
+    });
+    await session.query(`INSERT INTO ${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) VALUES ${tuples.join(", ")}`, params);
+  }
+}
+
+/**
+ * Postgres: a column of the rows `alias` as the audit trail's JSON value, computed by the server
+ * in the same form auditValue gives (the bulk path builds audit rows without a round trip).
+ */
+function postgresJsonValue(column: ColumnInfo, alias: string): string {
+  const ref = `${alias}.${column.quoted}`;
+  if (column.config.sensitive) return `to_json(${quoteLiteral(REDACTED)}::text)`;
+  switch (column.type.kind) {
+    case "bigint":
+    case "numeric":
+    case "uuid":
+    case "enum":
+    case "time":
+      return `to_json(${ref}::text)`;
+    case "date":
+      return `to_json(to_char(${ref}, 'YYYY-MM-DD'))`;
+    case "timestamptz":
+      return `to_json(to_char(${ref} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+    case "timestamp":
+      return `to_json(to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+    case "bytea":
+      return `to_json(encode(${ref}, 'hex'))`;
+    case "json":
+      return `${ref}::json`;
+    default:
+      return `to_json(${ref})`;
+  }
+}
+
+/**
+ * Postgres: the INSERT … SELECT that writes one "after-only" audit row (an insert) for each row
+ * of `source` (a CTE or table holding the table's columns under their database names). $1 and $2
+ * are the actor's id and kind.
+ */
+export function postgresInsertAuditSelect(info: TableInfo, action: AuditAction, source: string): string {
+  const alias = "w";
+  const jsonNull = (column: ColumnInfo) => `COALESCE(${postgresJsonValue(column, alias)}, 'null'::json)`;
+  const after = `json_build_object(${info.columns.map((c) => `${quoteLiteral(c.key)}, ${jsonNull(c)}`).join(", ")})`;
+  // The key as the same JSON text rowKeyText writes: {"id":"42"}, without jsonb's spaces.
+  const key = info.primaryKey.map((c, i) => `${quoteLiteral(`${i === 0 ? "{" : ","}${JSON.stringify(c.key)}:`)} || ${jsonNull(c)}::text`).join(" || ");
+  return `INSERT INTO ${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) SELECT ${quoteLiteral(action)}, ${quoteLiteral(info.name)}, ${key} || '}', $1, $2, txid_current()::text, NULL, ${after} FROM ${source} AS ${alias}`;
+}
+
+/** SQLite: a column of the trigger's NEW row as the audit trail's JSON value (as auditValue gives it). */
+function sqliteJsonValue(column: ColumnInfo, ref: string): string {
+  if (column.config.sensitive) return quoteLiteral(REDACTED);
+  switch (column.type.kind) {
+    case "bigint":
+      return `CAST(${ref} AS TEXT)`;
+    case "boolean":
+      return `json(CASE WHEN ${ref} IS NULL THEN 'null' WHEN ${ref} THEN 'true' ELSE 'false' END)`;
+    case "timestamptz":
+    case "timestamp":
+      return `strftime('%Y-%m-%dT%H:%M:%fZ', ${ref})`;
+    case "json":
+    case "jsonb":
+    case "array":
+      return `json(${ref})`;
+    case "bytea":
+      return `CASE WHEN ${ref} IS NULL THEN NULL ELSE lower(hex(${ref})) END`;
+    default:
+      return ref;
+  }
+}
+
+/**
+ * SQLite: a temporary trigger (this connection only, dropped after the load) that writes the
+ * audit row of every row the bulk load inserts, inside the engine: no round trip per row.
+ */
+export function sqliteAuditTrigger(info: TableInfo, name: string, action: AuditAction, actor: Actor | undefined, transactionId: string): string {
+  const value = (column: ColumnInfo) => sqliteJsonValue(column, `NEW.${column.quoted}`);
+  const key = `json_object(${info.primaryKey.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
+  const after = `json_object(${info.columns.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
+  const text = (v: string | undefined) => (v === undefined ? "NULL" : quoteLiteral(v));
+  const values = [quoteLiteral(action), quoteLiteral(info.name), key, text(actor?.id), text(actor?.kind), quoteLiteral(transactionId), "NULL", after];
+  return `CREATE TEMP TRIGGER ${quoteIdent(name)} AFTER INSERT ON main.${info.quotedName} BEGIN INSERT INTO main.${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) VALUES (${values.join(", ")}); END`;
+}
+
+/** Column kinds whose stored value is exactly the value given (numeric and time are reformatted by the database). */
+const FAITHFUL = new Set(["text", "varchar", "uuid", "enum", "smallint", "integer", "bigint", "real", "double", "boolean", "timestamptz", "date", "json", "jsonb", "bytea", "array"]);
+
+/**
+ * Postgres bulk load: the "after" of each inserted row built here, as JSON text, from the values
+ * given, when every column the rows leave out gets a value known in advance (a literal default,
+ * now() on a timestamptz: the transaction's time, the same for every row) and the key is given.
+ * Then the audit rows are loaded with COPY beside the rows. Undefined when some value only the
+ * database knows (identity, serial, an expression default).
+ */
+export function auditAfterBuilder(info: TableInfo, given: readonly ColumnInfo[]): ((values: Record<string, unknown>, nowJson: string) => string) | undefined {
+  const givenKeys = new Set(given.map((c) => c.key));
+  if (!info.primaryKey.every((c) => givenKeys.has(c.key))) return undefined;
+  // Per column: how its JSON is written. Strings are concatenated: no object per row.
+  const parts: Array<{ prefix: string; write: (values: Record<string, unknown>, nowJson: string) => string }> = [];
+  for (const column of info.columns) {
+    if (!FAITHFUL.has(column.type.kind)) return undefined;
+    const prefix = `${parts.length === 0 ? "{" : ","}${JSON.stringify(column.key)}:`;
+    const redacted = JSON.stringify(REDACTED);
+    const key = column.key;
+    if (givenKeys.has(key)) {
+      parts.push({ prefix, write: column.config.sensitive ? () => redacted : jsonWriter(column, key) });
+      continue;
+    }
+    const fallback = column.config.default;
+    if (column.config.identity !== undefined || column.config.serial) return undefined;
+    let write: (values: Record<string, unknown>, nowJson: string) => string;
+    if (fallback === undefined) write = () => "null";
+    else if (fallback.kind === "literal") {
+      const text = JSON.stringify(fallback.value);
+      write = () => text;
+    } else if (fallback.kind === "now" && column.type.kind === "timestamptz") write = (_values, nowJson) => nowJson;
+    else return undefined;
+    parts.push({ prefix, write: column.config.sensitive ? () => redacted : write });
+  }
+  return (values, nowJson) => {
+    let out = "";
+    for (const part of parts) out += part.prefix + part.write(values, nowJson);
+    return `${out}}`;
+  };
+}
+
+/**
+ * A given value as JSON text, the same as JSON.stringify(auditValue(value)) but without the
+ * general path where the type makes it unnecessary (this runs once per column per loaded row).
+ */
+function jsonWriter(column: ColumnInfo, key: string): (values: Record<string, unknown>) => string {
+  const general = (values: Record<string, unknown>) => JSON.stringify(auditValue(values[key]));
+  switch (column.type.kind) {
+    case "bigint":
+      return (values) => {
+        const value = values[key];
+        return typeof value === "bigint" ? `"${value}"` : general(values);
+      };
+    case "smallint":
+    case "integer":
+      return (values) => {
+        const value = values[key];
+        return typeof value === "number" && Number.isFinite(value) ? String(value) : general(values);
+      };
+    case "boolean":
+      return (values) => {
+        const value = values[key];
+        return value === true ? "true" : value === false ? "false" : general(values);
+      };
+    case "timestamptz":
+      return (values) => {
+        const value = values[key];
+        return value instanceof Date ? `"${value.toISOString()}"` : general(values);
+      };
+    default:
+      return general;
+  }
+}
+
+/** The audit table's columns a bulk load fills, in AUDIT_COLUMNS order. */
+export const AUDIT_LOAD_COLUMNS = ["action", "table_name", "row_key", "actor_id", "actor_kind", "transaction_id", "before", "after"];
+
+/** What `db.audit.find()` filters on. */
+export interface AuditQuery {
+  /** The audited table: its model or its name. */
+  table?: AnyTable | string;
+  /** The row's primary key (the value, or an object for a composite key); needs `table`. */
+  pk?: unknown;
+  /** The actor's id, or { id, kind }. */
+  actor?: string | Actor;
+  action?: AuditAction;
+  /** Entries written at or after this time. */
+  since?: Date;
+  /** Oldest first (default) or newest first. */
+  order?: "asc" | "desc";
+  limit?: number;
+}
+
+/** One audit row as `db.audit.find()` returns it. */
+export interface AuditEntry {
+  id: bigint;
+  action: AuditAction;
+  table: string;
+  pk: Record<string, unknown>;
+  actor: Actor | null;
+  at: Date;
+  transactionId: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+/** `db.audit`: reads the audit trail through the audit table's controller. */
+export class AuditReader {
+  constructor(
+    private readonly session: Session,
+    private readonly tableInfo: (name: string) => TableInfo | undefined,
+  ) {}
+
+  async find(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const controller = this.auditController();
+    const where: Record<string, unknown> = {};
+    const name = query.table === undefined ? undefined : isTableModel(query.table) ? query.table.$.name : query.table;
+    if (name !== undefined) where.tableName = name;
+    if (query.pk !== undefined) where.rowKey = this.keyText(name, query.pk);
+    if (query.actor !== undefined) {
+      const actor = typeof query.actor === "string" ? { id: query.actor } : query.actor;
+      where.actorId = actor.id;
+      if (actor.kind !== undefined) where.actorKind = actor.kind;
+    }
+    if (query.action !== undefined) where.action = query.action;
+    if (query.since !== undefined) where.at = { gte: query.since };
+    const rows = await controller.find({ where, orderBy: { id: query.order ?? "asc" }, ...(query.limit === undefined ? {} : { limit: query.limit }) });
+    return (rows as Array<Record<string, any>>).map((row) => ({
+      id: row.id,
+      action: row.action,
+      table: row.tableName,
+      pk: JSON.parse(row.rowKey) as Record<string, unknown>,
+      actor: row.actorId === null ? null : { id: row.actorId, ...(row.actorKind === null ? {} : { kind: row.actorKind }) },
+      at: row.at,
+      transactionId: row.transactionId,
+      before: row.before,
+      after: row.after,
+    }));
+  }
+
+  private auditController() {
+    if (!this.tableInfo(AUDIT_TABLE)) {
+      throw new RetortError("RETORT_INVALID_QUERY", `db.audit: no model in the schema given to connect() has { audit: true }, so there is no ${AUDIT_TABLE} table to read`, {
+        hint: "Mark a model with table(name, columns, { audit: true }), or pass the auditLog model in connect()'s schema.",
+      });
+    }
+    return this.session.controllerFor(auditLog);
+  }
+
+  private keyText(name: string | undefined, pk: unknown): string {
+    const info = name === undefined ? undefined : this.tableInfo(name);
+    if (!info || info.primaryKey.length === 0) {
+      throw new RetortError("RETORT_INVALID_QUERY", `db.audit.find(): pk needs the table of an audited model with a primary key${name ? ` (got "${name}")` : ""}`, {
+        hint: "Pass { table: users, pk: id }.",
+      });
+    }
+    const single = info.primaryKey.length === 1 && (typeof pk !== "object" || pk === null || pk instanceof Date || pk instanceof Uint8Array);
+    return rowKeyText(info, single ? { [info.primaryKey[0]!.key]: pk } : (pk as Record<string, unknown>));
+  }
+}
