@@ -6,6 +6,7 @@
  */
 import { requireRule } from "./rules.js";
 import type { Action, ColumnFacts, Finding, LockFacts } from "./types.js";
+import { AUDIT_TABLE } from "../model/audit-log.js";
 
 export interface UnitAction {
   action: Action;
@@ -112,6 +113,8 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
   };
 
   const typeRules = (at: UnitAction, table: string, column: ColumnFacts) => {
+    // Retort's own audit table: its types are chosen for bulk writes (json, a short varchar) and are not the project's to change.
+    if (table === AUDIT_TABLE) return;
     const where = `${table}.${column.name}`;
     const key = column.primaryKey || column.serial || column.identity || column.references !== undefined;
     if (key && column.type === "int4") report("prefer-bigint-over-int", at, `${where} is a 32-bit integer key (${column.typeText}); it runs out at 2,147,483,647`, { table });

@@ -49,4 +49,13 @@ describe("autogenerate and lint", () => {
     for (const rule of ["require-concurrent-index-creation", "adding-foreign-key-constraint", "constraint-missing-not-valid", "disallowed-unique-constraint", "adding-not-nullable-field", "require-timeout-settings"]) expect(rules).toContain(rule);
     expect(report.errors).toBeGreaterThan(0);
   }, 60_000);
+
+  it("the audit table that an audited model brings lints clean: its types are Retort's, not the project's", async () => {
+    const fixture = lintFixture();
+    const config: LoadedConfig = { ...fixture.config, config: { ...fixture.config.config, models: "./schema.ts" } };
+    writeFileSync(join(fixture.root, "schema.ts"), models(`export const notes = table("notes", { id: t.bigint().identity().primaryKey(), body: t.text() }, { audit: true });`));
+    const first = await autogenerate({ message: "notes" }, { config, dialect: "postgres" });
+    const report = await { ...fixture, config }.lint({ range: first.revision! });
+    expect(report.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}`)).toEqual([]);
+  }, 60_000);
 });
