@@ -68,9 +68,11 @@ export function checkEnvExample(loaded: LoadedConfig): EnvCheck {
   }
   const text = readFileSync(file, "utf8");
   // Raw text after "=", quotes off: a "#" inside a real password must not hide it as a comment would.
+  // A commented-out `# NAME=value` lists an optional variable (as `retort init` writes them), and
+  // its value is committed all the same, so it is checked for secrets too.
   const lines = new Map<string, { line: number; value: string }>();
   text.split("\n").forEach((line, i) => {
-    const match = /^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$/.exec(line);
+    const match = /^\s*(?:#\s*)?(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$/.exec(line);
     if (match && !lines.has(match[1]!)) lines.set(match[1]!, { line: i + 1, value: match[2]!.replace(/^(["'`])(.*)\1$/, "$2") });
   });
   const findings: EnvFinding[] = [];

@@ -202,6 +202,19 @@ describe("the daily workflow (SQLite, in a git repository)", () => {
     const ok = await retort(dir, {}, "env", "check");
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("holds no secret");
+    // Listed commented out, as an optional variable: listed, and its value still checked.
+    writeFileSync(join(dir, ".env.example"), "# DATABASE_URL=\n# DEV_DATABASE_URL=postgres://app@localhost:5432/app_dev\n#TEST_DATABASE_URL=\n# PROD_DATABASE_URL=postgres://app:Xk9#mQ2v@db.internal/app\nAPP_DB=\n");
+    const commented = await retort(dir, {}, "--json", "env", "check");
+    expect(errorOf(commented).message).toContain("PROD_DATABASE_URL (line 4) looks like a real secret");
+    expect(errorOf(commented).message).not.toContain("not listed");
+  }, 240_000);
+
+  it("what retort init writes passes retort env check", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "retort-init-env-"));
+    expect((await retort(dir, {}, "init")).code).toBe(0);
+    const check = await retort(dir, {}, "env", "check");
+    expect(check.stderr).toBe("");
+    expect(check.code).toBe(0);
   }, 240_000);
 });
 
