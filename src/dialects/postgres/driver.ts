@@ -29,10 +29,18 @@ export interface PostgresDriverOptions extends DriverOptions {
   pooler?: PoolerMode;
 }
 
+/**
+ * pg asks for the parser of every column of every result (a RowDescription comes with each one),
+ * so the text parser per type OID is settled once: Retort's where the contract says so, else pg's.
+ */
+const textParsers = new Map<number, (text: string) => unknown>();
 const typeParsers: Pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: string) =>
-    (format === undefined || format === "text" ? resultParsers[oid] : undefined) ??
-    pg.types.getTypeParser(oid, format as "text")) as Pg.CustomTypesConfig["getTypeParser"],
+  getTypeParser: ((oid: number, format?: string) => {
+    if (format !== undefined && format !== "text") return pg.types.getTypeParser(oid, format as "binary");
+    let parser = textParsers.get(oid);
+    if (parser === undefined) textParsers.set(oid, (parser = resultParsers[oid] ?? pg.types.getTypeParser(oid, "text")));
+    return parser;
+  }) as Pg.CustomTypesConfig["getTypeParser"],
 };
 
 /**
