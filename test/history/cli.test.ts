@@ -10,7 +10,8 @@ import { createProject, sqliteFileUrl } from "../runtime/project.js";
 const exec = promisify(execFile);
 
 async function retort(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return exec("node_modules/.bin/tsx", ["src/cli/main.ts", ...args], { timeout: 120_000 }).then(
+  // The project's own database, as on a developer's machine (vitest sets NODE_ENV=test, and CI a TEST_DATABASE_URL).
+  return exec("node_modules/.bin/tsx", ["src/cli/main.ts", ...args], { timeout: 120_000, env: { ...process.env, RETORT_ENV: "development" } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (f: { code: number; stdout: string; stderr: string }) => f,
   );

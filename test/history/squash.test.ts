@@ -52,7 +52,7 @@ describe("retort squash", () => {
     await query(end, "UPDATE users SET handle = 'a' WHERE id = 1");
     const oldFiles = readdirSync(project.dir).filter((f) => f.endsWith(".ts")).sort();
 
-    const result = await squash("sq0000000002:sq0000000004", { message: "users handle and posts" }, { config: project.config, cwd: project.root });
+    const result = await squash("sq0000000002:sq0000000004", { message: "users handle and posts" }, { config: project.config, cwd: project.root, env: "development" });
     expect(result).toMatchObject({ revision: "sq0000000004", replaces: ["sq0000000002", "sq0000000003", "sq0000000004"], parents: ["sq0000000001"], written: true });
     expect(result.proof.databases).toBe("two in-memory SQLite databases");
     expect(result.operations).toEqual(["addColumn users.handle", "createTable posts"]);
@@ -109,7 +109,7 @@ describe("retort squash", () => {
     const sql = async (url: string) => (await query(url, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")).map((r) => `${r.type} ${r.name}`);
     for (const url of [below, middle, end]) expect(await sql(url)).toEqual(await sql(fresh));
     expect(await tables(fresh)).toEqual(["posts", "retort_migrations", "retort_version", "users"]);
-    expect(await testMigrations({ config: project.config })).toMatchObject({ ok: true, passed: ["sq0000000001", "sq0000000004", "sq0000000005"] });
+    expect(await testMigrations({ config: project.config, env: "development" })).toMatchObject({ ok: true, passed: ["sq0000000001", "sq0000000004", "sq0000000005"] });
   });
 
   it("keeps renames inside the range as renames, so a database below it keeps its rows", async () => {
@@ -121,7 +121,7 @@ describe("retort squash", () => {
     const below = sqliteFileUrl();
     await upgrade("rn0000000001", { config: project.config, url: below });
     await query(below, "INSERT INTO people (id, name) VALUES (7, 'Grace')");
-    const result = await squash("rn0000000002:rn0000000003", { message: "renames" }, { config: project.config });
+    const result = await squash("rn0000000002:rn0000000003", { message: "renames" }, { config: project.config, env: "development" });
     expect(result.operations).toEqual(["renameTable people → persons", "renameColumn persons.name → full_name"]);
     await upgrade("head", { config: project.config, url: below });
     expect(await query(below, "SELECT id, full_name FROM persons")).toEqual([{ id: 7, full_name: "Grace" }]);
@@ -132,7 +132,7 @@ describe("retort squash", () => {
     project.config.config.url = sqliteFileUrl();
     const middle = sqliteFileUrl();
     await upgrade("sq0000000003", { config: project.config, url: middle });
-    await squash("sq0000000002:sq0000000004", { message: "squashed" }, { config: project.config });
+    await squash("sq0000000002:sq0000000004", { message: "squashed" }, { config: project.config, env: "development" });
     const refused = await failure(downgrade("sq0000000001", { config: project.config, url: middle }));
     expect(refused.code).toBe("RETORT_UNKNOWN_REVISION");
     expect(refused.message).toContain("in the middle of the range squashed into sq0000000004");
@@ -144,18 +144,18 @@ describe("retort squash", () => {
     project.config.config.url = sqliteFileUrl();
     project.add({ id: "sqbranch0001", parents: ["sq0000000002"], message: "side branch", up: `op.createTable("side", { id: t.integer().primaryKey() });`, down: `op.dropTable("side");` });
     const before = readdirSync(project.dir).sort();
-    const branched = await failure(squash("sq0000000001:sq0000000004", { message: "x" }, { config: project.config }));
+    const branched = await failure(squash("sq0000000001:sq0000000004", { message: "x" }, { config: project.config, env: "development" }));
     expect(branched.code).toBe("RETORT_SQUASH_REFUSED");
     expect(branched.message).toContain("sqbranch0001");
 
-    const backwards = await failure(squash("sq0000000004:sq0000000002", { message: "x" }, { config: project.config }));
+    const backwards = await failure(squash("sq0000000004:sq0000000002", { message: "x" }, { config: project.config, env: "development" }));
     expect(backwards.message).toBe("sq0000000004 is not below sq0000000002 (following parents down from sq0000000002 reaches base at sq0000000001)");
 
     const raw = createProject({});
     raw.config.config.url = sqliteFileUrl();
     raw.add({ id: "raw000000001", message: "users", up: `op.createTable("users", { id: t.integer().primaryKey() });`, down: `op.dropTable("users");` });
     raw.add({ id: "raw000000002", parents: ["raw000000001"], message: "seed", up: `op.execute("INSERT INTO users VALUES (1)");`, down: `op.execute("DELETE FROM users");` });
-    const refused = await failure(squash("raw000000001:raw000000002", { message: "x" }, { config: raw.config }));
+    const refused = await failure(squash("raw000000001:raw000000002", { message: "x" }, { config: raw.config, env: "development" }));
     expect(refused.code).toBe("RETORT_SQUASH_REFUSED");
     expect(refused.message).toContain("raw000000002");
     expect(refused.message).toContain("INSERT INTO users");
@@ -169,7 +169,7 @@ describe("retort squash", () => {
     project.add({ id: "pg0000000001", message: "enum and accounts", up: `op.createEnum("plan", ["free", "pro"]); op.createTable("accounts", { id: t.integer().primaryKey(), plan: enumColumn("plan").default("free") });`, down: `op.dropTable("accounts"); op.dropEnum("plan");` });
     project.add({ id: "pg0000000002", parents: ["pg0000000001"], message: "rename", up: `op.renameTable("accounts", "customers");`, down: `op.renameTable("customers", "accounts");` });
     project.add({ id: "pg0000000003", parents: ["pg0000000002"], message: "orders", up: `op.createTable("orders", { id: t.bigint().primaryKey(), customerId: t.integer().references("customers.id") }); op.addEnumValue("plan", "team");`, down: `op.dropTable("orders");` });
-    const result = await squash("pg0000000001:pg0000000003", { message: "initial" }, { config: project.config, dryRun: true });
+    const result = await squash("pg0000000001:pg0000000003", { message: "initial" }, { config: project.config, dryRun: true, env: "development" });
     expect(result).toMatchObject({ revision: "pg0000000003", written: false, parents: [] });
     expect(result.proof.databases).toBe("two in-memory PGlite databases");
     expect(result.proof.objects).toBeGreaterThan(4);

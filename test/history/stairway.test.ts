@@ -34,7 +34,7 @@ describe("retort test-migrations", () => {
       chain(good);
       // PGlite starts in seconds: the passing run is shown on SQLite only.
       if (dialect === "sqlite") {
-        const ok = await testMigrations({ config: good.config });
+        const ok = await testMigrations({ config: good.config, env: "development" });
         expect(ok).toMatchObject({ ok: true, passed: ["sta000000001", "sta000000002", "sta000000003"], total: 3, unfolded: [] });
         expect(ok.database).toContain("SQLite");
       }
@@ -42,7 +42,7 @@ describe("retort test-migrations", () => {
       const bad = createProject({});
       bad.config.config.url = url;
       chain(bad, true);
-      const report = await testMigrations({ config: bad.config });
+      const report = await testMigrations({ config: bad.config, env: "development" });
       expect(report.ok).toBe(false);
       expect(report.database).toContain(dialect === "sqlite" ? "SQLite" : "PGlite");
       expect(report.passed).toEqual(["sta000000001"]);
@@ -65,7 +65,7 @@ describe("retort test-migrations", () => {
       `import { t, table } from ${JSON.stringify(join(process.cwd(), "src/index.ts"))};\nexport const a = table("a", { id: t.integer().primaryKey(), note: t.text().nullable() });\nexport const b = table("b", { id: t.integer().primaryKey() });\n`,
     );
     project.config.config.models = models;
-    const report = await testMigrations({ config: project.config });
+    const report = await testMigrations({ config: project.config, env: "development" });
     expect(report.failure).toBeUndefined();
     expect(report.passed).toEqual(["br0000000001", "br0000000002", "br0000000003", "br0000000004", "br0000000005"]);
     // The models lack table c: they do not match head.
@@ -79,7 +79,7 @@ describe("retort test-migrations", () => {
     project.config.config.url = sqliteFileUrl();
     project.add({ id: "irr000000001", message: "users", up: `op.createTable("users", { id: t.integer().primaryKey() });`, down: `op.dropTable("users");` });
     project.add({ id: "irr000000002", parents: ["irr000000001"], message: "bad down", up: `op.createTable("tags", { id: t.integer().primaryKey() });`, down: `op.dropTable("tagz");` });
-    const report = await testMigrations({ config: project.config });
+    const report = await testMigrations({ config: project.config, env: "development" });
     expect(report.failure).toMatchObject({ revision: "irr000000002", phase: "downgrade" });
     expect(report.failure!.differences).toEqual([expect.stringMatching(/^RETORT_INVALID_OPERATION: .*revision irr000000002, dropTable.*"tagz" does not exist/)]);
   });
@@ -89,7 +89,7 @@ describe("retort test-migrations", () => {
     project.config.config.url = sqliteFileUrl();
     project.add({ id: "upf000000001", message: "users", up: `op.createTable("users", { id: t.integer().primaryKey() });`, down: `op.dropTable("users");` });
     project.add({ id: "upf000000002", parents: ["upf000000001"], message: "bad up", up: `op.execute("INSERT INTO nowhere VALUES (1)");`, down: `` });
-    const report = await testMigrations({ config: project.config });
+    const report = await testMigrations({ config: project.config, env: "development" });
     expect(report.passed).toEqual(["upf000000001"]);
     expect(report.failure).toMatchObject({ revision: "upf000000002", phase: "upgrade", differences: [expect.stringMatching(/^RETORT_MIGRATION_FAILED: .*nowhere/s)] });
   });
@@ -99,7 +99,7 @@ describe("retort test-migrations", () => {
     project.config.config.url = sqliteFileUrl();
     project.add({ id: "raw000000001", message: "users", up: `op.createTable("users", { id: t.integer().primaryKey() });`, down: `op.dropTable("users");` });
     project.add({ id: "raw000000002", parents: ["raw000000001"], message: "raw", up: `op.execute("CREATE TABLE extra (id INTEGER PRIMARY KEY)");`, down: `op.execute("DROP TABLE extra");` });
-    const report = await testMigrations({ config: project.config });
+    const report = await testMigrations({ config: project.config, env: "development" });
     expect(report).toMatchObject({ ok: true, unfolded: ["raw000000002"] });
   });
 
