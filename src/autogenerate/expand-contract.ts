@@ -15,11 +15,15 @@
  *
  * For a type change under the same name, the new column is `<name>_new` between expand and
  * contract (the app's new code reads it there), and takes `<name>` in the contract.
+ *
+ * A table rename: the expand renames the table and puts a view under the old name (a one-table
+ * `SELECT *` view, which Postgres updates through: the old app reads and writes it as before,
+ * with the table's defaults); the contract drops the view.
  */
 import { columnType } from "../dialects/postgres/ddl.js";
 import { RetortError } from "../errors.js";
 import { applyOperation } from "../operations/apply.js";
-import type { AlterColumnOp, Op } from "../operations/types.js";
+import type { AlterColumnOp, DropConstraintOp, DropIndexOp, Op } from "../operations/types.js";
 import { limitIdentifier } from "../schema/naming.js";
 import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../schema/snapshot.js";
 import { printIdentifier } from "./normalize.js";
@@ -48,6 +52,40 @@ export interface ExpandContractPair {
   warnings: string[];
 }
 
+/** A table renamed under a running app: `from` stays readable and writable as a view. */
+interface TableRename {
+  from: string;
+  to: string;
+  /** Its key and indexes whose conventional names follow the table's: renamed in place, not rebuilt. */
+  names?: Array<{ kind: "index" | "constraint"; from: string; to: string }>;
+}
+
+/**
+ * Autogenerate writes a conventional name that follows a table rename (pk_users → pk_members) as a
+ * drop and a re-create; on a table in use that rebuilds the index under an exclusive lock. Such
+ * pairs with the same definition are taken out of `rest` and renamed instead (catalog only).
+ */
+function followingNames(rename: TableRename, rest: Op[]): NonNullable<TableRename["names"]> {
+  const names: NonNullable<TableRename["names"]> = [];
+  const unnamed = (value: object) => JSON.stringify({ ...value, name: undefined });
+  const drops = rest.filter((op): op is DropIndexOp | DropConstraintOp => (op.kind === "dropIndex" || op.kind === "dropConstraint") && op.table === rename.to);
+  for (const drop of drops) {
+    const at = rest.findIndex((op) => {
+      if (drop.kind === "dropIndex" && op.kind === "createIndex" && drop.previous) return op.table === rename.to && unnamed(op.index) === unnamed(drop.previous);
+      const key = drop.kind === "dropConstraint" && drop.previous && "primaryKey" in drop.previous ? drop.previous.primaryKey : undefined;
+      return key !== undefined && op.kind === "addPrimaryKey" && op.table === rename.to && unnamed(op.primaryKey) === unnamed(key);
+    });
+    if (at < 0) continue;
+    const created = rest[at]!;
+    const to = created.kind === "createIndex" ? created.index.name : created.kind === "addPrimaryKey" ? created.primaryKey.name : undefined;
+    if (to === undefined) continue;
+    names.push({ kind: drop.kind === "dropIndex" ? "index" : "constraint", from: drop.name, to });
+    rest.splice(at, 1);
+    rest.splice(rest.indexOf(drop), 1);
+  }
+  return names;
+}
+
 /** One column moved from `old` to `target` (a new name, a new type, or both). */
 interface ColumnChange {
   table: TableSchema;
@@ -60,9 +98,9 @@ interface ColumnChange {
 }
 
 export function expandContract(ops: readonly Op[], from: Schema, settings: SafeSettings): ExpandContractPair {
-  const { changes, rest } = splitChanges(ops, from);
-  if (changes.length === 0) {
-    throw new RetortError("RETORT_USAGE", "--expand-contract found no column rename or type change on an existing table in this migration", {
+  const { changes, renames, rest } = splitChanges(ops, from);
+  if (changes.length === 0 && renames.length === 0) {
+    throw new RetortError("RETORT_USAGE", "--expand-contract found no table rename, column rename or type change on an existing table in this migration", {
       hint: "Leave out --expand-contract for this change; for a rename, say so with --rename-column table.old=new (or .renamedFrom() in the model).",
       details: { operations: ops.map((op) => op.kind) },
     });
@@ -76,7 +114,7 @@ export function expandContract(ops: readonly Op[], from: Schema, settings: SafeS
   const after = rest.filter((op) => !isDrop(op) && !isCreation(op));
 
   const renderer = new Renderer("  ");
-  const expandUp = changes.flatMap(expandItems);
+  const expandUp = [...renames.flatMap(renameExpandItems), ...changes.flatMap(expandItems)];
   const withCreations = fold(from, before);
   const withNewColumns = fold(withCreations, expandUp.map((item) => item.op).filter((op) => op.kind === "addColumn"));
   // --backfill names columns added to existing tables: those are among the later additions.
@@ -85,7 +123,7 @@ export function expandContract(ops: readonly Op[], from: Schema, settings: SafeS
   const last = part(after, withNewColumns, settings);
   const expand: RevisionBodies = {
     upgradeBody: join(first?.upgrade, renderer.items(expandUp), last?.upgrade),
-    downgradeBody: join(last?.downgrade, renderer.items([...changes].reverse().flatMap(expandUndo)), first?.downgrade),
+    downgradeBody: join(last?.downgrade, renderer.items([...[...changes].reverse().flatMap(expandUndo), ...[...renames].reverse().flatMap(renameExpandUndo)]), first?.downgrade),
     imports: [...new Set([...(first?.imports ?? []), ...(last?.imports ?? [])])],
     transactional: false,
     lockTimeout: settings.lockTimeout,
@@ -96,20 +134,24 @@ export function expandContract(ops: readonly Op[], from: Schema, settings: SafeS
   const contractRenderer = new Renderer("  ");
   const dropped = part(drops, fold(withNewColumns, after), noBackfills);
   const contract: RevisionBodies = {
-    upgradeBody: join(dropped?.upgrade, contractRenderer.items(changes.flatMap(contractItems))),
-    downgradeBody: join(contractRenderer.items([...changes].reverse().flatMap(contractUndo)), dropped?.downgrade),
+    upgradeBody: join(dropped?.upgrade, contractRenderer.items([...changes.flatMap(contractItems), ...renames.map(dropViewItem)])),
+    downgradeBody: join(contractRenderer.items([...renames.map(createViewItem), ...[...changes].reverse().flatMap(contractUndo)]), dropped?.downgrade),
     imports: dropped?.imports ?? [],
     transactional: false,
     lockTimeout: settings.lockTimeout,
   };
   expand.imports = [...new Set([...renderer.importList(), ...expand.imports])].sort();
   contract.imports = [...new Set([...contractRenderer.importList(), ...contract.imports])].sort();
-  expand.upgradeBody = `${expandComment(changes)}\n${expand.upgradeBody}`;
-  contract.upgradeBody = `${contractComment(changes)}\n${contract.upgradeBody}`;
+  expand.upgradeBody = `${expandComment(changes, renames)}\n${expand.upgradeBody}`;
+  contract.upgradeBody = `${contractComment(changes, renames)}\n${contract.upgradeBody}`;
   return {
     expand,
     contract,
-    destructive: [...changes.map((change) => `dropColumn ${change.key} (in the contract revision, after release)`), ...(dropped?.destructive ?? [])],
+    destructive: [
+      ...changes.map((change) => `dropColumn ${change.key} (in the contract revision, after release)`),
+      ...renames.map((rename) => `the view ${rename.from} (in the contract revision, after release)`),
+      ...(dropped?.destructive ?? []),
+    ],
     warnings: [...(first?.stubs ?? []), ...(last?.stubs ?? [])].map((column) => `${column} needs a backfill: fill in the op.run stub in the expand revision`),
   };
 }
@@ -126,16 +168,19 @@ function fold(schema: Schema, ops: readonly Op[]): Schema {
   return ops.reduce((current, op) => applyOperation(current, op), schema);
 }
 
-/** Renames and type changes on existing tables, and everything else. */
-function splitChanges(ops: readonly Op[], from: Schema): { changes: ColumnChange[]; rest: Op[] } {
+/** Table renames, column renames and type changes on existing tables, and everything else. */
+function splitChanges(ops: readonly Op[], from: Schema): { changes: ColumnChange[]; renames: TableRename[]; rest: Op[] } {
   const changes: ColumnChange[] = [];
+  const renames: TableRename[] = [];
   const rest: Op[] = [];
   const pending = [...ops];
   const tableOf = (name: string) => from.tables.find((table) => table.name === name);
   while (pending.length > 0) {
     const op = pending.shift()!;
     const table = "table" in op && typeof op.table === "string" ? tableOf(op.table) : undefined;
-    if (op.kind === "renameColumn" && table) {
+    if (op.kind === "renameTable" && tableOf(op.from)) {
+      renames.push({ from: op.from, to: op.to });
+    } else if (op.kind === "renameColumn" && table) {
       const old = table.columns.find((column) => column.name === op.from)!;
       // A type change of the renamed column comes as an alterColumn on its new name.
       const alterAt = pending.findIndex((next) => next.kind === "alterColumn" && next.table === op.table && next.name === op.to);
@@ -148,7 +193,19 @@ function splitChanges(ops: readonly Op[], from: Schema): { changes: ColumnChange
       rest.push(op);
     }
   }
-  return { changes, rest };
+  // The view shows the table as the rename found it: other changes to it wait for a pair of their own.
+  for (const rename of renames) {
+    rename.names = followingNames(rename, rest);
+    const touching = [...rest.filter((op) => "table" in op && (op.table === rename.to || op.table === rename.from)), ...changes.filter((c) => c.table.name === rename.from)];
+    if (touching.length > 0) {
+      throw new RetortError("RETORT_UNSUPPORTED", `--expand-contract: ${rename.from} is renamed to ${rename.to} and changed in the same migration`, {
+        hint: "Generate the table rename as its own expand/contract pair first (only the rename in the models), then the other changes.",
+        details: { table: rename.from, operations: touching.map((op) => ("kind" in op ? op.kind : `column ${op.key}`)) },
+
+      });
+    }
+  }
+  return { changes, renames, rest };
 }
 
 function change(table: TableSchema, old: ColumnSchema, renamed: ColumnSchema, target: string, alter: AlterColumnOp | undefined): ColumnChange {
@@ -329,8 +386,50 @@ function contractUndo(change: ColumnChange): RenderItem[] {
   return items;
 }
 
-function expandComment(changes: readonly ColumnChange[]): string {
-  const moves = changes.map((change) => `${change.key} → ${change.table.name}.${change.target}`).join(", ");
+const createViewSql = (rename: TableRename) => `CREATE VIEW ${q(rename.from)} AS SELECT * FROM ${q(rename.to)}`;
+const dropViewSql = (rename: TableRename) => `DROP VIEW ${q(rename.from)}`;
+
+function renameExpandItems(rename: TableRename): RenderItem[] {
+  return [
+    {
+      op: { kind: "renameTable", from: rename.from, to: rename.to },
+      // The view under the old name is what makes this rename safe for the running app.
+      comments: [`retort-lint-disable renaming-table: the view ${rename.from} keeps the running app working until the contract`],
+    },
+    ...(rename.names ?? []).map((name, i): RenderItem => ({
+      op: { kind: "execute", sql: renameNameSql(rename.to, name), reverseSql: renameNameSql(rename.to, name, true) },
+      ...(i === 0 ? { comments: ["Names that follow the table's, renamed in the catalog (no rebuild)."] } : {}),
+    })),
+    {
+      op: { kind: "execute", sql: createViewSql(rename), reverseSql: dropViewSql(rename) },
+      comments: [`The old app keeps reading and writing ${rename.from}: a one-table view Postgres updates through.`],
+    },
+  ];
+}
+
+function renameNameSql(table: string, name: { kind: "index" | "constraint"; from: string; to: string }, back = false): string {
+  const [from, to] = back ? [name.to, name.from] : [name.from, name.to];
+  return name.kind === "index" ? `ALTER INDEX ${q(from)} RENAME TO ${q(to)}` : `ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(from)} TO ${q(to)}`;
+}
+
+function renameExpandUndo(rename: TableRename): RenderItem[] {
+  return [
+    { op: { kind: "execute", sql: dropViewSql(rename) } },
+    ...(rename.names ?? []).map((name): RenderItem => ({ op: { kind: "execute", sql: renameNameSql(rename.to, name, true) } })),
+    { op: { kind: "renameTable", from: rename.to, to: rename.from } },
+  ];
+}
+
+function dropViewItem(rename: TableRename): RenderItem {
+  return { op: { kind: "execute", sql: dropViewSql(rename) }, comments: [`${rename.from} is no longer used by the app (released): its view goes.`] };
+}
+
+function createViewItem(rename: TableRename): RenderItem {
+  return { op: { kind: "execute", sql: createViewSql(rename) } };
+}
+
+function expandComment(changes: readonly ColumnChange[], renames: readonly TableRename[]): string {
+  const moves = [...renames.map((rename) => `${rename.from} → ${rename.to} (a view keeps ${rename.from})`), ...changes.map((change) => `${change.key} → ${change.table.name}.${change.target}`)].join(", ");
   return [
     `// Expand: ${moves}.`,
     "// The old and the new app both work once this runs: deploy the new app, then `retort release <this revision>`",
@@ -338,10 +437,11 @@ function expandComment(changes: readonly ColumnChange[]): string {
   ].join("\n");
 }
 
-function contractComment(changes: readonly ColumnChange[]): string {
+function contractComment(changes: readonly ColumnChange[], renames: readonly TableRename[]): string {
   const renamed = changes.filter((change) => change.target !== change.final.name);
   return [
     "// Contract: runs only after `retort release` of the expand revision (the old app is gone).",
+    ...(renames.length ? [`// The views under the old table names go: ${renames.map((rename) => rename.from).join(", ")}.`] : []),
     ...(renamed.length ? [`// ${renamed.map((change) => `${change.table.name}.${change.target} becomes ${change.table.name}.${change.final.name}`).join(", ")} here: the app reads the new name from now on.`] : []),
   ].join("\n");
 }

@@ -127,6 +127,52 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
     expect((await db.query("SELECT handle FROM users WHERE id = 100004")).rows[0]!.handle).toBe("old-again");
   }, 120_000);
 
+  it("a table rename: the old app reads and writes the old name through a view until the contract drops it", async () => {
+    const project = await populated();
+    const renamed = BEFORE.replace('table("users", {', 'table("members", {').replace("(u) => [index(u.username)]);", '(u) => [index(u.username)], { renamedFrom: "users" });');
+    const pair = await project.generate(renamed, { expandContract: true, revId: "expand_members" });
+    expect(pair.text).toContain('op.renameTable("users", "members");');
+    expect(pair.text).toContain("// retort-lint-disable renaming-table:");
+    expect(pair.text).toContain("CREATE VIEW users AS SELECT * FROM members");
+    // Names that follow the table's are renamed in the catalog, not rebuilt under a lock.
+    expect(pair.text).toContain("ALTER INDEX ix_users_username RENAME TO ix_members_username");
+    expect(pair.text).toContain("ALTER TABLE members RENAME CONSTRAINT pk_users TO pk_members");
+    expect(pair.text).not.toContain("dropIndex");
+    expect(pair.contractText).toContain("DROP VIEW users");
+
+    await failure(upgrade("head", project.options));
+    // Between expand and contract: the old app on "users", the new app on "members", one set of rows.
+    await db.query("INSERT INTO users (id, username, score) VALUES (100001, 'old-app', 7)");
+    await db.query("INSERT INTO members (id, username, score) VALUES (100002, 'new-app', 8)");
+    await db.query("UPDATE users SET username = 'changed-by-old' WHERE id = 100002");
+    await db.query("DELETE FROM users WHERE id = 1");
+    expect((await db.query("SELECT id::int, username FROM members WHERE id IN (1, 100001, 100002) ORDER BY id")).rows).toEqual([
+      { id: 100001, username: "old-app" },
+      { id: 100002, username: "changed-by-old" },
+    ]);
+    expect((await db.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 1);
+
+    await release("expand_members", project.options);
+    await upgrade("head", project.options);
+    expect((await db.query("SELECT to_regclass('users') AS old, to_regclass('members')::text AS new")).rows[0]).toEqual({ old: null, new: "members" });
+    expect((await db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'members' ORDER BY indexname")).rows.map((row) => row.indexname)).toEqual(["ix_members_username", "pk_members"]);
+    expect((await check({ ...project.options, against: "database" })).changes).toEqual([]);
+
+    // Both downgrades: the view comes back with the contract's, the old name with the expand's.
+    await downgrade("expand_members", project.options);
+    expect((await db.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 1);
+    await downgrade("-1", project.options);
+    expect((await db.query("SELECT to_regclass('users')::text AS old, to_regclass('members') AS new")).rows[0]).toEqual({ old: "users", new: null });
+  }, 120_000);
+
+  it("a table renamed and changed in one migration is refused with the way to split it", async () => {
+    const project = await populated();
+    const both = BEFORE.replace('table("users", {', 'table("members", {').replace("score: t.integer().nullable()", "score: t.integer().nullable(), level: t.integer().nullable()").replace("(u) => [index(u.username)]);", '(u) => [index(u.username)], { renamedFrom: "users" });');
+    const refused = await failure(project.generate(both, { expandContract: true }));
+    expect(refused.code).toBe("RETORT_UNSUPPORTED");
+    expect(refused.message).toBe("--expand-contract: users is renamed to members and changed in the same migration");
+  }, 120_000);
+
   it("the config can open the gate (migrations.released); a database upgraded from base is never held", async () => {
     const project = await populated({ migrations: { released: ["expand_open"] } });
     await project.generate(AFTER, { expandContract: true, revId: "expand_open" });
@@ -170,6 +216,6 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
     await project.generate(BEFORE);
     const error = await project.generate(`export const users = table("users", { id: t.bigint().primaryKey(), username: t.text(), score: t.integer().nullable(), bio: t.text().nullable() });`, { expandContract: true }).catch((e: unknown) => e);
     expect((error as { code: string }).code).toBe("RETORT_USAGE");
-    expect((error as Error).message).toBe("--expand-contract found no column rename or type change on an existing table in this migration");
+    expect((error as Error).message).toBe("--expand-contract found no table rename, column rename or type change on an existing table in this migration");
   }, 60_000);
 });
