@@ -58,4 +58,19 @@ describe("autogenerate and lint", () => {
     const report = await { ...fixture, config }.lint({ range: first.revision! });
     expect(report.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}`)).toEqual([]);
   }, 60_000);
+
+  it("an expand/contract pair for a table rename lints clean (the view keeps the old app working)", async () => {
+    const fixture = lintFixture();
+    const config: LoadedConfig = { ...fixture.config, config: { ...fixture.config.config, models: "./schema.ts" } };
+    const schema = join(fixture.root, "schema.ts");
+    writeFileSync(schema, models(`export const users = table("users", { id: t.bigint().identity().primaryKey(), name: t.text() }, (u) => [index(u.name)]);`));
+    await autogenerate({ message: "users" }, { config, dialect: "postgres" });
+    writeFileSync(schema, models(`export const members = table("members", { id: t.bigint().identity().primaryKey(), name: t.text() }, (u) => [index(u.name)], { renamedFrom: "users" });`));
+    const pair = await autogenerate({ message: "rename users", expandContract: true }, { config, dialect: "postgres" });
+    const withConfig = { ...fixture, config };
+    for (const revision of [pair.revision!, pair.contract!.revision]) {
+      const report = await withConfig.lint({ range: revision });
+      expect(report.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}`)).toEqual([]);
+    }
+  }, 60_000);
 });
