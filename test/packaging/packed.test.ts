@@ -68,7 +68,7 @@ describe("the npm tarball", () => {
     expect(modules).not.toContain("@aws-sdk");
     expect(modules).toContain("@electric-sql");
     const manifest = JSON.parse(readFileSync(join(app, "node_modules", "retort-db", "package.json"), "utf8")) as Record<string, Record<string, unknown>>;
-    expect(manifest.peerDependenciesMeta).toEqual({ "better-sqlite3": { optional: true }, "@aws-sdk/client-s3": { optional: true } });
+    expect(manifest.peerDependenciesMeta).toEqual({ "better-sqlite3": { optional: true }, "@aws-sdk/client-s3": { optional: true }, vitest: { optional: true } });
   });
 });
 
