@@ -8,12 +8,12 @@
 import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { current, upgrade } from "../../src/index.js";
 import { check } from "../../src/runtime/schema-commands.js";
 import { renderMigration } from "../../src/script/index.js";
 import { SOURCE_INDEX, createProject, failure } from "../runtime/project.js";
-import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
+import { postgresReachable, tempDatabaseForSuite } from "../support/postgres.js";
 import { headerExtras, modelProject, type ModelProject } from "./safe-support.js";
 
 const postgresUp = await postgresReachable();
@@ -23,31 +23,21 @@ const ROWS = 5000;
 const USERS = `export const users = table("users", { id: t.bigint().primaryKey(), name: t.text() });`;
 
 describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long read", () => {
-  let temp: TempDatabase;
-  let admin: pg.Client;
-  beforeAll(async () => {
-    temp = await createTempDatabase();
-    admin = new pg.Client({ connectionString: temp.url });
-    await admin.connect();
-  });
-  afterAll(async () => {
-    await admin?.end();
-    await temp?.drop();
-  });
+  const suite = tempDatabaseForSuite();
 
   /** A project at "users with ROWS rows" on a fresh schema of the temp database. */
   async function populated(lockTimeout = "1s"): Promise<ModelProject> {
-    await admin.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-    const project = modelProject({ url: temp.url, autogenerate: { lockTimeout } });
+    await suite.client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    const project = modelProject({ url: suite.temp.url, autogenerate: { lockTimeout } });
     await project.generate(USERS);
     await upgrade("head", project.options);
-    await admin.query(`INSERT INTO users SELECT g, 'Name ' || g FROM generate_series(1, ${ROWS}) g`);
+    await suite.client.query(`INSERT INTO users SELECT g, 'Name ' || g FROM generate_series(1, ${ROWS}) g`);
     return project;
   }
 
   /** Another session with an open transaction that read the table (ACCESS SHARE held until it ends). */
   async function longRead(isolation = "READ COMMITTED"): Promise<pg.Client> {
-    const reader = new pg.Client({ connectionString: temp.url });
+    const reader = new pg.Client({ connectionString: suite.temp.url });
     await reader.connect();
     await reader.query(`BEGIN ISOLATION LEVEL ${isolation}`);
     await reader.query("SELECT count(*) FROM users");
@@ -68,7 +58,7 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
       // An app query arriving while the migration waits for its lock queues behind it, for at most the lock timeout.
       await new Promise((done) => setTimeout(done, 200));
       const appStarted = Date.now();
-      const app = new pg.Client({ connectionString: temp.url });
+      const app = new pg.Client({ connectionString: suite.temp.url });
       await app.connect();
       await app.query("SELECT count(*) FROM users WHERE id = 1");
       const appWaited = Date.now() - appStarted;
@@ -83,7 +73,7 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
       expect(elapsed).toBeLessThan(5000);
       expect(appWaited).toBeLessThan(3000);
       // Nothing of the revision is committed: the column is not there, the database is at the first revision.
-      const columns = await admin.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position");
+      const columns = await suite.client.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position");
       expect(columns.rows.map((row) => row.column_name)).toEqual(["id", "name"]);
     } finally {
       await reader.query("ROLLBACK");
@@ -92,13 +82,13 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
 
     // The read is over: the rerun goes through.
     await upgrade("head", project.options);
-    const filled = await admin.query("SELECT count(*)::int AS n, count(*) FILTER (WHERE slug = lower(replace(name, ' ', '-')))::int AS ok FROM users");
+    const filled = await suite.client.query("SELECT count(*)::int AS n, count(*) FILTER (WHERE slug = lower(replace(name, ' ', '-')))::int AS ok FROM users");
     expect(filled.rows[0]).toEqual({ n: ROWS, ok: ROWS });
-    const column = await admin.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'slug'");
+    const column = await suite.client.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'slug'");
     expect(column.rows[0]!.is_nullable).toBe("NO");
-    const checks = await admin.query("SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'c'");
+    const checks = await suite.client.query("SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'c'");
     expect(checks.rows).toEqual([]);
-    const index = await admin.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_slug'::regclass");
+    const index = await suite.client.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_slug'::regclass");
     expect(index.rows[0]!.indisvalid).toBe(true);
     expect((await check(project.options)).ok).toBe(true);
   }, 60_000);
@@ -125,18 +115,18 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
   }, 60_000);
 
   it("a lock timeout part-way: the steps before stay committed, and the rerun resumes at the failed step", async () => {
-    await admin.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-    const project = modelProject({ url: temp.url, autogenerate: { lockTimeout: "1s" } });
+    await suite.client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    const project = modelProject({ url: suite.temp.url, autogenerate: { lockTimeout: "1s" } });
     const teams = `export const teams = table("teams", { id: t.bigint().primaryKey() });`;
     await project.generate(`${teams}\nexport const users = table("users", { id: t.bigint().primaryKey(), teamId: t.bigint().nullable() });`);
     await upgrade("head", project.options);
-    await admin.query(`INSERT INTO teams VALUES (1); INSERT INTO users SELECT g, 1 FROM generate_series(1, ${ROWS}) g`);
+    await suite.client.query(`INSERT INTO teams VALUES (1); INSERT INTO users SELECT g, 1 FROM generate_series(1, ${ROWS}) g`);
     // A token with a volatile default (filled row by row), and a foreign key to teams.
     const generated = await project.generate(`${teams}\nexport const users = table("users", { id: t.bigint().primaryKey(), teamId: t.bigint().nullable().references("teams.id"), token: t.uuid().defaultRandom() });`);
     expect(generated.text).toContain("transactional: false,");
 
     // An open transaction that wrote to teams: the foreign key's lock on teams must wait for it.
-    const writer = new pg.Client({ connectionString: temp.url });
+    const writer = new pg.Client({ connectionString: suite.temp.url });
     await writer.connect();
     await writer.query("BEGIN; INSERT INTO teams VALUES (2)");
     let error;
@@ -152,19 +142,19 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
     expect(committed).toBeGreaterThan(0);
     expect(error.hint).toContain(`fix the cause and rerun the same command to resume at step ${committed + 1}`);
     // The token is in place already (committed before the failed step).
-    expect((await admin.query("SELECT count(DISTINCT token)::int AS n FROM users")).rows[0]!.n).toBe(ROWS);
+    expect((await suite.client.query("SELECT count(DISTINCT token)::int AS n FROM users")).rows[0]!.n).toBe(ROWS);
 
     await upgrade("head", project.options);
-    const fk = await admin.query("SELECT convalidated FROM pg_constraint WHERE conname = 'fk_users_team_id_teams'");
+    const fk = await suite.client.query("SELECT convalidated FROM pg_constraint WHERE conname = 'fk_users_team_id_teams'");
     expect(fk.rows[0]!.convalidated).toBe(true);
-    const token = await admin.query("SELECT is_nullable, column_default FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'token'");
+    const token = await suite.client.query("SELECT is_nullable, column_default FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'token'");
     expect(token.rows[0]).toEqual({ is_nullable: "NO", column_default: "gen_random_uuid()" });
     expect((await check(project.options)).ok).toBe(true);
   }, 60_000);
 
   it("lockTimeout holds for its revision only: in each transaction of it (one per revision, one per step, or one around the run), not in the next", async () => {
     for (const transaction of ["each", "all"] as const) {
-      await admin.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+      await suite.client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
       const project = createProject({ transaction });
       const write = (revision: string, parents: string[], body: string, extra: { lockTimeout?: string; transactional?: boolean } = {}) =>
         writeFileSync(
@@ -177,8 +167,8 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
       write("r3", ["r2"], record("r3"));
       write("r4", ["r3"], `op.addColumn("seen", "note", t.text().nullable());\n${record("r4")}`, { lockTimeout: "2s", transactional: false });
       write("r5", ["r4"], record("r5"));
-      await upgrade("head", { config: project.config, url: temp.url });
-      const seen = await admin.query("SELECT revision, value FROM seen ORDER BY revision");
+      await upgrade("head", { config: project.config, url: suite.temp.url });
+      const seen = await suite.client.query("SELECT revision, value FROM seen ORDER BY revision");
       expect({ transaction, rows: seen.rows }).toEqual({
         transaction,
         rows: [
@@ -206,7 +196,7 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
       await new Promise((done) => setTimeout(done, 1500));
       // Longer than the lock timeout, and the build is still waiting rather than failing.
       expect(finished).toBe(false);
-      const writer = new pg.Client({ connectionString: temp.url });
+      const writer = new pg.Client({ connectionString: suite.temp.url });
       await writer.connect();
       const writeStarted = Date.now();
       await writer.query(`INSERT INTO users VALUES (${ROWS + 1}, 'during the build')`);
@@ -218,7 +208,7 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
       await reader.end();
     }
     await run;
-    const index = await admin.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_name'::regclass");
+    const index = await suite.client.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_name'::regclass");
     expect(index.rows[0]!.indisvalid).toBe(true);
   }, 60_000);
 
@@ -241,9 +231,9 @@ describe.skipIf(!postgresUp)("safe autogenerate applied on Postgres under a long
     unlinkSync(file);
     writeFileSync(file.replace(/\.ts$/, "_filled.ts"), written);
     await upgrade("head", project.options);
-    const filled = await admin.query("SELECT count(*) FILTER (WHERE nickname = 'anonymous')::int AS ok FROM users");
+    const filled = await suite.client.query("SELECT count(*) FILTER (WHERE nickname = 'anonymous')::int AS ok FROM users");
     expect(filled.rows[0]!.ok).toBe(ROWS);
-    const column = await admin.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'nickname'");
+    const column = await suite.client.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'nickname'");
     expect(column.rows[0]!.is_nullable).toBe("NO");
   }, 60_000);
 });

@@ -6,11 +6,11 @@
  * config) says the expand is deployed; then the contract drops the old columns.
  */
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect, current, downgrade, release, upgrade, upgradeOnStartup } from "../../src/index.js";
 import { check } from "../../src/runtime/schema-commands.js";
 import { headerExtras, modelProject, type ModelProject } from "../autogenerate/safe-support.js";
-import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
+import { postgresReachable, tempDatabaseForSuite } from "../support/postgres.js";
 import { failure } from "./project.js";
 
 const postgresUp = await postgresReachable();
@@ -23,28 +23,18 @@ const BEFORE = `export const users = table("users", { id: t.bigint().primaryKey(
 const AFTER = `export const users = table("users", { id: t.bigint().primaryKey(), handle: t.text().renamedFrom("username"), score: t.bigint().nullable() }, (u) => [index(u.handle)]);`;
 
 describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
-  let temp: TempDatabase;
-  let db: pg.Client;
-  beforeAll(async () => {
-    temp = await createTempDatabase();
-    db = new pg.Client({ connectionString: temp.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db?.end();
-    await temp?.drop();
-  });
+  const suite = tempDatabaseForSuite();
 
   async function populated(settings: Parameters<typeof modelProject>[0] = {}): Promise<ModelProject> {
-    await db.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-    const project = modelProject({ url: temp.url, ...settings });
+    await suite.client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    const project = modelProject({ url: suite.temp.url, ...settings });
     await project.generate(BEFORE);
     await upgrade("head", project.options);
-    await db.query(`INSERT INTO users SELECT g, 'user' || g, g FROM generate_series(1, ${ROWS}) g`);
+    await suite.client.query(`INSERT INTO users SELECT g, 'user' || g, g FROM generate_series(1, ${ROWS}) g`);
     return project;
   }
 
-  const columns = async () => (await db.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position")).rows;
+  const columns = async () => (await suite.client.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position")).rows;
 
   it("old and new queries both work between expand and contract; the contract waits for release", async () => {
     const project = await populated();
@@ -72,16 +62,16 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
     expect((await current(project.options)).heads.map((head) => head.revision)).toEqual(["expand_users"]);
 
     // The backfill copied every row, in both new columns.
-    const copied = await db.query("SELECT count(*) FILTER (WHERE handle = username)::int AS handle, count(*) FILTER (WHERE score_new = score)::int AS score FROM users");
+    const copied = await suite.client.query("SELECT count(*) FILTER (WHERE handle = username)::int AS handle, count(*) FILTER (WHERE score_new = score)::int AS score FROM users");
     expect(copied.rows[0]).toEqual({ handle: ROWS, score: ROWS });
-    expect((await db.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'handle'")).rows[0]!.is_nullable).toBe("NO");
+    expect((await suite.client.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'handle'")).rows[0]!.is_nullable).toBe("NO");
 
     // The old app (old names) and the new app (new names) side by side.
-    await db.query("INSERT INTO users (id, username, score) VALUES (100001, 'old-app', 7)");
-    await db.query("INSERT INTO users (id, handle, score_new) VALUES (100002, 'new-app', 8)");
-    await db.query("UPDATE users SET username = 'renamed-by-old' WHERE id = 1");
-    await db.query("UPDATE users SET handle = 'renamed-by-new', score_new = 2000000000 WHERE id = 2");
-    const seen = await db.query("SELECT id::int, username, handle, score, score_new::int AS score_new FROM users WHERE id IN (1, 2, 100001, 100002) ORDER BY id");
+    await suite.client.query("INSERT INTO users (id, username, score) VALUES (100001, 'old-app', 7)");
+    await suite.client.query("INSERT INTO users (id, handle, score_new) VALUES (100002, 'new-app', 8)");
+    await suite.client.query("UPDATE users SET username = 'renamed-by-old' WHERE id = 1");
+    await suite.client.query("UPDATE users SET handle = 'renamed-by-new', score_new = 2000000000 WHERE id = 2");
+    const seen = await suite.client.query("SELECT id::int, username, handle, score, score_new::int AS score_new FROM users WHERE id IN (1, 2, 100001, 100002) ORDER BY id");
     expect(seen.rows).toEqual([
       { id: 1, username: "renamed-by-old", handle: "renamed-by-old", score: 1, score_new: 1 },
       { id: 2, username: "renamed-by-new", handle: "renamed-by-new", score: 2000000000, score_new: 2000000000 },
@@ -98,7 +88,7 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
     const released = await release("expand_users", project.options);
     expect(released).toMatchObject({ revision: "expand_users", recorded: true });
     expect((await release("expand_users", project.options)).recorded).toBe(false);
-    const rows = await db.query("SELECT revision FROM retort_releases");
+    const rows = await suite.client.query("SELECT revision FROM retort_releases");
     expect(rows.rows).toEqual([{ revision: "expand_users" }]);
 
     // Released: the contract runs; the new app's queries keep working, the old columns are gone.
@@ -108,11 +98,11 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
       { column_name: "handle", data_type: "text" },
       { column_name: "score", data_type: "bigint" },
     ]);
-    await db.query("INSERT INTO users (id, handle, score) VALUES (100003, 'after-contract', 9)");
-    expect((await db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY indexname")).rows.map((row) => row.indexname)).toEqual(["ix_users_handle", "pk_users"]);
-    expect((await db.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 3);
-    expect((await db.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal")).rows[0]!.n).toBe(0);
-    expect((await db.query("SELECT count(*)::int AS n FROM pg_proc WHERE proname LIKE 'retort_sync_%'")).rows[0]!.n).toBe(0);
+    await suite.client.query("INSERT INTO users (id, handle, score) VALUES (100003, 'after-contract', 9)");
+    expect((await suite.client.query("SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY indexname")).rows.map((row) => row.indexname)).toEqual(["ix_users_handle", "pk_users"]);
+    expect((await suite.client.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 3);
+    expect((await suite.client.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal")).rows[0]!.n).toBe(0);
+    expect((await suite.client.query("SELECT count(*)::int AS n FROM pg_proc WHERE proname LIKE 'retort_sync_%'")).rows[0]!.n).toBe(0);
     // The database is the models (the retort_releases table is Retort's own, never a change). The
     // migrations head says the same, through an ephemeral PGlite (DO blocks are not folded): ~15 s
     // here, so left to RETORT_SLOW_TESTS.
@@ -121,10 +111,10 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
 
     // The contract's downgrade brings the old columns back, filled from the new ones.
     await downgrade("expand_users", project.options);
-    const restored = await db.query("SELECT count(*) FILTER (WHERE username = handle)::int AS same, count(*)::int AS n FROM users");
+    const restored = await suite.client.query("SELECT count(*) FILTER (WHERE username = handle)::int AS same, count(*)::int AS n FROM users");
     expect(restored.rows[0]).toEqual({ same: ROWS + 3, n: ROWS + 3 });
-    await db.query("INSERT INTO users (id, username, score) VALUES (100004, 'old-again', 1)");
-    expect((await db.query("SELECT handle FROM users WHERE id = 100004")).rows[0]!.handle).toBe("old-again");
+    await suite.client.query("INSERT INTO users (id, username, score) VALUES (100004, 'old-again', 1)");
+    expect((await suite.client.query("SELECT handle FROM users WHERE id = 100004")).rows[0]!.handle).toBe("old-again");
   }, 120_000);
 
   it("a table rename: the old app reads and writes the old name through a view until the contract drops it", async () => {
@@ -142,27 +132,27 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
 
     await failure(upgrade("head", project.options));
     // Between expand and contract: the old app on "users", the new app on "members", one set of rows.
-    await db.query("INSERT INTO users (id, username, score) VALUES (100001, 'old-app', 7)");
-    await db.query("INSERT INTO members (id, username, score) VALUES (100002, 'new-app', 8)");
-    await db.query("UPDATE users SET username = 'changed-by-old' WHERE id = 100002");
-    await db.query("DELETE FROM users WHERE id = 1");
-    expect((await db.query("SELECT id::int, username FROM members WHERE id IN (1, 100001, 100002) ORDER BY id")).rows).toEqual([
+    await suite.client.query("INSERT INTO users (id, username, score) VALUES (100001, 'old-app', 7)");
+    await suite.client.query("INSERT INTO members (id, username, score) VALUES (100002, 'new-app', 8)");
+    await suite.client.query("UPDATE users SET username = 'changed-by-old' WHERE id = 100002");
+    await suite.client.query("DELETE FROM users WHERE id = 1");
+    expect((await suite.client.query("SELECT id::int, username FROM members WHERE id IN (1, 100001, 100002) ORDER BY id")).rows).toEqual([
       { id: 100001, username: "old-app" },
       { id: 100002, username: "changed-by-old" },
     ]);
-    expect((await db.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 1);
+    expect((await suite.client.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 1);
 
     await release("expand_members", project.options);
     await upgrade("head", project.options);
-    expect((await db.query("SELECT to_regclass('users') AS old, to_regclass('members')::text AS new")).rows[0]).toEqual({ old: null, new: "members" });
-    expect((await db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'members' ORDER BY indexname")).rows.map((row) => row.indexname)).toEqual(["ix_members_username", "pk_members"]);
+    expect((await suite.client.query("SELECT to_regclass('users') AS old, to_regclass('members')::text AS new")).rows[0]).toEqual({ old: null, new: "members" });
+    expect((await suite.client.query("SELECT indexname FROM pg_indexes WHERE tablename = 'members' ORDER BY indexname")).rows.map((row) => row.indexname)).toEqual(["ix_members_username", "pk_members"]);
     expect((await check({ ...project.options, against: "database" })).changes).toEqual([]);
 
     // Both downgrades: the view comes back with the contract's, the old name with the expand's.
     await downgrade("expand_members", project.options);
-    expect((await db.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 1);
+    expect((await suite.client.query("SELECT count(*)::int AS n FROM users")).rows[0]!.n).toBe(ROWS + 1);
     await downgrade("-1", project.options);
-    expect((await db.query("SELECT to_regclass('users')::text AS old, to_regclass('members') AS new")).rows[0]).toEqual({ old: "users", new: null });
+    expect((await suite.client.query("SELECT to_regclass('users')::text AS old, to_regclass('members') AS new")).rows[0]).toEqual({ old: "users", new: null });
   }, 120_000);
 
   it("a table renamed and changed in one migration is refused with the way to split it", async () => {
@@ -180,8 +170,8 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
     expect((await columns()).map((column) => column.column_name)).toEqual(["id", "handle", "score"]);
 
     // A fresh database: no app ran against the old columns, so nothing waits.
-    await db.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-    const fresh = modelProject({ url: temp.url });
+    await suite.client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    const fresh = modelProject({ url: suite.temp.url });
     await fresh.generate(BEFORE);
     await fresh.generate(AFTER, { expandContract: true });
     await upgrade("head", fresh.options);
@@ -191,7 +181,7 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
   it("upgradeOnStartup runs the expand and boots the app, with a warning, while the contract waits", async () => {
     const project = await populated();
     await project.generate(AFTER, { expandContract: true, revId: "expand_boot" });
-    const app = await connect(temp.url, { schema: {} });
+    const app = await connect(suite.temp.url, { schema: {} });
     const warnings: string[] = [];
     try {
       const result = await upgradeOnStartup({ database: app, config: project.config, env: "production", logger: { info: () => {}, warn: (line) => warnings.push(line) } });

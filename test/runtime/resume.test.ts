@@ -8,9 +8,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { current, isRetortError, upgrade, type CommandOptions } from "../../src/index.js";
-import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
+import { postgresReachable, tempDatabaseForSuite } from "../support/postgres.js";
 import { createProject, type Project } from "./project.js";
 
 const postgresUp = await postgresReachable();
@@ -47,25 +47,15 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 describe.skipIf(!postgresUp)("a revision killed during CREATE INDEX CONCURRENTLY resumes", () => {
-  let temp: TempDatabase;
-  let admin: pg.Client;
-  beforeAll(async () => {
-    temp = await createTempDatabase();
-    admin = new pg.Client({ connectionString: temp.url });
-    await admin.connect();
-  });
-  afterAll(async () => {
-    await admin?.end();
-    await temp?.drop();
-  });
+  const suite = tempDatabaseForSuite();
 
   async function rows(sql: string): Promise<Record<string, unknown>[]> {
-    return (await admin.query(sql)).rows;
+    return (await suite.client.query(sql)).rows;
   }
 
   /** Start `retort upgrade head` in a child process and kill it while the concurrent build waits on a lock we hold. */
   async function killDuringBuild(project: Project, options: { alsoKillBackend: boolean }): Promise<void> {
-    const blocker = new pg.Client({ connectionString: temp.url });
+    const blocker = new pg.Client({ connectionString: suite.temp.url });
     await blocker.connect();
     // A writer's lock: CREATE INDEX CONCURRENTLY creates the (INVALID) index, then waits for it.
     await blocker.query("BEGIN; LOCK TABLE events IN ROW EXCLUSIVE MODE");
@@ -73,13 +63,13 @@ describe.skipIf(!postgresUp)("a revision killed during CREATE INDEX CONCURRENTLY
     writeFileSync(config, `export default ${JSON.stringify(project.config.config)};\n`);
     let child: ChildProcess | undefined;
     try {
-      child = spawn("node_modules/.bin/tsx", ["src/cli/main.ts", "--config", config, "--url", temp.url, "--quiet", "upgrade", "head"], { stdio: "ignore" });
+      child = spawn("node_modules/.bin/tsx", ["src/cli/main.ts", "--config", config, "--url", suite.temp.url, "--quiet", "upgrade", "head"], { stdio: "ignore" });
       const backend = await waitFor("the concurrent build to wait", async () => {
         const found = await rows("SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'");
         return found[0]?.pid as number | undefined;
       });
       child.kill("SIGKILL");
-      if (options.alsoKillBackend) await admin.query("SELECT pg_terminate_backend($1)", [backend]);
+      if (options.alsoKillBackend) await suite.client.query("SELECT pg_terminate_backend($1)", [backend]);
     } finally {
       await blocker.query("COMMIT");
       await blocker.end();
@@ -90,7 +80,7 @@ describe.skipIf(!postgresUp)("a revision killed during CREATE INDEX CONCURRENTLY
 
   it("a build that dies with its backend leaves an INVALID index: the progress record says which steps are committed, and the rerun drops it, builds it and reaches head", async () => {
     const project = chain();
-    const options: CommandOptions = { config: project.config, url: temp.url };
+    const options: CommandOptions = { config: project.config, url: suite.temp.url };
     await upgrade("tabl00000001", options);
     await killDuringBuild(project, { alsoKillBackend: true });
 
@@ -116,12 +106,12 @@ describe.skipIf(!postgresUp)("a revision killed during CREATE INDEX CONCURRENTLY
       { outcome: "running", steps_done: 2 },
       { outcome: "applied", steps_done: 4 },
     ]);
-    await admin.query("DROP TABLE side, after_index, events, retort_version, retort_migrations");
+    await suite.client.query("DROP TABLE side, after_index, events, retort_version, retort_migrations");
   }, 60_000);
 
   it("a build that finishes after its client died leaves a VALID index of the same definition: the rerun accepts it as done", async () => {
     const project = chain();
-    const options: CommandOptions = { config: project.config, url: temp.url };
+    const options: CommandOptions = { config: project.config, url: suite.temp.url };
     await upgrade("tabl00000001", options);
     await killDuringBuild(project, { alsoKillBackend: false });
     expect(await rows("SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('ix_events_name')")).toEqual([{ valid: true }]);
@@ -131,14 +121,14 @@ describe.skipIf(!postgresUp)("a revision killed during CREATE INDEX CONCURRENTLY
     expect((await current(options)).heads.map((head) => head.revision)).toEqual(["part00000002"]);
     // The very same index: accepted, not rebuilt.
     expect((await rows("SELECT to_regclass('ix_events_name')::oid AS oid"))[0]!.oid).toBe(oid);
-    await admin.query("DROP TABLE side, after_index, events, retort_version, retort_migrations");
+    await suite.client.query("DROP TABLE side, after_index, events, retort_version, retort_migrations");
   }, 60_000);
 
   it("an index of the same name but another definition is not taken for done: the rerun fails, saying which steps are committed", async () => {
     const project = chain();
-    const options: CommandOptions = { config: project.config, url: temp.url };
+    const options: CommandOptions = { config: project.config, url: suite.temp.url };
     await upgrade("tabl00000001", options);
-    await admin.query("CREATE INDEX ix_events_name ON events (id)");
+    await suite.client.query("CREATE INDEX ix_events_name ON events (id)");
     const error = await upgrade("head", options).catch((e: unknown) => e);
     expect(isRetortError(error, "RETORT_MIGRATION_FAILED")).toBe(true);
     expect((error as Error).message).toContain('index "ix_events_name" already exists with another definition: CREATE INDEX ix_events_name ON public.events USING btree (id)');
@@ -146,9 +136,9 @@ describe.skipIf(!postgresUp)("a revision killed during CREATE INDEX CONCURRENTLY
     expect((error as { hint: string }).hint).toBe(`Drop or rename the existing index "ix_events_name" (it is not the one this migration builds). Steps 1..2 of revision part00000002 are committed; fix the cause and rerun the same command to resume at step 3.`);
     expect((error as { hint: string }).hint).not.toContain("rolled back");
     expect((error as { details: Record<string, unknown> }).details).toMatchObject({ currentHeads: ["tabl00000001"], stepsCommitted: 2, totalSteps: 4 });
-    await admin.query("DROP INDEX ix_events_name");
+    await suite.client.query("DROP INDEX ix_events_name");
     await upgrade("head", options);
     expect(await rows("SELECT id FROM side")).toEqual([{ id: 1 }]);
-    await admin.query("DROP TABLE side, after_index, events, retort_version, retort_migrations");
+    await suite.client.query("DROP TABLE side, after_index, events, retort_version, retort_migrations");
   }, 60_000);
 });

@@ -4,6 +4,7 @@
  * notice, except under CI, where a missing server is a failure.
  */
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 
 export const serverUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -63,3 +64,22 @@ export async function createTempDatabase(prefix = "retort_test"): Promise<TempDa
     },
   };
 }
+
+/**
+ * A temp database and one client on it for a describe block: made before its tests, closed and
+ * dropped after. Read the fields inside tests (they are set in beforeAll).
+ */
+export function tempDatabaseForSuite(): { readonly temp: TempDatabase; readonly client: pg.Client } {
+  const suite = {} as { temp: TempDatabase; client: pg.Client };
+  beforeAll(async () => {
+    suite.temp = await createTempDatabase();
+    suite.client = new pg.Client({ connectionString: suite.temp.url });
+    await suite.client.connect();
+  });
+  afterAll(async () => {
+    await suite.client?.end();
+    await suite.temp?.drop();
+  });
+  return suite;
+}
+
