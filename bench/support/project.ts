@@ -2,10 +2,12 @@
  * A throwaway Retort project for the migration benchmarks: a `retort.config.mjs` (plain JS, so no
  * TypeScript compile when it loads), and a linear chain of `.mjs` revision files rendered with the
  * same template `retort revision` uses, importing the built library (dist/index.js) by absolute
- * path.
+ * path. Like any project that installed retort-db, it has a node_modules folder (retort-db linked
+ * there): Retort keeps its caches in node_modules/.cache, and a project without one pays on every
+ * command for what a real one pays once (e.g. checking an unchanged config).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { migrationFileName, renderMigration } from "../../src/script/index.js";
 
 export type ChainKind =
@@ -30,6 +32,9 @@ export const revisionId = (i: number) => i.toString(16).padStart(12, "0");
 export function writeProject(dir: string, count: number, kind: ChainKind, libraryEntry: string): MigrationProject {
   const versions = join(dir, "versions");
   mkdirSync(versions, { recursive: true });
+  mkdirSync(join(dir, "node_modules"));
+  // libraryEntry is <package>/dist/index.js.
+  symlinkSync(dirname(dirname(libraryEntry)), join(dir, "node_modules", "retort-db"), "dir");
   const lib = JSON.stringify(libraryEntry);
   const config = join(dir, "retort.config.mjs");
   const applyConfig = join(dir, "retort.apply.config.mjs");

@@ -56,8 +56,11 @@ export function loadScriptDirectory(dir: string, options: { cacheFile?: string }
 
   const revisions: ScriptHeader[] = [];
   const fileOf = new Map<string, string>();
+  // join() normalises the whole path on every call (a tenth of the listing's time at 10,000
+  // files); a bare file name needs only the folder's normalised prefix put before it.
+  const prefix = join(dir, "x").slice(0, -1);
   for (const name of names) {
-    const path = join(dir, name);
+    const path = prefix + name;
     // stat follows links: a link to a folder, or a dangling one, is not a migration file.
     const stats = toStat(name) ? fileStats(path) : undefined;
     if (stats === null) continue;

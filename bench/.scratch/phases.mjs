@@ -1,0 +1,11 @@
+import { loadScriptDirectory, RevisionGraph, upgradePlan, appliedRevisions } from "/work/main/dist/script/index.js";
+const dir = "/tmp/b10k-nm/versions";
+const cacheFile = "/tmp/b10k-nm/hc.json";
+loadScriptDirectory(dir, { cacheFile });
+const t = (label, fn, n = 15) => { const xs = []; let r; for (let i = 0; i < n; i++) { const s = performance.now(); r = fn(); xs.push(performance.now() - s); } xs.sort((a, b) => a - b); console.log(label.padEnd(28), xs[0].toFixed(1), xs[n >> 1].toFixed(1)); return r; };
+const d = t("loadScriptDirectory", () => loadScriptDirectory(dir, { cacheFile }));
+const g = t("RevisionGraph", () => new RevisionGraph(d.revisions));
+const head = g.heads[0].revision;
+t("upgradePlan noop", () => upgradePlan(g, [head], "head"));
+t("appliedRevisions", () => appliedRevisions(g, [head]));
+t("sortTopologically 10k", () => g.sortTopologically(appliedRevisions(g, [head])));

@@ -1,0 +1,14 @@
+import { readdirSync, statSync, readFileSync, lstatSync } from "node:fs";
+import { join } from "node:path";
+const dir = "/tmp/b10k-nm/versions";
+const t = (label, fn, n = 15) => { const xs = []; let r; for (let i = 0; i < n; i++) { const s = performance.now(); r = fn(); xs.push(performance.now() - s); } xs.sort((a, b) => a - b); console.log(label.padEnd(28), xs[0].toFixed(1), xs[n >> 1].toFixed(1)); return r; };
+const names = t("readdir", () => readdirSync(dir));
+t("readdir types", () => readdirSync(dir, { withFileTypes: true }));
+t("sort", () => [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+const paths = t("join", () => names.map((n) => join(dir, n)));
+t("concat", () => names.map((n) => dir + "/" + n));
+t("stat", () => { for (const p of paths) statSync(p, { throwIfNoEntry: false }); });
+t("lstat", () => { for (const p of paths) lstatSync(p, { throwIfNoEntry: false }); });
+t("stat bigint", () => { for (const p of paths) statSync(p, { throwIfNoEntry: false, bigint: true }); });
+t("json parse", () => JSON.parse(readFileSync("/tmp/b10k-nm/hc.json", "utf8")));
+console.log(readFileSync("/tmp/b10k-nm/hc.json").length);
