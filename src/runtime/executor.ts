@@ -23,9 +23,7 @@
 import type { Kysely } from "kysely";
 import { loadKysely } from "../db/kysely-runtime.js";
 import type { HeldConnection, Driver } from "../dialects/driver.js";
-import { PROBE_INDEX, PROBE_TABLE, concurrentIndexParts, type ConcurrentIndex } from "../dialects/postgres/operations.js";
-import { introspectSqlite } from "../dialects/sqlite/introspect.js";
-import { liveRebuildSteps } from "../dialects/sqlite/rebuild.js";
+import type { ConcurrentIndex } from "../dialects/postgres/operations.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { RetortError } from "../errors.js";
 import type { RebuildSource, Step } from "../operations/types.js";
@@ -489,6 +487,9 @@ export class MigrationExecutor {
   /** A SQLite rebuild planned again from the table as it is now (it sees this revision's earlier steps). */
   private async liveRebuild(source: RebuildSource): Promise<Step[]> {
     await this.flush();
+    // Loaded here, not at the top: a no-op upgrade or `current` never rebuilds, and these modules
+    // (with the DDL they import) are a good part of a small command's start-up.
+    const [{ introspectSqlite }, { liveRebuildSteps }] = await Promise.all([import("../dialects/sqlite/introspect.js"), import("../dialects/sqlite/rebuild.js")]);
     let live: Schema;
     try {
       live = await introspectSqlite(this.conn);
@@ -507,6 +508,7 @@ export class MigrationExecutor {
    * and drops an INVALID one (left by a build that died) before building again.
    */
   private async runOutsideStep(step: PlannedStep): Promise<void> {
+    const { concurrentIndexParts } = await import("../dialects/postgres/operations.js");
     const index = this.family === "postgres" && step.sql !== undefined ? concurrentIndexParts(step.sql) : undefined;
     if (index) {
       const { rows } = await this.sql(`SELECT indisvalid AS valid, pg_get_indexdef(indexrelid) AS definition FROM pg_index WHERE indexrelid = to_regclass(${quoteLiteral(index.name)})`);
@@ -527,6 +529,7 @@ export class MigrationExecutor {
 
   /** How Postgres itself writes an index definition: built on an empty copy of the table, rolled back. */
   private async indexDefinitionOf(index: ConcurrentIndex): Promise<string> {
+    const { PROBE_INDEX, PROBE_TABLE } = await import("../dialects/postgres/operations.js");
     await this.sql("BEGIN");
     try {
       await this.send(`CREATE TEMP TABLE ${PROBE_TABLE} (LIKE ${index.table})`);
