@@ -30,7 +30,7 @@ export async function openDriver(target: ConnectionTarget, schema: Schema, optio
   if (options.mustExist) assertExists(target);
   switch (target.dialect) {
     case "postgres": {
-      const { createPostgresDriver } = await loadBackend(() => import("./postgres/driver.js"), ["pg", "pg-copy-streams"], "postgres:");
+      const { createPostgresDriver } = await loadBackend(() => import("./postgres/driver.js"), ["pg"], "postgres:");
       return createPostgresDriver(target.connection, {
         schema,
         ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),

@@ -10,7 +10,6 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type * as Pg from "pg";
 import pg from "./pg-module.js";
-import { from as copyFrom } from "pg-copy-streams";
 import { RetortError } from "../../errors.js";
 import type { ColumnType } from "../../schema/snapshot.js";
 import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
@@ -233,6 +232,8 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
   }
 
   async function copyRows(client: Pg.PoolClient, sql: string, rows: Iterable<unknown[]>): Promise<number> {
+    // Imported on the first bulk load: a migration command or a small app never needs it.
+    const { from: copyFrom } = await import("pg-copy-streams");
     const stream = client.query(copyFrom(sql));
     // pipeline respects backpressure: the next chunk is built only when the socket takes more.
     // If the rows' iterator throws, pipeline destroys the stream, which sends CopyFail: the
