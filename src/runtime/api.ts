@@ -127,13 +127,26 @@ export async function withMigrationContext<T>(
 ): Promise<T> {
   return withDriver(loaded, options, async (driver, target, url) => {
     refuseTransactionPooler(loaded, target, url);
-    const lock = await acquireMigrationLock(target, driver, lockTimeoutOf(loaded));
+    // On a server the lock has a session of its own (a migration's `DISCARD ALL` cannot drop it):
+    // the run's connection is opened meanwhile, so the two backend start-ups overlap.
+    const opening = target.dialect === "postgres" ? driver.acquire() : undefined;
+    opening?.catch(() => undefined);
+    let lock: Awaited<ReturnType<typeof acquireMigrationLock>>;
     try {
-      return await withConnection(driver, async (conn) => {
+      lock = await acquireMigrationLock(target, driver, lockTimeoutOf(loaded));
+    } catch (error) {
+      (await opening?.catch(() => undefined))?.release();
+      throw error;
+    }
+    try {
+      const conn = await (opening ?? driver.acquire());
+      try {
         const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
         await executor.ensureTables();
-        return fn({ executor, conn, dialect: driver.dialect, target, url });
-      });
+        return await fn({ executor, conn, dialect: driver.dialect, target, url });
+      } finally {
+        conn.release();
+      }
     } finally {
       await lock.release();
     }

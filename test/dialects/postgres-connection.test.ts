@@ -76,6 +76,19 @@ describe.skipIf(!serverUp)("libpq URL forms on the Postgres server", () => {
     }
   });
 
+  it("sslmode prefer and allow: several first connections at once all fall back, not only the first to fail", async () => {
+    for (const mode of ["", "?sslmode=allow"]) {
+      const db = await connect(`postgres://${user}@${server.host}/${name}${mode}`, { schema: {}, poolSize: 6 });
+      try {
+        const results = await Promise.all(Array.from({ length: 6 }, () => db.query<{ backend: number }>("SELECT pg_backend_pid() AS backend, pg_sleep(0.05)")));
+        // Six queries at once on a new pool: six connections opened together.
+        expect(new Set(results.map((r) => r.rows[0]!.backend)).size, mode).toBe(6);
+      } finally {
+        await db.close();
+      }
+    }
+  });
+
   it("sslmode require / verify-ca / verify-full on a server without SSL, or without a CA: RETORT_CONNECTION_FAILED with a hint", async () => {
     const base = `postgres://${user}@${server.host}/${name}`;
     const require = await failure(`${base}?sslmode=require`);

@@ -200,18 +200,32 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
   // would crash the process. The pool drops that client and the next query reconnects.
   pool.on("error", () => {});
   const named = (options.pooler ?? target.pooler) !== "transaction";
-  let fallback = ssl.fallback;
+  const fallback = ssl.fallback;
+  /** sslmode allow/prefer: whether the first connections have decided the SSL choice (pool.options.ssl holds it from then on). */
+  let sslSettled = fallback === undefined;
+  let sslSwitched = false;
 
-  /** Run fn; when the first connection is refused for its SSL choice (allow/prefer), switch the pool to the other choice and run it again. */
+  /**
+   * Run fn; while the SSL choice is open (allow/prefer), a connection refused for it switches the
+   * pool to the other choice and runs fn again. Several first connections may be under way at
+   * once: each one refused for the choice the pool has left is retried, not only the first.
+   */
   async function connecting<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      const result = await fn();
+      sslSettled = true;
+      return result;
     } catch (error) {
-      if (!fallback?.when(error)) throw error;
-      // pg-pool builds every new client from pool.options.
-      (pool as unknown as { options: Pg.PoolConfig }).options.ssl = fallback.ssl;
-      fallback = undefined;
-      return fn();
+      // Once a connection made it with the first choice, a later refusal is not this question.
+      if (!fallback?.when(error) || (sslSettled && !sslSwitched)) throw error;
+      if (!sslSwitched) {
+        // pg-pool builds every new client from pool.options.
+        (pool as unknown as { options: Pg.PoolConfig }).options.ssl = fallback.ssl;
+        sslSwitched = true;
+      }
+      const result = await fn();
+      sslSettled = true;
+      return result;
     }
   }
 
@@ -246,8 +260,8 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     dialect: "postgres",
 
     query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>> {
-      // Only until the first connection settled sslmode=prefer's choice: no extra frame after that.
-      if (fallback) {
+      // Only until the first connection settled sslmode allow/prefer's choice: no extra frame after that.
+      if (!sslSettled) {
         return connecting(() => run<R>(pool, sql, params, named ? name : undefined, passThrough)).catch((error: unknown) => {
           throw failure(error);
         });
