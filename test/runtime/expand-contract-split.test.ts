@@ -7,11 +7,12 @@
  * after an interruption, and each mistake in the flags is refused before anything is written.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { current, downgrade, release, upgrade } from "../../src/index.js";
+import { connect, current, downgrade, release, upgrade } from "../../src/index.js";
 import { check } from "../../src/runtime/schema-commands.js";
 import { modelProject, type ModelProject } from "../autogenerate/safe-support.js";
 import { postgresReachable, tempDatabaseForSuite } from "../support/postgres.js";
@@ -26,6 +27,8 @@ const ROWS = 2500;
 const ONE_NAME = `export const users = table("users", { id: t.bigint().primaryKey(), fullName: t.text() });`;
 const TWO_NAMES = `export const users = table("users", { id: t.bigint().primaryKey(), firstName: t.text(), lastName: t.text() });`;
 const SPLIT = ["users.first_name=split_part(full_name, ' ', 1)", "users.last_name=split_part(full_name, ' ', 2)", "users.full_name=first_name || ' ' || last_name"];
+/** `--backfill` values as the CLI reads them: "table.column=SQL" → { "table.column": "SQL" }. */
+const backfillsOf = (...values: string[]) => Object.fromEntries(values.map((value) => value.split(/=(.*)/s).slice(0, 2) as [string, string]));
 
 describe.skipIf(!postgresUp)("expand/contract splits and merges on Postgres", () => {
   const suite = tempDatabaseForSuite();
@@ -129,7 +132,8 @@ describe.skipIf(!postgresUp)("expand/contract splits and merges on Postgres", ()
     const before = `export const users = table("users", { id: t.bigint().primaryKey(), firstName: t.text(), lastName: t.text().nullable() });`;
     const project = await populated(before, "INSERT INTO users SELECT g, 'first' || g, CASE WHEN g % 10 = 0 THEN NULL ELSE 'last' || g END FROM generate_series(1, ROWS) g");
     await expandThroughCli(project, ONE_NAME, "merge_name", [
-      "users.full_name=concat_ws(' ', first_name, last_name)",
+      // Columns bare or qualified with the table's name: both read the row being written.
+      "users.full_name=concat_ws(' ', users.first_name, last_name)",
       "users.first_name=split_part(full_name, ' ', 1)",
       // A comment in the SQL is left out of what is generated.
       "users.last_name=nullif(split_part(full_name, ' ', 2), '') -- no second word: NULL",
@@ -185,7 +189,7 @@ describe.skipIf(!postgresUp)("expand/contract splits and merges on Postgres", ()
 
   it("a backfill killed part-way keeps its committed batches, and the rerun fills only the rest", async () => {
     const project = await populated(ONE_NAME, "INSERT INTO users SELECT g, 'first' || g || ' last' || g FROM generate_series(1, ROWS) g", { autogenerate: { lockTimeout: "1min" } });
-    await project.generate(TWO_NAMES, { expandContract: true, revId: "split_resume", backfill: Object.fromEntries(SPLIT.map((value) => value.split(/=(.*)/s).slice(0, 2) as [string, string])) });
+    await project.generate(TWO_NAMES, { expandContract: true, revId: "split_resume", backfill: backfillsOf(...SPLIT) });
     // Row 1500 (the second batch) waits for an advisory lock the test holds: the backfill stops there.
     await suite.client.query(`CREATE FUNCTION wait_for_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NEW; END $$;
       CREATE TRIGGER wait_for_test BEFORE UPDATE ON users FOR EACH ROW WHEN (NEW.id = 1500) EXECUTE FUNCTION wait_for_test()`);
@@ -217,5 +221,142 @@ describe.skipIf(!postgresUp)("expand/contract splits and merges on Postgres", ()
       { name: "last_name", nullable: "NO" },
     ]);
     expect((await current(project.options)).heads.map((head) => head.revision)).toEqual(["split_resume"]);
+  }, 120_000);
+});
+
+describe("expand/contract splits and merges: mistakes in the flags are refused before anything is written", () => {
+  const before = `export const users = table("users", { id: t.bigint().primaryKey(), fullName: t.text(), nick: t.text().nullable() });`;
+  const split = `export const users = table("users", { id: t.bigint().primaryKey(), firstName: t.text(), lastName: t.text(), nick: t.text().nullable() });`;
+  const [first, last, full] = SPLIT;
+
+  it("each with RETORT_USAGE, the column and what to do", async () => {
+    const project = modelProject({ dialect: "postgres" });
+    await project.generate(before);
+    const cases: Array<{ models: string; backfill: Record<string, string>; message: string; hint: RegExp }> = [
+      {
+        // A NOT NULL column dropped beside a rename: the new app's inserts would leave it out.
+        models: `export const users = table("users", { id: t.bigint().primaryKey(), nickname: t.text().nullable().renamedFrom("nick") });`,
+        backfill: {},
+        message: "--expand-contract: users.full_name is dropped, but it is NOT NULL without a default: between expand and contract the new app's inserts leave it out and fail",
+        hint: /^For a split or merge, give its SQL over the new columns: --backfill "users.full_name=<SQL>" .* Otherwise make it nullable in a migration of its own first/,
+      },
+      {
+        models: split,
+        backfill: backfillsOf(first!, last!),
+        message: "--expand-contract: users.full_name is dropped in the split of users (full_name → first_name, last_name) (users.first_name, users.last_name are computed from it) but has no --backfill expression",
+        hint: /^Give its SQL over the new columns: --backfill "users.full_name=<SQL over first_name, last_name>"\. Without it the old app reads stale values/,
+      },
+      {
+        models: split,
+        backfill: backfillsOf(first!, full!),
+        message: "--expand-contract: users.last_name is added in the split of users (full_name → first_name, last_name) but has no --backfill expression (users.full_name is computed from it)",
+        hint: /^Give its SQL over the old columns: --backfill "users.last_name=<SQL over full_name>"/,
+      },
+      {
+        models: split,
+        backfill: backfillsOf(first!, last!, full!, "users.nick=upper(nick)"),
+        message: "--backfill names users.nick, which this migration neither adds nor drops",
+        hint: /Columns added or dropped here: users.first_name \(added\), users.last_name \(added\), users.full_name \(dropped\)\.$/,
+      },
+      {
+        models: split,
+        backfill: backfillsOf("users.first_name=split_part(full_name, ' ' 1)", last!, full!),
+        message: `--backfill "users.first_name=split_part(full_name, ' ' 1)": the Postgres parser rejects it: syntax error at or near "1"`,
+        hint: /^Give one SQL expression over the old columns of users \(id, full_name, nick\)/,
+      },
+      {
+        models: split,
+        backfill: backfillsOf(first!, last!, "users.full_name=first_name; DROP TABLE users"),
+        message: `--backfill "users.full_name=first_name; DROP TABLE users": expected one SQL expression (the column's value), not a statement or a list`,
+        hint: /^Give one SQL expression over the new columns of users \(id, nick, first_name, last_name\)/,
+      },
+      {
+        models: split,
+        backfill: backfillsOf("users.first_name=split_part(name, ' ', 1)", last!, full!),
+        message: `--backfill "users.first_name=split_part(name, ' ', 1)": it reads name, which is not a column of users before this migration`,
+        hint: /over the old columns of users/,
+      },
+      {
+        // The backward SQL reads the new row: the old column is not there for the new app.
+        models: split,
+        backfill: backfillsOf(first!, last!, "users.full_name=coalesce(full_name, first_name)"),
+        message: `--backfill "users.full_name=coalesce(full_name, first_name)": it reads full_name, which is not a column of the new users`,
+        hint: /over the new columns of users/,
+      },
+      {
+        models: `export const users = table("users", { id: t.bigint().primaryKey(), nick: t.text().nullable() });`,
+        backfill: backfillsOf("users.full_name=coalesce(nick, '')"),
+        message: "--backfill gives users.full_name (dropped) its SQL over the new columns, but this migration adds no column to users",
+        hint: /^A dropped column's SQL is for a split or merge/,
+      },
+    ];
+    for (const { models, backfill, message, hint } of cases) {
+      const error = await failure(project.generate(models, { expandContract: true, backfill }));
+      expect({ code: error.code, message: error.message }).toEqual({ code: "RETORT_USAGE", message });
+      expect(error.hint).toMatch(hint);
+    }
+    expect(readdirSync(project.dir)).toHaveLength(1);
+  }, 120_000);
+
+  it("SQLite has no expand/contract", async () => {
+    const project = modelProject({ dialect: "sqlite" });
+    await project.generate(before);
+    const error = await failure(project.generate(split, { expandContract: true, backfill: backfillsOf(first!, last!, full!) }));
+    expect(error.code).toBe("RETORT_USAGE");
+    expect(error.message).toBe("--expand-contract is for Postgres and PGlite with safe autogenerate, but this project generates for sqlite");
+    expect(error.hint).toBe("Leave out the flag: SQLite rebuilds tables in one transaction anyway.");
+  }, 60_000);
+});
+
+describe("expand/contract splits on PGlite", () => {
+  it("the split's trigger, backfill, contract and downgrades work on PGlite too", async () => {
+    const url = `pglite:${join(mkdtempSync(join(tmpdir(), "retort-split-")), "db")}`;
+    /** Statements on the database, one connection (PGlite is one process: closed before the next command). */
+    const on = async (...statements: string[]) => {
+      const db = await connect(url);
+      try {
+        const results = [];
+        for (const statement of statements) results.push((await db.query(statement)).rows);
+        return results.at(-1)!;
+      } finally {
+        await db.close();
+      }
+    };
+    const project = modelProject({ url });
+    await project.generate(ONE_NAME);
+    await upgrade("head", project.options);
+    await on("INSERT INTO users SELECT g, 'first' || g || ' last' || g FROM generate_series(1, 1500) g");
+    await project.generate(TWO_NAMES, { expandContract: true, revId: "split_pglite", backfill: backfillsOf(...SPLIT) });
+    expect((await failure(upgrade("head", project.options))).code).toBe("RETORT_CONTRACT_NOT_RELEASED");
+
+    const names = "SELECT id::int, full_name, first_name, last_name FROM users WHERE id IN (1, 2, 3, 100001, 100002) ORDER BY id";
+    expect(
+      await on(
+        "INSERT INTO users (id, full_name) VALUES (100001, 'Ada Lovelace')",
+        "UPDATE users SET full_name = 'Grace Hopper' WHERE id = 1",
+        "INSERT INTO users (id, first_name, last_name) VALUES (100002, 'Alan', 'Turing')",
+        "UPDATE users SET last_name = 'Kay' WHERE id = 2",
+        names,
+      ),
+    ).toEqual([
+      { id: 1, full_name: "Grace Hopper", first_name: "Grace", last_name: "Hopper" },
+      { id: 2, full_name: "first2 Kay", first_name: "first2", last_name: "Kay" },
+      { id: 3, full_name: "first3 last3", first_name: "first3", last_name: "last3" },
+      { id: 100001, full_name: "Ada Lovelace", first_name: "Ada", last_name: "Lovelace" },
+      { id: 100002, full_name: "Alan Turing", first_name: "Alan", last_name: "Turing" },
+    ]);
+    expect(await on("SELECT count(*)::int AS n FROM users WHERE first_name IS NULL OR last_name IS NULL")).toEqual([{ n: 0 }]);
+
+    await release("split_pglite", project.options);
+    await upgrade("head", project.options);
+    expect(await on("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position")).toEqual([{ name: "id" }, { name: "first_name" }, { name: "last_name" }]);
+
+    await downgrade("split_pglite", project.options);
+    await downgrade("-1", project.options);
+    expect(await on("SELECT id::int, full_name FROM users WHERE id IN (1, 2, 100002) ORDER BY id")).toEqual([
+      { id: 1, full_name: "Grace Hopper" },
+      { id: 2, full_name: "first2 Kay" },
+      { id: 100002, full_name: "Alan Turing" },
+    ]);
   }, 120_000);
 });
