@@ -95,7 +95,8 @@ export async function columnSplits(ops: readonly Op[], from: Schema, backfills: 
       continue;
     }
     syncs.push(splitSync(table, tableAdds, tableDrops, forward, backward));
-    for (const op of [...tableAdds, ...tableDrops]) if (forward.some((entry) => entry.key === keyOf(op)) || backward.some((entry) => entry.key === keyOf(op))) taken.add(op);
+    const computed = new Set([...forward, ...backward].map((entry) => entry.key));
+    for (const op of [...tableAdds, ...tableDrops]) if (computed.has(keyOf(op))) taken.add(op);
   }
   requireBackwardValues(drops, from, syncs);
   return { syncs, rest: ops.filter((op) => !taken.has(op)), backfills: left };
