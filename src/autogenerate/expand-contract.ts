@@ -1,17 +1,18 @@
 /**
- * Expand/contract pairs (Postgres, PGlite): a column rename or type change on a table the running
- * app uses is written as two revisions, so the old and the new version of the app both work while
- * both are deployed.
+ * Expand/contract pairs (Postgres, PGlite): a column rename or type change, or a split or merge of
+ * columns (column-split.ts), on a table the running app uses is written as two revisions, so the
+ * old and the new version of the app both work while both are deployed.
  *
- * - expand: add the new column (nullable, no default yet); a trigger that keeps the old and the
- *   new column in step both ways (on INSERT it fills whichever is missing; on UPDATE it copies the
- *   one that changed); a backfill in batches by primary key, each batch committed (a DO block run
- *   outside any transaction, so a rerun after a kill skips the rows already done); then NOT NULL
- *   through a validated check when the old column was NOT NULL. The other changes of the diff go
- *   here too, in their safe form.
- * - contract (after `retort release <expand>`): the old column stops being required, the trigger
- *   and its function go, the new column gets its default, the old column is dropped; for a type
- *   change under the same name, the new column takes the name. Drops of the diff go here.
+ * - expand: add the new column(s) (nullable, no default yet); a trigger that keeps the old and the
+ *   new columns in step both ways (on INSERT it fills whichever side is missing; on UPDATE it
+ *   computes the side that did not change); a backfill in batches by primary key, each batch
+ *   committed (a DO block run outside any transaction, so a rerun after a kill skips the rows
+ *   already done); then NOT NULL through a validated check when every column the new one is
+ *   computed from was NOT NULL. The other changes of the diff go here too, in their safe form.
+ * - contract (after `retort release <expand>`): the old columns stop being required, the trigger
+ *   and its function go, the new columns get their defaults, the old columns are dropped; for a
+ *   type change under the same name, the new column takes the name. Drops of the diff go here.
+ *   See column-sync.ts for the SQL and the four bodies.
  *
  * For a type change under the same name, the new column is `<name>_new` between expand and
  * contract (the app's new code reads it there), and takes `<name>` in the contract.
@@ -26,16 +27,13 @@ import { applyOperation } from "../operations/apply.js";
 import type { AlterColumnOp, DropConstraintOp, DropIndexOp, Op } from "../operations/types.js";
 import { limitIdentifier } from "../schema/naming.js";
 import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../schema/snapshot.js";
-import { printIdentifier } from "./normalize.js";
+import { contractItems, contractUndo, describeSync, expandItems, expandUndo, q, type ColumnSync } from "./column-sync.js";
+import { columnSplits } from "./column-split.js";
 import { Renderer, renderMigrationBodies, type MigrationBodies, type RenderItem } from "./render.js";
 import { safeRewrite, type SafeSettings } from "./safe.js";
 import { castExists, castsImplicitly } from "./safety.js";
 
-/** Rows per committed batch of the generated backfill. */
-export const BACKFILL_BATCH = 1000;
-
-/** Marks the backfill's own updates, so the sync trigger does not copy them back (a lossy cast would alter the old values). */
-const BACKFILL_SETTING = "retort.backfill";
+export { BACKFILL_BATCH } from "./column-sync.js";
 
 export interface RevisionBodies {
   upgradeBody: string;
@@ -86,22 +84,18 @@ function followingNames(rename: TableRename, rest: Op[]): NonNullable<TableRenam
   return names;
 }
 
-/** One column moved from `old` to `target` (a new name, a new type, or both). */
-interface ColumnChange {
-  table: TableSchema;
-  old: ColumnSchema;
-  /** The column as the models want it, under its final name. */
-  final: ColumnSchema;
-  /** Its name between expand and contract. */
-  target: string;
-  key: string;
-}
-
-export function expandContract(ops: readonly Op[], from: Schema, settings: SafeSettings): ExpandContractPair {
-  const { changes, renames, rest } = splitChanges(ops, from);
+/**
+ * The pair for `ops` (from the schema `from`). `settings.backfills` gives the SQL of split and
+ * merged columns (column-split.ts), and fills NOT NULL columns added beside (safe.ts).
+ */
+export async function expandContract(ops: readonly Op[], from: Schema, settings: SafeSettings): Promise<ExpandContractPair> {
+  const { changes: renamed, renames, rest: others } = splitChanges(ops, from);
+  const splits = await columnSplits(others, from, settings.backfills ?? {});
+  const changes = [...renamed, ...splits.syncs];
+  const rest = splits.rest;
   if (changes.length === 0 && renames.length === 0) {
     throw new RetortError("RETORT_USAGE", "--expand-contract found no table rename, column rename or type change on an existing table in this migration", {
-      hint: "Leave out --expand-contract for this change; for a rename, say so with --rename-column table.old=new (or .renamedFrom() in the model).",
+      hint: "Leave out --expand-contract for this change; for a rename, say so with --rename-column table.old=new (or .renamedFrom() in the model); for a split or merge of columns, give each new and old column its SQL with --backfill.",
       details: { operations: ops.map((op) => op.kind) },
     });
   }
@@ -120,7 +114,7 @@ export function expandContract(ops: readonly Op[], from: Schema, settings: SafeS
   // --backfill names columns added to existing tables: those are among the later additions.
   const { backfills: _backfills, ...noBackfills } = settings;
   const first = part(before, from, noBackfills);
-  const last = part(after, withNewColumns, settings);
+  const last = part(after, withNewColumns, { ...settings, backfills: splits.backfills });
   const expand: RevisionBodies = {
     upgradeBody: join(first?.upgrade, renderer.items(expandUp), last?.upgrade),
     downgradeBody: join(last?.downgrade, renderer.items([...[...changes].reverse().flatMap(expandUndo), ...[...renames].reverse().flatMap(renameExpandUndo)]), first?.downgrade),
@@ -148,7 +142,7 @@ export function expandContract(ops: readonly Op[], from: Schema, settings: SafeS
     expand,
     contract,
     destructive: [
-      ...changes.map((change) => `dropColumn ${change.key} (in the contract revision, after release)`),
+      ...changes.flatMap((change) => change.olds.map((old) => `dropColumn ${change.table.name}.${old.name} (in the contract revision, after release)`)),
       ...renames.map((rename) => `the view ${rename.from} (in the contract revision, after release)`),
       ...(dropped?.destructive ?? []),
     ],
@@ -169,8 +163,8 @@ function fold(schema: Schema, ops: readonly Op[]): Schema {
 }
 
 /** Table renames, column renames and type changes on existing tables, and everything else. */
-function splitChanges(ops: readonly Op[], from: Schema): { changes: ColumnChange[]; renames: TableRename[]; rest: Op[] } {
-  const changes: ColumnChange[] = [];
+function splitChanges(ops: readonly Op[], from: Schema): { changes: ColumnSync[]; renames: TableRename[]; rest: Op[] } {
+  const changes: ColumnSync[] = [];
   const renames: TableRename[] = [];
   const rest: Op[] = [];
   const pending = [...ops];
@@ -200,15 +194,15 @@ function splitChanges(ops: readonly Op[], from: Schema): { changes: ColumnChange
     if (touching.length > 0) {
       throw new RetortError("RETORT_UNSUPPORTED", `--expand-contract: ${rename.from} is renamed to ${rename.to} and changed in the same migration`, {
         hint: "Generate the table rename as its own expand/contract pair first (only the rename in the models), then the other changes.",
-        details: { table: rename.from, operations: touching.map((op) => ("kind" in op ? op.kind : `column ${op.key}`)) },
-
+        details: { table: rename.from, operations: touching.map((op) => ("kind" in op ? op.kind : `columns ${describeSync(op)}`)) },
       });
     }
   }
   return { changes, renames, rest };
 }
 
-function change(table: TableSchema, old: ColumnSchema, renamed: ColumnSchema, target: string, alter: AlterColumnOp | undefined): ColumnChange {
+/** One column moved from `old` to `target` (a new name, a new type, or both): converted by casts. */
+function change(table: TableSchema, old: ColumnSchema, renamed: ColumnSchema, target: string, alter: AlterColumnOp | undefined): ColumnSync {
   const final: ColumnSchema = { ...renamed };
   if (alter?.type !== undefined) final.type = alter.type;
   if (alter?.nullable !== undefined) final.nullable = alter.nullable;
@@ -226,164 +220,24 @@ function change(table: TableSchema, old: ColumnSchema, renamed: ColumnSchema, ta
   if (table.primaryKey?.columns.includes(old.name)) {
     throw new RetortError("RETORT_UNSUPPORTED", `--expand-contract: ${key} is part of the primary key`, { hint: "Change a primary key column with a hand-written migration." });
   }
-  return { table, old, final, target, key };
+  const forward = convert(q(old.name), old.type, final.type);
+  const backward = convert(q(target), final.type, old.type);
+  return {
+    table,
+    olds: [{ column: old, name: old.name, value: backward, reads: [target] }],
+    news: [{ column: final, name: target, value: forward, reads: [old.name] }],
+    // A plain assignment: PL/pgSQL evaluates it without a query.
+    forward: `NEW.${q(target)} := ${convert(`NEW.${q(old.name)}`, old.type, final.type)};`,
+    backward: `NEW.${q(old.name)} := ${convert(`NEW.${q(target)}`, final.type, old.type)};`,
+    name: limitIdentifier(`retort_sync_${table.name}_${target}`),
+  };
 }
-
-// ---------------------------------------------------------------------------------------------
-// SQL
-
-const q = printIdentifier;
 
 /** `value` (of type `from`) as type `to`. */
 function convert(value: string, from: ColumnType, to: ColumnType): string {
   if (castsImplicitly(from, to) && from.kind === to.kind) return value;
   const type = to.kind === "enum" ? q(to.name) : columnType(to);
   return from.kind === "enum" && to.kind === "enum" ? `${value}::text::${type}` : `(${value})::${type}`;
-}
-
-function functionName(change: ColumnChange): string {
-  return limitIdentifier(`retort_sync_${change.table.name}_${change.target}`);
-}
-
-function createFunctionSql(change: ColumnChange): string {
-  const oldRef = (row: string) => `${row}.${q(change.old.name)}`;
-  const newRef = (row: string) => `${row}.${q(change.target)}`;
-  const forward = convert(oldRef("NEW"), change.old.type, change.final.type);
-  const backward = convert(newRef("NEW"), change.final.type, change.old.type);
-  return [
-    `CREATE FUNCTION ${q(functionName(change))}() RETURNS trigger LANGUAGE plpgsql AS $retort$`,
-    "BEGIN",
-    `  -- Keeps ${change.table.name}.${change.old.name} and ${change.table.name}.${change.target} in step while the old and the new app both run.`,
-    `  IF current_setting('${BACKFILL_SETTING}', true) = 'on' THEN RETURN NEW; END IF;`,
-    "  IF TG_OP = 'INSERT' THEN",
-    `    IF ${newRef("NEW")} IS NULL THEN ${newRef("NEW")} := ${forward}; ELSE ${oldRef("NEW")} := ${backward}; END IF;`,
-    `  ELSIF ${newRef("NEW")} IS DISTINCT FROM ${newRef("OLD")} THEN`,
-    `    ${oldRef("NEW")} := ${backward};`,
-    `  ELSIF ${oldRef("NEW")} IS DISTINCT FROM ${oldRef("OLD")} THEN`,
-    `    ${newRef("NEW")} := ${forward};`,
-    "  END IF;",
-    "  RETURN NEW;",
-    "END",
-    "$retort$",
-  ].join("\n");
-}
-
-function createTriggerSql(change: ColumnChange): string {
-  const name = q(functionName(change));
-  return `CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON ${q(change.table.name)} FOR EACH ROW EXECUTE FUNCTION ${name}()`;
-}
-
-const dropTriggerSql = (change: ColumnChange) => `DROP TRIGGER ${q(functionName(change))} ON ${q(change.table.name)}`;
-const dropFunctionSql = (change: ColumnChange) => `DROP FUNCTION ${q(functionName(change))}()`;
-
-/**
- * Fill `target` from `source` in batches of BACKFILL_BATCH rows by primary key, each committed:
- * a DO block outside any transaction (the revision has none). Rows already filled are skipped, so
- * a rerun after an interruption goes on where it stopped.
- */
-function backfillSql(table: TableSchema, target: string, value: string): string {
-  const pk = table.primaryKey?.columns;
-  const set = `UPDATE ${q(table.name)} SET ${q(target)} = ${value}`;
-  const mark = `PERFORM set_config('${BACKFILL_SETTING}', 'on', true);`;
-  if (!pk || pk.length !== 1) {
-    // No single-column key to walk: one statement (still skipping rows already filled).
-    return ["DO $retort$", "BEGIN", `  ${mark}`, `  ${set} WHERE ${q(target)} IS NULL;`, "END", "$retort$"].join("\n");
-  }
-  const key = q(pk[0]!);
-  const keyType = columnType(table.columns.find((column) => column.name === pk[0])!.type);
-  return [
-    "DO $retort$",
-    "DECLARE",
-    `  last_key ${keyType};`,
-    `  batch_end ${keyType};`,
-    "BEGIN",
-    "  LOOP",
-    `    ${mark}`,
-    `    SELECT max(k) INTO batch_end FROM (SELECT ${key} AS k FROM ${q(table.name)} WHERE last_key IS NULL OR ${key} > last_key ORDER BY ${key} LIMIT ${BACKFILL_BATCH}) AS batch;`,
-    "    EXIT WHEN batch_end IS NULL;",
-    `    ${set} WHERE (last_key IS NULL OR ${key} > last_key) AND ${key} <= batch_end AND ${q(target)} IS NULL;`,
-    "    last_key := batch_end;",
-    "    COMMIT;",
-    "  END LOOP;",
-    "END",
-    "$retort$",
-  ].join("\n");
-}
-
-function notNullItems(table: string, column: string): RenderItem[] {
-  // The same sequence safe autogenerate writes: a validated check lets SET NOT NULL skip its scan.
-  const check = { name: limitIdentifier(`ck_${table}_${column}_not_null`), expression: `${q(column)} IS NOT NULL` };
-  return [
-    { op: { kind: "addCheck", table, check, notValid: true } },
-    { op: { kind: "validateConstraint", table, name: check.name } },
-    { op: { kind: "alterColumn", table, name: column, nullable: false, previous: { nullable: true } } },
-    { op: { kind: "dropConstraint", table, name: check.name, previous: { check } } },
-  ];
-}
-
-// ---------------------------------------------------------------------------------------------
-// the four bodies
-
-function expandItems(change: ColumnChange): RenderItem[] {
-  const table = change.table.name;
-  const { default: _default, ...bare } = change.final;
-  const forwardValue = convert(q(change.old.name), change.old.type, change.final.type);
-  const items: RenderItem[] = [
-    {
-      op: { kind: "addColumn", table, column: { ...bare, name: change.target, nullable: true } },
-      comments: [`${change.key} → ${table}.${change.target}: the new column, nullable and without a default until the contract.`],
-    },
-    { op: { kind: "execute", sql: createFunctionSql(change), reverseSql: dropFunctionSql(change) }, comments: ["The trigger that keeps both columns in step (both ways) while both app versions run."] },
-    { op: { kind: "execute", sql: createTriggerSql(change), reverseSql: dropTriggerSql(change) } },
-    {
-      op: { kind: "execute", sql: backfillSql(change.table, change.target, forwardValue) },
-      comments: [`Copies the existing rows in batches of ${BACKFILL_BATCH} by primary key, each committed; a rerun skips the rows already done.`],
-    },
-  ];
-  if (!change.final.nullable && !change.old.nullable) items.push(...notNullItems(table, change.target));
-  return items;
-}
-
-function expandUndo(change: ColumnChange): RenderItem[] {
-  const table = change.table.name;
-  return [
-    { op: { kind: "execute", sql: dropTriggerSql(change) } },
-    { op: { kind: "execute", sql: dropFunctionSql(change) } },
-    { op: { kind: "dropColumn", table, name: change.target } },
-  ];
-}
-
-function contractItems(change: ColumnChange): RenderItem[] {
-  const table = change.table.name;
-  const items: RenderItem[] = [];
-  if (!change.old.nullable) {
-    // The new app does not write the old column: once the trigger is gone it must accept NULL.
-    items.push({ op: { kind: "alterColumn", table, name: change.old.name, nullable: true, previous: { nullable: false } } });
-  }
-  items.push({ op: { kind: "execute", sql: dropTriggerSql(change) } }, { op: { kind: "execute", sql: dropFunctionSql(change) } });
-  if (change.final.default !== undefined) items.push({ op: { kind: "alterColumn", table, name: change.target, default: change.final.default, previous: { default: null } } });
-  if (change.final.nullable !== change.old.nullable && !change.final.nullable) items.push(...notNullItems(table, change.target));
-  items.push({ op: { kind: "dropColumn", table, name: change.old.name, previous: change.old } });
-  if (change.target !== change.final.name) items.push({ op: { kind: "renameColumn", table, from: change.target, to: change.final.name } });
-  items[0] = { ...items[0]!, comments: [`${change.key} is no longer used by the app (released): the old column and the trigger go.`] };
-  return items;
-}
-
-function contractUndo(change: ColumnChange): RenderItem[] {
-  const table = change.table.name;
-  const { default: oldDefault, ...bareOld } = change.old;
-  const items: RenderItem[] = [];
-  if (change.target !== change.final.name) items.push({ op: { kind: "renameColumn", table, from: change.final.name, to: change.target } });
-  items.push(
-    { op: { kind: "addColumn", table, column: { ...bareOld, nullable: true } }, comments: [`Restores ${change.key} from ${table}.${change.target}, and the trigger.`] },
-    { op: { kind: "execute", sql: createFunctionSql(change) } },
-    { op: { kind: "execute", sql: createTriggerSql(change) } },
-    { op: { kind: "execute", sql: backfillSql(change.table, change.old.name, convert(q(change.target), change.final.type, change.old.type)) } },
-  );
-  if (change.final.default !== undefined) items.push({ op: { kind: "alterColumn", table, name: change.target, default: null, previous: { default: change.final.default } } });
-  if (oldDefault !== undefined) items.push({ op: { kind: "alterColumn", table, name: change.old.name, default: oldDefault, previous: { default: null } } });
-  if (!change.old.nullable) items.push(...notNullItems(table, change.old.name));
-  return items;
 }
 
 const createViewSql = (rename: TableRename) => `CREATE VIEW ${q(rename.from)} AS SELECT * FROM ${q(rename.to)}`;
@@ -428,8 +282,8 @@ function createViewItem(rename: TableRename): RenderItem {
   return { op: { kind: "execute", sql: createViewSql(rename) } };
 }
 
-function expandComment(changes: readonly ColumnChange[], renames: readonly TableRename[]): string {
-  const moves = [...renames.map((rename) => `${rename.from} → ${rename.to} (a view keeps ${rename.from})`), ...changes.map((change) => `${change.key} → ${change.table.name}.${change.target}`)].join(", ");
+function expandComment(changes: readonly ColumnSync[], renames: readonly TableRename[]): string {
+  const moves = [...renames.map((rename) => `${rename.from} → ${rename.to} (a view keeps ${rename.from})`), ...changes.map(describeSync)].join("; ");
   return [
     `// Expand: ${moves}.`,
     "// The old and the new app both work once this runs: deploy the new app, then `retort release <this revision>`",
@@ -437,12 +291,12 @@ function expandComment(changes: readonly ColumnChange[], renames: readonly Table
   ].join("\n");
 }
 
-function contractComment(changes: readonly ColumnChange[], renames: readonly TableRename[]): string {
-  const renamed = changes.filter((change) => change.target !== change.final.name);
+function contractComment(changes: readonly ColumnSync[], renames: readonly TableRename[]): string {
+  const renamed = changes.flatMap((change) => change.news.filter((entry) => entry.name !== entry.column.name).map((entry) => ({ table: change.table.name, from: entry.name, to: entry.column.name })));
   return [
     "// Contract: runs only after `retort release` of the expand revision (the old app is gone).",
     ...(renames.length ? [`// The views under the old table names go: ${renames.map((rename) => rename.from).join(", ")}.`] : []),
-    ...(renamed.length ? [`// ${renamed.map((change) => `${change.table.name}.${change.target} becomes ${change.table.name}.${change.final.name}`).join(", ")} here: the app reads the new name from now on.`] : []),
+    ...(renamed.length ? [`// ${renamed.map((entry) => `${entry.table}.${entry.from} becomes ${entry.table}.${entry.to}`).join(", ")} here: the app reads the new name from now on.`] : []),
   ].join("\n");
 }
 

@@ -51,6 +51,11 @@ export interface SafeReport {
 
 const STATEMENT = /^\s*(update|insert|delete|with|do|call|select)\b/i;
 
+/** A --backfill value that is a whole statement (run as it is), not an expression for the column's value. */
+export function isBackfillStatement(sql: string): boolean {
+  return STATEMENT.test(sql);
+}
+
 /**
  * The rewrite for `renderMigrationBodies(ops, { rewrite })`: the upgrade gets every safe form;
  * the downgrade (which starts from the schema after the upgrade) gets the lock-related ones.
@@ -289,7 +294,7 @@ class SafeWriter {
     ];
     if (given !== undefined) {
       this.report.backfilled.push(key);
-      const sql = STATEMENT.test(given) ? given.trim() : `UPDATE ${printIdentifier(op.table)} SET ${column} = (${given.trim()}) WHERE ${column} IS NULL`;
+      const sql = isBackfillStatement(given) ? given.trim() : `UPDATE ${printIdentifier(op.table)} SET ${column} = (${given.trim()}) WHERE ${column} IS NULL`;
       out.push({ op: { kind: "execute", sql } });
     } else {
       this.report.stubs.push(key);

@@ -56,8 +56,8 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .option("--splice", "allow a parent that is not a head (start a branch)")
     .option("--branch-label <label>", "label the revision (and its branch)")
     .option("--depends-on <revs...>", "revisions this one depends on")
-    .option("--backfill <[table.column=]sql>", "with --autogenerate on Postgres: fill a NOT NULL column added to an existing table (an expression for its value, or an UPDATE); repeat per column", (value: string, all: string[]) => [...all, value], [] as string[])
-    .option("--expand-contract", "with --autogenerate on Postgres: write a column rename or type change as an expand and a contract revision")
+    .option("--backfill <[table.column=]sql>", "with --autogenerate on Postgres: fill a NOT NULL column added to an existing table (an expression for its value, or an UPDATE); with --expand-contract, a split or merge: an added column's SQL over the old columns, a dropped column's over the new ones; repeat per column", (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--expand-contract", "with --autogenerate on Postgres: write a table or column rename, a type change, or a split or merge of columns (with --backfill) as an expand and a contract revision")
     .action(async (opts: { message: string; revId?: string; head?: string; splice?: boolean; branchLabel?: string; dependsOn?: string[]; autogenerate?: boolean; empty?: boolean; backfill: string[]; expandContract?: boolean } & DiffFlags) => {
       if (opts.autogenerate) {
         const { autogenerateFromCli } = await import("./schema.js");

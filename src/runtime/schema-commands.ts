@@ -182,7 +182,10 @@ export async function autogenerate(spec: AutogenerateSpec, options: SchemaComman
   const dialect = dialectOf(loaded, options);
   const models = await modelsSchema(loaded);
   const from = options.against === "database" ? await liveSchema(loaded, options, "revision --autogenerate") : await headSchema(loaded, dialect, options);
-  const result = diff(loaded, from.schema, models, dialect, options, from.source);
+  // With --expand-contract, a column given its SQL is computed from others (a split or merge), not renamed.
+  const computed = spec.expandContract ? Object.keys(spec.backfill ?? {}).filter((key) => key !== "") : [];
+  const renames = computed.length ? { ...options.renames, notRenames: [...(options.renames?.notRenames ?? []), ...computed] } : options.renames;
+  const result = diff(loaded, from.schema, models, dialect, { ...options, ...(renames ? { renames } : {}) }, from.source);
   if (result.decisions.length > 0) {
     const flag = (d: RenameDecision) =>
       d.kind === "table" ? `--rename-table ${d.from}=${d.to}` : d.kind === "column" ? `--rename-column ${d.table}.${d.from}=${d.to}` : `--rename-enum-value ${d.enum}.${d.from}=${d.to}`;
@@ -195,7 +198,8 @@ export async function autogenerate(spec: AutogenerateSpec, options: SchemaComman
     throw new RetortError("RETORT_DECISIONS_NEEDED", `Autogenerate needs ${result.decisions.length} decision(s) before it can write a migration:\n${lines.join("\n")}`, {
       hint:
         "Pass the flags shown for real renames (or a hints file with --hints, or .renamedFrom() in the model); for a drop and an add, pass --not-rename <old>=<new> (e.g. members.nick=nickname)." +
-        (casts ? ' For a type change without a cast: --using "table.column=<SQL that gives the new type>", or --recreate table.column (the column is dropped and added again).' : ""),
+        (casts ? ' For a type change without a cast: --using "table.column=<SQL that gives the new type>", or --recreate table.column (the column is dropped and added again).' : "") +
+        (spec.expandContract ? ' For a split or merge of columns, give each added and dropped column its SQL with --backfill "table.column=<SQL>" (those columns are then not renames).' : ""),
       details: { decisions: result.decisions },
     });
   }
@@ -213,7 +217,7 @@ export async function autogenerate(spec: AutogenerateSpec, options: SchemaComman
   const parent = { ...(spec.head ? { head: spec.head } : {}), ...(spec.branchLabel ? { branchLabel: spec.branchLabel } : {}) };
   if (spec.expandContract) {
     const { expandContract } = await import("../autogenerate/expand-contract.js");
-    const pair = expandContract(result.ops, from.schema, { lockTimeout, ...(spec.backfill ? { backfills: spec.backfill } : {}) });
+    const pair = await expandContract(result.ops, from.schema, { lockTimeout, ...(spec.backfill ? { backfills: spec.backfill } : {}) });
     const expand = await revision(
       { message: `${spec.message} (expand)`, ...pair.expand, ...(spec.revId !== undefined ? { revId: spec.revId } : {}), ...parent },
       { ...options, config: loaded },

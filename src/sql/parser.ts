@@ -13,6 +13,8 @@ export interface PostgresParser {
   parse(sql: string): PgNode[];
   /** SQL text for one expression node (a default, a CHECK, an index expression or predicate). */
   deparseExpression(node: PgNode): string;
+  /** `sql` without its comments (as the server's scanner finds them: not inside strings), trimmed. */
+  withoutComments(sql: string): string;
 }
 
 let loading: Promise<PostgresParser> | undefined;
@@ -47,6 +49,18 @@ export function loadPostgresParser(): Promise<PostgresParser> {
       },
       deparseExpression(node) {
         return new CastDeparser(node as never, { pretty: false }).deparseQuery();
+      },
+      withoutComments(sql) {
+        // The scanner counts bytes: cut the UTF-8 bytes, not the string's UTF-16 units.
+        const bytes = Buffer.from(sql, "utf8");
+        const comments = pgQuery.scanSync(sql).tokens.filter((token) => token.tokenName === "SQL_COMMENT" || token.tokenName === "C_COMMENT");
+        let out = "";
+        let at = 0;
+        for (const comment of comments) {
+          out += `${bytes.subarray(at, comment.start).toString("utf8")} `;
+          at = comment.end;
+        }
+        return (out + bytes.subarray(at).toString("utf8")).trim();
       },
     };
   })();

@@ -11,7 +11,9 @@ import { SOURCE_INDEX, createProject, type Project } from "../runtime/project.js
 
 export interface ModelProject extends Project {
   options: { config: Project["config"]; dialect?: Dialect; url?: string };
-  /** Write the models (the body of a module importing t, table, index, unique, check, sql), autogenerate, return the result and the file text. */
+  /** Write the models: the body of a module importing t, table, index, unique, check, sql. */
+  writeModels(models: string): void;
+  /** Write the models, autogenerate, return the result and the file text. */
   generate(models: string, spec?: Partial<AutogenerateSpec>): Promise<AutogenerateResult & { text: string; contractText?: string }>;
 }
 
@@ -20,12 +22,14 @@ export function modelProject(settings: { dialect?: Dialect; url?: string; autoge
   const config = { ...project.config, config: { ...project.config.config, models: "./schema.ts", ...(settings.autogenerate ? { autogenerate: settings.autogenerate } : {}) } };
   const options = { config, ...(settings.dialect ? { dialect: settings.dialect } : {}), ...(settings.url ? { url: settings.url } : {}) };
   let step = 0;
+  const writeModels = (models: string) => writeFileSync(join(project.root, "schema.ts"), `import { t, table, index, unique, check, sql } from ${JSON.stringify(SOURCE_INDEX)};\n${models}\n`);
   return {
     ...project,
     config,
     options,
+    writeModels,
     async generate(models, spec = {}) {
-      writeFileSync(join(project.root, "schema.ts"), `import { t, table, index, unique, check, sql } from ${JSON.stringify(SOURCE_INDEX)};\n${models}\n`);
+      writeModels(models);
       const result = await autogenerate({ message: `step ${++step}`, ...spec }, options);
       const read = (path: string) => readFileSync(join(project.root, path.replace(/^.*migrations/, "migrations")), "utf8");
       return { ...result, text: result.path ? read(result.path) : "", ...(result.contract ? { contractText: read(result.contract.path) } : {}) };

@@ -73,4 +73,20 @@ describe("autogenerate and lint", () => {
       expect(report.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}`)).toEqual([]);
     }
   }, 60_000);
+
+  it("an expand/contract pair for a column split lints clean (the contract drops only released columns)", async () => {
+    const fixture = lintFixture();
+    const config: LoadedConfig = { ...fixture.config, config: { ...fixture.config.config, models: "./schema.ts" } };
+    const schema = join(fixture.root, "schema.ts");
+    writeFileSync(schema, models(`export const users = table("users", { id: t.bigint().identity().primaryKey(), fullName: t.text() }, (u) => [index(u.fullName)]);`));
+    await autogenerate({ message: "users" }, { config, dialect: "postgres" });
+    writeFileSync(schema, models(`export const users = table("users", { id: t.bigint().identity().primaryKey(), firstName: t.text(), lastName: t.text().nullable() }, (u) => [index(u.lastName)]);`));
+    const backfill = { "users.first_name": "split_part(full_name, ' ', 1)", "users.last_name": "nullif(split_part(full_name, ' ', 2), '')", "users.full_name": "concat_ws(' ', first_name, last_name)" };
+    const pair = await autogenerate({ message: "split name", expandContract: true, backfill }, { config, dialect: "postgres" });
+    const withConfig = { ...fixture, config };
+    for (const revision of [pair.revision!, pair.contract!.revision]) {
+      const report = await withConfig.lint({ range: revision });
+      expect(report.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}`)).toEqual([]);
+    }
+  }, 60_000);
 });

@@ -3,15 +3,12 @@
  * (with and without a column), the warning for a backfill stub, `upgrade` held before a contract
  * (exit 1, the code and the `retort release` hint), `release --json`.
  */
-import { execFile } from "node:child_process";
 import { readFileSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTempDatabase, postgresReachable, type TempDatabase } from "../support/postgres.js";
-import { SOURCE_INDEX, createProject } from "./project.js";
+import { SOURCE_INDEX, createProject, runCli } from "./project.js";
 
-const exec = promisify(execFile);
 const postgresUp = await postgresReachable();
 if (!postgresUp) console.warn("[retort tests] NOTICE: Postgres server unreachable; the expand/contract CLI case is SKIPPED.");
 
@@ -26,11 +23,7 @@ describe.skipIf(!postgresUp)("retort revision --backfill / --expand-contract, re
     writeFileSync(config, `export default ${JSON.stringify({ ...project.config.config, models: "./schema.ts" })};\n`);
     const models = (body: string) => writeFileSync(join(project.root, "schema.ts"), `import { t, table } from ${JSON.stringify(SOURCE_INDEX)};\nexport const users = table("users", { id: t.bigint().primaryKey(), ${body} });\n`);
     // Autogenerate compares with the migrations head (no --url); the other commands run on the database.
-    const retort = (...args: string[]) =>
-      exec("node_modules/.bin/tsx", ["src/cli/main.ts", "--config", config, ...(args[0] === "revision" ? [...args, "--dialect", "postgres"] : ["--url", temp.url, ...args])], { timeout: 60_000 }).then(
-        (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
-        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
-      );
+    const retort = (...args: string[]) => runCli(config, args[0] === "revision" ? [...args, "--dialect", "postgres"] : ["--url", temp.url, ...args]);
     const newest = () => readFileSync(join(project.dir, readdirSync(project.dir).sort().at(-1)!), "utf8");
 
     models(`name: t.text()`);

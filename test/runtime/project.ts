@@ -2,6 +2,7 @@
  * A throwaway migration project for runtime tests: a folder with revision files written through
  * the same template `retort revision` uses, importing Retort from this repository's source.
  */
+import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -77,4 +78,27 @@ export async function failure(promise: Promise<unknown>): Promise<RetortError> {
     throw error;
   }
   throw new Error("expected the command to fail");
+}
+
+/**
+ * Run the `retort` command from this repository's source (tsx) with `--config <configFile>` and
+ * `args`: the exit code and the output, never a rejection.
+ */
+export function runCli(configFile: string, args: readonly string[], timeout = 60_000): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((done) => {
+    execFile("node_modules/.bin/tsx", ["src/cli/main.ts", "--config", configFile, ...args], { timeout }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: stdout, err: stderr });
+    });
+  });
+}
+
+/** Poll `probe` every 50 ms until it gives a value (undefined: not yet); fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -11,7 +11,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { current, isRetortError, upgrade, type CommandOptions } from "../../src/index.js";
 import { postgresReachable, tempDatabaseForSuite } from "../support/postgres.js";
-import { createProject, type Project } from "./project.js";
+import { createProject, waitFor, type Project } from "./project.js";
 
 const postgresUp = await postgresReachable();
 
@@ -34,16 +34,6 @@ function chain(): Project {
     ].join("\n"),
   });
   return project;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe.skipIf(!postgresUp)("a revision killed during CREATE INDEX CONCURRENTLY resumes", () => {
