@@ -119,16 +119,17 @@ function backfillSql(table: TableSchema, targets: ReadonlyArray<{ name: string; 
   const keyType = columnType(table.columns.find((column) => column.name === pk[0])!.type);
   return [
     "DO $retort$",
+    // Prefixed: PL/pgSQL reads a bare name that is both a variable and a column as ambiguous, and the user's SQL names columns.
     "DECLARE",
-    `  last_key ${keyType};`,
-    `  batch_end ${keyType};`,
+    `  retort_last_key ${keyType};`,
+    `  retort_batch_end ${keyType};`,
     "BEGIN",
     "  LOOP",
     `    ${mark}`,
-    `    SELECT max(k) INTO batch_end FROM (SELECT ${key} AS k FROM ${q(table.name)} WHERE last_key IS NULL OR ${key} > last_key ORDER BY ${key} LIMIT ${BACKFILL_BATCH}) AS batch;`,
-    "    EXIT WHEN batch_end IS NULL;",
-    `    ${set} WHERE (last_key IS NULL OR ${key} > last_key) AND ${key} <= batch_end AND ${unfilled};`,
-    "    last_key := batch_end;",
+    `    SELECT max(k) INTO retort_batch_end FROM (SELECT ${key} AS k FROM ${q(table.name)} WHERE retort_last_key IS NULL OR ${key} > retort_last_key ORDER BY ${key} LIMIT ${BACKFILL_BATCH}) AS batch;`,
+    "    EXIT WHEN retort_batch_end IS NULL;",
+    `    ${set} WHERE (retort_last_key IS NULL OR ${key} > retort_last_key) AND ${key} <= retort_batch_end AND ${unfilled};`,
+    "    retort_last_key := retort_batch_end;",
     "    COMMIT;",
     "  END LOOP;",
     "END",

@@ -46,7 +46,7 @@ describe.skipIf(!postgresUp)("expand/contract on Postgres", () => {
     expect(pair.text).toContain('op.addColumn("users", "handle", t.text().nullable());');
     expect(pair.text).toContain('op.addColumn("users", "score_new", t.bigint().nullable());');
     expect(pair.text).toContain("CREATE TRIGGER retort_sync_users_handle BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION retort_sync_users_handle()");
-    expect(pair.text).toContain("UPDATE users SET handle = username WHERE (last_key IS NULL OR id > last_key) AND id <= batch_end AND handle IS NULL;");
+    expect(pair.text).toContain("UPDATE users SET handle = username WHERE (retort_last_key IS NULL OR id > retort_last_key) AND id <= retort_batch_end AND handle IS NULL;");
     expect(pair.contractText).toContain('op.dropColumn("users", "username");');
     // The index moves with the name: built concurrently on the new column in the expand, the old one dropped in the contract.
     expect(pair.text).toContain('op.createIndex(null, "users", ["handle"], { concurrently: true });');
