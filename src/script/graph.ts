@@ -307,6 +307,9 @@ function toRevision(header: ScriptHeader): MutableRevision {
 const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const compareTime = (a: number, b: number) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : Number.isNaN(b) ? -1 : a - b);
 
-function unique(items: readonly string[]): string[] {
-  return items.length < 2 ? [...items] : [...new Set(items)];
+/** Without repeats; the array itself when it has none (nothing mutates a header's lists, and at 10,000 revisions every copy is garbage to collect). */
+function unique(items: string[]): string[] {
+  if (items.length < 2) return items;
+  const set = new Set(items);
+  return set.size === items.length ? items : [...set];
 }

@@ -13,7 +13,15 @@ import type { ScriptHeader } from "./header.js";
  * Version 2 stores columns (one array per field) instead of one object per file: at 10,000 files
  * JSON.parse then builds a few dozen arrays instead of 20,000 objects, about a third of the time.
  */
-const VERSION = 3;
+const VERSION = 4;
+
+/**
+ * Version 4 writes an empty list (most revisions' branch labels and depends-on) as 0, read back
+ * as this one frozen array: 20,000 fewer arrays to parse and collect at 10,000 files. Frozen, so
+ * a mutation would fail loudly rather than change every revision's list.
+ */
+const NONE = Object.freeze([]) as unknown as string[];
+const list = (value: string[] | 0): string[] => (value === 0 ? NONE : value);
 
 type CachedHeader = Omit<ScriptHeader, "path">;
 
@@ -27,8 +35,8 @@ interface CacheFile {
   parents: string[][];
   message: string[];
   createdAt: string[];
-  branchLabels: string[][];
-  dependsOn: string[][];
+  branchLabels: Array<string[] | 0>;
+  dependsOn: Array<string[] | 0>;
   transactional: boolean[];
   /** null for an ordinary revision. */
   replaces: Array<string[] | null>;
@@ -88,8 +96,8 @@ export class HeaderCache {
       parents: c.parents[i]!,
       message: c.message[i]!,
       createdAt: c.createdAt[i]!,
-      branchLabels: c.branchLabels[i]!,
-      dependsOn: c.dependsOn[i]!,
+      branchLabels: list(c.branchLabels[i]!),
+      dependsOn: list(c.dependsOn[i]!),
       transactional: c.transactional[i]!,
       replaces: c.replaces[i] ?? undefined,
       path,
@@ -110,7 +118,11 @@ export class HeaderCache {
     const push = (name: string, state: FileState, header: CachedHeader) => {
       out.names.push(name);
       out.states.push(state.size, state.ino, state.mtimeMs, state.ctimeMs);
-      for (const column of COLUMNS) (out[column] as unknown[]).push(header[column]);
+      for (const column of COLUMNS) {
+        const value: unknown = header[column];
+        const empty = (column === "branchLabels" || column === "dependsOn") && Array.isArray(value) && value.length === 0;
+        (out[column] as unknown[]).push(empty ? 0 : value);
+      }
     };
     for (const i of this.kept) {
       const at = i * 4;

@@ -41,12 +41,20 @@ describe("header cache", () => {
   };
 
   it("gives the same headers and checksums as reading the files, and writes the cache", () => {
-    const { dir, cacheFile } = setup();
+    const { cacheFile } = setup();
+    // Branch labels and depends-on, empty and not (the cache writes an empty list as 0).
+    const dir = writeMigrations([
+      migration("bbbb00000001", [], 1),
+      { ...migration("bbbb00000002", ["bbbb00000001"], 2), branchLabels: ["billing"] },
+      { ...migration("bbbb00000003", ["bbbb00000001"], 3), dependsOn: ["bbbb00000002"] },
+    ]);
     const plain = loadScriptDirectory(dir).revisions;
     expect(loadScriptDirectory(dir, { cacheFile }).revisions).toEqual(plain);
     expect(existsSync(cacheFile)).toBe(true);
     ageCache(cacheFile);
-    expect(loadScriptDirectory(dir, { cacheFile }).revisions).toEqual(plain);
+    const cached = loadScriptDirectory(dir, { cacheFile }).revisions;
+    expect(cached).toEqual(plain);
+    expect(cached.map((r) => [r.branchLabels, r.dependsOn])).toEqual([[[], []], [["billing"], []], [[], ["bbbb00000002"]]]);
   });
 
   it("serves an unchanged file from the cache, and rereads it as soon as it is touched", () => {
