@@ -209,16 +209,21 @@ export class Controller<S, T extends AnyTable> {
   async create(input: Insert<T>, options?: WriteOptions): Promise<Row<T>> {
     validate(this.model, "insert", input);
     const values = this.withClientDefaults(input as Record<string, unknown>);
-    const present = this.info.columns.filter((c) => values[c.key] !== undefined);
-    const statement = this.statement(`create:${present.map((c) => c.key).join(",")}`, () => ({
-      text:
-        present.length === 0
-          ? `INSERT INTO ${this.info.quotedName} DEFAULT VALUES RETURNING ${this.info.selectList}`
-          : `INSERT INTO ${this.info.quotedName} (${present.map((c) => c.quoted).join(", ")}) VALUES (${present
-              .map((_, i) => this.info.placeholder(i + 1))
-              .join(", ")}) RETURNING ${this.info.selectList}`,
-      columns: present,
-    }), "create");
+    // The statement's key names the columns given; built without arrays (every insert comes here).
+    let key = "create:";
+    for (const c of this.info.columns) if (values[c.key] !== undefined) key += `${c.key},`;
+    const statement = this.statement(key, () => {
+      const present = this.info.columns.filter((c) => values[c.key] !== undefined);
+      return {
+        text:
+          present.length === 0
+            ? `INSERT INTO ${this.info.quotedName} DEFAULT VALUES RETURNING ${this.info.selectList}`
+            : `INSERT INTO ${this.info.quotedName} (${present.map((c) => c.quoted).join(", ")}) VALUES (${present
+                .map((_, i) => this.info.placeholder(i + 1))
+                .join(", ")}) RETURNING ${this.info.selectList}`,
+        columns: present,
+      };
+    }, "create");
     const params = this.encodeRow(statement.columns, values);
     if (!this.info.audited) return (await this.run(statement, params)).rows[0]!;
     return this.audited("create", options, async (session) => {
@@ -861,7 +866,9 @@ export class Controller<S, T extends AnyTable> {
 
   private encodeRow(columns: ColumnInfo[], values: Record<string, unknown>): unknown[] {
     const driver = this.session.driver;
-    return columns.map((c) => driver.encode(c.type, values[c.key]));
+    const params = new Array<unknown>(columns.length);
+    for (let i = 0; i < columns.length; i++) params[i] = driver.encode(columns[i]!.type, values[columns[i]!.key]);
+    return params;
   }
 
   private requireSoftDelete(operation: string): void {
