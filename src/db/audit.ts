@@ -11,6 +11,7 @@ import { RetortError } from "../errors.js";
 import { auditLog, AUDIT_TABLE } from "../model/audit-log.js";
 import { isTableModel, type AnyTable } from "../model/table.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
+import { escapeCopy, escapeCopyJson } from "../dialects/postgres/copy-text.js";
 import type { Session } from "./controller.js";
 import type { ColumnInfo, TableInfo } from "./table-info.js";
 
@@ -70,6 +71,8 @@ export function changedFields(info: TableInfo, change: RowChange): { before: Rec
 
 const AUDIT_COLUMNS = ["action", "table_name", "row_key", "actor_id", "actor_kind", "transaction_id", "before", "after"].map(quoteIdent);
 const PARAMS_PER_CHUNK = 30_000;
+/** COPY text handed to the driver at a time: large enough that a write carries many rows. */
+const COPY_CHUNK_CHARS = 64 * 1024;
 
 /** The transaction's id as SQL (Postgres) or a bound value (SQLite: one generated per transaction). */
 function transactionIdSql(session: Session, params: unknown[], placeholder: (n: number) => string): string {
@@ -185,44 +188,76 @@ export function sqliteAuditTrigger(info: TableInfo, name: string, action: AuditA
   return `CREATE TEMP TRIGGER ${quoteIdent(name)} AFTER INSERT ON main.${info.quotedName} BEGIN INSERT INTO main.${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) VALUES (${values.join(", ")}); END`;
 }
 
-/** Column kinds whose stored value is exactly the value given (numeric and time are reformatted by the database). */
-const FAITHFUL = new Set(["text", "varchar", "uuid", "enum", "smallint", "integer", "bigint", "real", "double", "boolean", "timestamptz", "date", "json", "jsonb", "bytea", "array"]);
+/** Column kinds whose stored value is exactly the value given (numeric and time are reformatted by the database, real rounded to 4 bytes). */
+const FAITHFUL = new Set(["text", "varchar", "uuid", "enum", "smallint", "integer", "bigint", "double", "boolean", "timestamptz", "date", "json", "jsonb", "bytea", "array"]);
+
+type JsonText = (values: Record<string, unknown>) => string;
+
+/** The audit JSON of a bulk load's rows, written straight from the values given: no object per row. */
+export interface AuditRowText {
+  /** The row's key, as rowKeyText writes it. */
+  key: JsonText;
+  /** Every field after the insert, sensitive ones redacted. */
+  after: JsonText;
+}
+
+/** How a bulk load's audit rows are built on this side (see auditRowPlan). */
+export interface AuditRowPlan {
+  /** Omitted timestamptz columns defaulting to now(): they hold the load's time. */
+  nowColumns: ColumnInfo[];
+  /** The writers for a load whose time is `nowJson` (the JSON of its ISO text). */
+  text(nowJson: string): AuditRowText;
+}
 
 /**
- * Postgres bulk load: the "after" of each inserted row built here, as JSON text, from the values
- * given, when every column the rows leave out gets a value known in advance (a literal default,
- * now() on a timestamptz: the transaction's time, the same for every row) and the key is given.
- * Then the audit rows are loaded with COPY beside the rows. Undefined when some value only the
+ * Bulk load: whether the audit rows can be built here, from the values given, so they load
+ * beside the rows with no statement reading the rows back. Yes when the key is given and every
+ * column the rows leave out gets a value known in advance (a literal default; now() on a
+ * timestamptz: the load's time, the same for every row). Undefined when some value only the
  * database knows (identity, serial, an expression default).
  */
-export function auditAfterBuilder(info: TableInfo, given: readonly ColumnInfo[]): ((values: Record<string, unknown>, nowJson: string) => string) | undefined {
+export function auditRowPlan(info: TableInfo, given: readonly ColumnInfo[]): AuditRowPlan | undefined {
   const givenKeys = new Set(given.map((c) => c.key));
   if (!info.primaryKey.every((c) => givenKeys.has(c.key))) return undefined;
-  // Per column: how its JSON is written. Strings are concatenated: no object per row.
-  const parts: Array<{ prefix: string; write: (values: Record<string, unknown>, nowJson: string) => string }> = [];
+  const redacted = JSON.stringify(REDACTED);
+  const fields: Array<{ column: ColumnInfo; write: JsonText | "now" }> = [];
+  const nowColumns: ColumnInfo[] = [];
   for (const column of info.columns) {
     if (!FAITHFUL.has(column.type.kind)) return undefined;
-    const prefix = `${parts.length === 0 ? "{" : ","}${JSON.stringify(column.key)}:`;
-    const redacted = JSON.stringify(REDACTED);
-    const key = column.key;
-    if (givenKeys.has(key)) {
-      parts.push({ prefix, write: column.config.sensitive ? () => redacted : jsonWriter(column, key) });
-      continue;
+    let write: JsonText | "now";
+    if (givenKeys.has(column.key)) write = jsonWriter(column);
+    else {
+      const fallback = column.config.default;
+      if (column.config.identity !== undefined || column.config.serial) return undefined;
+      if (fallback === undefined) write = () => "null";
+      else if (fallback.kind === "literal") {
+        const text = JSON.stringify(fallback.value);
+        write = () => text;
+      } else if (fallback.kind === "now" && column.type.kind === "timestamptz") {
+        nowColumns.push(column);
+        write = "now";
+      } else return undefined;
     }
-    const fallback = column.config.default;
-    if (column.config.identity !== undefined || column.config.serial) return undefined;
-    let write: (values: Record<string, unknown>, nowJson: string) => string;
-    if (fallback === undefined) write = () => "null";
-    else if (fallback.kind === "literal") {
-      const text = JSON.stringify(fallback.value);
-      write = () => text;
-    } else if (fallback.kind === "now" && column.type.kind === "timestamptz") write = (_values, nowJson) => nowJson;
-    else return undefined;
-    parts.push({ prefix, write: column.config.sensitive ? () => redacted : write });
+    fields.push({ column, write: column.config.sensitive ? () => redacted : write });
   }
-  return (values, nowJson) => {
+  return {
+    nowColumns,
+    text(nowJson) {
+      const now = () => nowJson;
+      return {
+        key: jsonObjectWriter(info.primaryKey.map((column) => ({ column, write: jsonWriter(column) }))),
+        after: jsonObjectWriter(fields.map(({ column, write }) => ({ column, write: write === "now" ? now : write }))),
+      };
+    },
+  };
+}
+
+/** A JSON object of the fields' values, keys in this order, concatenated as text. */
+function jsonObjectWriter(fields: Array<{ column: ColumnInfo; write: JsonText }>): JsonText {
+  const parts = fields.map(({ column, write }, i) => ({ prefix: `${i === 0 ? "{" : ","}${JSON.stringify(column.key)}:`, write }));
+  return (values) => {
     let out = "";
-    for (const part of parts) out += part.prefix + part.write(values, nowJson);
+    for (const part of parts) out += part.prefix + part.write(values);
     return `${out}}`;
   };
 }
@@ -231,8 +266,9 @@ export function auditAfterBuilder(info: TableInfo, given: readonly ColumnInfo[])
  * A given value as JSON text, the same as JSON.stringify(auditValue(value)) but without the
  * general path where the type makes it unnecessary (this runs once per column per loaded row).
  */
-function jsonWriter(column: ColumnInfo, key: string): (values: Record<string, unknown>) => string {
-  const general = (values: Record<string, unknown>) => JSON.stringify(auditValue(values[key]));
+function jsonWriter(column: ColumnInfo): JsonText {
+  const key = column.key;
+  const general: JsonText = (values) => JSON.stringify(auditValue(values[key]));
   switch (column.type.kind) {
     case "bigint":
       return (values) => {
@@ -258,6 +294,35 @@ function jsonWriter(column: ColumnInfo, key: string): (values: Record<string, un
     default:
       return general;
   }
+}
+
+/** Who and what of a bulk load's audit rows: the same on each of them. */
+export interface AuditLoad {
+  action: AuditAction;
+  table: string;
+  actor: Actor | undefined;
+  transactionId: string;
+}
+
+/** Postgres family: the COPY text of a bulk load's audit rows (columns AUDIT_LOAD_COLUMNS), as COPY pulls it. */
+export function* postgresAuditCopyText(load: AuditLoad, text: AuditRowText, rows: Iterable<Record<string, unknown>>): Generator<string> {
+  const optional = (value: string | undefined) => (value === undefined ? "\\N" : escapeCopy(value));
+  const start = `${escapeCopy(load.action)}\t${escapeCopy(load.table)}\t`;
+  const middle = `\t${optional(load.actor?.id)}\t${optional(load.actor?.kind)}\t${escapeCopy(load.transactionId)}\t\\N\t`;
+  let chunk = "";
+  for (const values of rows) {
+    chunk += start + escapeCopyJson(text.key(values)) + middle + escapeCopyJson(text.after(values)) + "\n";
+    if (chunk.length >= COPY_CHUNK_CHARS) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** SQLite: a bulk load's audit rows as values in AUDIT_LOAD_COLUMNS order, for the prepared INSERT. */
+export function* sqliteAuditRows(load: AuditLoad, text: AuditRowText, rows: Iterable<Record<string, unknown>>): Generator<unknown[]> {
+  for (const values of rows) yield [load.action, load.table, text.key(values), load.actor?.id ?? null, load.actor?.kind ?? null, load.transactionId, null, text.after(values)];
 }
 
 /** The audit table's columns a bulk load fills, in AUDIT_COLUMNS order. */

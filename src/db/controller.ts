@@ -18,7 +18,7 @@ import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
 import { randomUUID } from "node:crypto";
 import { quoteIdent } from "../dialects/sql-text.js";
 import { auditLog } from "../model/audit-log.js";
-import { AUDIT_LOAD_COLUMNS, auditAfterBuilder, postgresInsertAuditSelect, rowKeyText, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
+import { AUDIT_LOAD_COLUMNS, auditRowPlan, postgresAuditCopyText, postgresInsertAuditSelect, rowKeyText, sqliteAuditRows, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
 
 /** What a controller needs from its database (or transaction). */
 export interface Session {
@@ -418,7 +418,7 @@ export class Controller<S, T extends AnyTable> {
     const driver = this.session.driver;
     const model = this.model;
     const self = this;
-    // Audited: the values of the rows loaded, for audit rows built on this side (Postgres).
+    // Audited: the values of the rows loaded, for audit rows built on this side (see loadAudited).
     const loaded: Record<string, unknown>[] = [];
     function* encoded(): Generator<unknown[]> {
       for (let i = 0; i < rows.length; i++) {
@@ -481,17 +481,31 @@ export class Controller<S, T extends AnyTable> {
 
   /**
    * A bulk load on an audited model, with an audit row for every row, in the load's transaction.
-   * - SQLite: a temporary trigger writes them inside the engine as the rows go in.
-   * - Postgres, when the rows give their key and every other value is known in advance (see
-   *   auditAfterBuilder): COPY the rows, then COPY their audit rows, built here.
-   * - Postgres otherwise (an expression default): COPY into a temporary table, then one
+   * - When the rows give their key and every other value is known in advance (see auditRowPlan):
+   *   load the rows, then their audit rows, built here as the loader pulls them (Postgres: a
+   *   second COPY of text written directly; SQLite: the prepared INSERT).
+   * - Otherwise, SQLite: a temporary trigger writes them inside the engine as the rows go in.
+   * - Otherwise, Postgres (an expression default): COPY into a temporary table, then one
    *   statement moves the rows and writes their audit rows.
    * `values` is filled as `rows` is consumed.
    */
   private async loadAudited(session: Session, conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>, values: Record<string, unknown>[]): Promise<number> {
     const driver = this.session.driver;
     const snapshotColumns = this.snapshotColumns(columns);
+    const plan = auditRowPlan(this.info, columns);
+    const auditSchema = session.controllerFor(auditLog).info.schema;
+    const auditColumns = AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!);
     if (this.info.family === "sqlite") {
+      if (plan) {
+        // The load's time goes into the rows: SQLite's now() default would differ row by row.
+        const now = new Date();
+        const nowValues = plan.nowColumns.map((c) => driver.encode(c.type, now));
+        const timed = nowValues.length === 0 ? rows : appendToEach(rows, nowValues);
+        const count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns([...columns, ...plan.nowColumns]), timed);
+        const load = { action: "createMany", table: this.info.name, actor, transactionId: session.auditTransactionId() } as const;
+        await driver.bulkInsert(conn, auditSchema, auditColumns, sqliteAuditRows(load, plan.text(JSON.stringify(now.toISOString())), values));
+        return count;
+      }
       const trigger = `retort_audit_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
       await conn.query(sqliteAuditTrigger(this.info, trigger, "createMany", actor, session.auditTransactionId()));
       try {
@@ -500,20 +514,11 @@ export class Controller<S, T extends AnyTable> {
         await conn.query(`DROP TRIGGER IF EXISTS temp.${quoteIdent(trigger)}`);
       }
     }
-    const afterJson = auditAfterBuilder(this.info, columns);
-    if (afterJson) {
+    if (plan) {
       const { rows: [stamp] } = await conn.query<{ txid: string; now: Date }>(`SELECT txid_current()::text AS "txid", now() AS "now"`);
       const count = await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
-      const now = JSON.stringify(stamp!.now.toISOString());
-      const auditSchema = session.controllerFor(auditLog).info.schema;
-      const [action, table, actorId, actorKind, txid] = ["createMany", this.info.name, actor?.id ?? null, actor?.kind ?? null, stamp!.txid];
-      // Built as COPY pulls them, so building overlaps with the server storing earlier ones; the
-      // JSON text goes to COPY as it is (a json column takes text).
-      const info = this.info;
-      const audits = (function* () {
-        for (const row of values) yield [action, table, rowKeyText(info, row), actorId, actorKind, txid, null, afterJson(row, now)];
-      })();
-      await driver.bulkInsert(conn, auditSchema, AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!), audits);
+      const load = { action: "createMany", table: this.info.name, actor, transactionId: stamp!.txid } as const;
+      await driver.copyText!(conn, auditSchema, auditColumns, postgresAuditCopyText(load, plan.text(JSON.stringify(stamp!.now.toISOString())), values));
       return count;
     }
     const stageName = `retort_stage_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
@@ -905,5 +910,13 @@ function decodeCursor(cursor: string, pairs: Array<[ColumnInfo, OrderDirection]>
     throw new RetortError("RETORT_INVALID_CURSOR", "paginate(): the cursor is not one this query produced", {
       hint: "Pass the nextCursor of the previous page with the same orderBy, or start again without `after`.",
     });
+  }
+}
+
+/** Each row with `extra` appended, as the rows are pulled. */
+function* appendToEach(rows: Iterable<unknown[]>, extra: readonly unknown[]): Generator<unknown[]> {
+  for (const row of rows) {
+    row.push(...extra);
+    yield row;
   }
 }

@@ -45,6 +45,12 @@ export interface Driver {
    * throws, the load is abandoned and nothing of it stays.
    */
   bulkInsert(conn: Connection, table: TableSchema, columns: ColumnSchema[], rows: Iterable<unknown[]>): Promise<number>;
+  /**
+   * Postgres family only: load rows given as COPY text (tab-separated fields, escaped, `\N` for
+   * NULL, a newline after each row), in chunks pulled lazily as bulkInsert's rows are. For a
+   * writer that produces many rows' text directly, with no value array per row (the audit trail).
+   */
+  copyText?(conn: Connection, table: TableSchema, columns: ColumnSchema[], chunks: Iterable<string>): Promise<number>;
   /** Turn a driver error into a RetortError when Retort knows it (constraint violations); else return it unchanged. */
   translateError(error: unknown): unknown;
   close(): Promise<void>;

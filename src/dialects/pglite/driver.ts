@@ -10,6 +10,7 @@
  */
 import { PGlite, type Results } from "@electric-sql/pglite";
 import { RetortError } from "../../errors.js";
+import type { ColumnSchema, TableSchema } from "../../schema/snapshot.js";
 import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { ConnectionLock } from "../single-connection.js";
 import { acquireProcessLock, describeHolder, type ProcessLock } from "../process-lock.js";
@@ -93,13 +94,13 @@ async function openUnit(db: PGlite): Promise<{ commit(): Promise<unknown>; rollb
 }
 
 /** COPY through PGlite's `/dev/blob` device, in batches so memory stays bounded for huge inputs. */
-async function copyRows(db: PGlite, table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number> {
+async function copyChunks(db: PGlite, table: string, columns: string[], text: Iterable<string>): Promise<number> {
   const sql = copyFromSql(table, columns, "'/dev/blob'");
   const load = async (parts: string[]) => {
     const result = await db.query(sql, [], { blob: new Blob(parts) });
     return result.rowCount ?? result.affectedRows ?? 0;
   };
-  const chunks = copyTextChunks(rows, 1024 * 1024);
+  const chunks = text[Symbol.iterator]();
   let batch = nextBatch(chunks);
   // Everything in one COPY: atomic by itself.
   if (batch.done) return batch.parts.length === 0 ? 0 : load(batch.parts);
@@ -197,6 +198,20 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
     return new PgliteHeldConnection(db, lock);
   }
 
+  /** Load rows given as COPY text (see Driver.copyText). */
+  async function copyText(conn: Connection, table: TableSchema, columns: ColumnSchema[], chunks: Iterable<string>): Promise<number> {
+    const names = columns.map((column) => column.name);
+    // On a held connection the lock is already ours; otherwise take it for the load.
+    const held = conn instanceof PgliteHeldConnection ? conn : await acquire();
+    try {
+      return await copyChunks(held.db, table.name, names, chunks);
+    } catch (error) {
+      throw translatePostgresError(error, options.schema);
+    } finally {
+      if (held !== conn) held.release();
+    }
+  }
+
   const driver: Driver = {
     dialect: "pglite",
 
@@ -213,18 +228,11 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
     acquire,
     encode: encodeValue,
 
-    async bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
-      const names = columns.map((column) => column.name);
-      // On a held connection the lock is already ours; otherwise take it for the load.
-      const held = conn instanceof PgliteHeldConnection ? conn : await acquire();
-      try {
-        return await copyRows(held.db, table.name, names, rows);
-      } catch (error) {
-        throw translatePostgresError(error, options.schema);
-      } finally {
-        if (held !== conn) held.release();
-      }
+    bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
+      return copyText(conn, table, columns, copyTextChunks(rows, 1024 * 1024));
     },
+
+    copyText,
 
     ...postgresFamilyParts(options.schema),
 

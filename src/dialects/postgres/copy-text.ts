@@ -10,8 +10,14 @@ const NEEDS_ESCAPE = /[\\\n\r\t]/;
 const ESCAPABLE = /[\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
-function escapeCopy(text: string): string {
+/** A string as a COPY text field. */
+export function escapeCopy(text: string): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPABLE, (char) => ESCAPES[char]!) : text;
+}
+
+/** JSON text as a COPY text field: JSON never holds a raw tab or line break, so only backslashes need doubling. */
+export function escapeCopyJson(json: string): string {
+  return json.includes("\\") ? json.replaceAll("\\", "\\\\") : json;
 }
 
 /** A Postgres array literal: `{"a","b",NULL}` (every element quoted, so commas and braces are safe). */

@@ -12,7 +12,7 @@ import type * as Pg from "pg";
 import pg from "./pg-module.js";
 import { from as copyFrom } from "pg-copy-streams";
 import { RetortError } from "../../errors.js";
-import type { ColumnType } from "../../schema/snapshot.js";
+import type { ColumnSchema, ColumnType, TableSchema } from "../../schema/snapshot.js";
 import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { encodeValue, resultParsers } from "./codecs.js";
 import { copyFromSql, copyTextChunks } from "./copy-text.js";
@@ -232,13 +232,27 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     }
   }
 
-  async function copyRows(client: Pg.PoolClient, sql: string, rows: Iterable<unknown[]>): Promise<number> {
+  async function copyChunks(client: Pg.PoolClient, sql: string, chunks: Iterable<string>): Promise<number> {
     const stream = client.query(copyFrom(sql));
     // pipeline respects backpressure: the next chunk is built only when the socket takes more.
     // If the rows' iterator throws, pipeline destroys the stream, which sends CopyFail: the
     // server aborts the COPY and keeps none of it.
-    await pipeline(Readable.from(copyTextChunks(rows), { objectMode: false }), stream);
+    await pipeline(Readable.from(chunks, { objectMode: false }), stream);
     return stream.rowCount;
+  }
+
+  /** Load rows given as COPY text (see Driver.copyText). */
+  async function copyText(conn: Connection, table: TableSchema, columns: ColumnSchema[], chunks: Iterable<string>): Promise<number> {
+    const sql = copyFromSql(table.name, columns.map((column) => column.name), "STDIN");
+    // COPY needs the client itself; outside a held connection, borrow one for the load.
+    const held = conn instanceof PgHeldConnection ? conn : await acquire();
+    try {
+      return await copyChunks(held.client, sql, chunks);
+    } catch (error) {
+      throw translatePostgresError(failure(error), options.schema);
+    } finally {
+      if (held !== conn) held.release();
+    }
   }
 
   return {
@@ -264,18 +278,11 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
         : encoded;
     },
 
-    async bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
-      const sql = copyFromSql(table.name, columns.map((column) => column.name), "STDIN");
-      // COPY needs the client itself; outside a held connection, borrow one for the load.
-      const held = conn instanceof PgHeldConnection ? conn : await acquire();
-      try {
-        return await copyRows(held.client, sql, rows);
-      } catch (error) {
-        throw translatePostgresError(failure(error), options.schema);
-      } finally {
-        if (held !== conn) held.release();
-      }
+    bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
+      return copyText(conn, table, columns, copyTextChunks(rows));
     },
+
+    copyText,
 
     ...postgresFamilyParts(options.schema),
 
