@@ -11,7 +11,7 @@ import { RetortError } from "../errors.js";
 import { auditLog, AUDIT_TABLE } from "../model/audit-log.js";
 import { isTableModel, type AnyTable } from "../model/table.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
-import { escapeCopy, escapeCopyJson } from "../dialects/postgres/copy-text.js";
+import { binaryTextField, CopyBinaryWriter } from "../dialects/postgres/copy-binary.js";
 import type { Session } from "./controller.js";
 import type { ColumnInfo, TableInfo } from "./table-info.js";
 
@@ -71,8 +71,6 @@ export function changedFields(info: TableInfo, change: RowChange): { before: Rec
 
 const AUDIT_COLUMNS = ["action", "table_name", "row_key", "actor_id", "actor_kind", "transaction_id", "before", "after"].map(quoteIdent);
 const PARAMS_PER_CHUNK = 30_000;
-/** COPY text handed to the driver at a time: large enough that a write carries many rows. */
-const COPY_CHUNK_CHARS = 64 * 1024;
 
 /** The transaction's id as SQL (Postgres) or a bound value (SQLite: one generated per transaction). */
 function transactionIdSql(session: Session, params: unknown[], placeholder: (n: number) => string): string {
@@ -304,29 +302,32 @@ export interface AuditLoad {
   transactionId: string;
 }
 
-/** Postgres family: the COPY text of a bulk load's audit rows (columns AUDIT_LOAD_COLUMNS), as COPY pulls it. */
-export function* postgresAuditCopyText(load: AuditLoad, text: AuditRowText, rows: Iterable<Record<string, unknown>>): Generator<string> {
-  const optional = (value: string | undefined) => (value === undefined ? "\\N" : escapeCopy(value));
-  const start = `${escapeCopy(load.action)}\t${escapeCopy(load.table)}\t`;
-  const middle = `\t${optional(load.actor?.id)}\t${optional(load.actor?.kind)}\t${escapeCopy(load.transactionId)}\t\\N\t`;
-  let chunk = "";
+/**
+ * The audit table's columns a bulk load fills: first those the same on every row of the load,
+ * then the row's key and values. All are text or json, so their COPY binary form is their text.
+ */
+export const AUDIT_LOAD_COLUMNS = ["action", "table_name", "actor_id", "actor_kind", "transaction_id", "before", "row_key", "after"];
+
+/** Postgres family: a bulk load's audit rows as COPY binary data (columns AUDIT_LOAD_COLUMNS), made as COPY pulls it. */
+export function* postgresAuditCopy(load: AuditLoad, text: AuditRowText, rows: Iterable<Record<string, unknown>>): Generator<Uint8Array> {
+  const same = Buffer.concat([load.action, load.table, load.actor?.id ?? null, load.actor?.kind ?? null, load.transactionId, null].map(binaryTextField));
+  const out = new CopyBinaryWriter();
   for (const values of rows) {
-    chunk += start + escapeCopyJson(text.key(values)) + middle + escapeCopyJson(text.after(values)) + "\n";
-    if (chunk.length >= COPY_CHUNK_CHARS) {
-      yield chunk;
-      chunk = "";
-    }
+    out.row(AUDIT_LOAD_COLUMNS.length);
+    out.raw(same);
+    out.text(text.key(values));
+    out.text(text.after(values));
+    const chunk = out.take();
+    if (chunk) yield chunk;
   }
-  if (chunk.length > 0) yield chunk;
+  yield out.rest();
 }
 
 /** SQLite: a bulk load's audit rows as values in AUDIT_LOAD_COLUMNS order, for the prepared INSERT. */
 export function* sqliteAuditRows(load: AuditLoad, text: AuditRowText, rows: Iterable<Record<string, unknown>>): Generator<unknown[]> {
-  for (const values of rows) yield [load.action, load.table, text.key(values), load.actor?.id ?? null, load.actor?.kind ?? null, load.transactionId, null, text.after(values)];
+  const { action, table, actor, transactionId } = load;
+  for (const values of rows) yield [action, table, actor?.id ?? null, actor?.kind ?? null, transactionId, null, text.key(values), text.after(values)];
 }
-
-/** The audit table's columns a bulk load fills, in AUDIT_COLUMNS order. */
-export const AUDIT_LOAD_COLUMNS = ["action", "table_name", "row_key", "actor_id", "actor_kind", "transaction_id", "before", "after"];
 
 /** What `db.audit.find()` filters on. */
 export interface AuditQuery {

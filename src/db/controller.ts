@@ -18,7 +18,7 @@ import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
 import { randomUUID } from "node:crypto";
 import { quoteIdent } from "../dialects/sql-text.js";
 import { auditLog } from "../model/audit-log.js";
-import { AUDIT_LOAD_COLUMNS, auditRowPlan, postgresAuditCopyText, postgresInsertAuditSelect, rowKeyText, sqliteAuditRows, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
+import { AUDIT_LOAD_COLUMNS, auditRowPlan, postgresAuditCopy, postgresInsertAuditSelect, rowKeyText, sqliteAuditRows, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
 
 /** What a controller needs from its database (or transaction). */
 export interface Session {
@@ -483,7 +483,7 @@ export class Controller<S, T extends AnyTable> {
    * A bulk load on an audited model, with an audit row for every row, in the load's transaction.
    * - When the rows give their key and every other value is known in advance (see auditRowPlan):
    *   load the rows, then their audit rows, built here as the loader pulls them (Postgres: a
-   *   second COPY of text written directly; SQLite: the prepared INSERT).
+   *   second COPY, of binary data written directly; SQLite: the prepared INSERT).
    * - Otherwise, SQLite: a temporary trigger writes them inside the engine as the rows go in.
    * - Otherwise, Postgres (an expression default): COPY into a temporary table, then one
    *   statement moves the rows and writes their audit rows.
@@ -518,7 +518,7 @@ export class Controller<S, T extends AnyTable> {
       const { rows: [stamp] } = await conn.query<{ txid: string; now: Date }>(`SELECT txid_current()::text AS "txid", now() AS "now"`);
       const count = await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
       const load = { action: "createMany", table: this.info.name, actor, transactionId: stamp!.txid } as const;
-      await driver.copyText!(conn, auditSchema, auditColumns, postgresAuditCopyText(load, plan.text(JSON.stringify(stamp!.now.toISOString())), values));
+      await driver.copyData!(conn, auditSchema, auditColumns, "binary", postgresAuditCopy(load, plan.text(JSON.stringify(stamp!.now.toISOString())), values));
       return count;
     }
     const stageName = `retort_stage_${randomUUID().replaceAll("-", "").slice(0, 16)}`;

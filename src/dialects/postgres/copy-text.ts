@@ -10,14 +10,8 @@ const NEEDS_ESCAPE = /[\\\n\r\t]/;
 const ESCAPABLE = /[\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
-/** A string as a COPY text field. */
-export function escapeCopy(text: string): string {
+function escapeCopy(text: string): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPABLE, (char) => ESCAPES[char]!) : text;
-}
-
-/** JSON text as a COPY text field: JSON never holds a raw tab or line break, so only backslashes need doubling. */
-export function escapeCopyJson(json: string): string {
-  return json.includes("\\") ? json.replaceAll("\\", "\\\\") : json;
 }
 
 /** A Postgres array literal: `{"a","b",NULL}` (every element quoted, so commas and braces are safe). */
@@ -55,9 +49,9 @@ function copyField(value: unknown): string {
   }
 }
 
-/** `COPY "table" ("a", "b") FROM <source>` */
-export function copyFromSql(table: string, columns: readonly string[], source: string): string {
-  return `COPY ${quoteIdent(table)} (${identList(columns)}) FROM ${source}`;
+/** `COPY "table" ("a", "b") FROM <source>`, with `(FORMAT binary)` for binary data. */
+export function copyFromSql(table: string, columns: readonly string[], source: string, format: "text" | "binary" = "text"): string {
+  return `COPY ${quoteIdent(table)} (${identList(columns)}) FROM ${source}${format === "binary" ? " (FORMAT binary)" : ""}`;
 }
 
 /** The rows as COPY text, in chunks of roughly `chunkSize` characters (each ends at a row boundary). */

@@ -13,9 +13,10 @@ import pg from "./pg-module.js";
 import { from as copyFrom } from "pg-copy-streams";
 import { RetortError } from "../../errors.js";
 import type { ColumnSchema, ColumnType, TableSchema } from "../../schema/snapshot.js";
-import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
+import type { Connection, CopyFormat, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { encodeValue, resultParsers } from "./codecs.js";
 import { copyFromSql, copyTextChunks } from "./copy-text.js";
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "./copy-binary.js";
 import { isSocketHost, parsePostgresUrl, passwordFileEntry, postgresPassword, type PoolerMode, type PostgresConnection } from "../../env/postgres-url.js";
 import { connectionError, connectionPlace, poolerError, translatePostgresError } from "./errors.js";
 import { postgresFamilyParts } from "./family.js";
@@ -232,7 +233,7 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     }
   }
 
-  async function copyChunks(client: Pg.PoolClient, sql: string, chunks: Iterable<string>): Promise<number> {
+  async function copyChunks(client: Pg.PoolClient, sql: string, chunks: Iterable<string | Uint8Array>): Promise<number> {
     const stream = client.query(copyFrom(sql));
     // pipeline respects backpressure: the next chunk is built only when the socket takes more.
     // If the rows' iterator throws, pipeline destroys the stream, which sends CopyFail: the
@@ -241,13 +242,13 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     return stream.rowCount;
   }
 
-  /** Load rows given as COPY text (see Driver.copyText). */
-  async function copyText(conn: Connection, table: TableSchema, columns: ColumnSchema[], chunks: Iterable<string>): Promise<number> {
-    const sql = copyFromSql(table.name, columns.map((column) => column.name), "STDIN");
+  /** Load rows given as COPY data (see Driver.copyData). */
+  async function copyData(conn: Connection, table: TableSchema, columns: ColumnSchema[], format: CopyFormat, chunks: Iterable<string | Uint8Array>): Promise<number> {
+    const sql = copyFromSql(table.name, columns.map((column) => column.name), "STDIN", format);
     // COPY needs the client itself; outside a held connection, borrow one for the load.
     const held = conn instanceof PgHeldConnection ? conn : await acquire();
     try {
-      return await copyChunks(held.client, sql, chunks);
+      return await copyChunks(held.client, sql, format === "binary" ? framedBinary(chunks) : chunks);
     } catch (error) {
       throw translatePostgresError(failure(error), options.schema);
     } finally {
@@ -279,10 +280,10 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     },
 
     bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
-      return copyText(conn, table, columns, copyTextChunks(rows));
+      return copyData(conn, table, columns, "text", copyTextChunks(rows));
     },
 
-    copyText,
+    copyData,
 
     ...postgresFamilyParts(options.schema),
 
@@ -292,4 +293,11 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
       await pool.end();
     },
   };
+}
+
+/** Binary COPY rows with the header before and the trailer after. */
+function* framedBinary(chunks: Iterable<string | Uint8Array>): Generator<string | Uint8Array> {
+  yield COPY_BINARY_HEADER;
+  yield* chunks;
+  yield COPY_BINARY_TRAILER;
 }
