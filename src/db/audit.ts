@@ -12,6 +12,7 @@ import { auditLog, AUDIT_TABLE } from "../model/audit-log.js";
 import { isTableModel, type AnyTable } from "../model/table.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { binaryTextField, CopyBinaryWriter } from "../dialects/postgres/copy-binary.js";
+import type { Connection } from "../dialects/driver.js";
 import type { Session } from "./controller.js";
 import type { ColumnInfo, TableInfo } from "./table-info.js";
 
@@ -323,10 +324,31 @@ export function* postgresAuditCopy(load: AuditLoad, text: AuditRowText, rows: It
   yield out.rest();
 }
 
-/** SQLite: a bulk load's audit rows as values in AUDIT_LOAD_COLUMNS order, for the prepared INSERT. */
-export function* sqliteAuditRows(load: AuditLoad, text: AuditRowText, rows: Iterable<Record<string, unknown>>): Generator<unknown[]> {
-  const { action, table, actor, transactionId } = load;
-  for (const values of rows) yield [action, table, actor?.id ?? null, actor?.kind ?? null, transactionId, null, text.key(values), text.after(values)];
+/** SQLite: how many audit rows one INSERT of a bulk load writes. */
+const SQLITE_AUDIT_ROWS_PER_INSERT = 100;
+/** SQLite: the audit columns with the same value on every row of a bulk load. */
+const SQLITE_SAME_COLUMNS = ["action", "table_name", "actor_id", "actor_kind", "transaction_id", "at"];
+
+/**
+ * SQLite: write a bulk load's audit rows, many to an INSERT, with what is the same on every row
+ * (action, table, actor, transaction, and `at`: the load's time) written into the statement, so
+ * each row binds two values, its key and its values; SQLite then takes half the time it takes
+ * for one row a statement with every column bound.
+ */
+export async function sqliteWriteAuditRows(conn: Connection, load: AuditLoad, at: string, text: AuditRowText, rows: readonly Record<string, unknown>[]): Promise<number> {
+  const literal = (value: string | undefined) => (value === undefined ? "NULL" : quoteLiteral(value));
+  const same = [load.action, load.table, load.actor?.id, load.actor?.kind, load.transactionId, at].map(literal).join(", ");
+  const columns = [...SQLITE_SAME_COLUMNS, "row_key", "after"].map(quoteIdent).join(", ");
+  const statement = (count: number) => `INSERT INTO ${quoteIdent(AUDIT_TABLE)} (${columns}) VALUES ${Array(count).fill(`(${same}, ?, ?)`).join(", ")}`;
+  const full = statement(SQLITE_AUDIT_ROWS_PER_INSERT);
+  let written = 0;
+  for (let start = 0; start < rows.length; start += SQLITE_AUDIT_ROWS_PER_INSERT) {
+    const end = Math.min(rows.length, start + SQLITE_AUDIT_ROWS_PER_INSERT);
+    const params: string[] = [];
+    for (let i = start; i < end; i++) params.push(text.key(rows[i]!), text.after(rows[i]!));
+    written += (await conn.query(end - start === SQLITE_AUDIT_ROWS_PER_INSERT ? full : statement(end - start), params)).rowCount;
+  }
+  return written;
 }
 
 /** What `db.audit.find()` filters on. */

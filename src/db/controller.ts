@@ -18,7 +18,7 @@ import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
 import { randomUUID } from "node:crypto";
 import { quoteIdent } from "../dialects/sql-text.js";
 import { auditLog } from "../model/audit-log.js";
-import { AUDIT_LOAD_COLUMNS, auditRowPlan, postgresAuditCopy, postgresInsertAuditSelect, rowKeyText, sqliteAuditRows, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
+import { AUDIT_LOAD_COLUMNS, auditRowPlan, postgresAuditCopy, postgresInsertAuditSelect, rowKeyText, sqliteWriteAuditRows, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
 
 /** What a controller needs from its database (or transaction). */
 export interface Session {
@@ -482,8 +482,8 @@ export class Controller<S, T extends AnyTable> {
   /**
    * A bulk load on an audited model, with an audit row for every row, in the load's transaction.
    * - When the rows give their key and every other value is known in advance (see auditRowPlan):
-   *   load the rows, then their audit rows, built here as the loader pulls them (Postgres: a
-   *   second COPY, of binary data written directly; SQLite: the prepared INSERT).
+   *   load the rows, then their audit rows, built here (Postgres: a second COPY, of binary data
+   *   written as COPY pulls it; SQLite: INSERTs of many rows, see sqliteWriteAuditRows).
    * - Otherwise, SQLite: a temporary trigger writes them inside the engine as the rows go in.
    * - Otherwise, Postgres (an expression default): COPY into a temporary table, then one
    *   statement moves the rows and writes their audit rows.
@@ -493,8 +493,6 @@ export class Controller<S, T extends AnyTable> {
     const driver = this.session.driver;
     const snapshotColumns = this.snapshotColumns(columns);
     const plan = auditRowPlan(this.info, columns);
-    const auditSchema = session.controllerFor(auditLog).info.schema;
-    const auditColumns = AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!);
     if (this.info.family === "sqlite") {
       if (plan) {
         // The load's time goes into the rows: SQLite's now() default would differ row by row.
@@ -503,7 +501,7 @@ export class Controller<S, T extends AnyTable> {
         const timed = nowValues.length === 0 ? rows : appendToEach(rows, nowValues);
         const count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns([...columns, ...plan.nowColumns]), timed);
         const load = { action: "createMany", table: this.info.name, actor, transactionId: session.auditTransactionId() } as const;
-        await driver.bulkInsert(conn, auditSchema, auditColumns, sqliteAuditRows(load, plan.text(JSON.stringify(now.toISOString())), values));
+        await sqliteWriteAuditRows(conn, load, now.toISOString(), plan.text(JSON.stringify(now.toISOString())), values);
         return count;
       }
       const trigger = `retort_audit_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
@@ -518,6 +516,8 @@ export class Controller<S, T extends AnyTable> {
       const { rows: [stamp] } = await conn.query<{ txid: string; now: Date }>(`SELECT txid_current()::text AS "txid", now() AS "now"`);
       const count = await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
       const load = { action: "createMany", table: this.info.name, actor, transactionId: stamp!.txid } as const;
+      const auditSchema = session.controllerFor(auditLog).info.schema;
+      const auditColumns = AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!);
       await driver.copyData!(conn, auditSchema, auditColumns, "binary", postgresAuditCopy(load, plan.text(JSON.stringify(stamp!.now.toISOString())), values));
       return count;
     }
