@@ -461,22 +461,52 @@ export class Controller<S, T extends AnyTable> {
    */
   private async withGeneratedValues(rows: Insert<T>[]): Promise<Insert<T>[]> {
     const generated = this.info.columns.filter((c) => c.config.defaultFn === undefined && (c.config.serial || c.config.identity !== undefined || c.config.default?.kind === "random-uuid"));
-    const missing = generated.filter((c) => rows.some((row) => (row as Record<string, unknown>)[c.key] === undefined));
+    const lacking = (column: ColumnInfo) => rows.filter((row) => (row as Record<string, unknown>)[column.key] === undefined).length;
+    const missing = generated.map((column) => ({ column, count: lacking(column) })).filter((m) => m.count > 0);
     if (missing.length === 0) return rows;
-    const filled = rows.map((row) => ({ ...(row as Record<string, unknown>) }));
-    for (const column of missing) {
-      const wanted = filled.filter((row) => row[column.key] === undefined);
-      if (column.config.default?.kind === "random-uuid") {
-        for (const row of wanted) row[column.key] = randomUUID();
-        continue;
-      }
-      const { rows: numbers } = await this.session.query<{ value: bigint }>(
-        `SELECT nextval(pg_get_serial_sequence($1, $2))::bigint AS "value" FROM generate_series(1, $3)`,
-        [this.info.quotedName, column.dbName, wanted.length],
-      );
-      wanted.forEach((row, i) => (row[column.key] = column.type.kind === "bigint" ? BigInt(numbers[i]!.value) : Number(numbers[i]!.value)));
+    // Per column, the next value for a row that lacks it.
+    const next = await Promise.all(
+      missing.map(async ({ column, count }): Promise<() => unknown> => {
+        if (column.config.default?.kind === "random-uuid") return () => randomUUID();
+        const numbers = await this.takeFromSequence(column, count);
+        let taken = 0;
+        return column.type.kind === "bigint" ? () => numbers(taken++) : () => Number(numbers(taken++));
+      }),
+    );
+    const keys = missing.map(({ column }) => column.key);
+    return rows.map((row) => {
+      const given = row as Record<string, unknown>;
+      if (keys.every((key) => given[key] !== undefined)) return row;
+      // The values made go first, where keys usually are: rows whose keys come in another order
+      // than the model's take validation three times as long.
+      const filled: Record<string, unknown> = {};
+      const made = keys.map((key, i) => (given[key] === undefined ? (filled[key] = next[i]!()) : undefined));
+      Object.assign(filled, given);
+      keys.forEach((key, i) => {
+        if (made[i] !== undefined) filled[key] = made[i]; // given as undefined: assign copied that over
+      });
+      return filled as Insert<T>;
+    });
+  }
+
+  /**
+   * Postgres: `count` numbers from the sequence of a serial or identity column, as the i-th's
+   * getter. In one row: the first and last, when they make an unbroken run (no other session
+   * took numbers meanwhile, the usual case), else the list, rather than a row per number.
+   */
+  private async takeFromSequence(column: ColumnInfo, count: number): Promise<(i: number) => bigint> {
+    const { rows: [taken] } = await this.session.query<{ first: string; last: string; list: string | null }>(
+      `SELECT min(v)::text AS "first", max(v)::text AS "last", CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL ELSE string_agg(v::text, ',') END AS "list" ` +
+        // OFFSET 0 keeps the sequence's lookup from being inlined into every nextval (5 µs a row).
+        `FROM (SELECT nextval(s.seq) AS v FROM (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq OFFSET 0) s, generate_series(1, $3)) numbered`,
+      [this.info.quotedName, column.dbName, count],
+    );
+    if (taken!.list === null) {
+      const first = BigInt(taken!.first);
+      return (i) => first + BigInt(i);
     }
-    return filled as Insert<T>[];
+    const list = taken!.list.split(",");
+    return (i) => BigInt(list[i]!);
   }
 
   /**
