@@ -174,17 +174,44 @@ function sqliteJsonValue(column: ColumnInfo, ref: string): string {
   }
 }
 
+/** SQLite: an audit row's values (AUDIT_COLUMNS order) made by the engine from the row whose columns `ref` names. */
+function sqliteAuditValues(info: TableInfo, action: AuditAction, actor: Actor | undefined, transactionId: string, ref: (column: ColumnInfo) => string): string {
+  const value = (column: ColumnInfo) => sqliteJsonValue(column, ref(column));
+  const key = `json_object(${info.primaryKey.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
+  const after = `json_object(${info.columns.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
+  const text = (v: string | undefined) => (v === undefined ? "NULL" : quoteLiteral(v));
+  return [quoteLiteral(action), quoteLiteral(info.name), key, text(actor?.id), text(actor?.kind), quoteLiteral(transactionId), "NULL", after].join(", ");
+}
+
 /**
  * SQLite: a temporary trigger (this connection only, dropped after the load) that writes the
  * audit row of every row the bulk load inserts, inside the engine: no round trip per row.
  */
 export function sqliteAuditTrigger(info: TableInfo, name: string, action: AuditAction, actor: Actor | undefined, transactionId: string): string {
-  const value = (column: ColumnInfo) => sqliteJsonValue(column, `NEW.${column.quoted}`);
-  const key = `json_object(${info.primaryKey.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
-  const after = `json_object(${info.columns.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
-  const text = (v: string | undefined) => (v === undefined ? "NULL" : quoteLiteral(v));
-  const values = [quoteLiteral(action), quoteLiteral(info.name), key, text(actor?.id), text(actor?.kind), quoteLiteral(transactionId), "NULL", after];
-  return `CREATE TEMP TRIGGER ${quoteIdent(name)} AFTER INSERT ON main.${info.quotedName} BEGIN INSERT INTO main.${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) VALUES (${values.join(", ")}); END`;
+  const values = sqliteAuditValues(info, action, actor, transactionId, (column) => `NEW.${column.quoted}`);
+  return `CREATE TEMP TRIGGER ${quoteIdent(name)} AFTER INSERT ON main.${info.quotedName} BEGIN INSERT INTO main.${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) VALUES (${values}); END`;
+}
+
+/**
+ * SQLite: a name for the table's rowid when the rows do not give it (an identity or serial key
+ * is the rowid; other tables have one of their own): then SQLite numbers the rows of a load past
+ * every rowid there was, so they are the rows past the largest rowid before it. Undefined when
+ * the rows give it, or columns take every name of it.
+ */
+export function sqliteRowidName(info: TableInfo, given: readonly ColumnInfo[]): string | undefined {
+  if (given.some((c) => c.config.identity !== undefined || c.config.serial)) return undefined;
+  const taken = new Set(info.columns.map((c) => c.dbName.toLowerCase()));
+  return ["rowid", "_rowid_", "oid"].find((name) => !taken.has(name));
+}
+
+/**
+ * SQLite: the INSERT … SELECT that writes, in one statement inside the engine, the audit rows of
+ * the table's rows whose rowid (named `rowid`, see sqliteRowidName) is past the one bound: those
+ * a bulk load has just written.
+ */
+export function sqliteInsertAuditSelect(info: TableInfo, action: AuditAction, actor: Actor | undefined, transactionId: string, rowid: string): string {
+  const values = sqliteAuditValues(info, action, actor, transactionId, (column) => column.quoted);
+  return `INSERT INTO main.${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) SELECT ${values} FROM main.${info.quotedName} WHERE ${rowid} > ? ORDER BY ${rowid}`;
 }
 
 /** Column kinds whose stored value is exactly the value given (numeric and time are reformatted by the database, real rounded to 4 bytes). */

@@ -18,7 +18,7 @@ import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
 import { randomUUID } from "node:crypto";
 import { quoteIdent } from "../dialects/sql-text.js";
 import { auditLog } from "../model/audit-log.js";
-import { AUDIT_LOAD_COLUMNS, auditRowPlan, postgresAuditCopy, postgresInsertAuditSelect, rowKeyText, sqliteWriteAuditRows, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
+import { AUDIT_LOAD_COLUMNS, auditRowPlan, postgresAuditCopy, postgresInsertAuditSelect, rowKeyText, sqliteWriteAuditRows, sqliteAuditTrigger, sqliteInsertAuditSelect, sqliteRowidName, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
 
 /** What a controller needs from its database (or transaction). */
 export interface Session {
@@ -511,46 +511,69 @@ export class Controller<S, T extends AnyTable> {
 
   /**
    * A bulk load on an audited model, with an audit row for every row, in the load's transaction.
-   * - When the rows give their key and every other value is known in advance (see auditRowPlan):
-   *   load the rows, then their audit rows, built here (Postgres: a second COPY, of binary data
-   *   written as COPY pulls it; SQLite: INSERTs of many rows, see sqliteWriteAuditRows).
-   * - Otherwise, SQLite: a temporary trigger writes them inside the engine as the rows go in.
-   * - Otherwise, Postgres (an expression default): COPY into a temporary table, then one
-   *   statement moves the rows and writes their audit rows.
-   * `values` is filled as `rows` is consumed.
+   * When the rows give their key and every other value is known in advance (see auditRowPlan),
+   * the audit rows are built here, after the rows are loaded: Postgres, a second COPY, of binary
+   * data written as COPY pulls it; SQLite, INSERTs of many rows (see sqliteWriteAuditRows).
+   * Otherwise the database makes them from the stored rows (see loadAuditedPostgres and
+   * loadAuditedSqlite). `values` is filled as `rows` is consumed.
    */
   private async loadAudited(session: Session, conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>, values: Record<string, unknown>[]): Promise<number> {
-    const driver = this.session.driver;
-    const snapshotColumns = this.snapshotColumns(columns);
     const plan = auditRowPlan(this.info, columns);
+    const load = (transactionId: string) => ({ action: "createMany", table: this.info.name, actor, transactionId }) as const;
+    const driver = this.session.driver;
     if (this.info.family === "sqlite") {
-      if (plan) {
-        // The load's time goes into the rows: SQLite's now() default would differ row by row.
-        const now = new Date();
-        const nowValues = plan.nowColumns.map((c) => driver.encode(c.type, now));
-        const timed = nowValues.length === 0 ? rows : appendToEach(rows, nowValues);
-        const count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns([...columns, ...plan.nowColumns]), timed);
-        const load = { action: "createMany", table: this.info.name, actor, transactionId: session.auditTransactionId() } as const;
-        await sqliteWriteAuditRows(conn, load, now.toISOString(), plan.text(JSON.stringify(now.toISOString())), values);
-        return count;
-      }
-      const trigger = `retort_audit_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-      await conn.query(sqliteAuditTrigger(this.info, trigger, "createMany", actor, session.auditTransactionId()));
-      try {
-        return await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
-      } finally {
-        await conn.query(`DROP TRIGGER IF EXISTS temp.${quoteIdent(trigger)}`);
-      }
-    }
-    if (plan) {
-      const { rows: [stamp] } = await conn.query<{ txid: string; now: Date }>(`SELECT txid_current()::text AS "txid", now() AS "now"`);
-      const count = await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
-      const load = { action: "createMany", table: this.info.name, actor, transactionId: stamp!.txid } as const;
-      const auditSchema = session.controllerFor(auditLog).info.schema;
-      const auditColumns = AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!);
-      await driver.copyData!(conn, auditSchema, auditColumns, "binary", postgresAuditCopy(load, plan.text(JSON.stringify(stamp!.now.toISOString())), values));
+      if (!plan) return this.loadAuditedSqlite(session, conn, actor, columns, rows);
+      // The load's time goes into the rows: SQLite's now() default would differ row by row.
+      const now = new Date();
+      const nowValues = plan.nowColumns.map((c) => driver.encode(c.type, now));
+      const timed = nowValues.length === 0 ? rows : appendToEach(rows, nowValues);
+      const count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns([...columns, ...plan.nowColumns]), timed);
+      await sqliteWriteAuditRows(conn, load(session.auditTransactionId()), now.toISOString(), plan.text(JSON.stringify(now.toISOString())), values);
       return count;
     }
+    if (!plan) return this.loadAuditedPostgres(conn, actor, columns, rows);
+    const { rows: [stamp] } = await conn.query<{ txid: string; now: Date }>(`SELECT txid_current()::text AS "txid", now() AS "now"`);
+    const count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(columns), rows);
+    const auditSchema = session.controllerFor(auditLog).info.schema;
+    const auditColumns = AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!);
+    await driver.copyData!(conn, auditSchema, auditColumns, "binary", postgresAuditCopy(load(stamp!.txid), plan.text(JSON.stringify(stamp!.now.toISOString())), values));
+    return count;
+  }
+
+  /**
+   * SQLite, audit rows made by the engine: when SQLite numbers the rows' rowids (see
+   * sqliteRowidName), load the rows, then one INSERT … SELECT writes the audit rows of those past
+   * the largest rowid before; otherwise a temporary trigger writes them as the rows go in.
+   */
+  private async loadAuditedSqlite(session: Session, conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>): Promise<number> {
+    const driver = this.session.driver;
+    const snapshotColumns = this.snapshotColumns(columns);
+    const rowid = sqliteRowidName(this.info, columns);
+    if (rowid !== undefined) {
+      const { rows: [largest] } = await conn.query<{ rowid: number | bigint }>(`SELECT coalesce(max(${rowid}), 0) AS "rowid" FROM ${this.info.quotedName}`);
+      // At the largest rowid there can be, SQLite numbers new rows at random: then the trigger.
+      if (BigInt(largest!.rowid) < MAX_ROWID) {
+        const count = await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
+        await conn.query(sqliteInsertAuditSelect(this.info, "createMany", actor, session.auditTransactionId(), rowid), [largest!.rowid]);
+        return count;
+      }
+    }
+    const trigger = `retort_audit_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    await conn.query(sqliteAuditTrigger(this.info, trigger, "createMany", actor, session.auditTransactionId()));
+    try {
+      return await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
+    } finally {
+      await conn.query(`DROP TRIGGER IF EXISTS temp.${quoteIdent(trigger)}`);
+    }
+  }
+
+  /**
+   * Postgres, audit rows made by the server (a value only it knows, an expression default):
+   * COPY into a temporary table, then one statement moves the rows and writes their audit rows.
+   */
+  private async loadAuditedPostgres(conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>): Promise<number> {
+    const driver = this.session.driver;
+    const snapshotColumns = this.snapshotColumns(columns);
     const stageName = `retort_stage_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
     const stage = quoteIdent(stageName);
     const list = columns.map((c) => c.quoted).join(", ");
@@ -942,6 +965,9 @@ function decodeCursor(cursor: string, pairs: Array<[ColumnInfo, OrderDirection]>
     });
   }
 }
+
+/** SQLite's largest rowid. */
+const MAX_ROWID = 9_223_372_036_854_775_807n;
 
 /** Each row with `extra` appended, as the rows are pulled. */
 function* appendToEach(rows: Iterable<unknown[]>, extra: readonly unknown[]): Generator<unknown[]> {
