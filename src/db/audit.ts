@@ -330,11 +330,14 @@ export interface AuditLoad {
   transactionId: string;
 }
 
+/** The audit columns with the same value on every row of a bulk load. */
+const AUDIT_LOAD_SAME = ["action", "table_name", "actor_id", "actor_kind", "transaction_id"];
+
 /**
- * The audit table's columns a bulk load fills: first those the same on every row of the load,
- * then the row's key and values. All are text or json, so their COPY binary form is their text.
+ * Postgres family: the audit table's columns a bulk load's COPY fills, those the same on every
+ * row first. All are text or json, so their COPY binary form is their text.
  */
-export const AUDIT_LOAD_COLUMNS = ["action", "table_name", "actor_id", "actor_kind", "transaction_id", "before", "row_key", "after"];
+export const AUDIT_LOAD_COLUMNS = [...AUDIT_LOAD_SAME, "before", "row_key", "after"];
 
 /** Postgres family: a bulk load's audit rows as COPY binary data (columns AUDIT_LOAD_COLUMNS), made as COPY pulls it. */
 export function* postgresAuditCopy(load: AuditLoad, text: AuditRowText, rows: Iterable<Record<string, unknown>>): Generator<Uint8Array> {
@@ -353,8 +356,6 @@ export function* postgresAuditCopy(load: AuditLoad, text: AuditRowText, rows: It
 
 /** SQLite: how many audit rows one INSERT of a bulk load writes. */
 const SQLITE_AUDIT_ROWS_PER_INSERT = 100;
-/** SQLite: the audit columns with the same value on every row of a bulk load. */
-const SQLITE_SAME_COLUMNS = ["action", "table_name", "actor_id", "actor_kind", "transaction_id", "at"];
 
 /**
  * SQLite: write a bulk load's audit rows, many to an INSERT, with what is the same on every row
@@ -365,7 +366,7 @@ const SQLITE_SAME_COLUMNS = ["action", "table_name", "actor_id", "actor_kind", "
 export async function sqliteWriteAuditRows(conn: Connection, load: AuditLoad, at: string, text: AuditRowText, rows: readonly Record<string, unknown>[]): Promise<number> {
   const literal = (value: string | undefined) => (value === undefined ? "NULL" : quoteLiteral(value));
   const same = [load.action, load.table, load.actor?.id, load.actor?.kind, load.transactionId, at].map(literal).join(", ");
-  const columns = [...SQLITE_SAME_COLUMNS, "row_key", "after"].map(quoteIdent).join(", ");
+  const columns = [...AUDIT_LOAD_SAME, "at", "row_key", "after"].map(quoteIdent).join(", ");
   const statement = (count: number) => `INSERT INTO ${quoteIdent(AUDIT_TABLE)} (${columns}) VALUES ${Array(count).fill(`(${same}, ?, ?)`).join(", ")}`;
   const full = statement(SQLITE_AUDIT_ROWS_PER_INSERT);
   let written = 0;
