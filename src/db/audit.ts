@@ -11,6 +11,8 @@ import { RetortError } from "../errors.js";
 import { auditLog, AUDIT_TABLE } from "../model/audit-log.js";
 import { isTableModel, type AnyTable } from "../model/table.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
+import { binaryTextField, CopyBinaryWriter } from "../dialects/postgres/copy-binary.js";
+import type { Connection } from "../dialects/driver.js";
 import type { Session } from "./controller.js";
 import type { ColumnInfo, TableInfo } from "./table-info.js";
 
@@ -172,57 +174,116 @@ function sqliteJsonValue(column: ColumnInfo, ref: string): string {
   }
 }
 
+/** SQLite: an audit row's values (AUDIT_COLUMNS order) made by the engine from the row whose columns `ref` names. */
+function sqliteAuditValues(info: TableInfo, action: AuditAction, actor: Actor | undefined, transactionId: string, ref: (column: ColumnInfo) => string): string {
+  const value = (column: ColumnInfo) => sqliteJsonValue(column, ref(column));
+  const key = `json_object(${info.primaryKey.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
+  const after = `json_object(${info.columns.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
+  const text = (v: string | undefined) => (v === undefined ? "NULL" : quoteLiteral(v));
+  return [quoteLiteral(action), quoteLiteral(info.name), key, text(actor?.id), text(actor?.kind), quoteLiteral(transactionId), "NULL", after].join(", ");
+}
+
 /**
  * SQLite: a temporary trigger (this connection only, dropped after the load) that writes the
  * audit row of every row the bulk load inserts, inside the engine: no round trip per row.
  */
 export function sqliteAuditTrigger(info: TableInfo, name: string, action: AuditAction, actor: Actor | undefined, transactionId: string): string {
-  const value = (column: ColumnInfo) => sqliteJsonValue(column, `NEW.${column.quoted}`);
-  const key = `json_object(${info.primaryKey.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
-  const after = `json_object(${info.columns.map((c) => `${quoteLiteral(c.key)}, ${value(c)}`).join(", ")})`;
-  const text = (v: string | undefined) => (v === undefined ? "NULL" : quoteLiteral(v));
-  const values = [quoteLiteral(action), quoteLiteral(info.name), key, text(actor?.id), text(actor?.kind), quoteLiteral(transactionId), "NULL", after];
-  return `CREATE TEMP TRIGGER ${quoteIdent(name)} AFTER INSERT ON main.${info.quotedName} BEGIN INSERT INTO main.${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) VALUES (${values.join(", ")}); END`;
+  const values = sqliteAuditValues(info, action, actor, transactionId, (column) => `NEW.${column.quoted}`);
+  return `CREATE TEMP TRIGGER ${quoteIdent(name)} AFTER INSERT ON main.${info.quotedName} BEGIN INSERT INTO main.${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) VALUES (${values}); END`;
 }
 
-/** Column kinds whose stored value is exactly the value given (numeric and time are reformatted by the database). */
-const FAITHFUL = new Set(["text", "varchar", "uuid", "enum", "smallint", "integer", "bigint", "real", "double", "boolean", "timestamptz", "date", "json", "jsonb", "bytea", "array"]);
+/**
+ * SQLite: a name for the table's rowid when the rows do not give it (an identity or serial key
+ * is the rowid; other tables have one of their own): then SQLite numbers the rows of a load past
+ * every rowid there was, so they are the rows past the largest rowid before it. Undefined when
+ * the rows give it, or columns take every name of it.
+ */
+export function sqliteRowidName(info: TableInfo, given: readonly ColumnInfo[]): string | undefined {
+  if (given.some((c) => c.config.identity !== undefined || c.config.serial)) return undefined;
+  const taken = new Set(info.columns.map((c) => c.dbName.toLowerCase()));
+  return ["rowid", "_rowid_", "oid"].find((name) => !taken.has(name));
+}
 
 /**
- * Postgres bulk load: the "after" of each inserted row built here, as JSON text, from the values
- * given, when every column the rows leave out gets a value known in advance (a literal default,
- * now() on a timestamptz: the transaction's time, the same for every row) and the key is given.
- * Then the audit rows are loaded with COPY beside the rows. Undefined when some value only the
+ * SQLite: the INSERT … SELECT that writes, in one statement inside the engine, the audit rows of
+ * the table's rows whose rowid (named `rowid`, see sqliteRowidName) is past the one bound: those
+ * a bulk load has just written.
+ */
+export function sqliteInsertAuditSelect(info: TableInfo, action: AuditAction, actor: Actor | undefined, transactionId: string, rowid: string): string {
+  const values = sqliteAuditValues(info, action, actor, transactionId, (column) => column.quoted);
+  return `INSERT INTO main.${quoteIdent(AUDIT_TABLE)} (${AUDIT_COLUMNS.join(", ")}) SELECT ${values} FROM main.${info.quotedName} WHERE ${rowid} > ? ORDER BY ${rowid}`;
+}
+
+/** Column kinds whose stored value is exactly the value given (numeric and time are reformatted by the database, real rounded to 4 bytes). */
+const FAITHFUL = new Set(["text", "varchar", "uuid", "enum", "smallint", "integer", "bigint", "double", "boolean", "timestamptz", "date", "json", "jsonb", "bytea", "array"]);
+
+type JsonText = (values: Record<string, unknown>) => string;
+
+/** The audit JSON of a bulk load's rows, written straight from the values given: no object per row. */
+export interface AuditRowText {
+  /** The row's key, as rowKeyText writes it. */
+  key: JsonText;
+  /** Every field after the insert, sensitive ones redacted. */
+  after: JsonText;
+}
+
+/** How a bulk load's audit rows are built on this side (see auditRowPlan). */
+export interface AuditRowPlan {
+  /** Omitted timestamptz columns defaulting to now(): they hold the load's time. */
+  nowColumns: ColumnInfo[];
+  /** The writers for a load whose time is `nowJson` (the JSON of its ISO text). */
+  text(nowJson: string): AuditRowText;
+}
+
+/**
+ * Bulk load: whether the audit rows can be built here, from the values given, so they load
+ * beside the rows with no statement reading the rows back. Yes when the key is given and every
+ * column the rows leave out gets a value known in advance (a literal default; now() on a
+ * timestamptz: the load's time, the same for every row). Undefined when some value only the
  * database knows (identity, serial, an expression default).
  */
-export function auditAfterBuilder(info: TableInfo, given: readonly ColumnInfo[]): ((values: Record<string, unknown>, nowJson: string) => string) | undefined {
+export function auditRowPlan(info: TableInfo, given: readonly ColumnInfo[]): AuditRowPlan | undefined {
   const givenKeys = new Set(given.map((c) => c.key));
   if (!info.primaryKey.every((c) => givenKeys.has(c.key))) return undefined;
-  // Per column: how its JSON is written. Strings are concatenated: no object per row.
-  const parts: Array<{ prefix: string; write: (values: Record<string, unknown>, nowJson: string) => string }> = [];
+  const redacted = JSON.stringify(REDACTED);
+  const fields: Array<{ column: ColumnInfo; write: JsonText | "now" }> = [];
+  const nowColumns: ColumnInfo[] = [];
   for (const column of info.columns) {
     if (!FAITHFUL.has(column.type.kind)) return undefined;
-    const prefix = `${parts.length === 0 ? "{" : ","}${JSON.stringify(column.key)}:`;
-    const redacted = JSON.stringify(REDACTED);
-    const key = column.key;
-    if (givenKeys.has(key)) {
-      parts.push({ prefix, write: column.config.sensitive ? () => redacted : jsonWriter(column, key) });
-      continue;
+    let write: JsonText | "now";
+    if (givenKeys.has(column.key)) write = jsonWriter(column);
+    else {
+      const fallback = column.config.default;
+      if (column.config.identity !== undefined || column.config.serial) return undefined;
+      if (fallback === undefined) write = () => "null";
+      else if (fallback.kind === "literal") {
+        const text = JSON.stringify(fallback.value);
+        write = () => text;
+      } else if (fallback.kind === "now" && column.type.kind === "timestamptz") {
+        nowColumns.push(column);
+        write = "now";
+      } else return undefined;
     }
-    const fallback = column.config.default;
-    if (column.config.identity !== undefined || column.config.serial) return undefined;
-    let write: (values: Record<string, unknown>, nowJson: string) => string;
-    if (fallback === undefined) write = () => "null";
-    else if (fallback.kind === "literal") {
-      const text = JSON.stringify(fallback.value);
-      write = () => text;
-    } else if (fallback.kind === "now" && column.type.kind === "timestamptz") write = (_values, nowJson) => nowJson;
-    else return undefined;
-    parts.push({ prefix, write: column.config.sensitive ? () => redacted : write });
+    fields.push({ column, write: column.config.sensitive ? () => redacted : write });
   }
-  return (values, nowJson) => {
+  return {
+    nowColumns,
+    text(nowJson) {
+      const now = () => nowJson;
+      return {
+        key: jsonObjectWriter(info.primaryKey.map((column) => ({ column, write: jsonWriter(column) }))),
+        after: jsonObjectWriter(fields.map(({ column, write }) => ({ column, write: write === "now" ? now : write }))),
+      };
+    },
+  };
+}
+
+/** A JSON object of the fields' values, keys in this order, concatenated as text. */
+function jsonObjectWriter(fields: Array<{ column: ColumnInfo; write: JsonText }>): JsonText {
+  const parts = fields.map(({ column, write }, i) => ({ prefix: `${i === 0 ? "{" : ","}${JSON.stringify(column.key)}:`, write }));
+  return (values) => {
     let out = "";
-    for (const part of parts) out += part.prefix + part.write(values, nowJson);
+    for (const part of parts) out += part.prefix + part.write(values);
     return `${out}}`;
   };
 }
@@ -231,8 +292,9 @@ export function auditAfterBuilder(info: TableInfo, given: readonly ColumnInfo[])
  * A given value as JSON text, the same as JSON.stringify(auditValue(value)) but without the
  * general path where the type makes it unnecessary (this runs once per column per loaded row).
  */
-function jsonWriter(column: ColumnInfo, key: string): (values: Record<string, unknown>) => string {
-  const general = (values: Record<string, unknown>) => JSON.stringify(auditValue(values[key]));
+function jsonWriter(column: ColumnInfo): JsonText {
+  const key = column.key;
+  const general: JsonText = (values) => JSON.stringify(auditValue(values[key]));
   switch (column.type.kind) {
     case "bigint":
       return (values) => {
@@ -260,8 +322,62 @@ function jsonWriter(column: ColumnInfo, key: string): (values: Record<string, un
   }
 }
 
-/** The audit table's columns a bulk load fills, in AUDIT_COLUMNS order. */
-export const AUDIT_LOAD_COLUMNS = ["action", "table_name", "row_key", "actor_id", "actor_kind", "transaction_id", "before", "after"];
+/** Who and what of a bulk load's audit rows: the same on each of them. */
+export interface AuditLoad {
+  action: AuditAction;
+  table: string;
+  actor: Actor | undefined;
+  transactionId: string;
+}
+
+/** The audit columns with the same value on every row of a bulk load. */
+const AUDIT_LOAD_SAME = ["action", "table_name", "actor_id", "actor_kind", "transaction_id"];
+
+/**
+ * Postgres family: the audit table's columns a bulk load's COPY fills, those the same on every
+ * row first. All are text or json, so their COPY binary form is their text.
+ */
+export const AUDIT_LOAD_COLUMNS = [...AUDIT_LOAD_SAME, "before", "row_key", "after"];
+
+/** Postgres family: a bulk load's audit rows as COPY binary data (columns AUDIT_LOAD_COLUMNS), made as COPY pulls it. */
+export function* postgresAuditCopy(load: AuditLoad, text: AuditRowText, rows: Iterable<Record<string, unknown>>): Generator<Uint8Array> {
+  const same = Buffer.concat([load.action, load.table, load.actor?.id ?? null, load.actor?.kind ?? null, load.transactionId, null].map(binaryTextField));
+  const out = new CopyBinaryWriter();
+  for (const values of rows) {
+    out.row(AUDIT_LOAD_COLUMNS.length);
+    out.raw(same);
+    out.text(text.key(values));
+    out.text(text.after(values));
+    const chunk = out.take();
+    if (chunk) yield chunk;
+  }
+  yield out.rest();
+}
+
+/** SQLite: how many audit rows one INSERT of a bulk load writes. */
+const SQLITE_AUDIT_ROWS_PER_INSERT = 100;
+
+/**
+ * SQLite: write a bulk load's audit rows, many to an INSERT, with what is the same on every row
+ * (action, table, actor, transaction, and `at`: the load's time) written into the statement, so
+ * each row binds two values, its key and its values; SQLite then takes half the time it takes
+ * for one row a statement with every column bound.
+ */
+export async function sqliteWriteAuditRows(conn: Connection, load: AuditLoad, at: string, text: AuditRowText, rows: readonly Record<string, unknown>[]): Promise<number> {
+  const literal = (value: string | undefined) => (value === undefined ? "NULL" : quoteLiteral(value));
+  const same = [load.action, load.table, load.actor?.id, load.actor?.kind, load.transactionId, at].map(literal).join(", ");
+  const columns = [...AUDIT_LOAD_SAME, "at", "row_key", "after"].map(quoteIdent).join(", ");
+  const statement = (count: number) => `INSERT INTO ${quoteIdent(AUDIT_TABLE)} (${columns}) VALUES ${Array(count).fill(`(${same}, ?, ?)`).join(", ")}`;
+  const full = statement(SQLITE_AUDIT_ROWS_PER_INSERT);
+  let written = 0;
+  for (let start = 0; start < rows.length; start += SQLITE_AUDIT_ROWS_PER_INSERT) {
+    const end = Math.min(rows.length, start + SQLITE_AUDIT_ROWS_PER_INSERT);
+    const params: string[] = [];
+    for (let i = start; i < end; i++) params.push(text.key(rows[i]!), text.after(rows[i]!));
+    written += (await conn.query(end - start === SQLITE_AUDIT_ROWS_PER_INSERT ? full : statement(end - start), params)).rowCount;
+  }
+  return written;
+}
 
 /** What `db.audit.find()` filters on. */
 export interface AuditQuery {

@@ -18,7 +18,7 @@ import type { CachedStatement, ColumnInfo, TableInfo } from "./table-info.js";
 import { randomUUID } from "node:crypto";
 import { quoteIdent } from "../dialects/sql-text.js";
 import { auditLog } from "../model/audit-log.js";
-import { AUDIT_LOAD_COLUMNS, auditAfterBuilder, postgresInsertAuditSelect, rowKeyText, sqliteAuditTrigger, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
+import { AUDIT_LOAD_COLUMNS, auditRowPlan, postgresAuditCopy, postgresInsertAuditSelect, rowKeyText, sqliteWriteAuditRows, sqliteAuditTrigger, sqliteInsertAuditSelect, sqliteRowidName, writeAudit, type Actor, type AuditAction, type RowChange, type WriteOptions } from "./audit.js";
 
 /** What a controller needs from its database (or transaction). */
 export interface Session {
@@ -423,7 +423,7 @@ export class Controller<S, T extends AnyTable> {
     const driver = this.session.driver;
     const model = this.model;
     const self = this;
-    // Audited: the values of the rows loaded, for audit rows built on this side (Postgres).
+    // Audited: the values of the rows loaded, for audit rows built on this side (see loadAudited).
     const loaded: Record<string, unknown>[] = [];
     function* encoded(): Generator<unknown[]> {
       for (let i = 0; i < rows.length; i++) {
@@ -466,61 +466,119 @@ export class Controller<S, T extends AnyTable> {
    */
   private async withGeneratedValues(rows: Insert<T>[]): Promise<Insert<T>[]> {
     const generated = this.info.columns.filter((c) => c.config.defaultFn === undefined && (c.config.serial || c.config.identity !== undefined || c.config.default?.kind === "random-uuid"));
-    const missing = generated.filter((c) => rows.some((row) => (row as Record<string, unknown>)[c.key] === undefined));
+    const lacking = (column: ColumnInfo) => rows.filter((row) => (row as Record<string, unknown>)[column.key] === undefined).length;
+    const missing = generated.map((column) => ({ column, count: lacking(column) })).filter((m) => m.count > 0);
     if (missing.length === 0) return rows;
-    const filled = rows.map((row) => ({ ...(row as Record<string, unknown>) }));
-    for (const column of missing) {
-      const wanted = filled.filter((row) => row[column.key] === undefined);
-      if (column.config.default?.kind === "random-uuid") {
-        for (const row of wanted) row[column.key] = randomUUID();
-        continue;
-      }
-      const { rows: numbers } = await this.session.query<{ value: bigint }>(
-        `SELECT nextval(pg_get_serial_sequence($1, $2))::bigint AS "value" FROM generate_series(1, $3)`,
-        [this.info.quotedName, column.dbName, wanted.length],
-      );
-      wanted.forEach((row, i) => (row[column.key] = column.type.kind === "bigint" ? BigInt(numbers[i]!.value) : Number(numbers[i]!.value)));
+    // Per column, the next value for a row that lacks it.
+    const next = await Promise.all(
+      missing.map(async ({ column, count }): Promise<() => unknown> => {
+        if (column.config.default?.kind === "random-uuid") return () => randomUUID();
+        const numbers = await this.takeFromSequence(column, count);
+        let taken = 0;
+        return column.type.kind === "bigint" ? () => numbers(taken++) : () => Number(numbers(taken++));
+      }),
+    );
+    const keys = missing.map(({ column }) => column.key);
+    return rows.map((row) => {
+      const given = row as Record<string, unknown>;
+      if (keys.every((key) => given[key] !== undefined)) return row;
+      // The values made go first, where keys usually are: rows whose keys come in another order
+      // than the model's take validation three times as long.
+      const filled: Record<string, unknown> = {};
+      const made = keys.map((key, i) => (given[key] === undefined ? (filled[key] = next[i]!()) : undefined));
+      Object.assign(filled, given);
+      keys.forEach((key, i) => {
+        if (made[i] !== undefined) filled[key] = made[i]; // given as undefined: assign copied that over
+      });
+      return filled as Insert<T>;
+    });
+  }
+
+  /**
+   * Postgres: `count` numbers from the sequence of a serial or identity column, as the i-th's
+   * getter. In one row: the first and last, when they make an unbroken run (no other session
+   * took numbers meanwhile, the usual case), else the list, rather than a row per number.
+   */
+  private async takeFromSequence(column: ColumnInfo, count: number): Promise<(i: number) => bigint> {
+    const { rows: [taken] } = await this.session.query<{ first: string; last: string; list: string | null }>(
+      `SELECT min(v)::text AS "first", max(v)::text AS "last", CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL ELSE string_agg(v::text, ',') END AS "list" ` +
+        // OFFSET 0 keeps the sequence's lookup from being inlined into every nextval (5 µs a row).
+        `FROM (SELECT nextval(s.seq) AS v FROM (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq OFFSET 0) s, generate_series(1, $3)) numbered`,
+      [this.info.quotedName, column.dbName, count],
+    );
+    if (taken!.list === null) {
+      const first = BigInt(taken!.first);
+      return (i) => first + BigInt(i);
     }
-    return filled as Insert<T>[];
+    const list = taken!.list.split(",");
+    return (i) => BigInt(list[i]!);
   }
 
   /**
    * A bulk load on an audited model, with an audit row for every row, in the load's transaction.
-   * - SQLite: a temporary trigger writes them inside the engine as the rows go in.
-   * - Postgres, when the rows give their key and every other value is known in advance (see
-   *   auditAfterBuilder): COPY the rows, then COPY their audit rows, built here.
-   * - Postgres otherwise (an expression default): COPY into a temporary table, then one
-   *   statement moves the rows and writes their audit rows.
-   * `values` is filled as `rows` is consumed.
+   * When the rows give their key and every other value is known in advance (see auditRowPlan),
+   * the audit rows are built here, after the rows are loaded: Postgres, a second COPY, of binary
+   * data written as COPY pulls it; SQLite, INSERTs of many rows (see sqliteWriteAuditRows).
+   * Otherwise the database makes them from the stored rows (see loadAuditedPostgres and
+   * loadAuditedSqlite). `values` is filled as `rows` is consumed.
    */
   private async loadAudited(session: Session, conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>, values: Record<string, unknown>[]): Promise<number> {
+    const plan = auditRowPlan(this.info, columns);
+    const load = (transactionId: string) => ({ action: "createMany", table: this.info.name, actor, transactionId }) as const;
     const driver = this.session.driver;
-    const snapshotColumns = this.snapshotColumns(columns);
     if (this.info.family === "sqlite") {
-      const trigger = `retort_audit_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-      await conn.query(sqliteAuditTrigger(this.info, trigger, "createMany", actor, session.auditTransactionId()));
-      try {
-        return await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
-      } finally {
-        await conn.query(`DROP TRIGGER IF EXISTS temp.${quoteIdent(trigger)}`);
-      }
-    }
-    const afterJson = auditAfterBuilder(this.info, columns);
-    if (afterJson) {
-      const { rows: [stamp] } = await conn.query<{ txid: string; now: Date }>(`SELECT txid_current()::text AS "txid", now() AS "now"`);
-      const count = await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
-      const now = JSON.stringify(stamp!.now.toISOString());
-      const auditSchema = session.controllerFor(auditLog).info.schema;
-      const [action, table, actorId, actorKind, txid] = ["createMany", this.info.name, actor?.id ?? null, actor?.kind ?? null, stamp!.txid];
-      // Built as COPY pulls them, so building overlaps with the server storing earlier ones; the
-      // JSON text goes to COPY as it is (a json column takes text).
-      const info = this.info;
-      const audits = (function* () {
-        for (const row of values) yield [action, table, rowKeyText(info, row), actorId, actorKind, txid, null, afterJson(row, now)];
-      })();
-      await driver.bulkInsert(conn, auditSchema, AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!), audits);
+      if (!plan) return this.loadAuditedSqlite(session, conn, actor, columns, rows);
+      // The load's time goes into the rows: SQLite's now() default would differ row by row.
+      const now = new Date();
+      const nowValues = plan.nowColumns.map((c) => driver.encode(c.type, now));
+      const timed = nowValues.length === 0 ? rows : appendToEach(rows, nowValues);
+      const count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns([...columns, ...plan.nowColumns]), timed);
+      await sqliteWriteAuditRows(conn, load(session.auditTransactionId()), now.toISOString(), plan.text(JSON.stringify(now.toISOString())), values);
       return count;
     }
+    if (!plan) return this.loadAuditedPostgres(conn, actor, columns, rows);
+    const { rows: [stamp] } = await conn.query<{ txid: string; now: Date }>(`SELECT txid_current()::text AS "txid", now() AS "now"`);
+    const count = await driver.bulkInsert(conn, this.info.schema, this.snapshotColumns(columns), rows);
+    const auditSchema = session.controllerFor(auditLog).info.schema;
+    const auditColumns = AUDIT_LOAD_COLUMNS.map((name) => auditSchema.columns.find((c) => c.name === name)!);
+    await driver.copyData!(conn, auditSchema, auditColumns, "binary", postgresAuditCopy(load(stamp!.txid), plan.text(JSON.stringify(stamp!.now.toISOString())), values));
+    return count;
+  }
+
+  /**
+   * SQLite, audit rows made by the engine: when SQLite numbers the rows' rowids (see
+   * sqliteRowidName), load the rows, then one INSERT … SELECT writes the audit rows of those past
+   * the largest rowid before; otherwise a temporary trigger writes them as the rows go in.
+   */
+  private async loadAuditedSqlite(session: Session, conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>): Promise<number> {
+    const driver = this.session.driver;
+    const snapshotColumns = this.snapshotColumns(columns);
+    const rowid = sqliteRowidName(this.info, columns);
+    if (rowid !== undefined) {
+      const { rows: [largest] } = await conn.query<{ rowid: number | bigint }>(`SELECT coalesce(max(${rowid}), 0) AS "rowid" FROM ${this.info.quotedName}`);
+      // At the largest rowid there can be, SQLite numbers new rows at random: then the trigger.
+      if (BigInt(largest!.rowid) < MAX_ROWID) {
+        const count = await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
+        await conn.query(sqliteInsertAuditSelect(this.info, "createMany", actor, session.auditTransactionId(), rowid), [largest!.rowid]);
+        return count;
+      }
+    }
+    const trigger = `retort_audit_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    await conn.query(sqliteAuditTrigger(this.info, trigger, "createMany", actor, session.auditTransactionId()));
+    try {
+      return await driver.bulkInsert(conn, this.info.schema, snapshotColumns, rows);
+    } finally {
+      await conn.query(`DROP TRIGGER IF EXISTS temp.${quoteIdent(trigger)}`);
+    }
+  }
+
+  /**
+   * Postgres, audit rows made by the server (a value only it knows, an expression default):
+   * COPY into a temporary table, then one statement moves the rows and writes their audit rows.
+   */
+  private async loadAuditedPostgres(conn: Connection, actor: Actor | undefined, columns: ColumnInfo[], rows: Iterable<unknown[]>): Promise<number> {
+    const driver = this.session.driver;
+    const snapshotColumns = this.snapshotColumns(columns);
     const stageName = `retort_stage_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
     const stage = quoteIdent(stageName);
     const list = columns.map((c) => c.quoted).join(", ");
@@ -912,5 +970,16 @@ function decodeCursor(cursor: string, pairs: Array<[ColumnInfo, OrderDirection]>
     throw new RetortError("RETORT_INVALID_CURSOR", "paginate(): the cursor is not one this query produced", {
       hint: "Pass the nextCursor of the previous page with the same orderBy, or start again without `after`.",
     });
+  }
+}
+
+/** SQLite's largest rowid. */
+const MAX_ROWID = 9_223_372_036_854_775_807n;
+
+/** Each row with `extra` appended, as the rows are pulled. */
+function* appendToEach(rows: Iterable<unknown[]>, extra: readonly unknown[]): Generator<unknown[]> {
+  for (const row of rows) {
+    row.push(...extra);
+    yield row;
   }
 }

@@ -30,6 +30,9 @@ export interface DriverOptions {
   schema: Schema;
 }
 
+/** The forms of COPY data (see Driver.copyData). */
+export type CopyFormat = "text" | "binary";
+
 export interface Driver {
   readonly dialect: Dialect;
   /** Run one statement on any free connection. */
@@ -45,6 +48,13 @@ export interface Driver {
    * throws, the load is abandoned and nothing of it stays.
    */
   bulkInsert(conn: Connection, table: TableSchema, columns: ColumnSchema[], rows: Iterable<unknown[]>): Promise<number>;
+  /**
+   * Postgres family only: load rows given as COPY data, text format (tab-separated, escaped,
+   * `\N` for NULL, a newline after each row) or binary, in chunks pulled lazily as bulkInsert's
+   * rows are. For a writer that produces many rows' data directly, with no value array per row
+   * (the audit trail).
+   */
+  copyData?(conn: Connection, table: TableSchema, columns: ColumnSchema[], format: CopyFormat, chunks: Iterable<string | Uint8Array>): Promise<number>;
   /** Turn a driver error into a RetortError when Retort knows it (constraint violations); else return it unchanged. */
   translateError(error: unknown): unknown;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { auditLog, compareSchemasForTest, connect, isRetortError, schemaFromModels, t, table } from "./support.js";
+import { auditLog, compareSchemasForTest, connect, createAll, isRetortError, schemaFromModels, t, table } from "./support.js";
 import { describeBackends } from "../support/backends.js";
 import { accounts, counters, events, notes, tagged } from "./models.js";
 
@@ -25,6 +25,22 @@ it("an audited model needs a primary key; db.audit needs an audited model", asyn
   const db = await connect("sqlite::memory:", { schema: { notes } });
   try {
     await expect(db.audit.find()).rejects.toMatchObject({ code: "RETORT_INVALID_QUERY", message: expect.stringMatching(/no model in the schema given to connect\(\) has \{ audit: true \}/) });
+  } finally {
+    await db.close();
+  }
+});
+
+it("SQLite: createMany once rowids reached their largest (new rows numbered at random): every row still gets its audit row", async () => {
+  const ledger = table("ledger", { id: t.bigint().identity().primaryKey(), n: t.integer() }, { audit: true });
+  const db = await connect("sqlite::memory:", { schema: { ledger } });
+  try {
+    await createAll(db);
+    await db.models.ledger.create({ id: 9_223_372_036_854_775_807n, n: 0 });
+    expect(await db.models.ledger.createMany([{ n: 1 }, { n: 2 }, { n: 3 }])).toBe(3);
+    const stored = await db.models.ledger.find({ where: { n: { gt: 0 } }, orderBy: { n: "asc" } });
+    const entries = await db.audit.find({ table: ledger, action: "createMany" });
+    const key = (after: Record<string, unknown> | null) => after!.n as number;
+    expect(entries.map((e) => e.after).sort((a, b) => key(a) - key(b))).toEqual(stored.map((row) => ({ id: row.id.toString(), n: row.n })));
   } finally {
     await db.close();
   }
@@ -160,6 +176,32 @@ describeBackends("audit trail", { schema }, (ctx) => {
     expect(show(entries)).not.toContain("tok-1");
   });
 
+  it("createMany of values with tabs, line breaks, backslashes and multi-byte text, over many chunks: the audit rows hold them exactly", async () => {
+    const awkward = (i: number) => `row ${i}\ttab\nline\r\\backslash "quote" é 🎉 ${"x".repeat(i * 7)}`;
+    const given = Array.from({ length: 250 }, (_, i) => ({ kind: awkward(i), token: `t${i}` }));
+    const actor = { id: "loader\t\\1", kind: "job\n" };
+    expect(await db().withActor(actor).models.events.createMany(given)).toBe(250);
+    const entries = await db().audit.find({ table: events });
+    expect(entries).toHaveLength(250);
+    const stored = new Map((await m().events.find()).map((row) => [row.id, row]));
+    for (const entry of entries) {
+      const row = stored.get(entry.pk.id as string)!;
+      expect(entry.actor).toEqual(actor);
+      expect(entry.after).toEqual({ id: row.id, kind: row.kind, count: 0, big: "7", data: {}, raw: null, happenedAt: row.happenedAt.toISOString(), token: "[redacted]" });
+    }
+    expect(entries.map((e) => e.after!.kind).sort()).toEqual(given.map((g) => g.kind).sort());
+  });
+
+  it("createMany larger than one load of PGlite's COPY: every row and audit row arrives, once", async () => {
+    // 17 values of 1 MB: more than the 16 MB a single COPY of PGlite is given, for the rows and their audit rows.
+    const given = Array.from({ length: 17 }, (_, i) => ({ kind: `${i}:${"y".repeat(1024 * 1024)}` }));
+    expect(await m().events.createMany(given)).toBe(17);
+    const entries = await db().audit.find({ table: events });
+    const kinds = (list: Array<{ kind: unknown }>) => list.map((row) => row.kind as string).sort();
+    expect(kinds(entries.map((e) => e.after as { kind: unknown }))).toEqual(kinds(given));
+    expect(kinds(await m().events.find())).toEqual(kinds(given));
+  });
+
   it("createMany with a value only the database knows (an expression default): the audit rows hold it", async () => {
     expect(await m().tagged.createMany([{ label: "a" }, { label: "b", code: "given" }, { label: "c" }])).toBe(3);
     const entries = await db().audit.find({ table: tagged });
@@ -171,12 +213,37 @@ describeBackends("audit trail", { schema }, (ctx) => {
     expect(entries.map((e) => e.after!.code).sort()).toEqual(["ABC", "ABC", "given"]);
   });
 
+  it("createMany of rows giving their serial key, with an expression default: the audit rows hold the stored values", async () => {
+    expect(await m().tagged.createMany([{ id: 41, label: "a" }, { id: 42, label: "b", code: "given" }])).toBe(2);
+    const entries = await db().audit.find({ table: tagged });
+    const stored = await m().tagged.find({ orderBy: { id: "asc" } });
+    expect(stored.map((row) => [row.id, row.code])).toEqual([[41, "ABC"], [42, "given"]]);
+    expect(entries.map((e) => e.after)).toEqual(stored.map((row) => ({ id: row.id, label: row.label, code: row.code, ref: row.ref })));
+  });
+
   it("createMany on an identity key: the numbers the database gives are the ones audited, and numbering goes on", async () => {
     expect(await m().counters.createMany([{ n: 1 }, { n: 2 }, { n: 3 }])).toBe(3);
     const next = await m().counters.create({ n: 4 });
     const stored = await m().counters.find({ orderBy: { id: "asc" } });
     expect(new Set(stored.map((row) => row.id)).size).toBe(4);
     expect(stored.at(-1)!.id).toBe(next.id);
+    const entries = await db().audit.find({ table: counters });
+    expect(entries.map((e) => e.after)).toEqual(stored.map((row) => ({ id: row.id, n: row.n })));
+  });
+
+  it("createMany on an identity key whose sequence counts by 3 (numbers not in one run): each row gets its own, audited", async ({ skip }) => {
+    if (ctx.name === "sqlite") skip("SQLite numbers rows without a sequence");
+    const sequence = "pg_get_serial_sequence('audit_counters', 'id')::regclass";
+    const { rows: [name] } = await db().query<{ seq: string }>(`SELECT ${sequence}::text AS seq`);
+    await db().query(`ALTER SEQUENCE ${name!.seq} INCREMENT BY 3`);
+    try {
+      expect(await m().counters.createMany([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }])).toBe(4);
+    } finally {
+      await db().query(`ALTER SEQUENCE ${name!.seq} INCREMENT BY 1`);
+    }
+    const stored = await m().counters.find({ orderBy: { id: "asc" } });
+    expect(stored.map((row) => row.n)).toEqual([1, 2, 3, 4]);
+    expect(stored.slice(1).map((row, i) => row.id - stored[i]!.id)).toEqual([3, 3, 3]);
     const entries = await db().audit.find({ table: counters });
     expect(entries.map((e) => e.after)).toEqual(stored.map((row) => ({ id: row.id, n: row.n })));
   });

@@ -3,7 +3,7 @@ import { compareSchemas } from "../../src/autogenerate/index.js";
 import { Op } from "../../src/operations/types.js";
 import { EMPTY_SCHEMA, type Schema } from "../../src/schema/snapshot.js";
 
-export { auditLog, connect, isRetortError, schemaFromModels, t, table } from "../../src/index.js";
+export { auditLog, connect, createAll, isRetortError, schemaFromModels, t, table } from "../../src/index.js";
 
 /** The operations autogenerate would write to go from an empty database to `schema`, one line each. */
 export function compareSchemasForTest(schema: Schema): string {

@@ -10,11 +10,13 @@
  */
 import { PGlite, type Results } from "@electric-sql/pglite";
 import { RetortError } from "../../errors.js";
-import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
+import type { ColumnSchema, TableSchema } from "../../schema/snapshot.js";
+import type { Connection, CopyFormat, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { ConnectionLock } from "../single-connection.js";
 import { acquireProcessLock, describeHolder, type ProcessLock } from "../process-lock.js";
 import { bytesToHex, encodeValue, Oid, resultParsers } from "../postgres/codecs.js";
 import { copyFromSql, copyTextChunks } from "../postgres/copy-text.js";
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "../postgres/copy-binary.js";
 import { translatePostgresError } from "../postgres/errors.js";
 import { postgresFamilyParts } from "../postgres/family.js";
 
@@ -30,8 +32,8 @@ export interface PgliteLocation {
 /** The lock kind keeping a PGlite directory to one process. */
 export const PGLITE_LOCK = "pglite";
 
-/** How much COPY text goes into one `/dev/blob` load, so memory stays bounded for huge inputs. */
-const COPY_BATCH_CHARS = 16 * 1024 * 1024;
+/** How much COPY data (characters of text, bytes of binary) goes into one `/dev/blob` load, so memory stays bounded for huge inputs. */
+const COPY_BATCH_SIZE = 16 * 1024 * 1024;
 
 /**
  * PGlite binds parameters through its own serializers, chosen by the type the server infers for
@@ -61,11 +63,11 @@ async function run<R>(db: PGlite, sql: string, params: readonly unknown[] | unde
   return toResult<R>(await db.query(sql, params as unknown[]));
 }
 
-/** Up to COPY_BATCH_CHARS of COPY text from `chunks`; `done` when the rows ran out. */
-function nextBatch(chunks: Iterator<string>): { parts: string[]; done: boolean } {
-  const parts: string[] = [];
+/** Up to COPY_BATCH_SIZE of COPY data from `chunks` (characters or bytes); `done` when the rows ran out. */
+function nextBatch(chunks: Iterator<string | Uint8Array>): { parts: Array<string | Uint8Array>; done: boolean } {
+  const parts: Array<string | Uint8Array> = [];
   let size = 0;
-  while (size < COPY_BATCH_CHARS) {
+  while (size < COPY_BATCH_SIZE) {
     const next = chunks.next();
     if (next.done) return { parts, done: true };
     parts.push(next.value);
@@ -93,13 +95,15 @@ async function openUnit(db: PGlite): Promise<{ commit(): Promise<unknown>; rollb
 }
 
 /** COPY through PGlite's `/dev/blob` device, in batches so memory stays bounded for huge inputs. */
-async function copyRows(db: PGlite, table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number> {
-  const sql = copyFromSql(table, columns, "'/dev/blob'");
-  const load = async (parts: string[]) => {
-    const result = await db.query(sql, [], { blob: new Blob(parts) });
+async function copyChunks(db: PGlite, table: string, columns: string[], format: CopyFormat, data: Iterable<string | Uint8Array>): Promise<number> {
+  const sql = copyFromSql(table, columns, "'/dev/blob'", format);
+  const load = async (parts: Array<string | Uint8Array>) => {
+    // Each statement's binary data is framed on its own.
+    const blob = format === "binary" ? new Blob([COPY_BINARY_HEADER, ...parts, COPY_BINARY_TRAILER]) : new Blob(parts);
+    const result = await db.query(sql, [], { blob });
     return result.rowCount ?? result.affectedRows ?? 0;
   };
-  const chunks = copyTextChunks(rows, 1024 * 1024);
+  const chunks = data[Symbol.iterator]();
   let batch = nextBatch(chunks);
   // Everything in one COPY: atomic by itself.
   if (batch.done) return batch.parts.length === 0 ? 0 : load(batch.parts);
@@ -197,6 +201,20 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
     return new PgliteHeldConnection(db, lock);
   }
 
+  /** Load rows given as COPY data (see Driver.copyData). */
+  async function copyData(conn: Connection, table: TableSchema, columns: ColumnSchema[], format: CopyFormat, chunks: Iterable<string | Uint8Array>): Promise<number> {
+    const names = columns.map((column) => column.name);
+    // On a held connection the lock is already ours; otherwise take it for the load.
+    const held = conn instanceof PgliteHeldConnection ? conn : await acquire();
+    try {
+      return await copyChunks(held.db, table.name, names, format, chunks);
+    } catch (error) {
+      throw translatePostgresError(error, options.schema);
+    } finally {
+      if (held !== conn) held.release();
+    }
+  }
+
   const driver: Driver = {
     dialect: "pglite",
 
@@ -213,18 +231,11 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
     acquire,
     encode: encodeValue,
 
-    async bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
-      const names = columns.map((column) => column.name);
-      // On a held connection the lock is already ours; otherwise take it for the load.
-      const held = conn instanceof PgliteHeldConnection ? conn : await acquire();
-      try {
-        return await copyRows(held.db, table.name, names, rows);
-      } catch (error) {
-        throw translatePostgresError(error, options.schema);
-      } finally {
-        if (held !== conn) held.release();
-      }
+    bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
+      return copyData(conn, table, columns, "text", copyTextChunks(rows, 1024 * 1024));
     },
+
+    copyData,
 
     ...postgresFamilyParts(options.schema),
 

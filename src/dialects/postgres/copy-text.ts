@@ -49,9 +49,9 @@ function copyField(value: unknown): string {
   }
 }
 
-/** `COPY "table" ("a", "b") FROM <source>` */
-export function copyFromSql(table: string, columns: readonly string[], source: string): string {
-  return `COPY ${quoteIdent(table)} (${identList(columns)}) FROM ${source}`;
+/** `COPY "table" ("a", "b") FROM <source>`, with `(FORMAT binary)` for binary data. */
+export function copyFromSql(table: string, columns: readonly string[], source: string, format: "text" | "binary" = "text"): string {
+  return `COPY ${quoteIdent(table)} (${identList(columns)}) FROM ${source}${format === "binary" ? " (FORMAT binary)" : ""}`;
 }
 
 /** The rows as COPY text, in chunks of roughly `chunkSize` characters (each ends at a row boundary). */

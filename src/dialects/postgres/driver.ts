@@ -11,10 +11,11 @@ import { pipeline } from "node:stream/promises";
 import type * as Pg from "pg";
 import pg from "./pg-module.js";
 import { RetortError } from "../../errors.js";
-import type { ColumnType } from "../../schema/snapshot.js";
-import type { Connection, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
+import type { ColumnSchema, ColumnType, TableSchema } from "../../schema/snapshot.js";
+import type { Connection, CopyFormat, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { encodeValue, resultParsers } from "./codecs.js";
 import { copyFromSql, copyTextChunks } from "./copy-text.js";
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "./copy-binary.js";
 import { isSocketHost, parsePostgresUrl, passwordFileEntry, postgresPassword, type PoolerMode, type PostgresConnection } from "../../env/postgres-url.js";
 import { connectionError, connectionPlace, poolerError, translatePostgresError } from "./errors.js";
 import { postgresFamilyParts } from "./family.js";
@@ -245,15 +246,29 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
     }
   }
 
-  async function copyRows(client: Pg.PoolClient, sql: string, rows: Iterable<unknown[]>): Promise<number> {
+  async function copyChunks(client: Pg.PoolClient, sql: string, chunks: Iterable<string | Uint8Array>): Promise<number> {
     // Imported on the first bulk load: a migration command or a small app never needs it.
     const { from: copyFrom } = await import("pg-copy-streams");
     const stream = client.query(copyFrom(sql));
     // pipeline respects backpressure: the next chunk is built only when the socket takes more.
     // If the rows' iterator throws, pipeline destroys the stream, which sends CopyFail: the
     // server aborts the COPY and keeps none of it.
-    await pipeline(Readable.from(copyTextChunks(rows), { objectMode: false }), stream);
+    await pipeline(Readable.from(chunks, { objectMode: false }), stream);
     return stream.rowCount;
+  }
+
+  /** Load rows given as COPY data (see Driver.copyData). */
+  async function copyData(conn: Connection, table: TableSchema, columns: ColumnSchema[], format: CopyFormat, chunks: Iterable<string | Uint8Array>): Promise<number> {
+    const sql = copyFromSql(table.name, columns.map((column) => column.name), "STDIN", format);
+    // COPY needs the client itself; outside a held connection, borrow one for the load.
+    const held = conn instanceof PgHeldConnection ? conn : await acquire();
+    try {
+      return await copyChunks(held.client, sql, format === "binary" ? framedBinary(chunks) : chunks);
+    } catch (error) {
+      throw translatePostgresError(failure(error), options.schema);
+    } finally {
+      if (held !== conn) held.release();
+    }
   }
 
   return {
@@ -279,18 +294,11 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
         : encoded;
     },
 
-    async bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
-      const sql = copyFromSql(table.name, columns.map((column) => column.name), "STDIN");
-      // COPY needs the client itself; outside a held connection, borrow one for the load.
-      const held = conn instanceof PgHeldConnection ? conn : await acquire();
-      try {
-        return await copyRows(held.client, sql, rows);
-      } catch (error) {
-        throw translatePostgresError(failure(error), options.schema);
-      } finally {
-        if (held !== conn) held.release();
-      }
+    bulkInsert(conn: Connection, table, columns, rows): Promise<number> {
+      return copyData(conn, table, columns, "text", copyTextChunks(rows));
     },
+
+    copyData,
 
     ...postgresFamilyParts(options.schema),
 
@@ -300,4 +308,11 @@ export function createPostgresDriver(connection: string | PostgresConnection, op
       await pool.end();
     },
   };
+}
+
+/** Binary COPY rows with the header before and the trailer after. */
+function* framedBinary(chunks: Iterable<string | Uint8Array>): Generator<string | Uint8Array> {
+  yield COPY_BINARY_HEADER;
+  yield* chunks;
+  yield COPY_BINARY_TRAILER;
 }
