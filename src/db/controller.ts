@@ -482,13 +482,9 @@ export class Controller<S, T extends AnyTable> {
     return rows.map((row) => {
       const given = row as Record<string, unknown>;
       if (keys.every((key) => given[key] !== undefined)) return row;
-      // The values made go first, where keys usually are: rows whose keys come in another order
-      // than the model's take validation three times as long.
-      const filled: Record<string, unknown> = {};
-      const made = keys.map((key, i) => (given[key] === undefined ? (filled[key] = next[i]!()) : undefined));
-      Object.assign(filled, given);
+      const filled = { ...given };
       keys.forEach((key, i) => {
-        if (made[i] !== undefined) filled[key] = made[i]; // given as undefined: assign copied that over
+        if (filled[key] === undefined) filled[key] = next[i]!();
       });
       return filled as Insert<T>;
     });
