@@ -15,14 +15,14 @@ export interface FileState {
 }
 
 /** Coarsest mtime granularity worth caring about (FAT has 2 s). */
-const RACY_MS = 2000;
+export const RACY_MS = 2000;
 
 export function fileState(stats: Stats): FileState {
   return { size: stats.size, ino: stats.ino, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs };
 }
 
 /** `stats` is the file as recorded in a cache written at `writtenAt`, and that record can be trusted. */
-export function unchanged(recorded: FileState, stats: Stats, writtenAt: number): boolean {
+export function unchanged(recorded: FileState, stats: FileState, writtenAt: number): boolean {
   return (
     recorded.size === stats.size &&
     recorded.ino === stats.ino &&

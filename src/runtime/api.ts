@@ -23,7 +23,10 @@ import {
   checkBranchLabel,
   checkRevisionId,
   downgradePlan,
-  loadScriptDirectory,
+  checksumListDigest,
+  openFolderGraph,
+  type FolderGraph,
+  type GraphSummary,
   migrationFileName,
   newRevisionId,
   renderMigration,
@@ -36,7 +39,7 @@ import {
 } from "../script/index.js";
 import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
 import { ARCHIVE_FOLDER, replacedBy, squashAccepts, squashBridge } from "./squash-archive.js";
-import { readAppliedChecksums, readVersionState, type UnfinishedRevision } from "./status.js";
+import { parseChecksumList, readAppliedChecksumList, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
 
@@ -68,6 +71,12 @@ export async function configOf(options: CommandOptions, command?: string): Promi
 }
 
 export function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: string } {
+  const folder = scriptFolder(loaded);
+  return { graph: folder.graph(), dir: folder.dir };
+}
+
+/** The migrations folder, its graph built only on demand (see script/folder-graph.ts). */
+function scriptFolder(loaded: LoadedConfig): FolderGraph {
   const dir = migrationsDirectory(loaded);
   if (!loaded.file && !existsSync(dir)) {
     // Without a config, the default folder must be there: otherwise this is not a Retort project (yet).
@@ -77,8 +86,17 @@ export function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: stri
     });
   }
   const cacheFile = join(cacheDirectory(loaded), `headers-${hash("sha256", dir, "hex").slice(0, 16)}.json`);
-  const directory = loadScriptDirectory(dir, { cacheFile });
-  return { graph: new RevisionGraph(directory.revisions), dir };
+  return openFolderGraph(dir, { cacheFile });
+}
+
+/**
+ * The cached summary, when it settles a command that may have nothing to do: the database is at
+ * exactly the folder's heads, and every revision ran with the checksum its file has now.
+ */
+function settledBySummary(summary: GraphSummary | undefined, heads: readonly string[], checksumList: string): summary is GraphSummary {
+  if (!summary || summary.heads.length !== heads.length) return false;
+  const fileHeads = new Set(summary.heads.map((head) => head.revision));
+  return heads.every((id) => fileHeads.has(id)) && checksumListDigest(checksumList) === summary.appliedDigest;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
@@ -303,11 +321,25 @@ export async function downgrade(target: string, options: CommandOptions = {}): P
 
 async function run(direction: "up" | "down", target: string, options: CommandOptions): Promise<RunResult> {
   const loaded = await configOf(options);
-  const { graph } = scripts(loaded);
-  if (direction === "up" && loaded.config.migrations?.linear) assertLinear(graph, "upgrade");
-  if (direction === "down" && target.trim() === "base") await guardDestructive("retort downgrade base", loaded, options);
+  const folder = scriptFolder(loaded);
+  const linear = loaded.config.migrations?.linear === true;
+  // Up to the heads of an unchanged folder: most likely nothing to do, which the cached summary
+  // can tell without building the graph (one head when the target or the linear policy needs it).
+  const summary = folder.summary;
+  const wanted = target.trim();
+  const maybeNoop = direction === "up" && summary !== undefined && (wanted === "head" || wanted === "heads") && (summary.heads.length === 1 || (wanted === "heads" && !linear));
+  if (!maybeNoop) {
+    const graph = folder.graph();
+    if (direction === "up" && linear) assertLinear(graph, "upgrade");
+  }
+  if (direction === "down" && wanted === "base") await guardDestructive("retort downgrade base", loaded, options);
   return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
     const from = await executor.currentHeads();
+    const checksumList = await executor.appliedChecksumList();
+    if (maybeNoop && settledBySummary(summary, from, checksumList) && (await executor.unfinished()).size === 0) {
+      return { url: redactUrl(url), direction, from, to: from, revisions: [] };
+    }
+    const graph = folder.graph();
     const runOptions = {
       transaction: loaded.config.migrations?.transaction ?? "each",
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -324,7 +356,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
       const plan = await compilePlan(bridged, "up", dialect, bridge.graph, from);
       start = await executor.run(plan, from, stepper(bridge.graph), { ...runOptions, resume: await executor.unfinished() });
     }
-    const applied = await executor.appliedChecksums();
+    const applied = bridge ? await executor.appliedChecksums() : parseChecksumList(checksumList);
     refuseUnknownRevisions(graph, start, loaded, [...applied.keys()]);
     checkModified(graph, start, applied, loaded, options);
     const revisions = direction === "up" ? upgradePlan(graph, start, target) : downgradePlan(graph, start, target);
@@ -390,12 +422,28 @@ export type CurrentResult = {
  */
 export async function current(options: CommandOptions & { strict?: boolean } = {}): Promise<CurrentResult> {
   const loaded = await configOf(options);
-  const { graph } = scripts(loaded);
+  const folder = scriptFolder(loaded);
+  // Without a summary the graph is built now, so a broken folder is reported before connecting.
+  if (!folder.summary) folder.graph();
   return withDriver(loaded, options, async (driver, target, url) => {
-    const state = await withConnection(driver, (conn) => readVersionState(conn, familyOf(driver.dialect)));
+    const family = familyOf(driver.dialect);
+    const state = await withConnection(driver, (conn) => readVersionState(conn, family));
     const running = await migrationLockHolder(target, driver);
+    const checksumList = state.initialized ? await withConnection(driver, (conn) => readAppliedChecksumList(conn, family)) : "";
+    const result = (heads: CurrentResult["heads"], inProgress: CurrentResult["inProgress"], modified: CurrentResult["modified"]): CurrentResult => ({
+      url: redactUrl(url),
+      heads,
+      inProgress,
+      ...(running ? { migrationRunning: running } : {}),
+      modified,
+    });
+    if (state.unfinished.length === 0 && settledBySummary(folder.summary, state.heads, checksumList)) {
+      const messages = new Map(folder.summary.heads.map((head) => [head.revision, head.message]));
+      return result(state.heads.map((id) => ({ revision: id, message: messages.get(id)!, isHead: true })), [], []);
+    }
+    const graph = folder.graph();
     const fileHeads = new Set(graph.heads.map((r) => r.revision));
-    const modified = state.initialized ? modifiedRevisions(graph, state.heads, await withConnection(driver, (conn) => readAppliedChecksums(conn, familyOf(driver.dialect)))) : [];
+    const modified = state.initialized ? modifiedRevisions(graph, state.heads, parseChecksumList(checksumList)) : [];
     if (modified.length > 0) {
       if (options.strict) throw modifiedError(modified);
       options.onWarning?.(`${modifiedMessage(modified)}\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`);
@@ -403,13 +451,11 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
     const squashes = state.heads.every((id) => graph.has(id)) ? new Map<string, Revision>() : replacedBy(graph);
     const messageOf = (id: string) =>
       graph.get(id)?.message ?? (squashes.has(id) ? `(squashed into ${squashes.get(id)!.revision}: \`retort upgrade\` runs the rest of the range from ${ARCHIVE_FOLDER}/)` : unknownNote(loaded, id));
-    return {
-      url: redactUrl(url),
-      heads: state.heads.map((id) => ({ revision: id, message: messageOf(id), isHead: fileHeads.has(id) })),
-      inProgress: state.unfinished.map((row) => ({ ...row, message: messageOf(row.revision) })),
-      ...(running ? { migrationRunning: running } : {}),
-      modified: modified.map((r) => ({ revision: r.revision, file: r.path })),
-    };
+    return result(
+      state.heads.map((id) => ({ revision: id, message: messageOf(id), isHead: fileHeads.has(id) })),
+      state.unfinished.map((row) => ({ ...row, message: messageOf(row.revision) })),
+      modified.map((r) => ({ revision: r.revision, file: r.path })),
+    );
   }, { mustExist: true, busyTimeoutMs: READ_BUSY_TIMEOUT_MS });
 }
 

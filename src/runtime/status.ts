@@ -60,29 +60,43 @@ export async function readVersionState(conn: Connection, family: SqlFamily): Pro
   return { initialized: true, heads, unfinished };
 }
 
-/** The checksum each applied revision's file had when it last ran upward, or was last rehashed (to notice edited files). */
-export async function readAppliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>> {
-  // The database picks the latest row per revision and sends them as one text value ("revision
-  // checksum" lines): at 10,000 revisions one value costs a fraction of 10,000 rows. How it picks
-  // is each engine's cheapest form (measured at 10,000 rows: a third of `id IN (SELECT max(id)
-  // … GROUP BY revision)`): Postgres sorts once for DISTINCT ON; SQLite gives the bare columns
-  // of a max() aggregate from the row holding the max.
+/**
+ * The checksum each applied revision's file had when it last ran upward, or was last rehashed (to
+ * notice edited files): "<revision> <checksum>" lines sorted by revision, as one text. Its digest
+ * equals the cached graph summary's when every revision ran as its file is now (script/folder-graph.ts).
+ */
+export async function readAppliedChecksumList(conn: Connection, family: SqlFamily): Promise<string> {
+  // The database picks the latest row per revision and sends them as one text value: at 10,000
+  // revisions one value costs a fraction of 10,000 rows. How it picks is each engine's cheapest
+  // form (measured at 10,000 rows: a third of `id IN (SELECT max(id) … GROUP BY revision)`):
+  // Postgres sorts once for DISTINCT ON; SQLite gives the bare columns of a max() aggregate from
+  // the row holding the max. Sorted by bytes (COLLATE "C"), as JavaScript sorts ASCII ids. On
+  // Postgres the aggregate takes the rows in the subquery's order (a second sort inside it cost
+  // half the query again); were that order ever not kept, the digest would differ and the
+  // caller would take its full path, which does not depend on the order.
   const applied = `direction = 'up' AND outcome IN ('applied', 'rehashed')`;
-  const latest =
-    family === "postgres"
-      ? `SELECT DISTINCT ON (revision) revision, checksum FROM ${HISTORY_TABLE} WHERE ${applied} ORDER BY revision, id DESC`
-      : `SELECT revision, checksum, max(id) FROM ${HISTORY_TABLE} WHERE ${applied} GROUP BY revision`;
   const { rows } = await conn.query<{ list: unknown }>(
     family === "postgres"
-      ? `SELECT string_agg(revision || ' ' || coalesce(checksum, ''), chr(10)) AS list FROM (${latest}) AS latest`
-      : `SELECT group_concat(revision || ' ' || coalesce(checksum, ''), char(10)) AS list FROM (${latest})`,
+      ? `SELECT string_agg(revision || ' ' || coalesce(checksum, ''), chr(10)) AS list
+         FROM (SELECT DISTINCT ON (revision COLLATE "C") revision, checksum FROM ${HISTORY_TABLE} WHERE ${applied} ORDER BY revision COLLATE "C", id DESC) AS latest`
+      : `SELECT group_concat(revision || ' ' || coalesce(checksum, ''), char(10) ORDER BY revision) AS list
+         FROM (SELECT revision, checksum, max(id) FROM ${HISTORY_TABLE} WHERE ${applied} GROUP BY revision)`,
   );
-  const checksums = new Map<string, string>();
   const list = rows[0]?.list;
-  if (typeof list !== "string" || list === "") return checksums;
+  return typeof list === "string" ? list : "";
+}
+
+/** The checksum list as revision → checksum. */
+export function parseChecksumList(list: string): Map<string, string> {
+  const checksums = new Map<string, string>();
+  if (list === "") return checksums;
   for (const line of list.split("\n")) {
     const space = line.lastIndexOf(" ");
     checksums.set(line.slice(0, space), line.slice(space + 1));
   }
   return checksums;
+}
+
+export async function readAppliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>> {
+  return parseChecksumList(await readAppliedChecksumList(conn, family));
 }

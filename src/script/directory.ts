@@ -2,12 +2,13 @@
  * The script directory: every migration file directly in one folder, read as headers only (no
  * module is loaded), in file-name order.
  */
-import { readdirSync, statSync, type Stats } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
+import type { FileState } from "../env/file-state.js";
 import { join } from "node:path";
 import { RetortError } from "../errors.js";
 import { duplicateRevision } from "./graph-errors.js";
 import { readHeader, type ScriptHeader } from "./header.js";
-import { HeaderCache } from "./header-cache.js";
+import { HeaderCache, type GraphSummary } from "./header-cache.js";
 
 export interface ScriptDirectory {
   /** The folder, as given. */
@@ -23,10 +24,35 @@ export function isMigrationFileName(name: string): boolean {
 }
 
 /**
+ * A migrations folder listed, and checked against the cache when there is one: `summary` then
+ * says whether the graph the cache remembers still holds; `revisions()` reads the headers.
+ */
+export interface ScriptFolder {
+  readonly dir: string;
+  /** The cached graph summary, when every file is exactly as when it was written. */
+  readonly summary: GraphSummary | undefined;
+  /** One header per migration file, sorted by file name (read once, then remembered). */
+  revisions(): readonly ScriptHeader[];
+  /**
+   * Write the cache (when one is used and anything changed), with the summary of the graph built
+   * from `revisions()` (null: it could not be built; omitted: keep what the cache has when no
+   * file changed). Call only after `revisions()`.
+   */
+  save(summary?: GraphSummary | null): void;
+}
+
+/**
  * `cacheFile`: where to remember headers and checksums between runs (see HeaderCache); without
  * it every file is read and hashed.
  */
 export function loadScriptDirectory(dir: string, options: { cacheFile?: string } = {}): ScriptDirectory {
+  const folder = openScriptFolder(dir, options);
+  const revisions = folder.revisions();
+  folder.save();
+  return { dir, revisions };
+}
+
+export function openScriptFolder(dir: string, options: { cacheFile?: string } = {}): ScriptFolder {
   const cache = options.cacheFile ? HeaderCache.open(options.cacheFile) : undefined;
   /** Names to stat first (links, or every name with a cache); the others are plain files. */
   let names: string[];
@@ -54,32 +80,71 @@ export function loadScriptDirectory(dir: string, options: { cacheFile?: string }
   }
   names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-  const revisions: ScriptHeader[] = [];
-  const fileOf = new Map<string, string>();
   // join() normalises the whole path on every call (a tenth of the listing's time at 10,000
   // files); a bare file name needs only the folder's normalised prefix put before it.
   const prefix = join(dir, "x").slice(0, -1);
-  for (const name of names) {
-    const path = prefix + name;
-    // stat follows links: a link to a folder, or a dangling one, is not a migration file.
-    const stats = toStat(name) ? fileStats(path) : undefined;
-    if (stats === null) continue;
-    let header = stats && cache?.get(name, path, stats);
-    if (!header) {
-      header = readHeader(path);
-      if (stats) cache?.set(name, stats, header);
+  // With a cache every file is stat'ed up front, its state kept as four numbers: 10,000 Stats
+  // objects kept alive instead would make each young-generation GC copy them all.
+  const states = cache ? statAll(prefix, names) : undefined;
+  const summary = states && cache?.summaryIf(names, states);
+
+  let revisions: ScriptHeader[] | undefined;
+  const read = (): ScriptHeader[] => {
+    const out: ScriptHeader[] = [];
+    const fileOf = new Map<string, string>();
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const path = prefix + name;
+      // stat follows links: a link to a folder, or a dangling one, is not a migration file.
+      const state = states ? stateAt(states, i) : toStat(name) ? fileState(path) : undefined;
+      if (state === null) continue;
+      let header = state && cache?.get(name, i, path, state);
+      if (!header) {
+        header = readHeader(path);
+        if (state) cache?.set(name, state, header);
+      }
+      const other = fileOf.get(header.revision);
+      if (other !== undefined) throw duplicateRevision(header.revision, other, header.path);
+      fileOf.set(header.revision, header.path);
+      out.push(header);
     }
-    const other = fileOf.get(header.revision);
-    if (other !== undefined) throw duplicateRevision(header.revision, other, header.path);
-    fileOf.set(header.revision, header.path);
-    revisions.push(header);
-  }
-  cache?.save();
-  return { dir, revisions };
+    return out;
+  };
+  return {
+    dir,
+    summary,
+    revisions: () => (revisions ??= read()),
+    save: (graphSummary) => {
+      if (graphSummary !== undefined) cache?.setSummary(graphSummary);
+      cache?.save();
+    },
+  };
+}
+/** The file's state; null when it is not a regular file (after following links). */
+function fileState(path: string): FileState | null {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats?.isFile() ? { size: stats.size, ino: stats.ino, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs } : null;
 }
 
-/** The file's stats; null when it is not a regular file (after following links). */
-function fileStats(path: string): Stats | null {
-  const stats = statSync(path, { throwIfNoEntry: false });
-  return stats?.isFile() ? stats : null;
+/** Every file's size, ino, mtimeMs and ctimeMs, four numbers per name; NaN for what is not a regular file. */
+function statAll(prefix: string, names: readonly string[]): Float64Array {
+  const states = new Float64Array(names.length * 4);
+  for (let i = 0; i < names.length; i++) {
+    const stats = statSync(prefix + names[i]!, { throwIfNoEntry: false });
+    const at = i * 4;
+    if (stats?.isFile()) {
+      states[at] = stats.size;
+      states[at + 1] = stats.ino;
+      states[at + 2] = stats.mtimeMs;
+      states[at + 3] = stats.ctimeMs;
+    } else {
+      states[at] = NaN;
+    }
+  }
+  return states;
+}
+
+function stateAt(states: Float64Array, i: number): FileState | null {
+  const at = i * 4;
+  return Number.isNaN(states[at]) ? null : { size: states[at]!, ino: states[at + 1]!, mtimeMs: states[at + 2]!, ctimeMs: states[at + 3]! };
 }

@@ -3,31 +3,56 @@
  * file's size, inode, mtime and ctime: with it, listing commands and a no-op upgrade stat every
  * file instead of reading and hashing it (10,000 files: ~30 ms instead of ~130 ms).
  *
+ * When no file changed, the cache also answers for the revision graph built from them (its
+ * `summary`, written after a build that succeeded): a no-op upgrade then builds no graph and
+ * reads no header at all.
+ *
  * Never stale: see env/file-state.ts. A cache that cannot be read or written is ignored.
  */
-import { readFileSync, type Stats } from "node:fs";
-import { fileState, unchanged, writeCacheFile, type FileState } from "../env/file-state.js";
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { RACY_MS, unchanged, writeCacheFile, type FileState } from "../env/file-state.js";
 import type { ScriptHeader } from "./header.js";
 
 /**
- * Version 2 stores columns (one array per field) instead of one object per file: at 10,000 files
- * JSON.parse then builds a few dozen arrays instead of 20,000 objects, about a third of the time.
+ * Version 5 is two lines. The first, the index, is small: the folder's digest (every file name
+ * and state) and the graph summary, all a no-op run reads. The second holds the headers in
+ * columns (one array per field: at 10,000 files JSON.parse then builds a few dozen arrays
+ * instead of 20,000 objects), read and parsed only when a header is asked for.
  */
-const VERSION = 4;
+const VERSION = 5;
+
+/** Enough for any index but one with hundreds of heads (then the whole file is read). */
+const INDEX_READ_BYTES = 16 * 1024;
 
 /**
- * Version 4 writes an empty list (most revisions' branch labels and depends-on) as 0, read back
- * as this one frozen array: 20,000 fewer arrays to parse and collect at 10,000 files. Frozen, so
- * a mutation would fail loudly rather than change every revision's list.
+ * An empty list (most revisions' branch labels and depends-on) is written as 0 and read back as
+ * this one frozen array: 20,000 fewer arrays to parse and collect at 10,000 files. Frozen, so a
+ * mutation would fail loudly rather than change every revision's list.
  */
 const NONE = Object.freeze([]) as unknown as string[];
 const list = (value: string[] | 0): string[] => (value === 0 ? NONE : value);
 
 type CachedHeader = Omit<ScriptHeader, "path">;
 
-interface CacheFile {
+/**
+ * What a command that may change nothing needs from the revision graph, true while no file
+ * changes: its heads, and the digest of every revision's checksum (script/folder-graph.ts).
+ */
+export interface GraphSummary {
+  heads: Array<{ revision: string; message: string }>;
+  appliedDigest: string;
+}
+
+interface CacheIndex {
   version: number;
   writtenAt: number;
+  /** folderDigest() of the files the columns hold. */
+  folder: string;
+  summary: GraphSummary | null;
+}
+
+interface CacheColumns {
   names: string[];
   /** size, ino, mtimeMs, ctimeMs of each file, four numbers per name. */
   states: number[];
@@ -45,51 +70,99 @@ interface CacheFile {
 
 const COLUMNS = ["revision", "parents", "message", "createdAt", "branchLabels", "dependsOn", "transactional", "replaces", "checksum"] as const;
 
-/** The parsed file if it has this version's shape (every column as long as `names`), else undefined. */
-function wellFormed(parsed: unknown): CacheFile | undefined {
-  const file = parsed as CacheFile | null;
-  if (!file || file.version !== VERSION || typeof file.writtenAt !== "number" || !Array.isArray(file.names)) return undefined;
-  const n = file.names.length;
-  if (!Array.isArray(file.states) || file.states.length !== n * 4) return undefined;
-  return COLUMNS.every((column) => Array.isArray(file[column]) && file[column].length === n) ? file : undefined;
+/** One digest of the listing: every name (sorted) and its file's state, in order. */
+function folderDigest(names: readonly string[], states: Float64Array): string {
+  return createHash("sha256").update(names.join("\n")).update(new Uint8Array(states.buffer, states.byteOffset, states.byteLength)).digest("hex");
+}
+
+function wellFormedIndex(parsed: unknown): CacheIndex | undefined {
+  const index = parsed as CacheIndex | null;
+  if (!index || index.version !== VERSION || typeof index.writtenAt !== "number" || typeof index.folder !== "string") return undefined;
+  return index;
+}
+
+function wellFormedColumns(parsed: unknown): CacheColumns | undefined {
+  const columns = parsed as CacheColumns | null;
+  if (!columns || !Array.isArray(columns.names) || !Array.isArray(columns.states)) return undefined;
+  const n = columns.names.length;
+  if (columns.states.length !== n * 4) return undefined;
+  return COLUMNS.every((column) => Array.isArray(columns[column]) && columns[column].length === n) ? columns : undefined;
+}
+
+/** The first line of the file and where the second starts, reading no more than the index needs. */
+function readIndexLine(file: string): { index: string; rest: number } | undefined {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.allocUnsafe(INDEX_READ_BYTES);
+    const read = readSync(fd, head, 0, head.length, 0);
+    let end = head.subarray(0, read).indexOf(10);
+    if (end >= 0) return { index: head.toString("utf8", 0, end), rest: end + 1 };
+    const whole = readFileSync(file);
+    end = whole.indexOf(10);
+    return end >= 0 ? { index: whole.toString("utf8", 0, end), rest: end + 1 } : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class HeaderCache {
-  private readonly previous: CacheFile | undefined;
-  private readonly indexOf: Map<string, number>;
-  /** Entries of `previous` still valid, by index, and entries (re)read this time. */
-  private readonly kept: number[] = [];
-  private readonly added: Array<{ name: string; state: FileState; header: CachedHeader }> = [];
+  private readonly index: CacheIndex | undefined;
+  /** Where the columns line starts in the file. */
+  private readonly columnsAt: number;
+  private parsedColumns: CacheColumns | null | undefined;
+  private indexOfName: Map<string, number> | undefined;
+  /** This run's files in listing order: the index of a cached entry still valid, or one (re)read. */
+  private readonly entries: Array<number | { name: string; state: FileState; header: CachedHeader }> = [];
+  private newSummary: GraphSummary | null | undefined;
   /** Saved as the cache's time: what is read from here on may change within the same clock tick. */
   private readonly openedAt = Date.now();
 
   private constructor(
     private readonly file: string,
-    cached: CacheFile | undefined,
+    index: CacheIndex | undefined,
+    columnsAt: number,
   ) {
-    this.previous = cached;
-    this.indexOf = new Map(cached?.names.map((name, i) => [name, i]));
+    this.index = index;
+    this.columnsAt = columnsAt;
   }
 
   static open(file: string): HeaderCache {
-    let cached: CacheFile | undefined;
     try {
-      cached = wellFormed(JSON.parse(readFileSync(file, "utf8")));
+      const line = readIndexLine(file);
+      const index = line && wellFormedIndex(JSON.parse(line.index));
+      if (index) return new HeaderCache(file, index, line.rest);
     } catch {
       // Missing or unreadable: start empty.
     }
-    return new HeaderCache(file, cached);
+    return new HeaderCache(file, undefined, 0);
   }
 
-  /** The header of `name` as cached for exactly this file state, if it can be trusted. */
-  get(name: string, path: string, stats: Stats): ScriptHeader | undefined {
-    const c = this.previous;
-    const i = this.indexOf.get(name);
-    if (c === undefined || i === undefined) return undefined;
-    const s = c.states;
-    const at = i * 4;
-    if (!unchanged({ size: s[at]!, ino: s[at + 1]!, mtimeMs: s[at + 2]!, ctimeMs: s[at + 3]! }, stats, c.writtenAt)) return undefined;
-    this.kept.push(i);
+  /**
+   * The graph summary, when `names` (the folder's migration files, sorted) and `states` (four
+   * numbers per file, as the columns hold them; NaN: not a regular file) are exactly as cached,
+   * and every file settled before the cache was written.
+   */
+  summaryIf(names: readonly string[], states: Float64Array): GraphSummary | undefined {
+    const index = this.index;
+    if (!index?.summary) return undefined;
+    const before = index.writtenAt - RACY_MS;
+    for (let at = 0; at < states.length; at += 4) {
+      // NaN fails the comparison too: a name that is not a regular file.
+      if (!(Math.max(states[at + 2]!, states[at + 3]!) < before)) return undefined;
+    }
+    return folderDigest(names, states) === index.folder ? index.summary : undefined;
+  }
+
+  /**
+   * The header of `name` as cached for exactly this file state, if it can be trusted. `at`: the
+   * name's place in the folder's sorted listing, where it usually sits in the cache too.
+   */
+  get(name: string, at: number, path: string, state: FileState): ScriptHeader | undefined {
+    const c = this.columns();
+    if (!c) return undefined;
+    const i = c.names[at] === name ? at : this.lookup(c, name);
+    if (i === undefined || !unchanged(stateAt(c, i), state, this.index!.writtenAt)) return undefined;
+    this.entries.push(i);
     // Spelled out: the same object shape readHeader builds.
     return {
       revision: c.revision[i]!,
@@ -105,16 +178,25 @@ export class HeaderCache {
     };
   }
 
-  set(name: string, stats: Stats, header: ScriptHeader): void {
+  /** A header read from its file (not cached, or changed); call in the listing's order, as `get`. */
+  set(name: string, state: FileState, header: ScriptHeader): void {
     const { path: _path, ...cached } = header;
-    this.added.push({ name, state: fileState(stats), header: cached });
+    this.entries.push({ name, state, header: cached });
   }
 
-  /** Write the cache when anything was (re)read or a file went away. */
+  /** Remember the graph built from exactly the files this run listed (null: the build failed). */
+  setSummary(summary: GraphSummary | null): void {
+    this.newSummary = summary;
+  }
+
+  /** Write the cache when anything was (re)read, a file went away, or the summary changed. Call after every file went through get or set. */
   save(): void {
-    const c = this.previous;
-    if (this.added.length === 0 && this.kept.length === (c?.names.length ?? 0)) return;
-    const out: CacheFile = { version: VERSION, writtenAt: this.openedAt, names: [], states: [], revision: [], parents: [], message: [], createdAt: [], branchLabels: [], dependsOn: [], transactional: [], replaces: [], checksum: [] };
+    const c = this.columns();
+    const same = c !== null && this.entries.length === c.names.length && this.entries.every((entry, i) => entry === i);
+    const previous = this.index?.summary ?? null;
+    const summary = this.newSummary === undefined ? (same ? previous : null) : this.newSummary;
+    if (same && JSON.stringify(summary) === JSON.stringify(previous)) return;
+    const out: CacheColumns = { names: [], states: [], revision: [], parents: [], message: [], createdAt: [], branchLabels: [], dependsOn: [], transactional: [], replaces: [], checksum: [] };
     const push = (name: string, state: FileState, header: CachedHeader) => {
       out.names.push(name);
       out.states.push(state.size, state.ino, state.mtimeMs, state.ctimeMs);
@@ -124,13 +206,44 @@ export class HeaderCache {
         (out[column] as unknown[]).push(empty ? 0 : value);
       }
     };
-    for (const i of this.kept) {
-      const at = i * 4;
-      const s = c!.states;
-      const header = Object.fromEntries(COLUMNS.map((column) => [column, c![column][i]])) as unknown as CachedHeader;
-      push(c!.names[i]!, { size: s[at]!, ino: s[at + 1]!, mtimeMs: s[at + 2]!, ctimeMs: s[at + 3]! }, header);
+    for (const entry of this.entries) {
+      if (typeof entry === "number") {
+        const header = Object.fromEntries(COLUMNS.map((column) => [column, c![column][entry]])) as unknown as CachedHeader;
+        push(c!.names[entry]!, stateAt(c!, entry), header);
+      } else {
+        push(entry.name, entry.state, entry.header);
+      }
     }
-    for (const entry of this.added) push(entry.name, entry.state, entry.header);
-    writeCacheFile(this.file, JSON.stringify(out));
+    // A name with a newline in it would make two listings digest alike: such a folder is never cached.
+    if (out.names.some((name) => name.includes("\n"))) return;
+    const index: CacheIndex = { version: VERSION, writtenAt: this.openedAt, folder: folderDigest(out.names, new Float64Array(out.states)), summary };
+    writeCacheFile(this.file, `${JSON.stringify(index)}\n${JSON.stringify(out)}`);
   }
+
+  private lookup(c: CacheColumns, name: string): number | undefined {
+    this.indexOfName ??= new Map(c.names.map((cached, i) => [cached, i]));
+    return this.indexOfName.get(name);
+  }
+
+  /** The header columns; null without a usable second line (every file is then read). */
+  private columns(): CacheColumns | null {
+    if (this.parsedColumns === undefined) {
+      let parsed: CacheColumns | undefined;
+      if (this.index) {
+        try {
+          parsed = wellFormedColumns(JSON.parse(readFileSync(this.file).toString("utf8", this.columnsAt)));
+        } catch {
+          // Unusable (or replaced meanwhile): read the files.
+        }
+      }
+      this.parsedColumns = parsed ?? null;
+    }
+    return this.parsedColumns;
+  }
+}
+
+function stateAt(c: CacheColumns, i: number): FileState {
+  const s = c.states;
+  const at = i * 4;
+  return { size: s[at]!, ino: s[at + 1]!, mtimeMs: s[at + 2]!, ctimeMs: s[at + 3]! };
 }

@@ -2,7 +2,7 @@
 export { defineMigration, isDefinedMigration, type RevisionHeader, type MigrationDefinition, type DefinedMigration, type MigrationFn } from "./migration.js";
 export { readHeader, parseHeader, fileChecksum, HEADER_SHAPE, type ScriptHeader } from "./header.js";
 export { renderMigration, newRevisionId, checkRevisionId, checkBranchLabel, migrationFileName, type MigrationTemplate } from "./template.js";
-export { loadScriptDirectory, isMigrationFileName, type ScriptDirectory } from "./directory.js";
+export { loadScriptDirectory, openScriptFolder, isMigrationFileName, type ScriptDirectory, type ScriptFolder } from "./directory.js";
 export { RevisionGraph, type Revision, type RevisionRange, type WalkOptions } from "./graph.js";
 export { resolveTarget, resolveScopedTarget, checkTargetDirection, resolveRevision, resolveRange, historyFor, currentRevisions, MIN_PREFIX, type ResolvedRange, type ScopedTarget } from "./targets.js";
 export { upgradePlan, downgradePlan, appliedRevisions, type Target } from "./plan.js";
@@ -10,3 +10,4 @@ export { applyStep, headsAfter, stampHeads, type Direction, type HeadChange, typ
 export { describeRevision } from "./describe.js";
 export { cachedHeads, saveHeads } from "./heads-cache.js";
 export { assertLinear, nonLinearHeads } from "./linear.js";
+export { openFolderGraph, checksumListDigest, type FolderGraph, type GraphSummary } from "./folder-graph.js";

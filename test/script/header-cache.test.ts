@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileS
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadScriptDirectory } from "../../src/script/directory.js";
+import { checksumListDigest, openFolderGraph } from "../../src/script/folder-graph.js";
 import { renderMigration } from "../../src/script/template.js";
 import { retortError, tempDir, writeMigrations } from "./helpers.js";
 
@@ -18,6 +19,18 @@ interface CacheColumns {
   message: string[];
 }
 
+/** The cache file is two JSON lines, the index (writtenAt) and the columns (names, message…): here as one object. */
+function readCache(file: string): CacheColumns {
+  const [index, columns] = readFileSync(file, "utf8").split("\n");
+  return { ...JSON.parse(columns!), writtenAt: JSON.parse(index!).writtenAt };
+}
+
+function writeCache(file: string, cache: CacheColumns): void {
+  const [index] = readFileSync(file, "utf8").split("\n");
+  const { writtenAt, ...columns } = cache;
+  writeFileSync(file, `${JSON.stringify({ ...JSON.parse(index!), writtenAt })}\n${JSON.stringify(columns)}`);
+}
+
 /** Change the cached message of file `name` (a marker only the cache holds). */
 function setCachedMessage(cache: CacheColumns, name: string, message: string): void {
   const i = cache.names.indexOf(name);
@@ -27,10 +40,10 @@ function setCachedMessage(cache: CacheColumns, name: string, message: string): v
 
 /** Pretend the cache was written long after the files: its entries are then trusted. */
 function ageCache(file: string, edit: (cache: CacheColumns) => void = () => {}): void {
-  const cache = JSON.parse(readFileSync(file, "utf8")) as CacheColumns;
+  const cache = readCache(file);
   cache.writtenAt = Date.now() + 60_000;
   edit(cache);
-  writeFileSync(file, JSON.stringify(cache));
+  writeCache(file, cache);
 }
 
 describe("header cache", () => {
@@ -88,9 +101,9 @@ describe("header cache", () => {
   it("does not trust files changed just before the scan that cached them (same clock tick)", () => {
     const { dir, cacheFile, files } = setup();
     loadScriptDirectory(dir, { cacheFile });
-    const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as CacheColumns;
+    const cache = readCache(cacheFile);
     setCachedMessage(cache, files[0]!, "stale");
-    writeFileSync(cacheFile, JSON.stringify(cache));
+    writeCache(cacheFile, cache);
     expect(loadScriptDirectory(dir, { cacheFile }).revisions[0]!.message).toBe("step bbbb00000001");
   });
 
@@ -100,7 +113,7 @@ describe("header cache", () => {
     ageCache(cacheFile);
     writeFileSync(join(dir, "20260101000300_third.ts"), renderMigration(migration("bbbb00000003", ["bbbb00000002"], 3)));
     expect(loadScriptDirectory(dir, { cacheFile }).revisions.map((r) => r.revision)).toEqual(["bbbb00000001", "bbbb00000002", "bbbb00000003"]);
-    const entries = () => (JSON.parse(readFileSync(cacheFile, "utf8")) as CacheColumns).names.sort();
+    const entries = () => readCache(cacheFile).names.sort();
     expect(entries()).toEqual([...files, "20260101000300_third.ts"].sort());
     writeFileSync(join(dir, files[0]!), ""); // emptied: a broken file is reported, not served from the cache
     expect(retortError("RETORT_BAD_MIGRATION_FILE", () => loadScriptDirectory(dir, { cacheFile })).message).toContain(files[0]!);
@@ -118,5 +131,35 @@ describe("header cache", () => {
     const blocked = join(tempDir(), "a-file");
     writeFileSync(blocked, "");
     expect(loadScriptDirectory(dir, { cacheFile: join(blocked, "headers.json") }).revisions).toEqual(plain);
+  });
+
+  it("summarises the graph for the next run while no file changes, and never after a change or a failed build", () => {
+    const { dir, cacheFile, files } = setup();
+    expect(openFolderGraph(dir, { cacheFile }).summary).toBeUndefined();
+    const graph = openFolderGraph(dir, { cacheFile }).graph();
+    // Written within the clock's granularity of the files: not trusted yet.
+    expect(openFolderGraph(dir, { cacheFile }).summary).toBeUndefined();
+    ageCache(cacheFile);
+    const lines = graph.revisions.map((r) => `${r.revision} ${r.checksum}`).sort();
+    expect(openFolderGraph(dir, { cacheFile }).summary).toEqual({
+      heads: [{ revision: "bbbb00000002", message: "step bbbb00000002" }],
+      appliedDigest: checksumListDigest(lines.join("\n")),
+    });
+
+    // Same content and mtime put back: ctime moves, the summary is not trusted, the rebuild writes it again.
+    const path = join(dir, files[0]!);
+    const { atime, mtime } = statSync(path);
+    utimesSync(path, atime, mtime);
+    const touched = openFolderGraph(dir, { cacheFile });
+    expect(touched.summary).toBeUndefined();
+    touched.graph();
+    ageCache(cacheFile);
+    expect(openFolderGraph(dir, { cacheFile }).summary?.heads).toEqual([{ revision: "bbbb00000002", message: "step bbbb00000002" }]);
+
+    // A revision whose parent is missing: the build fails, and the cache keeps no summary.
+    writeFileSync(join(dir, "20260101000300_third.ts"), renderMigration(migration("bbbb00000003", ["nothere00001"], 3)));
+    expect(retortError("RETORT_MISSING_PARENT", () => openFolderGraph(dir, { cacheFile }).graph()).message).toContain("nothere00001");
+    ageCache(cacheFile);
+    expect(openFolderGraph(dir, { cacheFile }).summary).toBeUndefined();
   });
 });
