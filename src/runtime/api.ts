@@ -23,7 +23,6 @@ import {
   checkBranchLabel,
   checkRevisionId,
   downgradePlan,
-  checksumListDigest,
   openFolderGraph,
   type FolderGraph,
   type GraphSummary,
@@ -39,7 +38,7 @@ import {
 } from "../script/index.js";
 import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
 import { ARCHIVE_FOLDER, replacedBy, squashAccepts, squashBridge } from "./squash-archive.js";
-import { parseChecksumList, readAppliedChecksumList, readVersionState, type UnfinishedRevision } from "./status.js";
+import { readAppliedChecksumDigest, readAppliedChecksums, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
 
@@ -93,10 +92,15 @@ function scriptFolder(loaded: LoadedConfig): FolderGraph {
  * The cached summary, when it settles a command that may have nothing to do: the database is at
  * exactly the folder's heads, and every revision ran with the checksum its file has now.
  */
-function settledBySummary(summary: GraphSummary | undefined, heads: readonly string[], checksumList: string): summary is GraphSummary {
+function settledBySummary(summary: GraphSummary | undefined, heads: readonly string[], checksumDigest: string | undefined): summary is GraphSummary {
+  return sameHeads(summary, heads) && checksumDigest === summary.appliedDigest;
+}
+
+/** The summary's heads are exactly these: what is worth asking the database for a digest. */
+function sameHeads(summary: GraphSummary | undefined, heads: readonly string[]): summary is GraphSummary {
   if (!summary || summary.heads.length !== heads.length) return false;
   const fileHeads = new Set(summary.heads.map((head) => head.revision));
-  return heads.every((id) => fileHeads.has(id)) && checksumListDigest(checksumList) === summary.appliedDigest;
+  return heads.every((id) => fileHeads.has(id));
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
@@ -335,8 +339,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
   if (direction === "down" && wanted === "base") await guardDestructive("retort downgrade base", loaded, options);
   return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
     const from = await executor.currentHeads();
-    const checksumList = await executor.appliedChecksumList();
-    if (maybeNoop && settledBySummary(summary, from, checksumList) && (await executor.unfinished()).size === 0) {
+    if (maybeNoop && sameHeads(summary, from) && settledBySummary(summary, from, await executor.appliedChecksumDigest()) && (await executor.unfinished()).size === 0) {
       return { url: redactUrl(url), direction, from, to: from, revisions: [] };
     }
     const graph = folder.graph();
@@ -356,7 +359,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
       const plan = await compilePlan(bridged, "up", dialect, bridge.graph, from);
       start = await executor.run(plan, from, stepper(bridge.graph), { ...runOptions, resume: await executor.unfinished() });
     }
-    const applied = bridge ? await executor.appliedChecksums() : parseChecksumList(checksumList);
+    const applied = await executor.appliedChecksums();
     refuseUnknownRevisions(graph, start, loaded, [...applied.keys()]);
     checkModified(graph, start, applied, loaded, options);
     const revisions = direction === "up" ? upgradePlan(graph, start, target) : downgradePlan(graph, start, target);
@@ -429,7 +432,8 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
     const family = familyOf(driver.dialect);
     const state = await withConnection(driver, (conn) => readVersionState(conn, family));
     const running = await migrationLockHolder(target, driver);
-    const checksumList = state.initialized ? await withConnection(driver, (conn) => readAppliedChecksumList(conn, family)) : "";
+    const summary = folder.summary;
+    const digest = state.initialized && state.unfinished.length === 0 && sameHeads(summary, state.heads) ? await withConnection(driver, (conn) => readAppliedChecksumDigest(conn, family)) : undefined;
     const result = (heads: CurrentResult["heads"], inProgress: CurrentResult["inProgress"], modified: CurrentResult["modified"]): CurrentResult => ({
       url: redactUrl(url),
       heads,
@@ -437,13 +441,13 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
       ...(running ? { migrationRunning: running } : {}),
       modified,
     });
-    if (state.unfinished.length === 0 && settledBySummary(folder.summary, state.heads, checksumList)) {
-      const messages = new Map(folder.summary.heads.map((head) => [head.revision, head.message]));
+    if (settledBySummary(summary, state.heads, digest)) {
+      const messages = new Map(summary.heads.map((head) => [head.revision, head.message]));
       return result(state.heads.map((id) => ({ revision: id, message: messages.get(id)!, isHead: true })), [], []);
     }
     const graph = folder.graph();
     const fileHeads = new Set(graph.heads.map((r) => r.revision));
-    const modified = state.initialized ? modifiedRevisions(graph, state.heads, parseChecksumList(checksumList)) : [];
+    const modified = state.initialized ? modifiedRevisions(graph, state.heads, await withConnection(driver, (conn) => readAppliedChecksums(conn, family))) : [];
     if (modified.length > 0) {
       if (options.strict) throw modifiedError(modified);
       options.onWarning?.(`${modifiedMessage(modified)}\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`);

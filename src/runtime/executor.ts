@@ -29,7 +29,7 @@ import { RetortError } from "../errors.js";
 import type { RebuildSource, Step } from "../operations/types.js";
 import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
-import { readAppliedChecksumList, readAppliedChecksums } from "./status.js";
+import { readAppliedChecksumDigest, readAppliedChecksums } from "./status.js";
 import { HISTORY_TABLE, VERSION_TABLE, ADDED_HISTORY_COLUMNS, addHistoryColumnsSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
 export interface ProgressEvent {
@@ -124,9 +124,9 @@ export class MigrationExecutor {
     return readAppliedChecksums(this.conn, this.family);
   }
 
-  /** The same as one sorted text (see readAppliedChecksumList). */
-  appliedChecksumList(): Promise<string> {
-    return readAppliedChecksumList(this.conn, this.family);
+  /** The digest of the same (see readAppliedChecksumDigest). */
+  appliedChecksumDigest(): Promise<string> {
+    return readAppliedChecksumDigest(this.conn, this.family);
   }
 
   /** Revisions whose last run stopped part-way through steps outside a transaction (filtered by the database: usually none). */

@@ -7,6 +7,7 @@
  */
 import type { Connection } from "../dialects/driver.js";
 import type { SqlFamily } from "../schema/snapshot.js";
+import { checksumListDigest } from "../script/index.js";
 import { HISTORY_TABLE, VERSION_TABLE } from "./version-table.js";
 
 export interface UnfinishedRevision {
@@ -61,35 +62,30 @@ export async function readVersionState(conn: Connection, family: SqlFamily): Pro
 }
 
 /**
- * The checksum each applied revision's file had when it last ran upward, or was last rehashed (to
- * notice edited files): "<revision> <checksum>" lines sorted by revision, as one text. Its digest
- * equals the cached graph summary's when every revision ran as its file is now (script/folder-graph.ts).
+ * The latest checksum per revision applied upward (or rehashed) as "<revision> <checksum>" lines
+ * sorted by revision, aggregated by the database into one text value: at 10,000 revisions one
+ * value costs a fraction of 10,000 rows. How it picks the latest row is each engine's cheapest
+ * form (measured at 10,000 rows: a third of `id IN (SELECT max(id) … GROUP BY revision)`):
+ * Postgres sorts once for DISTINCT ON; SQLite gives the bare columns of a max() aggregate from the
+ * row holding the max. Sorted by bytes (COLLATE "C"), as JavaScript sorts ASCII ids. On Postgres
+ * the aggregate takes the rows in the subquery's order (a second sort inside it cost half the
+ * query again); were that order ever not kept, only the digest's shortcut would be missed.
  */
-export async function readAppliedChecksumList(conn: Connection, family: SqlFamily): Promise<string> {
-  // The database picks the latest row per revision and sends them as one text value: at 10,000
-  // revisions one value costs a fraction of 10,000 rows. How it picks is each engine's cheapest
-  // form (measured at 10,000 rows: a third of `id IN (SELECT max(id) … GROUP BY revision)`):
-  // Postgres sorts once for DISTINCT ON; SQLite gives the bare columns of a max() aggregate from
-  // the row holding the max. Sorted by bytes (COLLATE "C"), as JavaScript sorts ASCII ids. On
-  // Postgres the aggregate takes the rows in the subquery's order (a second sort inside it cost
-  // half the query again); were that order ever not kept, the digest would differ and the
-  // caller would take its full path, which does not depend on the order.
+function checksumListSql(family: SqlFamily): string {
   const applied = `direction = 'up' AND outcome IN ('applied', 'rehashed')`;
-  const { rows } = await conn.query<{ list: unknown }>(
-    family === "postgres"
-      ? `SELECT string_agg(revision || ' ' || coalesce(checksum, ''), chr(10)) AS list
-         FROM (SELECT DISTINCT ON (revision COLLATE "C") revision, checksum FROM ${HISTORY_TABLE} WHERE ${applied} ORDER BY revision COLLATE "C", id DESC) AS latest`
-      : `SELECT group_concat(revision || ' ' || coalesce(checksum, ''), char(10) ORDER BY revision) AS list
-         FROM (SELECT revision, checksum, max(id) FROM ${HISTORY_TABLE} WHERE ${applied} GROUP BY revision)`,
-  );
-  const list = rows[0]?.list;
-  return typeof list === "string" ? list : "";
+  return family === "postgres"
+    ? `SELECT string_agg(revision || ' ' || coalesce(checksum, ''), chr(10))
+       FROM (SELECT DISTINCT ON (revision COLLATE "C") revision, checksum FROM ${HISTORY_TABLE} WHERE ${applied} ORDER BY revision COLLATE "C", id DESC) AS latest`
+    : `SELECT group_concat(revision || ' ' || coalesce(checksum, ''), char(10) ORDER BY revision)
+       FROM (SELECT revision, checksum, max(id) FROM ${HISTORY_TABLE} WHERE ${applied} GROUP BY revision)`;
 }
 
-/** The checksum list as revision → checksum. */
-export function parseChecksumList(list: string): Map<string, string> {
+/** The checksum each applied revision's file had when it last ran upward, or was last rehashed (to notice edited files). */
+export async function readAppliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>> {
+  const { rows } = await conn.query<{ list: unknown }>(`SELECT (${checksumListSql(family)}) AS list`);
+  const list = rows[0]?.list;
   const checksums = new Map<string, string>();
-  if (list === "") return checksums;
+  if (typeof list !== "string" || list === "") return checksums;
   for (const line of list.split("\n")) {
     const space = line.lastIndexOf(" ");
     checksums.set(line.slice(0, space), line.slice(space + 1));
@@ -97,6 +93,17 @@ export function parseChecksumList(list: string): Map<string, string> {
   return checksums;
 }
 
-export async function readAppliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>> {
-  return parseChecksumList(await readAppliedChecksumList(conn, family));
+/**
+ * checksumListDigest of the same list: equal to the cached graph summary's when every revision
+ * ran with the checksum its file has now. A server hashes it itself, so the list (~80 bytes per
+ * revision) never crosses the network.
+ */
+export async function readAppliedChecksumDigest(conn: Connection, family: SqlFamily): Promise<string> {
+  if (family === "postgres") {
+    const { rows } = await conn.query<{ digest: string }>(`SELECT encode(sha256(convert_to(coalesce((${checksumListSql(family)}), ''), 'UTF8')), 'hex') AS digest`);
+    return String(rows[0]?.digest);
+  }
+  const { rows } = await conn.query<{ list: unknown }>(`SELECT (${checksumListSql(family)}) AS list`);
+  const list = rows[0]?.list;
+  return checksumListDigest(typeof list === "string" ? list : "");
 }

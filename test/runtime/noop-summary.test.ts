@@ -67,7 +67,7 @@ describe("no-op commands answered from the cached graph summary", () => {
       expect(await upgrade("head", options)).toMatchObject({ from: ["c00000000003"], to: ["c00000000003"], revisions: [] });
 
       // The database recorded another checksum for an applied revision: the full path names it.
-      const [{ checksum }] = (await query(url, `SELECT checksum FROM ${HISTORY_TABLE} WHERE revision = 'B00000000002'`)) as Array<{ checksum: string }>;
+      const { checksum } = (await query(url, `SELECT checksum FROM ${HISTORY_TABLE} WHERE revision = 'B00000000002'`))[0] as { checksum: string };
       await query(url, `UPDATE ${HISTORY_TABLE} SET checksum = 'edited' WHERE revision = 'B00000000002'`);
       const warnings: string[] = [];
       const edited = await current({ ...options, onWarning: (message) => warnings.push(message) });

@@ -6,7 +6,8 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { createVersionTablesSql, HISTORY_TABLE } from "../../src/runtime/version-table.js";
-import { readAppliedChecksums } from "../../src/runtime/status.js";
+import { readAppliedChecksumDigest, readAppliedChecksums } from "../../src/runtime/status.js";
+import { checksumListDigest } from "../../src/script/index.js";
 import { familyOf } from "../../src/schema/snapshot.js";
 import { openBackend, postgresUp, type Backend } from "../operations/support.js";
 
@@ -40,6 +41,8 @@ describe("readAppliedChecksums", () => {
       const conn = await backend.driver.acquire();
       try {
         expect(Object.fromEntries(await readAppliedChecksums(conn, family))).toEqual({ a: "a2", b: "b2", c: "" });
+        // The digest of the same list, sorted by revision, as the graph summary computes it (a server hashes it itself).
+        expect(await readAppliedChecksumDigest(conn, family)).toBe(checksumListDigest("a a2\nb b2\nc "));
       } finally {
         conn.release();
       }
