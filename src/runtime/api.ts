@@ -140,18 +140,24 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
   }
 }
 
-/** Take the migration lock, then ensure the version tables and run fn on one connection. */
+/**
+ * Take the migration lock, then ensure the version tables and run fn on one connection.
+ * `probe`, when given, runs first with an executor on the lock's own server session (read-only
+ * work: it must not run migrations there) and answers instead of fn when it returns a value: a
+ * no-op upgrade then opens no second session.
+ */
 export async function withMigrationContext<T>(
   loaded: LoadedConfig,
   options: CommandOptions,
   fn: (ctx: { executor: MigrationExecutor; conn: HeldConnection; dialect: Dialect; target: ConnectionTarget; url: string }) => Promise<T>,
   mode: OpenMode = {},
+  probe?: (executor: MigrationExecutor, url: string) => Promise<T | undefined>,
 ): Promise<T> {
   return withDriver(loaded, options, async (driver, target, url) => {
     refuseTransactionPooler(loaded, target, url);
     // On a server the lock has a session of its own (a migration's `DISCARD ALL` cannot drop it):
     // the run's connection is opened meanwhile, so the two backend start-ups overlap.
-    const opening = target.dialect === "postgres" ? driver.acquire() : undefined;
+    const opening = target.dialect === "postgres" && !probe ? driver.acquire() : undefined;
     opening?.catch(() => undefined);
     let lock: Awaited<ReturnType<typeof acquireMigrationLock>>;
     try {
@@ -161,10 +167,21 @@ export async function withMigrationContext<T>(
       throw error;
     }
     try {
+      const family = familyOf(driver.dialect);
+      if (probe && lock.session) {
+        const executor = new MigrationExecutor(driver, lock.session, family);
+        await executor.ensureTables();
+        const answer = await probe(executor, url);
+        if (answer !== undefined) return answer;
+      }
       const conn = await (opening ?? driver.acquire());
       try {
-        const executor = new MigrationExecutor(driver, conn, familyOf(driver.dialect));
+        const executor = new MigrationExecutor(driver, conn, family);
         await executor.ensureTables();
+        if (probe && !lock.session) {
+          const answer = await probe(executor, url);
+          if (answer !== undefined) return answer;
+        }
         return await fn({ executor, conn, dialect: driver.dialect, target, url });
       } finally {
         conn.release();
@@ -337,11 +354,14 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
     if (direction === "up" && linear) assertLinear(graph, "upgrade");
   }
   if (direction === "down" && wanted === "base") await guardDestructive("retort downgrade base", loaded, options);
+  // Nothing to do when the database is at the summary's heads with every checksum as recorded.
+  const noop = async (executor: MigrationExecutor, url: string): Promise<RunResult | undefined> => {
+    const from = await executor.currentHeads();
+    const settled = sameHeads(summary, from) && settledBySummary(summary, from, await executor.appliedChecksumDigest()) && (await executor.unfinished()).size === 0;
+    return settled ? { url: redactUrl(url), direction, from, to: from, revisions: [] } : undefined;
+  };
   return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
     const from = await executor.currentHeads();
-    if (maybeNoop && sameHeads(summary, from) && settledBySummary(summary, from, await executor.appliedChecksumDigest()) && (await executor.unfinished()).size === 0) {
-      return { url: redactUrl(url), direction, from, to: from, revisions: [] };
-    }
     const graph = folder.graph();
     const runOptions = {
       transaction: loaded.config.migrations?.transaction ?? "each",
@@ -369,7 +389,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
     const to = await executor.run(plan, start, stepper(graph), { ...runOptions, resume: await executor.unfinished() });
     if (held) throw new RetortError(held.code, held.message, { ...(held.hint ? { hint: held.hint } : {}), details: { ...held.details, currentHeads: to } });
     return { url: redactUrl(url), direction, from, to, revisions: [...bridged, ...revisions].map((r) => ({ revision: r.revision, message: r.message })) };
-  }, { mustExist: direction === "down" });
+  }, { mustExist: direction === "down" }, maybeNoop ? noop : undefined);
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConnectionTarget } from "../env/url.js";
-import type { Driver } from "../dialects/driver.js";
+import type { Driver, HeldConnection } from "../dialects/driver.js";
 import { acquireProcessLock, describeHolder, lockState } from "../dialects/process-lock.js";
 import { RetortError } from "../errors.js";
 
@@ -20,6 +20,11 @@ const POLL_MS = 100;
 
 export interface MigrationLock {
   release(): Promise<void>;
+  /**
+   * On a server, the session holding the lock: fit for reads and the version tables, never for
+   * running migrations (a `DISCARD ALL` in one would drop the lock).
+   */
+  session?: HeldConnection;
 }
 
 /** The process-lock kind of the SQLite migration lock. */
@@ -87,6 +92,7 @@ async function advisoryLock(driver: Driver, timeoutMs: number): Promise<Migratio
     throw error;
   }
   return {
+    session: conn,
     async release() {
       try {
         await conn.query(`SELECT pg_advisory_unlock(${ADVISORY_KEY})`);
