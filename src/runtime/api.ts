@@ -74,8 +74,11 @@ export function scripts(loaded: LoadedConfig): { graph: RevisionGraph; dir: stri
   return { graph: folder.graph(), dir: folder.dir };
 }
 
-/** The migrations folder, its graph built only on demand (see script/folder-graph.ts). */
-function scriptFolder(loaded: LoadedConfig): FolderGraph {
+/**
+ * The migrations folder, its graph built only on demand (see script/folder-graph.ts).
+ * `background`: stat the files between the command's waits on its server (it awaits `summary()`).
+ */
+function scriptFolder(loaded: LoadedConfig, options: { background?: boolean } = {}): FolderGraph {
   const dir = migrationsDirectory(loaded);
   if (!loaded.file && !existsSync(dir)) {
     // Without a config, the default folder must be there: otherwise this is not a Retort project (yet).
@@ -85,7 +88,12 @@ function scriptFolder(loaded: LoadedConfig): FolderGraph {
     });
   }
   const cacheFile = join(cacheDirectory(loaded), `headers-${hash("sha256", dir, "hex").slice(0, 16)}.json`);
-  return openFolderGraph(dir, { cacheFile });
+  return openFolderGraph(dir, { cacheFile, ...options });
+}
+
+/** The command talks to a Postgres server: its waits on the network can be used for other work. */
+function onServer(loaded: LoadedConfig, options: CommandOptions): boolean {
+  return (options.database?.target.dialect ?? parseDatabaseUrl(resolveDatabaseUrl({ ...options, config: loaded })).dialect) === "postgres";
 }
 
 /**
@@ -143,8 +151,8 @@ async function withConnection<T>(driver: Driver, fn: (conn: HeldConnection) => P
 /**
  * Take the migration lock, then ensure the version tables and run fn on one connection.
  * `probe`, when given, runs first with an executor on the lock's own server session (read-only
- * work: it must not run migrations there) and answers instead of fn when it returns a value: a
- * no-op upgrade then opens no second session.
+ * work, and the version tables, which may not exist yet: it must not run migrations there) and
+ * answers instead of fn when it returns a value: a no-op upgrade then opens no second session.
  */
 export async function withMigrationContext<T>(
   loaded: LoadedConfig,
@@ -169,9 +177,7 @@ export async function withMigrationContext<T>(
     try {
       const family = familyOf(driver.dialect);
       if (probe && lock.session) {
-        const executor = new MigrationExecutor(driver, lock.session, family);
-        await executor.ensureTables();
-        const answer = await probe(executor, url);
+        const answer = await probe(new MigrationExecutor(driver, lock.session, family), url);
         if (answer !== undefined) return answer;
       }
       const conn = await (opening ?? driver.acquire());
@@ -342,20 +348,33 @@ export async function downgrade(target: string, options: CommandOptions = {}): P
 
 async function run(direction: "up" | "down", target: string, options: CommandOptions): Promise<RunResult> {
   const loaded = await configOf(options);
-  const folder = scriptFolder(loaded);
+  const server = onServer(loaded, options);
+  const folder = scriptFolder(loaded, { background: server });
   const linear = loaded.config.migrations?.linear === true;
-  // Up to the heads of an unchanged folder: most likely nothing to do, which the cached summary
-  // can tell without building the graph (one head when the target or the linear policy needs it).
-  const summary = folder.summary;
-  const wanted = target.trim();
-  const maybeNoop = direction === "up" && summary !== undefined && (wanted === "head" || wanted === "heads") && (summary.heads.length === 1 || (wanted === "heads" && !linear));
-  if (!maybeNoop) {
+  /** The graph, checked for the run: built before anything is created or changed in the database. */
+  const checkedGraph = () => {
     const graph = folder.graph();
     if (direction === "up" && linear) assertLinear(graph, "upgrade");
-  }
+    return graph;
+  };
+  // Up to the heads of an unchanged folder: most likely nothing to do, which the cached summary
+  // can tell without building the graph (one head when the target or the linear policy needs it).
+  // A file database is created by opening it, so there the summary is checked first; on a server
+  // the files are stat'ed while it connects, and checked before the version tables are made.
+  const claimed = folder.cachedSummary;
+  const wanted = target.trim();
+  let maybeNoop = direction === "up" && claimed !== undefined && (wanted === "head" || wanted === "heads") && (claimed.heads.length === 1 || (wanted === "heads" && !linear));
+  if (maybeNoop && !server && !(await folder.summary())) maybeNoop = false;
+  if (!maybeNoop) checkedGraph();
   if (direction === "down" && wanted === "base") await guardDestructive("retort downgrade base", loaded, options);
   // Nothing to do when the database is at the summary's heads with every checksum as recorded.
   const noop = async (executor: MigrationExecutor, url: string): Promise<RunResult | undefined> => {
+    const summary = await folder.summary();
+    if (!summary) {
+      checkedGraph();
+      return undefined;
+    }
+    await executor.ensureTables();
     const from = await executor.currentHeads();
     const settled = sameHeads(summary, from) && settledBySummary(summary, from, await executor.appliedChecksumDigest()) && (await executor.unfinished()).size === 0;
     return settled ? { url: redactUrl(url), direction, from, to: from, revisions: [] } : undefined;
@@ -445,15 +464,16 @@ export type CurrentResult = {
  */
 export async function current(options: CommandOptions & { strict?: boolean } = {}): Promise<CurrentResult> {
   const loaded = await configOf(options);
-  const folder = scriptFolder(loaded);
+  // On a server the files are stat'ed while it answers (nothing is created here either way).
+  const folder = scriptFolder(loaded, { background: onServer(loaded, options) });
   // Without a summary the graph is built now, so a broken folder is reported before connecting.
-  if (!folder.summary) folder.graph();
+  if (!folder.cachedSummary) folder.graph();
   return withDriver(loaded, options, async (driver, target, url) => {
     const family = familyOf(driver.dialect);
     const state = await withConnection(driver, (conn) => readVersionState(conn, family));
     const running = await migrationLockHolder(target, driver);
-    const summary = folder.summary;
-    const digest = state.initialized && state.unfinished.length === 0 && sameHeads(summary, state.heads) ? await withConnection(driver, (conn) => readAppliedChecksumDigest(conn, family)) : undefined;
+    const digest = state.initialized && state.unfinished.length === 0 && sameHeads(folder.cachedSummary, state.heads) ? await withConnection(driver, (conn) => readAppliedChecksumDigest(conn, family)) : undefined;
+    const summary = digest === undefined ? undefined : await folder.summary();
     const result = (heads: CurrentResult["heads"], inProgress: CurrentResult["inProgress"], modified: CurrentResult["modified"]): CurrentResult => ({
       url: redactUrl(url),
       heads,

@@ -29,8 +29,10 @@ export function isMigrationFileName(name: string): boolean {
  */
 export interface ScriptFolder {
   readonly dir: string;
+  /** The graph summary the cache holds, not yet checked against the files (`summary()` does). */
+  readonly cachedSummary: GraphSummary | undefined;
   /** The cached graph summary, when every file is exactly as when it was written. */
-  readonly summary: GraphSummary | undefined;
+  summary(): Promise<GraphSummary | undefined>;
   /** One header per migration file, sorted by file name (read once, then remembered). */
   revisions(): readonly ScriptHeader[];
   /**
@@ -52,7 +54,11 @@ export function loadScriptDirectory(dir: string, options: { cacheFile?: string }
   return { dir, revisions };
 }
 
-export function openScriptFolder(dir: string, options: { cacheFile?: string } = {}): ScriptFolder {
+/**
+ * `background`: when the cache holds a summary, stat the files in slices between the caller's
+ * other work (a database connecting, queries running): `summary()` waits for the last slice.
+ */
+export function openScriptFolder(dir: string, options: { cacheFile?: string; background?: boolean } = {}): ScriptFolder {
   const cache = options.cacheFile ? HeaderCache.open(options.cacheFile) : undefined;
   /** Names to stat first (links, or every name with a cache); the others are plain files. */
   let names: string[];
@@ -83,10 +89,18 @@ export function openScriptFolder(dir: string, options: { cacheFile?: string } = 
   // join() normalises the whole path on every call (a tenth of the listing's time at 10,000
   // files); a bare file name needs only the folder's normalised prefix put before it.
   const prefix = join(dir, "x").slice(0, -1);
-  // With a cache every file is stat'ed up front, its state kept as four numbers: 10,000 Stats
-  // objects kept alive instead would make each young-generation GC copy them all.
-  const states = cache ? statAll(prefix, names) : undefined;
-  const summary = states && cache?.summaryIf(names, states);
+  // With a cache every file is stat'ed, its state kept as four numbers: 10,000 Stats objects
+  // kept alive instead would make each young-generation GC copy them all.
+  const cachedSummary = cache?.cachedSummary;
+  const states = cache ? new Float64Array(names.length * 4) : undefined;
+  let statted = 0;
+  const statRest = () => {
+    for (; statted < names.length; statted++) statInto(states!, statted, prefix + names[statted]!);
+  };
+  // A stat that throws (not a missing file: a permission error) is thrown again by statRest.
+  const stating = states && cachedSummary && options.background ? statInSlices(states, prefix, names, () => statted, (n) => (statted = n)).catch(() => undefined) : undefined;
+  if (states && !stating) statRest();
+  let summary: Promise<GraphSummary | undefined> | undefined;
 
   let revisions: ScriptHeader[] | undefined;
   const read = (): ScriptHeader[] => {
@@ -96,6 +110,7 @@ export function openScriptFolder(dir: string, options: { cacheFile?: string } = 
       const name = names[i]!;
       const path = prefix + name;
       // stat follows links: a link to a folder, or a dangling one, is not a migration file.
+      if (states && statted < names.length) statRest();
       const state = states ? stateAt(states, i) : toStat(name) ? fileState(path) : undefined;
       if (state === null) continue;
       let header = state && cache?.get(name, i, path, state);
@@ -112,7 +127,14 @@ export function openScriptFolder(dir: string, options: { cacheFile?: string } = 
   };
   return {
     dir,
-    summary,
+    cachedSummary,
+    summary: () =>
+      (summary ??= (async () => {
+        if (!cache || !cachedSummary) return undefined;
+        await stating;
+        statRest();
+        return cache.summaryIf(names, states!);
+      })()),
     revisions: () => (revisions ??= read()),
     save: (graphSummary) => {
       if (graphSummary !== undefined) cache?.setSummary(graphSummary);
@@ -126,24 +148,37 @@ function fileState(path: string): FileState | null {
   return stats?.isFile() ? { size: stats.size, ino: stats.ino, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs } : null;
 }
 
-/** Every file's size, ino, mtimeMs and ctimeMs, four numbers per name; NaN for what is not a regular file. */
-function statAll(prefix: string, names: readonly string[]): Float64Array {
-  const states = new Float64Array(names.length * 4);
-  for (let i = 0; i < names.length; i++) {
-    const stats = statSync(prefix + names[i]!, { throwIfNoEntry: false });
-    const at = i * 4;
-    if (stats?.isFile()) {
-      states[at] = stats.size;
-      states[at + 1] = stats.ino;
-      states[at + 2] = stats.mtimeMs;
-      states[at + 3] = stats.ctimeMs;
-    } else {
-      states[at] = NaN;
-    }
+/** Record the file's size, ino, mtimeMs and ctimeMs at slot i; NaN first for what is not a regular file. */
+function statInto(states: Float64Array, i: number, path: string): void {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  const at = i * 4;
+  if (stats?.isFile()) {
+    states[at] = stats.size;
+    states[at + 1] = stats.ino;
+    states[at + 2] = stats.mtimeMs;
+    states[at + 3] = stats.ctimeMs;
+  } else {
+    states[at] = NaN;
   }
-  return states;
 }
 
+/** Files per slice: ~3 ms of stat calls, short enough not to delay a database reply much. */
+const SLICE = 500;
+
+/**
+ * Stat the files from the current position on, one slice per turn of the event loop, so that
+ * I/O callbacks (a connection's handshake, query results) run in between. The position is
+ * shared: the synchronous path may finish the rest first.
+ */
+async function statInSlices(states: Float64Array, prefix: string, names: readonly string[], position: () => number, advance: (n: number) => void): Promise<void> {
+  while (position() < names.length) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const start = position();
+    const end = Math.min(start + SLICE, names.length);
+    for (let i = start; i < end; i++) statInto(states, i, prefix + names[i]!);
+    advance(end);
+  }
+}
 function stateAt(states: Float64Array, i: number): FileState | null {
   const at = i * 4;
   return Number.isNaN(states[at]) ? null : { size: states[at]!, ino: states[at + 1]!, mtimeMs: states[at + 2]!, ctimeMs: states[at + 3]! };

@@ -13,18 +13,22 @@ export type { GraphSummary };
 
 export interface FolderGraph {
   readonly dir: string;
+  /** The summary the cache holds, not yet checked against the files (`summary()` does). */
+  readonly cachedSummary: GraphSummary | undefined;
   /** The graph's summary from the cache, when every file is unchanged since the graph was last built. */
-  readonly summary: GraphSummary | undefined;
+  summary(): Promise<GraphSummary | undefined>;
   /** The graph (built once; its summary is then cached for the next run). */
   graph(): RevisionGraph;
 }
 
-export function openFolderGraph(dir: string, options: { cacheFile?: string } = {}): FolderGraph {
+/** `background`: see openScriptFolder (the files are stat'ed while the caller waits on its database). */
+export function openFolderGraph(dir: string, options: { cacheFile?: string; background?: boolean } = {}): FolderGraph {
   const folder = openScriptFolder(dir, options);
   let graph: RevisionGraph | undefined;
   return {
     dir,
-    summary: folder.summary,
+    cachedSummary: folder.cachedSummary,
+    summary: () => folder.summary(),
     graph: () => {
       if (graph) return graph;
       const revisions = folder.revisions();

@@ -137,6 +137,11 @@ export class HeaderCache {
     return new HeaderCache(file, undefined, 0);
   }
 
+  /** The graph summary the cache holds, whether or not it still holds (summaryIf's question). */
+  get cachedSummary(): GraphSummary | undefined {
+    return this.index?.summary ?? undefined;
+  }
+
   /**
    * The graph summary, when `names` (the folder's migration files, sorted) and `states` (four
    * numbers per file, as the columns hold them; NaN: not a regular file) are exactly as cached,

@@ -4,14 +4,15 @@
  * the database's checksum list agreeing, so what the database says always wins. A marker put into
  * the cached summary shows which path answered.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { current, downgrade, upgrade } from "../../src/index.js";
 import { HISTORY_TABLE } from "../../src/runtime/version-table.js";
 import { postgresUp } from "../operations/support.js";
 import { createTempDatabase, type TempDatabase } from "../support/postgres.js";
-import { createProject, failure, query, sqliteFileUrl, type Project } from "./project.js";
+import { renderMigration } from "../../src/script/index.js";
+import { createProject, failure, query, SOURCE_INDEX, sqliteFileUrl, type Project } from "./project.js";
 
 const MARKER = "(from the cached summary)";
 
@@ -95,6 +96,16 @@ describe("no-op commands answered from the cached graph summary", () => {
       const broken = project.add({ id: "e00000000005", parents: ["missing00001"], message: "fifth", up: "" });
       expect((await failure(upgrade("head", options))).code).toBe("RETORT_MISSING_PARENT");
       expect((await failure(current(options))).code).toBe("RETORT_MISSING_PARENT");
+      // Nor is anything created in a database the broken folder is pointed at.
+      rmSync(broken);
+      await current(options); // the graph again, and its summary in the cache
+      ageAndMarkSummary(project);
+      expect((await current(options)).heads[0]!.message).toBe(MARKER);
+      writeFileSync(broken, renderMigration({ revision: "e00000000005", parents: ["missing00001"], message: "fifth", createdAt: new Date(), upgradeBody: "", downgradeBody: "", moduleSpecifier: SOURCE_INDEX }));
+      const fresh = await backend.url();
+      expect((await failure(upgrade("head", { config: project.config, url: fresh }))).code).toBe("RETORT_MISSING_PARENT");
+      if (backend.name === "postgres") expect(await query(fresh, `SELECT to_regclass('${HISTORY_TABLE}') AS found`)).toEqual([{ found: null }]);
+      else expect(existsSync(fresh.replace(/^\w+:/, ""))).toBe(false);
       rmSync(broken);
       expect((await upgrade("head", options)).revisions).toEqual([]);
     }, 120_000);

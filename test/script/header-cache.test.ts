@@ -133,15 +133,15 @@ describe("header cache", () => {
     expect(loadScriptDirectory(dir, { cacheFile: join(blocked, "headers.json") }).revisions).toEqual(plain);
   });
 
-  it("summarises the graph for the next run while no file changes, and never after a change or a failed build", () => {
+  it("summarises the graph for the next run while no file changes, and never after a change or a failed build", async () => {
     const { dir, cacheFile, files } = setup();
-    expect(openFolderGraph(dir, { cacheFile }).summary).toBeUndefined();
+    expect(await openFolderGraph(dir, { cacheFile }).summary()).toBeUndefined();
     const graph = openFolderGraph(dir, { cacheFile }).graph();
     // Written within the clock's granularity of the files: not trusted yet.
-    expect(openFolderGraph(dir, { cacheFile }).summary).toBeUndefined();
+    expect(await openFolderGraph(dir, { cacheFile }).summary()).toBeUndefined();
     ageCache(cacheFile);
     const lines = graph.revisions.map((r) => `${r.revision} ${r.checksum}`).sort();
-    expect(openFolderGraph(dir, { cacheFile }).summary).toEqual({
+    expect(await openFolderGraph(dir, { cacheFile }).summary()).toEqual({
       heads: [{ revision: "bbbb00000002", message: "step bbbb00000002" }],
       appliedDigest: checksumListDigest(lines.join("\n")),
     });
@@ -151,15 +151,15 @@ describe("header cache", () => {
     const { atime, mtime } = statSync(path);
     utimesSync(path, atime, mtime);
     const touched = openFolderGraph(dir, { cacheFile });
-    expect(touched.summary).toBeUndefined();
+    expect(await touched.summary()).toBeUndefined();
     touched.graph();
     ageCache(cacheFile);
-    expect(openFolderGraph(dir, { cacheFile }).summary?.heads).toEqual([{ revision: "bbbb00000002", message: "step bbbb00000002" }]);
+    expect((await openFolderGraph(dir, { cacheFile }).summary())?.heads).toEqual([{ revision: "bbbb00000002", message: "step bbbb00000002" }]);
 
     // A revision whose parent is missing: the build fails, and the cache keeps no summary.
     writeFileSync(join(dir, "20260101000300_third.ts"), renderMigration(migration("bbbb00000003", ["nothere00001"], 3)));
     expect(retortError("RETORT_MISSING_PARENT", () => openFolderGraph(dir, { cacheFile }).graph()).message).toContain("nothere00001");
     ageCache(cacheFile);
-    expect(openFolderGraph(dir, { cacheFile }).summary).toBeUndefined();
+    expect(await openFolderGraph(dir, { cacheFile }).summary()).toBeUndefined();
   });
 });
