@@ -376,12 +376,13 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
     }
     await executor.ensureTables();
     const from = await executor.currentHeads();
+    // The digest is only asked for when the heads already agree.
     const settled = sameHeads(summary, from) && settledBySummary(summary, from, await executor.appliedChecksumDigest()) && (await executor.unfinished()).size === 0;
     return settled ? { url: redactUrl(url), direction, from, to: from, revisions: [] } : undefined;
   };
   return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
     const from = await executor.currentHeads();
-    const graph = folder.graph();
+    const graph = checkedGraph();
     const runOptions = {
       transaction: loaded.config.migrations?.transaction ?? "each",
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

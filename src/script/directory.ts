@@ -24,7 +24,7 @@ export function isMigrationFileName(name: string): boolean {
 }
 
 /**
- * A migrations folder listed, and checked against the cache when there is one: `summary` then
+ * A migrations folder listed, and checked against the cache when there is one: `summary()` then
  * says whether the graph the cache remembers still holds; `revisions()` reads the headers.
  */
 export interface ScriptFolder {
@@ -109,7 +109,6 @@ export function openScriptFolder(dir: string, options: { cacheFile?: string; bac
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       const path = prefix + name;
-      // stat follows links: a link to a folder, or a dangling one, is not a migration file.
       if (states && statted < names.length) statRest();
       const state = states ? stateAt(states, i) : toStat(name) ? fileState(path) : undefined;
       if (state === null) continue;
@@ -142,13 +141,18 @@ export function openScriptFolder(dir: string, options: { cacheFile?: string; bac
     },
   };
 }
+
 /** The file's state; null when it is not a regular file (after following links). */
 function fileState(path: string): FileState | null {
-  const stats = statSync(path, { throwIfNoEntry: false });
-  return stats?.isFile() ? { size: stats.size, ino: stats.ino, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs } : null;
+  const states = new Float64Array(4);
+  statInto(states, 0, path);
+  return stateAt(states, 0);
 }
 
-/** Record the file's size, ino, mtimeMs and ctimeMs at slot i; NaN first for what is not a regular file. */
+/**
+ * Record the file's size, ino, mtimeMs and ctimeMs at slot i; NaN first for what is not a regular
+ * file. stat follows links: a link to a folder, or a dangling one, is not a migration file.
+ */
 function statInto(states: Float64Array, i: number, path: string): void {
   const stats = statSync(path, { throwIfNoEntry: false });
   const at = i * 4;
@@ -162,7 +166,7 @@ function statInto(states: Float64Array, i: number, path: string): void {
   }
 }
 
-/** Files per slice: ~3 ms of stat calls, short enough not to delay a database reply much. */
+/** Files per slice: a few ms of stat calls, short enough not to delay a database reply much. */
 const SLICE = 500;
 
 /**
@@ -179,6 +183,7 @@ async function statInSlices(states: Float64Array, prefix: string, names: readonl
     advance(end);
   }
 }
+
 function stateAt(states: Float64Array, i: number): FileState | null {
   const at = i * 4;
   return Number.isNaN(states[at]) ? null : { size: states[at]!, ino: states[at + 1]!, mtimeMs: states[at + 2]!, ctimeMs: states[at + 3]! };
