@@ -73,8 +73,11 @@ function run<R>(
   failure: (error: unknown) => unknown,
 ): Promise<QueryResult<R>> {
   const values = bindable(params);
-  const pending = (name === undefined ? target.query(sql, values) : target.query({ name, text: sql, values })) as Promise<Pg.QueryResult | Pg.QueryResult[]>;
-  return pending.then(toResult<R>, (error: unknown) => {
+  // A named statement (the controllers' path) takes its rows as arrays and builds the objects
+  // with a literal of its columns (rowObjects): pg's own objects are spread from a template and
+  // filled by keyed stores, which leaves them slow to read and to extend (`with` adds a key).
+  const pending = (name === undefined ? target.query(sql, values) : target.query({ name, text: sql, values, rowMode: "array" })) as Promise<Pg.QueryResult | Pg.QueryResult[]>;
+  return pending.then(name === undefined ? toResult<R> : fromArrays<R>, (error: unknown) => {
     throw failure((name !== undefined && poolerError(error, name)) || error);
   });
 }
@@ -85,6 +88,48 @@ function toResult<R>(result: Pg.QueryResult | Pg.QueryResult[]): QueryResult<R> 
   // Several statements in one text (no parameters) give one result each; report the last, as PGlite does.
   const last = Array.isArray(result) ? result[result.length - 1]! : result;
   return { rows: last.rows as R[], rowCount: last.rowCount ?? 0 };
+}
+
+function fromArrays<R>(result: Pg.QueryResult | Pg.QueryResult[]): QueryResult<R> {
+  const last = Array.isArray(result) ? result[result.length - 1]! : result;
+  const rows = last.rows as unknown as unknown[][];
+  if (rows.length === 0) return { rows: [], rowCount: last.rowCount ?? 0 };
+  const build = rowObjects(last.fields);
+  const objects = new Array<R>(rows.length);
+  for (let i = 0; i < rows.length; i++) objects[i] = build(rows[i]!) as R;
+  return { rows: objects, rowCount: last.rowCount ?? 0 };
+}
+
+type RowObjects = (values: unknown[]) => Record<string, unknown>;
+
+/** Builders by column list; statements are few (one per controller query shape), so this stays small. */
+const builders = new Map<string, RowObjects>();
+const BUILDERS_MAX = 2_000;
+
+/**
+ * A function making one row object from one row's values: an object literal with the columns as
+ * its keys, so every row of a statement shares one hidden class from the start. Keys are written
+ * as JSON strings (any column name is safe in them); a later duplicate name wins, as in pg.
+ */
+function rowObjects(fields: readonly Pg.FieldDef[]): RowObjects {
+  const names = fields.map((field) => field.name);
+  const key = names.join("\u0000");
+  let build = builders.get(key);
+  if (build) return build;
+  if (names.includes("__proto__")) {
+    // In a literal "__proto__" would set the prototype: plain stores instead.
+    build = (values) => {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) Object.defineProperty(row, names[i]!, { value: values[i], enumerable: true, writable: true, configurable: true });
+      return row;
+    };
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from column names, each JSON-quoted
+    build = new Function("v", `return { ${names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`).join(", ")} };`) as RowObjects;
+  }
+  if (builders.size >= BUILDERS_MAX) builders.clear();
+  builders.set(key, build);
+  return build;
 }
 
 class PgHeldConnection implements HeldConnection {
