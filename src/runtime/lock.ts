@@ -53,13 +53,18 @@ export async function acquireMigrationLock(target: ConnectionTarget, driver: Dri
  */
 export async function migrationLockHolder(target: ConnectionTarget, driver: Driver): Promise<string | undefined> {
   if (target.dialect === "postgres") {
-    const { rows } = await driver.query<{ pid: number; application_name: string | null; started: string | null }>(
-      `SELECT l.pid, a.application_name, a.xact_start::text AS started FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+    // pg_locks alone first: joining pg_stat_activity costs a new session several ms, and the
+    // lock is nearly always free.
+    const { rows } = await driver.query<{ pid: number }>(
+      `SELECT l.pid FROM pg_locks l
        WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
          AND ((l.classid::bigint << 32) | l.objid::bigint) = ${ADVISORY_KEY} LIMIT 1`,
     );
-    const row = rows[0];
-    return row ? `server backend pid ${row.pid}${row.application_name ? ` (${row.application_name})` : ""}` : undefined;
+    const pid = rows[0]?.pid;
+    if (pid === undefined) return undefined;
+    const activity = await driver.query<{ application_name: string | null }>(`SELECT application_name FROM pg_stat_activity WHERE pid = ${Number(pid)}`);
+    const name = activity.rows[0]?.application_name;
+    return `server backend pid ${pid}${name ? ` (${name})` : ""}`;
   }
   return fileLockHolder(target);
 }
