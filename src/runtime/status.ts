@@ -67,17 +67,18 @@ export async function readVersionState(conn: Connection, family: SqlFamily): Pro
  * value costs a fraction of 10,000 rows. How it picks the latest row is each engine's cheapest
  * form (measured at 10,000 rows: a third of `id IN (SELECT max(id) … GROUP BY revision)`):
  * Postgres sorts once for DISTINCT ON; SQLite gives the bare columns of a max() aggregate from the
- * row holding the max. Sorted by bytes (COLLATE "C"), as JavaScript sorts ASCII ids. On Postgres
- * the aggregate takes the rows in the subquery's order (a second sort inside it cost half the
- * query again); were that order ever not kept, only the digest's shortcut would be missed.
+ * row holding the max. Sorted by bytes (COLLATE "C"; SQLite's default), as JavaScript sorts
+ * ASCII ids. The aggregate takes the rows in the subquery's order (on Postgres a second sort
+ * inside it cost half the query again; SQLite before 3.44 has no ORDER BY in group_concat); were
+ * that order ever not kept, only the digest's shortcut would be missed.
  */
 function checksumListSql(family: SqlFamily): string {
   const applied = `direction = 'up' AND outcome IN ('applied', 'rehashed')`;
   return family === "postgres"
     ? `SELECT string_agg(revision || ' ' || coalesce(checksum, ''), chr(10))
        FROM (SELECT DISTINCT ON (revision COLLATE "C") revision, checksum FROM ${HISTORY_TABLE} WHERE ${applied} ORDER BY revision COLLATE "C", id DESC) AS latest`
-    : `SELECT group_concat(revision || ' ' || coalesce(checksum, ''), char(10) ORDER BY revision)
-       FROM (SELECT revision, checksum, max(id) FROM ${HISTORY_TABLE} WHERE ${applied} GROUP BY revision)`;
+    : `SELECT group_concat(revision || ' ' || coalesce(checksum, ''), char(10))
+       FROM (SELECT revision, checksum, max(id) FROM ${HISTORY_TABLE} WHERE ${applied} GROUP BY revision ORDER BY revision)`;
 }
 
 /** The checksum each applied revision's file had when it last ran upward, or was last rehashed (to notice edited files). */
