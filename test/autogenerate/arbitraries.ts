@@ -225,8 +225,8 @@ function drawKey(ctx: Context, table: TableSchema): void {
   table.primaryKey = { name: constraintName.primaryKey(table.name), columns: ["id"] };
 }
 
-function freshColumnName(d: Draw, table: TableSchema): string | undefined {
-  const free = COLUMN_NAMES.filter((name) => !table.columns.some((column) => column.name === name));
+function freshColumnName(d: Draw, table: TableSchema, taken: (name: string) => boolean = () => false): string | undefined {
+  const free = COLUMN_NAMES.filter((name) => !table.columns.some((column) => column.name === name) && !taken(name));
   return free.length === 0 ? undefined : d.pick(free);
 }
 
@@ -428,18 +428,21 @@ const MUTATIONS: Record<string, Mutation> = {
     for (const other of schema.tables) other.foreignKeys = other.foreignKeys.filter((fk) => fk.refTable !== table.name);
     return `drop table ${table.name}`;
   },
-  addColumn(ctx, schema) {
+  addColumn(ctx, schema, hints) {
     const table = ctx.d.pick(schema.tables);
-    const name = freshColumnName(ctx.d, table);
+    // Never the name of a column dropped from this table in the same pair: that is a type change
+    // (a different question, which a type without a cast leaves undecided).
+    const name = freshColumnName(ctx.d, table, (candidate) => hints.retired.has(`${table.name}.${candidate}`));
     if (!name) return undefined;
     table.columns.push(drawColumn(ctx, name, schema.enums));
     return `add column ${table.name}.${name}`;
   },
-  dropColumn(ctx, schema) {
+  dropColumn(ctx, schema, hints) {
     const table = ctx.d.pick(schema.tables);
     const candidates = table.columns.filter((column) => !table.primaryKey?.columns.includes(column.name) && !numbered(column));
     if (candidates.length === 0 || table.columns.length <= 1) return undefined;
     const column = ctx.d.pick(candidates);
+    hints.retired.add(`${table.name}.${column.name}`);
     removeColumn(schema, table, column.name);
     return `drop column ${table.name}.${column.name}`;
   },
