@@ -78,7 +78,15 @@ function folderDigest(names: readonly string[], states: Float64Array): string {
 function wellFormedIndex(parsed: unknown): CacheIndex | undefined {
   const index = parsed as CacheIndex | null;
   if (!index || index.version !== VERSION || typeof index.writtenAt !== "number" || typeof index.folder !== "string") return undefined;
-  return index;
+  return index.summary === null || wellFormedSummary(index.summary) ? index : undefined;
+}
+
+function wellFormedSummary(summary: GraphSummary | undefined): boolean {
+  return (
+    typeof summary?.appliedDigest === "string" &&
+    Array.isArray(summary.heads) &&
+    summary.heads.every((head) => typeof head?.revision === "string" && typeof head.message === "string")
+  );
 }
 
 function wellFormedColumns(parsed: unknown): CacheColumns | undefined {

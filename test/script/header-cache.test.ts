@@ -156,6 +156,12 @@ describe("header cache", () => {
     ageCache(cacheFile);
     expect((await openFolderGraph(dir, { cacheFile }).summary())?.heads).toEqual([{ revision: "bbbb00000002", message: "step bbbb00000002" }]);
 
+    // A summary of the wrong shape (a damaged file) only costs time.
+    const [index, columns] = readFileSync(cacheFile, "utf8").split("\n");
+    writeFileSync(cacheFile, `${JSON.stringify({ ...JSON.parse(index!), summary: { heads: 5 } })}\n${columns}`);
+    expect(await openFolderGraph(dir, { cacheFile }).summary()).toBeUndefined();
+    expect(openFolderGraph(dir, { cacheFile }).graph().heads.map((r) => r.revision)).toEqual(["bbbb00000002"]);
+
     // A revision whose parent is missing: the build fails, and the cache keeps no summary.
     writeFileSync(join(dir, "20260101000300_third.ts"), renderMigration(migration("bbbb00000003", ["nothere00001"], 3)));
     expect(retortError("RETORT_MISSING_PARENT", () => openFolderGraph(dir, { cacheFile }).graph()).message).toContain("nothere00001");
