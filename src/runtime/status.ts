@@ -81,12 +81,18 @@ function checksumListSql(family: SqlFamily): string {
        FROM (SELECT revision, checksum, max(id) FROM ${HISTORY_TABLE} WHERE ${applied} GROUP BY revision ORDER BY revision)`;
 }
 
-/** The checksum each applied revision's file had when it last ran upward, or was last rehashed (to notice edited files). */
-export async function readAppliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>> {
+/** The checksum list as one text ("" when nothing was applied). */
+async function readChecksumList(conn: Connection, family: SqlFamily): Promise<string> {
   const { rows } = await conn.query<{ list: unknown }>(`SELECT (${checksumListSql(family)}) AS list`);
   const list = rows[0]?.list;
+  return typeof list === "string" ? list : "";
+}
+
+/** The checksum each applied revision's file had when it last ran upward, or was last rehashed (to notice edited files). */
+export async function readAppliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>> {
+  const list = await readChecksumList(conn, family);
   const checksums = new Map<string, string>();
-  if (typeof list !== "string" || list === "") return checksums;
+  if (list === "") return checksums;
   for (const line of list.split("\n")) {
     const space = line.lastIndexOf(" ");
     checksums.set(line.slice(0, space), line.slice(space + 1));
@@ -104,7 +110,5 @@ export async function readAppliedChecksumDigest(conn: Connection, family: SqlFam
     const { rows } = await conn.query<{ digest: string }>(`SELECT encode(sha256(convert_to(coalesce((${checksumListSql(family)}), ''), 'UTF8')), 'hex') AS digest`);
     return String(rows[0]?.digest);
   }
-  const { rows } = await conn.query<{ list: unknown }>(`SELECT (${checksumListSql(family)}) AS list`);
-  const list = rows[0]?.list;
-  return checksumListDigest(typeof list === "string" ? list : "");
+  return checksumListDigest(await readChecksumList(conn, family));
 }

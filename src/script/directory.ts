@@ -94,11 +94,22 @@ export function openScriptFolder(dir: string, options: { cacheFile?: string; bac
   const cachedSummary = cache?.cachedSummary;
   const states = cache ? new Float64Array(names.length * 4) : undefined;
   let statted = 0;
-  const statRest = () => {
-    for (; statted < names.length; statted++) statInto(states!, statted, prefix + names[statted]!);
+  const statUpTo = (end: number) => {
+    for (; statted < end; statted++) statInto(states!, statted, prefix + names[statted]!);
   };
-  // A stat that throws (not a missing file: a permission error) is thrown again by statRest.
-  const stating = states && cachedSummary && options.background ? statInSlices(states, prefix, names, () => statted, (n) => (statted = n)).catch(() => undefined) : undefined;
+  const statRest = () => statUpTo(names.length);
+  // In the background: one slice per turn of the event loop, so that I/O callbacks (a
+  // connection's handshake, query results) run in between; statRest may finish first. A stat
+  // that throws (not a missing file: a permission error) is thrown again by statRest.
+  const stating =
+    states && cachedSummary && options.background
+      ? (async () => {
+          while (statted < names.length) {
+            await new Promise((resolve) => setImmediate(resolve));
+            statUpTo(Math.min(statted + SLICE, names.length));
+          }
+        })().catch(() => undefined)
+      : undefined;
   if (states && !stating) statRest();
   let summary: Promise<GraphSummary | undefined> | undefined;
 
@@ -168,21 +179,6 @@ function statInto(states: Float64Array, i: number, path: string): void {
 
 /** Files per slice: a few ms of stat calls, short enough not to delay a database reply much. */
 const SLICE = 500;
-
-/**
- * Stat the files from the current position on, one slice per turn of the event loop, so that
- * I/O callbacks (a connection's handshake, query results) run in between. The position is
- * shared: the synchronous path may finish the rest first.
- */
-async function statInSlices(states: Float64Array, prefix: string, names: readonly string[], position: () => number, advance: (n: number) => void): Promise<void> {
-  while (position() < names.length) {
-    await new Promise((resolve) => setImmediate(resolve));
-    const start = position();
-    const end = Math.min(start + SLICE, names.length);
-    for (let i = start; i < end; i++) statInto(states, i, prefix + names[i]!);
-    advance(end);
-  }
-}
 
 function stateAt(states: Float64Array, i: number): FileState | null {
   const at = i * 4;
