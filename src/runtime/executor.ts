@@ -29,7 +29,7 @@ import { RetortError } from "../errors.js";
 import type { RebuildSource, Step } from "../operations/types.js";
 import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
-import { readAppliedChecksumDigest, readAppliedChecksums } from "./status.js";
+import { latestRowsWhere, readAppliedChecksumDigest, readAppliedChecksums } from "./status.js";
 import { HISTORY_TABLE, VERSION_TABLE, ADDED_HISTORY_COLUMNS, addHistoryColumnsSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
 export interface ProgressEvent {
@@ -131,9 +131,7 @@ export class MigrationExecutor {
 
   /** Revisions whose last run stopped part-way through steps outside a transaction (filtered by the database: usually none). */
   async unfinished(): Promise<Map<string, number>> {
-    const { rows } = await this.sql(
-      `SELECT revision, direction, steps_done FROM ${HISTORY_TABLE} WHERE id IN (SELECT max(id) FROM ${HISTORY_TABLE} GROUP BY revision, direction) AND outcome <> 'applied' AND steps_done > 0`,
-    );
+    const rows = await latestRowsWhere((sql) => this.sql(sql), "steps_done", `outcome <> 'applied' AND steps_done > 0`);
     return new Map(rows.map((row) => [`${row.revision}:${row.direction}`, Number(row.steps_done)]));
   }
 

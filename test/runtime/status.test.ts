@@ -2,11 +2,13 @@
  * readAppliedChecksums: the checksum a revision's file had when it last ran upward (or was last
  * rehashed), picked per engine with its own cheapest SQL (src/runtime/status.ts). The history
  * rows are written by hand here so every case is present at once: runs down, failed runs, a
- * rehash, an upgrade again after a downgrade.
+ * rehash, an upgrade again after a downgrade. Then the unfinished runs `current` shows and a rerun
+ * resumes, from rows that a later run superseded or did not.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { createVersionTablesSql, HISTORY_TABLE } from "../../src/runtime/version-table.js";
-import { readAppliedChecksumDigest, readAppliedChecksums } from "../../src/runtime/status.js";
+import { readAppliedChecksumDigest, readAppliedChecksums, readVersionState } from "../../src/runtime/status.js";
+import { MigrationExecutor } from "../../src/runtime/executor.js";
 import { checksumListDigest } from "../../src/script/index.js";
 import { familyOf } from "../../src/schema/snapshot.js";
 import { openBackend, postgresUp, type Backend } from "../operations/support.js";
@@ -43,6 +45,48 @@ describe("readAppliedChecksums", () => {
         expect(Object.fromEntries(await readAppliedChecksums(conn, family))).toEqual({ a: "a2", b: "b2", c: "" });
         // The digest of the same list, sorted by revision, as the graph summary computes it (a server hashes it itself).
         expect(await readAppliedChecksumDigest(conn, family)).toBe(checksumListDigest("a a2\nb b2\nc "));
+      } finally {
+        conn.release();
+      }
+    });
+  }
+
+  // How each revision's latest run ended, for `current` and for resuming: only the last row of a
+  // revision and direction counts, so a crash or failure that a later run superseded is over.
+  const runs: Array<[revision: string, direction: string, outcome: string, stepsDone: number]> = [
+    ["p", "up", "running", 2], // killed after two steps…
+    ["p", "up", "applied", 3], // …then resumed to the end: nothing unfinished
+    ["q", "up", "failed", 1], // failed after a committed step, and nothing since: unfinished
+    ["r", "up", "applied", 2],
+    ["r", "down", "running", 1], // a downgrade stopped after one step: unfinished (down)
+    ["s", "up", "failed", 2], // failed after two steps…
+    ["s", "up", "failed", 0], // …then failed again before any step: its latest run committed nothing
+    ["t", "up", "running", 0], // running (or killed) before its first step: shown, nothing to resume
+  ];
+
+  for (const dialect of ["sqlite", "pglite", "postgres"] as const) {
+    it.skipIf(dialect === "postgres" && !postgresUp)(`unfinished runs: the latest row of each revision and direction (${dialect})`, async () => {
+      const backend = await openBackend(dialect);
+      opened.push(backend);
+      const family = familyOf(dialect);
+      for (const statement of createVersionTablesSql(family)) await backend.driver.query(statement);
+      for (const [revision, direction, outcome, stepsDone] of runs) {
+        await backend.driver.query(
+          `INSERT INTO ${HISTORY_TABLE} (revision, direction, checksum, started_at, outcome, steps_done) VALUES ($1, $2, 'x', '2026-01-01T00:00:00Z', $3, $4)`.replace(/\$\d/g, (p) => (dialect === "sqlite" ? "?" : p)),
+          [revision, direction, outcome, stepsDone],
+        );
+      }
+      const conn = await backend.driver.acquire();
+      try {
+        const state = await readVersionState(conn, family);
+        expect(state.unfinished.map((row) => [row.revision, row.direction, row.outcome, row.stepsDone])).toEqual([
+          ["q", "up", "failed", 1],
+          ["r", "down", "running", 1],
+          ["t", "up", "running", 0],
+        ]);
+        // What a rerun resumes after: runs that committed steps.
+        const resume = await new MigrationExecutor(backend.driver, conn, family).unfinished();
+        expect(Object.fromEntries(resume)).toEqual({ "q:up": 1, "r:down": 1 });
       } finally {
         conn.release();
       }
