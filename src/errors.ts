@@ -77,7 +77,9 @@ export type RetortErrorCode =
   | "RETORT_RESTORE_REFUSED"
   | "RETORT_RESTORE_FAILED"
   | "RETORT_BACKUP_NOT_FOUND"
-  | "RETORT_STORAGE_FAILED";
+  | "RETORT_STORAGE_FAILED"
+  // files Retort was asked to read or write (an --out path, the migrations folder…)
+  | "RETORT_FILE_ACCESS";
 
 export interface RetortErrorOptions {
   hint?: string;
@@ -135,4 +137,52 @@ function editDistance(a: string, b: string): number {
     }
   }
   return d[a.length]![b.length]!;
+}
+
+const FILE_PROBLEMS: Record<string, string> = {
+  ENOENT: "no such file or folder",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder",
+  EEXIST: "something else already has that name",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is used up",
+  ENAMETOOLONG: "the name is too long",
+  ELOOP: "too many levels of symbolic links",
+};
+
+const FILE_ACTIONS: Record<string, string> = {
+  mkdir: "create the folder",
+  open: "open",
+  read: "read",
+  write: "write",
+  rename: "rename",
+  unlink: "remove",
+  rmdir: "remove the folder",
+  rm: "remove",
+  scandir: "list the folder",
+  opendir: "list the folder",
+  copyfile: "copy to",
+  stat: "look at",
+  lstat: "look at",
+  mkdtemp: "create a temporary folder in",
+};
+
+/**
+ * A file-system failure (Node's ENOENT, EACCES… with the path and system call) as the
+ * RetortError a user can act on; undefined for anything else. The CLI uses it for what a
+ * command did not wrap itself, so a bad --out path reads as an error, not as a stack trace.
+ */
+export function fileAccessError(error: unknown): RetortError | undefined {
+  const e = error as (NodeJS.ErrnoException & { dest?: string }) | undefined;
+  if (!(e instanceof Error) || typeof e.code !== "string" || typeof e.path !== "string" || !(e.code in FILE_PROBLEMS)) return undefined;
+  const action = (e.syscall && FILE_ACTIONS[e.syscall]) ?? e.syscall ?? "use";
+  const target = e.dest ? `${e.path} -> ${e.dest}` : e.path;
+  return new RetortError("RETORT_FILE_ACCESS", `Cannot ${action} ${target}: ${FILE_PROBLEMS[e.code]} (${e.code}).`, {
+    hint: "Check the path (an --out or --config option, the migrations folder in retort.config.ts…), that its folders exist or can be created, and its permissions.",
+    details: { path: e.path, ...(e.dest ? { dest: e.dest } : {}), syscall: e.syscall, errno: e.code },
+    cause: error,
+  });
 }

@@ -11,7 +11,7 @@
  * - SQLite: the online backup API (a consistent copy while other connections write); the
  *   revision and checksums are read from the copy itself. Restored the same way, the other way round.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Connection, Driver, QueryResult } from "../dialects/driver.js";
@@ -26,6 +26,7 @@ import { readVersionState } from "../runtime/status.js";
 import { EMPTY_SCHEMA } from "../schema/snapshot.js";
 import { POSTGRES_CHECKSUM_SETTINGS, postgresChecksums, sqliteChecksums, type TableChecksum } from "./checksums.js";
 import { findDumpTools, libpqEnvironment, runTool } from "./pg-tools.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export type Progress = (line: string) => void;
 
@@ -297,7 +298,7 @@ function pgliteBackend(dataDir: string): Backend {
   };
 
   async function loadInto(file: string, progress: Progress, inspectToo: boolean): Promise<DatabaseState | undefined> {
-    mkdirSync(dirname(dataDir), { recursive: true });
+    makeDirectory(dirname(dataDir));
     progress(`PGlite: loading into ${dataDir}`);
     // Unpacked here, so a damaged archive is a clear error rather than a failure deep inside PGlite.
     let tar: Buffer;
@@ -422,7 +423,7 @@ function sqliteBackend(file: string): Backend {
     },
     async load(backupFile, progress) {
       await checkSqliteFile(backupFile, "RETORT_RESTORE_FAILED");
-      mkdirSync(dirname(file), { recursive: true });
+      makeDirectory(dirname(file));
       progress(`SQLite: copying into ${file}`);
       const source = await openSqlite(backupFile, true);
       try {

@@ -3,7 +3,7 @@
  * `restore`, `verifyBackup` (the restore drill) and `pruneBackups`. Each returns data for
  * --json and reports progress through `onProgress`; none prints.
  */
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { dropDatabase } from "../dev/databases.js";
@@ -18,6 +18,7 @@ import { compareTables, describeDifference, fileDigest, readManifest, type Backu
 import { FORMAT_OF, backupFileName, manifestNameOf, parseBackupName, type BackupFormat } from "./names.js";
 import { planRetention, type RetentionPolicy } from "./retention.js";
 import { isRemoteLocation, openStorage, type Storage } from "./storage.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 /** Where backups go when neither --out nor --to says: ./backups under the project. */
 export const DEFAULT_BACKUP_DIR = "backups";
@@ -72,7 +73,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const out = resolve(options.root, options.out ?? scratch ?? DEFAULT_BACKUP_DIR);
   const dir = isFileName(out) ? dirname(out) : out;
   const storage = options.to ? await openStorage(options.to, options.endpoint ? { endpoint: options.endpoint } : {}) : undefined;
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const partial = join(dir, `.retort-backup-${process.pid}-${Date.now()}.partial`);
   try {
     const snapshot = await backend.dump(partial, progress);

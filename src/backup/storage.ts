@@ -8,12 +8,13 @@
  * AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL; a custom endpoint uses path-style addressing
  * (bucket in the path), which every S3-compatible server accepts.
  */
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, createReadStream, createWriteStream, existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export interface Storage {
   /** For messages: the folder, or s3://bucket/prefix. */
@@ -56,7 +57,7 @@ function localStorage(dir: string): Storage {
         .map((entry) => entry.name);
     },
     async put(name, localFile) {
-      mkdirSync(dir, { recursive: true });
+      makeDirectory(dir);
       const target = join(dir, name);
       if (resolve(localFile) !== target) copyFileSync(localFile, target);
     },

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { stderrColors } from "./colors.js";
-import { RetortError, isRetortError } from "../errors.js";
+import { RetortError, fileAccessError, isRetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
 import { registerDevCommands, registerServiceCommands } from "./dev.js";
@@ -112,7 +112,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
-  } catch (error) {
+  } catch (thrown) {
+    const error = fileAccessError(thrown) ?? thrown;
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
       if (json) console.error(JSON.stringify({ error: usageError(error).toJSON() }, null, 2));

@@ -3,7 +3,7 @@
  * another: a template clone on Postgres, a folder or file copy for PGlite and SQLite), drop it,
  * and empty it. Postgres statements go through the server's maintenance database (`postgres`).
  */
-import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Driver } from "../dialects/driver.js";
 import { acquireProcessLock } from "../dialects/process-lock.js";
@@ -12,6 +12,7 @@ import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA } from "../schema/snapshot.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 /** The database name of a Postgres URL, and the same URL on the maintenance database. */
 function postgresParts(url: string): { name: string; admin: string } {
@@ -63,7 +64,7 @@ export async function createDatabase(url: string, from?: string): Promise<Create
   if (file) {
     const sourceFile = source && location(source);
     // The folder it goes in (.retort/pglite/): opening the database creates the rest.
-    mkdirSync(dirname(file.path), { recursive: true });
+    makeDirectory(dirname(file.path));
     if (!sourceFile) return {};
     if (file.dialect === "pglite") {
       // A folder another process has open could be copied mid-write: copy under its process lock.

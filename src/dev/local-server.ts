@@ -13,12 +13,13 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { LoadedConfig, LocalServerSettings } from "../env/config.js";
 import { RetortError } from "../errors.js";
 import { findPostgresBinaries, type PostgresBinaries } from "./postgres-binaries.js";
 import { portAnswers, portHolder } from "./port-holder.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export const DEFAULT_LOCAL_PORT = 5433;
 /** The superuser initdb creates; trust auth on 127.0.0.1, so no password. */
@@ -133,8 +134,8 @@ export class LocalServer {
 
   private initdb(): void {
     // The folders on the way stay readable (the server's user walks through them); the data folder is its own.
-    mkdirSync(this.paths.root, { recursive: true });
-    mkdirSync(this.paths.data, { recursive: true, mode: 0o700 });
+    makeDirectory(this.paths.root);
+    makeDirectory(this.paths.data, { mode: 0o700 });
     if (this.user) for (const dir of [this.paths.root, this.paths.data]) chownSync(dir, this.user.uid, this.user.gid);
     this.runTool("initdb", ["-D", this.paths.data, "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-instructions"], "initdb");
   }

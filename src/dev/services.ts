@@ -9,12 +9,13 @@
  * it). Output goes to `.retort/services/<name>.log`.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LoadedConfig, ServiceSettings } from "../env/config.js";
 import { RetortError } from "../errors.js";
 import { portAnswers } from "./port-holder.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export interface ServiceStatus {
   name: string;
@@ -89,7 +90,7 @@ export async function startServices(loaded: LoadedConfig, names?: readonly strin
       continue;
     }
     onStep(`starting ${name}`);
-    mkdirSync(folder(loaded), { recursive: true });
+    makeDirectory(folder(loaded));
     const log = openSync(paths.log, "a");
     const child = spawn("sh", ["-c", service.start], { cwd: resolve(loaded.root, service.cwd ?? "."), env: { ...process.env, ...service.env }, detached: true, stdio: ["ignore", log, log] });
     closeSync(log);

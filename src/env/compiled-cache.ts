@@ -9,9 +9,10 @@
  * theirs; a file with no node_modules above it is not cached.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileState, unchanged, type FileState } from "./file-state.js";
+import { makeDirectory } from "./make-directory.js";
 
 /** Bump when the compiled form changes (compiler options, the preludes). */
 const VERSION = 1;
@@ -71,7 +72,7 @@ export function saveCompiled(startedAt: number, modules: readonly CompiledModule
   }
   if (writes.length === 0) return;
   try {
-    for (const folder of new Set(writes.map(([file]) => dirname(file)))) mkdirSync(folder, { recursive: true });
+    for (const folder of new Set(writes.map(([file]) => dirname(file)))) makeDirectory(folder);
     for (const [file, text] of writes) writeFileSync(file, text);
   } catch {
     // A read-only project: run without the cache.

@@ -3,7 +3,7 @@
  * database to use. May be TypeScript (see import-module.ts).
  */
 import { hash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { RetortError } from "../errors.js";
 import { branchDatabaseUrl, branchOrCommit, parentBranch, readGitState } from "./branch.js";
@@ -12,6 +12,7 @@ import { nearestFile } from "./compiled-cache.js";
 import { importModule } from "./import-module.js";
 import type { PoolerMode } from "./postgres-url.js";
 import { redactUrl } from "./url.js";
+import { makeDirectory } from "./make-directory.js";
 
 export interface MigrationSettings {
   /** Folder of revision files, relative to the config file (default "migrations/versions"). */
@@ -249,7 +250,7 @@ function remember(config: object, file: string): void {
   const mark = markFile(file);
   if (!print || !mark) return;
   try {
-    mkdirSync(dirname(mark), { recursive: true });
+    makeDirectory(dirname(mark));
     writeFileSync(mark, print);
   } catch {
     // A read-only node_modules: validate again next time.

@@ -4,8 +4,9 @@
  * set it). A file that changed within two seconds before the cache was written is not trusted,
  * since a second write within the clock's granularity would not show (git's "racily clean" rule).
  */
-import { mkdirSync, renameSync, writeFileSync, type Stats } from "node:fs";
+import { renameSync, writeFileSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
+import { makeDirectory } from "./make-directory.js";
 
 export interface FileState {
   size: number;
@@ -38,7 +39,7 @@ export function unchanged(recorded: FileState, stats: FileState, writtenAt: numb
  */
 export function writeCacheFile(file: string, text: string): void {
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirectory(dirname(file));
     const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     writeFileSync(temporary, text);
     renameSync(temporary, file);

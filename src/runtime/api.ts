@@ -3,7 +3,7 @@
  * a thin layer over these. Each returns data (for --json) and never prints.
  */
 import { hash } from "node:crypto";
-import { mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { writeFileSync, existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../env/url.js";
@@ -41,6 +41,7 @@ import { ARCHIVE_FOLDER, replacedBy, squashAccepts, squashBridge } from "./squas
 import { readAppliedChecksumDigest, readAppliedChecksums, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export interface CommandOptions {
   /** A loaded config, or where to find one (default: retort.config.* in cwd). */
@@ -650,7 +651,7 @@ export function init(options: { cwd?: string; directory?: string } = {}): { crea
   }
   const dir = join(cwd, directory);
   if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     created.push(`${directory}/`);
   }
   const envExample = join(cwd, ".env.example");

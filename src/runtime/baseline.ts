@@ -6,7 +6,7 @@
  * (a second "first" revision would make two bases), or the database is already at a Retort
  * revision.
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { compareSchemas, renderMigrationBodies } from "../autogenerate/index.js";
 import type { Connection } from "../dialects/driver.js";
@@ -20,6 +20,7 @@ import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } fro
 import { configOf, revision, revisionGraph, stamp, withDatabase, type CommandOptions } from "./api.js";
 import { introspectOptions, introspectLive } from "./head-schema.js";
 import { VERSION_TABLE } from "./version-table.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export interface BaselineResult {
   /** The revision file written (relative to cwd). */
@@ -125,7 +126,7 @@ export async function baseline(spec: { message: string; revId?: string }, option
     });
   }
   const bodies = renderMigrationBodies(built.ops, { from: EMPTY_SCHEMA, dialect: built.dialect });
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const written = await revision(
     { message: spec.message, upgradeBody: bodies.upgrade, downgradeBody: bodies.downgrade, imports: bodies.imports, ...(spec.revId ? { revId: spec.revId } : {}) },
     { ...options, config: loaded },

@@ -9,7 +9,7 @@
  * of the migration files.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../db/database.js";
 import type { Connection } from "../dialects/driver.js";
@@ -22,6 +22,7 @@ import type { Op } from "../operations/types.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { upgradePlan, type Revision, type RevisionGraph } from "../script/index.js";
 import { hasRawSql, preloadMigrations, rawSqlFolder, recordOperations } from "./plan.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export interface HeadSchema {
   schema: Schema;
@@ -90,7 +91,7 @@ export async function schemaAt(
     return { schema: JSON.parse(readFileSync(cacheFile, "utf8")) as Schema, folded, source: "cache", opaque };
   }
   const introspected = await ephemeralSchema(loaded, heads, family);
-  mkdirSync(cacheDir, { recursive: true });
+  makeDirectory(cacheDir);
   writeFileSync(cacheFile, JSON.stringify(introspected));
   return { schema: opaque.length > 0 ? introspected : folded, folded, introspected, source: "ephemeral", opaque };
 }

@@ -3,7 +3,7 @@
  * autogenerate/render-models.ts for what the file holds). The file is written only when the
  * database was read and the models rendered; an existing file is kept unless `force` is set.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { renderModels } from "../autogenerate/render-models.js";
 import { openDriver } from "../dialects/open.js";
@@ -11,6 +11,7 @@ import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
 import { loadIntrospector } from "./head-schema.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export const DEFAULT_PULL_OUT = "src/db/schema.ts";
 
@@ -72,7 +73,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     ...(options.importFrom === undefined ? {} : { importFrom: options.importFrom }),
     header: `Models pulled from ${url} (${dialect}${options.schemaName ? `, schema ${options.schemaName}` : ""}) by \`retort pull\`.\nEdit freely: this file is yours now; \`retort check\` compares it with your migrations.`,
   });
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirectory(dirname(path));
   // Write beside it and rename, so an interrupted pull never leaves half a file.
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, text);

@@ -20,7 +20,7 @@
  *   migrations folder, where a database in the middle of the range finds the rest of it (see
  *   squash-archive.ts and `upgrade`).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { compareSchemas, renderMigrationBodies, type RenameHints } from "../autogenerate/index.js";
 import { connect, type Database } from "../db/database.js";
@@ -35,6 +35,7 @@ import { loadIntrospector, schemaAt } from "./head-schema.js";
 import { preloadMigrations, recordOperations } from "./plan.js";
 import { archiveDirectory } from "./squash-archive.js";
 import { RETORT_TABLES } from "./version-table.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export interface SquashOptions extends CommandOptions {
   /** SQL flavour to generate and prove for (default: the database URL's). */
@@ -263,7 +264,7 @@ export async function squash(range: string, spec: { message: string }, options: 
   if (options.dryRun) return result;
 
   const archive = archiveDirectory(dir);
-  mkdirSync(archive, { recursive: true });
+  makeDirectory(archive);
   for (const revision of chain) renameSync(revision.path, join(archive, basename(revision.path)));
   const path = join(dir, fileName);
   writeFileSync(path, text, { flag: "wx" });

@@ -5,13 +5,14 @@
  * few milliseconds. `stop()` ends it and removes its folder; a cluster whose run crashed is
  * stopped and removed by the next one.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalServer } from "../dev/local-server.js";
 import type { LoadedConfig } from "../env/config.js";
 import { isLeftover, ownedName, parseOwnedName } from "./owner.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 export interface TestClusterOptions {
   /** The project (for localServer.version and osUser); default: cwd, no config. */
@@ -74,7 +75,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   removeLeftoverClusters(options);
   const loaded = options.config ?? { config: {}, root: process.cwd() };
   const root = join(clusterParent(options.parent), `retort-cluster-${ownedName("c")}`);
-  mkdirSync(root, { recursive: true });
+  makeDirectory(root);
   const port = options.port ?? (await freePort());
   const server = serverAt(loaded, root, port);
   try {

@@ -8,7 +8,7 @@
  *   folder (/dev/shm when there is one) under a name that says which process made it.
  * Builds run under a process lock on the cache file, so parallel workers build once.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -18,6 +18,7 @@ import { cacheDirectory } from "../env/config.js";
 import { EMPTY_SCHEMA, type Schema } from "../schema/snapshot.js";
 import { isLeftover, ownedName, parseOwnedName, LEFTOVER_MAX_AGE_MS } from "./owner.js";
 import { buildFromSource, type TemplateSource } from "./template-source.js";
+import { makeDirectory } from "../env/make-directory.js";
 
 const SNAPSHOT_LOCK = "test-snapshot";
 
@@ -28,7 +29,7 @@ function cacheFolder(source: TemplateSource): string {
 /** Build `file` with `make` (into a temp name, renamed when complete) unless present; one builder across processes. */
 async function buildOnce(file: string, make: (temp: string) => Promise<void>): Promise<void> {
   if (existsSync(file)) return;
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectory(dirname(file));
   const lock = await acquireProcessLock(SNAPSHOT_LOCK, file, { purpose: "builds the test database template", timeoutMs: 10 * 60_000 });
   try {
     if (existsSync(file)) return;
@@ -101,7 +102,7 @@ export async function openPgliteClone<S extends Record<string, unknown>>(source:
 export async function keepPglite(db: Database<any>, folder: string): Promise<string> {
   const { createPgliteDriver, dumpPgliteDriver } = await import("../dialects/pglite/driver.js");
   const blob = await dumpPgliteDriver(db.driver);
-  mkdirSync(dirname(folder), { recursive: true });
+  makeDirectory(dirname(folder));
   const kept = await createPgliteDriver({ dataDir: folder, loadDataDir: blob }, { schema: EMPTY_SCHEMA });
   await kept.close();
   return `pglite:${folder}`;
@@ -123,7 +124,7 @@ export async function sqliteTemplateFile(source: TemplateSource): Promise<{ file
 /** Where SQLite copies go: RAM when the machine has /dev/shm. */
 export function sqliteCopyFolder(): string {
   const folder = existsSync("/dev/shm") ? "/dev/shm/retort-tests" : join(tmpdir(), "retort-tests");
-  mkdirSync(folder, { recursive: true });
+  makeDirectory(folder);
   return folder;
 }
 

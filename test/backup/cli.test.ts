@@ -147,4 +147,22 @@ describe("object storage without the AWS SDK", () => {
     expect(run.stderr).toContain("npm install @aws-sdk/client-s3");
     expect(existsSync(join(dir, "backups"))).toBe(false);
   });
+
+  it("reports an --out path it cannot create as RETORT_FILE_ACCESS, without a stack trace, and ends where Node's own mkdir would not", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "retort-backup-out-"));
+    const url = `sqlite:${join(cwd, "app.db")}`;
+    await seed(project, url, 1);
+    // A file where a folder should be.
+    const underFile = await retort(cwd, {}, "backup", "--url", url, "--out", join(cwd, "app.db", "backups"));
+    expect(underFile.code).toBe(1);
+    expect(underFile.stderr).toContain(`RETORT_FILE_ACCESS: Cannot create the folder ${join(cwd, "app.db", "backups")}: a part of the path is a file, not a folder (ENOTDIR).`);
+    expect(underFile.stderr).not.toMatch(/^\s+at /m);
+    // /proc answers ENOENT under a folder that exists, where Node's recursive mkdir retries forever.
+    if (existsSync("/proc/self")) {
+      const underProc = await retort(cwd, {}, "--json", "backup", "--url", url, "--out", "/proc/retort-no-such/backups");
+      expect(underProc.code).toBe(1);
+      expect(JSON.parse(underProc.stderr).error).toMatchObject({ code: "RETORT_FILE_ACCESS", path: "/proc/retort-no-such", errno: "ENOENT" });
+    }
+    expect(readdirSync(cwd).sort()).toEqual(["app.db"]);
+  });
 });
