@@ -34,7 +34,16 @@ export interface Storage {
 export interface StorageOptions {
   /** S3 endpoint URL (R2, B2, MinIO, a test server). */
   endpoint?: string;
+  /** Bytes per part of a multipart upload, used for files larger than one part (default 64 MiB; S3's minimum is 5 MiB). */
+  partSize?: number;
 }
+
+/**
+ * One PutObject takes at most 5 GiB, so a larger backup goes up in parts. 64 MiB parts reach
+ * 640 GiB within S3's 10,000 parts; beyond that the part grows so the count stays within it.
+ */
+const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
+const MAX_PARTS = 10_000;
 
 export function isRemoteLocation(location: string): boolean {
   return location.startsWith("s3://");
@@ -155,7 +164,28 @@ async function s3Storage(location: string, options: StorageOptions): Promise<Sto
       }),
     put: (name, localFile) =>
       call(`upload ${name} to`, async () => {
-        await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: prefix + name, Body: createReadStream(localFile), ContentLength: statSync(localFile).size }));
+        const size = statSync(localFile).size;
+        const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, Math.ceil(size / MAX_PARTS));
+        const key = prefix + name;
+        if (size <= partSize) {
+          await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(localFile), ContentLength: size }));
+          return;
+        }
+        const { UploadId } = await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        try {
+          const parts: Array<{ ETag: string | undefined; PartNumber: number }> = [];
+          for (let start = 0, number = 1; start < size; start += partSize, number++) {
+            const length = Math.min(partSize, size - start);
+            const body = createReadStream(localFile, { start, end: start + length - 1 });
+            const { ETag } = await client.send(new sdk.UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: number, Body: body, ContentLength: length }));
+            parts.push({ ETag, PartNumber: number });
+          }
+          await client.send(new sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+        } catch (error) {
+          // Parts left behind are stored (and billed) until aborted; the object never appears.
+          await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
+          throw error;
+        }
       }),
     fetch: (name, scratchDir) =>
       call(`download ${name} from`, async () => {

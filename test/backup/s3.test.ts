@@ -2,10 +2,12 @@
  * Backups through a real S3-compatible server (s3rver, started here on a free port in a temp
  * folder, stopped after): backup → upload → download → restore gives every row back on all three
  * backends; `verify latest` and `prune` work on a bucket prefix; the command line never prints
- * the secret key, neither on success nor when the server rejects it.
+ * the secret key, neither on success nor when the server rejects it. A file larger than one part
+ * goes up as a multipart upload (one PutObject takes at most 5 GiB).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -30,14 +32,18 @@ const project = backupProject();
 let endpoint: string;
 let server: { close(): Promise<unknown> } | undefined;
 const saved: Record<string, string | undefined> = {};
+const created: string[] = [];
 
 beforeAll(async () => {
   const require = createRequire(import.meta.url);
-  const S3rver = require("s3rver") as new (options: Record<string, unknown>) => { run(): Promise<unknown>; close(): Promise<unknown> };
+  type S3Event = { Records: Array<{ eventName: string; s3: { object: { key: string } } }> };
+  const S3rver = require("s3rver") as new (options: Record<string, unknown>) => { run(): Promise<unknown>; close(): Promise<unknown>; on(name: "event", listener: (event: S3Event) => void): void };
   // s3rver checks signatures against its accounts: give its test account our key pair.
   (require("s3rver/lib/models/account") as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } }).DUMMY_ACCOUNT.createKeyPair(ACCESS_KEY, SECRET);
   const port = await freePort();
   const s3rver = new S3rver({ port, address: "127.0.0.1", silent: true, directory: mkdtempSync(join(tmpdir(), "retort-s3rver-")), configureBuckets: [{ name: "backups" }] });
+  // How each object was stored: "ObjectCreated:Put" for one PutObject, ":Post" for a completed multipart upload.
+  s3rver.on("event", (event) => created.push(...event.Records.map((r) => `${r.eventName} ${r.s3.object.key}`)));
   await s3rver.run();
   server = s3rver;
   endpoint = `http://127.0.0.1:${port}`;
@@ -140,5 +146,25 @@ describe("the command line", () => {
     expect(rejectedJson.out).toContain('"code": "RETORT_STORAGE_FAILED"');
     expect(rejectedJson.code).toBe(1);
     for (const run of [up, json, rejected, rejectedJson]) expect(run.out).not.toContain(SECRET);
+  });
+});
+
+describe("uploads larger than one part", () => {
+  it("go up in parts and come back byte for byte; one part's worth goes up whole", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "retort-s3-parts-"));
+    const mib = 1024 * 1024;
+    // Three parts at S3's minimum part size: 5 MiB, 5 MiB and the rest.
+    const large = join(dir, "large.dump");
+    writeFileSync(large, randomBytes(12 * mib + 123));
+    const small = join(dir, "small.dump");
+    writeFileSync(small, randomBytes(5 * mib));
+    const storage = await openStorage("s3://backups/parts", { endpoint, partSize: 5 * mib });
+    await storage.put("large.dump", large);
+    await storage.put("small.dump", small);
+    expect((await storage.list()).sort()).toEqual(["large.dump", "small.dump"]);
+    expect(created.filter((event) => event.includes("parts/"))).toEqual(["ObjectCreated:Post parts/large.dump", "ObjectCreated:Put parts/small.dump"]);
+    const scratch = mkdtempSync(join(tmpdir(), "retort-s3-parts-back-"));
+    expect(readFileSync(await storage.fetch("large.dump", scratch)).equals(readFileSync(large))).toBe(true);
+    expect(readFileSync(await storage.fetch("small.dump", scratch)).equals(readFileSync(small))).toBe(true);
   });
 });
