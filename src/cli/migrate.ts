@@ -1,7 +1,9 @@
 /** The migration commands of the CLI: each calls the library function and formats its result. */
+import { relative } from "node:path";
 import { Option, type Command } from "commander";
 import { stdoutColors } from "./colors.js";
 import * as api from "../runtime/api.js";
+import { loadConfig, migrationsDirectory } from "../env/config.js";
 import { describeRevision, historyFor, type RevisionGraph, type Revision } from "../script/index.js";
 import type { Dialect } from "../schema/snapshot.js";
 import type { Output } from "./commands.js";
@@ -39,9 +41,12 @@ export function registerMigrationCommands(program: Command, output: () => Output
   program
     .command("init")
     .description("create retort.config.ts and the migrations folder")
-    .option("--directory <dir>", "migrations folder", "migrations/versions")
-    .action((opts: { directory: string }) => {
-      const result = api.init({ directory: opts.directory });
+    .option("--directory <dir>", "migrations folder (default: the existing config's, else migrations/versions)")
+    .action(async (opts: { directory?: string }) => {
+      // With a config already there, its migrations folder is the one to create.
+      const loaded = opts.directory === undefined ? await loadConfig(globals().config) : undefined;
+      const directory = opts.directory ?? (loaded?.file ? relative(process.cwd(), migrationsDirectory(loaded)) : undefined);
+      const result = api.init(directory === undefined ? {} : { directory });
       const done = [...(result.created.length ? [`created ${result.created.join(", ")}`] : []), ...(result.updated.length ? [`added .retort/ to ${result.updated.join(", ")}`] : [])];
       output().say(done.length ? done.join("; ") : "already initialised");
       output().result(result);

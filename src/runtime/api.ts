@@ -4,7 +4,7 @@
  */
 import { hash } from "node:crypto";
 import { writeFileSync, existsSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve as resolvePath } from "node:path";
 import type { Database } from "../db/database.js";
 import type { ConnectionTarget } from "../env/url.js";
 import { describeTarget, parseDatabaseUrl, redactUrl } from "../env/url.js";
@@ -642,17 +642,18 @@ export function init(options: { cwd?: string; directory?: string } = {}): { crea
   const updated: string[] = [];
   const configFile = join(cwd, "retort.config.ts");
   const directory = options.directory ?? "migrations/versions";
-  if (!existsSync(configFile)) {
+  // Any config already there is kept: a new retort.config.ts would take precedence over a .js or .mjs one.
+  if (!CONFIG_NAMES.some((name) => existsSync(join(cwd, name)))) {
     writeFileSync(
       configFile,
       `import { defineConfig } from "retort-db/config";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: "${directory}" },\n});\n`,
     );
     created.push("retort.config.ts");
   }
-  const dir = join(cwd, directory);
+  const dir = resolvePath(cwd, directory);
   if (!existsSync(dir)) {
     makeDirectory(dir);
-    created.push(`${directory}/`);
+    created.push(`${relative(cwd, dir) || "."}/`);
   }
   const envExample = join(cwd, ".env.example");
   if (!existsSync(envExample)) {

@@ -1,7 +1,9 @@
 /** `retort init` prepares a project for git: .retort/ ignored, the database variables documented. */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { init } from "../../src/runtime/api.js";
 
@@ -36,5 +38,16 @@ describe("retort init", () => {
     expect(init({ cwd })).toEqual({ created: ["retort.config.ts", "migrations/versions/"], updated: [] });
     expect(readFileSync(join(cwd, ".gitignore"), "utf8")).toBe("/.retort\n");
     expect(readFileSync(join(cwd, ".env.example"), "utf8")).toBe("MINE=1\n");
+  });
+
+  it("keeps a config that is already there (a new retort.config.ts would win over it) and creates its migrations folder", async () => {
+    const cwd = project();
+    const config = 'export default { migrations: { directory: "db/versions" } };\n';
+    writeFileSync(join(cwd, "retort.config.mjs"), config);
+    const { stdout } = await promisify(execFile)(resolve("node_modules/.bin/tsx"), [resolve("src/cli/main.ts"), "init"], { cwd });
+    expect(stdout.trim()).toBe("created db/versions/, .env.example, .gitignore");
+    expect(readFileSync(join(cwd, "retort.config.mjs"), "utf8")).toBe(config);
+    expect(existsSync(join(cwd, "retort.config.ts"))).toBe(false);
+    expect(readdirSync(cwd).sort()).toEqual([".env.example", ".gitignore", "db", "retort.config.mjs"]);
   });
 });
