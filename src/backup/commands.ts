@@ -72,6 +72,13 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const scratch = options.to && !options.out ? mkdtempSync(join(tmpdir(), "retort-backup-")) : undefined;
   const out = resolve(options.root, options.out ?? scratch ?? DEFAULT_BACKUP_DIR);
   const dir = isFileName(out) ? dirname(out) : out;
+  // A file named by --out may be anything: another app's database, this very SQLite file.
+  if (isFileName(out) && existsSync(out)) {
+    throw new RetortError("RETORT_FILE_EXISTS", `${out} already exists; retort backup does not overwrite a file named by --out.`, {
+      hint: "Give --out a new file name, or a folder: backups there are named by database, revision and time.",
+      details: { file: out },
+    });
+  }
   const storage = options.to ? await openStorage(options.to, options.endpoint ? { endpoint: options.endpoint } : {}) : undefined;
   makeDirectory(dir);
   const partial = join(dir, `.retort-backup-${process.pid}-${Date.now()}.partial`);

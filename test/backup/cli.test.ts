@@ -148,7 +148,7 @@ describe("object storage without the AWS SDK", () => {
     expect(existsSync(join(dir, "backups"))).toBe(false);
   });
 
-  it("reports an --out path it cannot create as RETORT_FILE_ACCESS, without a stack trace, and ends where Node's own mkdir would not", async () => {
+  it("reports an --out path it cannot create as RETORT_FILE_ACCESS, without a stack trace, ends where Node's own mkdir would not, and never overwrites an --out file", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "retort-backup-out-"));
     const url = `sqlite:${join(cwd, "app.db")}`;
     await seed(project, url, 1);
@@ -163,6 +163,12 @@ describe("object storage without the AWS SDK", () => {
       expect(underProc.code).toBe(1);
       expect(JSON.parse(underProc.stderr).error).toMatchObject({ code: "RETORT_FILE_ACCESS", path: "/proc/retort-no-such", errno: "ENOENT" });
     }
+    // A file named by --out that exists (here the database itself) is never overwritten.
+    const before = readFileSync(join(cwd, "app.db"));
+    const onItself = await retort(cwd, {}, "backup", "--url", url, "--out", join(cwd, "app.db"));
+    expect(onItself.code).toBe(1);
+    expect(onItself.stderr).toContain(`RETORT_FILE_EXISTS: ${join(cwd, "app.db")} already exists; retort backup does not overwrite a file named by --out.`);
+    expect(readFileSync(join(cwd, "app.db")).equals(before)).toBe(true);
     expect(readdirSync(cwd).sort()).toEqual(["app.db"]);
   });
 });
