@@ -22,6 +22,7 @@ import {
   applyStep,
   checkBranchLabel,
   checkRevisionId,
+  checksumListDigest,
   downgradePlan,
   openFolderGraph,
   type FolderGraph,
@@ -38,7 +39,7 @@ import {
 } from "../script/index.js";
 import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
 import { ARCHIVE_FOLDER, replacedBy, squashAccepts, squashBridge } from "./squash-archive.js";
-import { readAppliedChecksumDigest, readAppliedChecksums, readVersionState, type UnfinishedRevision } from "./status.js";
+import { readAppliedChecksumDigest, readAppliedChecksumList, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import type { PlannedRevision } from "./plan.js";
 import { makeDirectory } from "../env/make-directory.js";
@@ -102,7 +103,19 @@ function onServer(loaded: LoadedConfig, options: CommandOptions): boolean {
  * exactly the folder's heads, and every revision ran with the checksum its file has now.
  */
 function settledBySummary(summary: GraphSummary | undefined, heads: readonly string[], checksumDigest: string | undefined): summary is GraphSummary {
-  return sameHeads(summary, heads) && checksumDigest === summary.appliedDigest;
+  if (!sameHeads(summary, heads) || checksumDigest === undefined) return false;
+  return checksumDigest === summary.appliedDigest || summary.consistentDigests?.includes(checksumDigest) === true;
+}
+
+/**
+ * After the graph was built and the database found at its heads, with nothing unfinished and no
+ * applied file changed: remember the database's checksum list as agreeing with these files, so
+ * the next no-op settles from the summary even when that list is not every file's (a stamped or
+ * adopted database recorded no checksum for what it never ran).
+ */
+function acceptAgreeingDatabase(folder: FolderGraph, graph: RevisionGraph, heads: readonly string[], list: string): void {
+  const fileHeads = new Set(graph.heads.map((head) => head.revision));
+  if (heads.length === fileHeads.size && heads.every((id) => fileHeads.has(id))) folder.acceptDigest(checksumListDigest(list));
 }
 
 /** The summary's heads are exactly these: what is worth asking the database for a digest. */
@@ -400,14 +413,16 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
       const plan = await compilePlan(bridged, "up", dialect, bridge.graph, from);
       start = await executor.run(plan, from, stepper(bridge.graph), { ...runOptions, resume: await executor.unfinished() });
     }
-    const applied = await executor.appliedChecksums();
+    const { checksums: applied, list } = await executor.appliedChecksumList();
     refuseUnknownRevisions(graph, start, loaded, [...applied.keys()]);
     checkModified(graph, start, applied, loaded, options);
     const revisions = direction === "up" ? upgradePlan(graph, start, target) : downgradePlan(graph, start, target);
     const compiled = await compilePlan(revisions, direction, dialect, graph, start);
     // A contract revision waits for the release of its expand (runtime/release.ts): the run stops before it.
     const { plan, held } = direction === "up" ? await (await import("./release.js")).gateContracts(compiled, { loaded, conn, family: familyOf(dialect), startHeads: from }) : { plan: compiled, held: undefined };
-    const to = await executor.run(plan, start, stepper(graph), { ...runOptions, resume: await executor.unfinished() });
+    const resume = await executor.unfinished();
+    if (bridged.length === 0 && revisions.length === 0 && resume.size === 0 && modifiedRevisions(graph, start, applied).length === 0) acceptAgreeingDatabase(folder, graph, start, list);
+    const to = await executor.run(plan, start, stepper(graph), { ...runOptions, resume });
     if (held) throw new RetortError(held.code, held.message, { ...(held.hint ? { hint: held.hint } : {}), details: { ...held.details, currentHeads: to } });
     return { url: redactUrl(url), direction, from, to, revisions: [...bridged, ...revisions].map((r) => ({ revision: r.revision, message: r.message })) };
   }, { mustExist: direction === "down" }, maybeNoop ? noop : undefined);
@@ -489,7 +504,9 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
     }
     const graph = folder.graph();
     const fileHeads = new Set(graph.heads.map((r) => r.revision));
-    const modified = state.initialized ? modifiedRevisions(graph, state.heads, await withConnection(driver, (conn) => readAppliedChecksums(conn, family))) : [];
+    const applied = state.initialized ? await withConnection(driver, (conn) => readAppliedChecksumList(conn, family)) : undefined;
+    const modified = applied ? modifiedRevisions(graph, state.heads, applied.checksums) : [];
+    if (applied && state.unfinished.length === 0 && modified.length === 0) acceptAgreeingDatabase(folder, graph, state.heads, applied.list);
     if (modified.length > 0) {
       if (options.strict) throw modifiedError(modified);
       options.onWarning?.(`${modifiedMessage(modified)}\nupgrade and downgrade refuse to run until they are restored (see \`retort upgrade\`'s error for what to do).`);

@@ -29,7 +29,7 @@ import { RetortError } from "../errors.js";
 import type { RebuildSource, Step } from "../operations/types.js";
 import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
-import { latestRowsWhere, readAppliedChecksumDigest, readAppliedChecksums } from "./status.js";
+import { latestRowsWhere, readAppliedChecksumDigest, readAppliedChecksumList, readAppliedChecksums } from "./status.js";
 import { HISTORY_TABLE, VERSION_TABLE, ADDED_HISTORY_COLUMNS, addHistoryColumnsSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
 export interface ProgressEvent {
@@ -122,6 +122,11 @@ export class MigrationExecutor {
   /** Latest checksum recorded for each revision applied upward (to detect edited files). */
   appliedChecksums(): Promise<Map<string, string>> {
     return readAppliedChecksums(this.conn, this.family);
+  }
+
+  /** The same, with the list they were read from (see readAppliedChecksumList). */
+  appliedChecksumList(): Promise<{ checksums: Map<string, string>; list: string }> {
+    return readAppliedChecksumList(this.conn, this.family);
   }
 
   /** The digest of the same (see readAppliedChecksumDigest). */

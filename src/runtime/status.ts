@@ -107,14 +107,19 @@ async function readChecksumList(conn: Connection, family: SqlFamily): Promise<st
 
 /** The checksum each applied revision's file had when it last ran upward, or was last rehashed (to notice edited files). */
 export async function readAppliedChecksums(conn: Connection, family: SqlFamily): Promise<Map<string, string>> {
+  return (await readAppliedChecksumList(conn, family)).checksums;
+}
+
+/** The same checksums, with the list they were read from (checksumListDigest(list) is the database's digest). */
+export async function readAppliedChecksumList(conn: Connection, family: SqlFamily): Promise<{ checksums: Map<string, string>; list: string }> {
   const list = await readChecksumList(conn, family);
   const checksums = new Map<string, string>();
-  if (list === "") return checksums;
+  if (list === "") return { checksums, list };
   for (const line of list.split("\n")) {
     const space = line.lastIndexOf(" ");
     checksums.set(line.slice(0, space), line.slice(space + 1));
   }
-  return checksums;
+  return { checksums, list };
 }
 
 /**

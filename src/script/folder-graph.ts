@@ -19,12 +19,21 @@ export interface FolderGraph {
   summary(): Promise<GraphSummary | undefined>;
   /** The graph (built once; its summary is then cached for the next run). */
   graph(): RevisionGraph;
+  /**
+   * Remember a database checksum list's digest as agreeing with these files (after graph(); the
+   * caller has checked the database against the graph): the summary then settles it too.
+   */
+  acceptDigest(digest: string): void;
 }
+
+/** Databases remembered per summary (development, test, a branch's…). */
+const MAX_CONSISTENT_DIGESTS = 8;
 
 /** `background`: see openScriptFolder (the files are stat'ed while the caller waits on its database). */
 export function openFolderGraph(dir: string, options: { cacheFile?: string; background?: boolean } = {}): FolderGraph {
   const folder = openScriptFolder(dir, options);
   let graph: RevisionGraph | undefined;
+  let built: GraphSummary | undefined;
   return {
     dir,
     cachedSummary: folder.cachedSummary,
@@ -38,8 +47,19 @@ export function openFolderGraph(dir: string, options: { cacheFile?: string; back
         folder.save(null);
         throw error;
       }
-      folder.save(summarize(graph));
+      built = summarize(graph);
+      // The same heads and checksums make the same graph: what agreed with it still does.
+      const cached = folder.cachedSummary;
+      if (cached?.consistentDigests && cached.appliedDigest === built.appliedDigest && JSON.stringify(cached.heads) === JSON.stringify(built.heads)) {
+        built.consistentDigests = cached.consistentDigests;
+      }
+      folder.save(built);
       return graph;
+    },
+    acceptDigest: (digest) => {
+      if (!built || digest === built.appliedDigest || built.consistentDigests?.includes(digest)) return;
+      built = { ...built, consistentDigests: [digest, ...(built.consistentDigests ?? [])].slice(0, MAX_CONSISTENT_DIGESTS) };
+      folder.save(built);
     },
   };
 }

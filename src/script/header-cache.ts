@@ -42,6 +42,12 @@ type CachedHeader = Omit<ScriptHeader, "path">;
 export interface GraphSummary {
   heads: Array<{ revision: string; message: string }>;
   appliedDigest: string;
+  /**
+   * Digests of other databases' checksum lists found in agreement with these files (at their
+   * heads, no applied file changed): a stamped or adopted database records no checksum for the
+   * revisions it never ran, so its list is not every file's. Newest first, a few at most.
+   */
+  consistentDigests?: string[];
 }
 
 interface CacheIndex {
@@ -84,6 +90,7 @@ function wellFormedIndex(parsed: unknown): CacheIndex | undefined {
 function wellFormedSummary(summary: GraphSummary | undefined): boolean {
   return (
     typeof summary?.appliedDigest === "string" &&
+    (summary.consistentDigests === undefined || (Array.isArray(summary.consistentDigests) && summary.consistentDigests.every((digest) => typeof digest === "string"))) &&
     Array.isArray(summary.heads) &&
     summary.heads.every((head) => typeof head?.revision === "string" && typeof head.message === "string")
   );

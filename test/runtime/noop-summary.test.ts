@@ -2,12 +2,13 @@
  * `current` and a no-op `upgrade` answer from the header cache's graph summary when no migration
  * file changed (src/script/folder-graph.ts): no graph is built. The summary is only trusted with
  * the database's checksum list agreeing, so what the database says always wins. A marker put into
- * the cached summary shows which path answered.
+ * the cached summary shows which path answered. A stamped database, whose history holds no
+ * checksums, is settled by the summary too once the graph found it in agreement.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { current, downgrade, upgrade } from "../../src/index.js";
+import { current, downgrade, stamp, upgrade } from "../../src/index.js";
 import { HISTORY_TABLE } from "../../src/runtime/version-table.js";
 import { postgresUp } from "../operations/support.js";
 import { createTempDatabase, type TempDatabase } from "../support/postgres.js";
@@ -108,6 +109,35 @@ describe("no-op commands answered from the cached graph summary", () => {
       else expect(existsSync(fresh.replace(/^\w+:/, ""))).toBe(false);
       rmSync(broken);
       expect((await upgrade("head", options)).revisions).toEqual([]);
+    }, 120_000);
+  }
+
+  for (const backend of backends) {
+    it.skipIf(!backend.available)(`settles a stamped database from the summary once the graph found it in agreement (${backend.name})`, async () => {
+      const project = createProject();
+      project.add({ id: "a00000000001", message: "first", up: `op.createTable("items", { id: t.integer().primaryKey() });`, down: `op.dropTable("items");` });
+      project.add({ id: "B00000000002", parents: ["a00000000001"], message: "second", up: `op.execute("SELECT 1");` });
+      const url = await backend.url();
+      const options = { config: project.config, url };
+      await stamp("head", options);
+      expect(Number((await query(url, `SELECT count(*) AS n FROM ${HISTORY_TABLE}`))[0]!.n)).toBe(0);
+
+      // Its history records no checksum, so its list is not every file's: the graph answers first…
+      ageAndMarkSummary(project);
+      expect((await current(options)).heads).toEqual([{ revision: "B00000000002", message: "second", isHead: true }]);
+      // …and remembers the database as agreeing: then the summary answers, for upgrade too (which
+      // would otherwise rebuild the graph and write its messages back over the marker).
+      ageAndMarkSummary(project);
+      expect((await current(options)).heads).toEqual([{ revision: "B00000000002", message: MARKER, isHead: true }]);
+      expect(await upgrade("head", options)).toMatchObject({ from: ["B00000000002"], to: ["B00000000002"], revisions: [] });
+      expect((await current(options)).heads[0]!.message).toBe(MARKER);
+
+      // A checksum recorded since (here a different one for an applied revision): the graph again, which names it.
+      await query(url, `INSERT INTO ${HISTORY_TABLE} (revision, direction, checksum, started_at, outcome) VALUES ('a00000000001', 'up', 'edited', '2026-01-01T00:00:00Z', 'applied')`);
+      const changed = await current(options);
+      expect(changed.heads).toEqual([{ revision: "B00000000002", message: "second", isHead: true }]);
+      expect(changed.modified).toEqual([{ revision: "a00000000001", file: expect.stringContaining("first") }]);
+      expect((await failure(upgrade("head", options))).code).toBe("RETORT_MODIFIED_MIGRATION");
     }, 120_000);
   }
 });

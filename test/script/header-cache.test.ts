@@ -156,10 +156,23 @@ describe("header cache", () => {
     ageCache(cacheFile);
     expect((await openFolderGraph(dir, { cacheFile }).summary())?.heads).toEqual([{ revision: "bbbb00000002", message: "step bbbb00000002" }]);
 
+    // Digests of databases found in agreement are kept while the graph stays the same (a rebuild included).
+    const agreeing = openFolderGraph(dir, { cacheFile });
+    agreeing.graph();
+    agreeing.acceptDigest("d1");
+    agreeing.acceptDigest("d2");
+    agreeing.acceptDigest("d1");
+    openFolderGraph(dir, { cacheFile }).graph();
+    ageCache(cacheFile);
+    expect((await openFolderGraph(dir, { cacheFile }).summary())?.consistentDigests).toEqual(["d2", "d1"]);
+
     // A summary of the wrong shape (a damaged file) only costs time.
     const [index, columns] = readFileSync(cacheFile, "utf8").split("\n");
-    writeFileSync(cacheFile, `${JSON.stringify({ ...JSON.parse(index!), summary: { heads: 5 } })}\n${columns}`);
-    expect(await openFolderGraph(dir, { cacheFile }).summary()).toBeUndefined();
+    const parsed = JSON.parse(index!) as { summary: object };
+    for (const summary of [{ heads: 5 }, { ...parsed.summary, consistentDigests: [7] }]) {
+      writeFileSync(cacheFile, `${JSON.stringify({ ...parsed, summary })}\n${columns}`);
+      expect(await openFolderGraph(dir, { cacheFile }).summary()).toBeUndefined();
+    }
     expect(openFolderGraph(dir, { cacheFile }).graph().heads.map((r) => r.revision)).toEqual(["bbbb00000002"]);
 
     // A revision whose parent is missing: the build fails, and the cache keeps no summary.
