@@ -100,7 +100,8 @@ function onServer(loaded: LoadedConfig, options: CommandOptions): boolean {
 
 /**
  * The cached summary, when it settles a command that may have nothing to do: the database is at
- * exactly the folder's heads, and every revision ran with the checksum its file has now.
+ * exactly the folder's heads, and every revision ran with the checksum its file has now (or its
+ * checksums are a list the full path already found in agreement: see acceptAgreeingDatabase).
  */
 function settledBySummary(summary: GraphSummary | undefined, heads: readonly string[], checksumDigest: string | undefined): summary is GraphSummary {
   if (!sameHeads(summary, heads) || checksumDigest === undefined) return false;
