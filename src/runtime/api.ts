@@ -99,12 +99,11 @@ function onServer(loaded: LoadedConfig, options: CommandOptions): boolean {
 }
 
 /**
- * The cached summary, when it settles a command that may have nothing to do: the database is at
- * exactly the folder's heads, and every revision ran with the checksum its file has now (or its
- * checksums are a list the full path already found in agreement: see acceptAgreeingDatabase).
+ * Whether a database whose heads are the summary's (see sameHeads) is settled by it: every
+ * revision ran with the checksum its file has now, or its checksums are a list the full path
+ * already found in agreement (see acceptAgreeingDatabase).
  */
-function settledBySummary(summary: GraphSummary | undefined, heads: readonly string[], checksumDigest: string | undefined): summary is GraphSummary {
-  if (!sameHeads(summary, heads) || checksumDigest === undefined) return false;
+function knownDigest(summary: GraphSummary, checksumDigest: string): boolean {
   return checksumDigest === summary.appliedDigest || summary.consistentDigests?.includes(checksumDigest) === true;
 }
 
@@ -115,15 +114,18 @@ function settledBySummary(summary: GraphSummary | undefined, heads: readonly str
  * adopted database recorded no checksum for what it never ran).
  */
 function acceptAgreeingDatabase(folder: FolderGraph, graph: RevisionGraph, heads: readonly string[], list: string): void {
-  const fileHeads = new Set(graph.heads.map((head) => head.revision));
-  if (heads.length === fileHeads.size && heads.every((id) => fileHeads.has(id))) folder.acceptDigest(checksumListDigest(list));
+  if (exactly(heads, graph.heads.map((head) => head.revision))) folder.acceptDigest(checksumListDigest(list));
 }
 
 /** The summary's heads are exactly these: what is worth asking the database for a digest. */
 function sameHeads(summary: GraphSummary | undefined, heads: readonly string[]): summary is GraphSummary {
-  if (!summary || summary.heads.length !== heads.length) return false;
-  const fileHeads = new Set(summary.heads.map((head) => head.revision));
-  return heads.every((id) => fileHeads.has(id));
+  return summary !== undefined && exactly(heads, summary.heads.map((head) => head.revision));
+}
+
+/** The same revisions, in any order (neither list repeats one). */
+function exactly(heads: readonly string[], expected: readonly string[]): boolean {
+  const wanted = new Set(expected);
+  return heads.length === wanted.size && heads.every((id) => wanted.has(id));
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
@@ -336,11 +338,12 @@ function modifiedError(modified: readonly Revision[]): RetortError {
 }
 
 /** Before a run: an edited applied migration stops it (or warns, when configured to). */
-function checkModified(graph: RevisionGraph, currentHeads: string[], recorded: Map<string, string>, loaded: LoadedConfig, options: CommandOptions): void {
+function checkModified(graph: RevisionGraph, currentHeads: string[], recorded: Map<string, string>, loaded: LoadedConfig, options: CommandOptions): Revision[] {
   const modified = modifiedRevisions(graph, currentHeads, recorded);
-  if (modified.length === 0) return;
+  if (modified.length === 0) return modified;
   if (loaded.config.migrations?.modifiedMigrations !== "warn") throw modifiedError(modified);
   options.onWarning?.(modifiedMessage(modified));
+  return modified;
 }
 
 export interface RunResult {
@@ -392,7 +395,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
     await executor.ensureTables();
     const from = await executor.currentHeads();
     // The digest is only asked for when the heads already agree.
-    const settled = sameHeads(summary, from) && settledBySummary(summary, from, await executor.appliedChecksumDigest()) && (await executor.unfinished()).size === 0;
+    const settled = sameHeads(summary, from) && knownDigest(summary, await executor.appliedChecksumDigest()) && (await executor.unfinished()).size === 0;
     return settled ? { url: redactUrl(url), direction, from, to: from, revisions: [] } : undefined;
   };
   return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
@@ -416,13 +419,13 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
     }
     const { checksums: applied, list } = await executor.appliedChecksumList();
     refuseUnknownRevisions(graph, start, loaded, [...applied.keys()]);
-    checkModified(graph, start, applied, loaded, options);
+    const modified = checkModified(graph, start, applied, loaded, options);
     const revisions = direction === "up" ? upgradePlan(graph, start, target) : downgradePlan(graph, start, target);
     const compiled = await compilePlan(revisions, direction, dialect, graph, start);
     // A contract revision waits for the release of its expand (runtime/release.ts): the run stops before it.
     const { plan, held } = direction === "up" ? await (await import("./release.js")).gateContracts(compiled, { loaded, conn, family: familyOf(dialect), startHeads: from }) : { plan: compiled, held: undefined };
     const resume = await executor.unfinished();
-    if (bridged.length === 0 && revisions.length === 0 && resume.size === 0 && modifiedRevisions(graph, start, applied).length === 0) acceptAgreeingDatabase(folder, graph, start, list);
+    if (bridged.length === 0 && revisions.length === 0 && resume.size === 0 && modified.length === 0) acceptAgreeingDatabase(folder, graph, start, list);
     const to = await executor.run(plan, start, stepper(graph), { ...runOptions, resume });
     if (held) throw new RetortError(held.code, held.message, { ...(held.hint ? { hint: held.hint } : {}), details: { ...held.details, currentHeads: to } });
     return { url: redactUrl(url), direction, from, to, revisions: [...bridged, ...revisions].map((r) => ({ revision: r.revision, message: r.message })) };
@@ -499,7 +502,8 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
       ...(running ? { migrationRunning: running } : {}),
       modified,
     });
-    if (settledBySummary(summary, state.heads, digest)) {
+    // digest is only read with the heads agreeing, and summary() is the cached summary once checked.
+    if (summary && digest !== undefined && knownDigest(summary, digest)) {
       const messages = new Map(summary.heads.map((head) => [head.revision, head.message]));
       return result(state.heads.map((id) => ({ revision: id, message: messages.get(id)!, isHead: true })), [], []);
     }
