@@ -41,6 +41,7 @@ import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
 import { ARCHIVE_FOLDER, replacedBy, squashAccepts, squashBridge } from "./squash-archive.js";
 import { readAppliedChecksumDigest, readAppliedChecksumList, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
+import { openDigestMemo, type DigestMemo } from "./digest-memo.js";
 import type { PlannedRevision } from "./plan.js";
 import { makeDirectory } from "../env/make-directory.js";
 
@@ -91,6 +92,11 @@ function scriptFolder(loaded: LoadedConfig, options: { background?: boolean } = 
   }
   const cacheFile = join(cacheDirectory(loaded), `headers-${hash("sha256", dir, "hex").slice(0, 16)}.json`);
   return openFolderGraph(dir, { cacheFile, ...options });
+}
+
+/** The project's memo of history digests (see digest-memo.ts). */
+function digestMemo(loaded: LoadedConfig): DigestMemo {
+  return openDigestMemo(join(cacheDirectory(loaded), "history-digests.json"));
 }
 
 /** The command talks to a Postgres server: its waits on the network can be used for other work. */
@@ -395,7 +401,7 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
     await executor.ensureTables();
     const from = await executor.currentHeads();
     // The digest is only asked for when the heads already agree.
-    const settled = sameHeads(summary, from) && knownDigest(summary, await executor.appliedChecksumDigest()) && (await executor.unfinished()).size === 0;
+    const settled = sameHeads(summary, from) && knownDigest(summary, await executor.appliedChecksumDigest(digestMemo(loaded))) && (await executor.unfinished()).size === 0;
     return settled ? { url: redactUrl(url), direction, from, to: from, revisions: [] } : undefined;
   };
   return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
@@ -493,7 +499,7 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
     const family = familyOf(driver.dialect);
     const state = await withConnection(driver, (conn) => readVersionState(conn, family));
     const running = await migrationLockHolder(target, driver);
-    const digest = state.initialized && state.unfinished.length === 0 && sameHeads(folder.cachedSummary, state.heads) ? await withConnection(driver, (conn) => readAppliedChecksumDigest(conn, family)) : undefined;
+    const digest = state.initialized && state.unfinished.length === 0 && sameHeads(folder.cachedSummary, state.heads) ? await withConnection(driver, (conn) => readAppliedChecksumDigest(conn, family, digestMemo(loaded))) : undefined;
     const summary = digest === undefined ? undefined : await folder.summary();
     const result = (heads: CurrentResult["heads"], inProgress: CurrentResult["inProgress"], modified: CurrentResult["modified"]): CurrentResult => ({
       url: redactUrl(url),

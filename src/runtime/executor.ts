@@ -29,6 +29,7 @@ import { RetortError } from "../errors.js";
 import type { RebuildSource, Step } from "../operations/types.js";
 import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
+import type { DigestMemo } from "./digest-memo.js";
 import { latestRowsWhere, readAppliedChecksumDigest, readAppliedChecksumList, readAppliedChecksums } from "./status.js";
 import { HISTORY_TABLE, VERSION_TABLE, ADDED_HISTORY_COLUMNS, addHistoryColumnsSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
@@ -130,8 +131,8 @@ export class MigrationExecutor {
   }
 
   /** The digest of the same (see readAppliedChecksumDigest). */
-  appliedChecksumDigest(): Promise<string> {
-    return readAppliedChecksumDigest(this.conn, this.family);
+  appliedChecksumDigest(memo?: DigestMemo): Promise<string> {
+    return readAppliedChecksumDigest(this.conn, this.family, memo);
   }
 
   /** Revisions whose last run stopped part-way through steps outside a transaction (filtered by the database: usually none). */

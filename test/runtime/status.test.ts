@@ -5,10 +5,14 @@
  * rehash, an upgrade again after a downgrade. Then the unfinished runs `current` shows and a rerun
  * resumes, from rows that a later run superseded or did not.
  */
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createVersionTablesSql, HISTORY_TABLE } from "../../src/runtime/version-table.js";
 import { readAppliedChecksumDigest, readAppliedChecksums, readVersionState } from "../../src/runtime/status.js";
 import { MigrationExecutor } from "../../src/runtime/executor.js";
+import { openDigestMemo } from "../../src/runtime/digest-memo.js";
 import { checksumListDigest } from "../../src/script/index.js";
 import { familyOf } from "../../src/schema/snapshot.js";
 import { openBackend, postgresUp, type Backend } from "../operations/support.js";
@@ -45,6 +49,56 @@ describe("readAppliedChecksums", () => {
         expect(Object.fromEntries(await readAppliedChecksums(conn, family))).toEqual({ a: "a2", b: "b2", c: "" });
         // The digest of the same list, sorted by revision, as the graph summary computes it (a server hashes it itself).
         expect(await readAppliedChecksumDigest(conn, family)).toBe(checksumListDigest("a a2\nb b2\nc "));
+      } finally {
+        conn.release();
+      }
+    });
+  }
+
+  // The memo of digests by history fingerprint (a no-op skips the digest for a history seen
+  // before): it must answer for exactly the same rows, and miss after any change that could move
+  // the checksum list. A wrong digest is planted under the real fingerprint, so every answer
+  // shows whether the memo was used.
+  for (const dialect of ["sqlite", "pglite", "postgres"] as const) {
+    it.skipIf(dialect === "postgres" && !postgresUp)(`the digest memo answers for the same history rows only (${dialect})`, async () => {
+      const backend = await openBackend(dialect);
+      opened.push(backend);
+      const family = familyOf(dialect);
+      const bind = (sql: string) => sql.replace(/\$\d/g, (p) => (dialect === "sqlite" ? "?" : p));
+      for (const statement of createVersionTablesSql(family)) await backend.driver.query(statement);
+      for (const [revision, direction, checksum, outcome] of rows) {
+        await backend.driver.query(bind(`INSERT INTO ${HISTORY_TABLE} (revision, direction, checksum, started_at, outcome) VALUES ($1, $2, $3, $4, $5)`), [revision, direction, checksum, "2026-01-01T00:00:00Z", outcome]);
+      }
+      const file = join(mkdtempSync(join(tmpdir(), "retort-digest-memo-")), "history-digests.json");
+      const conn = await backend.driver.acquire();
+      try {
+        const digest = await readAppliedChecksumDigest(conn, family, openDigestMemo(file));
+        expect(digest).toBe(checksumListDigest("a a2\nb b2\nc "));
+        if (dialect === "sqlite") {
+          // SQLite hashes its list at about the cost of any fingerprint: no memo is kept.
+          expect(existsSync(file)).toBe(false);
+          return;
+        }
+        const saved = JSON.parse(readFileSync(file, "utf8")) as { entries: Array<[string, string]> };
+        expect(saved.entries).toHaveLength(1);
+        expect(saved.entries[0]![1]).toBe(digest);
+        const planted = openDigestMemo(file);
+        planted.remember(saved.entries[0]![0], "planted");
+        expect(await readAppliedChecksumDigest(conn, family, openDigestMemo(file))).toBe("planted");
+        // Each change below moves the fingerprint, so the real digest of the new rows is computed.
+        const changes: Array<[what: string, sql: string, list: string]> = [
+          ["a checksum edited in place", `UPDATE ${HISTORY_TABLE} SET checksum = 'b9' WHERE revision = 'b' AND outcome = 'rehashed'`, "a a2\nb b9\nc "],
+          ["a run's outcome changed", `UPDATE ${HISTORY_TABLE} SET outcome = 'applied' WHERE revision = 'e'`, "a a2\nb b9\nc \ne e1"],
+          ["a row deleted", `DELETE FROM ${HISTORY_TABLE} WHERE revision = 'c'`, "a a2\nb b9\ne e1"],
+          ["a row added", `INSERT INTO ${HISTORY_TABLE} (revision, direction, checksum, started_at, outcome) VALUES ('f', 'up', 'f1', '2026-01-01T00:00:00Z', 'applied')`, "a a2\nb b9\ne e1\nf f1"],
+          ["two rows' checksums swapped", `UPDATE ${HISTORY_TABLE} SET checksum = CASE revision WHEN 'e' THEN 'f1' ELSE 'e1' END WHERE revision IN ('e', 'f')`, "a a2\nb b9\ne f1\nf e1"],
+        ];
+        for (const [what, sql, list] of changes) {
+          const before = JSON.parse(readFileSync(file, "utf8")) as { entries: Array<[string, string]> };
+          for (const [fingerprint] of before.entries) planted.remember(fingerprint, "planted");
+          await conn.query(sql);
+          expect(await readAppliedChecksumDigest(conn, family, openDigestMemo(file)), what).toBe(checksumListDigest(list));
+        }
       } finally {
         conn.release();
       }
