@@ -59,6 +59,29 @@ describe("retort CLI", () => {
     expect(stderr).not.toContain("s3cret");
   });
 
+  // main() registers the migration and schema commands itself and loads the other commands'
+  // modules only for a command line naming none of those: each command `--help` lists must
+  // still answer, with the program's own options (and their values) before its name.
+  it("every command retort --help lists answers its own --help, after global options with values", async () => {
+    const help = await retort("--help");
+    expect(help.code).toBe(0);
+    const names = [...help.stdout.split("Commands:")[1]!.matchAll(/^  ([a-z][a-z-]*)/gm)].map((match) => match[1]!).filter((name) => name !== "help");
+    expect(names).toEqual(expect.arrayContaining(["upgrade", "current", "check", "db", "seed", "backup", "lint", "env", "adopt", "release", "rehash"]));
+    const failures: string[] = [];
+    const queue = [...names];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+          // The options' values are the names of commands main() registers itself: read as the
+          // command, they would leave the others unloaded.
+          const { code, stdout } = await retort("--config", "upgrade", "--env", "current", "--quiet", name, "--help");
+          if (code !== 0 || !stdout.startsWith(`Usage: retort ${name} `)) failures.push(`${name}: exit ${code}, ${stdout.split("\n")[0]}`);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+  }, 180_000);
+
   it("usage errors exit 2", async () => {
     expect((await retort("bogus")).code).toBe(2);
     expect((await retort("sql", "x.ts", "--dialect", "oracle")).code).toBe(2);

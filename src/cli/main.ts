@@ -10,14 +10,6 @@ import { stderrColors } from "./colors.js";
 import { RetortError, fileAccessError, isRetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { applyAll, ping, printSql, type Output } from "./commands.js";
-import { registerDevCommands, registerServiceCommands } from "./dev.js";
-import { registerAdoptCommands } from "./adopt.js";
-import { registerWorkflowCommands } from "./workflow.js";
-import { registerReleaseCommands } from "./release.js";
-import { registerHistoryCommands } from "./history.js";
-import { registerLintCommands } from "./lint.js";
-import { registerBackupCommands } from "./backup.js";
-import { registerSeedCommands } from "./seed.js";
 import { registerMigrationCommands } from "./migrate.js";
 import { registerSchemaCommands } from "./schema.js";
 import { loadConfig, resolveDatabaseUrl } from "../env/config.js";
@@ -93,15 +85,9 @@ export async function main(argv: string[]): Promise<number> {
 
   const revisionCommand = registerMigrationCommands(program, () => output(program));
   registerSchemaCommands(program, () => output(program), revisionCommand);
-  registerDevCommands(program, () => output(program));
-  registerServiceCommands(program, () => output(program));
-  registerAdoptCommands(program, () => output(program));
-  registerWorkflowCommands(program, () => output(program));
-  registerReleaseCommands(program, () => output(program));
-  registerHistoryCommands(program, () => output(program));
-  registerLintCommands(program, () => output(program));
-  registerBackupCommands(program, () => output(program));
-  registerSeedCommands(program, () => output(program));
+  // The other commands' modules load only when the command line names none of the above: a
+  // no-op `retort upgrade` is mostly process start-up, and they are ~10 ms of it.
+  if (!namesRegisteredCommand(program, argv)) await registerOtherCommands(program, () => output(program));
   // .env and .env.<environment> next to the config (or here) fill in what the shell did not set.
   program.hook("preAction", async () => {
     const globals = program.opts<GlobalOptions>();
@@ -128,6 +114,41 @@ export async function main(argv: string[]): Promise<number> {
     console.error(error);
     return 1;
   }
+}
+
+/** Whether the command word of argv (the first operand after the program's own options) is a command `program` has. */
+function namesRegisteredCommand(program: Command, argv: readonly string[]): boolean {
+  const takesValue = new Set(program.options.filter((option) => option.required || option.optional).flatMap((option) => [option.long, option.short]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") return false;
+    if (!arg.startsWith("-")) return program.commands.some((command) => command.name() === arg || command.aliases().includes(arg));
+    if (takesValue.has(arg)) i++;
+  }
+  return false;
+}
+
+/** Every command not registered in main(), in the order `retort --help` lists them. */
+async function registerOtherCommands(program: Command, out: () => Output): Promise<void> {
+  const [dev, adopt, workflow, release, history, lint, backup, seed] = await Promise.all([
+    import("./dev.js"),
+    import("./adopt.js"),
+    import("./workflow.js"),
+    import("./release.js"),
+    import("./history.js"),
+    import("./lint.js"),
+    import("./backup.js"),
+    import("./seed.js"),
+  ]);
+  dev.registerDevCommands(program, out);
+  dev.registerServiceCommands(program, out);
+  adopt.registerAdoptCommands(program, out);
+  workflow.registerWorkflowCommands(program, out);
+  release.registerReleaseCommands(program, out);
+  history.registerHistoryCommands(program, out);
+  lint.registerLintCommands(program, out);
+  backup.registerBackupCommands(program, out);
+  seed.registerSeedCommands(program, out);
 }
 
 /** A commander usage error (unknown option, missing argument…) as the RetortError --json prints. */
