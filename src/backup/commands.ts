@@ -87,6 +87,13 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const format = FORMAT_OF[dialect];
     const name = isFileName(out) ? basename(out) : backupFileName(backend.name, snapshot.heads, takenAt, format);
     const file = join(dir, name);
+    // Never replace a backup: the name was free when --out was checked, or is new to the millisecond.
+    if (existsSync(file)) {
+      throw new RetortError("RETORT_FILE_EXISTS", `${file} already exists (another backup of the same database at the same moment?); this backup was not kept.`, {
+        hint: "Run `retort backup` again.",
+        details: { file },
+      });
+    }
     renameSync(partial, file);
     const digest = await fileDigest(file);
     const manifest: BackupManifest = {

@@ -1,5 +1,5 @@
 /**
- * Backup file names: `<database>--<revision>--<yyyymmddTHHMMSSZ>.<format extension>`, with the
+ * Backup file names: `<database>--<revision>--<yyyymmddTHHMMSS.mmmZ>.<format extension>`, with the
  * manifest beside it as `<file>.manifest.json`. The name alone says what a backup holds and when
  * it was taken, so listing a folder or a bucket prefix is enough for `latest` and for retention.
  */
@@ -28,9 +28,12 @@ function safePart(text: string): string {
   return text.replace(/[^A-Za-z0-9_.+-]/g, "_").replace(/-{2,}/g, "-") || "db";
 }
 
-/** 2026-12-03T10:24:34.123Z → 20261203T102434Z (seconds are the resolution of names). */
+/**
+ * 2026-12-03T10:24:34.123Z → 20261203T102434.123Z. Milliseconds, so that two backups of the same
+ * database taken within one second (a script, a retry) get two names, not one replacing the other.
+ */
 export function compactTime(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:]/g, "");
+  return date.toISOString().replace(/[-:]/g, "");
 }
 
 export function backupFileName(database: string, heads: readonly string[], takenAt: Date, format: BackupFormat): string {
@@ -42,14 +45,15 @@ export function manifestNameOf(file: string): string {
   return `${file}${MANIFEST_SUFFIX}`;
 }
 
-const NAME = /^(.+)--([^/]+)--(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(\.dump|\.pglite\.tar\.gz|\.sqlite)$/;
+/** Names written before milliseconds were added (…T102434Z) are still backups. */
+const NAME = /^(.+)--([^/]+)--(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:\.(\d{3}))?Z(\.dump|\.pglite\.tar\.gz|\.sqlite)$/;
 
 /** What a file name says, or undefined for anything that is not a Retort backup (never touched by prune). */
 export function parseBackupName(file: string): BackupName | undefined {
   const match = NAME.exec(file);
   if (!match) return undefined;
-  const [, database, revision, y, mo, d, h, mi, s, extension] = match;
-  const takenAt = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+  const [, database, revision, y, mo, d, h, mi, s, ms, extension] = match;
+  const takenAt = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms ?? 0)));
   if (Number.isNaN(takenAt.getTime())) return undefined;
   const format = (Object.keys(EXTENSION) as BackupFormat[]).find((f) => EXTENSION[f] === extension)!;
   return { file, database: database!, revision: revision!, takenAt, format };

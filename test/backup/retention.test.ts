@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pruneBackups } from "../../src/backup/commands.js";
-import { backupFileName } from "../../src/backup/names.js";
+import { backupFileName, parseBackupName } from "../../src/backup/names.js";
 import { isoWeek, planRetention } from "../../src/backup/retention.js";
 import { failure } from "../runtime/project.js";
 
@@ -34,6 +34,28 @@ describe("ISO weeks", () => {
     expect(isoWeek(new Date("2025-12-28T23:59:59Z"))).toBe("2025-W52"); // the Sunday before
     expect(isoWeek(new Date("2021-01-03T10:00:00Z"))).toBe("2020-W53");
     expect(isoWeek(new Date("2026-03-02T00:00:00Z"))).toBe("2026-W10");
+  });
+});
+
+describe("backup names", () => {
+  it("carry the time to the millisecond, and names from before that (seconds) still parse", () => {
+    const name = backupFileName("app", ["abc123"], new Date("2026-12-03T10:24:34.123Z"), "pg_dump-custom");
+    expect(name).toBe("app--abc123--20261203T102434.123Z.dump");
+    expect(parseBackupName(name)).toMatchObject({ database: "app", revision: "abc123", format: "pg_dump-custom", takenAt: new Date("2026-12-03T10:24:34.123Z") });
+    expect(parseBackupName("app--abc123--20261203T102434Z.sqlite")).toMatchObject({ database: "app", format: "sqlite-file", takenAt: new Date("2026-12-03T10:24:34Z") });
+    expect(parseBackupName("app--abc123--20261203T102434.12Z.dump")).toBeUndefined();
+  });
+
+  it("prune keeps the newest of a day across both forms", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "retort-prune-forms-"));
+    const old = "app--abc123--20260501T230000Z.dump";
+    const newer = backupFileName("app", ["abc123"], new Date("2026-05-01T23:00:00.500Z"), "pg_dump-custom");
+    for (const name of [old, newer]) {
+      writeFileSync(join(dir, name), "dump");
+      writeFileSync(join(dir, `${name}.manifest.json`), "{}");
+    }
+    await pruneBackups({ root: dir, location: dir, keepDaily: 1 });
+    expect(backupsIn(dir)).toEqual([newer]);
   });
 });
 

@@ -48,6 +48,21 @@ describe.each(list.map((b) => [b.name, b] as const))("%s", (name, backend) => {
     expect(progress).toContain(`checksums: table 4/4 ${name === "sqlite" ? "users" : "public.users"}`);
   });
 
+  // The naming and the final rename are the same for every backend; SQLite is the quick one.
+  it.runIf(name === "sqlite")("two backups within one second keep two files; one at the same millisecond is refused and replaces nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "retort-backups-same-second-"));
+    const first = await backup({ url: source, out: dir, root: project.root, now: new Date("2026-12-03T10:24:34.100Z") });
+    const second = await backup({ url: source, out: dir, root: project.root, now: new Date("2026-12-03T10:24:34.900Z") });
+    expect(first.manifest.file).not.toBe(second.manifest.file);
+    expect(readdirSync(dir).sort()).toEqual([first.manifest.file, `${first.manifest.file}.manifest.json`, second.manifest.file, `${second.manifest.file}.manifest.json`].sort());
+    expect(parseBackupName(second.manifest.file)!.takenAt.toISOString()).toBe("2026-12-03T10:24:34.900Z");
+    const manifestBefore = readFileSync(join(dir, `${first.manifest.file}.manifest.json`), "utf8");
+    const again = await failure(backup({ url: source, out: dir, root: project.root, now: new Date("2026-12-03T10:24:34.100Z") }));
+    expect(again.code).toBe("RETORT_FILE_EXISTS");
+    expect(readdirSync(dir)).toHaveLength(4); // no .partial left behind
+    expect(readFileSync(join(dir, `${first.manifest.file}.manifest.json`), "utf8")).toBe(manifestBefore);
+  });
+
   it("restores every row of every table, and the restore drill passes", async () => {
     target = await backend.fresh();
     const restored = await restoreInto(target);
