@@ -125,14 +125,15 @@ export async function readAppliedChecksumList(conn: Connection, family: SqlFamil
 
 /**
  * Postgres family: the history table's rows as one text: their count, the last id, and the sum of
- * a 64-bit hash of each row's id, revision, direction, outcome, checksum and steps. Equal
- * fingerprints mean the same rows (a hash sum colliding aside, with count and last id equal too),
- * so the same digest: a scan and a hash per row, without the digest's sort and text aggregation
+ * a 64-bit hash of each row's id and of the columns the checksum list reads (revision, direction,
+ * outcome, checksum; all in the table's first release, so an older Retort's table has them).
+ * Equal fingerprints mean the same rows as far as the list goes (a hash sum colliding aside, with
+ * count and last id equal too), so the same digest: a scan and a hash per row, without the digest's sort and text aggregation
  * (4 ms against 20 ms at 10,000 rows). hashtextextended is Postgres 11 and later; a server that
  * hashed differently would only miss the memo.
  */
 const HISTORY_FINGERPRINT_SQL = `SELECT count(*) || ' ' || coalesce(max(id), 0) || ' ' || coalesce(sum(hashtextextended(
-    id || ' ' || revision || ' ' || direction || ' ' || outcome || ' ' || coalesce(checksum, '-') || ' ' || steps_done || ' ' || coalesce(steps_total, -1), 0)), 0)
+    id || ' ' || revision || ' ' || direction || ' ' || outcome || ' ' || coalesce(checksum, '-'), 0)), 0)
   FROM ${HISTORY_TABLE}`;
 
 /**
