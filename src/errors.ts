@@ -59,6 +59,7 @@ export type RetortErrorCode =
   | "RETORT_NO_DATABASE_URL"
   | "RETORT_DATABASE_NOT_FOUND"
   | "RETORT_TRANSACTION_POOLER"
+  | "RETORT_SCHEMA_MISMATCH"
   // pull
   | "RETORT_FILE_EXISTS"
   // baseline and adopting a database from another tool

@@ -199,12 +199,19 @@ export async function withMigrationContext<T>(
     }
     try {
       const family = familyOf(driver.dialect);
+      let schemaChecked = false;
+      const checkSchema = async (conn: Connection) => {
+        if (!schemaChecked && family === "postgres") await refuseOtherSchema(loaded, conn, url);
+        schemaChecked = true;
+      };
       if (probe && lock.session) {
+        await checkSchema(lock.session);
         const answer = await probe(new MigrationExecutor(driver, lock.session, family), url);
         if (answer !== undefined) return answer;
       }
       const conn = await (opening ?? driver.acquire());
       try {
+        await checkSchema(conn);
         const executor = new MigrationExecutor(driver, conn, family);
         await executor.ensureTables();
         if (probe && !lock.session) {
@@ -219,6 +226,25 @@ export async function withMigrationContext<T>(
       await lock.release();
     }
   }, { busyTimeoutMs: lockTimeoutOf(loaded), ...mode });
+}
+
+/**
+ * Migrations name their tables without a schema, so they change the tables of the connection's
+ * current schema (the first of its search_path that exists), while introspection, drift and
+ * autogenerate read the config's `schemas`: with the two apart, a migration written from one
+ * schema's tables would drop or change the same-named tables of the other.
+ */
+async function refuseOtherSchema(loaded: LoadedConfig, conn: Connection, url: string): Promise<void> {
+  const configured = loaded.config.schemas?.[0];
+  if (configured === undefined) return;
+  const { rows } = await conn.query<{ schema: string | null }>("SELECT current_schema() AS schema");
+  const current = rows[0]?.schema ?? null;
+  if (current === configured) return;
+  const searchPath = configured === "public" ? configured : `${configured},public`;
+  throw new RetortError("RETORT_SCHEMA_MISMATCH", `The config reads schema "${configured}", but on ${redactUrl(url)} unqualified names resolve to ${current === null ? "no schema (none on the search_path exists)" : `schema "${current}"`}: migrations would change the tables there, not those Retort compared.`, {
+    hint: `Put the schema first on the connection's search_path: add ?options=-c%20search_path%3D${encodeURIComponent(searchPath)} to the URL, or run ALTER ROLE <role> SET search_path = ${searchPath}; (create the schema first if it does not exist).`,
+    details: { configured, current },
+  });
 }
 
 /**
