@@ -42,6 +42,7 @@ export type RetortErrorCode =
   // autogenerate, check, drift
   | "RETORT_DECISIONS_NEEDED"
   | "RETORT_SCHEMA_MISMATCH"
+  | "RETORT_NOT_A_DATABASE"
   | "RETORT_NOT_UP_TO_DATE"
   // the local development workflow
   | "RETORT_POSTGRES_NOT_FOUND"

@@ -16,6 +16,7 @@ import { dirname, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Connection, Driver, QueryResult } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
+import { refuseNonDatabase } from "../dialects/file-database.js";
 import { acquireProcessLock, describeHolder, type ProcessLock } from "../dialects/process-lock.js";
 import { quoteIdent } from "../dialects/sql-text.js";
 import { createDatabase, databaseExists, resetPostgresSchemas } from "../dev/databases.js";
@@ -69,9 +70,11 @@ export function backendFor(url: string, projectRoot: string): Backend {
       return postgresBackend(url, target, projectRoot);
     case "pglite":
       if (target.dataDir === undefined) throw inMemory("pglite:memory");
+      refuseNonDatabase("pglite", resolve(target.dataDir), "back it up or restore a backup into it");
       return pgliteBackend(resolve(target.dataDir));
     case "sqlite":
       if (target.filename === ":memory:" || target.filename === "") throw inMemory("sqlite::memory:");
+      refuseNonDatabase("sqlite", resolve(target.filename), "back it up or restore a backup into it");
       return sqliteBackend(resolve(target.filename));
   }
 }

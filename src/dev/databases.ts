@@ -10,6 +10,7 @@ import { acquireProcessLock } from "../dialects/process-lock.js";
 import { openDriver } from "../dialects/open.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
+import { refuseNonDatabase } from "../dialects/file-database.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA } from "../schema/snapshot.js";
 import { makeDirectory } from "../env/make-directory.js";
@@ -110,6 +111,7 @@ export async function createDatabase(url: string, from?: string): Promise<Create
 export async function dropDatabase(url: string): Promise<boolean> {
   const file = location(url);
   if (file) {
+    refuseNonDatabase(file.dialect, file.path, "delete it");
     const existed = existsSync(file.path);
     if (file.dialect === "pglite") rmSync(file.path, { recursive: true, force: true });
     else for (const part of sqliteFiles(file.path)) rmSync(part, { force: true });

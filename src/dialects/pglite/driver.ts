@@ -14,6 +14,7 @@ import type { ColumnSchema, TableSchema } from "../../schema/snapshot.js";
 import type { Connection, CopyFormat, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { ConnectionLock } from "../single-connection.js";
 import { acquireProcessLock, describeHolder, type ProcessLock } from "../process-lock.js";
+import { refuseNonDatabase } from "../file-database.js";
 import { bytesToHex, encodeValue, Oid, resultParsers } from "../postgres/codecs.js";
 import { copyFromSql, copyTextChunks } from "../postgres/copy-text.js";
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "../postgres/copy-binary.js";
@@ -178,6 +179,7 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
   const { dataDir } = location;
   let processLock: ProcessLock | undefined;
   if (dataDir !== undefined) {
+    refuseNonDatabase("pglite", dataDir, "open or create a PGlite database");
     const timeoutMs = location.busyTimeoutMs ?? 0;
     processLock = await acquireProcessLock(PGLITE_LOCK, dataDir, { purpose: "has the PGlite database open", timeoutMs, busy: directoryBusy(dataDir, timeoutMs) });
   }
