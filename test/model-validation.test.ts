@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { connect, createAll, enumType, foreignKey, isRetortError, RetortError, schemaFromModels, t, table, unique, type Database } from "../src/index.js";
+import { check, connect, createAll, enumType, foreignKey, index, isRetortError, RetortError, schemaFromModels, t, table, unique, type Database } from "../src/index.js";
 import { createTempDatabase, postgresReachable, type TempDatabase } from "./support/postgres.js";
 
 /** The RetortError `fn` throws (fails the test when it throws nothing or something else). */
@@ -125,6 +125,30 @@ describe("names", () => {
     const index = table("users", { id: t.integer().primaryKey(), email: t.text().unique(`uq_${long}`) });
     expect(errorOf(() => schemaFromModels({ index })).message).toBe(`table "users", constraint/index "uq_${long}": the name "uq_${long}" is 67 bytes long; Postgres allows at most 63`);
     expect(errorOf(() => enumType(long, ["a"])).message).toContain("is 64 bytes long");
+  });
+
+  it("that are empty are rejected (Postgres refuses them; SQLite would make a column named \"\")", () => {
+    expect(errorOf(() => table("", { id: t.integer().primaryKey() })).message).toBe(`table "": the name is empty`);
+    expect(errorOf(() => table("a", { id: t.integer().primaryKey(), v: t.integer().name("") })).message).toBe(`table "a", column of key "v": the name is empty`);
+    const named = table("a", { id: t.integer().primaryKey(), v: t.integer().unique("") });
+    expect(errorOf(() => schemaFromModels({ named })).message).toContain("the name is empty");
+  });
+
+  it("an empty check expression is rejected with its table and check", () => {
+    const checked = table("scores", { id: t.integer().primaryKey(), v: t.integer().check("") });
+    expect(errorOf(() => schemaFromModels({ checked })).message).toBe(`table "scores", check "ck_scores_v": the expression is empty`);
+    const named = table("scores", { id: t.integer().primaryKey(), v: t.integer() }, () => [check("positive", "  ")]);
+    expect(errorOf(() => schemaFromModels({ named })).code).toBe("RETORT_INVALID_MODEL");
+  });
+
+  it("an index or constraint naming a column the table does not have (a typo in a JavaScript models file) is named, not a TypeError", () => {
+    const typo = table("posts", { id: t.integer().primaryKey(), title: t.text() }, (p) => [index((p as Record<string, never>).titel!)]);
+    const error = errorOf(() => schemaFromModels({ typo }));
+    expect(error.code).toBe("RETORT_INVALID_MODEL");
+    expect(error.message).toBe(`table "posts": an index or constraint names undefined, not one of the table's columns`);
+    expect(error.hint).toContain("the columns are id, title");
+    const typoKey = table("posts", { id: t.integer().primaryKey(), title: t.text() }, (p) => [unique((p as Record<string, never>).titel!, p.id)]);
+    expect(errorOf(() => schemaFromModels({ typoKey })).code).toBe("RETORT_INVALID_MODEL");
   });
 
   it("of 63 bytes, and conventional names cut with a hash, are accepted", () => {

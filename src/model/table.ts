@@ -189,7 +189,7 @@ export function table<const TName extends string, C extends ColumnsShape>(
       });
     }
     seen.set(dbName, key);
-    assertIdentifierFits(dbName, `table "${name}", column "${dbName}"`, { table: name, column: dbName });
+    assertIdentifierFits(dbName, `table "${name}", column ${dbName === "" ? `of key "${key}"` : `"${dbName}"`}`, { table: name, column: dbName });
     assertDefaultFits(name, dbName, col.config);
     dbNames[key] = dbName;
     refs[key] = new ColumnRef(name, key, dbName, col);

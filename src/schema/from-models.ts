@@ -79,6 +79,12 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
   if (meta.renamedFrom !== undefined) table.renamedFrom = [...meta.renamedFrom];
 
   const refName = (ref: ColumnRef<any>) => {
+    // A misspelled column in a JavaScript models file (m.emial) arrives as undefined.
+    if (!isColumnRef(ref)) {
+      throw new RetortError("RETORT_INVALID_MODEL", `table "${tableName}": an index or constraint names ${ref === undefined ? "undefined" : `a ${typeof ref}`}, not one of the table's columns`, {
+        hint: `Check the names in its index(), unique(), primaryKey() and foreignKey() calls: the columns are ${Object.keys(meta.columns).join(", ")}.`,
+      });
+    }
     if (ref.tableName !== tableName) {
       throw new RetortError("RETORT_INVALID_MODEL", `table "${tableName}": a constraint names column "${ref.key}" of table "${ref.tableName}"`, {
         hint: "Table-level constraints may only use the table's own columns.",
@@ -186,8 +192,8 @@ function columnSchema(name: string, config: ColumnConfig): ColumnSchema {
 
 function indexElement(target: IndexTarget, refName: (ref: ColumnRef<any>) => string): IndexElement {
   const [ref, order] =
-    isColumnRef(target) || isSqlExpression(target) ? [target, undefined] : [target.ref, target.order];
-  const element: IndexElement = isColumnRef(ref) ? { column: refName(ref) } : { expression: (ref as SqlExpression).text };
+    isColumnRef(target) || isSqlExpression(target) || typeof target !== "object" || target === null ? [target, undefined] : [target.ref, target.order];
+  const element: IndexElement = isSqlExpression(ref) ? { expression: ref.text } : { column: refName(ref as ColumnRef<any>) };
   if (order !== undefined) element.order = order;
   return element;
 }
@@ -224,6 +230,14 @@ function assertUniqueNames(tables: TableSchema[]): void {
       ...table.foreignKeys.map((f) => f.name),
       ...table.checks.map((c) => c.name),
     ];
+    for (const check of table.checks) {
+      if (typeof check.expression !== "string" || check.expression.trim() === "") {
+        throw new RetortError("RETORT_INVALID_MODEL", `table "${table.name}", check "${check.name}": the expression is empty`, {
+          hint: "Give .check() / check() the SQL condition, e.g. sql`score >= 0`.",
+          details: { table: table.name, check: check.name },
+        });
+      }
+    }
     for (const name of names) {
       assertIdentifierFits(name, `table "${table.name}", constraint/index "${name}"`, { table: table.name });
       const other = seen.get(name);

@@ -19,11 +19,15 @@ export function snakeCase(key: string): string {
 export const MAX_IDENTIFIER_BYTES = 63;
 
 /**
- * A name given in a model must fit Postgres' 63 bytes: Postgres would cut it without a word, and
+ * A name given in a model must not be empty, and must fit Postgres' 63 bytes: Postgres would cut it without a word, and
  * the next diff would see another name (a "rename"). Rejected on every backend, so a model that
  * works on SQLite also works on Postgres. Only generated constraint names are cut (limitIdentifier).
  */
 export function assertIdentifierFits(name: string, what: string, details: Record<string, unknown>): void {
+  if (name === "") {
+    // Postgres refuses a zero-length identifier, while SQLite would make a column named "".
+    throw new RetortError("RETORT_INVALID_MODEL", `${what}: the name is empty`, { hint: "Give it a name (a column's database name comes from its key, or .name(\"…\")).", details });
+  }
   const bytes = Buffer.byteLength(name, "utf8");
   if (bytes <= MAX_IDENTIFIER_BYTES) return;
   throw new RetortError("RETORT_INVALID_MODEL", `${what}: the name "${name}" is ${bytes} bytes long; Postgres allows at most ${MAX_IDENTIFIER_BYTES}`, {
