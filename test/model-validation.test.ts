@@ -142,12 +142,12 @@ describe("names", () => {
   });
 
   it("an index or constraint naming a column the table does not have (a typo in a JavaScript models file) is named, not a TypeError", () => {
-    const typo = table("posts", { id: t.integer().primaryKey(), title: t.text() }, (p) => [index((p as Record<string, never>).titel!)]);
+    const typo = table("posts", { id: t.integer().primaryKey(), title: t.text() }, (p) => [index((p as unknown as Record<string, never>).titel!)]);
     const error = errorOf(() => schemaFromModels({ typo }));
     expect(error.code).toBe("RETORT_INVALID_MODEL");
     expect(error.message).toBe(`table "posts": an index or constraint names undefined, not one of the table's columns`);
     expect(error.hint).toContain("the columns are id, title");
-    const typoKey = table("posts", { id: t.integer().primaryKey(), title: t.text() }, (p) => [unique((p as Record<string, never>).titel!, p.id)]);
+    const typoKey = table("posts", { id: t.integer().primaryKey(), title: t.text() }, (p) => [unique((p as unknown as Record<string, never>).titel!, p.id)]);
     expect(errorOf(() => schemaFromModels({ typoKey })).code).toBe("RETORT_INVALID_MODEL");
   });
 

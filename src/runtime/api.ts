@@ -640,7 +640,9 @@ export async function revision(spec: NewRevision, options: CommandOptions = {}):
   }
   if (linear && !spec.parents) assertLinear(graph, "revision", { revision: id, parent: parents[0] });
   const createdAt = new Date();
-  const path = join(dir, migrationFileName(createdAt, spec.message));
+  // Two revisions with one message within a second (a script) would share a name: the later one's carries its id too.
+  const named = join(dir, migrationFileName(createdAt, spec.message));
+  const path = existsSync(named) ? join(dir, migrationFileName(createdAt, `${spec.message} ${id}`)) : named;
   const text = renderMigration({
     revision: id,
     parents,

@@ -1,6 +1,6 @@
 /** `retort revision` and `retort merge` refuse input that would write a file later commands cannot read. */
 import { readdirSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { isRetortError, revision, type RetortError } from "../../src/index.js";
 import { checkRevisionId } from "../../src/script/template.js";
 import { createProject, failure } from "./project.js";
@@ -47,6 +47,24 @@ describe("--rev-id", () => {
       `Branch label "core" cannot be used: revision first0000001 already uses it.`,
     );
     expect(readdirSync(project.dir)).toHaveLength(1);
+  });
+});
+
+describe("file names", () => {
+  it("two revisions with one message in the same second get two files, the later one's name carrying its id", async () => {
+    const project = createProject();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(new Date("2026-12-03T23:01:22.100Z"));
+      const first = await revision({ message: "same", revId: "same00000001" }, { config: project.config });
+      vi.setSystemTime(new Date("2026-12-03T23:01:22.700Z"));
+      const second = await revision({ message: "same", revId: "Same00000002" }, { config: project.config });
+      expect(first.parents).toEqual([]);
+      expect(second.parents).toEqual(["same00000001"]);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(readdirSync(project.dir).sort()).toEqual(["20261203230122_same.ts", "20261203230122_same_same00000002.ts"]);
   });
 });
 
