@@ -70,16 +70,18 @@ export function checkEnvExample(loaded: LoadedConfig): EnvCheck {
   // Raw text after "=", quotes off: a "#" inside a real password must not hide it as a comment would.
   // A commented-out `# NAME=value` lists an optional variable (as `retort init` writes them), and
   // its value is committed all the same, so it is checked for secrets too.
-  const lines = new Map<string, { line: number; value: string }>();
+  // Every line, a name listed twice included: a real value below `retort init`'s `# NAME=` is committed too.
+  const lines: Array<{ name: string; line: number; value: string }> = [];
   text.split("\n").forEach((line, i) => {
     const match = /^\s*(?:#\s*)?(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match && !lines.has(match[1]!)) lines.set(match[1]!, { line: i + 1, value: match[2]!.replace(/^(["'`])(.*)\1$/, "$2") });
+    if (match) lines.push({ name: match[1]!, line: i + 1, value: match[2]!.replace(/^(["'`])(.*)\1$/, "$2") });
   });
+  const listed = new Set(lines.map((entry) => entry.name));
   const findings: EnvFinding[] = [];
   for (const name of required) {
-    if (!lines.has(name)) findings.push({ kind: "missing-variable", variable: name, message: `${name} is read${config.includes(name) ? " by the config" : " by Retort"} but not listed` });
+    if (!listed.has(name)) findings.push({ kind: "missing-variable", variable: name, message: `${name} is read${config.includes(name) ? " by the config" : " by Retort"} but not listed` });
   }
-  for (const [name, { line, value }] of lines) {
+  for (const { name, line, value } of lines) {
     const why = secretIn(value);
     if (why) findings.push({ kind: "secret", variable: name, line, message: `${name} (line ${line}) looks like a real secret: ${why}; a committed example holds placeholders only` });
   }

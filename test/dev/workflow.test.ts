@@ -207,6 +207,11 @@ describe("the daily workflow (SQLite, in a git repository)", () => {
     const commented = await retort(dir, {}, "--json", "env", "check");
     expect(errorOf(commented).message).toContain("PROD_DATABASE_URL (line 4) looks like a real secret");
     expect(errorOf(commented).message).not.toContain("not listed");
+    // A name listed twice: the template's commented line, and a real value added below it.
+    writeFileSync(join(dir, ".env.example"), "# DATABASE_URL=\n# DEV_DATABASE_URL=\nTEST_DATABASE_URL=\nPROD_DATABASE_URL=\nAPP_DB=\nDEV_DATABASE_URL=postgres://app:Xk9mQ2vLp8@db.example.com/app\n");
+    const twice = await retort(dir, {}, "--json", "env", "check");
+    expect(twice.code).toBe(1);
+    expect(errorOf(twice).message).toContain("DEV_DATABASE_URL (line 6) looks like a real secret: a password in a URL");
   }, 240_000);
 
   it("what retort init writes passes retort env check", async () => {
