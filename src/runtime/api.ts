@@ -698,18 +698,22 @@ export function init(options: { cwd?: string; directory?: string } = {}): { crea
   const updated: string[] = [];
   const configFile = join(cwd, "retort.config.ts");
   const directory = options.directory ?? "migrations/versions";
-  // Any config already there is kept: a new retort.config.ts would take precedence over a .js or .mjs one.
-  if (!CONFIG_NAMES.some((name) => existsSync(join(cwd, name)))) {
-    writeFileSync(
-      configFile,
-      `import { defineConfig } from "retort-db/config";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: "${directory}" },\n});\n`,
-    );
-    created.push("retort.config.ts");
+  if (directory.trim() === "") {
+    throw new RetortError("RETORT_USAGE", "init --directory is empty: migrations need a folder of their own.", { hint: "Leave --directory out for migrations/versions, or name a folder." });
   }
+  // The folder first: when it cannot be made (a file has its name), no config points at it.
   const dir = resolvePath(cwd, directory);
   if (!existsSync(dir)) {
     makeDirectory(dir);
     created.push(`${relative(cwd, dir) || "."}/`);
+  }
+  // Any config already there is kept: a new retort.config.ts would take precedence over a .js or .mjs one.
+  if (!CONFIG_NAMES.some((name) => existsSync(join(cwd, name)))) {
+    writeFileSync(
+      configFile,
+      `import { defineConfig } from "retort-db/config";\n\nexport default defineConfig({\n  models: "./src/schema.ts",\n  migrations: { directory: ${JSON.stringify(directory)} },\n});\n`,
+    );
+    created.unshift("retort.config.ts");
   }
   const envExample = join(cwd, ".env.example");
   if (!existsSync(envExample)) {

@@ -40,6 +40,23 @@ describe("retort init", () => {
     expect(readFileSync(join(cwd, ".env.example"), "utf8")).toBe("MINE=1\n");
   });
 
+  it("writes --directory as a string literal that reads back as given; refuses an empty one, and a folder it cannot make, before writing a config", () => {
+    for (const directory of ['db/"quoted"', "db\\migrations", "dossier/été"]) {
+      const cwd = project();
+      init({ cwd, directory });
+      const literal = /directory: ("(?:[^"\\]|\\.)*")/.exec(readFileSync(join(cwd, "retort.config.ts"), "utf8"))![1]!;
+      expect(JSON.parse(literal)).toBe(directory);
+      expect(existsSync(join(cwd, directory))).toBe(true);
+    }
+    const empty = project();
+    expect(() => init({ cwd: empty, directory: " " })).toThrow(/--directory is empty/);
+    expect(readdirSync(empty)).toEqual([]);
+    const blocked = project();
+    writeFileSync(join(blocked, "migrations"), "a file where the folder would go\n");
+    expect(() => init({ cwd: blocked })).toThrow();
+    expect(readdirSync(blocked)).toEqual(["migrations"]);
+  });
+
   it("keeps a config that is already there (a new retort.config.ts would win over it) and creates its migrations folder", async () => {
     const cwd = project();
     const config = 'export default { migrations: { directory: "db/versions" } };\n';
