@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -40,6 +40,14 @@ describe("retort CLI", () => {
     expect(result.action).toBe("create");
     expect(result.tables.sort()).toEqual(["guilds", "members", "moderation_cases", "reminders", "snippets", "starboard_entries"]);
     expect((await retort("ping", "--url", `sqlite:${file}`)).stdout).toMatch(/answers \(sqlite/);
+  });
+
+  it("drop-all on a SQLite file that does not exist says so and creates nothing", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "retort-cli-")), "missing.db");
+    const { code, stderr } = await retort("drop-all", "examples/community-bot/schema.ts", "--url", `sqlite:${file}`);
+    expect(code).toBe(1);
+    expect(stderr).toContain("RETORT_DATABASE_NOT_FOUND");
+    expect(existsSync(file)).toBe(false);
   });
 
   it("a bad URL is a user error (exit 1) with the accepted forms and no password", async () => {

@@ -49,7 +49,8 @@ export async function applyAll(action: "create" | "drop", modelsPath: string, ur
   const { connect, createAll, dropAll } = await import("../db/database.js");
   const { loadModels } = await import("../schema/load-models.js");
   const schema = await loadModels(modelsPath);
-  const db = await connect(url, { schema });
+  // Dropping from a database that is not there must not create it first.
+  const db = await connect(url, { schema, ...(action === "drop" ? { mustExist: true } : {}) });
   try {
     await (action === "create" ? createAll(db) : dropAll(db));
   } finally {

@@ -43,6 +43,8 @@ export interface ConnectOptions<S> {
   busyTimeoutMs?: number;
   /** "transaction" behind a connection pooler in transaction mode (PgBouncer before 1.21): unnamed statements only. Also ?pooler=transaction in the URL. */
   pooler?: PoolerMode;
+  /** A missing SQLite file or PGlite folder is RETORT_DATABASE_NOT_FOUND instead of being created (for work that only reads or removes). */
+  mustExist?: boolean;
 }
 
 /** The controllers, one per table in the schema object, under the same keys. */
@@ -309,6 +311,7 @@ export async function connect<S extends Record<string, unknown> = {}>(url: strin
     ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
     ...(options.pooler === undefined ? {} : { pooler: options.pooler }),
+    ...(options.mustExist ? { mustExist: true } : {}),
   };
   const [driver] = await Promise.all([openDriver(target, schema, open), loadKysely()]);
   return databaseOver(driver, target, options, schema);

@@ -3,14 +3,14 @@
  * another: a template clone on Postgres, a folder or file copy for PGlite and SQLite), drop it,
  * and empty it. Postgres statements go through the server's maintenance database (`postgres`).
  */
-import { cpSync, existsSync, rmSync } from "node:fs";
+import { cpSync, existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Driver } from "../dialects/driver.js";
 import { acquireProcessLock } from "../dialects/process-lock.js";
 import { openDriver } from "../dialects/open.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
-import { refuseNonDatabase } from "../dialects/file-database.js";
+import { fileDatabasePath, refuseNonDatabase, removeFileDatabase } from "../dialects/file-database.js";
 import { RetortError } from "../errors.js";
 import { EMPTY_SCHEMA } from "../schema/snapshot.js";
 import { makeDirectory } from "../env/make-directory.js";
@@ -33,15 +33,7 @@ async function withDriver<T>(url: string, fn: (driver: Driver) => Promise<T>): P
 }
 
 /** Where a file database lives, or undefined for Postgres and in-memory URLs. */
-function location(url: string): { dialect: "pglite" | "sqlite"; path: string } | undefined {
-  const target = parseDatabaseUrl(url);
-  if (target.dialect === "pglite" && target.dataDir !== undefined) return { dialect: "pglite", path: target.dataDir };
-  if (target.dialect === "sqlite" && target.filename !== ":memory:") return { dialect: "sqlite", path: target.filename };
-  return undefined;
-}
-
-/** SQLite keeps a database in up to four files. */
-const sqliteFiles = (file: string) => [file, `${file}-wal`, `${file}-shm`, `${file}-journal`];
+const location = (url: string) => fileDatabasePath(parseDatabaseUrl(url));
 
 export async function databaseExists(url: string): Promise<boolean> {
   const file = location(url);
@@ -113,8 +105,7 @@ export async function dropDatabase(url: string): Promise<boolean> {
   if (file) {
     refuseNonDatabase(file.dialect, file.path, "delete it");
     const existed = existsSync(file.path);
-    if (file.dialect === "pglite") rmSync(file.path, { recursive: true, force: true });
-    else for (const part of sqliteFiles(file.path)) rmSync(part, { force: true });
+    removeFileDatabase(file.dialect, file.path);
     return existed;
   }
   if (parseDatabaseUrl(url).dialect !== "postgres") {

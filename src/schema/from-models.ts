@@ -7,7 +7,7 @@ import type { ColumnConfig } from "../model/column.js";
 import { AUDIT_TABLE, auditLog } from "../model/audit-log.js";
 import { assertEnumLabels, isEnumModel, type EnumModel } from "../model/enum.js";
 import { isColumnRef, isTableModel, type AnyTable, type ColumnRef, type IndexTarget, type PrimaryKeyDef } from "../model/table.js";
-import { isSqlExpression, type SqlExpression } from "../model/sql.js";
+import { isSqlExpression } from "../model/sql.js";
 import { assertIdentifierFits, constraintName, expressionSlug } from "./naming.js";
 import type { ColumnSchema, EnumSchema, ForeignKeySchema, IndexElement, Schema, TableSchema } from "./snapshot.js";
 
