@@ -343,7 +343,21 @@ function sqliteConnection(db: SqliteDatabase): Connection {
 
 async function openSqlite(file: string, readonly: boolean): Promise<SqliteDatabase> {
   const { default: Sqlite } = await import("better-sqlite3");
-  return new Sqlite(file, { readonly, fileMustExist: readonly, timeout: 5_000 });
+  try {
+    return new Sqlite(file, { readonly, fileMustExist: readonly, timeout: 5_000 });
+  } catch (error) {
+    throw cannotOpen(error, file, readonly ? "read" : "write");
+  }
+}
+
+/** SQLite's "unable to open database file" names no file: RETORT_FILE_ACCESS does; other errors pass. */
+function cannotOpen(error: unknown, file: string, action: "read" | "write"): unknown {
+  if ((error as { code?: unknown }).code !== "SQLITE_CANTOPEN") return error;
+  return new RetortError("RETORT_FILE_ACCESS", `Cannot ${action} ${file}: SQLite could not open it (${(error as Error).message}).`, {
+    hint: "Check that its folder exists and that you may write there (a read-only mount, a permission).",
+    details: { path: file },
+    cause: error,
+  });
 }
 
 /** The file is a whole SQLite database: `PRAGMA quick_check` (a damaged page is an error, not wrong data later). */
@@ -431,7 +445,9 @@ function sqliteBackend(file: string): Backend {
       const source = await openSqlite(backupFile, true);
       try {
         await withSqliteTarget(file, async () => {
-          await source.backup(file);
+          await source.backup(file).catch((error: unknown) => {
+            throw cannotOpen(error, file, "write");
+          });
         });
       } finally {
         source.close();

@@ -83,6 +83,8 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   makeDirectory(dir);
   const partial = join(dir, `.retort-backup-${process.pid}-${Date.now()}.partial`);
   try {
+    // A folder that cannot be written fails here, named (RETORT_FILE_ACCESS), not inside pg_dump or SQLite.
+    writeFileSync(partial, "");
     const snapshot = await backend.dump(partial, progress);
     const format = FORMAT_OF[dialect];
     const name = isFileName(out) ? basename(out) : backupFileName(backend.name, snapshot.heads, takenAt, format);

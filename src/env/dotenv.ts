@@ -37,7 +37,16 @@ export function envFileOf(name: string): string | undefined {
 export function loadEnvFiles(dir: string, options: { env?: string; variables?: NodeJS.ProcessEnv } = {}): EnvFiles {
   const variables = options.variables ?? process.env;
   const result: EnvFiles = { files: [], loaded: [] };
-  const read = (file: string) => (existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : undefined);
+  const read = (file: string) => {
+    if (!existsSync(file)) return undefined;
+    try {
+      return parseEnv(readFileSync(file, "utf8"));
+    } catch (error) {
+      // readFileSync's EISDIR carries no path: give it one, so the CLI names the file.
+      (error as NodeJS.ErrnoException).path ??= file;
+      throw error;
+    }
+  };
   const apply = (file: string, parsed: NodeJS.Dict<string> | undefined) => {
     if (parsed === undefined) return;
     result.files.push(file);

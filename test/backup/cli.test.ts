@@ -3,7 +3,7 @@
  * check, and what never appears in output (a database password, the S3 secret is in s3.test.ts).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -170,5 +170,24 @@ describe("object storage without the AWS SDK", () => {
     expect(onItself.stderr).toContain(`RETORT_FILE_EXISTS: ${join(cwd, "app.db")} already exists; retort backup does not overwrite a file named by --out.`);
     expect(readFileSync(join(cwd, "app.db")).equals(before)).toBe(true);
     expect(readdirSync(cwd).sort()).toEqual(["app.db"]);
+  });
+
+  it.runIf(existsSync("/proc/self"))("a folder that exists but cannot be written (/proc), for a backup or a restore, and a .env that is a folder, are RETORT_FILE_ACCESS naming the path", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "retort-backup-unwritable-"));
+    const url = `sqlite:${join(cwd, "app.db")}`;
+    await seed(project, url, 1);
+    const backupThere = await retort(cwd, {}, "--json", "backup", "--url", url, "--out", "/proc");
+    expect(backupThere.code).toBe(1);
+    expect(JSON.parse(backupThere.stderr).error).toMatchObject({ code: "RETORT_FILE_ACCESS", path: expect.stringMatching(/^\/proc\/\.retort-backup-/) });
+    const taken = await retort(cwd, {}, "--json", "backup", "--url", url, "--out", join(cwd, "backups"));
+    const file = (JSON.parse(taken.stdout) as { file: string }).file;
+    const restoreThere = await retort(cwd, {}, "--json", "restore", file, "--url", "sqlite:/proc/retort-restored.db");
+    expect(restoreThere.code).toBe(1);
+    expect(JSON.parse(restoreThere.stderr).error).toMatchObject({ code: "RETORT_FILE_ACCESS", path: "/proc/retort-restored.db" });
+    mkdirSync(join(cwd, ".env"));
+    const envFolder = await retort(cwd, {}, "current", "--url", url);
+    expect(envFolder.code).toBe(1);
+    expect(envFolder.stderr).toContain(`RETORT_FILE_ACCESS: Cannot read ${join(cwd, ".env")}: it is a folder (EISDIR).`);
+    expect(envFolder.stderr).not.toMatch(/^\s+at /m);
   });
 });
