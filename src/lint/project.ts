@@ -17,11 +17,12 @@ import type { Connection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
 import { loadConfig, migrationsDirectory, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
-import { RetortError } from "../errors.js";
+import { RetortError, didYouMean } from "../errors.js";
 import { EMPTY_SCHEMA, familyOf, type SqlFamily } from "../schema/snapshot.js";
 import { RevisionGraph, assertLinear, loadScriptDirectory, resolveTarget, upgradePlan, type Revision } from "../script/index.js";
 import { DEFAULT_LONG_TRANSACTION_SECONDS, readLiveFacts, readServerVersion } from "./live.js";
 import { lintRevisions, type LintReport } from "./lint.js";
+import { RULES, ruleById } from "./rules.js";
 import type { LintSettings } from "./types.js";
 
 /** How to read what the runtime recorded in the database (its version and history tables). */
@@ -65,6 +66,7 @@ export async function lintProject(options: LintProjectOptions = {}): Promise<Pro
   // migrations.linear: a second head is refused here as in revision, merge and upgrade.
   if (loaded.config.migrations?.linear) assertLinear(graph, "lint");
   const settings: LintSettings = { ...loaded.config.lint, ...(options.postgresVersion !== undefined ? { postgresVersion: options.postgresVersion } : {}) };
+  refuseUnknownRules(settings);
   const selected = selectRevisions(graph, options.range);
   const wholeRunTransaction = loaded.config.migrations?.transaction === "all";
   if (!options.url) {
@@ -133,3 +135,14 @@ function selectRevisions(graph: RevisionGraph, range: string | undefined): { rev
   return { revisions: inOrder([...upper].filter((id) => !lower.has(id))), rangeScope: true };
 }
 
+/** lint.rules naming no rule (a typo) would leave the rule meant at its default without a word. */
+function refuseUnknownRules(settings: LintSettings): void {
+  const unknown = Object.keys(settings.rules ?? {}).filter((id) => ruleById(id) === undefined);
+  if (unknown.length === 0) return;
+  const ids = RULES.map((rule) => rule.id);
+  const named = unknown.map((id) => `"${id}"${didYouMean(id, ids) ? ` (did you mean "${didYouMean(id, ids)}"?)` : ""}`);
+  throw new RetortError("RETORT_CONFIG", `lint.rules in the config names no lint rule: ${named.join(", ")}.`, {
+    hint: "`retort lint --rules` lists the rule ids; levels are error, warning, info or off.",
+    details: { unknown },
+  });
+}

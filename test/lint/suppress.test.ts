@@ -94,4 +94,13 @@ describe("suppressions", () => {
     expect(summary(configured.findings)).toEqual(["prefer-timestamptz error 11"]);
     expect(configured.errors).toBe(1);
   });
+
+  it("a rule id the config misspells is a config error with the closest id, not a rule left on without a word", async () => {
+    const up = `op.createTable("notes", { id: t.bigint().identity().primaryKey(), title: t.varchar(80) });`;
+    const error = await project(up, { rules: { "prefer-text-feild": "off" } })
+      .lint({ range: "change" })
+      .then(() => undefined, (thrown: RetortError) => thrown);
+    expect(error?.code).toBe("RETORT_CONFIG");
+    expect(error?.message).toBe(`lint.rules in the config names no lint rule: "prefer-text-feild" (did you mean "prefer-text-field"?).`);
+  });
 });
