@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `retort` command. Exit codes: 0 ok, 1 user error (bad URL, unreachable database, invalid
- * models…), 2 usage error. `--json` prints results and errors as JSON.
+ * models…), 2 usage error (RETORT_USAGE). `--json` prints results and errors as JSON.
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -108,7 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     if (isRetortError(error)) {
       if (json) console.error(JSON.stringify({ error: error.toJSON() }, null, 2));
       else console.error(`${stderrColors.red("error")} ${error.code}: ${error.message}${error.hint ? `\n${stderrColors.dim("hint:")} ${error.hint}` : ""}`);
-      return 1;
+      // A usage error a command finds itself (an empty --reason, teardown without --yes) exits as commander's do.
+      return error.code === "RETORT_USAGE" ? 2 : 1;
     }
     // Not a user error: a bug or an unexpected failure; keep the stack for the report.
     console.error(error);

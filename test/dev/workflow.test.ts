@@ -179,6 +179,7 @@ describe("the daily workflow (SQLite, in a git repository)", () => {
     expect(existsSync(join(dir, ".retort", "pglite", "main", "PG_VERSION"))).toBe(true);
     const refused = await retort(dir, {}, "--json", "teardown");
     expect(errorOf(refused)).toMatchObject({ code: "RETORT_USAGE", hint: "retort teardown --yes" });
+    expect(refused.code).toBe(2);
     const done = await retort(dir, {}, "teardown", "--yes");
     expect(done.code).toBe(0);
     expect(existsSync(join(dir, ".retort"))).toBe(false);
