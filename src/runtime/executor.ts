@@ -505,17 +505,20 @@ export class MigrationExecutor {
     await this.flush();
     // Loaded here, not at the top: a no-op upgrade or `current` never rebuilds, and these modules
     // (with the DDL they import) are a good part of a small command's start-up.
-    const [{ introspectSqlite }, { liveRebuildSteps }] = await Promise.all([import("../dialects/sqlite/introspect.js"), import("../dialects/sqlite/rebuild.js")]);
+    const [{ introspectSqlite, readTableExtras }, { liveRebuildSteps }] = await Promise.all([import("../dialects/sqlite/introspect.js"), import("../dialects/sqlite/rebuild.js")]);
     let live: Schema;
+    let found: Awaited<ReturnType<typeof readTableExtras>>;
     try {
       live = await introspectSqlite(this.conn);
+      found = await readTableExtras(this.conn, source.table);
     } catch (error) {
       throw new RetortError("RETORT_INVALID_OPERATION", `${source.description}: cannot rebuild "${source.table}": the database could not be read as it is: ${(error as Error).message}`, {
         hint: error instanceof RetortError && error.hint ? error.hint : "Make the table readable by Retort (or rebuild it yourself with op.execute).",
         cause: error,
       });
     }
-    return liveRebuildSteps(live, source);
+    // No table: liveRebuildSteps refuses it by name.
+    return liveRebuildSteps(live, source, found ?? { extras: { strict: false, withoutRowid: false, columns: {} }, uncarried: [] });
   }
 
   /**

@@ -202,14 +202,45 @@ function dependencyOrder(tables: readonly TableSchema[]): TableSchema[] {
   return ordered;
 }
 
-function columnDefinition(column: ColumnSchema, table: TableSchema, schema: Schema): string {
+/**
+ * What a live SQLite table can have that the neutral snapshot has no place for. Models never give
+ * these; a table rebuild reads them from the table as it is (introspect.ts, readTableExtras) and
+ * writes them into the new table, so it keeps behaving as before.
+ */
+export interface SqliteTableExtras {
+  strict: boolean;
+  withoutRowid: boolean;
+  /** By column name. */
+  columns: Readonly<Record<string, SqliteColumnExtras>>;
+}
+
+export interface SqliteColumnExtras {
+  /** `COLLATE <name>`. */
+  collation?: string;
+  /** `GENERATED ALWAYS AS (<expression>) VIRTUAL|STORED`: rows cannot be inserted into it. */
+  generated?: { expression: string; stored: boolean };
+}
+
+function columnExtrasSql(extras: SqliteColumnExtras | undefined): string {
+  let sql = "";
+  if (extras?.collation !== undefined) sql += ` COLLATE ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(extras.collation) ? extras.collation : quoteIdent(extras.collation)}`;
+  if (extras?.generated) sql += ` GENERATED ALWAYS AS (${extras.generated.expression}) ${extras.generated.stored ? "STORED" : "VIRTUAL"}`;
+  return sql;
+}
+
+/** The declared type the DDL writes for a column (a rowid column is exactly INTEGER). */
+export function declaredTypeOf(column: ColumnSchema): string {
+  return isRowidColumn(column) ? "INTEGER" : sqliteDeclaredType(column.type);
+}
+
+function columnDefinition(column: ColumnSchema, table: TableSchema, schema: Schema, extras?: SqliteColumnExtras): string {
   const name = quoteIdent(column.name);
   if (isRowidColumn(column)) {
     assertIdentitySupported(column, table);
     // Exactly "INTEGER PRIMARY KEY" (any integer kind) makes the column the rowid alias.
-    return `${name} INTEGER CONSTRAINT ${quoteIdent(table.primaryKey!.name)} PRIMARY KEY${column.serial ? " AUTOINCREMENT" : ""}`;
+    return `${name} INTEGER CONSTRAINT ${quoteIdent(table.primaryKey!.name)} PRIMARY KEY${column.serial ? " AUTOINCREMENT" : ""}${columnExtrasSql(extras)}`;
   }
-  let sql = `${name} ${sqliteDeclaredType(column.type)}`;
+  let sql = `${name} ${sqliteDeclaredType(column.type)}${columnExtrasSql(extras)}`;
   if (!column.nullable) sql += " NOT NULL";
   if (column.default) sql += ` DEFAULT ${renderDefault(column.default, column.type)}`;
   const check = columnCheck(table, column, schema);
@@ -218,10 +249,11 @@ function columnDefinition(column: ColumnSchema, table: TableSchema, schema: Sche
   return sql;
 }
 
-function createTable(table: TableSchema, schema: Schema): string[] {
+/** CREATE TABLE for `table`; `extras` (a rebuild's) adds what the snapshot cannot say. */
+export function createSqliteTable(table: TableSchema, schema: Schema, extras?: SqliteTableExtras): string[] {
   // Each entry is one line of the body; a comment goes after the line's comma.
   const lines: Array<{ sql: string; annotation?: string; comment?: string }> = table.columns.map((column) => ({
-    sql: columnDefinition(column, table, schema),
+    sql: columnDefinition(column, table, schema, extras?.columns[column.name]),
     ...(isRowidColumn(column) ? { annotation: identityAnnotation(column) } : {}),
     comment: column.comment,
   }));
@@ -246,7 +278,8 @@ function createTable(table: TableSchema, schema: Schema): string[] {
     return line.comment === undefined ? text : `${text} ${lineComment(line.comment)}`;
   });
   if (table.comment !== undefined) body.unshift(`  ${lineComment(table.comment)}`);
-  return [`CREATE TABLE ${quoteIdent(table.name)} (\n${body.join("\n")}\n)`];
+  const options = [...(extras?.withoutRowid ? ["WITHOUT ROWID"] : []), ...(extras?.strict ? ["STRICT"] : [])].join(", ");
+  return [`CREATE TABLE ${quoteIdent(table.name)} (\n${body.join("\n")}\n)${options === "" ? "" : ` ${options}`}`];
 }
 
 function createIndex(table: TableSchema, index: IndexSchema): string {
@@ -261,7 +294,7 @@ export const sqliteDdl: DdlCompiler = {
     // Enums need no statement: each enum column carries its own CHECK.
     const statements: string[] = [];
     for (const table of dependencyOrder(schema.tables)) {
-      statements.push(...createTable(table, schema));
+      statements.push(...createSqliteTable(table, schema));
       for (const index of table.indexes) statements.push(createIndex(table, index));
     }
     return statements;
@@ -277,10 +310,10 @@ export const sqliteDdl: DdlCompiler = {
     return statements;
   },
 
-  createTable,
+  createTable: (table, schema) => createSqliteTable(table, schema),
   dropTable: (name) => `DROP TABLE ${quoteIdent(name)}`,
   createIndex,
   dropIndex: (name) => `DROP INDEX ${quoteIdent(name)}`,
   createEnum: (_enumSchema: EnumSchema) => [],
-  columnDefinition,
+  columnDefinition: (column, table, schema) => columnDefinition(column, table, schema),
 };

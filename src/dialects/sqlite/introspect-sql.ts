@@ -198,6 +198,10 @@ export interface ParsedColumn {
   checks: ParsedCheck[];
   foreignKeys: ParsedForeignKey[];
   default?: ParsedDefault;
+  /** `COLLATE <name>`: the collation's name as written (unquoted). */
+  collation?: string;
+  /** `[GENERATED ALWAYS] AS (expr) [VIRTUAL|STORED]`: the text inside the parentheses. */
+  generated?: { expression: string };
   /** `-- ` comment text on the column's line (after its comma), without the marker. */
   lineComments: string[];
   /** Block comment bodies in or after the definition on its line, trimmed. */
@@ -212,6 +216,11 @@ export interface ParsedTable {
   foreignKeys: ParsedForeignKey[];
   /** `-- ` lines before the first column. */
   comments: string[];
+  /**
+   * Clauses that change behaviour but that the snapshot has no place for (ON CONFLICT, DEFERRABLE,
+   * COLLATE inside a key's column list), described for a message: a table rebuild cannot carry them.
+   */
+  uncarried: string[];
 }
 
 interface Item {
@@ -223,7 +232,7 @@ interface Item {
 
 /** Reads CREATE TABLE text; a table without a column list (CREATE TABLE … AS SELECT) gives an empty result. */
 export function parseCreateTable(sql: string): ParsedTable {
-  const result: ParsedTable = { columns: [], uniques: [], checks: [], foreignKeys: [], comments: [] };
+  const result: ParsedTable = { columns: [], uniques: [], checks: [], foreignKeys: [], comments: [], uncarried: [] };
   const all = tokenize(sql);
   const tokens = all.filter((token) => !isComment(token));
   const open = tokens.findIndex((token) => isPunct(token, "("));
@@ -239,7 +248,7 @@ export function parseCreateTable(sql: string): ParsedTable {
     const first = item.tokens[0]!;
     if (isWord(first, "CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN")) parseTableConstraint(sql, item.tokens, result);
     else {
-      item.column = parseColumn(sql, item.tokens);
+      item.column = parseColumn(sql, item.tokens, result.uncarried);
       result.columns.push(item.column);
     }
   }
@@ -278,13 +287,16 @@ function blockCommentText(text: string): string {
   return text.replace(/^\/\*/, "").replace(/\*\/$/, "").trim();
 }
 
-/** `(a, b DESC, c COLLATE x)` at `open` → the column names, and the index after the `)`. */
-function nameList(tokens: readonly Token[], open: number): { names: string[]; next: number } {
+/** `(a, b DESC, c COLLATE x)` at `open` → the column names, and the index after the `)`; a COLLATE is noted in `uncarried`. */
+function nameList(tokens: readonly Token[], open: number, uncarried?: string[]): { names: string[]; next: number } {
   if (!isPunct(tokens[open], "(")) return { names: [], next: open };
   const close = closingParen(tokens, open);
-  const names = splitTopLevel(tokens.slice(open + 1, close))
-    .filter((part) => part.length > 0 && isName(part[0]))
-    .map((part) => identifierValue(part[0]!));
+  const parts = splitTopLevel(tokens.slice(open + 1, close)).filter((part) => part.length > 0 && isName(part[0]));
+  const names = parts.map((part) => identifierValue(part[0]!));
+  for (const part of parts) {
+    const collate = part.findIndex((token) => isWord(token, "COLLATE"));
+    if (collate !== -1) uncarried?.push(`COLLATE ${part[collate + 1]?.text ?? ""} on "${identifierValue(part[0]!)}" in a key's column list`);
+  }
   return { names, next: close + 1 };
 }
 
@@ -304,7 +316,7 @@ const ACTIONS: Record<string, ParsedAction> = {
 };
 
 /** `REFERENCES t [(cols)] [ON DELETE|UPDATE action | MATCH x | [NOT] DEFERRABLE [INITIALLY …]]…` at `at`. */
-function parseReferences(tokens: readonly Token[], at: number, columns: string[], name: string | undefined): { fk: ParsedForeignKey; next: number } {
+function parseReferences(tokens: readonly Token[], at: number, columns: string[], name: string | undefined, uncarried: string[]): { fk: ParsedForeignKey; next: number } {
   let i = at + 1;
   const fk: ParsedForeignKey = { columns, refTable: isName(tokens[i]) ? identifierValue(tokens[i]!) : "", onDelete: "no action", onUpdate: "no action" };
   if (name !== undefined) fk.name = name;
@@ -331,6 +343,8 @@ function parseReferences(tokens: readonly Token[], at: number, columns: string[]
     } else if (isWord(token, "NOT") && isWord(tokens[i + 1], "DEFERRABLE")) {
       i += 2;
     } else if (isWord(token, "DEFERRABLE")) {
+      // NOT DEFERRABLE and INITIALLY IMMEDIATE are what SQLite does anyway; a deferred check is not.
+      if (isWord(tokens[i + 1], "INITIALLY") && isWord(tokens[i + 2], "DEFERRED")) uncarried.push(`DEFERRABLE INITIALLY DEFERRED on the foreign key of ${columns.map((column) => `"${column}"`).join(", ")}`);
       i += 1;
     } else if (isWord(token, "INITIALLY")) {
       i += 2;
@@ -340,9 +354,11 @@ function parseReferences(tokens: readonly Token[], at: number, columns: string[]
   }
 }
 
-/** Skips `ON CONFLICT <resolution>` at `i`. */
-function skipConflict(tokens: readonly Token[], i: number): number {
-  return isWord(tokens[i], "ON") && isWord(tokens[i + 1], "CONFLICT") ? i + 3 : i;
+/** Skips `ON CONFLICT <resolution>` at `i`, noting it in `uncarried` as a clause of `what`. */
+function skipConflict(tokens: readonly Token[], i: number, uncarried: string[], what: string): number {
+  if (!(isWord(tokens[i], "ON") && isWord(tokens[i + 1], "CONFLICT"))) return i;
+  uncarried.push(`ON CONFLICT ${tokens[i + 2]?.text.toUpperCase() ?? ""} on ${what}`);
+  return i + 3;
 }
 
 function parseTableConstraint(sql: string, tokens: Token[], table: ParsedTable): void {
@@ -355,21 +371,26 @@ function parseTableConstraint(sql: string, tokens: Token[], table: ParsedTable):
   const named = <T extends object>(value: T): T & { name?: string } => (name === undefined ? value : { ...value, name });
   const token = tokens[i];
   if (isWord(token, "PRIMARY") && isWord(tokens[i + 1], "KEY")) {
-    table.primaryKey = named({ columns: nameList(tokens, i + 2).names });
+    const list = nameList(tokens, i + 2, table.uncarried);
+    skipConflict(tokens, list.next, table.uncarried, "the primary key");
+    table.primaryKey = named({ columns: list.names });
   } else if (isWord(token, "UNIQUE")) {
-    table.uniques.push(named({ columns: nameList(tokens, i + 1).names }));
+    const list = nameList(tokens, i + 1, table.uncarried);
+    skipConflict(tokens, list.next, table.uncarried, `the unique constraint on ${list.names.map((column) => `"${column}"`).join(", ")}`);
+    table.uniques.push(named({ columns: list.names }));
   } else if (isWord(token, "CHECK") && isPunct(tokens[i + 1], "(")) {
     table.checks.push(named({ expression: parenthesized(sql, tokens, i + 1).text }));
   } else if (isWord(token, "FOREIGN") && isWord(tokens[i + 1], "KEY")) {
     const list = nameList(tokens, i + 2);
-    if (isWord(tokens[list.next], "REFERENCES")) table.foreignKeys.push(parseReferences(tokens, list.next, list.names, name).fk);
+    if (isWord(tokens[list.next], "REFERENCES")) table.foreignKeys.push(parseReferences(tokens, list.next, list.names, name, table.uncarried).fk);
   }
 }
 
 const COLUMN_CONSTRAINT_START = ["CONSTRAINT", "PRIMARY", "NOT", "NULL", "UNIQUE", "CHECK", "DEFAULT", "COLLATE", "REFERENCES", "GENERATED", "AS"];
 
-function parseColumn(sql: string, tokens: Token[]): ParsedColumn {
+function parseColumn(sql: string, tokens: Token[], uncarried: string[]): ParsedColumn {
   const column: ParsedColumn = { name: identifierValue(tokens[0]!), uniques: [], checks: [], foreignKeys: [], lineComments: [], blockComments: [] };
+  const on = (what: string) => `${what} of column "${column.name}"`;
   let i = 1;
   // The declared type (pragma table_xinfo reports it): names, and numbers in parentheses.
   while (i < tokens.length && !isWord(tokens[i], ...COLUMN_CONSTRAINT_START)) {
@@ -391,19 +412,19 @@ function parseColumn(sql: string, tokens: Token[]): ParsedColumn {
         pk.order = tokens[i]!.text.toLowerCase() as "asc" | "desc";
         i++;
       }
-      i = skipConflict(tokens, i);
+      i = skipConflict(tokens, i, uncarried, on("the primary key"));
       if (isWord(tokens[i], "AUTOINCREMENT")) {
         pk.autoincrement = true;
         i++;
       }
       column.primaryKey = pk;
     } else if (isWord(token, "NOT") && isWord(tokens[i + 1], "NULL")) {
-      i = skipConflict(tokens, i + 2);
+      i = skipConflict(tokens, i + 2, uncarried, on("NOT NULL"));
     } else if (isWord(token, "NULL")) {
-      i = skipConflict(tokens, i + 1);
+      i = skipConflict(tokens, i + 1, uncarried, on("NULL"));
     } else if (isWord(token, "UNIQUE")) {
       column.uniques.push(pending === undefined ? {} : { name: pending });
-      i = skipConflict(tokens, i + 1);
+      i = skipConflict(tokens, i + 1, uncarried, on("UNIQUE"));
     } else if (isWord(token, "CHECK") && isPunct(tokens[i + 1], "(")) {
       const { text, next } = parenthesized(sql, tokens, i + 1);
       column.checks.push(pending === undefined ? { expression: text } : { name: pending, expression: text });
@@ -425,15 +446,18 @@ function parseColumn(sql: string, tokens: Token[]): ParsedColumn {
         i += 1;
       }
     } else if (isWord(token, "COLLATE")) {
+      if (isName(tokens[i + 1])) column.collation = identifierValue(tokens[i + 1]!);
       i += 2;
     } else if (isWord(token, "REFERENCES")) {
-      const { fk, next } = parseReferences(tokens, i, [column.name], pending);
+      const { fk, next } = parseReferences(tokens, i, [column.name], pending, uncarried);
       column.foreignKeys.push(fk);
       i = next;
     } else if (isWord(token, "GENERATED", "AS")) {
-      // GENERATED ALWAYS AS (expr) [STORED|VIRTUAL]: not a default; skip it.
+      // GENERATED ALWAYS AS (expr) [STORED|VIRTUAL]: not a default (pragma table_xinfo tells which kind).
       while (i < tokens.length && !isPunct(tokens[i], "(")) i++;
-      i = closingParen(tokens, i) + 1;
+      const { text, next } = parenthesized(sql, tokens, i);
+      column.generated = { expression: text };
+      i = next;
       if (isWord(tokens[i], "STORED", "VIRTUAL")) i++;
     } else {
       i++;

@@ -60,8 +60,9 @@ import type {
   UniqueSchema,
 } from "../../schema/snapshot.js";
 import { tableFilter } from "../../schema/table-filter.js";
+import type { Connection } from "../driver.js";
 import type { Introspector } from "../introspect.js";
-import { sqliteDdl } from "./ddl.js";
+import { sqliteDdl, type SqliteColumnExtras } from "./ddl.js";
 import {
   identifierValue,
   isComment,
@@ -75,6 +76,7 @@ import {
   type ParsedTable,
   type Token,
 } from "./introspect-sql.js";
+import type { LiveTableExtras } from "./rebuild.js";
 import { columnCheck, columnCheckKind, columnCheckName, columnTypeFromDeclared } from "./types.js";
 import { canonicalNumeric } from "./values.js";
 
@@ -130,6 +132,33 @@ export const introspectSqlite: Introspector = async (conn, options = {}) => {
   }
   return { tables: result, enums: enums.list() };
 };
+
+/**
+ * What table `name` has beyond its snapshot (see SqliteTableExtras): STRICT, WITHOUT ROWID, column
+ * collations and generated columns, and the clauses no rebuild can carry (ParsedTable.uncarried).
+ * undefined when there is no such table.
+ */
+export async function readTableExtras(conn: Connection, name: string): Promise<LiveTableExtras | undefined> {
+  const { rows: listed } = await conn.query<{ wr: number | bigint; strict: number | bigint; sql: string | null }>(
+    "SELECT l.wr, l.strict, s.sql FROM pragma_table_list AS l JOIN sqlite_schema AS s ON s.name = l.name AND s.type = 'table' WHERE l.schema = 'main' AND l.name = ?",
+    [name],
+  );
+  const table = listed[0];
+  if (!table) return undefined;
+  const parsed = parseCreateTable(table.sql ?? "");
+  // hidden: 2 a virtual generated column, 3 a stored one.
+  const { rows: xinfo } = await conn.query<{ name: string; hidden: number | bigint }>("SELECT name, hidden FROM pragma_table_xinfo(?)", [name]);
+  const columns: Record<string, SqliteColumnExtras> = {};
+  for (const row of xinfo) {
+    // Keyed by the name the snapshot has (pragma's); the text may spell it in another case.
+    const column = parsed.columns.find((candidate) => candidate.name === row.name) ?? parsed.columns.find((candidate) => candidate.name.toLowerCase() === row.name.toLowerCase());
+    const extras: SqliteColumnExtras = {};
+    if (column?.collation !== undefined) extras.collation = column.collation;
+    if (column?.generated) extras.generated = { expression: column.generated.expression, stored: Number(row.hidden) === 3 };
+    if (Object.keys(extras).length > 0) columns[row.name] = extras;
+  }
+  return { extras: { strict: Number(table.strict) !== 0, withoutRowid: Number(table.wr) !== 0, columns }, uncarried: parsed.uncarried };
+}
 
 /** The enums found on columns, keyed by name, with the rules for missing or clashing names. */
 class EnumCollector {

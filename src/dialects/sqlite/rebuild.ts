@@ -8,7 +8,9 @@
  *                                                            CASCADE) or orphan the children's rows
  *   2. CREATE TABLE "_retort_tmp_<t>" (the new definition, rendered by the same DDL as createAll)
  *   3. INSERT INTO it SELECT the kept columns FROM "<t>"   — converted when the type changed; new
- *                                                            columns take their default
+ *                                                            columns take their default; generated
+ *                                                            columns are computed, not copied
+ *      (AUTOINCREMENT) the old table's sqlite_sequence counter goes to the new one
  *   4. DROP TABLE "<t>"                                    — its indexes and triggers go with it
  *   5. ALTER TABLE "_retort_tmp_<t>" RENAME TO "<t>"       — with legacy_alter_table on, so views
  *                                                            naming "<t>" do not make the rename fail
@@ -22,14 +24,15 @@
  *
  * These steps are planned from the fold (what the migrations created), which is all offline SQL
  * has. On a live database the executor plans them again when they run, from the introspected
- * table (liveRebuildSteps), so what raw SQL added to the table is carried over too.
+ * table (liveRebuildSteps), so what raw SQL added to the table is carried over too, and what the
+ * snapshot has no place for (collations, generated columns, STRICT, WITHOUT ROWID: SqliteTableExtras).
  */
 import { RetortError } from "../../errors.js";
 import { mentionsColumn } from "../../operations/expressions.js";
 import type { RebuildSource, Step } from "../../operations/types.js";
 import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../../schema/snapshot.js";
 import { identList, quoteIdent, quoteLiteral } from "../sql-text.js";
-import { sqliteDdl } from "./ddl.js";
+import { createSqliteTable, declaredTypeOf, isRowidColumn, sqliteDdl, type SqliteTableExtras } from "./ddl.js";
 import { describeType } from "./values.js";
 
 export const REBUILD_PREFIX = "_retort_tmp_";
@@ -157,9 +160,10 @@ function tableIn(schema: Schema, name: string): TableSchema {
 }
 
 /** What is copied into the new table: column name → SELECT expression over the old table. */
-function copyExpressions(old: TableSchema, next: TableSchema, options: RebuildOptions): Array<[string, string]> {
+function copyExpressions(old: TableSchema, next: TableSchema, options: RebuildOptions, extras: SqliteTableExtras | undefined): Array<[string, string]> {
   const copies: Array<[string, string]> = [];
   for (const column of next.columns) {
+    if (extras?.columns[column.name]?.generated) continue; // SQLite computes it; it cannot be inserted into
     const given = options.expressions?.[column.name];
     if (given !== undefined) {
       copies.push([column.name, given]);
@@ -195,17 +199,17 @@ export function planRebuild(before: Schema, after: Schema, name: string, options
   return steps;
 }
 
-function rebuildSteps(old: TableSchema, next: TableSchema, after: Schema, options: RebuildOptions): Step[] {
+function rebuildSteps(old: TableSchema, next: TableSchema, after: Schema, options: RebuildOptions, extras?: SqliteTableExtras): Step[] {
   const name = next.name;
   if (next.columns.length === 0) {
     throw new RetortError("RETORT_UNSUPPORTED", `${options.description}: a SQLite table needs at least one column`, { hint: `Drop the table "${name}" instead.` });
   }
   const table = quoteIdent(name);
   const tmp = quoteIdent(`${REBUILD_PREFIX}${name}`);
-  const [create] = sqliteDdl.createTable(next, after);
+  const [create] = createSqliteTable(next, after, extras);
   const head = `CREATE TABLE ${table} (`;
   if (!create?.startsWith(head)) throw new Error(`internal: unexpected CREATE TABLE text for "${name}"`);
-  const copies = copyExpressions(old, next, options);
+  const copies = copyExpressions(old, next, options, extras);
 
   const label = (what: string) => `${options.description}: rebuild "${name}": ${what}`;
   const steps: Step[] = [
@@ -220,6 +224,15 @@ function rebuildSteps(old: TableSchema, next: TableSchema, after: Schema, option
   } else {
     // Every column is new: keep the row count, each row taking the defaults.
     steps.push({ sql: `INSERT INTO ${tmp} (rowid) SELECT rowid FROM ${table}`, description: label("copy the rows") });
+  }
+  if (next.columns.some((column) => column.serial)) {
+    // AUTOINCREMENT never reuses a number: the copy only knows the largest id left, so the new
+    // table takes the old one's high-water mark (the rename carries it to the table's name).
+    const tmpName = quoteLiteral(`${REBUILD_PREFIX}${name}`);
+    steps.push(
+      { sql: `DELETE FROM sqlite_sequence WHERE name = ${tmpName}`, description: label("keep the AUTOINCREMENT counter") },
+      { sql: `INSERT INTO sqlite_sequence (name, seq) SELECT ${tmpName}, seq FROM sqlite_sequence WHERE name = ${quoteLiteral(name)}`, description: label("keep the AUTOINCREMENT counter") },
+    );
   }
   steps.push(
     { sql: `DROP TABLE ${table}`, description: label("drop the old table") },
@@ -243,14 +256,24 @@ function rebuildSteps(old: TableSchema, next: TableSchema, after: Schema, option
 
 const named = <T extends { name: string }>(items: readonly T[], name: string) => items.some((item) => item.name === name);
 
+/** What the live table has beyond its snapshot (readTableExtras in introspect.ts). */
+export interface LiveTableExtras {
+  extras: SqliteTableExtras;
+  /** Clauses no rebuild can carry (ON CONFLICT, DEFERRABLE INITIALLY DEFERRED, COLLATE in a key list). */
+  uncarried: readonly string[];
+}
+
 /**
- * A rebuild planned again from the table as the database holds it now (`live`: its introspection),
- * not only from the fold: columns, indexes, unique constraints, checks and foreign keys that the
- * migrations did not create (raw SQL, hand edits) are carried over unchanged. Refuses, with
- * RETORT_INVALID_OPERATION naming it, what cannot be carried: such an object using a column the
- * operation drops, a column of the fold missing from the table, a name clash with a new column.
+ * A rebuild planned again from the table as the database holds it now (`live`: its introspection,
+ * and `found`: what the snapshot has no place for), not only from the fold: columns, indexes,
+ * unique constraints, checks and foreign keys that the migrations did not create (raw SQL, hand
+ * edits), column collations, generated columns, STRICT and WITHOUT ROWID are carried over
+ * unchanged. Refuses, with RETORT_INVALID_OPERATION naming it, what cannot be carried: such an
+ * object using a column the operation drops, a column of the fold missing from the table, a name
+ * clash with a new column, a change to a generated column, a column type STRICT does not accept,
+ * a WITHOUT ROWID table losing its primary key, and clauses the snapshot cannot hold (ON CONFLICT…).
  */
-export function liveRebuildSteps(live: Schema, source: RebuildSource): Step[] {
+export function liveRebuildSteps(live: Schema, source: RebuildSource, found: LiveTableExtras): Step[] {
   const name = source.table;
   const where = `${source.description}: rebuild "${name}"`;
   const refuse = (what: string, hint: string, details: Record<string, unknown> = {}) =>
@@ -306,6 +329,72 @@ export function liveRebuildSteps(live: Schema, source: RebuildSource): Step[] {
     checks: [...target.checks, ...checks],
     foreignKeys: [...target.foreignKeys, ...foreignKeys],
   };
+  refuseUncarried(next, known, found, usesDropped, refuse);
   const after: Schema = { ...source.after, tables: source.after.tables.map((table) => (table.name === name ? next : table)) };
-  return rebuildSteps(old, next, after, { description: source.description, ...(source.expressions ? { expressions: source.expressions } : {}) });
+  return rebuildSteps(old, next, after, { description: source.description, ...(source.expressions ? { expressions: source.expressions } : {}) }, found.extras);
+}
+
+/** The declared types a STRICT table accepts (https://www.sqlite.org/stricttables.html). */
+const STRICT_TYPES = new Set(["INT", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"]);
+
+/** Throws when the new table `next` cannot keep what the live table has beyond its snapshot. */
+function refuseUncarried(
+  next: TableSchema,
+  known: TableSchema,
+  found: LiveTableExtras,
+  usesDropped: (columns: readonly string[], expressions: ReadonlyArray<string | undefined>) => string | undefined,
+  refuse: (what: string, hint: string, details?: Record<string, unknown>) => RetortError,
+): void {
+  const yourself = "rebuild the table yourself with op.execute (CREATE TABLE with the definition you want, INSERT … SELECT, DROP TABLE, ALTER TABLE … RENAME TO)";
+  if (found.uncarried.length > 0) {
+    throw refuse(
+      `the table has ${found.uncarried.join("; ")}, which Retort's rebuild cannot carry over (it would be silently dropped)`,
+      `Remove the clause first (or accept losing it) and ${yourself}, instead of this operation.`,
+      { clauses: found.uncarried },
+    );
+  }
+  for (const [column, extras] of Object.entries(found.extras.columns)) {
+    const generated = extras.generated;
+    if (!generated) continue;
+    const definition = `GENERATED ALWAYS AS (${generated.expression}) ${generated.stored ? "STORED" : "VIRTUAL"}`;
+    const before = known.columns.find((candidate) => candidate.name === column);
+    const after = next.columns.find((candidate) => candidate.name === column);
+    if (after === undefined) continue; // dropped with the rebuild
+    if (before !== undefined && JSON.stringify(before) !== JSON.stringify(after)) {
+      throw refuse(
+        `column "${column}" is a generated column (${definition}), and this operation changes it: a rebuild cannot change a generated column`,
+        `Drop "${column}" and add it again as you want it (op.execute("ALTER TABLE … ADD COLUMN … GENERATED ALWAYS AS (…) VIRTUAL")), or ${yourself}.`,
+        { column },
+      );
+    }
+    const uses = usesDropped([], [generated.expression]);
+    if (uses !== undefined) {
+      throw refuse(
+        `generated column "${column}" (${definition}) uses column "${uses}", which this operation drops: it cannot be carried over`,
+        `Drop "${column}" first (op.dropColumn in an earlier step), or recreate it without "${uses}", then run again.`,
+        { column, uses },
+      );
+    }
+  }
+  if (found.extras.strict) {
+    const misfit = next.columns.find((column) => !STRICT_TYPES.has(declaredTypeOf(column).toUpperCase()));
+    if (misfit) {
+      throw refuse(
+        `the table is STRICT, which accepts only the column types ${[...STRICT_TYPES].join(", ")}, and column "${misfit.name}" would be declared ${declaredTypeOf(misfit)}`,
+        `Give "${misfit.name}" a type declared as one of those (text, integer, real, bytea), or ${yourself} without STRICT.`,
+        { column: misfit.name, declared: declaredTypeOf(misfit) },
+      );
+    }
+  }
+  if (found.extras.withoutRowid) {
+    const numbered = next.columns.find(isRowidColumn);
+    if (next.primaryKey === undefined || numbered !== undefined) {
+      throw refuse(
+        numbered !== undefined
+          ? `the table is WITHOUT ROWID, which cannot have an identity or serial column ("${numbered.name}": INTEGER PRIMARY KEY numbers rows by the rowid)`
+          : "the table is WITHOUT ROWID, which needs a primary key, and this operation leaves it without one",
+        `Keep a primary key (not an identity or serial column) on the table, or ${yourself} as a rowid table.`,
+      );
+    }
+  }
 }
