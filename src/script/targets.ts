@@ -73,10 +73,12 @@ export function checkTargetDirection(graph: RevisionGraph, target: string, direc
   const text = target.trim();
   if (graph.has(text) || graph.branchLabels.has(text)) return;
   const command = direction === "up" ? "upgrade" : "downgrade";
-  const relative = /^(?:[^@]*@)?([+-])(\d+)$/.exec(text);
+  const relative = /^(?:([^@]*)@)?([+-])(\d+)$/.exec(text);
   if (relative) {
+    // "head@-1" names no branch whichever way it counts: resolving it says so, with no command to swap to.
+    if (relative[1] !== undefined && ["", "base", "head", "heads", "current"].includes(relative[1])) return;
     const wrong = direction === "up" ? "-" : "+";
-    if (relative[1] !== wrong) return;
+    if (relative[2] !== wrong) return;
     const flipped = text.replace(/[+-](\d+)$/, `${wrong === "-" ? "+" : "-"}$1`);
     const way = direction === "up" ? "down from the current revision is a downgrade" : "up from the current revision is an upgrade";
     throw new RetortError("RETORT_INVALID_TARGET", `Cannot ${command} to ${JSON.stringify(text)}: counting ${way}.`, {

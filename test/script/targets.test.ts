@@ -318,6 +318,13 @@ describe("targets: the direction of a relative target", () => {
     );
   });
 
+  it("a keyword before @ (head@-1) is not sent to the other command, where it is just as wrong: resolving names the mistake", () => {
+    for (const [target, direction] of [["head@-1", "up"], ["head@+1", "down"], ["base@-2", "up"]] as const) {
+      expect(() => checkTargetDirection(graph, target, direction)).not.toThrow();
+      expect(retortError("RETORT_UNKNOWN_REVISION", () => resolveTarget(graph, target, [graph.heads[0]!.revision])).message).toContain("names no branch");
+    }
+  });
+
   it("downgrade +N is an error; downgrade N suggests -N (and upgrade N, +N)", () => {
     expect(retortError("RETORT_INVALID_TARGET", () => checkTargetDirection(graph, "+1", "down")).message).toBe(
       `Cannot downgrade to "+1": counting up from the current revision is an upgrade.`,
