@@ -4,7 +4,7 @@
  * the config's `models` says (so `check` finds them), and the config's table selection applies.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -12,7 +12,10 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pull } from "../src/runtime/pull.js";
-import { check } from "../src/runtime/schema-commands.js";
+import { baseline } from "../src/runtime/baseline.js";
+import { check, drift } from "../src/runtime/schema-commands.js";
+import { upgrade } from "../src/runtime/api.js";
+import { renderMigration } from "../src/script/index.js";
 import { createTempDatabase, postgresReachable, type TempDatabase } from "./support/postgres.js";
 
 const exec = promisify(execFile);
@@ -116,4 +119,48 @@ describe.skipIf(!postgresUp)("retort pull and the config's table selection (Post
     const only = await pull({ cwd: project(`{ include: ["c", "legacy_p"] }`), url: database.url });
     expect(only.tables).toEqual(["c", "legacy_p"]);
   }, 60_000);
+
+  it("a foreign key to an excluded table: pull, baseline and drift name it and write nothing", async () => {
+    const root = project(`{ exclude: ["legacy_*"] }`);
+    const expected = {
+      code: "RETORT_EXCLUDED_REFERENCE",
+      message: expect.stringContaining(`table "c" has foreign key "c_p_id_fkey" (p_id) to "legacy_p", which the config's \`tables\` selection leaves out`),
+      hint: expect.stringContaining(`Add "legacy_p" to the selection`),
+    };
+    expect(await pull({ cwd: root, url: database.url }).catch((e: unknown) => e)).toMatchObject(expected);
+    expect(existsSync(join(root, "schema.ts"))).toBe(false);
+
+    expect(await baseline({ message: "baseline" }, { cwd: root, url: database.url }).catch((e: unknown) => e)).toMatchObject(expected);
+    expect(existsSync(join(root, "migrations", "versions")) ? readdirSync(join(root, "migrations", "versions")) : []).toEqual([]);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      expect((await client.query("SELECT to_regclass('retort_version') AS t")).rows[0].t).toBeNull();
+    } finally {
+      await client.end();
+    }
+
+    mkdirSync(join(root, "migrations", "versions"), { recursive: true });
+    expect(await drift({ cwd: root, url: database.url }).catch((e: unknown) => e)).toMatchObject(expected);
+  }, 60_000);
 });
+
+it("drift: a foreign key the migrations made to a table since excluded is compared, not refused (SQLite)", async () => {
+  const { root, url } = sqliteProject(`{ tables: { exclude: ["legacy_*"] }, migrations: { importFrom: ${JSON.stringify(INDEX)} } }`);
+  writeFileSync(
+    join(root, "migrations", "versions", "20260101000000_legacy.ts"),
+    renderMigration({
+      revision: "legacy000001",
+      parents: [],
+      message: "legacy",
+      createdAt: new Date(Date.UTC(2026, 0, 1)),
+      upgradeBody: `op.createTable("legacy_p", { id: t.integer().primaryKey() });\nop.createTable("c", { id: t.integer().primaryKey(), p_id: t.integer().nullable().references("legacy_p.id") });`,
+      downgradeBody: `op.dropTable("c");\nop.dropTable("legacy_p");`,
+      moduleSpecifier: INDEX,
+      imports: [`import { t } from ${JSON.stringify(INDEX)};`],
+    }),
+  );
+  await upgrade("head", { cwd: root, url });
+  const result = await drift({ cwd: root, url });
+  expect(result.changes).toEqual(["createTable users"]);
+}, 60_000);

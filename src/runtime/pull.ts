@@ -11,7 +11,8 @@ import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { configOf, withDatabase, type CommandOptions } from "./api.js";
-import { introspectLive } from "./head-schema.js";
+import { refuseReferencesOutside } from "../schema/table-filter.js";
+import { introspectLive, introspectOptions } from "./head-schema.js";
 import { makeDirectory } from "../env/make-directory.js";
 
 /** Where pull writes without --out and without a config `models` path. */
@@ -63,6 +64,7 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
     schema: await introspectLive(loaded, conn, dialect, dialect === "sqlite" || schemaName === undefined ? {} : { schemaName }),
     dialect,
   }));
+  refuseReferencesOutside(schema, introspectOptions(loaded).tables);
   const shown = url === undefined ? "the given database" : redactUrl(url);
   const text = renderModels(schema, {
     ...(options.importFrom === undefined ? {} : { importFrom: options.importFrom }),
