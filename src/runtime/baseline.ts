@@ -18,6 +18,7 @@ import type { Op } from "../operations/types.js";
 import { isSerialSequence, type SequenceInfo } from "../dialects/postgres/sequences.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { configOf, revision, revisionGraph, stamp, withDatabase, type CommandOptions } from "./api.js";
+import { refuseUndeclarableEnums } from "../schema/declarable.js";
 import { refuseReferencesOutside } from "../schema/table-filter.js";
 import { introspectOptions, introspectLive } from "./head-schema.js";
 import { VERSION_TABLE } from "./version-table.js";
@@ -72,6 +73,7 @@ async function createOperations(loaded: LoadedConfig, conn: Connection, dialect:
   const live = await introspectLive(loaded, conn, dialect);
   const { tables: keep, schemaName } = introspectOptions(loaded);
   refuseReferencesOutside(live, keep);
+  refuseUndeclarableEnums(live);
   let sequences: Array<{ create: Op; own?: Op }> = [];
   if (familyOf(dialect) === "postgres") {
     const { readSequences, createSequenceSql, ownSequenceSql } = await import("../dialects/postgres/sequences.js");

@@ -11,6 +11,7 @@ import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import { configOf, withDatabase, type CommandOptions } from "./api.js";
+import { refuseUndeclarableEnums } from "../schema/declarable.js";
 import { refuseReferencesOutside } from "../schema/table-filter.js";
 import { introspectLive, introspectOptions } from "./head-schema.js";
 import { makeDirectory } from "../env/make-directory.js";
@@ -65,6 +66,7 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
     dialect,
   }));
   refuseReferencesOutside(schema, introspectOptions(loaded).tables);
+  refuseUndeclarableEnums(schema);
   const shown = url === undefined ? "the given database" : redactUrl(url);
   const text = renderModels(schema, {
     ...(options.importFrom === undefined ? {} : { importFrom: options.importFrom }),
