@@ -44,6 +44,7 @@ export type RetortErrorCode =
   | "RETORT_SCHEMA_MISMATCH"
   | "RETORT_NOT_A_DATABASE"
   | "RETORT_NOT_UP_TO_DATE"
+  | "RETORT_EXCLUDED_REFERENCE"
   // the local development workflow
   | "RETORT_POSTGRES_NOT_FOUND"
   | "RETORT_PORT_IN_USE"

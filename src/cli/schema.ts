@@ -151,15 +151,19 @@ function registerPull(program: Command, output: () => Output): void {
   program
     .command("pull")
     .description("write a models file from a live database (tables, keys, indexes, enums, relations)")
-    .option("--url <url>", "the database to read (default: $DATABASE_URL)")
-    .option("--out <file>", "the models file to write", "src/db/schema.ts")
-    .option("--schema <name>", "Postgres schema to read", "public")
+    .option("--url <url>", "the database to read (default: as for every command, see retort --help)")
+    .option("--out <file>", "the models file to write (default: the config's models, else src/db/schema.ts)")
+    .option("--schema <name>", "Postgres schema to read (default: the config's schemas, else public)")
     .option("--force", "overwrite the file when it exists")
-    .action(async (flags: { url?: string; out: string; schema: string; force?: boolean }) => {
-      const url = flags.url ?? program.opts<GlobalOptions>().url ?? process.env.DATABASE_URL;
-      if (!url) throw new RetortError("RETORT_CONFIG", "pull needs the database to read", { hint: "Pass --url <database URL> (or set DATABASE_URL)." });
+    .action(async (flags: { url?: string; out?: string; schema?: string; force?: boolean }) => {
       const { pull } = await import("../runtime/pull.js");
-      const result = await pull({ url, out: flags.out, force: flags.force === true, ...(flags.schema === "public" ? {} : { schemaName: flags.schema }) });
+      const result = await pull({
+        ...commandOptions(program.opts<GlobalOptions>(), output()),
+        ...(flags.url ? { url: flags.url } : {}),
+        ...(flags.out ? { out: flags.out } : {}),
+        ...(flags.schema ? { schemaName: flags.schema } : {}),
+        force: flags.force === true,
+      });
       output().say(`wrote ${result.path}: ${result.tables.length} table(s), ${result.enums.length} enum(s) from ${result.url} (${result.dialect})`);
       output().result({ ...result });
     });

@@ -18,6 +18,8 @@ import type { Op } from "../operations/types.js";
 import { isSerialSequence, type SequenceInfo } from "../dialects/postgres/sequences.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { configOf, revision, revisionGraph, stamp, withDatabase, type CommandOptions } from "./api.js";
+import { refuseUndeclarableEnums } from "../schema/declarable.js";
+import { refuseReferencesOutside } from "../schema/table-filter.js";
 import { introspectOptions, introspectLive } from "./head-schema.js";
 import { VERSION_TABLE } from "./version-table.js";
 import { makeDirectory } from "../env/make-directory.js";
@@ -69,10 +71,12 @@ function madeBySerial(live: Schema, sequence: SequenceInfo): boolean {
 /** The operations that build the live schema from nothing, sequences included (Postgres). */
 async function createOperations(loaded: LoadedConfig, conn: Connection, dialect: Dialect): Promise<{ ops: Op[]; tables: number; enums: number; sequences: number }> {
   const live = await introspectLive(loaded, conn, dialect);
+  const { tables: keep, schemaName } = introspectOptions(loaded);
+  refuseReferencesOutside(live, keep);
+  refuseUndeclarableEnums(live);
   let sequences: Array<{ create: Op; own?: Op }> = [];
   if (familyOf(dialect) === "postgres") {
     const { readSequences, createSequenceSql, ownSequenceSql } = await import("../dialects/postgres/sequences.js");
-    const { tables: keep, schemaName } = introspectOptions(loaded);
     // There is no sequence operation: raw SQL for Postgres, which the fold reads with the parser.
     // (Read before comparing: a serial column whose sequence is not the one serial makes becomes a nextval() default.)
     sequences = (await readSequences(conn, schemaName))

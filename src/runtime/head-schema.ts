@@ -57,9 +57,12 @@ export function introspectOptions(loaded: LoadedConfig): IntrospectOptions & { t
   return { tables: tableFilter(loaded.config.tables), ...(schemas[0] ? { schemaName: schemas[0] } : {}) };
 }
 
-/** A live database's schema, as the config selects it (tables include/exclude, schema). */
-export async function introspectLive(loaded: LoadedConfig, conn: Connection, dialect: Dialect): Promise<Schema> {
-  return (await loadIntrospector(familyOf(dialect)))(conn, introspectOptions(loaded));
+/**
+ * A live database's schema, as the config selects it (tables include/exclude, schema).
+ * `schemaName` overrides the config's schema (pull's --schema).
+ */
+export async function introspectLive(loaded: LoadedConfig, conn: Connection, dialect: Dialect, override: { schemaName?: string } = {}): Promise<Schema> {
+  return (await loadIntrospector(familyOf(dialect)))(conn, { ...introspectOptions(loaded), ...override });
 }
 
 function cacheKey(revisions: readonly Revision[], family: SqlFamily): string {

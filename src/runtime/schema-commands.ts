@@ -17,7 +17,7 @@ import { schemaFromModels } from "../schema/from-models.js";
 import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
 import { resolve } from "node:path";
 import { configOf, current, revision, revisionGraph, withDatabase, type CommandOptions } from "./api.js";
-import { filterSchema } from "../schema/table-filter.js";
+import { filterSchema, refuseReferencesOutside } from "../schema/table-filter.js";
 import { introspectLive, introspectOptions, schemaAt } from "./head-schema.js";
 
 export interface SchemaCommandOptions extends CommandOptions {
@@ -142,6 +142,9 @@ export async function drift(options: SchemaCommandOptions = {}): Promise<SchemaD
   return withDatabase(loaded, options, async (conn, dialect) => {
     const expected = await schemaAt(loaded, graph, heads, dialect);
     const live = await introspectLive(loaded, conn, dialect);
+    // A key the migrations made to a table since left out compares fine; any other could not be reported.
+    const keep = introspectOptions(loaded).tables;
+    refuseReferencesOutside(live, keep, filterSchema(expected.schema, keep));
     return { ...diff(loaded, expected.schema, live, dialect, options, expected.source), heads, url: state.url };
   });
 }

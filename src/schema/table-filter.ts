@@ -5,7 +5,8 @@
  * before anything is read about a table, so a table Retort could not describe (PostGIS columns,
  * say) does not stop introspection once it is excluded.
  */
-import type { Schema } from "./snapshot.js";
+import { RetortError } from "../errors.js";
+import type { ForeignKeySchema, Schema } from "./snapshot.js";
 
 export interface TableSelection {
   /** Only these tables (names or globs). Absent: every table. */
@@ -43,4 +44,28 @@ export function tableFilter(selection: TableSelection = {}): TablePredicate {
 export function filterSchema(schema: Schema, keep: TablePredicate): Schema {
   const tables = schema.tables.filter((table) => keep(table.name));
   return tables.length === schema.tables.length ? schema : { ...schema, tables };
+}
+
+/**
+ * Refuse foreign keys of the read tables to a table that was not read (left out by the
+ * selection, missing, or in another schema), unless `known` has the same key: Retort would have
+ * to write (pull, baseline) or report (drift) a key to a table it knows nothing of. Leaving the
+ * key out instead would make the models and the baseline lose it, and drift call equal what is not.
+ */
+export function refuseReferencesOutside(schema: Schema, keep: TablePredicate, known?: Schema): void {
+  const read = new Set(schema.tables.map((table) => table.name));
+  const sameKey = (table: string, key: ForeignKeySchema) =>
+    known?.tables.find((t) => t.name === table)?.foreignKeys.some((k) => JSON.stringify(k) === JSON.stringify(key)) === true;
+  const outside = schema.tables.flatMap((table) =>
+    table.foreignKeys.filter((key) => !read.has(key.refTable) && !sameKey(table.name, key)).map((key) => ({ table: table.name, key, excluded: !keep(key.refTable) })),
+  );
+  if (outside.length === 0) return;
+  const describe = ({ table, key, excluded }: (typeof outside)[number]) =>
+    `table "${table}" has foreign key "${key.name}" (${key.columns.join(", ")}) to "${key.refTable}", ${excluded ? "which the config's `tables` selection leaves out" : "which is not a table Retort read (missing, or in another schema)"}`;
+  const targets = [...new Set(outside.map((o) => o.key.refTable))];
+  const sources = [...new Set(outside.map((o) => o.table))];
+  throw new RetortError("RETORT_EXCLUDED_REFERENCE", `${outside.map(describe).join("; ")}. Retort cannot describe a foreign key to a table it does not read.`, {
+    hint: `Add ${targets.map((t) => `"${t}"`).join(", ")} to the selection (take it out of tables.exclude, or add it to tables.include), or leave ${sources.map((t) => `"${t}"`).join(", ")} out as well.`,
+    details: { references: outside.map(({ table, key, excluded }) => ({ table, foreignKey: key.name, columns: key.columns, refTable: key.refTable, excluded })) },
+  });
 }
