@@ -7,7 +7,6 @@
 import { closeSync, openSync, readSync, readdirSync, rmSync, statSync } from "node:fs";
 import { RetortError } from "../errors.js";
 import type { ConnectionTarget } from "../env/url.js";
-import type { Driver } from "./driver.js";
 
 /** nothing there; an empty folder or file; a database of that kind; anything else. */
 export type PathContents = "nothing" | "empty" | "database" | "other";
@@ -51,25 +50,6 @@ export function fileDatabasePath(target: ConnectionTarget): { dialect: "pglite" 
   if (target.dialect === "pglite" && target.dataDir !== undefined) return { dialect: "pglite", path: target.dataDir };
   if (target.dialect === "sqlite" && target.filename !== ":memory:" && target.filename !== "") return { dialect: "sqlite", path: target.filename };
   return undefined;
-}
-
-/**
- * Whether a database holds nothing but `keep` tables, the first of them without a row (or none at
- * all): what a command that created it and failed before recording anything leaves.
- */
-export async function holdsNothingBut(driver: Driver, keep: readonly [record: string, ...others: string[]]): Promise<boolean> {
-  const names = keep.map((name) => `'${name}'`).join(", ");
-  const others =
-    driver.dialect === "sqlite"
-      ? `SELECT count(*) AS n FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (${names})`
-      : `SELECT count(*) AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND s.nspname NOT IN ('pg_catalog', 'information_schema') AND s.nspname NOT LIKE 'pg\\_%' AND c.relname NOT IN (${names})`;
-  if (Number((await driver.query<{ n: unknown }>(others)).rows[0]?.n) > 0) return false;
-  try {
-    return Number((await driver.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${keep[0]}`)).rows[0]?.n) === 0;
-  } catch {
-    return true; // the record table was never made
-  }
 }
 
 /** Delete a SQLite file (with its journal files) or a PGlite folder. */

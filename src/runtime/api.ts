@@ -10,7 +10,6 @@ import type { ConnectionTarget } from "../env/url.js";
 import { describeTarget, parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
-import { fileDatabaseContents, fileDatabasePath, holdsNothingBut, removeFileDatabase } from "../dialects/file-database.js";
 import { CONFIG_NAMES, cacheDirectory, loadConfig, migrationsDirectory, productionUrls, requireConfigFile, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { branchesMentioning } from "../env/branch.js";
 import { environmentName } from "../env/environment.js";
@@ -43,7 +42,6 @@ import { ARCHIVE_FOLDER, replacedBy, squashAccepts, squashBridge } from "./squas
 import { readAppliedChecksumDigest, readAppliedChecksumList, readVersionState, type UnfinishedRevision } from "./status.js";
 import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import { openDigestMemo, type DigestMemo } from "./digest-memo.js";
-import { HISTORY_TABLE, VERSION_TABLE } from "./version-table.js";
 import type { PlannedRevision } from "./plan.js";
 import { makeDirectory } from "../env/make-directory.js";
 
@@ -156,20 +154,11 @@ export interface OpenMode {
 async function withDriver<T>(loaded: LoadedConfig, options: CommandOptions, fn: (driver: Driver, target: ConnectionTarget, url: string) => Promise<T>, mode: OpenMode = {}): Promise<T> {
   const url = options.database ? describeTarget(options.database.target) : resolveDatabaseUrl({ ...options, config: loaded });
   const target = options.database?.target ?? parseDatabaseUrl(url);
-  // A SQLite file or PGlite folder this command creates by opening it: if the command then fails
-  // before recording anything (no head, a migration that does not load), it is removed again.
-  const file = options.database ? undefined : fileDatabasePath(target);
-  const creating = file !== undefined && !mode.mustExist && fileDatabaseContents(file.dialect, file.path) === "nothing";
   const driver = options.database?.driver ?? (await openDriver(target, EMPTY_SCHEMA, { ...mode, ...(loaded.config.pooler ? { pooler: loaded.config.pooler } : {}) }));
-  let discard = false;
   try {
     return await fn(driver, target, url);
-  } catch (error) {
-    discard = creating && (await holdsNothingBut(driver, [HISTORY_TABLE, VERSION_TABLE]).catch(() => false));
-    throw error;
   } finally {
     if (!options.database) await driver.close();
-    if (discard) removeFileDatabase(file!.dialect, file!.path);
   }
 }
 

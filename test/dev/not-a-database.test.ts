@@ -13,7 +13,7 @@ import { dropDatabase } from "../../src/dev/databases.js";
 import { fileDatabaseContents } from "../../src/dialects/file-database.js";
 import { upgrade } from "../../src/index.js";
 import { backupProject } from "../backup/support.js";
-import { createProject, failure } from "../runtime/project.js";
+import { failure } from "../runtime/project.js";
 
 const scratch = () => mkdtempSync(join(tmpdir(), "retort-not-a-db-"));
 
@@ -90,26 +90,5 @@ describe("paths that are not databases", () => {
     await restore({ ...options, url: target });
     await restore({ ...options, url: target });
     expect(existsSync(join(target.slice("pglite:".length), "PG_VERSION"))).toBe(true);
-  }, 120_000);
-});
-
-describe("a database a failed command would have created", () => {
-  it("is removed again when upgrade fails before recording anything (no head; a migration that does not load), on SQLite and PGlite", async () => {
-    const empty = backupProject();
-    const none = createProject();
-    const broken = createProject();
-    broken.add({ id: "bad000000001", message: "broken", up: "op.createTable(" });
-    for (const dialect of ["sqlite", "pglite"] as const) {
-      const path = join(scratch(), dialect === "sqlite" ? "app.db" : "data");
-      for (const project of [none, broken]) {
-        await failure(upgrade("head", { config: project.config, url: `${dialect}:${path}` }));
-        expect(existsSync(path)).toBe(false);
-      }
-      // A run that records something keeps its database, failed or not.
-      await upgrade("head", { config: empty.config, url: `${dialect}:${path}` });
-      expect(fileDatabaseContents(dialect, path)).toBe("database");
-      expect((await failure(upgrade("nope", { config: empty.config, url: `${dialect}:${path}` }))).code).toBeDefined();
-      expect(fileDatabaseContents(dialect, path)).toBe("database");
-    }
   }, 120_000);
 });
