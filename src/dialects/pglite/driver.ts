@@ -179,9 +179,15 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
   const { dataDir } = location;
   let processLock: ProcessLock | undefined;
   if (dataDir !== undefined) {
-    refuseNonDatabase("pglite", dataDir, "open or create a PGlite database");
     const timeoutMs = location.busyTimeoutMs ?? 0;
     processLock = await acquireProcessLock(PGLITE_LOCK, dataDir, { purpose: "has the PGlite database open", timeoutMs, busy: directoryBusy(dataDir, timeoutMs) });
+    // Under the lock: a folder another process is making a cluster in is not yet one, but will be.
+    try {
+      refuseNonDatabase("pglite", dataDir, "open or create a PGlite database");
+    } catch (error) {
+      await processLock.release();
+      throw error;
+    }
   }
   let db: PGlite;
   try {
