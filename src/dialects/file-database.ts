@@ -15,7 +15,14 @@ export type PathContents = "nothing" | "empty" | "database" | "other";
 const SQLITE_HEADER = "SQLite format 3\0";
 
 export function fileDatabaseContents(dialect: "pglite" | "sqlite", path: string): PathContents {
-  const stats = statSync(path, { throwIfNoEntry: false });
+  let stats;
+  try {
+    stats = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    // A path under a file: nothing can be there; opening it reports why.
+    if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return "nothing";
+    throw error;
+  }
   if (!stats) return "nothing";
   if (dialect === "pglite") {
     if (!stats.isDirectory()) return "other";

@@ -31,6 +31,7 @@ describe("paths that are not databases", () => {
     writeFileSync(join(dir, "notes.txt"), "precious\n");
     writeFileSync(join(dir, "empty.db"), "");
     expect(fileDatabaseContents("sqlite", join(dir, "none.db"))).toBe("nothing");
+    expect(fileDatabaseContents("pglite", join(dir, "notes.txt", "data"))).toBe("nothing");
     expect(fileDatabaseContents("sqlite", join(dir, "empty.db"))).toBe("empty");
     expect(fileDatabaseContents("sqlite", join(dir, "notes.txt"))).toBe("other");
     expect(fileDatabaseContents("sqlite", dir)).toBe("other");
