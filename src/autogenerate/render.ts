@@ -267,7 +267,11 @@ export class Renderer {
       case "enum":
         return `${this.use("enumColumn")}(${jsString(type.name)})`;
       case "varchar":
-        return `${t()}.varchar(${type.length})`;
+        return `${t()}.varchar(${type.length ?? ""})`;
+      case "timestamptz":
+      case "timestamp":
+      case "time":
+        return `${t()}.${type.kind}(${type.precision ?? ""})`;
       case "numeric":
         if (type.precision === undefined) return type.scale === undefined ? `${t()}.numeric()` : `${t()}.numeric(undefined, ${type.scale})`;
         return type.scale === undefined ? `${t()}.numeric(${type.precision})` : `${t()}.numeric(${type.precision}, ${type.scale})`;

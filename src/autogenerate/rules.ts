@@ -35,6 +35,7 @@ import type {
   Schema,
   TableSchema,
 } from "../schema/snapshot.js";
+import { MAX_TIME_PRECISION, typeModifier } from "../schema/snapshot.js";
 import { expressionColumn, normalizeDefault, normalizeExpression } from "./normalize.js";
 
 export interface DialectRules {
@@ -51,6 +52,8 @@ export interface DialectRules {
   readonly syntheticChecks: boolean;
   /** Type changes carry a USING expression where the database needs one. */
   readonly usingClause: boolean;
+  /** The fractional-second precision of time types is kept (SQLite stores every time as text, whatever the model says). */
+  readonly timePrecision: boolean;
 }
 
 export function dialectRules(dialect: Dialect, options: { ignoreComments?: boolean } = {}): DialectRules {
@@ -63,6 +66,7 @@ export function dialectRules(dialect: Dialect, options: { ignoreComments?: boole
     comments: options.ignoreComments !== true,
     syntheticChecks: sqlite,
     usingClause: !sqlite,
+    timePrecision: !sqlite,
   });
 }
 
@@ -77,7 +81,12 @@ function enumValuesOf(schema: Schema, name: string): readonly string[] | undefin
 export function typeKey(type: ColumnType, schema: Schema, rules: DialectRules): string {
   switch (type.kind) {
     case "varchar":
-      return `varchar(${type.length})`;
+      return `varchar${typeModifier(type)}`;
+    case "timestamptz":
+    case "timestamp":
+    case "time":
+      // timestamptz(6) is what timestamptz means: the same type to every query.
+      return rules.timePrecision && type.precision !== undefined && type.precision !== MAX_TIME_PRECISION ? `${type.kind}(${type.precision})` : type.kind;
     case "numeric":
       return type.precision === undefined ? "numeric" : `numeric(${type.precision},${type.scale ?? 0})`;
     case "enum": {

@@ -7,7 +7,7 @@
 import { columnType } from "../dialects/postgres/ddl.js";
 import type { Op } from "../operations/types.js";
 import { convertColumn } from "../dialects/sqlite/rebuild.js";
-import type { ColumnType, Dialect } from "../schema/snapshot.js";
+import { MAX_TIME_PRECISION, type ColumnType, type Dialect } from "../schema/snapshot.js";
 import { printIdentifier } from "./normalize.js";
 
 const INTEGERS = ["smallint", "integer", "bigint"];
@@ -79,8 +79,14 @@ function integerRank(kind: string): number {
 export function isWidening(from: ColumnType, to: ColumnType): boolean {
   if (from.kind === to.kind) {
     switch (from.kind) {
-      case "varchar":
-        return (to as { length: number }).length >= from.length;
+      case "varchar": {
+        const target = (to as { length?: number }).length;
+        return target === undefined || (from.length !== undefined && target >= from.length);
+      }
+      case "timestamptz":
+      case "timestamp":
+      case "time":
+        return ((to as { precision?: number }).precision ?? MAX_TIME_PRECISION) >= (from.precision ?? MAX_TIME_PRECISION);
       case "numeric": {
         const target = to as { precision?: number; scale?: number };
         if (target.precision === undefined) return true;

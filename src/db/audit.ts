@@ -217,6 +217,11 @@ export function sqliteInsertAuditSelect(info: TableInfo, action: AuditAction, ac
 /** Column kinds whose stored value is exactly the value given (numeric and time are reformatted by the database, real rounded to 4 bytes). */
 const FAITHFUL = new Set(["text", "varchar", "uuid", "enum", "smallint", "integer", "bigint", "double", "boolean", "timestamptz", "date", "json", "jsonb", "bytea", "array"]);
 
+/** Whether the database stores a given value of this column exactly (a timestamptz(0..2) rounds a Date's milliseconds). */
+function storesAsGiven(type: ColumnInfo["type"]): boolean {
+  return FAITHFUL.has(type.kind) && !(type.kind === "timestamptz" && type.precision !== undefined && type.precision < 3);
+}
+
 type JsonText = (values: Record<string, unknown>) => string;
 
 /** The audit JSON of a bulk load's rows, written straight from the values given: no object per row. */
@@ -249,7 +254,7 @@ export function auditRowPlan(info: TableInfo, given: readonly ColumnInfo[]): Aud
   const fields: Array<{ column: ColumnInfo; write: JsonText | "now" }> = [];
   const nowColumns: ColumnInfo[] = [];
   for (const column of info.columns) {
-    if (!FAITHFUL.has(column.type.kind)) return undefined;
+    if (!storesAsGiven(column.type)) return undefined;
     let write: JsonText | "now";
     if (givenKeys.has(column.key)) write = jsonWriter(column);
     else {

@@ -4,7 +4,7 @@
  * database name. The runtime half (`config`) is what the schema snapshot is built from.
  */
 import { RetortError } from "../errors.js";
-import type { ColumnType, DefaultValue, JsonValue, ReferentialAction } from "../schema/snapshot.js";
+import { MAX_TIME_PRECISION, type ColumnType, type DefaultValue, type JsonValue, type ReferentialAction } from "../schema/snapshot.js";
 import { isSqlExpression, type SqlExpression } from "./sql.js";
 
 export interface ColumnState {
@@ -216,11 +216,22 @@ function column<T>(type: ColumnType, extra: Partial<ColumnConfig> = {}): Column<
   return new Column({ type, nullable: false, primaryKey: false, checks: [], ...extra });
 }
 
+/** A time type, with the fractional-second precision Postgres accepts (0..6) when one is given. */
+function timeType(kind: "timestamptz" | "timestamp" | "time", precision: number | undefined): ColumnType {
+  if (precision === undefined) return { kind };
+  if (!Number.isInteger(precision) || precision < 0 || precision > MAX_TIME_PRECISION) {
+    throw new RetortError("RETORT_INVALID_MODEL", `${kind}(${precision}): the precision must be a whole number of fractional-second digits from 0 to ${MAX_TIME_PRECISION}`);
+  }
+  return { kind, precision };
+}
+
 /** The logical column types. Each maps to native types on Postgres/PGlite and faithful fallbacks on SQLite. */
 export const t = {
   uuid: () => column<string>({ kind: "uuid" }),
   text: () => column<string>({ kind: "text" }),
-  varchar: (length: number) => {
+  /** `varchar(n)`; without a length, Postgres' unlimited `varchar` (stored as text, as `t.text()` is). */
+  varchar: (length?: number) => {
+    if (length === undefined) return column<string>({ kind: "varchar" });
     if (!Number.isInteger(length) || length < 1) {
       throw new RetortError("RETORT_INVALID_MODEL", `varchar(${length}): the length must be a positive integer`);
     }
@@ -250,13 +261,14 @@ export const t = {
   real: () => column<number>({ kind: "real" }),
   double: () => column<number>({ kind: "double" }),
   boolean: () => column<boolean>({ kind: "boolean" }),
-  timestamptz: () => column<Date>({ kind: "timestamptz" }),
+  /** An instant. `precision`: fractional-second digits kept, 0..6 (default 6; JS Dates carry 3). */
+  timestamptz: (precision?: number) => column<Date>(timeType("timestamptz", precision)),
   /** Timestamp without time zone; values are read and written as UTC. */
-  timestamp: () => column<Date>({ kind: "timestamp" }),
+  timestamp: (precision?: number) => column<Date>(timeType("timestamp", precision)),
   /** A calendar date as "YYYY-MM-DD" (a string, so no time zone can shift it). */
   date: () => column<string>({ kind: "date" }),
   /** A time of day as "HH:MM:SS[.ffffff]". */
-  time: () => column<string>({ kind: "time" }),
+  time: (precision?: number) => column<string>(timeType("time", precision)),
   jsonb: <T = unknown>() => column<T>({ kind: "jsonb" }),
   json: <T = unknown>() => column<T>({ kind: "json" }),
   bytea: () => column<Uint8Array>({ kind: "bytea" }),

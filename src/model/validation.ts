@@ -53,7 +53,7 @@ export function columnValueSchema(config: ColumnConfig): z.ZodType {
     case "text":
       return text();
     case "varchar":
-      return text().max(type.length, `must be at most ${type.length} characters`);
+      return type.length === undefined ? text() : text().max(type.length, `must be at most ${type.length} characters`);
     case "smallint":
       return z.number().int().min(-INT16).max(INT16 - 1);
     case "integer":
@@ -157,7 +157,7 @@ function accepts(config: ColumnConfig): (value: unknown) => boolean {
     case "text":
       return isText;
     case "varchar":
-      return (v) => isText(v) && v.length <= type.length;
+      return type.length === undefined ? isText : (v) => isText(v) && v.length <= type.length!;
     case "smallint":
       return whole(-INT16, INT16 - 1);
     case "integer":

@@ -9,7 +9,7 @@ import { assertEnumLabels, isEnumModel, type EnumModel } from "../model/enum.js"
 import { isColumnRef, isTableModel, type AnyTable, type ColumnRef, type IndexTarget, type PrimaryKeyDef } from "../model/table.js";
 import { isSqlExpression } from "../model/sql.js";
 import { assertIdentifierFits, constraintName, expressionSlug } from "./naming.js";
-import type { ColumnSchema, EnumSchema, ForeignKeySchema, IndexElement, Schema, TableSchema } from "./snapshot.js";
+import { typeModifier, type ColumnSchema, type EnumSchema, type ForeignKeySchema, type IndexElement, type Schema, type TableSchema } from "./snapshot.js";
 
 /** Tables and enums found among `models` (other values, such as relation declarations, are skipped). */
 export function collectModels(models: Iterable<unknown> | Record<string, unknown>): { tables: AnyTable[]; enums: EnumModel[] } {
@@ -318,8 +318,6 @@ function isKeyOf(table: TableSchema, fk: ForeignKeySchema): boolean {
 function typeName(column: ColumnSchema): string {
   const type = column.type;
   switch (type.kind) {
-    case "varchar":
-      return `varchar(${type.length})`;
     case "numeric":
       return type.precision === undefined ? "numeric" : `numeric(${type.precision}${type.scale === undefined ? "" : `,${type.scale}`})`;
     case "enum":
@@ -327,6 +325,6 @@ function typeName(column: ColumnSchema): string {
     case "array":
       return `${type.element.kind}[]`;
     default:
-      return type.kind;
+      return `${type.kind}${typeModifier(type)}`;
   }
 }

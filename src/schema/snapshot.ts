@@ -8,7 +8,8 @@
 export type ColumnType =
   | { kind: "uuid" }
   | { kind: "text" }
-  | { kind: "varchar"; length: number }
+  /** Without a length: Postgres' unlimited `varchar` (what Rails' string columns are). */
+  | { kind: "varchar"; length?: number }
   | { kind: "smallint" }
   | { kind: "integer" }
   | { kind: "bigint" }
@@ -16,10 +17,11 @@ export type ColumnType =
   | { kind: "real" }
   | { kind: "double" }
   | { kind: "boolean" }
-  | { kind: "timestamptz" }
-  | { kind: "timestamp" }
+  /** precision: fractional-second digits kept, 0..6 (Postgres' default, 6, when absent). */
+  | { kind: "timestamptz"; precision?: number }
+  | { kind: "timestamp"; precision?: number }
   | { kind: "date" }
-  | { kind: "time" }
+  | { kind: "time"; precision?: number }
   | { kind: "jsonb" }
   | { kind: "json" }
   | { kind: "bytea" }
@@ -27,6 +29,26 @@ export type ColumnType =
   | { kind: "array"; element: { kind: "text" } };
 
 export type ColumnTypeKind = ColumnType["kind"];
+
+/** The largest fractional-second precision of Postgres' time types (microseconds). */
+export const MAX_TIME_PRECISION = 6;
+
+/**
+ * The modifier a type is written with: "(100)" for varchar(100), "(3)" for timestamptz(3), ""
+ * when it has none (numeric's precision and scale are written by each renderer in its own form).
+ */
+export function typeModifier(type: ColumnType): string {
+  switch (type.kind) {
+    case "varchar":
+      return type.length === undefined ? "" : `(${type.length})`;
+    case "timestamptz":
+    case "timestamp":
+    case "time":
+      return type.precision === undefined ? "" : `(${type.precision})`;
+    default:
+      return "";
+  }
+}
 
 /** A server-side default, in a form every dialect can render. */
 export type DefaultValue =

@@ -82,6 +82,7 @@ const SCALAR_TYPES: ColumnType[] = [
   { kind: "uuid" },
   { kind: "text" },
   { kind: "varchar", length: 40 },
+  { kind: "varchar" },
   { kind: "smallint" },
   { kind: "integer" },
   { kind: "bigint" },
@@ -91,9 +92,12 @@ const SCALAR_TYPES: ColumnType[] = [
   { kind: "double" },
   { kind: "boolean" },
   { kind: "timestamptz" },
+  { kind: "timestamptz", precision: 3 },
   { kind: "timestamp" },
+  { kind: "timestamp", precision: 0 },
   { kind: "date" },
   { kind: "time" },
+  { kind: "time", precision: 2 },
   { kind: "jsonb" },
   { kind: "json" },
   { kind: "bytea" },
@@ -455,13 +459,13 @@ const MUTATIONS: Record<string, Mutation> = {
     const options: ColumnType[] = isNumeric(before)
       ? [{ kind: "bigint" }, { kind: "integer" }, { kind: "double" }, { kind: "numeric", precision: 12, scale: 2 }, { kind: "text" }]
       : isText(before)
-        ? [{ kind: "text" }, { kind: "varchar", length: 80 }, { kind: "varchar", length: 20 }]
+        ? [{ kind: "text" }, { kind: "varchar", length: 80 }, { kind: "varchar", length: 20 }, { kind: "varchar" }]
         : before.kind === "json"
           ? [{ kind: "jsonb" }, { kind: "text" }]
           : before.kind === "jsonb"
             ? [{ kind: "json" }, { kind: "text" }]
             : before.kind === "timestamp"
-              ? [{ kind: "timestamptz" }, { kind: "date" }]
+              ? [{ kind: "timestamptz" }, { kind: "date" }, { kind: "timestamp", precision: 3 }]
               : before.kind === "array"
                 ? [] // SQLite cannot turn text back into an array
                 : [{ kind: "text" }];

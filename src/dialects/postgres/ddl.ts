@@ -6,6 +6,7 @@
 import { RetortError } from "../../errors.js";
 import type { DdlCompiler } from "../ddl.js";
 import { identList, quoteIdent, quoteLiteral } from "../sql-text.js";
+import { typeModifier } from "../../schema/snapshot.js";
 import type {
   CheckSchema,
   ColumnSchema,
@@ -30,10 +31,7 @@ export function columnType(type: ColumnType): string {
     case "bigint":
     case "real":
     case "boolean":
-    case "timestamptz":
-    case "timestamp":
     case "date":
-    case "time":
     case "jsonb":
     case "json":
     case "bytea":
@@ -41,7 +39,10 @@ export function columnType(type: ColumnType): string {
     case "double":
       return "double precision";
     case "varchar":
-      return `varchar(${type.length})`;
+    case "timestamptz":
+    case "timestamp":
+    case "time":
+      return `${type.kind}${typeModifier(type)}`;
     case "numeric":
       if (type.precision === undefined) return "numeric";
       return type.scale === undefined ? `numeric(${type.precision})` : `numeric(${type.precision}, ${type.scale})`;

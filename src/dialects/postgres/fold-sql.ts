@@ -13,6 +13,7 @@
 import { RetortError } from "../../errors.js";
 import { applyOperation } from "../../operations/apply.js";
 import type { Op } from "../../operations/types.js";
+import { MAX_TIME_PRECISION } from "../../schema/snapshot.js";
 import type { ColumnSchema, ColumnType, DefaultValue, ForeignKeySchema, IndexElement, IndexSchema, ReferentialAction, Schema, TableSchema } from "../../schema/snapshot.js";
 import type { PgNode, PostgresParser } from "../../sql/parser.js";
 import { decodeDefault } from "./introspect-defaults.js";
@@ -85,6 +86,8 @@ const SIMPLE_TYPES: Record<string, ColumnType["kind"]> = {
   uuid: "uuid", text: "text", int2: "smallint", int4: "integer", int8: "bigint", float4: "real", float8: "double", bool: "boolean",
   timestamptz: "timestamptz", timestamp: "timestamp", date: "date", time: "time", jsonb: "jsonb", json: "json", bytea: "bytea",
 };
+/** The types whose one modifier is a fractional-second precision. */
+const TIME_KINDS = new Set<ColumnType["kind"]>(["timestamptz", "timestamp", "time"]);
 const SERIALS: Record<string, ColumnType["kind"]> = { serial: "integer", serial4: "integer", bigserial: "bigint", serial8: "bigint", smallserial: "smallint", serial2: "smallint" };
 
 class StatementFold {
@@ -212,12 +215,14 @@ class StatementFold {
     if (serial) return { type: { kind: serial } as ColumnType, serial: true };
     const simple = SIMPLE_TYPES[name];
     if (simple) {
-      if (mods.length > 0) giveUp(`${name} with a precision is not supported`);
-      return { type: { kind: simple } as ColumnType, serial: false };
+      if (mods.length === 0) return { type: { kind: simple } as ColumnType, serial: false };
+      const precision = Number(mods[0]);
+      if (!TIME_KINDS.has(simple) || mods.length > 1 || !(precision >= 0 && precision <= MAX_TIME_PRECISION)) giveUp(`${name}(${mods.join(", ")}) is not a type the snapshot describes`);
+      return { type: { kind: simple, precision } as ColumnType, serial: false };
     }
     if (name === "varchar") {
-      if (mods.length !== 1) giveUp("varchar without a length is not supported");
-      return { type: { kind: "varchar", length: Number(mods[0]) }, serial: false };
+      if (mods.length > 1) giveUp("varchar with more than a length");
+      return { type: mods.length === 0 ? { kind: "varchar" } : { kind: "varchar", length: Number(mods[0]) }, serial: false };
     }
     if (name === "numeric") {
       if (mods.length === 0) return { type: { kind: "numeric" }, serial: false };

@@ -196,12 +196,12 @@ const BUILTIN_TYPES: Record<string, ColumnType> = {
 };
 const VARCHAR_OID = "1043";
 const NUMERIC_OID = "1700";
-/** Types whose typmod is a precision the snapshot has no place for. */
+/** Time types, whose typmod is the fractional-second precision. */
 const PRECISION_TYPES = new Set(["1184", "1114", "1083"]);
 
 const SUPPORTED_TYPES =
-  "uuid, text, varchar(n), smallint, integer, bigint, numeric[(p[, s])], real, double precision, boolean, " +
-  "timestamptz, timestamp, date, time, jsonb, json, bytea, text[] and enum types of the schema";
+  "uuid, text, varchar[(n)], smallint, integer, bigint, numeric[(p[, s])], real, double precision, boolean, " +
+  "timestamptz[(p)], timestamp[(p)], date, time[(p)], jsonb, json, bytea, text[] and enum types of the schema";
 
 /** A column whose default is nextval() of a sequence it owns is a serial (what `serial` creates). */
 const SERIAL_KINDS = new Set(["smallint", "integer", "bigint"]);
@@ -229,12 +229,11 @@ function columnType(row: ColumnRow): ColumnType | string {
   const [, , , oid, typmod, typtype, typname, inSchema, formatted] = row;
   const builtin = BUILTIN_TYPES[oid];
   if (builtin) {
-    if (PRECISION_TYPES.has(oid) && typmod >= 0) return `${formatted}: a precision other than the default is not supported`;
+    // Kept as written, timestamptz(6) included (the same type as timestamptz, which compare knows).
+    if (PRECISION_TYPES.has(oid) && typmod >= 0) return { kind: builtin.kind, precision: typmod } as ColumnType;
     return builtin.kind === "array" ? { kind: "array", element: { kind: "text" } } : { kind: builtin.kind } as ColumnType;
   }
-  if (oid === VARCHAR_OID) {
-    return typmod >= 4 ? { kind: "varchar", length: typmod - 4 } : "character varying without a length is not supported (use text or varchar(n))";
-  }
+  if (oid === VARCHAR_OID) return typmod >= 4 ? { kind: "varchar", length: typmod - 4 } : { kind: "varchar" };
   if (oid === NUMERIC_OID) {
     if (typmod < 4) return { kind: "numeric" };
     const precision = ((typmod - 4) >> 16) & 0xffff;

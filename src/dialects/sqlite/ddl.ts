@@ -8,16 +8,17 @@
  * | uuid           | UUID                  | TEXT, lowercase canonical                   | encode (format)                          |
  * | text           | TEXT                  | TEXT                                        |                                          |
  * | varchar(n)     | VARCHAR(n)            | TEXT                                        | CHECK (length("col") <= n)               |
+ * | varchar        | VARCHAR               | TEXT                                        |                                          |
  * | smallint       | SMALLINT              | INTEGER                                     | encode (range)                           |
  * | integer        | INTEGER               | INTEGER                                     | encode (range)                           |
  * | bigint         | BIGINT                | INTEGER (64-bit, read exactly as bigint)    | encode (range)                           |
  * | numeric(p,s)   | NUMERIC_TEXT(p,s)     | TEXT: the canonical decimal ("1.50")        | encode (precision, scale)                |
  * | real / double  | REAL / DOUBLE         | REAL                                        |                                          |
  * | boolean        | BOOLEAN               | INTEGER 0/1                                 | CHECK ("col" IN (0, 1))                  |
- * | timestamptz    | TIMESTAMPTZ           | TEXT 'YYYY-MM-DDTHH:MM:SS.sssZ' (UTC)       | encode                                   |
- * | timestamp      | TIMESTAMP             | TEXT 'YYYY-MM-DDTHH:MM:SS.sssZ' (UTC)       | encode                                   |
+ * | timestamptz(p) | TIMESTAMPTZ           | TEXT 'YYYY-MM-DDTHH:MM:SS.sssZ' (UTC)       | encode (rounds to p digits)              |
+ * | timestamp(p)   | TIMESTAMP             | TEXT 'YYYY-MM-DDTHH:MM:SS.sssZ' (UTC)       | encode (rounds to p digits)              |
  * | date           | DATE                  | TEXT 'YYYY-MM-DD'                           | encode                                   |
- * | time           | TIME                  | TEXT 'HH:MM:SS[.fraction]'                  | encode                                   |
+ * | time(p)        | TIME                  | TEXT 'HH:MM:SS[.fraction]'                  | encode (rounds to p digits)              |
  * | jsonb / json   | JSONB_TEXT / JSON_TEXT| TEXT: JSON                                  | CHECK (json_valid("col"))                |
  * | bytea          | BLOB                  | BLOB                                        |                                          |
  * | enum           | TEXT                  | TEXT                                        | CHECK ("col" IN ('a', 'b'))              |

@@ -347,7 +347,8 @@ function otherDeclaredType(declared: string): ColumnType | undefined {
     case "NVARCHAR":
     case "CHARACTER VARYING":
     case "VARYING CHARACTER":
-      return first !== undefined && second === undefined ? { kind: "varchar", length: Number(first) } : { kind: "text" };
+      if (second !== undefined) return { kind: "text" };
+      return first === undefined ? { kind: "varchar" } : { kind: "varchar", length: Number(first) };
     case "TEXT":
     case "CLOB":
     case "CHAR":

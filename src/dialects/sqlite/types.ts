@@ -20,7 +20,7 @@ export function sqliteDeclaredType(type: ColumnType): string {
     case "enum":
       return "TEXT";
     case "varchar":
-      return `VARCHAR(${type.length})`;
+      return type.length === undefined ? "VARCHAR" : `VARCHAR(${type.length})`;
     case "smallint":
       return "SMALLINT";
     case "integer":
@@ -36,6 +36,7 @@ export function sqliteDeclaredType(type: ColumnType): string {
       return "DOUBLE";
     case "boolean":
       return "BOOLEAN";
+    // Without the precision: every time is stored as text, and the model's precision rounds values on the way in.
     case "timestamptz":
       return "TIMESTAMPTZ";
     case "timestamp":
@@ -82,8 +83,8 @@ export function columnTypeFromDeclared(declared: string): ColumnType | undefined
   const upper = declared.trim().toUpperCase();
   const simple = SIMPLE_DECLARED[upper];
   if (simple) return simple;
-  const varchar = /^VARCHAR\s*\(\s*(\d+)\s*\)$/.exec(upper);
-  if (varchar) return { kind: "varchar", length: Number(varchar[1]) };
+  const varchar = /^VARCHAR(?:\s*\(\s*(\d+)\s*\))?$/.exec(upper);
+  if (varchar) return varchar[1] === undefined ? { kind: "varchar" } : { kind: "varchar", length: Number(varchar[1]) };
   const numeric = /^NUMERIC_TEXT(?:\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?$/.exec(upper);
   if (numeric) {
     const type: ColumnType = { kind: "numeric" };
@@ -107,7 +108,7 @@ export interface ColumnCheck {
 export function columnCheckKind(type: ColumnType): ColumnCheckKind | undefined {
   switch (type.kind) {
     case "varchar":
-      return "varchar";
+      return type.length === undefined ? undefined : "varchar";
     case "boolean":
       return "boolean";
     case "enum":

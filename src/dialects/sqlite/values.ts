@@ -4,7 +4,7 @@
  * type (raw Kysely queries), and decoders for result columns.
  */
 import { RetortError } from "../../errors.js";
-import type { ColumnType } from "../../schema/snapshot.js";
+import { MAX_TIME_PRECISION, typeModifier, type ColumnType } from "../../schema/snapshot.js";
 
 export type Decoder = (value: unknown) => unknown;
 
@@ -94,13 +94,43 @@ export function parseTimestamp(text: string): Date {
 
 const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
 
-/** "HH:MM:SS[.fraction]" as Postgres prints a time: seconds always, fraction without trailing zeros (µs at most). */
-function canonicalTime(text: string): string | undefined {
+/** Microsecond counts rounded, as Postgres rounds, to `precision` fractional-second digits: half away from zero. */
+function roundMicros(micros: number, precision: number | undefined): number {
+  if (precision === undefined || precision >= MAX_TIME_PRECISION) return micros;
+  const scale = 10 ** (MAX_TIME_PRECISION - precision);
+  return Math.sign(micros) * Math.round(Math.abs(micros) / scale) * scale;
+}
+
+/** C's rint(): Postgres reads a time's fraction into microseconds with it, float noise included. */
+function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const rest = value - floor;
+  return rest > 0.5 || (rest === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
+}
+
+/**
+ * "HH:MM:SS[.fraction]" as Postgres prints a time: seconds always, fraction without trailing
+ * zeros, rounded to the column's precision (µs at most), which can carry up to 24:00:00 as on Postgres.
+ */
+function canonicalTime(text: string, precision?: number): string | undefined {
   const match = TIME.exec(text.trim());
   if (!match) return undefined;
   const [, hours, minutes, seconds = "00", fraction = ""] = match;
-  const micros = fraction.slice(0, 6).replace(/0+$/, "");
-  return `${hours!.padStart(2, "0")}:${minutes}:${seconds}${micros ? `.${micros}` : ""}`;
+  const micros = roundMicros(roundHalfEven(Number(`0.${fraction || "0"}`) * 1e6), precision);
+  const whole = (Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds) + Math.floor(micros / 1e6);
+  const two = (n: number) => String(n).padStart(2, "0");
+  const rest = String(micros % 1e6).padStart(6, "0").replace(/0+$/, "");
+  return `${two(Math.floor(whole / 3600))}:${two(Math.floor(whole / 60) % 60)}:${two(whole % 60)}${rest ? `.${rest}` : ""}`;
+}
+
+/** Milliseconds between 1970 and 2000, the epoch Postgres rounds timestamps from (the sign of a half matters). */
+const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
+
+/** A Date rounded as a timestamp(precision) column stores it (JS Dates keep milliseconds: only 0..2 change it). */
+function roundTimestamp(date: Date, precision: number | undefined): Date {
+  if (precision === undefined || precision >= 3) return date;
+  const micros = roundMicros((date.getTime() - POSTGRES_EPOCH_MS) * 1000, precision);
+  return new Date(micros / 1000 + POSTGRES_EPOCH_MS);
 }
 
 const DATE = /^\d{4,}-\d{2}-\d{2}$/;
@@ -116,8 +146,6 @@ function invalid(type: ColumnType, expected: string): RetortError {
 
 export function describeType(type: ColumnType): string {
   switch (type.kind) {
-    case "varchar":
-      return `varchar(${type.length})`;
     case "numeric":
       if (type.precision === undefined) return "numeric";
       return `numeric(${type.precision},${type.scale ?? 0})`;
@@ -126,7 +154,7 @@ export function describeType(type: ColumnType): string {
     case "array":
       return "text[]";
     default:
-      return type.kind;
+      return `${type.kind}${typeModifier(type)}`;
   }
 }
 
@@ -188,14 +216,14 @@ export function encodeValue(type: ColumnType, value: unknown): unknown {
     case "timestamp": {
       const date = value instanceof Date ? value : typeof value === "string" ? parseTimestamp(value) : typeof value === "number" ? new Date(value) : undefined;
       if (!date || Number.isNaN(date.getTime())) throw invalid(type, "a valid Date");
-      return date.toISOString();
+      return roundTimestamp(date, type.precision).toISOString();
     }
     case "date":
       if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString().slice(0, 10);
       if (typeof value !== "string" || !DATE.test(value)) throw invalid(type, 'a "YYYY-MM-DD" string');
       return value;
     case "time": {
-      const canonical = typeof value === "string" ? canonicalTime(value) : undefined;
+      const canonical = typeof value === "string" ? canonicalTime(value, type.precision) : undefined;
       if (canonical === undefined) throw invalid(type, 'a "HH:MM:SS[.fraction]" string');
       return canonical;
     }
