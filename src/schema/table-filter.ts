@@ -15,8 +15,27 @@ export interface TableSelection {
   exclude?: readonly string[];
 }
 
-/** Version tables of Alembic, Prisma and Drizzle: excluded unless `include` names one exactly. */
-export const OTHER_TOOLS_TABLES: readonly string[] = Object.freeze(["alembic_version", "_prisma_migrations", "__drizzle_migrations"]);
+/**
+ * Other migration tools' bookkeeping tables: excluded unless `include` names one exactly. Alembic,
+ * Prisma, Drizzle; Rails (whose `schema_migrations` golang-migrate and dbmate use too), Django,
+ * Flyway, Liquibase, Knex, Sequelize, goose and sqlx.
+ */
+export const OTHER_TOOLS_TABLES: readonly string[] = Object.freeze([
+  "alembic_version",
+  "_prisma_migrations",
+  "__drizzle_migrations",
+  "schema_migrations",
+  "ar_internal_metadata",
+  "django_migrations",
+  "flyway_schema_history",
+  "databasechangelog",
+  "databasechangeloglock",
+  "knex_migrations",
+  "knex_migrations_lock",
+  "SequelizeMeta",
+  "goose_db_version",
+  "_sqlx_migrations",
+]);
 
 export type TablePredicate = (table: string) => boolean;
 

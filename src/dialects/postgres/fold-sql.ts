@@ -204,7 +204,12 @@ class StatementFold {
   private columnType(typeName: PgNode): { type: ColumnType; serial: boolean } {
     const names = typeNames(typeName);
     const name = names[names.length - 1]!;
-    const mods = (typeName.typmods ?? []).map((mod: PgNode) => mod.A_Const?.ival?.ival ?? mod.A_Const?.ival ?? giveUp("a type modifier that is not a number"));
+    // The parser leaves out a zero (protobuf's default): `time(0)` has { ival: {} }.
+    const mods = (typeName.typmods ?? []).map((mod: PgNode) => {
+      const ival = mod.A_Const?.ival;
+      if (ival === undefined) return giveUp("a type modifier that is not a number");
+      return typeof ival === "object" ? (ival.ival ?? 0) : ival;
+    });
     const arrayBounds = typeName.arrayBounds ?? [];
     if (names.length > 1 && names[0] !== "public") giveUp(`type "${names.join(".")}" is not supported`);
     if (arrayBounds.length > 0) {
