@@ -23,6 +23,7 @@
  */
 import type { ColumnSchema, ColumnType, DefaultValue, JsonValue } from "../schema/snapshot.js";
 import { readQuotedIdentifier } from "../dialects/sql-text.js";
+import { canonicalInet } from "../model/inet.js";
 
 // ---------------------------------------------------------------------------------------------
 // tokens
@@ -1253,6 +1254,9 @@ function literalKey(type: ColumnType, value: JsonValue, fromSql: boolean): strin
       return `hex:${value.replace(/^(\\x|0x)/i, "").toLowerCase()}`;
     case "uuid":
       return typeof value === "string" ? `str:${value.trim().toLowerCase()}` : `json:${canonicalJson(value)}`;
+    case "inet":
+      // '10.0.0.1/32' is stored and printed as '10.0.0.1'.
+      return typeof value === "string" ? `str:${canonicalInet(value) ?? value}` : `json:${canonicalJson(value)}`;
     case "text":
     case "varchar":
     case "enum":

@@ -304,6 +304,7 @@ export class Renderer {
       case "date":
       case "time":
       case "numeric":
+      case "inet":
         return typeof value === "string" ? exact(jsString(value)) : cast();
       case "smallint":
       case "integer":

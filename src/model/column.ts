@@ -272,6 +272,8 @@ export const t = {
   jsonb: <T = unknown>() => column<T>({ kind: "jsonb" }),
   json: <T = unknown>() => column<T>({ kind: "json" }),
   bytea: () => column<Uint8Array>({ kind: "bytea" }),
+  /** An IPv4 or IPv6 address, optionally with a netmask length; read back as Postgres prints it ("10.0.0.1", "::1", "10.0.0.0/8"). */
+  inet: () => column<string>({ kind: "inet" }),
   /** text[] on Postgres; a JSON array on SQLite. */
   textArray: () => column<string[]>({ kind: "array", element: { kind: "text" } }),
 };

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { RetortError } from "../errors.js";
+import { canonicalInet } from "./inet.js";
 import type { ColumnConfig } from "./column.js";
 import type { AnyTable } from "./table.js";
 import type { Insert, Row, Update } from "./types.js";
@@ -50,6 +51,8 @@ export function columnValueSchema(config: ColumnConfig): z.ZodType {
   switch (type.kind) {
     case "uuid":
       return z.guid("must be a UUID");
+    case "inet":
+      return z.string().refine((s) => canonicalInet(s) !== undefined, 'must be an IPv4 or IPv6 address, optionally with a netmask length ("10.0.0.0/8")');
     case "text":
       return text();
     case "varchar":
@@ -156,6 +159,8 @@ function accepts(config: ColumnConfig): (value: unknown) => boolean {
   switch (type.kind) {
     case "text":
       return isText;
+    case "inet":
+      return (v) => typeof v === "string" && canonicalInet(v) !== undefined;
     case "varchar":
       return type.length === undefined ? isText : (v) => isText(v) && v.length <= type.length!;
     case "smallint":

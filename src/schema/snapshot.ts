@@ -25,6 +25,8 @@ export type ColumnType =
   | { kind: "jsonb" }
   | { kind: "json" }
   | { kind: "bytea" }
+  /** An IPv4 or IPv6 host address, optionally with a netmask length ("10.0.0.1", "10.0.0.0/8", "::1"). */
+  | { kind: "inet" }
   | { kind: "enum"; name: string }
   | { kind: "array"; element: { kind: "text" } };
 

@@ -101,6 +101,7 @@ const SCALAR_TYPES: ColumnType[] = [
   { kind: "jsonb" },
   { kind: "json" },
   { kind: "bytea" },
+  { kind: "inet" },
   { kind: "array", element: { kind: "text" } },
 ];
 
@@ -144,6 +145,9 @@ function drawDefault(d: Draw, type: ColumnType, enums: readonly EnumSchema[]): D
       return lit({ kind: "literal", value: d.pick<JsonValue>([{}, [], { a: 1, b: [true, null] }]) });
     case "bytea":
       return lit({ kind: "literal", value: "00ff" });
+    case "inet":
+      // Postgres keeps '10.0.0.1/32' as '10.0.0.1': compare must see them equal.
+      return lit({ kind: "literal", value: d.pick(["10.0.0.1/32", "::FFFF:1.2.3.4", "192.168.0.0/16"]) });
     case "array":
       return lit({ kind: "literal", value: d.pick([[], ["a", "b"]]) });
     case "enum": {

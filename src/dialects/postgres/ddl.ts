@@ -32,6 +32,7 @@ export function columnType(type: ColumnType): string {
     case "real":
     case "boolean":
     case "date":
+    case "inet":
     case "jsonb":
     case "json":
     case "bytea":
@@ -102,6 +103,7 @@ function literalDefault(column: ColumnSchema, value: unknown): string {
     case "time":
     case "timestamp":
     case "timestamptz":
+    case "inet":
       if (typeof value !== "string") throw badDefault(column, "a string");
       return `${quoteLiteral(value)}::${type.kind}`;
     case "boolean":

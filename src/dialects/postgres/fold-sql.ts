@@ -84,7 +84,7 @@ function typeNames(typeName: PgNode): string[] {
 
 const SIMPLE_TYPES: Record<string, ColumnType["kind"]> = {
   uuid: "uuid", text: "text", int2: "smallint", int4: "integer", int8: "bigint", float4: "real", float8: "double", bool: "boolean",
-  timestamptz: "timestamptz", timestamp: "timestamp", date: "date", time: "time", jsonb: "jsonb", json: "json", bytea: "bytea",
+  timestamptz: "timestamptz", timestamp: "timestamp", date: "date", time: "time", jsonb: "jsonb", json: "json", bytea: "bytea", inet: "inet",
 };
 /** The types whose one modifier is a fractional-second precision. */
 const TIME_KINDS = new Set<ColumnType["kind"]>(["timestamptz", "timestamp", "time"]);

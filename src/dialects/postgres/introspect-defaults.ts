@@ -65,6 +65,7 @@ function decodeLiteral(text: string, type: ColumnType): JsonValue | undefined {
     case "uuid":
     case "date":
     case "time":
+    case "inet":
       return stringLiteral(text);
     case "timestamptz":
     case "timestamp": {

@@ -192,6 +192,7 @@ const BUILTIN_TYPES: Record<string, ColumnType> = {
   3802: { kind: "jsonb" },
   114: { kind: "json" },
   17: { kind: "bytea" },
+  869: { kind: "inet" },
   1009: { kind: "array", element: { kind: "text" } },
 };
 const VARCHAR_OID = "1043";
@@ -201,7 +202,7 @@ const PRECISION_TYPES = new Set(["1184", "1114", "1083"]);
 
 const SUPPORTED_TYPES =
   "uuid, text, varchar[(n)], smallint, integer, bigint, numeric[(p[, s])], real, double precision, boolean, " +
-  "timestamptz[(p)], timestamp[(p)], date, time[(p)], jsonb, json, bytea, text[] and enum types of the schema";
+  "timestamptz[(p)], timestamp[(p)], date, time[(p)], jsonb, json, bytea, inet, text[] and enum types of the schema";
 
 /** A column whose default is nextval() of a sequence it owns is a serial (what `serial` creates). */
 const SERIAL_KINDS = new Set(["smallint", "integer", "bigint"]);

@@ -21,6 +21,7 @@
  * | time(p)        | TIME                  | TEXT 'HH:MM:SS[.fraction]'                  | encode (rounds to p digits)              |
  * | jsonb / json   | JSONB_TEXT / JSON_TEXT| TEXT: JSON                                  | CHECK (json_valid("col"))                |
  * | bytea          | BLOB                  | BLOB                                        |                                          |
+ * | inet           | INET_TEXT             | TEXT, as Postgres prints it ("10.0.0.1")    | encode (format)                          |
  * | enum           | TEXT                  | TEXT                                        | CHECK ("col" IN ('a', 'b'))              |
  * | text[]         | TEXT_ARRAY            | TEXT: a JSON array of strings               | CHECK (json_valid("col"))                |
  *
@@ -133,6 +134,7 @@ function renderLiteral(value: JsonValue, type: ColumnType): string {
     case "timestamp":
     case "date":
     case "time":
+    case "inet":
       if (typeof value !== "string") throw badLiteral(type, value);
       return quoteLiteral(encodeValue(type, value) as string);
     case "bytea": {

@@ -538,6 +538,7 @@ function literalDefault(tokens: Token[], text: string, type: ColumnType): Defaul
       case "timestamp":
       case "date":
       case "time":
+      case "inet":
         return literal(value);
       case "numeric": {
         const canonical = numericText(value, type);

@@ -62,6 +62,7 @@ function storageOf(type: ColumnType): Storage {
     case "text":
     case "varchar":
     case "enum":
+    case "inet":
       return "text";
     case "timestamptz":
     case "timestamp":

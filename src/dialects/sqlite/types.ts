@@ -51,6 +51,9 @@ export function sqliteDeclaredType(type: ColumnType): string {
       return "JSON_TEXT";
     case "bytea":
       return "BLOB";
+    // Not "INET": a declared type without TEXT in it would give the column NUMERIC affinity.
+    case "inet":
+      return "INET_TEXT";
     case "array":
       return "TEXT_ARRAY";
   }
@@ -72,6 +75,7 @@ const SIMPLE_DECLARED: Record<string, ColumnType> = {
   JSONB_TEXT: { kind: "jsonb" },
   JSON_TEXT: { kind: "json" },
   BLOB: { kind: "bytea" },
+  INET_TEXT: { kind: "inet" },
   TEXT_ARRAY: { kind: "array", element: { kind: "text" } },
 };
 

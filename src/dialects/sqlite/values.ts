@@ -4,6 +4,7 @@
  * type (raw Kysely queries), and decoders for result columns.
  */
 import { RetortError } from "../../errors.js";
+import { canonicalInet } from "../../model/inet.js";
 import { MAX_TIME_PRECISION, typeModifier, type ColumnType } from "../../schema/snapshot.js";
 
 export type Decoder = (value: unknown) => unknown;
@@ -175,6 +176,11 @@ export function encodeValue(type: ColumnType, value: unknown): unknown {
     case "enum":
       if (typeof value !== "string") throw invalid(type, "a string");
       return value;
+    case "inet": {
+      const canonical = typeof value === "string" ? canonicalInet(value) : undefined;
+      if (canonical === undefined) throw invalid(type, 'an IPv4 or IPv6 address, optionally with a netmask length ("10.0.0.0/8")');
+      return canonical;
+    }
     case "uuid": {
       const match = typeof value === "string" ? UUID.exec(value) : null;
       if (!match) throw invalid(type, "a UUID string");
@@ -302,6 +308,7 @@ export function decoderFor(type: ColumnType): Decoder {
     case "enum":
     case "date":
     case "time":
+    case "inet":
       return identity;
     case "smallint":
     case "integer":

@@ -1,7 +1,8 @@
 /**
- * Time types with a fractional-second precision and varchar without a length, as Prisma
- * (`TIMESTAMP(3)`) and Rails (`character varying`, `timestamp(6)`) create them: the same values
- * read back on every backend, rounded as Postgres rounds (SQLite stores text and rounds on the way in).
+ * Column types other tools create: a fractional-second precision on time types (Prisma's
+ * `TIMESTAMP(3)`, Rails' `timestamp(6)`), varchar without a length (Rails' strings) and inet
+ * (Rails' and Django's IP address fields). The same values read back on every backend, as
+ * Postgres gives them: SQLite stores text, rounded and formatted on the way in.
  */
 import { expect, it } from "vitest";
 import { isRetortError, t, table } from "../src/index.js";
@@ -49,4 +50,34 @@ it("a precision outside 0..6 is refused when the model is defined", () => {
     expect(isRetortError(error) && error.code).toBe("RETORT_INVALID_MODEL");
     expect((error as Error).message).toContain(`timestamptz(${bad}): the precision must be a whole number of fractional-second digits from 0 to 6`);
   }
+});
+
+const hosts = table("hosts", {
+  id: t.integer().primaryKey(),
+  address: t.inet(),
+  fallback: t.inet().default("10.0.0.1/32"),
+});
+
+describeBackends("inet", { schema: { hosts } }, (ctx) => {
+  it("reads back every address as Postgres prints it, on every backend", async () => {
+    const given = ["10.0.0.1/32", "10.0.0.0/8", "::1/128", "2001:DB8:0:0:1:0:0:1", "0:0:0:0:0:ffff:102:304", "::0.0.0.2", "fe80::1/64"];
+    await ctx.db.models.hosts.createMany(given.map((address, i) => ({ id: i + 1, address })));
+    const rows = await ctx.db.models.hosts.find({ orderBy: { id: "asc" } });
+    expect(rows.map((row) => row.address)).toEqual(["10.0.0.1", "10.0.0.0/8", "::1", "2001:db8::1:0:0:1", "::ffff:1.2.3.4", "::2", "fe80::1/64"]);
+    expect(rows.every((row) => row.fallback === "10.0.0.1")).toBe(true);
+    // A filter value is compared as an address, however it is written.
+    expect(await ctx.db.models.hosts.count({ address: "0:0:0:0:0:0:0:1" })).toBe(1);
+  });
+
+  it("refuses what is not an address, before any SQL", async () => {
+    for (const address of ["10.0.0.256", "1.2.3.4/33", "fe80::1%eth0", "localhost"]) {
+      const error = await ctx.db.models.hosts.create({ id: 100, address }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isRetortError(error) && error.code, address).toBe("RETORT_VALIDATION");
+      expect((error as Error).message).toContain("IPv4 or IPv6 address");
+    }
+    expect(await ctx.db.models.hosts.count()).toBe(0);
+  });
 });
