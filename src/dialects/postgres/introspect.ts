@@ -12,8 +12,9 @@
  *   (an integer column whose default is `nextval(…)` of a sequence it owns, whatever the
  *   sequence's name: renames keep the old one), default (decoded by introspect-defaults.ts; a
  *   `nextval(…)` of a sequence the column does not own stays { kind: "sql" }) and comment;
- * - primary key, unique constraints, foreign keys and check constraints by name (NOT NULL
- *   constraints, which Postgres 18 also keeps in pg_constraint, are not checks);
+ * - primary key, unique constraints, foreign keys (with their deferrability) and check
+ *   constraints by name (NOT NULL constraints, which Postgres 18 also keeps in pg_constraint, are
+ *   not checks);
  * - indexes that do not back a constraint: key columns or expressions, DESC, partial predicate,
  *   access method (left out for btree), uniqueness;
  * - enums of the schema (used or not) with labels in their sort order.
@@ -21,9 +22,11 @@
  * Expressions (checks, index expressions and predicates, `sql` defaults) are the database's
  * pretty-printed text (`pg_get_expr(…, true)`): minimal parentheses, explicit casts on literals
  * (`l = ANY (ARRAY['a'::text, 'b'::text])`), line breaks inside CASE. Matching them against what a
- * user wrote is the differ's job. Not represented in the snapshot, so not reported: exclusion
- * constraints (and their indexes), INCLUDE columns, operator classes, collations, NULLS
- * FIRST/LAST, NULLS NOT DISTINCT, deferrability, MATCH FULL.
+ * user wrote is the differ's job. What the snapshot cannot represent fails with RETORT_UNSUPPORTED
+ * naming each object (the `unsupported` aggregate), never silently left out: exclusion
+ * constraints, partitioned and inheriting tables, column collations, INCLUDE columns, NULLS NOT
+ * DISTINCT, non-default operator classes, index collations, NULLS FIRST/LAST, deferrable primary
+ * and unique keys, MATCH FULL.
  */
 import { RetortError } from "../../errors.js";
 import { RETORT_TABLES } from "../../runtime/version-table.js";
