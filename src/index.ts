@@ -1,5 +1,5 @@
 // Models
-export { t, Column, type ColumnState, type ColumnConfig } from "./model/column.js";
+export { t, Column, type ColumnState, type ColumnConfig, type ReferenceOptions } from "./model/column.js";
 export { enumType, type EnumModel } from "./model/enum.js";
 export {
   table,

@@ -12,7 +12,7 @@ import { RetortError } from "../errors.js";
 import { mentionsColumn } from "../operations/expressions.js";
 import { constraintName, snakeCase } from "../schema/naming.js";
 import type { CheckSchema, ColumnSchema, ForeignKeySchema, IndexSchema, Schema, TableSchema } from "../schema/snapshot.js";
-import { IDENTIFIER, jsKey, jsString, jsValue, Renderer } from "./render.js";
+import { foreignKeyOptions, IDENTIFIER, jsKey, jsString, jsValue, Renderer } from "./render.js";
 import { conventionalForeignKeyName, conventionalIndexName } from "./renderable.js";
 
 export interface RenderModelsOptions {
@@ -227,9 +227,7 @@ class ModelsRenderer {
   }
 
   private foreignKeyOptions(table: string, fk: ForeignKeySchema): string {
-    const parts: string[] = [];
-    if (fk.onDelete !== "no action") parts.push(`onDelete: ${jsString(fk.onDelete)}`);
-    if (fk.onUpdate !== "no action") parts.push(`onUpdate: ${jsString(fk.onUpdate)}`);
+    const parts = foreignKeyOptions(fk);
     if (fk.name !== conventionalForeignKeyName(table, fk)) parts.push(`name: ${jsString(fk.name)}`);
     return parts.length ? `, { ${parts.join(", ")} }` : "";
   }

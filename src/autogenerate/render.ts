@@ -15,7 +15,7 @@ import { applyOperation } from "../operations/apply.js";
 import { annotateOperation, reverseOperation } from "../operations/reverse.js";
 import { Op, type DataOp, type DialectSql } from "../operations/types.js";
 import { constraintName, snakeCase } from "../schema/naming.js";
-import type { ColumnSchema, ColumnType, DefaultValue, Dialect, IndexElement, IndexSchema, JsonValue, Schema, TableSchema } from "../schema/snapshot.js";
+import type { ColumnSchema, ColumnType, DefaultValue, Dialect, ForeignKeySchema, IndexElement, IndexSchema, JsonValue, Schema, TableSchema } from "../schema/snapshot.js";
 import { compareSchemas, type CompareOptions } from "./compare.js";
 import type { RenameDecision } from "./renames.js";
 import { conventionalForeignKeyName, conventionalIndexName, inlineForeignKeys, isBareUniqueIndex } from "./renderable.js";
@@ -56,6 +56,15 @@ const RESERVED_KEYS = new Set(["__proto__"]);
 
 export function jsString(value: string): string {
   return JSON.stringify(value);
+}
+
+/** `onDelete: "cascade"`, `deferrable: "deferred"`…: a key's options that differ from the default, for `op.addForeignKey` and `.references()` alike. */
+export function foreignKeyOptions(fk: ForeignKeySchema): string[] {
+  const options: string[] = [];
+  if (fk.onDelete !== "no action") options.push(`onDelete: ${jsString(fk.onDelete)}`);
+  if (fk.onUpdate !== "no action") options.push(`onUpdate: ${jsString(fk.onUpdate)}`);
+  if (fk.deferrable !== undefined) options.push(`deferrable: ${jsString(fk.deferrable)}`);
+  return options;
 }
 
 export function jsKey(key: string): string {
@@ -190,9 +199,7 @@ export class Renderer {
       case "addForeignKey": {
         const fk = op.foreignKey;
         const name = fk.name === conventionalForeignKeyName(op.table, fk) ? "null" : s(fk.name);
-        const options: string[] = [];
-        if (fk.onDelete !== "no action") options.push(`onDelete: ${s(fk.onDelete)}`);
-        if (fk.onUpdate !== "no action") options.push(`onUpdate: ${s(fk.onUpdate)}`);
+        const options = foreignKeyOptions(fk);
         if (op.notValid) options.push("notValid: true");
         return [
           `op.addForeignKey(${name}, ${s(op.table)}, ${this.columnList(fk.columns)}, ${s(fk.refTable)}, ${this.columnList(fk.refColumns)}${
@@ -363,9 +370,7 @@ export class Renderer {
     if (inline && inline.primaryKey) code += ".primaryKey()";
     if (inline && inline.reference) {
       const fk = inline.reference;
-      const options: string[] = [];
-      if (fk.onDelete !== "no action") options.push(`onDelete: ${jsString(fk.onDelete)}`);
-      if (fk.onUpdate !== "no action") options.push(`onUpdate: ${jsString(fk.onUpdate)}`);
+      const options = foreignKeyOptions(fk);
       if (fk.name !== conventionalForeignKeyName(table, fk)) options.push(`name: ${jsString(fk.name)}`);
       code += `.references(${jsString(`${fk.refTable}.${fk.refColumns[0]}`)}${options.length ? `, { ${options.join(", ")} }` : ""})`;
     }

@@ -172,7 +172,8 @@ export function checkKey(check: CheckSchema): string {
 }
 
 export function foreignKeyKey(fk: ForeignKeySchema): string {
-  return `(${fk.columns.join(", ")}) → ${fk.refTable}(${fk.refColumns.join(", ")}) on delete ${fk.onDelete} on update ${fk.onUpdate}`;
+  const deferrable = fk.deferrable === undefined ? "" : ` deferrable initially ${fk.deferrable}`;
+  return `(${fk.columns.join(", ")}) → ${fk.refTable}(${fk.refColumns.join(", ")}) on delete ${fk.onDelete} on update ${fk.onUpdate}${deferrable}`;
 }
 
 /** Whether `check` is one of Retort's synthetic SQLite column CHECKs for a column of `table`. */

@@ -182,7 +182,18 @@ export class Database<S = Record<string, unknown>> implements Session {
         }
         throw error;
       }
-      await held.query("COMMIT");
+      try {
+        await held.query("COMMIT");
+      } catch (error) {
+        // SQLite keeps the transaction open when COMMIT fails (an initially deferred foreign key
+        // still violated): end it, or the connection goes back to the pool inside it.
+        try {
+          await held.query("ROLLBACK");
+        } catch {
+          broken = true;
+        }
+        throw error;
+      }
       return result;
     } catch (error) {
       throw this.shared.driver.translateError(error);

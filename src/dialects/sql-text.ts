@@ -1,4 +1,5 @@
 /** SQL text helpers shared by every dialect (Postgres and SQLite quote the same way). */
+import type { ForeignKeySchema, ReferentialAction } from "../schema/snapshot.js";
 
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -28,4 +29,20 @@ export function readQuotedIdentifier(sql: string, start: number): { name: string
     else name += sql[j++];
   }
   return { name, close: j };
+}
+
+function referentialClause(event: "DELETE" | "UPDATE", action: ReferentialAction): string {
+  // NO ACTION is the default on both SQLite and Postgres; leaving it out keeps the DDL readable.
+  return action === "no action" ? "" : ` ON ${event} ${action.toUpperCase()}`;
+}
+
+/** `CONSTRAINT … FOREIGN KEY (…) REFERENCES … (…) [ON …] [DEFERRABLE …]`: the same words on both families. */
+export function foreignKeyClause(fk: ForeignKeySchema): string {
+  return (
+    `CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${identList(fk.columns)}) ` +
+    `REFERENCES ${quoteIdent(fk.refTable)} (${identList(fk.refColumns)})` +
+    referentialClause("DELETE", fk.onDelete) +
+    referentialClause("UPDATE", fk.onUpdate) +
+    (fk.deferrable === undefined ? "" : ` DEFERRABLE INITIALLY ${fk.deferrable.toUpperCase()}`)
+  );
 }

@@ -4,7 +4,7 @@
  * database name. The runtime half (`config`) is what the schema snapshot is built from.
  */
 import { RetortError } from "../errors.js";
-import { MAX_TIME_PRECISION, type ColumnType, type DefaultValue, type JsonValue, type ReferentialAction } from "../schema/snapshot.js";
+import { MAX_TIME_PRECISION, type ColumnType, type Deferrable, type DefaultValue, type JsonValue, type ReferentialAction } from "../schema/snapshot.js";
 import { isSqlExpression, type SqlExpression } from "./sql.js";
 
 export interface ColumnState {
@@ -23,11 +23,21 @@ type With<S extends ColumnState, K extends keyof ColumnState, V> = {
 
 export type ColumnRole = "createdAt" | "updatedAt" | "deletedAt";
 
-export interface ReferenceConfig {
-  target: () => ColumnReference;
+/** Options of a foreign key, on `.references()` and `foreignKey()` alike. */
+export interface ReferenceOptions {
   onDelete?: ReferentialAction;
   onUpdate?: ReferentialAction;
   name?: string;
+  /**
+   * `DEFERRABLE INITIALLY DEFERRED` ("deferred": checked at commit, so a transaction may insert a
+   * child before its parent; what Django creates) or `DEFERRABLE INITIALLY IMMEDIATE`
+   * ("immediate": checked per statement unless `SET CONSTRAINTS … DEFERRED`). Absent: not deferrable.
+   */
+  deferrable?: Deferrable;
+}
+
+export interface ReferenceConfig extends ReferenceOptions {
+  target: () => ColumnReference;
 }
 
 /** What a foreign key target must look like: a column of a model table. */
@@ -128,7 +138,7 @@ export class Column<S extends ColumnState = ColumnState> {
    */
   references(
     target: (() => ColumnReference & { readonly _: { data: S["data"] } }) | `${string}.${string}`,
-    options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {},
+    options: ReferenceOptions = {},
   ): Column<S> {
     return this.with({ references: { target: typeof target === "string" ? referenceByName(target) : target, ...options } });
   }

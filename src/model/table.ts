@@ -5,8 +5,7 @@
  */
 import { RetortError } from "../errors.js";
 import { assertIdentifierFits, snakeCase } from "../schema/naming.js";
-import type { ReferentialAction } from "../schema/snapshot.js";
-import type { Column, ColumnState } from "./column.js";
+import type { Column, ColumnState, ReferenceOptions } from "./column.js";
 import { isSqlExpression, type SqlExpression } from "./sql.js";
 import { defaultProblem } from "./validation.js";
 
@@ -98,7 +97,7 @@ export class ForeignKeyDef {
   constructor(
     readonly columns: readonly ColumnRef<any>[],
     readonly targets: () => readonly ColumnRef<any>[],
-    readonly options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {},
+    readonly options: ReferenceOptions = {},
   ) {}
 }
 
@@ -122,7 +121,7 @@ export const primaryKey = (...columns: ColumnRef<any>[]) => new PrimaryKeyDef(co
 export const foreignKey = (
   columns: ColumnRef<any>[],
   targets: () => ColumnRef<any>[],
-  options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {},
+  options: ReferenceOptions = {},
 ) => new ForeignKeyDef(columns, targets, options);
 
 export interface TableMeta<TName extends string = string, C extends ColumnsShape = ColumnsShape> {

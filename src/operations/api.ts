@@ -24,7 +24,7 @@ import { isSqlExpression, type SqlExpression } from "../model/sql.js";
 import { isColumnRef, table as defineTable, type ColumnRefs, type ColumnsShape, type TableExtra } from "../model/table.js";
 import { schemaFromModels } from "../schema/from-models.js";
 import { constraintName, expressionSlug } from "../schema/naming.js";
-import type { ColumnType, DefaultValue, IndexElement, IndexSchema, JsonValue, ReferentialAction, TableSchema } from "../schema/snapshot.js";
+import type { ColumnType, DefaultValue, Deferrable, IndexElement, IndexSchema, JsonValue, ReferentialAction, TableSchema } from "../schema/snapshot.js";
 import { Op, type DialectSql } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -76,6 +76,8 @@ export interface CreateIndexOptions {
 export interface ForeignKeyOptions {
   onDelete?: ReferentialAction;
   onUpdate?: ReferentialAction;
+  /** DEFERRABLE INITIALLY IMMEDIATE | DEFERRED (see `references()`); absent: not deferrable. */
+  deferrable?: Deferrable;
   /** Postgres: NOT VALID (validate later with op.validateConstraint). */
   notValid?: boolean;
 }
@@ -192,6 +194,12 @@ function action(method: string, what: string, value: unknown): ReferentialAction
   if (value === undefined) return "no action";
   if (!ACTIONS.includes(value as ReferentialAction)) throw bad(method, `${what} must be one of ${ACTIONS.map((a) => `"${a}"`).join(", ")} (got ${describeValue(value)})`);
   return value as ReferentialAction;
+}
+
+function deferrable(method: string, value: unknown): { deferrable?: Deferrable } {
+  if (value === undefined) return {};
+  if (value !== "immediate" && value !== "deferred") throw bad(method, `deferrable must be "immediate" or "deferred" (got ${describeValue(value)})`);
+  return { deferrable: value };
 }
 
 function sqlText(method: string, what: string, value: unknown): string {
@@ -478,7 +486,7 @@ export function createOpRecorder(): { op: MigrationOps; ops: Op[] } {
       const method = "addForeignKey";
       name(method, "the table name", tableName);
       name(method, "the referenced table", refTable);
-      const given = options(method, fkOptions, ["onDelete", "onUpdate", "notValid"]);
+      const given = options(method, fkOptions, ["onDelete", "onUpdate", "deferrable", "notValid"]);
       const list = names(method, "columns", columns);
       const refList = names(method, "referenced columns", refColumns);
       if (list.length !== refList.length) throw bad(method, `${list.length} column(s) but ${refList.length} referenced column(s)`);
@@ -493,6 +501,7 @@ export function createOpRecorder(): { op: MigrationOps; ops: Op[] } {
           refColumns: refList,
           onDelete: action(method, "onDelete", given.onDelete),
           onUpdate: action(method, "onUpdate", given.onUpdate),
+          ...deferrable(method, given.deferrable),
         },
         ...(notValid ? { notValid } : {}),
       });

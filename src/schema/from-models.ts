@@ -3,13 +3,13 @@
  * snapshot (and every DDL statement and diff made from it) carries final database names.
  */
 import { RetortError } from "../errors.js";
-import type { ColumnConfig } from "../model/column.js";
+import type { ColumnConfig, ReferenceOptions } from "../model/column.js";
 import { AUDIT_TABLE, auditLog } from "../model/audit-log.js";
 import { assertEnumLabels, isEnumModel, type EnumModel } from "../model/enum.js";
 import { isColumnRef, isTableModel, type AnyTable, type ColumnRef, type IndexTarget, type PrimaryKeyDef } from "../model/table.js";
 import { isSqlExpression } from "../model/sql.js";
 import { assertIdentifierFits, constraintName, expressionSlug } from "./naming.js";
-import { typeModifier, type ColumnSchema, type EnumSchema, type ForeignKeySchema, type IndexElement, type Schema, type TableSchema } from "./snapshot.js";
+import { typeModifier, type ColumnSchema, type Deferrable, type EnumSchema, type ForeignKeySchema, type IndexElement, type Schema, type TableSchema } from "./snapshot.js";
 
 /** Tables and enums found among `models` (other values, such as relation declarations, are skipped). */
 export function collectModels(models: Iterable<unknown> | Record<string, unknown>): { tables: AnyTable[]; enums: EnumModel[] } {
@@ -111,14 +111,14 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
     if (config.references) {
       const target = resolveTarget(config.references.target, `${tableName}.${name}`);
       assertKnownTable(target.tableName, tableNames, `${tableName}.${name}`);
-      table.foreignKeys.push({
-        name: config.references.name ?? constraintName.foreignKey(tableName, [name], target.tableName),
-        columns: [name],
-        refTable: target.tableName,
-        refColumns: [target.dbName],
-        onDelete: config.references.onDelete ?? "no action",
-        onUpdate: config.references.onUpdate ?? "no action",
-      });
+      table.foreignKeys.push(
+        foreignKey(`${tableName}.${name}`, config.references, {
+          name: config.references.name ?? constraintName.foreignKey(tableName, [name], target.tableName),
+          columns: [name],
+          refTable: target.tableName,
+          refColumns: [target.dbName],
+        }),
+      );
     }
     config.checks.forEach((check, i) => {
       const checkName = check.name ?? constraintName.check(tableName, i === 0 ? name : `${name}_${i + 1}`);
@@ -162,17 +162,30 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
         throw new RetortError("RETORT_INVALID_MODEL", `table "${tableName}": foreignKey(${columns.join(", ")}) needs as many target columns, all of one table`);
       }
       assertKnownTable(refTable, tableNames, `${tableName}(${columns.join(", ")})`);
-      table.foreignKeys.push({
-        name: extra.options.name ?? constraintName.foreignKey(tableName, columns, refTable),
-        columns,
-        refTable,
-        refColumns: targets.map((target) => target.dbName),
-        onDelete: extra.options.onDelete ?? "no action",
-        onUpdate: extra.options.onUpdate ?? "no action",
-      });
+      table.foreignKeys.push(
+        foreignKey(`table "${tableName}": foreignKey(${columns.join(", ")})`, extra.options, {
+          name: extra.options.name ?? constraintName.foreignKey(tableName, columns, refTable),
+          columns,
+          refTable,
+          refColumns: targets.map((target) => target.dbName),
+        }),
+      );
     }
   }
   return table;
+}
+
+const DEFERRABLE: readonly Deferrable[] = ["immediate", "deferred"];
+
+function foreignKey(where: string, options: ReferenceOptions, key: Pick<ForeignKeySchema, "name" | "columns" | "refTable" | "refColumns">): ForeignKeySchema {
+  const fk: ForeignKeySchema = { ...key, onDelete: options.onDelete ?? "no action", onUpdate: options.onUpdate ?? "no action" };
+  if (options.deferrable === undefined) return fk;
+  if (!DEFERRABLE.includes(options.deferrable)) {
+    throw new RetortError("RETORT_INVALID_MODEL", `${where}: deferrable must be "immediate" or "deferred" (got ${JSON.stringify(options.deferrable)})`, {
+      hint: 'deferrable: "deferred" checks the key at commit (DEFERRABLE INITIALLY DEFERRED); leave it out for a key checked at each statement.',
+    });
+  }
+  return { ...fk, deferrable: options.deferrable };
 }
 
 function columnSchema(name: string, config: ColumnConfig): ColumnSchema {

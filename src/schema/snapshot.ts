@@ -110,6 +110,12 @@ export interface IndexSchema {
 
 export type ReferentialAction = "cascade" | "restrict" | "no action" | "set null" | "set default";
 
+/**
+ * When a deferrable foreign key is checked by default: at each statement ("immediate", which
+ * `SET CONSTRAINTS … DEFERRED` can postpone) or at commit ("deferred", what Django creates).
+ */
+export type Deferrable = "immediate" | "deferred";
+
 export interface ForeignKeySchema {
   name: string;
   columns: string[];
@@ -117,6 +123,8 @@ export interface ForeignKeySchema {
   refColumns: string[];
   onDelete: ReferentialAction;
   onUpdate: ReferentialAction;
+  /** `DEFERRABLE INITIALLY IMMEDIATE | DEFERRED`; absent: NOT DEFERRABLE, checked at each statement. */
+  deferrable?: Deferrable;
 }
 
 export interface CheckSchema {

@@ -5,7 +5,7 @@
  */
 import { RetortError } from "../../errors.js";
 import type { DdlCompiler } from "../ddl.js";
-import { identList, quoteIdent, quoteLiteral } from "../sql-text.js";
+import { foreignKeyClause, identList, quoteIdent, quoteLiteral } from "../sql-text.js";
 import { typeModifier } from "../../schema/snapshot.js";
 import type {
   CheckSchema,
@@ -16,7 +16,6 @@ import type {
   IndexElement,
   IndexSchema,
   PrimaryKeySchema,
-  ReferentialAction,
   Schema,
   TableSchema,
   UniqueSchema,
@@ -194,20 +193,6 @@ export function uniqueClause(unique: UniqueSchema): string {
 
 export function checkClause(check: CheckSchema): string {
   return `CONSTRAINT ${quoteIdent(check.name)} CHECK (${check.expression})`;
-}
-
-function referentialAction(action: ReferentialAction): string {
-  return action.toUpperCase();
-}
-
-export function foreignKeyClause(fk: ForeignKeySchema): string {
-  let sql =
-    `CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${identList(fk.columns)}) ` +
-    `REFERENCES ${quoteIdent(fk.refTable)} (${identList(fk.refColumns)})`;
-  // NO ACTION is Postgres' default: leave it out so the DDL reads like hand-written SQL.
-  if (fk.onDelete !== "no action") sql += ` ON DELETE ${referentialAction(fk.onDelete)}`;
-  if (fk.onUpdate !== "no action") sql += ` ON UPDATE ${referentialAction(fk.onUpdate)}`;
-  return sql;
 }
 
 /** `ALTER TABLE … ADD CONSTRAINT …` for a foreign key (how createSchema adds them, after every table exists). */

@@ -14,7 +14,7 @@ import { RetortError } from "../../errors.js";
 import { applyOperation } from "../../operations/apply.js";
 import type { Op } from "../../operations/types.js";
 import { MAX_TIME_PRECISION } from "../../schema/snapshot.js";
-import type { ColumnSchema, ColumnType, DefaultValue, ForeignKeySchema, IndexElement, IndexSchema, ReferentialAction, Schema, TableSchema } from "../../schema/snapshot.js";
+import type { ColumnSchema, ColumnType, DefaultValue, Deferrable, ForeignKeySchema, IndexElement, IndexSchema, ReferentialAction, Schema, TableSchema } from "../../schema/snapshot.js";
 import type { PgNode, PostgresParser } from "../../sql/parser.js";
 import { decodeDefault } from "./introspect-defaults.js";
 
@@ -27,6 +27,29 @@ class Unfoldable extends Error {}
 function nextvalSequence(value: DefaultValue | null | undefined): string | undefined {
   if (value?.kind !== "sql") return undefined;
   return /^nextval\('(?:public\.)?"?([^'"]+)"?'(?:::regclass)?\)$/.exec(value.sql.trim())?.[1];
+}
+
+/** Column-constraint attribute nodes (the grammar's ConstraintAttr), which qualify the constraint before them. */
+const ATTRIBUTES = new Set(["CONSTR_ATTR_DEFERRABLE", "CONSTR_ATTR_NOT_DEFERRABLE", "CONSTR_ATTR_DEFERRED", "CONSTR_ATTR_IMMEDIATE"]);
+
+/** The snapshot's deferrability of DEFERRABLE / INITIALLY DEFERRED flags (INITIALLY DEFERRED implies DEFERRABLE). */
+function deferrability(deferrable: boolean, initiallyDeferred: boolean): { deferrable?: Deferrable } {
+  if (initiallyDeferred) return { deferrable: "deferred" };
+  return deferrable ? { deferrable: "immediate" } : {};
+}
+
+function withAttribute(current: Deferrable | undefined, attribute: string): { deferrable?: Deferrable } {
+  switch (attribute) {
+    case "CONSTR_ATTR_DEFERRABLE":
+      return { deferrable: current ?? "immediate" };
+    case "CONSTR_ATTR_DEFERRED":
+      return { deferrable: "deferred" };
+    case "CONSTR_ATTR_IMMEDIATE":
+      return current === undefined ? {} : { deferrable: "immediate" };
+    default:
+      if (current === "deferred") giveUp("NOT DEFERRABLE INITIALLY DEFERRED is an error");
+      return {};
+  }
 }
 
 function giveUp(reason: string): never {
@@ -260,6 +283,14 @@ class StatementFold {
     const constraints: Op[] = [];
     for (const wrapped of def.constraints ?? []) {
       const c = wrapped.Constraint as PgNode;
+      if (ATTRIBUTES.has(c.contype)) {
+        // A column constraint's DEFERRABLE / INITIALLY … comes as its own node after the constraint.
+        const previous = constraints.at(-1);
+        if (previous?.kind !== "addForeignKey") giveUp("DEFERRABLE on a constraint other than a foreign key is not in the snapshot");
+        const { deferrable, ...foreignKey } = previous.foreignKey;
+        constraints[constraints.length - 1] = { ...previous, foreignKey: { ...foreignKey, ...withAttribute(deferrable, c.contype) } };
+        continue;
+      }
       switch (c.contype) {
         case "CONSTR_NULL":
           column.nullable = true;
@@ -288,6 +319,9 @@ class StatementFold {
   /** A table or column constraint → its operation. `columns`: the column of a column constraint. */
   private constraint(tableName: string, c: PgNode, columns: string[] | undefined, taken: Set<string>): Op {
     if (c.indexname) giveUp("constraints USING INDEX are not folded");
+    if (c.including?.length) giveUp("INCLUDE columns are not in the snapshot");
+    if (c.nulls_not_distinct) giveUp("NULLS NOT DISTINCT is not in the snapshot");
+    if ((c.deferrable || c.initdeferred) && c.contype !== "CONSTR_FOREIGN") giveUp("DEFERRABLE on a constraint other than a foreign key is not in the snapshot");
     const keys = c.keys ? strings(c.keys) : columns ?? [];
     switch (c.contype) {
       case "CONSTR_PRIMARY":
@@ -318,6 +352,7 @@ class StatementFold {
           refColumns,
           onDelete: ACTIONS[c.fk_del_action ?? "a"] ?? giveUp("an unknown ON DELETE action"),
           onUpdate: ACTIONS[c.fk_upd_action ?? "a"] ?? giveUp("an unknown ON UPDATE action"),
+          ...deferrability(Boolean(c.deferrable), Boolean(c.initdeferred)),
         };
         return { kind: "addForeignKey", table: tableName, foreignKey, ...(c.skip_validation ? { notValid: true } : {}) };
       }
@@ -454,6 +489,17 @@ class StatementFold {
       case "AT_DropIdentity":
         this.setIdentity(tableName, cmd);
         return;
+      case "AT_AlterConstraint": {
+        const change = cmd.def.ATAlterConstraint as PgNode;
+        if (change.alterEnforceability || change.alterInheritability) giveUp("ALTER CONSTRAINT other than DEFERRABLE is not folded");
+        const fk = this.table(tableName).foreignKeys.find((candidate) => candidate.name === change.conname) ?? giveUp(`"${change.conname}" is not a foreign key of "${tableName}"`);
+        if (!change.alterDeferrability) return;
+        // The snapshot has no op for it: dropping and adding the key describes the same end state.
+        const { deferrable: _old, ...key } = fk;
+        this.apply({ kind: "dropConstraint", table: tableName, name: fk.name });
+        this.apply({ kind: "addForeignKey", table: tableName, foreignKey: { ...key, ...deferrability(Boolean(change.deferrable), Boolean(change.initdeferred)) } });
+        return;
+      }
       default:
         giveUp(`ALTER TABLE ${String(cmd.subtype).replace("AT_", "")} is not folded`);
     }
@@ -497,11 +543,13 @@ class StatementFold {
   private createIndex(node: PgNode): Schema {
     const tableName = this.relation(node.relation);
     if (node.indexIncludingParams?.length) giveUp("INCLUDE columns are not in the snapshot");
+    if (node.nulls_not_distinct) giveUp("NULLS NOT DISTINCT is not in the snapshot");
     const elements: IndexElement[] = [];
     const nameParts: string[] = [];
     for (const wrapped of node.indexParams ?? []) {
       const elem = wrapped.IndexElem as PgNode;
       if (elem.collation || elem.opclass) giveUp("collations and operator classes are not in the snapshot");
+      if (elem.nulls_ordering && elem.nulls_ordering !== "SORTBY_NULLS_DEFAULT") giveUp("NULLS FIRST/LAST is not in the snapshot");
       const order = elem.ordering === "SORTBY_DESC" ? { order: "desc" as const } : {};
       if (elem.name) {
         elements.push({ column: elem.name, ...order });

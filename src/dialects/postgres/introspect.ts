@@ -12,8 +12,9 @@
  *   (an integer column whose default is `nextval(…)` of a sequence it owns, whatever the
  *   sequence's name: renames keep the old one), default (decoded by introspect-defaults.ts; a
  *   `nextval(…)` of a sequence the column does not own stays { kind: "sql" }) and comment;
- * - primary key, unique constraints, foreign keys and check constraints by name (NOT NULL
- *   constraints, which Postgres 18 also keeps in pg_constraint, are not checks);
+ * - primary key, unique constraints, foreign keys (with their deferrability) and check
+ *   constraints by name (NOT NULL constraints, which Postgres 18 also keeps in pg_constraint, are
+ *   not checks);
  * - indexes that do not back a constraint: key columns or expressions, DESC, partial predicate,
  *   access method (left out for btree), uniqueness;
  * - enums of the schema (used or not) with labels in their sort order.
@@ -21,9 +22,11 @@
  * Expressions (checks, index expressions and predicates, `sql` defaults) are the database's
  * pretty-printed text (`pg_get_expr(…, true)`): minimal parentheses, explicit casts on literals
  * (`l = ANY (ARRAY['a'::text, 'b'::text])`), line breaks inside CASE. Matching them against what a
- * user wrote is the differ's job. Not represented in the snapshot, so not reported: exclusion
- * constraints (and their indexes), INCLUDE columns, operator classes, collations, NULLS
- * FIRST/LAST, NULLS NOT DISTINCT, deferrability, MATCH FULL.
+ * user wrote is the differ's job. What the snapshot cannot represent fails with RETORT_UNSUPPORTED
+ * naming each object (the `unsupported` aggregate), never silently left out: exclusion
+ * constraints, partitioned and inheriting tables, column collations, INCLUDE columns, NULLS NOT
+ * DISTINCT, non-default operator classes, index collations, NULLS FIRST/LAST, deferrable primary
+ * and unique keys, MATCH FULL.
  */
 import { RetortError } from "../../errors.js";
 import { RETORT_TABLES } from "../../runtime/version-table.js";
@@ -53,7 +56,7 @@ export const INTROSPECT_SQL = `
 WITH ns AS (
   SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1
 ), rels AS (
-  SELECT c.oid, c.relname
+  SELECT c.oid, c.relname, c.relkind
   FROM pg_catalog.pg_class c
   WHERE c.relnamespace = (SELECT oid FROM ns)
     AND c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -92,7 +95,8 @@ SELECT
              FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
              JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.attnum),
             con.confdeltype, con.confupdtype,
-            CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) END))
+            CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) END,
+            con.condeferrable, con.condeferred))
    FROM pg_catalog.pg_constraint con
    JOIN rels r ON r.oid = con.conrelid
    LEFT JOIN pg_catalog.pg_class ref ON ref.oid = con.confrelid
@@ -121,7 +125,70 @@ SELECT
      AND NOT EXISTS (
        SELECT 1 FROM pg_catalog.pg_depend dep
        WHERE dep.classid = 'pg_catalog.pg_type'::regclass AND dep.objid = t.oid AND dep.deptype = 'e')
-  )::text AS enums
+  )::text AS enums,
+  (SELECT json_agg(json_build_array(u.relid, u.kind, u.name, u.reasons) ORDER BY u.relid, u.name)
+   FROM (
+     SELECT r.oid AS relid, 'partitioned table' AS kind, r.relname AS name,
+            ARRAY[COALESCE('partitions ' || (
+              SELECT string_agg(p.relname, ', ' ORDER BY p.relname)
+              FROM pg_catalog.pg_inherits inh JOIN pg_catalog.pg_class p ON p.oid = inh.inhrelid
+              WHERE inh.inhparent = r.oid), 'no partitions yet')] AS reasons
+     FROM rels r WHERE r.relkind = 'p'
+     UNION ALL
+     SELECT r.oid, 'table', r.relname, ARRAY['inherits from ' || string_agg(p.relname, ', ' ORDER BY inh.inhseqno)]
+     FROM rels r
+     JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = r.oid
+     JOIN pg_catalog.pg_class p ON p.oid = inh.inhparent
+     GROUP BY r.oid, r.relname
+     UNION ALL
+     SELECT r.oid, 'column', a.attname, ARRAY['collation ' || coll.collname]
+     FROM rels r
+     JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+     JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+     JOIN pg_catalog.pg_collation coll ON coll.oid = a.attcollation
+     WHERE a.attcollation <> t.typcollation
+     UNION ALL
+     SELECT r.oid,
+            CASE con.contype WHEN 'x' THEN 'exclusion constraint' WHEN 'p' THEN 'primary key'
+                             WHEN 'u' THEN 'unique constraint' ELSE 'foreign key' END,
+            con.conname,
+            CASE WHEN con.contype = 'x' THEN ARRAY[pg_catalog.pg_get_constraintdef(con.oid, true)]
+                 WHEN con.contype = 'f' THEN ARRAY['MATCH FULL']
+                 ELSE ARRAY['DEFERRABLE'] END
+     FROM pg_catalog.pg_constraint con
+     JOIN rels r ON r.oid = con.conrelid
+     WHERE con.contype = 'x' OR (con.contype IN ('p', 'u') AND con.condeferrable) OR (con.contype = 'f' AND con.confmatchtype = 'f')
+     UNION ALL
+     SELECT r.oid, COALESCE(CASE con.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique constraint' END, 'index'),
+            COALESCE(con.conname, ic.relname),
+            ARRAY_REMOVE(ARRAY[
+              CASE WHEN i.indnatts > i.indnkeyatts THEN 'INCLUDE (' || (
+                SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k)
+                FROM generate_series(i.indnkeyatts, i.indnatts - 1) k
+                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k]) || ')' END,
+              -- indnullsnotdistinct is Postgres 15+; read through to_jsonb so older servers run the same statement.
+              CASE WHEN (to_jsonb(i) ->> 'indnullsnotdistinct')::boolean THEN 'NULLS NOT DISTINCT' END,
+              (SELECT 'operator class ' || string_agg(opc.opcname, ', ' ORDER BY k)
+               FROM generate_series(0, i.indnkeyatts - 1) k
+               JOIN pg_catalog.pg_opclass opc ON opc.oid = i.indclass[k]
+               WHERE NOT opc.opcdefault),
+              (SELECT 'collation ' || string_agg(coll.collname, ', ' ORDER BY k)
+               FROM generate_series(0, i.indnkeyatts - 1) k
+               JOIN pg_catalog.pg_collation coll ON coll.oid = i.indcollation[k]
+               LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k] AND i.indkey[k] <> 0
+               WHERE i.indcollation[k] <> COALESCE(NULLIF(a.attcollation, 0), 100)), -- 100: the database default collation
+              -- indoption bit 0 is DESC, bit 1 NULLS FIRST: NULLS FIRST is the default of DESC alone.
+              CASE WHEN EXISTS (SELECT 1 FROM generate_series(0, i.indnkeyatts - 1) k
+                                WHERE ((i.indoption[k] & 1) <> 0) <> ((i.indoption[k] & 2) <> 0)) THEN 'NULLS FIRST/LAST' END
+            ], NULL)
+     FROM pg_catalog.pg_index i
+     JOIN rels r ON r.oid = i.indrelid
+     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+     LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
+     WHERE con.contype IS DISTINCT FROM 'x'
+   ) u
+   WHERE cardinality(u.reasons) > 0
+  )::text AS unsupported
 `;
 
 interface Row {
@@ -130,6 +197,7 @@ interface Row {
   constraints: string | null;
   indexes: string | null;
   enums: string | null;
+  unsupported: string | null;
 }
 
 type TableRow = [oid: string, name: string, comment: string | null];
@@ -161,6 +229,8 @@ type ConstraintRow = [
   onDelete: string,
   onUpdate: string,
   checkSql: string | null,
+  deferrable: boolean,
+  initiallyDeferred: boolean,
 ];
 type IndexRow = [
   tableOid: string,
@@ -174,6 +244,8 @@ type IndexRow = [
   expressions: string[] | null,
 ];
 type EnumRow = [name: string, labels: string[] | null];
+/** Something of a table the snapshot cannot describe: kind ("index", "column", …), its name, and what it has. */
+type UnsupportedRow = [tableOid: string, kind: string, name: string, reasons: string[]];
 
 /** Built-in types by their fixed oids (stable across Postgres versions). */
 const BUILTIN_TYPES: Record<string, ColumnType> = {
@@ -220,6 +292,13 @@ interface Unsupported {
   column: string;
   type: string;
   reason: string;
+}
+
+interface UnsupportedObject {
+  table: string;
+  kind: string;
+  name: string;
+  reasons: string[];
 }
 
 /**
@@ -298,12 +377,18 @@ export const introspectPostgres: Introspector = async (conn, options = {}) => {
     if (comment !== null) schema.comment = comment;
     table.columns.push(schema);
   }
-  if (unsupported.length > 0) throw unsupportedError(unsupported);
+  const objects: UnsupportedObject[] = [];
+  for (const [tableOid, kind, name, reasons] of parse<UnsupportedRow>(row.unsupported)) {
+    const table = tables.get(tableOid);
+    if (table) objects.push({ table: table.name, kind, name, reasons });
+  }
+  objects.sort((a, b) => (a.table === b.table ? (a.name < b.name ? -1 : 1) : a.table < b.table ? -1 : 1));
+  if (unsupported.length > 0 || objects.length > 0) throw unsupportedError(unsupported, objects);
 
   const columnNames = (tableOid: string, attnums: number[]): string[] =>
     attnums.map((attnum) => attnames.get(tableOid)?.get(attnum) ?? `#${attnum}`);
 
-  for (const [tableOid, name, type, keys, refTable, refColumns, onDelete, onUpdate, checkSql] of parse<ConstraintRow>(row.constraints)) {
+  for (const [tableOid, name, type, keys, refTable, refColumns, onDelete, onUpdate, checkSql, deferrable, initiallyDeferred] of parse<ConstraintRow>(row.constraints)) {
     const table = tables.get(tableOid);
     if (!table) continue;
     switch (type) {
@@ -321,6 +406,7 @@ export const introspectPostgres: Introspector = async (conn, options = {}) => {
           refColumns: refColumns ?? [],
           onDelete: ACTIONS[onDelete] ?? "no action",
           onUpdate: ACTIONS[onUpdate] ?? "no action",
+          ...(deferrable ? { deferrable: initiallyDeferred ? "deferred" : "immediate" } : {}),
         } satisfies ForeignKeySchema);
         break;
       case "c":
@@ -378,15 +464,27 @@ function unwrapParens(sql: string): string {
   return sql.slice(1, -1);
 }
 
-function unsupportedError(columns: Unsupported[]): RetortError {
-  const list = columns.map((c) => `"${c.table}"."${c.column}" (${c.reason})`);
-  const tables = [...new Set(columns.map((c) => c.table))];
-  return new RetortError(
-    "RETORT_UNSUPPORTED",
-    `Cannot introspect ${columns.length === 1 ? "column" : "columns"} ${list.join(", ")}. Supported column types: ${SUPPORTED_TYPES}.`,
-    {
-      hint: `Change the column type, or leave the table out of introspection (exclude: ${JSON.stringify(tables)}).`,
-      details: { columns: columns.map(({ table, column, type }) => ({ table, column, type })) },
+/**
+ * One error for everything the snapshot cannot describe, column types and other objects alike,
+ * so a user excludes or changes every table at once instead of one failure at a time.
+ */
+function unsupportedError(columns: Unsupported[], objects: UnsupportedObject[]): RetortError {
+  const parts: string[] = [];
+  if (columns.length > 0) {
+    const list = columns.map((c) => `"${c.table}"."${c.column}" (${c.reason})`);
+    parts.push(`Cannot introspect ${columns.length === 1 ? "column" : "columns"} ${list.join(", ")}. Supported column types: ${SUPPORTED_TYPES}.`);
+  }
+  if (objects.length > 0) {
+    const list = objects.map((o) => (o.kind.endsWith("table") ? `${o.kind} "${o.name}"` : `${o.kind} "${o.table}"."${o.name}"`) + ` (${o.reasons.join("; ")})`);
+    parts.push(`Cannot introspect ${list.join(", ")}: Retort's models cannot declare ${objects.length === 1 ? "it" : "them"}, so pulling or comparing would silently drop ${objects.length === 1 ? "it" : "them"}.`);
+  }
+  const tables = [...new Set([...columns, ...objects].map((c) => c.table))];
+  const change = columns.length > 0 ? (objects.length > 0 ? "Change the column types and objects" : "Change the column type") : `Change ${objects.length === 1 ? "it" : "them"}`;
+  return new RetortError("RETORT_UNSUPPORTED", parts.join(" "), {
+    hint: `${change}, or leave the ${tables.length === 1 ? "table" : "tables"} out of introspection: tables: { exclude: ${JSON.stringify(tables).replaceAll(",", ", ")} } in the Retort config.`,
+    details: {
+      ...(columns.length > 0 ? { columns: columns.map(({ table, column, type }) => ({ table, column, type })) } : {}),
+      ...(objects.length > 0 ? { objects } : {}),
     },
-  );
+  });
 }

@@ -47,9 +47,9 @@
  *   mode cannot live in the type).
  */
 import { RetortError } from "../../errors.js";
-import type { ColumnSchema, ColumnType, DefaultValue, EnumSchema, IndexSchema, JsonValue, ReferentialAction, Schema, TableSchema } from "../../schema/snapshot.js";
+import type { ColumnSchema, ColumnType, DefaultValue, EnumSchema, IndexSchema, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
 import type { DdlCompiler } from "../ddl.js";
-import { identList, quoteIdent, quoteLiteral } from "../sql-text.js";
+import { foreignKeyClause, identList, quoteIdent, quoteLiteral } from "../sql-text.js";
 import { columnCheck, sqliteDeclaredType } from "./types.js";
 import { canonicalNumeric, encodeValue } from "./values.js";
 
@@ -167,11 +167,6 @@ export function identityAnnotation(column: ColumnSchema): string {
   return `/* identity ${column.identity ?? "by-default"}, ${column.type.kind} */`;
 }
 
-function referentialClause(event: "DELETE" | "UPDATE", action: ReferentialAction): string {
-  // NO ACTION is the default on both SQLite and Postgres; leaving it out keeps the DDL readable.
-  return action === "no action" ? "" : ` ON ${event} ${action.toUpperCase()}`;
-}
-
 /** A comment fit for a `-- ` line: one line, no characters that would end it early. */
 function lineComment(text: string): string {
   return `-- ${text.replace(/[\r\n]+/g, " ")}`;
@@ -266,15 +261,7 @@ export function createSqliteTable(table: TableSchema, schema: Schema, extras?: S
   }
   for (const unique of table.uniques) lines.push({ sql: `CONSTRAINT ${quoteIdent(unique.name)} UNIQUE (${identList(unique.columns)})` });
   for (const check of table.checks) lines.push({ sql: `CONSTRAINT ${quoteIdent(check.name)} CHECK (${check.expression})` });
-  for (const fk of table.foreignKeys) {
-    lines.push({
-      sql:
-        `CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${identList(fk.columns)}) ` +
-        `REFERENCES ${quoteIdent(fk.refTable)} (${identList(fk.refColumns)})` +
-        referentialClause("DELETE", fk.onDelete) +
-        referentialClause("UPDATE", fk.onUpdate),
-    });
-  }
+  for (const fk of table.foreignKeys) lines.push({ sql: foreignKeyClause(fk) });
   const body = lines.map((line, i) => {
     let text = `  ${line.sql}${i < lines.length - 1 ? "," : ""}`;
     if (line.annotation !== undefined) text += ` ${line.annotation}`;

@@ -175,6 +175,8 @@ export interface ParsedForeignKey {
   refColumns?: string[];
   onDelete: ParsedAction;
   onUpdate: ParsedAction;
+  /** `DEFERRABLE [INITIALLY IMMEDIATE]` → "immediate", `DEFERRABLE INITIALLY DEFERRED` → "deferred". */
+  deferrable?: "immediate" | "deferred";
 }
 
 export interface ParsedCheck {
@@ -316,7 +318,7 @@ const ACTIONS: Record<string, ParsedAction> = {
 };
 
 /** `REFERENCES t [(cols)] [ON DELETE|UPDATE action | MATCH x | [NOT] DEFERRABLE [INITIALLY …]]…` at `at`. */
-function parseReferences(tokens: readonly Token[], at: number, columns: string[], name: string | undefined, uncarried: string[]): { fk: ParsedForeignKey; next: number } {
+function parseReferences(tokens: readonly Token[], at: number, columns: string[], name: string | undefined): { fk: ParsedForeignKey; next: number } {
   let i = at + 1;
   const fk: ParsedForeignKey = { columns, refTable: isName(tokens[i]) ? identifierValue(tokens[i]!) : "", onDelete: "no action", onUpdate: "no action" };
   if (name !== undefined) fk.name = name;
@@ -341,11 +343,14 @@ function parseReferences(tokens: readonly Token[], at: number, columns: string[]
     } else if (isWord(token, "MATCH")) {
       i += 2;
     } else if (isWord(token, "NOT") && isWord(tokens[i + 1], "DEFERRABLE")) {
+      // SQLite checks NOT DEFERRABLE [INITIALLY DEFERRED] at each statement, like Postgres' default.
+      delete fk.deferrable;
       i += 2;
+      if (isWord(tokens[i], "INITIALLY")) i += 2;
     } else if (isWord(token, "DEFERRABLE")) {
-      // NOT DEFERRABLE and INITIALLY IMMEDIATE are what SQLite does anyway; a deferred check is not.
-      if (isWord(tokens[i + 1], "INITIALLY") && isWord(tokens[i + 2], "DEFERRED")) uncarried.push(`DEFERRABLE INITIALLY DEFERRED on the foreign key of ${columns.map((column) => `"${column}"`).join(", ")}`);
-      i += 1;
+      // PRAGMA foreign_key_list does not say, so the CREATE TABLE text is the only record of it.
+      fk.deferrable = isWord(tokens[i + 1], "INITIALLY") && isWord(tokens[i + 2], "DEFERRED") ? "deferred" : "immediate";
+      i += isWord(tokens[i + 1], "INITIALLY") ? 3 : 1;
     } else if (isWord(token, "INITIALLY")) {
       i += 2;
     } else {
@@ -382,7 +387,7 @@ function parseTableConstraint(sql: string, tokens: Token[], table: ParsedTable):
     table.checks.push(named({ expression: parenthesized(sql, tokens, i + 1).text }));
   } else if (isWord(token, "FOREIGN") && isWord(tokens[i + 1], "KEY")) {
     const list = nameList(tokens, i + 2);
-    if (isWord(tokens[list.next], "REFERENCES")) table.foreignKeys.push(parseReferences(tokens, list.next, list.names, name, table.uncarried).fk);
+    if (isWord(tokens[list.next], "REFERENCES")) table.foreignKeys.push(parseReferences(tokens, list.next, list.names, name).fk);
   }
 }
 
@@ -449,7 +454,7 @@ function parseColumn(sql: string, tokens: Token[], uncarried: string[]): ParsedC
       if (isName(tokens[i + 1])) column.collation = identifierValue(tokens[i + 1]!);
       i += 2;
     } else if (isWord(token, "REFERENCES")) {
-      const { fk, next } = parseReferences(tokens, i, [column.name], pending, uncarried);
+      const { fk, next } = parseReferences(tokens, i, [column.name], pending);
       column.foreignKeys.push(fk);
       i = next;
     } else if (isWord(token, "GENERATED", "AS")) {

@@ -283,6 +283,7 @@ async function readTable(
       refColumns,
       onDelete: fk.onDelete,
       onUpdate: fk.onUpdate,
+      ...(fk.deferrable === undefined ? {} : { deferrable: fk.deferrable }),
     });
   }
   table.foreignKeys = foreignKeys.sort(byName);
