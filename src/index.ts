@@ -11,6 +11,7 @@ export {
   foreignKey,
   asc,
   desc,
+  opclass,
   ColumnRef,
   type TableModel,
   type AnyTable,

@@ -122,7 +122,7 @@ class ModelsRenderer {
     const inlineIndex = new Map<string, IndexSchema>();
     for (const index of table.indexes) {
       const element = index.elements[0]!;
-      if (!index.unique && index.where === undefined && index.elements.length === 1 && "column" in element && element.order === undefined && !inlineIndex.has(element.column)) {
+      if (!index.unique && index.where === undefined && index.elements.length === 1 && "column" in element && element.order === undefined && element.opclass === undefined && !inlineIndex.has(element.column)) {
         inlineIndex.set(element.column, index);
       }
     }
@@ -166,11 +166,8 @@ class ModelsRenderer {
     for (const index of table.indexes) {
       const element = index.elements[0]!;
       if ("column" in element && inlineIndex.get(element.column) === index) continue;
-      const targets = index.elements.map((item) => {
-        const target = "column" in item ? ref(item.column) : this.code.sql(item.expression);
-        return item.order === undefined ? target : `${this.code.use(item.order)}(${target})`;
-      });
-      const plainColumns = index.elements.every((item) => "column" in item && item.order === undefined);
+      const targets = index.elements.map((item) => this.code.indexTarget(item, ref));
+      const plainColumns = index.elements.every((item) => "column" in item && item.order === undefined && item.opclass === undefined);
       // unique() on plain columns alone is a constraint: a unique index of those says uniqueIndex().
       const builder = !index.unique ? "index" : plainColumns && index.where === undefined && index.using === undefined ? "uniqueIndex" : "unique";
       let code = `${this.code.use(builder)}(${targets.join(", ")})`;

@@ -244,10 +244,9 @@ export class Renderer {
   }
 
   private indexElement(element: IndexElement): string {
-    if ("column" in element) {
-      return element.order === undefined ? jsString(element.column) : `{ column: ${jsString(element.column)}, order: ${jsString(element.order)} }`;
-    }
-    return element.order === undefined ? this.sql(element.expression) : `{ expression: ${jsString(element.expression)}, order: ${jsString(element.order)} }`;
+    const more = `${element.order === undefined ? "" : `, order: ${jsString(element.order)}`}${element.opclass === undefined ? "" : `, opclass: ${jsString(element.opclass)}`}`;
+    if ("column" in element) return more === "" ? jsString(element.column) : `{ column: ${jsString(element.column)}${more} }`;
+    return more === "" ? this.sql(element.expression) : `{ expression: ${jsString(element.expression)}${more} }`;
   }
 
   private alterDefault(value: DefaultValue | null): string {
@@ -266,6 +265,13 @@ export class Renderer {
 
   // -------------------------------------------------------------------------------------------
   // columns
+
+  /** One key of an index in a models file: `c.slug`, `desc(c.at)`, `opclass(c.slug, "varchar_pattern_ops")`, `sql\`lower(email)\``. */
+  indexTarget(item: IndexElement, ref: (column: string) => string): string {
+    let target = "column" in item ? ref(item.column) : this.sql(item.expression);
+    if (item.opclass !== undefined) target = `${this.use("opclass")}(${target}, ${jsString(item.opclass)})`;
+    return item.order === undefined ? target : `${this.use(item.order)}(${target})`;
+  }
 
   /** `t.bigint()`, `enumColumn("mood")`… (`serial`: t.smallserial()/t.serial()/t.bigserial()). */
   typeBuilder(type: ColumnType, serial: boolean): string {
@@ -415,7 +421,7 @@ export class Renderer {
     const inlineIndex = new Map<string, IndexSchema>();
     for (const index of indexes) {
       const element = index.elements[0]!;
-      if (!index.unique && index.where === undefined && index.elements.length === 1 && "column" in element && element.order === undefined && !inlineIndex.has(element.column)) {
+      if (!index.unique && index.where === undefined && index.elements.length === 1 && "column" in element && element.order === undefined && element.opclass === undefined && !inlineIndex.has(element.column)) {
         inlineIndex.set(element.column, index);
       }
     }
@@ -455,10 +461,7 @@ export class Renderer {
     for (const index of indexes) {
       const element = index.elements[0]!;
       if ("column" in element && inlineIndex.get(element.column) === index) continue;
-      const targets = index.elements.map((item) => {
-        const target = "column" in item ? ref(item.column) : this.sql(item.expression);
-        return item.order === undefined ? target : `${this.use(item.order)}(${target})`;
-      });
+      const targets = index.elements.map((item) => this.indexTarget(item, ref));
       let code = `${this.use(index.unique ? "unique" : "index")}(${targets.join(", ")})`;
       if (index.where !== undefined) code += `.where(${this.sql(index.where)})`;
       if (index.using !== undefined) code += `.using(${jsString(index.using)})`;

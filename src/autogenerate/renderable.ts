@@ -34,7 +34,7 @@ export function renderableColumn(column: ColumnSchema, dialect: Dialect): Column
 
 /** Whether a unique index is one createTable cannot express (it would become a unique constraint). */
 export function isBareUniqueIndex(index: IndexSchema): boolean {
-  return index.unique && index.where === undefined && index.using === undefined && index.elements.every((element) => "column" in element && element.order === undefined);
+  return index.unique && index.where === undefined && index.using === undefined && index.elements.every((element) => "column" in element && element.order === undefined && element.opclass === undefined);
 }
 
 /** The conventional name of an index (what `index(…)` / `unique(…)` / `op.createIndex(null, …)` give it). */

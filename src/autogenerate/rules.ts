@@ -40,7 +40,7 @@ import { expressionColumn, normalizeDefault, normalizeExpression } from "./norma
 
 export interface DialectRules {
   readonly dialect: Dialect;
-  /** Index access methods are stored and compared. */
+  /** Index access methods and operator classes are stored and compared (Postgres). */
   readonly indexMethods: boolean;
   /** Enums are named, ordered types (Postgres); otherwise only a column's value set counts. */
   readonly namedEnums: boolean;
@@ -129,8 +129,8 @@ export function defaultKey(column: ColumnSchema): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // indexes and constraints
 
-function elementKey(element: IndexElement): string {
-  const order = element.order === "desc" ? " desc" : "";
+function elementKey(element: IndexElement, rules: DialectRules): string {
+  const order = `${rules.indexMethods && element.opclass !== undefined ? ` ${element.opclass}` : ""}${element.order === "desc" ? " desc" : ""}`;
   if ("column" in element) return `c:${element.column}${order}`;
   const column = expressionColumn(element.expression);
   return column !== undefined ? `c:${column}${order}` : `e:${normalizeExpression(element.expression)}${order}`;
@@ -145,7 +145,7 @@ function methodKey(using: string | undefined, rules: DialectRules): string {
 export function indexKey(index: IndexSchema, rules: DialectRules): string {
   return [
     index.unique ? "unique" : "index",
-    index.elements.map(elementKey).join(", "),
+    index.elements.map((element) => elementKey(element, rules)).join(", "),
     index.where === undefined ? "" : `where ${normalizeExpression(index.where)}`,
     methodKey(index.using, rules),
   ].join(" | ");
@@ -159,7 +159,7 @@ export function plainUniqueColumns(index: IndexSchema, rules: DialectRules): str
   if (!index.unique || index.where !== undefined || methodKey(index.using, rules) !== "") return undefined;
   const columns: string[] = [];
   for (const element of index.elements) {
-    if (element.order === "desc") return undefined;
+    if (element.order === "desc" || (rules.indexMethods && element.opclass !== undefined)) return undefined;
     const column = "column" in element ? element.column : expressionColumn(element.expression);
     if (column === undefined) return undefined;
     columns.push(column);

@@ -39,10 +39,32 @@ export type ColumnRefs<TName extends string, C extends ColumnsShape> = {
 };
 
 type Direction = "asc" | "desc";
-export type IndexTarget = ColumnRef<any> | SqlExpression | { ref: ColumnRef<any> | SqlExpression; order: Direction };
 
-export const desc = (ref: ColumnRef<any> | SqlExpression): IndexTarget => ({ ref, order: "desc" });
-export const asc = (ref: ColumnRef<any> | SqlExpression): IndexTarget => ({ ref, order: "asc" });
+/** An operator class name as DDL takes it: `varchar_pattern_ops`, `schema.name` (written into the SQL, so nothing else). */
+export function isOpclassName(name: unknown): name is string {
+  return typeof name === "string" && /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/.test(name);
+}
+type IndexKey = ColumnRef<any> | SqlExpression;
+export type IndexTarget = IndexKey | { ref: IndexKey; order?: Direction; opclass?: string };
+
+/** A key of the target given as `key` (a column, an expression or another `desc`/`asc`/`opclass` target), with more said of it. */
+function withKey(key: IndexKey | IndexTarget, more: { order?: Direction; opclass?: string }): IndexTarget {
+  const base = isColumnRef(key) || isSqlExpression(key) ? { ref: key as IndexKey } : (key as Exclude<IndexTarget, IndexKey>);
+  return { ...base, ...more };
+}
+
+export const desc = (key: IndexKey | IndexTarget): IndexTarget => withKey(key, { order: "desc" });
+export const asc = (key: IndexKey | IndexTarget): IndexTarget => withKey(key, { order: "asc" });
+/**
+ * A key with a non-default operator class (Postgres; SQLite has none and ignores it):
+ * `index(opclass(c.slug, "varchar_pattern_ops"))` serves `LIKE 'prefix%'` under any collation.
+ */
+export const opclass = (key: IndexKey | IndexTarget, name: string): IndexTarget => {
+  if (!isOpclassName(name)) {
+    throw new RetortError("RETORT_INVALID_MODEL", `opclass(…, ${JSON.stringify(name)}): an operator class is a name such as "varchar_pattern_ops" or "schema.name"`);
+  }
+  return withKey(key, { opclass: name });
+};
 
 /** Table-level pieces returned from the `extras` callback. Immutable builders. */
 export class IndexDef {

@@ -21,7 +21,7 @@ import type { Kysely } from "kysely";
 import { RetortError } from "../errors.js";
 import { enumColumn as modelEnumColumn, type Column, type ColumnConfig } from "../model/column.js";
 import { isSqlExpression, type SqlExpression } from "../model/sql.js";
-import { isColumnRef, table as defineTable, type ColumnRefs, type ColumnsShape, type TableExtra } from "../model/table.js";
+import { isColumnRef, isOpclassName, table as defineTable, type ColumnRefs, type ColumnsShape, type TableExtra } from "../model/table.js";
 import { schemaFromModels } from "../schema/from-models.js";
 import { constraintName, expressionSlug } from "../schema/naming.js";
 import type { ColumnType, DefaultValue, Deferrable, IndexElement, IndexSchema, JsonValue, ReferentialAction, TableSchema } from "../schema/snapshot.js";
@@ -293,6 +293,10 @@ function indexElementOf(method: string, input: IndexElementInput): IndexElement 
   if (typeof input === "object" && input !== null) {
     const order = (input as { order?: unknown }).order;
     if (order !== undefined && order !== "asc" && order !== "desc") throw bad(method, `order must be "asc" or "desc" (got ${describeValue(order)})`);
+    const opclass = (input as { opclass?: unknown }).opclass;
+    if (opclass !== undefined && !isOpclassName(opclass)) {
+      throw bad(method, `opclass must be an operator class name such as "varchar_pattern_ops" (got ${describeValue(opclass)})`);
+    }
     let element: IndexElement | undefined;
     if ("column" in input && typeof input.column === "string") element = { column: input.column };
     else if ("expression" in input && typeof input.expression === "string") element = { expression: input.expression };
@@ -303,6 +307,7 @@ function indexElementOf(method: string, input: IndexElementInput): IndexElement 
     }
     if (element) {
       if (order !== undefined) element.order = order;
+      if (opclass !== undefined) element.opclass = opclass as string;
       return element;
     }
   }

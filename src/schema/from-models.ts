@@ -136,7 +136,7 @@ function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: s
     if (extra.kind === "index") {
       const elements = extra.targets.map((target) => indexElement(target, refName));
       const parts = elements.map((el) => ("column" in el ? el.column : expressionSlug(el.expression)));
-      const plainColumns = elements.every((el) => "column" in el && el.order === undefined);
+      const plainColumns = elements.every((el) => "column" in el && el.order === undefined && el.opclass === undefined);
       if (extra.isUnique && plainColumns && extra.options.where === undefined && extra.options.using === undefined && !extra.options.asIndex) {
         table.uniques.push({
           name: extra.options.name ?? constraintName.unique(tableName, parts),
@@ -204,10 +204,11 @@ function columnSchema(name: string, config: ColumnConfig): ColumnSchema {
 }
 
 function indexElement(target: IndexTarget, refName: (ref: ColumnRef<any>) => string): IndexElement {
-  const [ref, order] =
-    isColumnRef(target) || isSqlExpression(target) || typeof target !== "object" || target === null ? [target, undefined] : [target.ref, target.order];
+  const { ref, order, opclass } =
+    isColumnRef(target) || isSqlExpression(target) || typeof target !== "object" || target === null ? { ref: target, order: undefined, opclass: undefined } : target;
   const element: IndexElement = isSqlExpression(ref) ? { expression: ref.text } : { column: refName(ref as ColumnRef<any>) };
   if (order !== undefined) element.order = order;
+  if (opclass !== undefined) element.opclass = opclass;
   return element;
 }
 

@@ -94,9 +94,13 @@ export interface UniqueSchema {
 }
 
 /** One indexed element: a column or an SQL expression. */
+/**
+ * One key of an index. `opclass`: a non-default operator class (Postgres only), e.g.
+ * `varchar_pattern_ops`, which Django gives every indexed text column for LIKE 'prefix%'.
+ */
 export type IndexElement =
-  | { column: string; order?: "asc" | "desc" }
-  | { expression: string; order?: "asc" | "desc" };
+  | { column: string; order?: "asc" | "desc"; opclass?: string }
+  | { expression: string; order?: "asc" | "desc"; opclass?: string };
 
 export interface IndexSchema {
   name: string;

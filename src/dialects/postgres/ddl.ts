@@ -202,7 +202,8 @@ export function addForeignKey(table: string, fk: ForeignKeySchema): string {
 
 function indexElement(element: IndexElement): string {
   const target = "column" in element ? quoteIdent(element.column) : `(${element.expression})`;
-  return element.order === "desc" ? `${target} DESC` : target;
+  const withClass = element.opclass === undefined ? target : `${target} ${element.opclass.split(".").map(quoteIdent).join(".")}`;
+  return element.order === "desc" ? `${withClass} DESC` : withClass;
 }
 
 export function createIndex(table: TableSchema, index: IndexSchema): string {

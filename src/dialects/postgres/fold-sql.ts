@@ -109,6 +109,8 @@ const SIMPLE_TYPES: Record<string, ColumnType["kind"]> = {
   uuid: "uuid", text: "text", int2: "smallint", int4: "integer", int8: "bigint", float4: "real", float8: "double", bool: "boolean",
   timestamptz: "timestamptz", timestamp: "timestamp", date: "date", time: "time", jsonb: "jsonb", json: "json", bytea: "bytea", inet: "inet",
 };
+/** Operator classes never a type's default: the LIKE-prefix classes Django gives indexed text columns. */
+const PATTERN_OPCLASSES = new Set(["varchar_pattern_ops", "text_pattern_ops", "bpchar_pattern_ops"]);
 /** The types whose one modifier is a fractional-second precision. */
 const TIME_KINDS = new Set<ColumnType["kind"]>(["timestamptz", "timestamp", "time"]);
 const SERIALS: Record<string, ColumnType["kind"]> = { serial: "integer", serial4: "integer", bigserial: "bigint", serial8: "bigint", smallserial: "smallint", serial2: "smallint" };
@@ -548,9 +550,16 @@ class StatementFold {
     const nameParts: string[] = [];
     for (const wrapped of node.indexParams ?? []) {
       const elem = wrapped.IndexElem as PgNode;
-      if (elem.collation || elem.opclass) giveUp("collations and operator classes are not in the snapshot");
+      if (elem.collation) giveUp("collations are not in the snapshot");
       if (elem.nulls_ordering && elem.nulls_ordering !== "SORTBY_NULLS_DEFAULT") giveUp("NULLS FIRST/LAST is not in the snapshot");
-      const order = elem.ordering === "SORTBY_DESC" ? { order: "desc" as const } : {};
+      const order: { order?: "desc"; opclass?: string } = elem.ordering === "SORTBY_DESC" ? { order: "desc" } : {};
+      if (elem.opclass) {
+        // Introspection reports only a class that is not its type's default, which only the catalog knows.
+        const opclass = strings(elem.opclass).join(".");
+        if (!PATTERN_OPCLASSES.has(opclass)) giveUp(`operator class ${opclass}: whether it is the type's default is for a real database to say`);
+        if (elem.opclassopts?.length) giveUp("operator class options are not in the snapshot");
+        order.opclass = opclass;
+      }
       if (elem.name) {
         elements.push({ column: elem.name, ...order });
         nameParts.push(elem.name);

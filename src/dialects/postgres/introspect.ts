@@ -15,7 +15,8 @@
  * - primary key, unique constraints, foreign keys (with their deferrability) and check
  *   constraints by name (NOT NULL constraints, which Postgres 18 also keeps in pg_constraint, are
  *   not checks);
- * - indexes that do not back a constraint: key columns or expressions, DESC, partial predicate,
+ * - indexes that do not back a constraint: key columns or expressions, DESC, non-default operator
+ *   classes, partial predicate,
  *   access method (left out for btree), uniqueness;
  * - enums of the schema (used or not) with labels in their sort order.
  *
@@ -25,7 +26,7 @@
  * user wrote is the differ's job. What the snapshot cannot represent fails with RETORT_UNSUPPORTED
  * naming each object (the `unsupported` aggregate), never silently left out: exclusion
  * constraints, partitioned and inheriting tables, column collations, INCLUDE columns, NULLS NOT
- * DISTINCT, non-default operator classes, index collations, NULLS FIRST/LAST, deferrable primary
+ * DISTINCT, non-default operator classes of constraint keys, index collations, NULLS FIRST/LAST, deferrable primary
  * and unique keys, MATCH FULL.
  */
 import { RetortError } from "../../errors.js";
@@ -108,7 +109,16 @@ SELECT
             CASE WHEN i.indexprs IS NOT NULL THEN
               ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
                     FROM generate_series(1, i.indnkeyatts) k WHERE i.indkey[k - 1] = 0 ORDER BY k)
-            END))
+            END,
+            -- Each key's operator class when it is not its type's default (Django's varchar_pattern_ops),
+            -- schema-qualified unless it lives in pg_catalog or the schema read.
+            ARRAY(SELECT CASE WHEN opc.opcdefault THEN NULL
+                              WHEN opc.opcnamespace IN ('pg_catalog'::regnamespace, (SELECT oid FROM ns)) THEN opc.opcname::text
+                              ELSE opn.nspname || '.' || opc.opcname END
+                  FROM generate_series(0, i.indnkeyatts - 1) k
+                  JOIN pg_catalog.pg_opclass opc ON opc.oid = i.indclass[k]
+                  JOIN pg_catalog.pg_namespace opn ON opn.oid = opc.opcnamespace
+                  ORDER BY k)))
    FROM pg_catalog.pg_index i
    JOIN rels r ON r.oid = i.indrelid
    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -168,10 +178,11 @@ SELECT
                 JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k]) || ')' END,
               -- indnullsnotdistinct is Postgres 15+; read through to_jsonb so older servers run the same statement.
               CASE WHEN (to_jsonb(i) ->> 'indnullsnotdistinct')::boolean THEN 'NULLS NOT DISTINCT' END,
+              -- An index's operator classes are read; a constraint's key has no place for one.
               (SELECT 'operator class ' || string_agg(opc.opcname, ', ' ORDER BY k)
                FROM generate_series(0, i.indnkeyatts - 1) k
                JOIN pg_catalog.pg_opclass opc ON opc.oid = i.indclass[k]
-               WHERE NOT opc.opcdefault),
+               WHERE NOT opc.opcdefault AND con.contype IS NOT NULL),
               (SELECT 'collation ' || string_agg(coll.collname, ', ' ORDER BY k)
                FROM generate_series(0, i.indnkeyatts - 1) k
                JOIN pg_catalog.pg_collation coll ON coll.oid = i.indcollation[k]
@@ -242,6 +253,8 @@ type IndexRow = [
   method: string,
   where: string | null,
   expressions: string[] | null,
+  /** Per key: its non-default operator class, or null. */
+  opclasses: Array<string | null>,
 ];
 type EnumRow = [name: string, labels: string[] | null];
 /** Something of a table the snapshot cannot describe: kind ("index", "column", …), its name, and what it has. */
@@ -415,7 +428,7 @@ export const introspectPostgres: Introspector = async (conn, options = {}) => {
     }
   }
 
-  for (const [tableOid, name, unique, keys, options, keyCount, method, where, expressions] of parse<IndexRow>(row.indexes)) {
+  for (const [tableOid, name, unique, keys, options, keyCount, method, where, expressions, opclasses] of parse<IndexRow>(row.indexes)) {
     const table = tables.get(tableOid);
     if (!table) continue;
     const exprs = [...(expressions ?? [])];
@@ -424,6 +437,8 @@ export const introspectPostgres: Introspector = async (conn, options = {}) => {
         attnum === 0 ? { expression: unwrapParens(exprs.shift() ?? "") } : { column: columnNames(tableOid, [attnum])[0]! };
       // indoption bit 0: DESC (bit 1, NULLS FIRST, has no place in the snapshot).
       if (((options[k] ?? 0) & 1) === 1) element.order = "desc";
+      const opclass = opclasses[k];
+      if (opclass) element.opclass = opclass;
       return element;
     });
     const index: IndexSchema = { name, elements, unique };
