@@ -7,7 +7,7 @@
 import { compareSchemas, renderMigrationBodies, type RenameDecision, type RenameHints } from "../autogenerate/index.js";
 import { DEFAULT_LOCK_TIMEOUT, safeRewrite } from "../autogenerate/safe.js";
 import { loadModels } from "../schema/load-models.js";
-import { checkRevisionId, upgradePlan } from "../script/index.js";
+import { checkMessage, checkRevisionId, upgradePlan } from "../script/index.js";
 import type { LoadedConfig } from "../env/config.js";
 import { resolveDatabaseUrl } from "../env/config.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
@@ -180,7 +180,9 @@ export interface AutogenerateSpec {
  * written unless `empty` is set.
  */
 export async function autogenerate(spec: AutogenerateSpec, options: SchemaCommandOptions = {}): Promise<AutogenerateResult> {
-  if (spec.revId !== undefined) checkRevisionId(spec.revId); // before the comparison, which may take a while
+  // Before the comparison, which may take a while.
+  checkMessage(spec.message, "revision --autogenerate");
+  if (spec.revId !== undefined) checkRevisionId(spec.revId);
   const loaded = await configOf(options, "revision --autogenerate");
   const dialect = dialectOf(loaded, options);
   const models = await modelsSchema(loaded);
