@@ -82,14 +82,14 @@ export function checkTargetDirection(graph: RevisionGraph, target: string, direc
     const flipped = text.replace(/[+-](\d+)$/, `${wrong === "-" ? "+" : "-"}$1`);
     const way = direction === "up" ? "down from the current revision is a downgrade" : "up from the current revision is an upgrade";
     throw new RetortError("RETORT_INVALID_TARGET", `Cannot ${command} to ${quoteTarget(text)}: counting ${way}.`, {
-      hint: `Use \`retort ${direction === "up" ? "downgrade" : "upgrade"} ${text}\`, or \`retort ${command} ${flipped}\`.`,
+      hint: `Use \`retort ${direction === "up" ? "downgrade" : "upgrade"} ${shortTarget(text)}\`, or \`retort ${command} ${shortTarget(flipped)}\`.`,
       details: { target: shortTarget(text), direction },
     });
   }
   if (/^\d+$/.test(text) && (text.length < MIN_PREFIX || graph.matchPrefix(text).length === 0)) {
     const sign = direction === "up" ? "+" : "-";
     throw new RetortError("RETORT_INVALID_TARGET", `Cannot ${command} to ${quoteTarget(text)}: no migration has this id, id prefix or branch label.`, {
-      hint: `To ${command} ${text} revision(s) from the current one, write \`retort ${command} ${sign}${text}\`.`,
+      hint: `To ${command} ${shortTarget(text)} revision(s) from the current one, write \`retort ${command} ${sign}${shortTarget(text)}\`.`,
       details: { target: shortTarget(text), direction },
     });
   }
@@ -298,7 +298,7 @@ function currentForRelative(graph: RevisionGraph, current: readonly string[], wh
     throw multipleHeads(
       `The database`,
       revisions,
-      `${quoteTarget(whole)} counts from one current revision, so name the branch: for example \`${revisions[0]!.revision}@${whole}\`.`,
+      `${quoteTarget(whole)} counts from one current revision, so name the branch: for example \`${revisions[0]!.revision}@${shortTarget(whole)}\`.`,
     );
   }
   return revisions;
