@@ -4,7 +4,8 @@ import { Option, type Command } from "commander";
 import { stdoutColors } from "./colors.js";
 import * as api from "../runtime/api.js";
 import { loadConfig, migrationsDirectory } from "../env/config.js";
-import { describeRevision, historyFor, type RevisionGraph, type Revision } from "../script/index.js";
+import { describeRevision, historyFor, quoteTarget, type RevisionGraph, type Revision } from "../script/index.js";
+import { RetortError } from "../errors.js";
 import type { Dialect } from "../schema/snapshot.js";
 import type { Output } from "./commands.js";
 import { commandOptions, type DiffFlags, type GlobalOptions } from "./options.js";
@@ -208,15 +209,22 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .description("show one revision")
     .argument("<revision>", "a revision id, prefix or target")
     .action(async (target: string) => {
+      // show reads files only, so "current" would resolve against no database (as base): refuse it.
+      if (target.trim() === "current") throw new RetortError("RETORT_USAGE", "retort show reads the migrations folder, not the database, so it cannot show `current`.", { hint: "Run `retort current` (add --verbose for its file and parents), or show a revision id." });
       const graph = await api.revisionGraph(options());
       const revisions = await api.resolve(target, options());
+      if (revisions.length === 0) {
+        // base, <label>@base, <first>-1…: the state before any revision, which has no file to show.
+        const first = target.trim() === "base" ? "" : ` (${quoteTarget(target.trim())} resolves to base)`;
+        output().say(`base${first}: the empty database, before any revision; it has no file. The first revision(s): ${graph.bases.map((r) => describeRevision(r)).join(", ") || "none yet"}.`);
+      }
       for (const revision of revisions) {
         output().say(`Revision: ${revision.revision}\nParents: ${revision.parents.join(", ") || "<base>"}\nMessage: ${revision.message}\nCreated: ${revision.createdAt}\nPath: ${revision.path}`);
         if (revision.branchLabels.length) output().say(`Branch labels: ${revision.branchLabels.join(", ")}`);
         if (revision.dependsOn.length) output().say(`Depends on: ${revision.dependsOn.join(", ")}`);
         if (graph.isBranchPoint(revision.revision)) output().say(`Branches into: ${revision.children.join(", ")}`);
       }
-      output().result({ revisions: revisions.map(brief) });
+      output().result({ revisions: revisions.map(brief), ...(revisions.length === 0 ? { base: true, bases: graph.bases.map(brief) } : {}) });
     });
 
   program
@@ -227,6 +235,9 @@ export function registerMigrationCommands(program: Command, output: () => Output
     .action(async (target: string, opts: { purge?: boolean }) => {
       const result = await api.stamp(target, { ...options(), ...(opts.purge ? { purge: true } : {}) });
       output().say(`stamped ${result.to.join(", ") || "base"} on ${result.url} (was ${result.from.join(", ") || "base"})`);
+      for (const run of result.settled) {
+        output().say(`settled the unfinished ${run.direction === "up" ? "upgrade" : "downgrade"} of ${run.revision} (${run.stepsDone}${run.totalSteps === undefined ? "" : ` of ${run.totalSteps}`} step(s) were committed): it will not resume`);
+      }
       output().result({ ...result });
     });
 

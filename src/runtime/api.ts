@@ -10,6 +10,7 @@ import type { ConnectionTarget } from "../env/url.js";
 import { describeTarget, parseDatabaseUrl, redactUrl } from "../env/url.js";
 import type { Connection, Driver, HeldConnection } from "../dialects/driver.js";
 import { openDriver } from "../dialects/open.js";
+import { fileDatabaseContents, fileDatabasePath } from "../dialects/file-database.js";
 import { CONFIG_NAMES, cacheDirectory, loadConfig, migrationsDirectory, productionUrls, requireConfigFile, resolveDatabaseUrl, type LoadedConfig } from "../env/config.js";
 import { branchesMentioning } from "../env/branch.js";
 import { environmentName } from "../env/environment.js";
@@ -22,6 +23,7 @@ import {
   applyStep,
   checkBranchLabel,
   checkRevisionId,
+  checkMessage,
   checksumListDigest,
   downgradePlan,
   openFolderGraph,
@@ -35,6 +37,7 @@ import {
   resolveTarget,
   stampHeads,
   upgradePlan,
+  quoteTarget,
   type Revision,
 } from "../script/index.js";
 import { acquireMigrationLock, migrationLockHolder } from "./lock.js";
@@ -44,6 +47,7 @@ import { MigrationExecutor, type ProgressEvent } from "./executor.js";
 import { openDigestMemo, type DigestMemo } from "./digest-memo.js";
 import type { PlannedRevision } from "./plan.js";
 import { makeDirectory } from "../env/make-directory.js";
+import { refuseOverUnfinished, settleUnfinished } from "./unfinished.js";
 
 export interface CommandOptions {
   /** A loaded config, or where to find one (default: retort.config.* in cwd). */
@@ -148,6 +152,21 @@ export interface OpenMode {
   mustExist?: boolean;
   /** How long to wait for a PGlite directory another process has open. */
   busyTimeoutMs?: number;
+}
+
+/**
+ * Whether opening the configured database creates it: a SQLite file or PGlite folder that is not
+ * there yet (or is empty). Such a database is at base, so a command can check all it will do
+ * against base first, and fail before anything exists on disk. Deleting the file after a failure
+ * instead is unsafe: another process may have opened the same new file meanwhile.
+ */
+function createsDatabase(loaded: LoadedConfig, options: CommandOptions): { dialect: Dialect; contents: "nothing" | "empty" } | undefined {
+  if (options.database) return undefined;
+  const target = parseDatabaseUrl(resolveDatabaseUrl({ ...options, config: loaded }));
+  const file = fileDatabasePath(target);
+  if (!file) return undefined;
+  const contents = fileDatabaseContents(file.dialect, file.path);
+  return contents === "nothing" || contents === "empty" ? { dialect: target.dialect, contents } : undefined;
 }
 
 /** The configured database's driver (or the given open database's) for fn; closed after unless given. */
@@ -338,6 +357,12 @@ async function compilePlan(revisions: readonly Revision[], direction: "up" | "do
   return planned;
 }
 
+/** The compiled plan of an upgrade or downgrade to `target` from base. */
+async function planFromBase(direction: "up" | "down", target: string, graph: RevisionGraph, dialect: Dialect): Promise<PlannedRevision[]> {
+  const revisions = direction === "up" ? upgradePlan(graph, [], target) : downgradePlan(graph, [], target);
+  return compilePlan(revisions, direction, dialect, graph, []);
+}
+
 function stepper(graph: RevisionGraph) {
   return (heads: Set<string>, revision: PlannedRevision) => {
     const next = new Set(heads);
@@ -413,7 +438,12 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
   // the files are stat'ed while it connects, and checked before the version tables are made.
   const claimed = folder.cachedSummary;
   const wanted = target.trim();
-  let maybeNoop = direction === "up" && claimed !== undefined && (wanted === "head" || wanted === "heads") && (claimed.heads.length === 1 || (wanted === "heads" && !linear));
+  // A database this run would create is at base: the whole plan from base (the target, every
+  // module it loads) is compiled before opening it, so a bad target or file creates nothing.
+  // A missing one is not created by a downgrade (it must exist), which says so itself.
+  const creating = createsDatabase(loaded, options);
+  const fromBase = creating && (direction === "up" || creating.contents === "empty") ? await planFromBase(direction, target, checkedGraph(), creating.dialect) : undefined;
+  let maybeNoop = !creating && direction === "up" && claimed !== undefined && (wanted === "head" || wanted === "heads") && (claimed.heads.length === 1 || (wanted === "heads" && !linear));
   if (maybeNoop && !server && !(await folder.summary())) maybeNoop = false;
   if (!maybeNoop) checkedGraph();
   if (direction === "down" && wanted === "base") await guardDestructive("retort downgrade base", loaded, options);
@@ -453,10 +483,13 @@ async function run(direction: "up" | "down", target: string, options: CommandOpt
     refuseUnknownRevisions(graph, start, loaded, [...applied.keys()]);
     const modified = checkModified(graph, start, applied, loaded, options);
     const revisions = direction === "up" ? upgradePlan(graph, start, target) : downgradePlan(graph, start, target);
-    const compiled = await compilePlan(revisions, direction, dialect, graph, start);
+    // Still at base (no other process got there first): the plan compiled before opening is this one.
+    const compiled = fromBase && start.length === 0 ? fromBase : await compilePlan(revisions, direction, dialect, graph, start);
     // A contract revision waits for the release of its expand (runtime/release.ts): the run stops before it.
     const { plan, held } = direction === "up" ? await (await import("./release.js")).gateContracts(compiled, { loaded, conn, family: familyOf(dialect), startHeads: from }) : { plan: compiled, held: undefined };
     const resume = await executor.unfinished();
+    // Only the run a revision stopped part-way in may continue: nothing else over its half-made schema.
+    await refuseOverUnfinished(conn, familyOf(dialect), resume, compiled, graph, { direction, target });
     if (bridged.length === 0 && revisions.length === 0 && resume.size === 0 && modified.length === 0) acceptAgreeingDatabase(folder, graph, start, list);
     const to = await executor.run(plan, start, stepper(graph), { ...runOptions, resume });
     if (held) throw new RetortError(held.code, held.message, { ...(held.hint ? { hint: held.hint } : {}), details: { ...held.details, currentHeads: to } });
@@ -488,7 +521,7 @@ export async function migrationSql(direction: "up" | "down", range: string, opti
   const dialect = options.dialect ?? parseDatabaseUrl(resolveDatabaseUrl({ ...options, config: loaded })).dialect;
   // "b" alone means from base (upgrade); a downgrade needs "start:end" since there is no database to ask.
   if (!range.includes(":") && direction === "down") {
-    throw new RetortError("RETORT_UNKNOWN_REVISION", `offline downgrade needs a range <from>:<to>, got "${range}"`, { hint: "e.g. retort downgrade head:base --sql" });
+    throw new RetortError("RETORT_UNKNOWN_REVISION", `offline downgrade needs a range <from>:<to>, got ${quoteTarget(range)}`, { hint: "e.g. retort downgrade head:base --sql" });
   }
   const { start, end } = range.includes(":") ? resolveRange(graph, range, []) : { start: [] as string[], end: resolveTarget(graph, range, []).map((r) => r.revision) };
   const revisions = direction === "up" ? upgradePlan(graph, start, end) : downgradePlan(graph, start, end.length === 0 ? "base" : end);
@@ -559,19 +592,28 @@ export async function current(options: CommandOptions & { strict?: boolean } = {
   }, { mustExist: true, busyTimeoutMs: READ_BUSY_TIMEOUT_MS });
 }
 
+export interface StampResult extends RunResult {
+  /** Runs that had stopped part-way and no longer resume: the stamp says the database was repaired by hand. */
+  settled: Array<{ revision: string; direction: "up" | "down"; stepsDone: number; totalSteps: number | undefined }>;
+}
+
 /**
  * Set the version table to `target` without running migrations: the target replaces the row of
  * its branch, or adds one for a branch without a row (`purge` clears the table first).
  */
-export async function stamp(target: string, options: CommandOptions & { purge?: boolean } = {}): Promise<RunResult> {
+export async function stamp(target: string, options: CommandOptions & { purge?: boolean } = {}): Promise<StampResult> {
   const loaded = await configOf(options);
   const { graph } = scripts(loaded);
+  // A database this would create is at base: a target that does not stamp from there creates nothing.
+  if (createsDatabase(loaded, options)) stampHeads(graph, [], target, options.purge ? { purge: true } : {});
   if (options.purge) await guardDestructive("retort stamp --purge", loaded, options);
-  return withMigrationContext(loaded, options, async ({ executor, url }) => {
+  return withMigrationContext(loaded, options, async ({ executor, conn, dialect, url }) => {
     const from = await executor.currentHeads();
     const to = stampHeads(graph, from, target, options.purge ? { purge: true } : {});
     await executor.setHeads(new Set(from), new Set(to));
-    return { url: redactUrl(url), direction: "up", from, to: [...to].sort(), revisions: [] };
+    // A stamp says where the database is: a run left part-way, repaired by hand, no longer resumes.
+    const settled = await settleUnfinished(conn, familyOf(dialect), target);
+    return { url: redactUrl(url), direction: "up", from, to: [...to].sort(), revisions: [], settled: settled.map(({ revision, direction, stepsDone, totalSteps }) => ({ revision, direction, stepsDone, totalSteps })) };
   });
 }
 
@@ -610,6 +652,7 @@ export interface NewRevision {
 
 /** Write a new revision file; returns its path and header. */
 export async function revision(spec: NewRevision, options: CommandOptions = {}): Promise<{ path: string; revision: string; parents: string[] }> {
+  checkMessage(spec.message, spec.parents ? "merge" : "revision");
   const loaded = await configOf(options, spec.parents ? "merge" : "revision");
   const dir = migrationsDirectory(loaded);
   if (!existsSync(dir)) {

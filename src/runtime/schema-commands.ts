@@ -7,7 +7,7 @@
 import { compareSchemas, renderMigrationBodies, type RenameDecision, type RenameHints } from "../autogenerate/index.js";
 import { DEFAULT_LOCK_TIMEOUT, safeRewrite } from "../autogenerate/safe.js";
 import { loadModels } from "../schema/load-models.js";
-import { checkRevisionId, upgradePlan } from "../script/index.js";
+import { checkMessage, checkRevisionId, upgradePlan } from "../script/index.js";
 import type { LoadedConfig } from "../env/config.js";
 import { resolveDatabaseUrl } from "../env/config.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
@@ -17,7 +17,8 @@ import { schemaFromModels } from "../schema/from-models.js";
 import { familyOf, type Dialect, type Schema } from "../schema/snapshot.js";
 import { resolve } from "node:path";
 import { configOf, current, revision, revisionGraph, withDatabase, type CommandOptions } from "./api.js";
-import { filterSchema, refuseReferencesOutside } from "../schema/table-filter.js";
+import { filterSchema, referencesOutside, refuseReferencesOutside } from "../schema/table-filter.js";
+import { isTableModel } from "../model/table.js";
 import { introspectLive, introspectOptions, schemaAt } from "./head-schema.js";
 
 export interface SchemaCommandOptions extends CommandOptions {
@@ -74,6 +75,20 @@ async function headSchema(loaded: LoadedConfig, dialect: Dialect, options: Schem
   return { schema: result.schema, source: result.source + (result.opaque.length ? ` (raw SQL in ${result.opaque.join(", ")})` : "") };
 }
 
+/**
+ * The models may not reference a table the config leaves out (unless the head has the same key
+ * already): the differ would have to create a key to a table it does not see.
+ */
+async function refuseModelReferencesOutside(loaded: LoadedConfig, models: Schema, from: Schema): Promise<void> {
+  const keep = introspectOptions(loaded).tables;
+  const [kept, known] = [filterSchema(models, keep), filterSchema(from, keep)];
+  if (referencesOutside(kept, keep, known).length === 0) return;
+  // Only now are the export names worth finding (the module is loaded already: a cached import).
+  const exported = Object.entries(await loadModels(resolve(loaded.root, loaded.config.models!)));
+  const names = new Map(exported.flatMap(([name, value]) => (isTableModel(value) ? [[value.$.name, name] as const] : [])));
+  refuseReferencesOutside(kept, keep, known, { names, file: loaded.config.models! });
+}
+
 /** Both sides through the config's table selection, so an excluded table is never a change. */
 function diff(loaded: LoadedConfig, from: Schema, to: Schema, dialect: Dialect, options: SchemaCommandOptions, source: string): SchemaDiff {
   const keep = introspectOptions(loaded).tables;
@@ -96,10 +111,12 @@ export async function check(options: SchemaCommandOptions = {}): Promise<SchemaD
   if (options.against === "database") {
     const models = await modelsSchema(loaded);
     const live = await liveSchema(loaded, options, "check");
+    await refuseModelReferencesOutside(loaded, models, live.schema);
     return diff(loaded, live.schema, models, live.dialect, options, live.source);
   }
   const dialect = dialectOf(loaded, options);
   const [models, head] = await Promise.all([modelsSchema(loaded), headSchema(loaded, dialect, options)]);
+  await refuseModelReferencesOutside(loaded, models, head.schema);
   return diff(loaded, head.schema, models, dialect, options, head.source);
 }
 
@@ -180,11 +197,14 @@ export interface AutogenerateSpec {
  * written unless `empty` is set.
  */
 export async function autogenerate(spec: AutogenerateSpec, options: SchemaCommandOptions = {}): Promise<AutogenerateResult> {
-  if (spec.revId !== undefined) checkRevisionId(spec.revId); // before the comparison, which may take a while
+  // Before the comparison, which may take a while.
+  checkMessage(spec.message, "revision --autogenerate");
+  if (spec.revId !== undefined) checkRevisionId(spec.revId);
   const loaded = await configOf(options, "revision --autogenerate");
   const dialect = dialectOf(loaded, options);
   const models = await modelsSchema(loaded);
   const from = options.against === "database" ? await liveSchema(loaded, options, "revision --autogenerate") : await headSchema(loaded, dialect, options);
+  await refuseModelReferencesOutside(loaded, models, from.schema);
   // With --expand-contract, a column given its SQL is computed from others (a split or merge), not renamed.
   const computed = spec.expandContract ? Object.keys(spec.backfill ?? {}).filter((key) => key !== "") : [];
   const renames = computed.length ? { ...options.renames, notRenames: [...(options.renames?.notRenames ?? []), ...computed] } : options.renames;

@@ -167,5 +167,6 @@ export async function rehash(target: string, spec: { reason: string; actor?: str
         ")",
     );
     return { url: redactUrl(url), revision: revision.revision, file: revision.path, previous: recorded === "" ? null : recorded, checksum: revision.checksum, reason, actor, at };
-  });
+    // Only an applied revision can be rehashed: a database that is not there has none, and is not made.
+  }, { mustExist: true });
 }

@@ -65,26 +65,46 @@ export function filterSchema(schema: Schema, keep: TablePredicate): Schema {
   return tables.length === schema.tables.length ? schema : { ...schema, tables };
 }
 
-/**
- * Refuse foreign keys of the read tables to a table that was not read (left out by the
- * selection, missing, or in another schema), unless `known` has the same key: Retort would have
- * to write (pull, baseline) or report (drift) a key to a table it knows nothing of. Leaving the
- * key out instead would make the models and the baseline lose it, and drift call equal what is not.
- */
-export function refuseReferencesOutside(schema: Schema, keep: TablePredicate, known?: Schema): void {
+/** A foreign key of a read table to a table that was not read; `excluded`: left out by the selection. */
+export interface OutsideReference {
+  table: string;
+  key: ForeignKeySchema;
+  excluded: boolean;
+}
+
+/** The foreign keys of `schema`'s tables to tables it lacks, but for those `known` has the same. */
+export function referencesOutside(schema: Schema, keep: TablePredicate, known?: Schema): OutsideReference[] {
   const read = new Set(schema.tables.map((table) => table.name));
   const sameKey = (table: string, key: ForeignKeySchema) =>
     known?.tables.find((t) => t.name === table)?.foreignKeys.some((k) => JSON.stringify(k) === JSON.stringify(key)) === true;
-  const outside = schema.tables.flatMap((table) =>
+  return schema.tables.flatMap((table) =>
     table.foreignKeys.filter((key) => !read.has(key.refTable) && !sameKey(table.name, key)).map((key) => ({ table: table.name, key, excluded: !keep(key.refTable) })),
   );
+}
+
+/**
+ * Refuse foreign keys of the read tables to a table that was not read (left out by the
+ * selection, missing, or in another schema), unless `known` has the same key: Retort would have
+ * to write (pull, baseline, autogenerate) or report (drift) a key to a table it knows nothing of.
+ * Leaving the key out instead would make the models and the baseline lose it, and drift call
+ * equal what is not. `models`: the schema is the models' (their export names by table, and the
+ * file), so the message names the model and the hint offers taking the reference out of it.
+ */
+export function refuseReferencesOutside(schema: Schema, keep: TablePredicate, known?: Schema, models?: { names: ReadonlyMap<string, string>; file: string }): void {
+  const outside = referencesOutside(schema, keep, known);
   if (outside.length === 0) return;
-  const describe = ({ table, key, excluded }: (typeof outside)[number]) =>
-    `table "${table}" has foreign key "${key.name}" (${key.columns.join(", ")}) to "${key.refTable}", ${excluded ? "which the config's `tables` selection leaves out" : "which is not a table Retort read (missing, or in another schema)"}`;
+  const columns = (key: ForeignKeySchema) => `${key.columns.length === 1 ? "column" : "columns"} ${key.columns.map((c) => `"${c}"`).join(", ")}`;
+  const where = (excluded: boolean) => (excluded ? "which the config's `tables` selection leaves out" : "which is not a table Retort read (missing, or in another schema)");
+  const describe = ({ table, key, excluded }: OutsideReference) =>
+    models
+      ? `model ${models.names.get(table) ?? table} (table "${table}", ${models.file}): ${columns(key)} ${key.columns.length === 1 ? "references" : "reference"} table "${key.refTable}" (foreign key "${key.name}"), ${where(excluded)}`
+      : `table "${table}" has foreign key "${key.name}" (${key.columns.join(", ")}) to "${key.refTable}", ${where(excluded)}`;
   const targets = [...new Set(outside.map((o) => o.key.refTable))];
   const sources = [...new Set(outside.map((o) => o.table))];
-  throw new RetortError("RETORT_EXCLUDED_REFERENCE", `${outside.map(describe).join("; ")}. Retort cannot describe a foreign key to a table it does not read.`, {
-    hint: `Add ${targets.map((t) => `"${t}"`).join(", ")} to the selection (take it out of tables.exclude, or add it to tables.include), or leave ${sources.map((t) => `"${t}"`).join(", ")} out as well.`,
-    details: { references: outside.map(({ table, key, excluded }) => ({ table, foreignKey: key.name, columns: key.columns, refTable: key.refTable, excluded })) },
+  throw new RetortError("RETORT_EXCLUDED_REFERENCE", `${outside.map(describe).join("; ")}. Retort cannot ${models ? "write or check" : "describe"} a foreign key to a table it does not read.`, {
+    hint:
+      `Add ${targets.map((t) => `"${t}"`).join(", ")} to the selection (take it out of tables.exclude, or add it to tables.include), or leave ${sources.map((t) => `"${t}"`).join(", ")} out as well` +
+      (models ? ", or take the reference out of the model." : "."),
+    details: { references: outside.map(({ table, key, excluded }) => ({ table, ...(models?.names.has(table) ? { model: models.names.get(table) } : {}), foreignKey: key.name, columns: key.columns, refTable: key.refTable, excluded })) },
   });
 }

@@ -64,14 +64,27 @@ export function labelIsRevisionId(label: string, owner: Described): RetortError 
 export const TARGET_FORMS =
   "a revision id or a prefix of at least 4 characters, a branch label, head, heads, base, current, <label>@head, <label>@base, <label>@<rev>, +N / -N (from the current revision), <label>@+N / <label>@-N (from the current revision of that branch; a revision id may stand for the branch), or <rev>+N / <rev>-N";
 
+/** Longest target a message echoes whole: a pasted blob (10,000 characters) is cut to its start. */
+const ECHO_LIMIT = 80;
+
+/** A target (or id, label, range) as messages and --json details show it: long ones cut, their length said. */
+export function shortTarget(text: string): string {
+  return text.length <= ECHO_LIMIT ? text : `${text.slice(0, ECHO_LIMIT - 20)}… (${text.length} characters)`;
+}
+
+/** shortTarget in quotes, as messages quote what the user typed. */
+export function quoteTarget(text: string): string {
+  return text.length <= ECHO_LIMIT ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, ECHO_LIMIT - 20))}… (${text.length} characters)`;
+}
+
 /** A target that names nothing; `why` replaces the default message, `hint` the default hint. */
 export function unknownRevision(target: string, why?: string, hint?: string): RetortError {
   return new RetortError(
     "RETORT_UNKNOWN_REVISION",
-    why ?? `Unknown revision ${JSON.stringify(target)}: no migration has this id, id prefix or branch label.`,
+    why ?? `Unknown revision ${quoteTarget(target)}: no migration has this id, id prefix or branch label.`,
     {
       hint: hint ?? `Run \`retort history\` to list the revisions. A target is ${TARGET_FORMS}.`,
-      details: { target },
+      details: { target: shortTarget(target) },
     },
   );
 }
@@ -79,8 +92,8 @@ export function unknownRevision(target: string, why?: string, hint?: string): Re
 export function ambiguousPrefix(target: string, candidates: readonly Described[]): RetortError {
   return new RetortError(
     "RETORT_AMBIGUOUS_REVISION",
-    `Revision prefix ${JSON.stringify(target)} is ambiguous; it matches ${candidates.length} revisions:${describeList(candidates)}`,
-    { hint: "Give more characters of the revision id.", details: { target, candidates: candidates.map(revisionDetails) } },
+    `Revision prefix ${quoteTarget(target)} is ambiguous; it matches ${candidates.length} revisions:${describeList(candidates)}`,
+    { hint: "Give more characters of the revision id.", details: { target: shortTarget(target), candidates: candidates.map(revisionDetails) } },
   );
 }
 

@@ -17,7 +17,7 @@
  */
 import { RetortError } from "../errors.js";
 import { describeList, revisionDetails } from "./describe.js";
-import { TARGET_FORMS, ambiguousPrefix, multipleHeads, unknownRevision } from "./graph-errors.js";
+import { TARGET_FORMS, ambiguousPrefix, multipleHeads, quoteTarget, shortTarget, unknownRevision } from "./graph-errors.js";
 import type { Revision, RevisionGraph } from "./graph.js";
 
 /** Shortest prefix accepted: shorter ones match too much by accident. */
@@ -44,7 +44,7 @@ export function resolveTarget(graph: RevisionGraph, target: string, current: rea
 export function resolveScopedTarget(graph: RevisionGraph, target: string, current: readonly string[]): ScopedTarget {
   const text = target.trim();
   if (text.includes(":")) {
-    throw unknownRevision(text, `${JSON.stringify(text)} is a range; a range is only accepted by \`retort history -r\` and by --sql runs.`, `Give a single target: ${TARGET_FORMS}.`);
+    throw unknownRevision(text, `${quoteTarget(text)} is a range; a range is only accepted by \`retort history -r\` and by --sql runs.`, `Give a single target: ${TARGET_FORMS}.`);
   }
   // Exact names first, so a label such as "v-1" is not read as "v" minus one.
   const exact = exactSymbol(graph, text, current);
@@ -81,16 +81,16 @@ export function checkTargetDirection(graph: RevisionGraph, target: string, direc
     if (relative[2] !== wrong) return;
     const flipped = text.replace(/[+-](\d+)$/, `${wrong === "-" ? "+" : "-"}$1`);
     const way = direction === "up" ? "down from the current revision is a downgrade" : "up from the current revision is an upgrade";
-    throw new RetortError("RETORT_INVALID_TARGET", `Cannot ${command} to ${JSON.stringify(text)}: counting ${way}.`, {
-      hint: `Use \`retort ${direction === "up" ? "downgrade" : "upgrade"} ${text}\`, or \`retort ${command} ${flipped}\`.`,
-      details: { target: text, direction },
+    throw new RetortError("RETORT_INVALID_TARGET", `Cannot ${command} to ${quoteTarget(text)}: counting ${way}.`, {
+      hint: `Use \`retort ${direction === "up" ? "downgrade" : "upgrade"} ${shortTarget(text)}\`, or \`retort ${command} ${shortTarget(flipped)}\`.`,
+      details: { target: shortTarget(text), direction },
     });
   }
   if (/^\d+$/.test(text) && (text.length < MIN_PREFIX || graph.matchPrefix(text).length === 0)) {
     const sign = direction === "up" ? "+" : "-";
-    throw new RetortError("RETORT_INVALID_TARGET", `Cannot ${command} to ${JSON.stringify(text)}: no migration has this id, id prefix or branch label.`, {
-      hint: `To ${command} ${text} revision(s) from the current one, write \`retort ${command} ${sign}${text}\`.`,
-      details: { target: text, direction },
+    throw new RetortError("RETORT_INVALID_TARGET", `Cannot ${command} to ${quoteTarget(text)}: no migration has this id, id prefix or branch label.`, {
+      hint: `To ${command} ${shortTarget(text)} revision(s) from the current one, write \`retort ${command} ${sign}${shortTarget(text)}\`.`,
+      details: { target: shortTarget(text), direction },
     });
   }
 }
@@ -98,7 +98,7 @@ export function checkTargetDirection(graph: RevisionGraph, target: string, direc
 /** The single revision a target names (or null for base); several → RETORT_MULTIPLE_HEADS. */
 export function resolveRevision(graph: RevisionGraph, target: string, current: readonly string[] = []): Revision | null {
   const revisions = resolveTarget(graph, target, current);
-  if (revisions.length > 1) throw multipleHeads(`Target ${JSON.stringify(target)}`, revisions, "Name one of these revisions.");
+  if (revisions.length > 1) throw multipleHeads(`Target ${quoteTarget(target)}`, revisions, "Name one of these revisions.");
   return revisions[0] ?? null;
 }
 
@@ -116,7 +116,7 @@ export interface ResolvedRange {
 export function resolveRange(graph: RevisionGraph, range: string, current: readonly string[]): ResolvedRange {
   const colon = range.indexOf(":");
   if (colon === -1) {
-    throw unknownRevision(range, `${JSON.stringify(range)} is not a range.`, "A range is <start>:<end>, either side optional, e.g. `base:head`, `ae10:`, `:head`, `-3:current`.");
+    throw unknownRevision(range, `${quoteTarget(range)} is not a range.`, "A range is <start>:<end>, either side optional, e.g. `base:head`, `ae10:`, `:head`, `-3:current`.");
   }
   const startText = range.slice(0, colon).trim();
   const endText = range.slice(colon + 1).trim();
@@ -177,7 +177,7 @@ function byPrefix(graph: RevisionGraph, text: string): Revision[] {
   throw unknownRevision(
     text,
     tooShort
-      ? `Unknown revision ${JSON.stringify(text)}: no migration has this id or branch label (a prefix needs at least ${MIN_PREFIX} characters).`
+      ? `Unknown revision ${quoteTarget(text)}: no migration has this id or branch label (a prefix needs at least ${MIN_PREFIX} characters).`
       : undefined,
   );
 }
@@ -204,7 +204,7 @@ function onBranch(graph: RevisionGraph, branchText: string, what: string, curren
       origin = start[0] ? `the current revision of branch ${branchText} (${start[0].revision})` : `base (nothing of branch ${branchText} is applied)`;
     } else {
       start = onBranch(graph, branchText, symbol, current, whole).revisions;
-      if (start.length > 1) throw multipleHeads(`${JSON.stringify(`${branchText}@${symbol}`)} (in ${JSON.stringify(whole)})`, start, "A relative target counts from one revision: name one of these instead.");
+      if (start.length > 1) throw multipleHeads(`${quoteTarget(`${branchText}@${symbol}`)} (in ${quoteTarget(whole)})`, start, "A relative target counts from one revision: name one of these instead.");
       origin = startName(`${branchText}@${symbol}`, start);
     }
     const revisions = relative[2] === "+" ? walkUp(graph, start, steps, whole, origin, lineage) : walkDown(start, steps, whole, origin, graph, lineage);
@@ -218,7 +218,7 @@ function branchRoot(graph: RevisionGraph, text: string, whole: string): Revision
   const labelled = graph.branchLabels.get(text) ?? graph.get(text);
   if (labelled) return labelled;
   if (text === "" || text === "base" || text === "head" || text === "heads" || text === "current") {
-    throw unknownRevision(whole, `${JSON.stringify(whole)} names no branch: before @ comes a branch label or a revision.`, "Use `head`, `heads` or `base` alone, or `<label>@head`.");
+    throw unknownRevision(whole, `${quoteTarget(whole)} names no branch: before @ comes a branch label or a revision.`, "Use `head`, `heads` or `base` alone, or `<label>@head`.");
   }
   return byPrefix(graph, text)[0]!;
 }
@@ -228,7 +228,7 @@ function branchHead(graph: RevisionGraph, root: Revision, branch: string): Revis
   const reachable = graph.descendants([root.revision], { dependsOn: false });
   const heads = graph.heads.filter((head) => reachable.has(head.revision));
   if (heads.length > 1) {
-    throw multipleHeads(`Branch ${JSON.stringify(branch)}`, heads, `Merge them with \`retort merge -m "merge" ${heads.map((h) => h.revision).join(" ")}\`, or name the one you mean.`);
+    throw multipleHeads(`Branch ${quoteTarget(branch)}`, heads, `Merge them with \`retort merge -m "merge" ${heads.map((h) => h.revision).join(" ")}\`, or name the one you mean.`);
   }
   return heads[0]!;
 }
@@ -242,17 +242,17 @@ function revisionOnBranch(graph: RevisionGraph, lineage: ReadonlySet<string>, br
   if (matches.length > 1) throw ambiguousPrefix(whole, matches);
   if (candidates.length > 0) {
     return fail(
-      `Target ${JSON.stringify(whole)}: ${candidates.map((r) => r.revision).join(", ")} ${candidates.length === 1 ? "is" : "are"} not on branch ${branch}.`,
+      `Target ${quoteTarget(whole)}: ${candidates.map((r) => r.revision).join(", ")} ${candidates.length === 1 ? "is" : "are"} not on branch ${branch}.`,
       `\`retort history\` shows which revisions each branch has; drop \`${branch}@\` to name the revision on any branch.`,
     );
   }
   return fail(
-    `Unknown target ${JSON.stringify(whole)}: after @ comes head, heads, base, +N, -N or a revision of branch ${branch}, and ${JSON.stringify(text)} is none of these.`,
+    `Unknown target ${quoteTarget(whole)}: after @ comes head, heads, base, +N, -N or a revision of branch ${branch}, and ${quoteTarget(text)} is none of these.`,
     `Targets: ${TARGET_FORMS}.`,
   );
 
   function fail(message: string, hint: string): never {
-    throw new RetortError("RETORT_UNKNOWN_REVISION", message, { hint, details: { target: whole, branch } });
+    throw new RetortError("RETORT_UNKNOWN_REVISION", message, { hint, details: { target: shortTarget(whole), branch } });
   }
 }
 
@@ -270,7 +270,7 @@ function currentOnBranch(graph: RevisionGraph, lineage: ReadonlySet<string>, cur
     start = graph.sortTopologically([...applied].filter((id) => onBranch(id) && !graph.require(id).children.some(onBranch)));
   }
   if (start.length > 1) {
-    throw multipleHeads(`Branch ${JSON.stringify(branch)} in the database`, start, `${JSON.stringify(whole)} counts from one revision: count from the one you mean, for example \`${start[0]!.revision}@${whole.slice(whole.indexOf("@") + 1)}\`.`);
+    throw multipleHeads(`Branch ${quoteTarget(branch)} in the database`, start, `${quoteTarget(whole)} counts from one revision: count from the one you mean, for example \`${start[0]!.revision}@${whole.slice(whole.indexOf("@") + 1)}\`.`);
   }
   return start;
 }
@@ -287,7 +287,7 @@ function singleHead(graph: RevisionGraph): Revision {
 function single(graph: RevisionGraph, symbol: string, current: readonly string[], whole: string): Revision[] {
   const start = resolveTarget(graph, symbol, current);
   if (start.length > 1) {
-    throw multipleHeads(`${JSON.stringify(symbol)} (in ${JSON.stringify(whole)})`, start, "A relative target counts from one revision: name one of these instead.");
+    throw multipleHeads(`${quoteTarget(symbol)} (in ${quoteTarget(whole)})`, start, "A relative target counts from one revision: name one of these instead.");
   }
   return start;
 }
@@ -298,7 +298,7 @@ function currentForRelative(graph: RevisionGraph, current: readonly string[], wh
     throw multipleHeads(
       `The database`,
       revisions,
-      `${JSON.stringify(whole)} counts from one current revision, so name the branch: for example \`${revisions[0]!.revision}@${whole}\`.`,
+      `${quoteTarget(whole)} counts from one current revision, so name the branch: for example \`${revisions[0]!.revision}@${shortTarget(whole)}\`.`,
     );
   }
   return revisions;
@@ -313,7 +313,7 @@ function walkUp(graph: RevisionGraph, start: Revision[], steps: number, target: 
     const next = (at ? at.children.map((id) => graph.get(id)!) : graph.bases).filter((r) => !within || within.has(r.revision));
     if (next.length === 0) {
       const where = !at ? "there are no revisions" : step === 1 ? `${origin} is a head` : `${at.revision} is a head, ${step - 1} revision${step === 2 ? "" : "s"} above ${origin}`;
-      throw unknownRevision(target, `Relative target ${JSON.stringify(target)} goes past the head: ${where}.`, `Use a smaller step, or \`head\`.`);
+      throw unknownRevision(target, `Relative target ${quoteTarget(target)} goes past the head: ${where}.`, `Use a smaller step, or \`head\`.`);
     }
     if (next.length > 1) {
       const why = at ? `revision ${at.revision} is a branch point` : "there are several base revisions";
@@ -354,15 +354,15 @@ function belowBase(target: string, steps: number, available: number, origin: str
       : origin === "base"
         ? "it starts at base"
         : `${origin} is already at base`;
-  return new RetortError("RETORT_BELOW_BASE", `Relative target ${JSON.stringify(target)} goes below base: ${where}.`, {
+  return new RetortError("RETORT_BELOW_BASE", `Relative target ${quoteTarget(target)} goes below base: ${where}.`, {
     hint: available === 0 ? "There is nothing below base to go to." : `Use \`base\` to undo every migration, or at most -${available}.`,
-    details: { target, steps, available },
+    details: { target: shortTarget(target), steps, available },
   });
 }
 
 function ambiguousWalk(target: string, why: string, candidates: readonly Revision[], hint: string): RetortError {
-  return new RetortError("RETORT_AMBIGUOUS_REVISION", `Relative target ${JSON.stringify(target)} is ambiguous: ${why}${describeList(candidates)}`, {
+  return new RetortError("RETORT_AMBIGUOUS_REVISION", `Relative target ${quoteTarget(target)} is ambiguous: ${why}${describeList(candidates)}`, {
     hint,
-    details: { target, candidates: candidates.map(revisionDetails) },
+    details: { target: shortTarget(target), candidates: candidates.map(revisionDetails) },
   });
 }

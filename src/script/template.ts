@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { RetortError } from "../errors.js";
+import { quoteTarget, shortTarget } from "./graph-errors.js";
 
 export interface MigrationTemplate {
   revision: string;
@@ -98,9 +99,20 @@ export function checkRevisionId(id: string): void {
             ? "it is a target keyword"
             : undefined;
   if (!problem) return;
-  throw new RetortError("RETORT_INVALID_REVISION_ID", `Revision id ${JSON.stringify(id)} cannot be used: ${problem}.`, {
+  throw new RetortError("RETORT_INVALID_REVISION_ID", `Revision id ${quoteTarget(id)} cannot be used: ${problem}.`, {
     hint: `Use letters, digits and _ only (for example ${JSON.stringify(id.replace(/[^A-Za-z0-9_]+/g, "_").replace(/^_+|_+$/g, "").slice(0, MAX_REVISION_ID) || "add_users")}), or leave out --rev-id for a random one.`,
-    details: { revision: id },
+    details: { revision: shortTarget(id) },
+  });
+}
+
+/**
+ * A revision's message names its file and is what `history` shows: an empty or blank one (an
+ * unset shell variable in `-m "$MSG"`) would leave both saying nothing.
+ */
+export function checkMessage(message: string, command: string): void {
+  if (message.trim() !== "") return;
+  throw new RetortError("RETORT_USAGE", `retort ${command} needs a message: -m is ${message === "" ? "empty" : "only whitespace"}.`, {
+    hint: `Say what the revision does, e.g. retort ${command} -m "${command === "merge" ? "merge billing into main" : "add user preferences"}"; it names the file and shows in \`retort history\`.`,
   });
 }
 
@@ -120,9 +132,9 @@ export function checkBranchLabel(label: string, taken: (label: string) => string
               ? `revision ${owner} already uses it`
               : undefined;
   if (!problem) return;
-  throw new RetortError("RETORT_INVALID_REVISION_ID", `Branch label ${JSON.stringify(label)} cannot be used: ${problem}.`, {
+  throw new RetortError("RETORT_INVALID_REVISION_ID", `Branch label ${quoteTarget(label)} cannot be used: ${problem}.`, {
     hint: "Use letters, digits, _, - and . only, a label no other revision carries, and no revision id.",
-    details: { branchLabel: label },
+    details: { branchLabel: shortTarget(label) },
   });
 }
 
