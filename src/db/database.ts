@@ -174,19 +174,10 @@ export class Database<S = Record<string, unknown>> implements Session {
       let result: R;
       try {
         result = await fn(tx);
-      } catch (error) {
-        try {
-          await held.query("ROLLBACK");
-        } catch {
-          broken = true;
-        }
-        throw error;
-      }
-      try {
         await held.query("COMMIT");
       } catch (error) {
-        // SQLite keeps the transaction open when COMMIT fails (an initially deferred foreign key
-        // still violated): end it, or the connection goes back to the pool inside it.
+        // Also after a failed COMMIT: SQLite keeps the transaction open then (an initially deferred
+        // foreign key still violated), and the connection must not go back to the pool inside it.
         try {
           await held.query("ROLLBACK");
         } catch {
