@@ -250,7 +250,7 @@ function drawTableObjects(ctx: Context, table: TableSchema, schema: Schema): voi
   const columns = table.columns.filter((column) => !table.primaryKey?.columns.includes(column.name));
   const indexable = columns.filter((column) => column.type.kind !== "json" && column.type.kind !== "jsonb");
   for (let i = d.int(0, 2); i > 0 && indexable.length > 0; i--) {
-    const kind = d.pick(["plain", "plain", "multi", "expression", "partial", "unique-partial", "bare-unique", "gin"] as const);
+    const kind = d.pick(["plain", "plain", "multi", "expression", "partial", "unique-partial", "bare-unique", "gin", "pattern"] as const);
     const column = d.pick(indexable);
     let index: IndexSchema | undefined;
     if (kind === "plain") index = { name: "", elements: [{ column: column.name, ...(d.bool(0.3) ? { order: "desc" as const } : {}) }], unique: false };
@@ -265,6 +265,10 @@ function drawTableObjects(ctx: Context, table: TableSchema, schema: Schema): voi
       if (where) index = { name: "", elements: [{ column: column.name }], unique: kind === "unique-partial", where };
     } else if (kind === "bare-unique") {
       index = { name: "", elements: [{ column: column.name }], unique: true };
+    } else if (kind === "pattern") {
+      // Django's …_like index: a LIKE-prefix operator class (SQLite has none and ignores it).
+      const text = indexable.find((candidate) => isText(candidate.type));
+      if (text) index = { name: "", elements: [{ column: text.name, opclass: text.type.kind === "varchar" ? "varchar_pattern_ops" : "text_pattern_ops" }], unique: false };
     } else if (kind === "gin") {
       const json = columns.find((candidate) => candidate.type.kind === "jsonb");
       if (json) index = { name: "", elements: [{ column: json.name }], unique: false, using: "gin" };
