@@ -4,6 +4,8 @@
  * pg would give for any column names, and what an unnamed statement gives.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { createPostgresDriver } from "../../src/dialects/postgres/driver.js";
+import { createTempDatabase } from "../support/postgres.js";
 import { openBackend, postgresUp, type Backend } from "../operations/support.js";
 
 describe.skipIf(!postgresUp)("Postgres rows of named statements", () => {
@@ -34,6 +36,37 @@ name", NULL AS "a", 3 AS "a", 9007199254740993::bigint AS "big" FROM generate_se
       expect((await conn.query(`SELECT 1 AS one WHERE false`, [], "rows_none")).rows).toEqual([]);
     } finally {
       conn.release();
+    }
+  });
+
+  it("run through the pool and through a held connection alike, and a failing one frees its connection", async () => {
+    const temp = await createTempDatabase("retort_rows");
+    // One connection: a client a failed statement kept would stall every later query.
+    const driver = createPostgresDriver(temp.url, { schema: { tables: [], enums: [] }, poolSize: 1, connectTimeoutMs: 5_000 });
+    try {
+      await driver.query(`CREATE TABLE t (id bigint PRIMARY KEY, at timestamptz NOT NULL, tags text[])`);
+      const insert = `INSERT INTO t (id, at, tags) VALUES ($1, $2, $3) RETURNING id, at, tags`;
+      const fromPool = await driver.query(insert, ["1", "2026-01-02T03:04:05.678Z", ["a", "b"]], "rows_insert");
+      expect(fromPool.rows).toEqual([{ id: 1n, at: new Date("2026-01-02T03:04:05.678Z"), tags: ["a", "b"] }]);
+      expect(fromPool.rowCount).toBe(1);
+      for (let round = 0; round < 3; round++) {
+        const failed = await driver.query(insert, ["1", "2026-01-02T00:00:00Z", null], "rows_insert").catch((error: unknown) => error);
+        expect((failed as { code?: string }).code).toBe("23505");
+      }
+      const conn = await driver.acquire();
+      try {
+        const held = await conn.query(insert, ["2", "2026-01-02T00:00:00Z", null], "rows_insert");
+        expect(held.rows).toEqual([{ id: 2n, at: new Date("2026-01-02T00:00:00Z"), tags: null }]);
+        const failed = await conn.query(insert, ["2", "2026-01-02T00:00:00Z", null], "rows_insert").catch((error: unknown) => error);
+        expect((failed as { code?: string }).code).toBe("23505");
+        expect((await conn.query(`SELECT count(*)::int AS n FROM t`, [], "rows_count")).rows).toEqual([{ n: 2 }]);
+      } finally {
+        conn.release();
+      }
+      expect((await driver.query(`SELECT id FROM t ORDER BY id`, [], "rows_ids")).rows).toEqual([{ id: 1n }, { id: 2n }]);
+    } finally {
+      await driver.close();
+      await temp.drop();
     }
   });
 });
