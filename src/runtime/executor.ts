@@ -30,7 +30,7 @@ import type { RebuildSource, Step } from "../operations/types.js";
 import type { Schema, SqlFamily } from "../schema/snapshot.js";
 import type { PlannedRevision, PlannedStep } from "./plan.js";
 import type { DigestMemo } from "./digest-memo.js";
-import { latestRowsWhere, readAppliedChecksumDigest, readAppliedChecksumList, readAppliedChecksums } from "./status.js";
+import { STOPPED_PART_WAY, latestRowsWhere, readAppliedChecksumDigest, readAppliedChecksumList, readAppliedChecksums } from "./status.js";
 import { HISTORY_TABLE, VERSION_TABLE, ADDED_HISTORY_COLUMNS, addHistoryColumnsSql, createVersionTablesSql, versionChangeSql } from "./version-table.js";
 
 export interface ProgressEvent {
@@ -137,7 +137,7 @@ export class MigrationExecutor {
 
   /** Revisions whose last run stopped part-way through steps outside a transaction (filtered by the database: usually none). */
   async unfinished(): Promise<Map<string, number>> {
-    const rows = await latestRowsWhere((sql) => this.sql(sql), "steps_done", `outcome <> 'applied' AND steps_done > 0`);
+    const rows = await latestRowsWhere((sql) => this.sql(sql), "steps_done", STOPPED_PART_WAY);
     return new Map(rows.map((row) => [`${row.revision}:${row.direction}`, Number(row.steps_done)]));
   }
 

@@ -40,8 +40,11 @@ async function tablesExist(conn: Connection, family: SqlFamily): Promise<boolean
   return Number(rows[0]?.n) === 2;
 }
 
+/** A run that committed some of its steps and not the rest (a resumed run starts after them). */
+export const STOPPED_PART_WAY = `outcome <> 'applied' AND steps_done > 0`;
+
 /** A run that ended without finishing: still running (or killed), or failed after committing steps. */
-const UNFINISHED = `outcome = 'running' OR (outcome <> 'applied' AND steps_done > 0)`;
+const UNFINISHED = `outcome = 'running' OR (${STOPPED_PART_WAY})`;
 
 /**
  * The history rows matching `condition` that are the last of their revision and direction (the

@@ -1,15 +1,16 @@
 /**
  * upgradeOnStartup: migrates outside development (once, under the lock, when many replicas start
- * together), only reports in development, and costs one query when nothing is pending.
+ * together), only reports in development, costs one query when nothing is pending, and does not
+ * start an app over a run left part-way.
  */
 import { execFile } from "node:child_process";
 import { appendFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { connect, isRetortError, upgradeOnStartup, type StartupResult } from "../../src/index.js";
+import { connect, downgrade, isRetortError, upgrade, upgradeOnStartup, type StartupResult } from "../../src/index.js";
 import { createTempDatabase, postgresReachable } from "../support/postgres.js";
-import { createProject, type Project } from "./project.js";
+import { createProject, query, sqliteFileUrl, type Project } from "./project.js";
 
 const exec = promisify(execFile);
 const postgresUp = await postgresReachable();
@@ -44,7 +45,7 @@ describe("upgradeOnStartup", () => {
       queries.length = 0;
       const second = await upgradeOnStartup({ database: db, config: project.config, env: "production", logger });
       expect(second).toEqual({ environment: "production", action: "up-to-date", pending: [], heads: [ids[2]] });
-      expect(queries).toEqual(["SELECT version_num FROM retort_version"]);
+      expect(queries).toEqual(["SELECT version_num, NULL AS revision FROM retort_version UNION ALL SELECT NULL, revision FROM retort_migrations WHERE outcome <> 'applied' AND steps_done > 0"]);
     } finally {
       await db.close();
     }
@@ -82,6 +83,75 @@ describe("upgradeOnStartup", () => {
       const error = await upgradeOnStartup({ database: db, config: project.config, env: "production", logger: { info: () => {} } }).catch((e: unknown) => e);
       expect(isRetortError(error, "RETORT_UNKNOWN_REVISION")).toBe(true);
       expect((error as Error).message).toContain("fromthefuture");
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("a downgrade left part-way is not taken for up to date: production refuses to start, development warns", async () => {
+    const project = createProject();
+    const [first] = chain(project, 1);
+    const second = "boot00000009";
+    project.add({
+      id: second,
+      parents: [first!],
+      message: "outside a transaction",
+      transactional: false,
+      up: `op.createTable("a", { id: t.integer().primaryKey() });\nop.createTable("b", { id: t.integer().primaryKey() });`,
+      down: `op.dropTable("b");\nop.execute("DELETE FROM missing");\nop.dropTable("a");`,
+    });
+    const url = sqliteFileUrl();
+    await upgrade("head", { config: project.config, url });
+    const db = await connect(url, { schema: {} });
+    try {
+      const lines: string[] = [];
+      const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`warn: ${m}`) };
+      // Up to date, and the heads are now remembered: the fast path is armed.
+      expect(await upgradeOnStartup({ database: db, config: project.config, env: "production", logger })).toMatchObject({ action: "up-to-date", heads: [second] });
+
+      const failed = await downgrade("-1", { config: project.config, url }).catch((e: unknown) => e);
+      expect(isRetortError(failed, "RETORT_MIGRATION_FAILED")).toBe(true);
+      // b dropped, a kept: the version row still says the head, which the schema no longer is.
+      expect(await query(url, "SELECT version_num FROM retort_version")).toEqual([{ version_num: second }]);
+      const tables = async () => (await query(url, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b') ORDER BY name")).map((row) => row.name);
+      expect(await tables()).toEqual(["a"]);
+
+      const refused = await upgradeOnStartup({ database: db, config: project.config, env: "production", logger }).catch((e: unknown) => e);
+      expect(isRetortError(refused, "RETORT_UNFINISHED_REVISION")).toBe(true);
+      expect((refused as Error).message).toContain(`the downgrade of ${second}`);
+      expect(await tables()).toEqual(["a"]);
+
+      lines.length = 0;
+      const development = await upgradeOnStartup({ database: db, config: project.config, env: "development", logger });
+      expect(development).toEqual({ environment: "development", action: "unfinished", pending: [], heads: [second] });
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^warn: retort: the downgrade of ${second} \\(1 step\\(s\\) committed\\) stopped part-way`))]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("an upgrade left part-way is resumed by a production start once what stopped it is fixed", async () => {
+    const project = createProject();
+    const [first] = chain(project, 1);
+    project.add({
+      id: "boot00000009",
+      parents: [first!],
+      message: "outside a transaction",
+      transactional: false,
+      up: `op.createTable("a", { id: t.integer().primaryKey() });\nop.execute("INSERT INTO gate VALUES (1)");\nop.createTable("b", { id: t.integer().primaryKey() });`,
+      down: `op.dropTable("b");\nop.dropTable("a");`,
+    });
+    const url = sqliteFileUrl();
+    const failed = await upgrade("head", { config: project.config, url }).catch((e: unknown) => e);
+    expect(isRetortError(failed, "RETORT_MIGRATION_FAILED")).toBe(true);
+    await query(url, "CREATE TABLE gate (id integer)");
+    const db = await connect(url, { schema: {} });
+    try {
+      const started = await upgradeOnStartup({ database: db, config: project.config, env: "production", logger: { info: () => {} } });
+      expect(started).toMatchObject({ action: "upgraded", heads: ["boot00000009"] });
+      // Resumed at step 2: step 1's table was not created again (which would have failed).
+      expect(await query(url, "SELECT id FROM gate")).toEqual([{ id: 1 }]);
+      expect(await query(url, "SELECT name FROM sqlite_master WHERE name IN ('a', 'b') ORDER BY name")).toEqual([{ name: "a" }, { name: "b" }]);
     } finally {
       await db.close();
     }
