@@ -81,7 +81,7 @@ describe("defaults", () => {
   it("must fit the column's type; the message names table, column and value, not internal JSON", () => {
     const integer = errorOf(() => table("members", { id: t.uuid().primaryKey(), xp: t.integer().default("ten" as unknown as number) }));
     expect(integer.code).toBe("RETORT_INVALID_MODEL");
-    expect(integer.message).toMatch(/^table "members", column "xp": the default "ten" does not fit a integer column \(.+\)$/);
+    expect(integer.message).toMatch(/^table "members", column "xp": the default "ten" does not fit the integer column \(.+\)$/);
     expect(integer.message).not.toContain("kind");
     const cases: Array<[string, () => unknown]> = [
       ["flag", () => t.boolean().default("yes" as unknown as boolean)],

@@ -248,7 +248,7 @@ function assertDefaultFits(table: string, column: string, config: Column["config
       details,
     });
   }
-  throw new RetortError("RETORT_INVALID_MODEL", `table "${table}", column "${column}": the default ${value} does not fit a ${type} column (${problem})`, {
+  throw new RetortError("RETORT_INVALID_MODEL", `table "${table}", column "${column}": the default ${value} does not fit the ${type} column (${problem})`, {
     hint: "Give a default of the column's TypeScript type (bigint for bigint, Date for timestamps, Uint8Array for bytea), or an sql`…` expression.",
     details,
   });
