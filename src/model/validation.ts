@@ -86,8 +86,11 @@ export function columnValueSchema(config: ColumnConfig): z.ZodType {
       const values = (config.enumValues ?? []) as [string, ...string[]];
       return z.enum(values, `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`);
     }
-    case "array":
-      return z.array(text());
+    case "array": {
+      // Each element as a column of the element type; zod's issue path carries the element index.
+      const element = columnValueSchema({ ...config, type: type.element, enumValues: undefined });
+      return z.array(config.elementNullable ? element.nullable() : element);
+    }
   }
 }
 
@@ -106,6 +109,10 @@ export function defaultProblem(config: ColumnConfig): string | undefined {
 
 function fromLiteral(config: ColumnConfig, value: unknown): unknown {
   switch (config.type.kind) {
+    case "array": {
+      const element = { ...config, type: config.type.element };
+      return Array.isArray(value) ? value.map((item) => fromLiteral(element, item)) : value;
+    }
     case "bigint":
       try {
         return typeof value === "string" || typeof value === "number" ? BigInt(value) : value;
