@@ -134,7 +134,7 @@ function isoTimestamp(text: string, withZone: boolean): string | undefined {
  * (optionally cast to the array type) → the elements' values; undefined for anything else.
  */
 function arrayConstructor(text: string, element: ArrayElementType): JsonValue[] | undefined {
-  const match = /^ARRAY\[(.*)\](?:::[\w .()",]+\[\])?$/s.exec(text);
+  const match = /^ARRAY\[(.*)\]$/s.exec(text.replace(/\]::[\w .()",]+\[\]$/, "]"));
   if (!match) return undefined;
   const items = splitTopLevel(match[1]!);
   if (items === undefined) return undefined;
