@@ -29,7 +29,7 @@ const NOW = new Set(["now()"]);
 const RANDOM_UUID = new Set(["gen_random_uuid()"]);
 
 /** A type name after `::` (`text`, `"Mood"`, `public.mood`, `timestamp with time zone`, `text[]`). */
-const CAST = String.raw`::(?:[\w .\[\]]|"(?:[^"]|"")*")+`;
+const CAST = String.raw`::(?:[\w .\[\]]|"(?:[^"]|"")*"|\(\d+(?:, ?\d+)?\))+`;
 /** A number, bare (`0`, `1.5`) or quoted with a cast (`'-1'::integer`, `'1e+20'::double precision`). */
 const NUMBER = new RegExp(String.raw`^(?:(-?\d+(?:\.\d+)?)|'(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)'${CAST})$`);
 /** One string literal, optionally with one cast. */
@@ -140,11 +140,17 @@ function arrayConstructor(text: string, element: ArrayElementType): JsonValue[] 
   if (items === undefined) return undefined;
   const values: JsonValue[] = [];
   for (let item of items) {
-    // Postgres wraps coerced constants: (1)::bigint, ('-2'::integer)::smallint, 1.5::numeric(10,2).
-    for (let inner = /^\((.*)\)::[\w .()",]+$/s.exec(item); inner; inner = /^\((.*)\)::[\w .()",]+$/s.exec(item)) item = inner[1]!.trim();
-    const bare = /^(-?\d+(?:\.\d+)?)::[\w .()",]+$/.exec(item);
-    const value = decodeLiteral(bare ? bare[1]! : item, element);
-    if (value === undefined || value === null) return undefined;
+    // Postgres casts coerced constants, with or without parentheses: (1)::bigint, '-2'::integer::smallint.
+    for (;;) {
+      const wrapped = /^\((.*)\)$/s.exec(item);
+      const cast = /^(.*?)(?:::[\w ."]+(?:\(\d+(?:, ?\d+)?\))?)$/s.exec(item);
+      if (wrapped && splitTopLevel(wrapped[1]!)?.length === 1) item = wrapped[1]!.trim();
+      else if (cast && cast[1] !== "" && (cast[1]!.match(/'/g)?.length ?? 0) % 2 === 0) item = cast[1]!.trim();
+      else break;
+    }
+    const text = item.startsWith("'") || item.startsWith("E'") ? stringLiteral(item) : /^(-?\d+(?:\.\d+)?|true|false)$/.test(item) ? item : undefined;
+    const value = text === undefined ? undefined : elementValue(text, element);
+    if (value === undefined) return undefined;
     values.push(value);
   }
   return values;
