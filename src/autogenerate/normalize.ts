@@ -1149,11 +1149,15 @@ function timestampKey(text: string): string | undefined {
   return Number.isNaN(instant) ? undefined : String(instant);
 }
 
+/** An array default's elements, from its SQL: '{1,"a b"}', '[1,"a b"]' (SQLite's storage), ARRAY[…] with or without casts. */
 function sqlArrayValue(sql: string): JsonValue[] | undefined {
-  let node = parseExpression(sql);
-  // ARRAY[1, 2]::integer[]: the elements are what count (their keys follow the column's element type).
-  if (node?.t === "cast" && node.type.endsWith("[]")) node = node.expr;
-  if (!node) return undefined;
+  // Unrewritten: the rewrites would read a date element as an instant.
+  let node: Node;
+  try {
+    node = uncast(new Parser(tokenize(sql)).parse());
+  } catch {
+    return undefined;
+  }
   if (node.t === "str") {
     const items = parseArrayText(node.v.trim());
     if (items) return items;
@@ -1164,16 +1168,23 @@ function sqlArrayValue(sql: string): JsonValue[] | undefined {
       return undefined;
     }
   }
-  if (node.t === "array") {
-    const items: JsonValue[] = [];
-    for (const item of node.items) {
-      if (item.t === "str" || item.t === "num") items.push(item.v);
-      else if (item.t === "const" && (item.v === "null" || item.v === "true" || item.v === "false")) items.push(item.v === "null" ? null : item.v === "true");
-      else return undefined;
-    }
-    return items;
+  if (node.t !== "array") return undefined;
+  const items: JsonValue[] = [];
+  for (const raw of node.items) {
+    // Elements keep their text; literalKey reads it by the column's element type.
+    const item = uncast(raw);
+    const negated = item.t === "neg" ? uncast(item.expr) : undefined;
+    if (item.t === "str" || item.t === "num") items.push(item.v);
+    else if (negated?.t === "num") items.push(`-${negated.v}`);
+    else if (item.t === "const" && (item.v === "null" || item.v === "true" || item.v === "false")) items.push(item.v === "null" ? null : item.v === "true");
+    else return undefined;
   }
-  return undefined;
+  return items;
+}
+
+/** `x::a::b` → x. */
+function uncast(node: Node): Node {
+  return node.t === "cast" ? uncast(node.expr) : node;
 }
 
 /** The key of a constant of `type`, given as a JSON value or as the text of an SQL literal. */

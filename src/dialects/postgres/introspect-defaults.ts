@@ -134,7 +134,8 @@ function isoTimestamp(text: string, withZone: boolean): string | undefined {
  * (optionally cast to the array type) → the elements' values; undefined for anything else.
  */
 function arrayConstructor(text: string, element: ArrayElementType): JsonValue[] | undefined {
-  const match = /^ARRAY\[(.*)\]$/s.exec(text.replace(/\]::[\w .()",]+\[\]$/, "]"));
+  // The cast to the array type may follow, the constructor parenthesised or not: (ARRAY['x'])::date[].
+  const match = /^\(?ARRAY\[(.*)\]\)?$/s.exec(text.replace(/\]\)?::[\w .()",]+\[\]$/, (end) => end.slice(0, end.indexOf("::"))));
   if (!match) return undefined;
   const items = splitTopLevel(match[1]!);
   if (items === undefined) return undefined;
