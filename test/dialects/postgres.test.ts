@@ -72,8 +72,8 @@ describe("postgres DDL", () => {
     expect(literal({ kind: "array", element: { kind: "text" } }, [])).toBe(`'{}'::text[]`);
     expect(literal({ kind: "array", element: { kind: "integer" } }, [1, -2])).toBe(`'{"1","-2"}'::integer[]`);
     expect(literal({ kind: "array", element: { kind: "bigint" } }, ["9007199254740993"])).toBe(`'{"9007199254740993"}'::bigint[]`);
-    expect(literal({ kind: "array", element: { kind: "varchar", length: 20 } }, ["a,b", 'q"', "it's"])).toBe(`'{"a,b","q\\"","it''s"}'::varchar(20)[]`);
-    expect(literal({ kind: "array", element: { kind: "numeric", precision: 10, scale: 2 } }, ["1.50"])).toBe(`'{"1.50"}'::numeric(10, 2)[]`);
+    expect(literal({ kind: "array", element: { kind: "varchar", length: 20 } }, ["a,b", 'q"', "it's"])).toBe(`'{"a,b","q\\"","it''s"}'::varchar[]`);
+    expect(literal({ kind: "array", element: { kind: "numeric", precision: 10, scale: 2 } }, ["1.50"])).toBe(`'{"1.50"}'::numeric[]`);
     expect(() => literal({ kind: "array", element: { kind: "integer" } }, ["x"])).toThrow(/a finite number/);
     expect(literal({ kind: "timestamptz" }, "2024-01-01T00:00:00Z")).toBe(`'2024-01-01T00:00:00Z'::timestamptz`);
     expect(literal({ kind: "bytea" }, "00ff")).toBe(`'\\x00ff'::bytea`);

@@ -134,10 +134,11 @@ function literalDefault(column: ColumnSchema, value: unknown): string {
     case "array": {
       if (!Array.isArray(value)) throw badDefault(column, `an array of ${columnType(type.element)} values`);
       // Each element is checked as a default of the element type would be; the array goes as
-      // its text form, which Postgres keeps and prints back as written ('{1,2}'::integer[]).
+      // its text form cast to the element's base type ('{1,2}'::integer[], '{}'::varchar[] for
+      // varchar(30)[]): what Postgres prints for an untyped literal, as Rails and Django write them.
       const element = { ...column, type: type.element };
       for (const item of value) literalDefault(element, item);
-      return `${quoteLiteral(arrayLiteral(value))}::${columnType(type)}`;
+      return `${quoteLiteral(arrayLiteral(value))}::${columnType({ kind: "array", element: { kind: type.element.kind } })}`;
     }
   }
 }
