@@ -152,7 +152,7 @@ function build(model: AnyTable, mode: Mode): z.ZodType {
  * A valid value is the common case, and zod spends most of a single insert's validation on
  * building its result. Each model and mode gets a plain check that answers "valid" only where zod
  * would accept the value too (the same tests, or the column's own zod schema for the kinds with
- * patterns: uuid, numeric, date, time, arrays); anything it is unsure of (a missing or unknown
+ * patterns: uuid, numeric, date, time; an array's elements each by its element's check); anything it is unsure of (a missing or unknown
  * key, a non-plain object, a failing field) goes to zod, which finds and words every problem.
  */
 type FieldCheck = { key: string; optional: boolean; nullable: boolean; accepts: (value: unknown) => boolean };
@@ -192,6 +192,19 @@ function accepts(config: ColumnConfig): (value: unknown) => boolean {
     case "enum": {
       const labels = new Set<unknown>(config.enumValues ?? []);
       return (v) => labels.has(v);
+    }
+    case "array": {
+      const element = accepts({ ...config, type: type.element, enumValues: undefined });
+      const nullable = config.elementNullable === true;
+      return (v) => {
+        if (!Array.isArray(v)) return false;
+        // Indexed, not every(): a hole in a sparse array is undefined, which zod refuses.
+        for (let i = 0; i < v.length; i++) {
+          const item: unknown = v[i];
+          if (item === null ? !nullable : item === undefined || !element(item)) return false;
+        }
+        return true;
+      };
     }
     default: {
       const schema = columnValueSchema(config);
