@@ -104,7 +104,8 @@ export function defaultProblem(config: ColumnConfig): string | undefined {
   // A NULL default is what a column has anyway; enum columns of migrations carry no labels.
   if (value === null || (config.type.kind === "enum" && !config.enumValues?.length)) return undefined;
   const result = columnValueSchema(config).safeParse(fromLiteral(config, value));
-  return result.success ? undefined : result.error.issues.map((issue) => issue.message).join("; ");
+  // An array's issues carry the element index: "element 1: Too big…".
+  return result.success ? undefined : result.error.issues.map((issue) => (issue.path.length > 0 ? `element ${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ");
 }
 
 function fromLiteral(config: ColumnConfig, value: unknown): unknown {
