@@ -135,9 +135,9 @@ function isoTimestamp(text: string, withZone: boolean): string | undefined {
  */
 function arrayConstructor(text: string, element: ArrayElementType): JsonValue[] | undefined {
   // The cast to the array type may follow, the constructor parenthesised or not: (ARRAY['x'])::date[].
-  const match = /^\(?ARRAY\[(.*)\]\)?$/s.exec(text.replace(/\]\)?::[\w .()",]+\[\]$/, (end) => end.slice(0, end.indexOf("::"))));
+  const match = /^(?:ARRAY\[(.*)\]|\(ARRAY\[(.*)\]\))$/s.exec(text.replace(/\]\)?::[\w .()",]+\[\]$/, (end) => end.slice(0, end.indexOf("::"))));
   if (!match) return undefined;
-  const items = splitTopLevel(match[1]!);
+  const items = splitTopLevel((match[1] ?? match[2])!);
   if (items === undefined) return undefined;
   const values: JsonValue[] = [];
   for (let item of items) {
