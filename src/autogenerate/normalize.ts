@@ -23,6 +23,7 @@
  */
 import type { ColumnSchema, ColumnType, DefaultValue, JsonValue } from "../schema/snapshot.js";
 import { parseArrayText } from "../dialects/postgres/codecs.js";
+import { parseJsonDigits } from "../dialects/sqlite/values.js";
 import { readQuotedIdentifier } from "../dialects/sql-text.js";
 import { canonicalInet } from "../model/inet.js";
 
@@ -1162,7 +1163,7 @@ function sqlArrayValue(sql: string): JsonValue[] | undefined {
     const items = parseArrayText(node.v.trim());
     if (items) return items;
     try {
-      const parsed = JSON.parse(node.v) as JsonValue;
+      const parsed = parseJsonDigits(node.v) as JsonValue;
       return Array.isArray(parsed) ? parsed : undefined;
     } catch {
       return undefined;
@@ -1224,7 +1225,8 @@ function literalKey(type: ColumnType, value: JsonValue, fromSql: boolean): strin
         items = parseArrayText(value.trim());
         if (items === undefined) {
           try {
-            items = JSON.parse(value) as JsonValue;
+            // SQLite's stored JSON; numbers as their digits (bigint elements are exact there).
+            items = parseJsonDigits(value) as JsonValue;
           } catch {
             return `str:${value}`;
           }

@@ -365,8 +365,13 @@ export function decoderFor(type: ColumnType): Decoder {
   }
 }
 
-/** A JSON number or string token; numbers are quoted by exactJson so no digit is lost to a double. */
+/** A JSON string or number token. */
 const JSON_TOKEN = /("(?:[^"\\]|\\.)*")|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+
+/** JSON text with every number read as its digits (a string), so none is rounded to a double past 2^53. */
+export function parseJsonDigits(text: string): unknown {
+  return JSON.parse(text.replace(JSON_TOKEN, (token, string: string | undefined) => string ?? `"${token}"`));
+}
 
 /**
  * An array column's JSON text → its elements. bigint and numeric elements are read from the
@@ -383,7 +388,7 @@ function arrayDecoder(element: ArrayElementType): Decoder {
   };
   return (value) => {
     if (typeof value !== "string") return value;
-    const parsed: unknown = JSON.parse(exact ? value.replace(JSON_TOKEN, (token, string: string | undefined) => string ?? `"${token}"`) : value);
+    const parsed: unknown = exact ? parseJsonDigits(value) : JSON.parse(value);
     return Array.isArray(parsed) ? parsed.map(decodeItem) : parsed;
   };
 }
