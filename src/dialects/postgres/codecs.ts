@@ -192,7 +192,10 @@ export function parseArrayText(text: string): Array<string | null> | undefined {
   }
 }
 
-/** A Postgres array literal: `{"a","b",NULL}` (every element quoted, so commas, braces and "NULL" are safe). */
+/** Element text that must be quoted in an array literal, as Postgres prints it: empty, "NULL", or holding a delimiter, quote, backslash or space. */
+const NEEDS_QUOTES = /^$|^null$|[{}",\\\s]/i;
+
+/** A Postgres array literal: `{1,"a,b","NULL",NULL}` (elements quoted where Postgres would quote them). */
 export function arrayLiteral(values: readonly unknown[]): string {
   let out = "{";
   for (let i = 0; i < values.length; i++) {
@@ -200,7 +203,10 @@ export function arrayLiteral(values: readonly unknown[]): string {
     const value = values[i];
     if (value === null || value === undefined) out += "NULL";
     else if (Array.isArray(value)) out += arrayLiteral(value);
-    else out += `"${String(value).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+    else {
+      const text = String(value);
+      out += NEEDS_QUOTES.test(text) ? `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"` : text;
+    }
   }
   return `${out}}`;
 }
