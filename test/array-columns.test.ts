@@ -92,6 +92,15 @@ describeBackends("array columns", { schema: { lists } }, (ctx) => {
     }
   });
 
+  it("raw queries on the Postgres family read every array type the same way, more dimensions and bounds included", async () => {
+    if (ctx.name === "sqlite") return;
+    const { rows } = await ctx.db.query<Record<string, unknown>>(
+      `SELECT ARRAY[[1, 2], [3, NULL]]::int8[] AS m, '{"a,b",NULL,"NULL"," x "}'::varchar[] AS v, '[0:1]={1,2}'::int4[] AS b,
+              '{1.50,-0.000000000000000000001}'::numeric[] AS n, '{t,f,NULL}'::bool[] AS f, '{2024-02-29}'::date[] AS d, '{}'::float8[] AS e`,
+    );
+    expect(rows).toEqual([{ m: [[1n, 2n], [3n, null]], v: ["a,b", null, "NULL", " x "], b: [1, 2], n: ["1.50", "-0.000000000000000000001"], f: [true, false, null], d: ["2024-02-29"], e: [] }]);
+  });
+
   it("refuses a wrong element before any SQL, naming the table, the column and the element's index", async () => {
     const error = await ctx.db.models.lists.create({ id: 9, ints: [1, 2, "x" as never], names: ["ok", "y".repeat(31)], smalls: [1, 40000] }).then(
       () => undefined,

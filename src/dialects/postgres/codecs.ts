@@ -153,40 +153,67 @@ function parseEscapedBytea(text: string): Uint8Array {
 
 const identity = (text: string): string => text;
 
+/** Array elements as text (null for NULL), nested for a multi-dimensional array. */
+export type ArrayText = Array<string | null | ArrayText>;
+
 /**
  * A one-dimensional array's text form (`{1,NULL,"a,b","x\\"y"}`) → its elements as text, null for
  * an unquoted NULL (a quoted "NULL" is the string). Undefined for anything else: a nested array,
  * bounds (`[0:1]={…}`), unbalanced quotes. Elements are separated by commas (box[] alone uses ";").
  */
 export function parseArrayText(text: string): Array<string | null> | undefined {
-  const end = text.length - 1;
-  if (text[0] !== "{" || text[end] !== "}") return undefined;
-  const items: Array<string | null> = [];
-  let i = 1;
-  while (i < end && text[i] === " ") i++;
-  if (i === end) return items;
+  const items = parseArrayTextNested(text);
+  return items?.every((item) => !Array.isArray(item)) ? (items as Array<string | null>) : undefined;
+}
+
+/** Any array's text form, nested for more dimensions (raw queries may return those); undefined when malformed. */
+export function parseArrayTextNested(text: string): ArrayText | undefined {
+  const state = { i: 0 };
+  const items = readArray(text, state);
+  return items !== undefined && state.i === text.length ? items : undefined;
+}
+
+/** The array starting at `state.i` (a "{"), leaving `state.i` past its "}". */
+function readArray(text: string, state: { i: number }): ArrayText | undefined {
+  if (text[state.i] !== "{") return undefined;
+  const items: ArrayText = [];
+  let i = state.i + 1;
+  while (text[i] === " ") i++;
+  if (text[i] === "}") {
+    state.i = i + 1;
+    return items;
+  }
   for (;;) {
     while (text[i] === " ") i++;
-    if (text[i] === '"') {
+    if (text[i] === "{") {
+      state.i = i;
+      const inner = readArray(text, state);
+      if (inner === undefined) return undefined;
+      items.push(inner);
+      i = state.i;
+    } else if (text[i] === '"') {
       let value = "";
       i++;
-      while (i < end && text[i] !== '"') {
+      while (i < text.length && text[i] !== '"') {
         if (text[i] === "\\") i++;
-        value += text[i++];
+        value += text[i++] ?? "";
       }
       if (text[i] !== '"') return undefined;
       i++;
       items.push(value);
     } else {
       let j = i;
-      while (j < end && text[j] !== ",") j++;
+      while (j < text.length && text[j] !== "," && text[j] !== "}") j++;
       const raw = text.slice(i, j).trim();
-      if (raw === "" || /[{}"\\]/.test(raw)) return undefined;
+      if (raw === "" || /[{"\\]/.test(raw)) return undefined;
       items.push(raw.toUpperCase() === "NULL" ? null : raw);
       i = j;
     }
     while (text[i] === " ") i++;
-    if (i === end) return items;
+    if (text[i] === "}") {
+      state.i = i + 1;
+      return items;
+    }
     if (text[i] !== ",") return undefined;
     i++;
   }
@@ -211,12 +238,16 @@ export function arrayLiteral(values: readonly unknown[]): string {
   return `${out}}`;
 }
 
-/** A parser of an array's text form whose elements `element` parses (no element parser: text). */
+/**
+ * A parser of an array's text form whose elements `element` parses (no element parser: text).
+ * Columns hold one dimension; raw queries may return more (nested arrays) or bounds (`[0:1]={…}`, dropped).
+ */
 function arrayParser(element?: TextParser): TextParser {
+  const map = (items: ArrayText): unknown[] => items.map((item) => (item === null ? null : Array.isArray(item) ? map(item) : element ? element(item) : item));
   return (text) => {
-    const items = parseArrayText(text);
-    if (items === undefined) throw new Error(`Retort cannot read the array value ${text.length > 80 ? `${text.slice(0, 80)}…` : text}: only one-dimensional arrays are supported`);
-    return element === undefined ? items : items.map((item) => (item === null ? null : element(item)));
+    const items = parseArrayTextNested(text.replace(/^(\[-?\d+:-?\d+\])+=/, ""));
+    if (items === undefined) throw new Error(`Retort cannot read the array value ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`);
+    return map(items);
   };
 }
 
@@ -224,7 +255,7 @@ const parseNumber = (text: string): number => Number(text);
 const parseBoolean = (text: string): boolean => text === "t" || text === "true";
 
 /** Array type oids → parsers (pg's own give numeric[] as floats, int8[] as strings and date[] as Dates). */
-const ARRAY_PARSERS: Record<number, TextParser> = {
+export const arrayResultParsers: Readonly<Record<number, TextParser>> = {
   1009: arrayParser(), // text[]
   1015: arrayParser(), // varchar[]
   2951: arrayParser(), // uuid[]
@@ -248,7 +279,7 @@ export const resultParsers: Readonly<Record<number, TextParser>> = {
   [Oid.timestamp]: parseTimestamp,
   [Oid.timestamptz]: parseTimestamp,
   [Oid.bytea]: parseBytea,
-  ...ARRAY_PARSERS,
+  ...arrayResultParsers,
 };
 
 /** Hex text of some bytes, for SQL and COPY. */
