@@ -41,6 +41,13 @@ const TYPES: ColumnType[] = [
   { kind: "enum", name: "mood" },
   { kind: "enum", name: "state" },
   { kind: "array", element: { kind: "text" } },
+  { kind: "array", element: { kind: "varchar", length: 10 } },
+  { kind: "array", element: { kind: "integer" } },
+  { kind: "array", element: { kind: "bigint" } },
+  { kind: "array", element: { kind: "numeric", precision: 12, scale: 2 } },
+  { kind: "array", element: { kind: "boolean" } },
+  { kind: "array", element: { kind: "uuid" } },
+  { kind: "array", element: { kind: "date" } },
 ];
 const ENUMS = [
   { name: "mood", values: ["happy", "sad"] },
@@ -161,6 +168,11 @@ for (const dialect of ["postgres", "sqlite"] as const satisfies Dialect[]) {
         expect(asked).toContain("uuid -> smallint");
         expect(asked).not.toContain("text -> uuid");
         expect(asked).not.toContain("enum mood -> enum state");
+        // Arrays convert element by element, with the elements' casts.
+        expect(asked).not.toContain("text[] -> integer[]");
+        expect(asked).not.toContain("integer[] -> boolean[]");
+        expect(asked).toContain("uuid[] -> integer[]");
+        expect(asked).toContain("integer[] -> integer");
       }
     }, 600_000);
   });

@@ -150,7 +150,7 @@ CREATE INDEX "Post_authorId_idx" ON "Post"("authorId");
 ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 `;
 
-/** What Rails' structure.sql holds for a small app: unlimited character varying, timestamp(6), owned sequences. */
+/** What Rails' structure.sql holds for a small app: unlimited character varying, timestamp(6), owned sequences, array columns. */
 const RAILS_SQL = `
 CREATE TABLE public.users (
     id bigint NOT NULL,
@@ -159,6 +159,11 @@ CREATE TABLE public.users (
     reset_password_token character varying,
     remember_created_at timestamp(6) without time zone,
     opens_at time(0) without time zone,
+    tags character varying[] DEFAULT '{}'::character varying[],
+    favorite_ids integer[],
+    nicknames character varying(30)[] DEFAULT '{"a,b",NULL}'::character varying[] NOT NULL,
+    scores numeric(10,2)[] DEFAULT '{1.5,2}'::numeric[],
+    big_ids bigint[] DEFAULT '{9007199254740993}'::bigint[],
     created_at timestamp(6) without time zone NOT NULL,
     updated_at timestamp(6) without time zone NOT NULL
 );
@@ -229,6 +234,12 @@ describe.skipIf(!postgresUp)("pull of an adopted database [postgres]", () => {
       expect(text).toContain(`email: t.varchar().default(""),`);
       expect(text).toContain(`opensAt: t.time(0).nullable(),`);
       expect(text).toContain(`createdAt: t.timestamp(6),`);
+      expect(text).toContain(`tags: t.array(t.varchar()).nullable().default([]),`);
+      expect(text).toContain(`favoriteIds: t.array(t.integer()).nullable(),`);
+      // A NULL element is no model default: the database's SQL is kept.
+      expect(text).toContain(`nicknames: t.array(t.varchar(30)).default(sql\`'{"a,b",NULL}'::character varying[]\`),`);
+      expect(text).toContain(`scores: t.array(t.numeric(10, 2)).nullable().default(["1.5", "2"]),`);
+      expect(text).toContain(`bigIds: t.array(t.bigint()).nullable().default([9007199254740993n]),`);
     } finally {
       await backend.close();
     }

@@ -22,6 +22,8 @@
  * whitespace outside literals, needless identifier quotes); neither function ever throws.
  */
 import type { ColumnSchema, ColumnType, DefaultValue, JsonValue } from "../schema/snapshot.js";
+import { parseArrayText } from "../dialects/postgres/codecs.js";
+import { parseJsonDigits } from "../dialects/sqlite/values.js";
 import { readQuotedIdentifier } from "../dialects/sql-text.js";
 import { canonicalInet } from "../model/inet.js";
 
@@ -1136,41 +1138,6 @@ export function canonicalJson(value: JsonValue): string {
   return JSON.stringify(value);
 }
 
-/** Postgres array input text `{a,"b c",NULL}` → its items, or undefined when it is not one. */
-function parseArrayLiteral(text: string): Array<string | null> | undefined {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith("{") || !trimmed.endsWith("}")) return undefined;
-  const body = trimmed.slice(1, -1);
-  if (body.trim() === "") return [];
-  const items: Array<string | null> = [];
-  let i = 0;
-  while (i <= body.length) {
-    while (body[i] === " ") i++;
-    if (body[i] === '"') {
-      let value = "";
-      i++;
-      while (i < body.length && body[i] !== '"') {
-        if (body[i] === "\\") i++;
-        value += body[i++] ?? "";
-      }
-      i++;
-      items.push(value);
-    } else {
-      let j = i;
-      while (j < body.length && body[j] !== ",") j++;
-      const raw = body.slice(i, j).trim();
-      if (raw.includes("{")) return undefined;
-      items.push(raw.toUpperCase() === "NULL" ? null : raw);
-      i = j;
-    }
-    while (body[i] === " ") i++;
-    if (i >= body.length) break;
-    if (body[i] !== ",") return undefined;
-    i++;
-  }
-  return items;
-}
-
 function timestampKey(text: string): string | undefined {
   // ISO or Postgres' "2024-01-02 03:04:05+00" forms; without an offset, UTC.
   const match = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i.exec(text.trim());
@@ -1183,23 +1150,42 @@ function timestampKey(text: string): string | undefined {
   return Number.isNaN(instant) ? undefined : String(instant);
 }
 
+/** An array default's elements, from its SQL: '{1,"a b"}', '[1,"a b"]' (SQLite's storage), ARRAY[…] with or without casts. */
 function sqlArrayValue(sql: string): JsonValue[] | undefined {
-  const node = parseExpression(sql);
-  if (!node) return undefined;
+  // Unrewritten: the rewrites would read a date element as an instant.
+  let node: Node;
+  try {
+    node = uncast(new Parser(tokenize(sql)).parse());
+  } catch {
+    return undefined;
+  }
   if (node.t === "str") {
-    const items = parseArrayLiteral(node.v);
+    const items = parseArrayText(node.v.trim());
     if (items) return items;
     try {
-      const parsed = JSON.parse(node.v) as JsonValue;
+      const parsed = parseJsonDigits(node.v) as JsonValue;
       return Array.isArray(parsed) ? parsed : undefined;
     } catch {
       return undefined;
     }
   }
-  if (node.t === "array" && node.items.every((item) => item.t === "str" || (item.t === "const" && item.v === "null"))) {
-    return node.items.map((item) => (item.t === "str" ? item.v : null));
+  if (node.t !== "array") return undefined;
+  const items: JsonValue[] = [];
+  for (const raw of node.items) {
+    // Elements keep their text; literalKey reads it by the column's element type.
+    const item = uncast(raw);
+    const negated = item.t === "neg" ? uncast(item.expr) : undefined;
+    if (item.t === "str" || item.t === "num") items.push(item.v);
+    else if (negated?.t === "num") items.push(`-${negated.v}`);
+    else if (item.t === "const" && (item.v === "null" || item.v === "true" || item.v === "false")) items.push(item.v === "null" ? null : item.v === "true");
+    else return undefined;
   }
-  return undefined;
+  return items;
+}
+
+/** `x::a::b` → x. */
+function uncast(node: Node): Node {
+  return node.t === "cast" ? uncast(node.expr) : node;
 }
 
 /** The key of a constant of `type`, given as a JSON value or as the text of an SQL literal. */
@@ -1232,17 +1218,23 @@ function literalKey(type: ColumnType, value: JsonValue, fromSql: boolean): strin
         }
       }
       return `json:${canonicalJson(value)}`;
-    case "array":
+    case "array": {
+      // From SQL: Postgres' '{1,"a b"}' or SQLite's stored JSON '[1,"a b"]'. Each element keyed by the element type.
+      let items: JsonValue | undefined = value;
       if (fromSql && typeof value === "string") {
-        const items = parseArrayLiteral(value);
-        if (items) return `json:${canonicalJson(items)}`;
-        try {
-          return `json:${canonicalJson(JSON.parse(value) as JsonValue)}`;
-        } catch {
-          return `str:${value}`;
+        items = parseArrayText(value.trim());
+        if (items === undefined) {
+          try {
+            // SQLite's stored JSON; numbers as their digits (bigint elements are exact there).
+            items = parseJsonDigits(value) as JsonValue;
+          } catch {
+            return `str:${value}`;
+          }
         }
       }
-      return `json:${canonicalJson(value)}`;
+      if (!Array.isArray(items)) return `json:${canonicalJson(value)}`;
+      return `arr:[${items.map((item) => (item === null ? "null" : literalKey(type.element, item, false))).join(",")}]`;
+    }
     case "timestamptz":
     case "timestamp": {
       if (typeof value !== "string") return `json:${canonicalJson(value)}`;
@@ -1292,7 +1284,7 @@ export function normalizeDefault(value: DefaultValue | undefined, column: Pick<C
       if (normalized === sqliteRandomUuid) return "random-uuid";
       if (column.type.kind === "array") {
         const items = sqlArrayValue(value.sql);
-        if (items) return `json:${canonicalJson(items)}`;
+        if (items) return literalKey(column.type, items, false);
       }
       const literal = literalOf(value.sql);
       if (literal?.kind === "null") return undefined;

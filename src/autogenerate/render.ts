@@ -298,7 +298,7 @@ export class Renderer {
       case "json":
         return `${t()}.${type.kind}()`;
       case "array":
-        return `${t()}.textArray()`;
+        return type.element.kind === "text" ? `${t()}.textArray()` : `${t()}.array(${this.typeBuilder(type.element, false)})`;
       default:
         return `${t()}.${type.kind}()`;
     }
@@ -340,8 +340,12 @@ export class Renderer {
         return jsValue(value, this.indent, 1);
       case "bytea":
         return typeof value === "string" && /^([0-9a-f]{2})*$/.test(value) ? `Buffer.from(${jsString(value)}, "hex")` : cast();
-      case "array":
-        return Array.isArray(value) && value.every((item) => typeof item === "string") ? jsValue(value, this.indent, 1) : cast();
+      case "array": {
+        if (!Array.isArray(value)) return cast();
+        // Each element as a default of the element type; an element that needs a cast casts the whole array.
+        const items = value.map((item) => (item === null ? undefined : this.literalDefault(type.element, item)));
+        return items.every((item) => item !== undefined && !item.endsWith(" as never")) ? `[${items.join(", ")}]` : cast();
+      }
     }
   }
 

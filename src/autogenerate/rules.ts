@@ -95,7 +95,7 @@ export function typeKey(type: ColumnType, schema: Schema, rules: DialectRules): 
       return values ? `enum{${[...values].sort().join("\u0000")}}` : `enum:${type.name}`;
     }
     case "array":
-      return `${type.element.kind}[]`;
+      return `${typeKey(type.element, schema, rules)}[]`;
     default:
       return type.kind;
   }

@@ -27,6 +27,8 @@ export function readableType(type: ColumnType): string {
  * time, json ↔ jsonb, the same type with other modifiers).
  */
 export function castsImplicitly(from: ColumnType, to: ColumnType): boolean {
+  // Postgres converts an array element by element, with the elements' cast.
+  if (from.kind === "array" && to.kind === "array") return castsImplicitly(from.element, to.element);
   if (from.kind === to.kind && from.kind !== "enum") return true;
   if (STRINGS.has(to.kind)) return true;
   if (NUMBERS.has(from.kind) && NUMBERS.has(to.kind)) return true;
@@ -43,6 +45,7 @@ export function castsImplicitly(from: ColumnType, to: ColumnType): boolean {
  * real server by test/casts.test.ts.
  */
 function castsExplicitly(from: ColumnType, to: ColumnType): boolean {
+  if (from.kind === "array" && to.kind === "array") return castsImplicitly(from.element, to.element) || castsExplicitly(from.element, to.element);
   if (STRINGS.has(from.kind)) return true;
   if ((from.kind === "integer" && to.kind === "boolean") || (from.kind === "boolean" && to.kind === "integer")) return true;
   if (from.kind === "jsonb" && (NUMBERS.has(to.kind) || to.kind === "boolean")) return true;
@@ -77,6 +80,7 @@ function integerRank(kind: string): number {
  * narrowing: it can cut values or fail on existing rows.
  */
 export function isWidening(from: ColumnType, to: ColumnType): boolean {
+  if (from.kind === "array" && to.kind === "array") return isWidening(from.element, to.element);
   if (from.kind === to.kind) {
     switch (from.kind) {
       case "varchar": {

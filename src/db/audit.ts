@@ -45,6 +45,8 @@ export function auditValue(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Uint8Array) return Buffer.from(value).toString("hex");
+  // Array columns: each element so (bigint elements as digits); a JSON array is unchanged by it.
+  if (Array.isArray(value)) return value.map(auditValue);
   return value;
 }
 
@@ -133,6 +135,9 @@ function postgresJsonValue(column: ColumnInfo, alias: string): string {
       return `to_json(encode(${ref}, 'hex'))`;
     case "json":
       return `${ref}::json`;
+    case "array":
+      // bigint and numeric elements as strings, as auditValue gives them.
+      return column.type.element.kind === "bigint" || column.type.element.kind === "numeric" ? `to_json(${ref}::text[])` : `to_json(${ref})`;
     default:
       return `to_json(${ref})`;
   }
@@ -165,7 +170,10 @@ function sqliteJsonValue(column: ColumnInfo, ref: string): string {
       return `strftime('%Y-%m-%dT%H:%M:%fZ', ${ref})`;
     case "json":
     case "jsonb":
+      return `json(${ref})`;
     case "array":
+      // Stored bigint elements are JSON integers; the audit trail has them as strings (auditValue).
+      if (column.type.element.kind === "bigint") return `CASE WHEN ${ref} IS NULL THEN NULL ELSE (SELECT json_group_array(CAST(value AS TEXT) ORDER BY key) FROM json_each(${ref})) END`;
       return `json(${ref})`;
     case "bytea":
       return `CASE WHEN ${ref} IS NULL THEN NULL ELSE lower(hex(${ref})) END`;
@@ -215,10 +223,11 @@ export function sqliteInsertAuditSelect(info: TableInfo, action: AuditAction, ac
 }
 
 /** Column kinds whose stored value is exactly the value given (numeric and time are reformatted by the database, real rounded to 4 bytes). */
-const FAITHFUL = new Set(["text", "varchar", "uuid", "enum", "smallint", "integer", "bigint", "double", "boolean", "timestamptz", "date", "json", "jsonb", "bytea", "array"]);
+const FAITHFUL = new Set(["text", "varchar", "uuid", "enum", "smallint", "integer", "bigint", "double", "boolean", "timestamptz", "date", "json", "jsonb", "bytea"]);
 
 /** Whether the database stores a given value of this column exactly (a timestamptz(0..2) rounds a Date's milliseconds). */
 function storesAsGiven(type: ColumnInfo["type"]): boolean {
+  if (type.kind === "array") return storesAsGiven(type.element);
   return FAITHFUL.has(type.kind) && !(type.kind === "timestamptz" && type.precision !== undefined && type.precision < 3);
 }
 

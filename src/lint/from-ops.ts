@@ -34,7 +34,9 @@ const INTERNAL: Partial<Record<ColumnType["kind"], string>> = {
 
 function typeFacts(type: ColumnType): Pick<ColumnFacts, "type" | "typeText" | "length" | "scale"> {
   const text = type.kind === "enum" ? type.name : columnType(type);
-  const name = type.kind === "enum" ? type.name : type.kind === "array" ? "_text" : (INTERNAL[type.kind] ?? type.kind);
+  // An array is Postgres' "_" + its element's name, with the element's modifiers (as raw SQL reads).
+  if (type.kind === "array") return { ...typeFacts(type.element), type: `_${typeFacts(type.element).type}`, typeText: text };
+  const name = type.kind === "enum" ? type.name : (INTERNAL[type.kind] ?? type.kind);
   return {
     type: name,
     typeText: text,

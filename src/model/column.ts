@@ -4,7 +4,7 @@
  * database name. The runtime half (`config`) is what the schema snapshot is built from.
  */
 import { RetortError } from "../errors.js";
-import { MAX_TIME_PRECISION, type ColumnType, type Deferrable, type DefaultValue, type JsonValue, type ReferentialAction } from "../schema/snapshot.js";
+import { ARRAY_ELEMENT_KINDS, isArrayElementType, MAX_TIME_PRECISION, type ArrayElementType, type ColumnType, type Deferrable, type DefaultValue, type JsonValue, type ReferentialAction } from "../schema/snapshot.js";
 import { isSqlExpression, type SqlExpression } from "./sql.js";
 
 export interface ColumnState {
@@ -49,6 +49,8 @@ export interface ColumnReference {
 
 export interface ColumnConfig {
   readonly type: ColumnType;
+  /** An array column whose elements may be null (`t.array(t.integer().nullable())`); validation only. */
+  readonly elementNullable?: boolean;
   /** Enum labels when `type.kind === "enum"` (for validation and SQLite CHECKs). */
   readonly enumValues?: readonly string[];
   readonly nullable: boolean;
@@ -219,6 +221,7 @@ export function toJsonLiteral(type: ColumnType, value: unknown): JsonValue {
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Uint8Array) return Buffer.from(value).toString("hex");
   if (type.kind === "jsonb" || type.kind === "json") return JSON.parse(JSON.stringify(value)) as JsonValue;
+  if (type.kind === "array" && Array.isArray(value)) return value.map((item) => toJsonLiteral(type.element, item));
   return value as JsonValue;
 }
 
@@ -284,9 +287,39 @@ export const t = {
   bytea: () => column<Uint8Array>({ kind: "bytea" }),
   /** An IPv4 or IPv6 address, optionally with a netmask length; read back as Postgres prints it ("10.0.0.1", "::1", "10.0.0.0/8"). */
   inet: () => column<string>({ kind: "inet" }),
-  /** text[] on Postgres; a JSON array on SQLite. */
+  /**
+   * A one-dimensional array of `element`'s type: `t.array(t.integer())` is `integer[]` on Postgres
+   * (a JSON array on SQLite) and `number[]` in TypeScript. Elements are non-null unless the element
+   * is `.nullable()` (`t.array(t.text().nullable())` is `(string | null)[]`); that is checked by
+   * validation only, as Postgres keeps no such rule.
+   */
+  array: <E extends Column>(element: E) => column<ArrayOf<E>>({ kind: "array", element: arrayElement(element) }, element.config.nullable ? { elementNullable: true } : {}),
+  /** text[] on Postgres; a JSON array on SQLite. The same as `t.array(t.text())`. */
   textArray: () => column<string[]>({ kind: "array", element: { kind: "text" } }),
 };
+
+/** The TypeScript value of an array of `E`: `E`'s value, or null too when the element is nullable. */
+type ArrayOf<E extends Column> = Array<E["_"]["data"] | (E["_"]["notNull"] extends true ? never : null)>;
+
+/** The element type of `t.array(element)`: a bare column of a kind arrays can hold. */
+function arrayElement(element: Column): ArrayElementType {
+  if (!(element instanceof Column) || !isArrayElementType(element.config.type)) {
+    const kind = element instanceof Column ? element.config.type.kind : typeof element;
+    throw new RetortError("RETORT_INVALID_MODEL", `t.array(): arrays of ${kind} are not supported`, {
+      hint: `Give t.array() a column of one of these types: ${ARRAY_ELEMENT_KINDS.join(", ")} (for example t.array(t.integer())); store other values as JSON (t.jsonb()).`,
+    });
+  }
+  const { type, ...rest } = element.config;
+  // Keys, defaults, references and the like belong to the array column, not to its elements.
+  const extra = Object.entries(rest).filter(([key, value]) => key !== "nullable" && key !== "primaryKey" && key !== "checks" && value !== undefined);
+  if (element.config.primaryKey || element.config.checks.length > 0 || extra.length > 0) {
+    const what = [...(element.config.primaryKey ? ["primaryKey"] : []), ...(element.config.checks.length > 0 ? ["check"] : []), ...extra.map(([key]) => key)];
+    throw new RetortError("RETORT_INVALID_MODEL", `t.array(): the element column carries ${what.join(", ")}, which only the array column itself can have`, {
+      hint: "Give the element as a bare type (t.array(t.integer()) or t.array(t.integer().nullable())) and put defaults, keys and the like on the array: t.array(t.integer()).default([]).",
+    });
+  }
+  return type;
+}
 
 /** Internal: build an enum column (see enumType). */
 export function enumColumn<V extends string>(name: string, values: readonly V[]) {

@@ -240,7 +240,7 @@ function assertDefaultFits(table: string, column: string, config: Column["config
   const problem = defaultProblem(config);
   if (problem === undefined) return;
   const value = JSON.stringify(config.default?.kind === "literal" ? config.default.value : null);
-  const type = config.type.kind === "enum" ? `enum "${config.type.name}"` : config.type.kind;
+  const type = config.type.kind === "enum" ? `enum "${config.type.name}"` : config.type.kind === "array" ? `${config.type.element.kind}[]` : config.type.kind;
   const details = { table, column, default: config.default?.kind === "literal" ? config.default.value : null };
   if (config.type.kind === "enum") {
     throw new RetortError("RETORT_INVALID_MODEL", `table "${table}", column "${column}": the default ${value} is not a label of ${type} (${(config.enumValues ?? []).join(", ")})`, {

@@ -86,8 +86,11 @@ export function columnValueSchema(config: ColumnConfig): z.ZodType {
       const values = (config.enumValues ?? []) as [string, ...string[]];
       return z.enum(values, `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`);
     }
-    case "array":
-      return z.array(text());
+    case "array": {
+      // Each element as a column of the element type; zod's issue path carries the element index.
+      const element = columnValueSchema({ ...config, type: type.element, enumValues: undefined });
+      return z.array(config.elementNullable ? element.nullable() : element);
+    }
   }
 }
 
@@ -101,11 +104,16 @@ export function defaultProblem(config: ColumnConfig): string | undefined {
   // A NULL default is what a column has anyway; enum columns of migrations carry no labels.
   if (value === null || (config.type.kind === "enum" && !config.enumValues?.length)) return undefined;
   const result = columnValueSchema(config).safeParse(fromLiteral(config, value));
-  return result.success ? undefined : result.error.issues.map((issue) => issue.message).join("; ");
+  // An array's issues carry the element index: "element 1: Too big…".
+  return result.success ? undefined : result.error.issues.map((issue) => (issue.path.length > 0 ? `element ${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ");
 }
 
 function fromLiteral(config: ColumnConfig, value: unknown): unknown {
   switch (config.type.kind) {
+    case "array": {
+      const element = { ...config, type: config.type.element };
+      return Array.isArray(value) ? value.map((item) => fromLiteral(element, item)) : value;
+    }
     case "bigint":
       try {
         return typeof value === "string" || typeof value === "number" ? BigInt(value) : value;
@@ -145,7 +153,7 @@ function build(model: AnyTable, mode: Mode): z.ZodType {
  * A valid value is the common case, and zod spends most of a single insert's validation on
  * building its result. Each model and mode gets a plain check that answers "valid" only where zod
  * would accept the value too (the same tests, or the column's own zod schema for the kinds with
- * patterns: uuid, numeric, date, time, arrays); anything it is unsure of (a missing or unknown
+ * patterns: uuid, numeric, date, time; an array's elements each by its element's check); anything it is unsure of (a missing or unknown
  * key, a non-plain object, a failing field) goes to zod, which finds and words every problem.
  */
 type FieldCheck = { key: string; optional: boolean; nullable: boolean; accepts: (value: unknown) => boolean };
@@ -185,6 +193,19 @@ function accepts(config: ColumnConfig): (value: unknown) => boolean {
     case "enum": {
       const labels = new Set<unknown>(config.enumValues ?? []);
       return (v) => labels.has(v);
+    }
+    case "array": {
+      const element = accepts({ ...config, type: type.element, enumValues: undefined });
+      const nullable = config.elementNullable === true;
+      return (v) => {
+        if (!Array.isArray(v)) return false;
+        // Indexed, not every(): a hole in a sparse array is undefined, which zod refuses.
+        for (let i = 0; i < v.length; i++) {
+          const item: unknown = v[i];
+          if (item === null ? !nullable : item === undefined || !element(item)) return false;
+        }
+        return true;
+      };
     }
     default: {
       const schema = columnValueSchema(config);

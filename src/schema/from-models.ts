@@ -337,7 +337,7 @@ function typeName(column: ColumnSchema): string {
     case "enum":
       return `enum ${type.name}`;
     case "array":
-      return `${type.element.kind}[]`;
+      return `${typeName({ ...column, type: type.element })}[]`;
     default:
       return `${type.kind}${typeModifier(type)}`;
   }

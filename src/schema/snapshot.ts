@@ -5,7 +5,10 @@
  * database names (snake_case), never TypeScript keys.
  */
 
-export type ColumnType =
+export type ColumnType = ScalarColumnType | { kind: "array"; element: ArrayElementType };
+
+/** Every column type but arrays. */
+export type ScalarColumnType =
   | { kind: "uuid" }
   | { kind: "text" }
   /** Without a length: Postgres' unlimited `varchar` (what Rails' string columns are). */
@@ -27,8 +30,21 @@ export type ColumnType =
   | { kind: "bytea" }
   /** An IPv4 or IPv6 host address, optionally with a netmask length ("10.0.0.1", "10.0.0.0/8", "::1"). */
   | { kind: "inet" }
-  | { kind: "enum"; name: string }
-  | { kind: "array"; element: { kind: "text" } };
+  | { kind: "enum"; name: string };
+
+/**
+ * The element kinds of one-dimensional array columns (Postgres `integer[]`, `varchar(20)[]`…; a
+ * JSON array on SQLite). An element carries its own modifiers (varchar length, numeric precision).
+ * Left out, refused in models and introspection: time types with zones and precision, JSON,
+ * enums, bytea, inet (each needs its own value form inside an array).
+ */
+export const ARRAY_ELEMENT_KINDS = ["text", "varchar", "smallint", "integer", "bigint", "uuid", "boolean", "real", "double", "numeric", "date"] as const;
+export type ArrayElementKind = (typeof ARRAY_ELEMENT_KINDS)[number];
+export type ArrayElementType = Extract<ScalarColumnType, { kind: ArrayElementKind }>;
+
+export function isArrayElementType(type: ColumnType): type is ArrayElementType {
+  return (ARRAY_ELEMENT_KINDS as readonly string[]).includes(type.kind);
+}
 
 export type ColumnTypeKind = ColumnType["kind"];
 

@@ -70,7 +70,19 @@ const TYPES: Array<[sql: string, family: GenColumn["family"], defaults: string[]
   ["jsonb", "other", ["'{}'::jsonb", `'{"a": [1, 2]}'::jsonb`]],
   ["json", "other", ["'[]'::json"]],
   ["uuid", "other", ["gen_random_uuid()"]],
-  ["text[]", "other", ["'{}'::text[]"]],
+  ["text[]", "other", ["'{}'::text[]", "ARRAY['a', 'b c']"]],
+  ["integer[]", "other", ["'{}'::integer[]", "ARRAY[1, 2]", "'{1,-2}'"]],
+  ["int4[]", "other", ["'{3}'::int4[]"]],
+  ["character varying(20)[]", "other", ["'{}'::character varying[]", `'{a,"b c"}'`]],
+  ["character varying[]", "other", ["'{}'::character varying[]"]],
+  ["bigint[]", "other", ["ARRAY[9007199254740993]::bigint[]"]],
+  ["smallint[]", "other", ["'{1}'"]],
+  ["numeric(10,2)[]", "other", ["'{1.5}'", "ARRAY[1.5, 2]"]],
+  ["uuid[]", "other", ["'{}'"]],
+  ["boolean[]", "other", ["ARRAY[true, false]", "'{t}'"]],
+  ["double precision[]", "other", ["'{1.5}'"]],
+  ["real[]", "other", ["'{}'"]],
+  ["date[]", "other", ["ARRAY['2024-02-29']::date[]"]],
   ["double precision", "num", ["1.5"]],
 ];
 
@@ -183,6 +195,27 @@ describe("raw SQL folded with the real Postgres parser", () => {
     expect(unfoldable("DO $$ BEGIN EXECUTE 'CREATE TABLE x (a int)'; END $$", base)).toMatch(/^DoStmt: /);
     expect(unfoldable("CREATE TABLE c () INHERITS (t)", base)).toMatch(/inheritance/);
     expect(unfoldable("ALTER TABLE t ADD COLUMN p point", base)).toMatch(/type "point"/);
+    // Arrays: every spelling of the element type, its modifiers kept; other element types and dimensions left to a database.
+    const arrays = fold("CREATE TABLE a (i integer[], j int4[3], v character varying(20)[], w varchar[], n numeric(10,2)[], b bool[], d double precision[], u uuid[] DEFAULT '{}', t text[] DEFAULT ARRAY['x'])");
+    expect(arrays.tables[0]!.columns.map((column) => [column.name, column.type, column.default])).toEqual([
+      ["i", { kind: "array", element: { kind: "integer" } }, undefined],
+      ["j", { kind: "array", element: { kind: "integer" } }, undefined],
+      ["v", { kind: "array", element: { kind: "varchar", length: 20 } }, undefined],
+      ["w", { kind: "array", element: { kind: "varchar" } }, undefined],
+      ["n", { kind: "array", element: { kind: "numeric", precision: 10, scale: 2 } }, undefined],
+      ["b", { kind: "array", element: { kind: "boolean" } }, undefined],
+      ["d", { kind: "array", element: { kind: "double" } }, undefined],
+      ["u", { kind: "array", element: { kind: "uuid" } }, { kind: "literal", value: [] }],
+      ["t", { kind: "array", element: { kind: "text" } }, { kind: "literal", value: ["x"] }],
+    ]);
+    const retyped = fold("ALTER TABLE a ALTER COLUMN w TYPE varchar(5)[], ALTER COLUMN i TYPE bigint[]", arrays);
+    expect(retyped.tables[0]!.columns.filter((column) => column.name === "w" || column.name === "i").map((column) => column.type)).toEqual([
+      { kind: "array", element: { kind: "bigint" } },
+      { kind: "array", element: { kind: "varchar", length: 5 } },
+    ]);
+    expect(unfoldable("ALTER TABLE t ADD COLUMN p timestamptz[]", base)).toMatch(/arrays of timestamptz are not supported/);
+    expect(unfoldable("ALTER TABLE t ADD COLUMN p integer[][]", base)).toMatch(/more than one dimension/);
+    expect(unfoldable("ALTER TABLE t ADD COLUMN p serial[]", base)).toMatch(/arrays of serial/);
     expect(unfoldable(`CREATE INDEX ON t (${"x".repeat(60)})`, fold(`ALTER TABLE t ADD COLUMN ${"x".repeat(60)} int`, base))).toMatch(/would shorten/);
     expect(unfoldable("CREATE INDEX ON t (name); CREATE INDEX ON t (name)", base)).toMatch(/would number the generated name "t_name_idx"/);
     expect(unfoldable("CREATE TABLE other.t (a int)", base)).toMatch(/outside the public schema/);

@@ -103,7 +103,34 @@ const SCALAR_TYPES: ColumnType[] = [
   { kind: "bytea" },
   { kind: "inet" },
   { kind: "array", element: { kind: "text" } },
+  { kind: "array", element: { kind: "varchar", length: 20 } },
+  { kind: "array", element: { kind: "varchar" } },
+  { kind: "array", element: { kind: "smallint" } },
+  { kind: "array", element: { kind: "integer" } },
+  { kind: "array", element: { kind: "bigint" } },
+  { kind: "array", element: { kind: "uuid" } },
+  { kind: "array", element: { kind: "boolean" } },
+  { kind: "array", element: { kind: "real" } },
+  { kind: "array", element: { kind: "double" } },
+  { kind: "array", element: { kind: "numeric", precision: 10, scale: 2 } },
+  { kind: "array", element: { kind: "numeric" } },
+  { kind: "array", element: { kind: "date" } },
 ];
+
+/** Element values for array defaults, per element kind (in the snapshot's JSON form). */
+const ARRAY_ITEMS: Record<string, JsonValue[]> = {
+  text: ["a", "b,c", 'q"', "NULL"],
+  varchar: ["x", "it's"],
+  smallint: [1, -2],
+  integer: [0, 2147483647],
+  bigint: ["9007199254740993", "-1"],
+  uuid: ["00000000-0000-4000-8000-000000000000"],
+  boolean: [true, false],
+  real: [1.5],
+  double: [2.25, -0.5],
+  numeric: ["1.50", "12"],
+  date: ["2024-01-02"],
+};
 
 const isNumeric = (type: ColumnType) => ["smallint", "integer", "bigint", "numeric", "real", "double"].includes(type.kind);
 const isText = (type: ColumnType) => type.kind === "text" || type.kind === "varchar";
@@ -149,7 +176,7 @@ function drawDefault(d: Draw, type: ColumnType, enums: readonly EnumSchema[]): D
       // Postgres keeps '10.0.0.1/32' as '10.0.0.1': compare must see them equal.
       return lit({ kind: "literal", value: d.pick(["10.0.0.1/32", "::FFFF:1.2.3.4", "192.168.0.0/16"]) });
     case "array":
-      return lit({ kind: "literal", value: d.pick([[], ["a", "b"]]) });
+      return lit({ kind: "literal", value: d.pick([[], ARRAY_ITEMS[type.element.kind]!]) });
     case "enum": {
       const values = enums.find((e) => e.name === type.name)?.values ?? [];
       return values.length > 0 ? lit({ kind: "literal", value: d.pick(values) }) : undefined;
@@ -475,7 +502,12 @@ const MUTATIONS: Record<string, Mutation> = {
             : before.kind === "timestamp"
               ? [{ kind: "timestamptz" }, { kind: "date" }, { kind: "timestamp", precision: 3 }]
               : before.kind === "array"
-                ? [] // SQLite cannot turn text back into an array
+                ? // Element type changes (SQLite cannot turn text back into an array).
+                  before.element.kind === "text" || before.element.kind === "varchar"
+                  ? [{ kind: "array", element: { kind: "varchar", length: 40 } }, { kind: "array", element: { kind: "text" } }]
+                  : isNumeric(before.element)
+                    ? [{ kind: "array", element: { kind: "bigint" } }, { kind: "array", element: { kind: "numeric", precision: 12, scale: 2 } }, { kind: "array", element: { kind: "text" } }]
+                    : [{ kind: "array", element: { kind: "text" } }]
                 : [{ kind: "text" }];
     if (options.length === 0) return undefined;
     const type = structuredClone(ctx.d.pick(options));

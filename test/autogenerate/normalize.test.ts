@@ -129,6 +129,25 @@ describe("normalizeDefault", () => {
       key(literal({ kind: "literal", value: ["a", "b"] }), { kind: "array", element: { kind: "text" } }),
     );
     expect(key(sql("('a'::text || 'b'::text)"), { kind: "text" })).toBe(key(sql("'a' || 'b'"), { kind: "text" }));
+    // Arrays of other element kinds: Postgres' text form, ARRAY[...] with casts and SQLite's stored JSON equal the model's literal.
+    const ints = { kind: "array", element: { kind: "integer" } } as const;
+    for (const form of ["'{1,2}'::integer[]", "ARRAY[1, 2]", "ARRAY[1, 2]::integer[]", "'[1,2]'", "'{\"1\",\"2\"}'::integer[]"]) {
+      expect(key(sql(form), ints), form).toBe(key(literal({ kind: "literal", value: [1, 2] }), ints));
+    }
+    expect(key(sql("'{2,1}'::integer[]"), ints)).not.toBe(key(literal({ kind: "literal", value: [1, 2] }), ints));
+    const bigs = { kind: "array", element: { kind: "bigint" } } as const;
+    expect(key(sql("ARRAY[(1)::bigint, '9007199254740993'::bigint]"), bigs)).toBe(key(literal({ kind: "literal", value: ["1", "9007199254740993"] }), bigs));
+    expect(key(sql("'[1,9007199254740993]'"), bigs)).toBe(key(literal({ kind: "literal", value: ["1", "9007199254740993"] }), bigs));
+    const flags = { kind: "array", element: { kind: "boolean" } } as const;
+    expect(key(sql("'{t,f}'::boolean[]"), flags)).toBe(key(literal({ kind: "literal", value: [true, false] }), flags));
+    expect(key(sql("'[true,false]'"), flags)).toBe(key(literal({ kind: "literal", value: [true, false] }), flags));
+    const amounts = { kind: "array", element: { kind: "numeric", precision: 10, scale: 2 } } as const;
+    expect(key(sql("'{1.50}'::numeric[]"), amounts)).toBe(key(literal({ kind: "literal", value: ["1.5"] }), amounts));
+    const days = { kind: "array", element: { kind: "date" } } as const;
+    expect(key(sql("(ARRAY['2024-02-29'])::date[]"), days)).toBe(key(literal({ kind: "literal", value: ["2024-02-29"] }), days));
+    const names = { kind: "array", element: { kind: "varchar", length: 30 } } as const;
+    expect(key(sql(`'{"a,b",x}'::character varying[]`), names)).toBe(key(literal({ kind: "literal", value: ["a,b", "x"] }), names));
+    expect(key(sql(`'{"a,b",x}'::character varying[]`), names)).not.toBe(key(literal({ kind: "literal", value: ["a", "b", "x"] }), names));
   });
 
   it("NULL is no default; different values differ", () => {

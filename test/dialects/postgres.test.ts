@@ -67,8 +67,15 @@ describe("postgres DDL", () => {
     expect(literal({ kind: "integer" }, -3)).toBe("-3");
     expect(literal({ kind: "bigint" }, "9223372036854775807")).toBe("9223372036854775807");
     expect(literal({ kind: "enum", name: "role" }, "member")).toBe(`'member'`);
-    expect(literal({ kind: "array", element: { kind: "text" } }, ["a", "b"])).toBe(`ARRAY['a', 'b']::text[]`);
+    // Arrays as their text form, which Postgres keeps and prints back as written.
+    expect(literal({ kind: "array", element: { kind: "text" } }, ["a", "b"])).toBe(`'{a,b}'::text[]`);
     expect(literal({ kind: "array", element: { kind: "text" } }, [])).toBe(`'{}'::text[]`);
+    expect(literal({ kind: "array", element: { kind: "integer" } }, [1, -2])).toBe(`'{1,-2}'::integer[]`);
+    expect(literal({ kind: "array", element: { kind: "bigint" } }, ["9007199254740993"])).toBe(`'{9007199254740993}'::bigint[]`);
+    expect(literal({ kind: "array", element: { kind: "varchar", length: 20 } }, ["a,b", 'q"', "it's"])).toBe(`'{"a,b","q\\"",it''s}'::varchar[]`);
+    expect(literal({ kind: "array", element: { kind: "numeric", precision: 10, scale: 2 } }, ["1.50"])).toBe(`'{1.50}'::numeric[]`);
+    expect(literal({ kind: "array", element: { kind: "text" } }, ["", "NULL", "null", " x", "{", "\\", "ünï"])).toBe(`'{"","NULL","null"," x","{","\\\\",ünï}'::text[]`);
+    expect(() => literal({ kind: "array", element: { kind: "integer" } }, ["x"])).toThrow(/a finite number/);
     expect(literal({ kind: "timestamptz" }, "2024-01-01T00:00:00Z")).toBe(`'2024-01-01T00:00:00Z'::timestamptz`);
     expect(literal({ kind: "bytea" }, "00ff")).toBe(`'\\x00ff'::bytea`);
     expect(renderDefault(column({ kind: "timestamptz" }, { kind: "now" }))).toBe("now()");

@@ -84,3 +84,34 @@ describe("decodeDefault", () => {
     expect(decodeDefault(text, type(kind))).toEqual(expected);
   });
 });
+
+describe("decodeDefault of arrays of each element kind", () => {
+  const array = (element: ColumnType): ColumnType => ({ kind: "array", element } as ColumnType);
+  const cases: [string, string, ColumnType, DefaultValue][] = [
+    ["integer", "'{1,-2}'::integer[]", array({ kind: "integer" }), lit([1, -2])],
+    ["integer", "ARRAY[1, 2]", array({ kind: "integer" }), lit([1, 2])],
+    ["smallint", "ARRAY[1::smallint, '-2'::integer::smallint]", array({ kind: "smallint" }), lit([1, -2])],
+    ["smallint", "ARRAY[(1)::smallint, ('-2'::integer)::smallint]", array({ kind: "smallint" }), lit([1, -2])],
+    ["bigint", "ARRAY[(1)::bigint, '9007199254740993'::bigint]", array({ kind: "bigint" }), lit(["1", "9007199254740993"])],
+    ["bigint", "'{9007199254740993}'::bigint[]", array({ kind: "bigint" }), lit(["9007199254740993"])],
+    ["varchar(30)", `'{"a,b",x}'::character varying[]`, array({ kind: "varchar", length: 30 }), lit(["a,b", "x"])],
+    ["varchar(20)", "ARRAY['a'::character varying(20), 'b c'::character varying(20)]", array({ kind: "varchar", length: 20 }), lit(["a", "b c"])],
+    ["numeric(10,2)", "'{1.50}'::numeric(10,2)[]", array({ kind: "numeric", precision: 10, scale: 2 }), lit(["1.50"])],
+    ["numeric(10,2)", "ARRAY[1.5::numeric(10,2), (2)::numeric(10,2)]", array({ kind: "numeric", precision: 10, scale: 2 }), lit(["1.5", "2"])],
+    ["boolean", "'{t,f}'::boolean[]", array({ kind: "boolean" }), lit([true, false])],
+    ["boolean", "ARRAY[true, false]", array({ kind: "boolean" }), lit([true, false])],
+    ["real", "ARRAY[(1.5)::real, (2)::real]", array({ kind: "real" }), lit([1.5, 2])],
+    ["double", "'{NaN}'::double precision[]", array({ kind: "double" }), sql("'{NaN}'::double precision[]")],
+    ["date", "(ARRAY['2024-02-29'])::date[]", array({ kind: "date" }), lit(["2024-02-29"])],
+    ["uuid", "ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid]", array({ kind: "uuid" }), lit(["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"])],
+    // Not a model default: NULL elements, expressions, a string where a number belongs.
+    ["integer", "'{1,NULL}'::integer[]", array({ kind: "integer" }), sql("'{1,NULL}'::integer[]")],
+    ["integer", "ARRAY[1 + 1]", array({ kind: "integer" }), sql("ARRAY[1 + 1]")],
+    ["integer", "'{x}'::integer[]", array({ kind: "integer" }), sql("'{x}'::integer[]")],
+    ["text", "ARRAY['it''s, here'::text]::text[]", array({ kind: "text" }), lit(["it's, here"])],
+  ];
+
+  it.each(cases)("%s[]: %s", (_name, text, columnType, expected) => {
+    expect(decodeDefault(text, columnType)).toEqual(expected);
+  });
+});

@@ -19,6 +19,7 @@ op.createTable("orders", {
   state: enumColumn("order_status").default("pending"),
   total: t.bigint(),
   note: t.varchar(50).nullable(),
+  codes: t.array(t.integer()).nullable(),
 });
 op.createIndex("ix_orders_customer_id", "orders", ["customer_id"]);
 op.createTable("events", { id: t.bigint(), payload: t.jsonb() });`;
@@ -60,6 +61,8 @@ const CASES: Case[] = [
   { name: "primary key added to an existing table", up: `${TIMEOUTS}op.addPrimaryKey(null, "events", "id");`, expected: ["adding-primary-key-constraint"] },
   { name: "type change that rewrites", up: `${TIMEOUTS}op.alterColumn("orders", "total", { type: t.integer(), using: "total::integer" });`, expected: ["changing-column-type"] },
   { name: "varchar shortened", up: `${TIMEOUTS}op.alterColumn("orders", "note", { type: t.varchar(20) });`, expected: ["changing-column-type", "prefer-text-field"] },
+  { name: "array element type changed", up: `${TIMEOUTS}op.alterColumn("orders", "codes", { type: t.array(t.bigint()) });`, expected: ["changing-column-type"] },
+  { name: "array element type changed in raw SQL", up: `${TIMEOUTS}op.execute("ALTER TABLE orders ALTER COLUMN codes TYPE bigint[]");`, expected: ["changing-column-type"] },
   { name: "VACUUM FULL", up: `${TIMEOUTS}op.execute("VACUUM FULL orders");`, transactional: false, expected: ["prefer-repack"] },
   { name: "CLUSTER", up: `${TIMEOUTS}op.execute("CLUSTER orders USING ix_orders_customer_id");`, expected: ["prefer-repack"] },
   { name: "domain constraint added", up: `op.execute("ALTER DOMAIN positive_amount ADD CONSTRAINT positive CHECK (VALUE > 0)");`, expected: ["ban-alter-domain-with-add-constraint"] },

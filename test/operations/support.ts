@@ -190,7 +190,7 @@ function postgresTypeName(type: ColumnType): string {
     case "enum":
       return type.name;
     case "array":
-      return "text[]";
+      return `${postgresTypeName(type.element)}[]`;
     default:
       return POSTGRES_TYPE_NAMES[type.kind] ?? type.kind;
   }

@@ -15,7 +15,7 @@ import type { Connection, CopyFormat, Driver, DriverOptions, HeldConnection, Que
 import { ConnectionLock } from "../single-connection.js";
 import { acquireProcessLock, describeHolder, type ProcessLock } from "../process-lock.js";
 import { refuseNonDatabase } from "../file-database.js";
-import { bytesToHex, encodeValue, Oid, resultParsers } from "../postgres/codecs.js";
+import { arrayResultParsers, bytesToHex, encodeValue, Oid, resultParsers } from "../postgres/codecs.js";
 import { copyFromSql, copyTextChunks } from "../postgres/copy-text.js";
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "../postgres/copy-binary.js";
 import { translatePostgresError } from "../postgres/errors.js";
@@ -192,6 +192,9 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
   let db: PGlite;
   try {
     db = await PGlite.create({ dataDir, parsers: resultParsers, serializers, ...(location.loadDataDir ? { loadDataDir: location.loadDataDir } : {}) });
+    // Starting, PGlite puts its own parser on every array type (over those given to create): ours
+    // go in afterwards, so arrays are read as on the pg driver.
+    Object.assign(db.parsers, arrayResultParsers);
   } catch (error) {
     await processLock?.release();
     throw openFailure(dataDir, error);

@@ -9,7 +9,8 @@
  *   timestamp → Date (the stored wall time read as UTC, whatever the process TZ)
  *   date → "YYYY-MM-DD"                      time → "HH:MM:SS[.ffffff]"
  *   json, jsonb → parsed JSON                bytea → Uint8Array (never a Buffer)
- *   text[] → string[]
+ *   arrays (text[], varchar[], integer[], bigint[], numeric[], boolean[], uuid[], date[]…) →
+ *   JS arrays of the element's values, NULL elements null
  */
 import type { ColumnType } from "../../schema/snapshot.js";
 
@@ -152,6 +153,122 @@ function parseEscapedBytea(text: string): Uint8Array {
 
 const identity = (text: string): string => text;
 
+/** Array elements as text (null for NULL), nested for a multi-dimensional array. */
+export type ArrayText = Array<string | null | ArrayText>;
+
+/**
+ * A one-dimensional array's text form (`{1,NULL,"a,b","x\\"y"}`) → its elements as text, null for
+ * an unquoted NULL (a quoted "NULL" is the string). Undefined for anything else: a nested array,
+ * bounds (`[0:1]={…}`), unbalanced quotes. Elements are separated by commas (box[] alone uses ";").
+ */
+export function parseArrayText(text: string): Array<string | null> | undefined {
+  const items = parseArrayTextNested(text);
+  return items?.every((item) => !Array.isArray(item)) ? (items as Array<string | null>) : undefined;
+}
+
+/** Any array's text form, nested for more dimensions (raw queries may return those); undefined when malformed. */
+export function parseArrayTextNested(text: string): ArrayText | undefined {
+  const state = { i: 0 };
+  const items = readArray(text, state);
+  return items !== undefined && state.i === text.length ? items : undefined;
+}
+
+/** The array starting at `state.i` (a "{"), leaving `state.i` past its "}". */
+function readArray(text: string, state: { i: number }): ArrayText | undefined {
+  if (text[state.i] !== "{") return undefined;
+  const items: ArrayText = [];
+  let i = state.i + 1;
+  while (text[i] === " ") i++;
+  if (text[i] === "}") {
+    state.i = i + 1;
+    return items;
+  }
+  for (;;) {
+    while (text[i] === " ") i++;
+    if (text[i] === "{") {
+      state.i = i;
+      const inner = readArray(text, state);
+      if (inner === undefined) return undefined;
+      items.push(inner);
+      i = state.i;
+    } else if (text[i] === '"') {
+      let value = "";
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === "\\") i++;
+        value += text[i++] ?? "";
+      }
+      if (text[i] !== '"') return undefined;
+      i++;
+      items.push(value);
+    } else {
+      let j = i;
+      while (j < text.length && text[j] !== "," && text[j] !== "}") j++;
+      const raw = text.slice(i, j).trim();
+      if (raw === "" || /[{"\\]/.test(raw)) return undefined;
+      items.push(raw.toUpperCase() === "NULL" ? null : raw);
+      i = j;
+    }
+    while (text[i] === " ") i++;
+    if (text[i] === "}") {
+      state.i = i + 1;
+      return items;
+    }
+    if (text[i] !== ",") return undefined;
+    i++;
+  }
+}
+
+/** Element text that must be quoted in an array literal, as Postgres prints it: empty, "NULL", or holding a delimiter, quote, backslash or space. */
+const NEEDS_QUOTES = /^$|^null$|[{}",\\\s]/i;
+
+/** A Postgres array literal: `{1,"a,b","NULL",NULL}` (elements quoted where Postgres would quote them). */
+export function arrayLiteral(values: readonly unknown[]): string {
+  let out = "{";
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ",";
+    const value = values[i];
+    if (value === null || value === undefined) out += "NULL";
+    else if (Array.isArray(value)) out += arrayLiteral(value);
+    else {
+      const text = String(value);
+      out += NEEDS_QUOTES.test(text) ? `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"` : text;
+    }
+  }
+  return `${out}}`;
+}
+
+/**
+ * A parser of an array's text form whose elements `element` parses (no element parser: text).
+ * Columns hold one dimension; raw queries may return more (nested arrays) or bounds (`[0:1]={…}`, dropped).
+ */
+function arrayParser(element?: TextParser): TextParser {
+  const map = (items: ArrayText): unknown[] => items.map((item) => (item === null ? null : Array.isArray(item) ? map(item) : element ? element(item) : item));
+  return (text) => {
+    const items = parseArrayTextNested(text.replace(/^(\[-?\d+:-?\d+\])+=/, ""));
+    if (items === undefined) throw new Error(`Retort cannot read the array value ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`);
+    return map(items);
+  };
+}
+
+const parseNumber = (text: string): number => Number(text);
+const parseBoolean = (text: string): boolean => text === "t" || text === "true";
+
+/** Array type oids → parsers (pg's own give numeric[] as floats, int8[] as strings and date[] as Dates). */
+export const arrayResultParsers: Readonly<Record<number, TextParser>> = {
+  1009: arrayParser(), // text[]
+  1015: arrayParser(), // varchar[]
+  2951: arrayParser(), // uuid[]
+  1231: arrayParser(), // numeric[]: as printed
+  1182: arrayParser(), // date[]: "YYYY-MM-DD"
+  1005: arrayParser(parseNumber), // int2[]
+  1007: arrayParser(parseNumber), // int4[]
+  1021: arrayParser(parseNumber), // float4[]
+  1022: arrayParser(parseNumber), // float8[]
+  1016: arrayParser((text) => BigInt(text)), // int8[]
+  1000: arrayParser(parseBoolean), // bool[]
+};
+
 /**
  * The result parsers both drivers install (per pool / per PGlite instance, never globally).
  * Types not listed keep the driver's default, which already matches the contract.
@@ -162,6 +279,7 @@ export const resultParsers: Readonly<Record<number, TextParser>> = {
   [Oid.timestamp]: parseTimestamp,
   [Oid.timestamptz]: parseTimestamp,
   [Oid.bytea]: parseBytea,
+  ...arrayResultParsers,
 };
 
 /** Hex text of some bytes, for SQL and COPY. */
@@ -189,6 +307,9 @@ export function encodeValue(type: ColumnType, value: unknown): unknown {
       return value instanceof Date ? value.toISOString().slice(0, 10) : value;
     case "bigint":
       return typeof value === "bigint" ? value.toString() : value;
+    case "array":
+      // The text form for every element type, so both drivers bind the same thing (bigints exact).
+      return Array.isArray(value) ? arrayLiteral(value) : value;
     default:
       return value;
   }

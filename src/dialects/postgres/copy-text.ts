@@ -4,7 +4,7 @@
  * Postgres (pg-copy-streams) and PGlite (`/dev/blob`) bulk loaders.
  */
 import { quoteIdent, identList } from "../sql-text.js";
-import { bytesToHex } from "./codecs.js";
+import { arrayLiteral, bytesToHex } from "./codecs.js";
 
 const NEEDS_ESCAPE = /[\\\n\r\t]/;
 const ESCAPABLE = /[\\\n\r\t]/g;
@@ -12,19 +12,6 @@ const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r"
 
 function escapeCopy(text: string): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPABLE, (char) => ESCAPES[char]!) : text;
-}
-
-/** A Postgres array literal: `{"a","b",NULL}` (every element quoted, so commas and braces are safe). */
-export function arrayLiteral(values: readonly unknown[]): string {
-  let out = "{";
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ",";
-    const value = values[i];
-    if (value === null || value === undefined) out += "NULL";
-    else if (Array.isArray(value)) out += arrayLiteral(value);
-    else out += `"${String(value).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-  }
-  return `${out}}`;
 }
 
 /** One field in COPY text form. Values arrive `encode`d; Dates and objects are handled for robustness. */

@@ -7,6 +7,7 @@ import { RetortError } from "../../errors.js";
 import type { DdlCompiler } from "../ddl.js";
 import { foreignKeyClause, identList, quoteIdent, quoteLiteral } from "../sql-text.js";
 import { typeModifier } from "../../schema/snapshot.js";
+import { arrayLiteral } from "./codecs.js";
 import type {
   CheckSchema,
   ColumnSchema,
@@ -130,11 +131,15 @@ function literalDefault(column: ColumnSchema, value: unknown): string {
       if (typeof value !== "string" || !/^(\\x)?([0-9a-fA-F]{2})*$/.test(value)) throw badDefault(column, "a hex string");
       return `${quoteLiteral(value.startsWith("\\x") ? value : `\\x${value}`)}::bytea`;
     }
-    case "array":
-      if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
-        throw badDefault(column, "an array of strings");
-      }
-      return value.length === 0 ? "'{}'::text[]" : `ARRAY[${value.map(quoteLiteral).join(", ")}]::text[]`;
+    case "array": {
+      if (!Array.isArray(value)) throw badDefault(column, `an array of ${columnType(type.element)} values`);
+      // Each element is checked as a default of the element type would be; the array goes as
+      // its text form cast to the element's base type ('{1,2}'::integer[], '{}'::varchar[] for
+      // varchar(30)[]): what Postgres prints for an untyped literal, as Rails and Django write them.
+      const element = { ...column, type: type.element };
+      for (const item of value) literalDefault(element, item);
+      return `${quoteLiteral(arrayLiteral(value))}::${columnType({ kind: "array", element: { kind: type.element.kind } })}`;
+    }
   }
 }
 

@@ -13,7 +13,7 @@
 import { RetortError } from "../../errors.js";
 import { applyOperation } from "../../operations/apply.js";
 import type { Op } from "../../operations/types.js";
-import { MAX_TIME_PRECISION } from "../../schema/snapshot.js";
+import { isArrayElementType, MAX_TIME_PRECISION } from "../../schema/snapshot.js";
 import type { ColumnSchema, ColumnType, DefaultValue, Deferrable, ForeignKeySchema, IndexElement, IndexSchema, ReferentialAction, Schema, TableSchema } from "../../schema/snapshot.js";
 import type { PgNode, PostgresParser } from "../../sql/parser.js";
 import { decodeDefault } from "./introspect-defaults.js";
@@ -238,8 +238,11 @@ class StatementFold {
     const arrayBounds = typeName.arrayBounds ?? [];
     if (names.length > 1 && names[0] !== "public") giveUp(`type "${names.join(".")}" is not supported`);
     if (arrayBounds.length > 0) {
-      if (arrayBounds.length === 1 && name === "text" && mods.length === 0) return { type: { kind: "array", element: { kind: "text" } }, serial: false };
-      return giveUp("arrays other than text[] are not supported");
+      // `integer[]`, `varchar(20)[]`, `int4[3]` (Postgres ignores the bound): the element type with the array's modifiers.
+      if (arrayBounds.length > 1) giveUp(`${name}${"[]".repeat(arrayBounds.length)}: arrays of more than one dimension are not supported`);
+      const element = this.columnType({ ...typeName, arrayBounds: undefined });
+      if (element.serial || !isArrayElementType(element.type)) giveUp(`${name}[]: arrays of ${name} are not supported`);
+      return { type: { kind: "array", element: element.type }, serial: false };
     }
     const serial = SERIALS[name];
     if (serial) return { type: { kind: serial } as ColumnType, serial: true };

@@ -12,7 +12,9 @@
  *   true / false                                            → boolean
  *   '{"a": 1}'::jsonb                                       → parsed JSON
  *   '\x01ff'::bytea                                         → "01ff" (hex, no prefix)
- *   '{}'::text[], ARRAY['a'::text], '{a,"b c"}'::text[]     → string array
+ *   '{}'::text[], '{1,2}'::integer[], '{a,"b c"}'::character varying[],
+ *   ARRAY['a'::text], ARRAY[1, 2], ARRAY[(1)::bigint]       → an array of the element's values
+ *                                                             (NULL elements, nested arrays: sql)
  *
  * Anything else (serial's nextval(...), expressions, a literal in a form we do not recognise)
  * stays { kind: "sql" } with the database's text: never a guess. Other spellings of the same
@@ -20,13 +22,14 @@
  * pulled model writes exactly what the database has; the differ still finds them equal to
  * { kind: "now" } / { kind: "random-uuid" } (normalizeDefault).
  */
-import type { ColumnType, DefaultValue, JsonValue } from "../../schema/snapshot.js";
+import type { ArrayElementType, ColumnType, DefaultValue, JsonValue } from "../../schema/snapshot.js";
+import { parseArrayText } from "./codecs.js";
 
 const NOW = new Set(["now()"]);
 const RANDOM_UUID = new Set(["gen_random_uuid()"]);
 
 /** A type name after `::` (`text`, `"Mood"`, `public.mood`, `timestamp with time zone`, `text[]`). */
-const CAST = String.raw`::(?:[\w .\[\]]|"(?:[^"]|"")*")+`;
+const CAST = String.raw`::(?:[\w .\[\]]|"(?:[^"]|"")*"|\(\d+(?:, ?\d+)?\))+`;
 /** A number, bare (`0`, `1.5`) or quoted with a cast (`'-1'::integer`, `'1e+20'::double precision`). */
 const NUMBER = new RegExp(String.raw`^(?:(-?\d+(?:\.\d+)?)|'(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)'${CAST})$`);
 /** One string literal, optionally with one cast. */
@@ -89,7 +92,7 @@ function decodeLiteral(text: string, type: ColumnType): JsonValue | undefined {
     }
     case "array": {
       const literal = stringLiteral(text);
-      return literal === undefined ? arrayConstructor(text) : arrayLiteral(literal);
+      return literal === undefined ? arrayConstructor(text, type.element) : arrayLiteral(literal, type.element);
     }
   }
 }
@@ -126,52 +129,89 @@ function isoTimestamp(text: string, withZone: boolean): string | undefined {
   return micros.slice(3) === "000" ? iso : `${iso.slice(0, -1)}${micros.slice(3)}Z`;
 }
 
-/** `ARRAY['a'::text, 'b'::text]` (optionally `::text[]`) → ["a", "b"]. */
-function arrayConstructor(text: string): string[] | undefined {
-  const match = /^ARRAY\[(.*?)\](?:::text\[\])?$/s.exec(text);
+/**
+ * `ARRAY[1, 2]`, `ARRAY['a'::text, 'b'::text]`, `ARRAY[(1)::bigint, ('-2'::integer)::smallint]`
+ * (optionally cast to the array type) → the elements' values; undefined for anything else.
+ */
+function arrayConstructor(text: string, element: ArrayElementType): JsonValue[] | undefined {
+  // The cast to the array type may follow, the constructor parenthesised or not: (ARRAY['x'])::date[].
+  const match = /^(?:ARRAY\[(.*)\]|\(ARRAY\[(.*)\]\))$/s.exec(text.replace(/\]\)?::[\w .()",]+\[\]$/, (end) => end.slice(0, end.indexOf("::"))));
   if (!match) return undefined;
-  const items: string[] = [];
-  const item = /\s*'((?:[^']|'')*)'(?:::text)?\s*(,|$)/y;
-  const body = match[1]!;
-  item.lastIndex = 0;
-  while (item.lastIndex < body.length) {
-    const found = item.exec(body);
-    if (!found) return undefined;
-    items.push(found[1]!.replaceAll("''", "'"));
-    if (found[2] === "") break;
+  const items = splitTopLevel((match[1] ?? match[2])!);
+  if (items === undefined) return undefined;
+  const values: JsonValue[] = [];
+  for (let item of items) {
+    // Postgres casts coerced constants, with or without parentheses: (1)::bigint, '-2'::integer::smallint.
+    for (;;) {
+      const wrapped = /^\((.*)\)$/s.exec(item);
+      const cast = /^(.*?)(?:::[\w ."]+(?:\(\d+(?:, ?\d+)?\))?)$/s.exec(item);
+      if (wrapped && splitTopLevel(wrapped[1]!)?.length === 1) item = wrapped[1]!.trim();
+      else if (cast && cast[1] !== "" && (cast[1]!.match(/'/g)?.length ?? 0) % 2 === 0) item = cast[1]!.trim();
+      else break;
+    }
+    const text = item.startsWith("'") || item.startsWith("E'") ? stringLiteral(item) : /^(-?\d+(?:\.\d+)?|true|false)$/.test(item) ? item : undefined;
+    const value = text === undefined ? undefined : elementValue(text, element);
+    if (value === undefined) return undefined;
+    values.push(value);
   }
-  return item.lastIndex === body.length ? items : undefined;
+  return values;
 }
 
-/** A one-dimensional Postgres array literal (`{a,"b c",NULL}`) of non-null strings. */
-function arrayLiteral(text: string): string[] | undefined {
-  if (!text.startsWith("{") || !text.endsWith("}")) return undefined;
-  const body = text.slice(1, -1);
-  if (body === "") return [];
+/** The comma-separated items of `body`, commas inside quotes and parentheses kept; undefined if unbalanced. */
+function splitTopLevel(body: string): string[] | undefined {
+  if (body.trim() === "") return [];
   const items: string[] = [];
-  let i = 0;
-  while (i <= body.length) {
-    let value = "";
-    if (body[i] === '"') {
-      i++;
-      while (i < body.length && body[i] !== '"') {
-        if (body[i] === "\\") i++;
-        value += body[i] ?? "";
-        i++;
-      }
-      if (body[i] !== '"') return undefined;
-      i++;
-    } else {
-      const end = body.indexOf(",", i);
-      value = body.slice(i, end < 0 ? body.length : end).trim();
-      // Unquoted NULL is a null element; braces mean a nested array; neither is a model default.
-      if (/^null$/i.test(value) || /[{}"\\]/.test(value)) return undefined;
-      i = end < 0 ? body.length : end;
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const char = body[i];
+    if (char === "'") {
+      // '' inside a literal is an escaped quote: skipping to the next ' twice covers it.
+      i = body.indexOf("'", i + 1);
+      if (i < 0) return undefined;
+    } else if (char === "(") depth++;
+    else if (char === ")") depth--;
+    else if (char === "," && depth === 0) {
+      items.push(body.slice(start, i).trim());
+      start = i + 1;
     }
-    items.push(value);
-    if (i === body.length) return items;
-    if (body[i] !== ",") return undefined;
-    i++;
   }
-  return undefined;
+  if (depth !== 0) return undefined;
+  items.push(body.slice(start).trim());
+  return items;
+}
+
+/** A one-dimensional array literal (`{a,"b c"}`, `{1,2}`) of non-null elements → their values. */
+function arrayLiteral(text: string, element: ArrayElementType): JsonValue[] | undefined {
+  const items = parseArrayText(text);
+  if (items === undefined) return undefined;
+  const values: JsonValue[] = [];
+  for (const item of items) {
+    // A NULL element is no model default: the model's element types are non-null.
+    const value = item === null ? undefined : elementValue(item, element);
+    if (value === undefined) return undefined;
+    values.push(value);
+  }
+  return values;
+}
+
+/** One element's text as the array's text form holds it → its value in snapshot terms. */
+function elementValue(text: string, element: ArrayElementType): JsonValue | undefined {
+  switch (element.kind) {
+    case "smallint":
+    case "integer":
+    case "real":
+    case "double":
+    case "bigint":
+    case "numeric": {
+      if (!/^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(text)) return undefined;
+      if (element.kind === "bigint" || element.kind === "numeric") return /[eE]/.test(text) ? undefined : text;
+      const value = Number(text);
+      return Number.isFinite(value) ? value : undefined;
+    }
+    case "boolean":
+      return text === "t" || text === "true" ? true : text === "f" || text === "false" ? false : undefined;
+    default:
+      return text;
+  }
 }

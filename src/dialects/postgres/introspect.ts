@@ -31,6 +31,7 @@
  */
 import { RetortError } from "../../errors.js";
 import { RETORT_TABLES } from "../../runtime/version-table.js";
+import { isArrayElementType } from "../../schema/snapshot.js";
 import type {
   CheckSchema,
   ColumnSchema,
@@ -81,7 +82,8 @@ SELECT
               SELECT 1 FROM pg_catalog.pg_depend dep JOIN pg_catalog.pg_class seq ON seq.oid = dep.objid
               WHERE dep.classid = 'pg_catalog.pg_class'::regclass AND dep.refclassid = 'pg_catalog.pg_class'::regclass
                 AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a' AND seq.relkind = 'S')
-            ELSE false END)
+            ELSE false END,
+            CASE WHEN t.typcategory = 'A' THEN t.typelem END, a.attndims)
           ORDER BY a.attrelid, a.attnum)
    FROM rels r
    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -229,6 +231,10 @@ type ColumnRow = [
   comment: string | null,
   /** The column owns a sequence (serial, or OWNED BY). */
   ownsSequence: boolean,
+  /** An array column's element type oid (null for other types). */
+  elementOid: string | null,
+  /** Dimensions declared (`integer[][]`: 2); Postgres enforces none, but a pulled model would lose them. */
+  dimensions: number,
 ];
 type ConstraintRow = [
   tableOid: string,
@@ -278,7 +284,6 @@ const BUILTIN_TYPES: Record<string, ColumnType> = {
   114: { kind: "json" },
   17: { kind: "bytea" },
   869: { kind: "inet" },
-  1009: { kind: "array", element: { kind: "text" } },
 };
 const VARCHAR_OID = "1043";
 const NUMERIC_OID = "1700";
@@ -287,7 +292,8 @@ const PRECISION_TYPES = new Set(["1184", "1114", "1083"]);
 
 const SUPPORTED_TYPES =
   "uuid, text, varchar[(n)], smallint, integer, bigint, numeric[(p[, s])], real, double precision, boolean, " +
-  "timestamptz[(p)], timestamp[(p)], date, time[(p)], jsonb, json, bytea, inet, text[] and enum types of the schema";
+  "timestamptz[(p)], timestamp[(p)], date, time[(p)], jsonb, json, bytea, inet, enum types of the schema, " +
+  "and one-dimensional arrays of text, varchar[(n)], smallint, integer, bigint, uuid, boolean, real, double precision, numeric[(p[, s])] and date";
 
 /** A column whose default is nextval() of a sequence it owns is a serial (what `serial` creates). */
 const SERIAL_KINDS = new Set(["smallint", "integer", "bigint"]);
@@ -319,12 +325,31 @@ interface UnsupportedObject {
  * { precision: p } (what `t.numeric(p)` gives; Postgres stores both the same way).
  */
 function columnType(row: ColumnRow): ColumnType | string {
-  const [, , , oid, typmod, typtype, typname, inSchema, formatted] = row;
+  const [, , , oid, typmod, typtype, typname, inSchema, formatted, , , , , , , elementOid, dimensions] = row;
+  if (elementOid !== null) {
+    // An array's typmod is its element's (varchar(20)[] has varchar(20)'s).
+    const element = scalarType(elementOid, typmod, formatted);
+    if (typeof element === "string") return element;
+    if (element === undefined || !isArrayElementType(element)) return `${formatted}: arrays of this element type are not supported`;
+    if (dimensions > 1) return `${formatted}: arrays of ${dimensions} dimensions are not supported`;
+    return { kind: "array", element };
+  }
+  const type = scalarType(oid, typmod, formatted);
+  if (type !== undefined) return type;
+  if (typtype === "e") {
+    return inSchema ? { kind: "enum", name: typname } : `${formatted}: an enum type of another schema is not supported`;
+  }
+  if (typtype === "d") return `${formatted}: domain types are not supported`;
+  return `${formatted} is not supported`;
+}
+
+/** A built-in type by its oid and typmod, or undefined for the others; a string when its modifier is not describable. */
+function scalarType(oid: string, typmod: number, formatted: string): ColumnType | string | undefined {
   const builtin = BUILTIN_TYPES[oid];
   if (builtin) {
     // Kept as written, timestamptz(6) included (the same type as timestamptz, which compare knows).
     if (PRECISION_TYPES.has(oid) && typmod >= 0) return { kind: builtin.kind, precision: typmod } as ColumnType;
-    return builtin.kind === "array" ? { kind: "array", element: { kind: "text" } } : { kind: builtin.kind } as ColumnType;
+    return { kind: builtin.kind } as ColumnType;
   }
   if (oid === VARCHAR_OID) return typmod >= 4 ? { kind: "varchar", length: typmod - 4 } : { kind: "varchar" };
   if (oid === NUMERIC_OID) {
@@ -334,11 +359,7 @@ function columnType(row: ColumnRow): ColumnType | string {
     if (scale < 0 || scale > precision) return `${formatted}: a scale outside 0..precision is not supported`;
     return scale === 0 ? { kind: "numeric", precision } : { kind: "numeric", precision, scale };
   }
-  if (typtype === "e") {
-    return inSchema ? { kind: "enum", name: typname } : `${formatted}: an enum type of another schema is not supported`;
-  }
-  if (typtype === "d") return `${formatted}: domain types are not supported`;
-  return `${formatted} is not supported`;
+  return undefined;
 }
 
 function parse<T>(text: string | null): T[] {

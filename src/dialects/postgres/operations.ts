@@ -12,6 +12,7 @@ import { Op, sqlForDialect, type DataOp, type Step } from "../../operations/type
 import { limitIdentifier } from "../../schema/naming.js";
 import type { ColumnSchema, ColumnType, JsonValue, Schema, TableSchema } from "../../schema/snapshot.js";
 import { quoteIdent, quoteLiteral } from "../sql-text.js";
+import { arrayLiteral } from "./codecs.js";
 import { addForeignKey, checkClause, columnDefinition, columnType, createEnum, createIndex, postgresDdl, primaryKeyClause, renderDefault, uniqueClause } from "./ddl.js";
 
 function tableOf(schema: Schema, name: string): TableSchema {
@@ -42,11 +43,6 @@ export function concurrentIndexParts(sql: string): ConcurrentIndex | undefined {
   return { name: name!, table: table!, probeSql: `CREATE ${unique}INDEX ${PROBE_INDEX} ON ${PROBE_TABLE}${rest}` };
 }
 
-/** Postgres array input text for text[]: {"a","b\"c",NULL}. */
-function arrayLiteral(values: readonly JsonValue[]): string {
-  return `{${values.map((value) => (value === null ? "NULL" : `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(",")}}`;
-}
-
 /** A JSON-safe value → what pg and PGlite bind for a column of `type` (the server parses the text). */
 export function encodePostgresValue(type: ColumnType, value: JsonValue, where: string): unknown {
   if (value === null) return null;
@@ -57,7 +53,8 @@ export function encodePostgresValue(type: ColumnType, value: JsonValue, where: s
     case "bytea":
       return hexBytes(where, type, value);
     case "array":
-      if (!Array.isArray(value) || !value.every((item) => item === null || typeof item === "string")) throw badValue(where, type, value, "an array of strings");
+      // Elements as JSON gives them (bigint and numeric as digit strings); the server parses each.
+      if (!Array.isArray(value) || !value.every((item) => item === null || typeof item !== "object")) throw badValue(where, type, value, "an array of scalars");
       return arrayLiteral(value);
     default:
       if (typeof value === "object") throw badValue(where, type, value, "a scalar");

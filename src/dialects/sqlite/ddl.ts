@@ -24,6 +24,8 @@
  * | inet           | INET_TEXT             | TEXT, as Postgres prints it ("10.0.0.1")    | encode (format)                          |
  * | enum           | TEXT                  | TEXT                                        | CHECK ("col" IN ('a', 'b'))              |
  * | text[]         | TEXT_ARRAY            | TEXT: a JSON array of strings               | CHECK (json_valid("col"))                |
+ * | other arrays   | TEXT_ARRAY_<element>  | TEXT: a JSON array, each element in its     | CHECK (json_valid("col")), encode        |
+ * |                | (I16/I32/I64, VARCHAR(n), UUID, BOOLEAN, REAL, DOUBLE, NUMERIC(p,s), DATE) | scalar storage form; booleans true/false, bigints exact JSON integers | |
  *
  * Notes:
  * - Exact decimals are text, so SQL comparisons and ORDER BY on numeric columns are textual
@@ -113,8 +115,16 @@ function renderLiteral(value: JsonValue, type: ColumnType): string {
       return value ? "1" : "0";
     case "json":
     case "jsonb":
-    case "array":
       return quoteLiteral(JSON.stringify(value));
+    case "array": {
+      // The stored form rows get (bigint elements as JSON integers, booleans as true/false).
+      if (!Array.isArray(value)) throw badLiteral(type, value);
+      try {
+        return quoteLiteral(encodeValue(type, value) as string);
+      } catch {
+        throw badLiteral(type, value);
+      }
+    }
     case "smallint":
     case "integer":
     case "bigint":

@@ -78,7 +78,7 @@ import {
 } from "./introspect-sql.js";
 import type { LiveTableExtras } from "./rebuild.js";
 import { columnCheck, columnCheckKind, columnCheckName, columnTypeFromDeclared } from "./types.js";
-import { canonicalNumeric } from "./values.js";
+import { canonicalNumeric, decoderFor } from "./values.js";
 
 interface XinfoRow {
   cid: number;
@@ -547,9 +547,16 @@ function literalDefault(tokens: Token[], text: string, type: ColumnType): Defaul
       }
       case "json":
       case "jsonb":
-      case "array":
         try {
           return literal(JSON.parse(value) as JsonValue);
+        } catch {
+          return undefined;
+        }
+      case "array":
+        try {
+          // Read as rows are (bigint elements exactly), then in the snapshot's JSON form (bigint as digits).
+          const items = decoderFor(type)(value);
+          return Array.isArray(items) ? literal(items.map((item: unknown) => (typeof item === "bigint" ? item.toString() : item)) as JsonValue) : undefined;
         } catch {
           return undefined;
         }

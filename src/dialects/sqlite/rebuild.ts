@@ -30,7 +30,7 @@
 import { RetortError } from "../../errors.js";
 import { mentionsColumn } from "../../operations/expressions.js";
 import type { RebuildSource, Step } from "../../operations/types.js";
-import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../../schema/snapshot.js";
+import type { ArrayElementType, ColumnSchema, ColumnType, Schema, TableSchema } from "../../schema/snapshot.js";
 import { identList, quoteIdent, quoteLiteral } from "../sql-text.js";
 import { createSqliteTable, declaredTypeOf, isRowidColumn, sqliteDdl, type SqliteTableExtras } from "./ddl.js";
 import { describeType } from "./values.js";
@@ -84,10 +84,31 @@ function storageOf(type: ColumnType): Storage {
  */
 export function convertColumn(table: string, column: string, from: ColumnType, to: ColumnType): string | undefined {
   const c = quoteIdent(column);
+  if (from.kind === "array" && to.kind === "array") return convertArray(table, column, c, from.element, to.element);
+  return convertValue(`"${table}"."${column}"`, c, from, to);
+}
+
+/**
+ * An array column to another element type: the same JSON when the elements are stored alike
+ * (text → varchar, integer → bigint), else each element converted as a column of its type
+ * would be (json_each's value is an element's SQL value: text, a number, 1/0 for true/false).
+ */
+function convertArray(table: string, column: string, c: string, from: ArrayElementType, to: ArrayElementType): string | undefined {
+  const source = storageOf(from);
+  const target = storageOf(to);
+  if (source === target) return c;
+  const element = convertValue(`an element of "${table}"."${column}"`, "value", from, to);
+  if (element === undefined) return undefined;
+  const json = target === "boolean" ? `CASE WHEN (${element}) IS NULL THEN NULL WHEN (${element}) THEN json('true') ELSE json('false') END` : element;
+  return `CASE WHEN ${c} IS NULL THEN NULL ELSE (SELECT json_group_array(${json} ORDER BY key) FROM json_each(${c})) END`;
+}
+
+/** The SELECT expression turning the SQL value `c` of type `from` into `to`'s storage form (`what` names it in errors). */
+function convertValue(what: string, c: string, from: ColumnType, to: ColumnType): string | undefined {
   const source = storageOf(from);
   const target = storageOf(to);
   // SQLite shows the message in single quotes (doubling any inside), so the value goes in double quotes.
-  const fail = raise(`${quoteLiteral(`Retort: cannot convert "${table}"."${column}" value "`)} || CAST(${c} AS TEXT) || ${quoteLiteral(`" to ${describeType(to)}`)}`);
+  const fail = raise(`${quoteLiteral(`Retort: cannot convert ${what} value "`)} || CAST(${c} AS TEXT) || ${quoteLiteral(`" to ${describeType(to)}`)}`);
   const guarded = (valid: string, converted: string) => `CASE WHEN ${c} IS NULL THEN NULL WHEN ${valid} THEN ${converted} ELSE ${fail} END`;
   // A number written as text: JSON number syntax (json_type is only asked once json_valid said yes).
   const numberText = (kinds: string, converted: string) =>

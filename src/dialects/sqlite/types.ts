@@ -9,7 +9,7 @@
  */
 import { RetortError } from "../../errors.js";
 import { constraintName } from "../../schema/naming.js";
-import type { ColumnSchema, ColumnType, Schema, TableSchema } from "../../schema/snapshot.js";
+import { typeModifier, type ArrayElementKind, type ArrayElementType, type ColumnSchema, type ColumnType, type Schema, type TableSchema } from "../../schema/snapshot.js";
 import { quoteIdent, quoteLiteral } from "../sql-text.js";
 
 export function sqliteDeclaredType(type: ColumnType): string {
@@ -54,10 +54,33 @@ export function sqliteDeclaredType(type: ColumnType): string {
     // Not "INET": a declared type without TEXT in it would give the column NUMERIC affinity.
     case "inet":
       return "INET_TEXT";
-    case "array":
-      return "TEXT_ARRAY";
+    case "array": {
+      if (type.element.kind === "text") return "TEXT_ARRAY";
+      const element = type.element;
+      const tag = Object.keys(ARRAY_TAGS).find((key) => ARRAY_TAGS[key] === element.kind)!;
+      const modifier =
+        element.kind === "varchar" ? typeModifier(element) : element.kind === "numeric" && element.precision !== undefined ? `(${element.precision}${element.scale === undefined ? "" : `,${element.scale}`})` : "";
+      return `TEXT_ARRAY_${tag}${modifier}`;
+    }
   }
 }
+
+/**
+ * The element part of an array's declared type (TEXT_ARRAY_I32, TEXT_ARRAY_VARCHAR(20)). The
+ * integer tags avoid "INT", which would give the column INTEGER affinity instead of TEXT's.
+ */
+const ARRAY_TAGS: Record<string, ArrayElementKind> = {
+  VARCHAR: "varchar",
+  I16: "smallint",
+  I32: "integer",
+  I64: "bigint",
+  UUID: "uuid",
+  BOOLEAN: "boolean",
+  REAL: "real",
+  DOUBLE: "double",
+  NUMERIC: "numeric",
+  DATE: "date",
+};
 
 const SIMPLE_DECLARED: Record<string, ColumnType> = {
   UUID: { kind: "uuid" },
@@ -90,13 +113,22 @@ export function columnTypeFromDeclared(declared: string): ColumnType | undefined
   const varchar = /^VARCHAR(?:\s*\(\s*(\d+)\s*\))?$/.exec(upper);
   if (varchar) return varchar[1] === undefined ? { kind: "varchar" } : { kind: "varchar", length: Number(varchar[1]) };
   const numeric = /^NUMERIC_TEXT(?:\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?$/.exec(upper);
-  if (numeric) {
-    const type: ColumnType = { kind: "numeric" };
-    if (numeric[1] !== undefined) type.precision = Number(numeric[1]);
-    if (numeric[2] !== undefined) type.scale = Number(numeric[2]);
-    return type;
+  if (numeric) return withModifiers({ kind: "numeric" }, numeric[1], numeric[2]);
+  const array = /^TEXT_ARRAY_([A-Z0-9]+)(?:\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?$/.exec(upper);
+  const kind = array ? ARRAY_TAGS[array[1]!] : undefined;
+  if (array && kind !== undefined) {
+    const element = withModifiers({ kind } as ArrayElementType, array[2], array[3]);
+    // Only varchar and numeric elements take modifiers.
+    return (array[2] === undefined || kind === "varchar" || kind === "numeric") && (array[3] === undefined || kind === "numeric") ? { kind: "array", element } : undefined;
   }
   return undefined;
+}
+
+/** varchar's length, numeric's precision and scale, from a declared type's `(a[, b])`. */
+function withModifiers<T extends ColumnType>(type: T, first: string | undefined, second: string | undefined): T {
+  if (first === undefined) return type;
+  if (type.kind === "varchar") return { ...type, length: Number(first) };
+  return { ...type, precision: Number(first), ...(second === undefined ? {} : { scale: Number(second) }) };
 }
 
 /** What a synthetic column check enforces; also the suffix of its name. */

@@ -5,7 +5,7 @@
  */
 import { RetortError } from "../../errors.js";
 import { canonicalInet } from "../../model/inet.js";
-import { MAX_TIME_PRECISION, typeModifier, type ColumnType } from "../../schema/snapshot.js";
+import { MAX_TIME_PRECISION, typeModifier, type ArrayElementType, type ColumnType } from "../../schema/snapshot.js";
 
 export type Decoder = (value: unknown) => unknown;
 
@@ -153,7 +153,7 @@ export function describeType(type: ColumnType): string {
     case "enum":
       return `enum ${type.name}`;
     case "array":
-      return "text[]";
+      return `${describeType(type.element)}[]`;
     default:
       return `${type.kind}${typeModifier(type)}`;
   }
@@ -237,11 +237,38 @@ export function encodeValue(type: ColumnType, value: unknown): unknown {
     case "jsonb":
       return JSON.stringify(value);
     case "array":
-      if (!Array.isArray(value) || !value.every((item) => item === null || typeof item === "string")) throw invalid(type, "an array of strings");
-      return JSON.stringify(value);
+      if (!Array.isArray(value)) throw invalid(type, `an array of ${describeType(type.element)} values`);
+      return `[${value.map((item, index) => jsonElement(type, item, index)).join(",")}]`;
     case "bytea":
       if (!(value instanceof Uint8Array)) throw invalid(type, "a Uint8Array");
       return toBuffer(value);
+  }
+}
+
+/**
+ * One element of an array column as JSON text: each element in its scalar storage form, booleans
+ * as true/false, bigints as exact JSON integers (SQLite's JSON reads them as 64-bit integers).
+ */
+function jsonElement(type: Extract<ColumnType, { kind: "array" }>, item: unknown, index: number): string {
+  if (item === null || item === undefined) return "null";
+  let encoded: unknown;
+  try {
+    encoded = encodeValue(type.element, item);
+  } catch (error) {
+    if (!(error instanceof RetortError)) throw error;
+    throw invalid(type, `element ${index} to be ${error.message.replace(/^.*: expected /, "")}`);
+  }
+  switch (type.element.kind) {
+    case "boolean":
+      return encoded === 1 ? "true" : "false";
+    case "bigint":
+      return String(encoded);
+    case "real":
+    case "double":
+      if (!Number.isFinite(encoded)) throw invalid(type, `element ${index} to be a finite number (JSON has no NaN or Infinity)`);
+      return String(encoded);
+    default:
+      return JSON.stringify(encoded);
   }
 }
 
@@ -330,9 +357,38 @@ export function decoderFor(type: ColumnType): Decoder {
       return toDate;
     case "json":
     case "jsonb":
-    case "array":
       return parseJson;
+    case "array":
+      return arrayDecoder(type.element);
     case "bytea":
       return toUint8Array;
   }
+}
+
+/** A JSON string or number token. */
+const JSON_TOKEN = /("(?:[^"\\]|\\.)*")|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+
+/** JSON text with every number read as its digits (a string), so none is rounded to a double past 2^53. */
+export function parseJsonDigits(text: string): unknown {
+  return JSON.parse(text.replace(JSON_TOKEN, (token, string: string | undefined) => string ?? `"${token}"`));
+}
+
+/**
+ * An array column's JSON text → its elements. bigint and numeric elements are read from the
+ * digits as written (JSON.parse would round them to doubles past 2^53).
+ */
+function arrayDecoder(element: ArrayElementType): Decoder {
+  const exact = element.kind === "bigint" || element.kind === "numeric";
+  const scalar = decoderFor(element);
+  const decodeItem = (item: unknown) => {
+    if (item === null) return null;
+    if (element.kind === "bigint" && typeof item === "string" && /^-?\d+$/.test(item)) return BigInt(item);
+    if (element.kind === "boolean" && typeof item === "boolean") return item;
+    return scalar(item);
+  };
+  return (value) => {
+    if (typeof value !== "string") return value;
+    const parsed: unknown = exact ? parseJsonDigits(value) : JSON.parse(value);
+    return Array.isArray(parsed) ? parsed.map(decodeItem) : parsed;
+  };
 }
