@@ -160,5 +160,5 @@ it("a model default is checked element by element", () => {
     error = caught;
   }
   expect(isRetortError(error) && error.code).toBe("RETORT_INVALID_MODEL");
-  expect((error as Error).message).toMatch(/^table "bad_defaults", column "n": the default \[1,70000\] does not fit a smallint\[\] column \(element 1: .+\)$/);
+  expect((error as Error).message).toMatch(/^table "bad_defaults", column "n": the default \[1,70000\] does not fit the smallint\[\] column \(element 1: .+\)$/);
 });
