@@ -302,6 +302,8 @@ export interface Step {
   readonly saveTriggers?: string;
   readonly restoreTriggers?: string;
   readonly rebuild?: RebuildSource;
+  /** createExtension: the extension the statement creates (PGlite loads its files before the run). */
+  readonly extension?: string;
 }
 
 /** A SQLite table rebuild as planned from the fold: the table, the schemas around the operation, how it copies. */

@@ -167,7 +167,7 @@ export function compilePostgresOperation(op: DataOp, before: Schema, after: Sche
     case "renameEnumValue":
       return [step(`ALTER TYPE ${quoteIdent(op.enum)} RENAME VALUE ${quoteLiteral(op.from)} TO ${quoteLiteral(op.to)}`)];
     case "createExtension":
-      return [step(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(op.name)}`)];
+      return [step(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(op.name)}`, { extension: op.name })];
     case "dropExtension":
       return [step(`DROP EXTENSION IF EXISTS ${quoteIdent(op.name)}`)];
     case "execute":
