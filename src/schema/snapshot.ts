@@ -1,6 +1,6 @@
 /**
  * The neutral schema snapshot: plain, JSON-serialisable data describing tables, columns,
- * constraints, indexes and enums. Models compile to it; introspection of a live database will
+ * constraints, indexes, enums and extensions. Models compile to it; introspection of a live database will
  * produce the same shape; DDL compilers and (later) the differ consume it. Names here are always
  * database names (snake_case), never TypeScript keys.
  */
