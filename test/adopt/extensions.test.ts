@@ -5,13 +5,14 @@
  * SQL prints the statements; on SQLite a models file with an extension still migrates.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDriver } from "../../src/dialects/open.js";
+import { createPgliteDriver, dumpPgliteDriver } from "../../src/dialects/pglite/driver.js";
 import { current, downgrade, isRetortError, upgrade, type LoadedConfig } from "../../src/index.js";
 import { parseDatabaseUrl } from "../../src/env/url.js";
 import { migrationSql } from "../../src/runtime/api.js";
@@ -170,22 +171,37 @@ describe.skipIf(!postgresUp)("adopting databases with extensions [postgres]", ()
 });
 
 describe.skipIf(!postgresUp)("the baseline on PGlite", () => {
-  it.each(Object.keys(FIXTURES))("%s: upgrade loads the extensions PGlite ships; a later open (which names none) can use them", async (name) => {
+  it.each(Object.keys(FIXTURES))("%s: upgrade loads the extensions PGlite ships; later opens (which name none) of the directory and of a snapshot can use them", async (name) => {
     const source = await createTempDatabase(`retort_ext_pgl_${name}`);
     try {
       await sql(source.url, FIXTURES[name as keyof typeof FIXTURES]);
       const { config } = projectWithModels();
       await baseline({ message: "baseline" }, { config, url: source.url });
-      const url = `pglite:${mkdtempSync(join(tmpdir(), "retort-ext-pglite-"))}`;
+      const dir = mkdtempSync(join(tmpdir(), "retort-ext-pglite-"));
+      const url = `pglite:${dir}`;
       await upgrade("head", { config, url });
       expect((await drift({ config, url })).changes).toEqual([]);
+      // The directory remembers the bundles it needs; without that file the catalog says so (one more start).
+      const extensions = name === "typeorm" ? ["uuid-ossp"] : ["pg_trgm", "pgcrypto"];
+      expect(JSON.parse(readFileSync(join(dir, "retort-extensions.json"), "utf8"))).toEqual(extensions);
+      rmSync(join(dir, "retort-extensions.json"));
+      const insert = name === "typeorm" ? `INSERT INTO "user" ("firstName") VALUES ('Ada') RETURNING id::text` : `INSERT INTO articles (title, created_at) VALUES ('Hello', now()) RETURNING token AS id`;
+      const shape = name === "typeorm" ? /^[0-9a-f-]{36}$/ : /^[0-9a-f]{32}$/;
       const driver = await openDriver(parseDatabaseUrl(url), EMPTY_SCHEMA);
+      let snapshot: Blob;
       try {
-        const insert = name === "typeorm" ? `INSERT INTO "user" ("firstName") VALUES ('Ada') RETURNING id::text` : `INSERT INTO articles (title, created_at) VALUES ('Hello', now()) RETURNING token AS id`;
-        const { rows } = await driver.query<{ id: string }>(insert);
-        expect(rows[0]!.id).toMatch(name === "typeorm" ? /^[0-9a-f-]{36}$/ : /^[0-9a-f]{32}$/);
+        expect((await driver.query<{ id: string }>(insert)).rows[0]!.id).toMatch(shape);
+        snapshot = await dumpPgliteDriver(driver);
       } finally {
         await driver.close();
+      }
+      expect(JSON.parse(readFileSync(join(dir, "retort-extensions.json"), "utf8"))).toEqual(extensions);
+      // A snapshot opened in memory (test databases) is asked too.
+      const clone = await createPgliteDriver({ loadDataDir: snapshot }, { schema: EMPTY_SCHEMA });
+      try {
+        expect((await clone.query<{ id: string }>(insert)).rows[0]!.id).toMatch(shape);
+      } finally {
+        await clone.close();
       }
       await downgrade("base", { config, url });
     } finally {

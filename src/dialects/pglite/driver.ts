@@ -11,10 +11,14 @@
  * Extensions: PGlite ships most contrib extensions as separate bundles, whose files it reads only
  * when it starts (each costs ~25 ms of start-up; all of them ~350 ms, half as much again, so none
  * is loaded by default). A start loads the bundles of the extensions the expected schema names
- * (connect() with models that declare extension()); a database read from disk or a snapshot is
- * asked which extensions it has, and restarted with their bundles when some were missing; a
- * migration run that creates one calls loadExtensions() first (a restart between transactions).
+ * (connect() with models that declare extension()) and, for a directory, those it was last
+ * started with (remembered in a file of the directory, so commands that name none do not pay a
+ * second start); a database read from disk or a snapshot is asked which extensions it has, and
+ * restarted with their bundles when some were missing; a migration run that creates one calls
+ * loadExtensions() first (a restart between transactions).
  */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite, type Extension, type Results } from "@electric-sql/pglite";
 import { RetortError } from "../../errors.js";
 import { extensionsOf, type ColumnSchema, type TableSchema } from "../../schema/snapshot.js";
@@ -196,6 +200,19 @@ async function bundlesFor(names: Iterable<string>): Promise<{ bundles: Record<st
   return { bundles, missing };
 }
 
+/** In a PGlite directory: the extensions whose bundles it was last started with (a cache; the catalog is the truth). */
+const REMEMBERED_EXTENSIONS = "retort-extensions.json";
+
+function rememberedExtensions(dataDir: string | undefined): string[] {
+  if (dataDir === undefined) return [];
+  try {
+    const names = JSON.parse(readFileSync(join(dataDir, REMEMBERED_EXTENSIONS), "utf8")) as unknown;
+    return Array.isArray(names) ? names.filter((name): name is string => typeof name === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
 function unsupportedExtensions(names: readonly string[]): RetortError {
   const list = names.map((name) => `"${name}"`).join(", ");
   return new RetortError("RETORT_UNSUPPORTED", `PGlite (embedded Postgres) cannot create extension ${list}: it ships no bundle for ${names.length === 1 ? "it" : "them"}`, {
@@ -255,16 +272,19 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
     const next = await start([...instance.extensions, ...names], snapshot);
     instance.db = next.db;
     instance.extensions = next.extensions;
+    if (dataDir !== undefined) writeFileSync(join(dataDir, REMEMBERED_EXTENSIONS), `${JSON.stringify([...next.extensions].sort())}\n`);
   };
   let instance: Instance;
   try {
     // Names PGlite ships no bundle for are left to CREATE EXTENSION (or loadExtensions) to refuse.
-    instance = await start(extensionsOf(options.schema), location.loadDataDir);
+    instance = await start([...extensionsOf(options.schema), ...rememberedExtensions(dataDir)], location.loadDataDir);
     if (dataDir !== undefined || location.loadDataDir) {
       // Every start of a database that has extensions needs their files (their functions load on first call).
       const { rows } = await instance.db.query<{ name: string }>("SELECT extname AS name FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql'");
       const unloaded = rows.map((row) => row.name).filter((name) => !instance.extensions.has(name));
-      if (unloaded.length > 0 && (await bundlesFor(unloaded)).missing.length < unloaded.length) await restart(unloaded);
+      const { missing } = await bundlesFor(unloaded);
+      const shipped = unloaded.filter((name) => !missing.includes(name));
+      if (shipped.length > 0) await restart(shipped);
     }
   } catch (error) {
     await processLock?.release();
