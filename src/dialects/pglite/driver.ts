@@ -265,8 +265,8 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
     const db = await PGlite.create({ dataDir, parsers: resultParsers, serializers, extensions: bundles, ...(loadDataDir ? { loadDataDir } : {}) });
     return { db, extensions: new Set(loaded) };
   };
-  /** Start again with `names` loaded too (a memory database goes through a dump of itself). */
-  const restart = async (names: readonly string[]) => {
+  /** Start `instance` again with `names` loaded too (a memory database goes through a dump of itself). */
+  const restart = async (instance: Instance, names: readonly string[]) => {
     const snapshot = dataDir === undefined ? await instance.db.dumpDataDir("none") : undefined;
     await instance.db.close();
     const next = await start([...instance.extensions, ...names], snapshot);
@@ -274,22 +274,25 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
     instance.extensions = next.extensions;
     if (dataDir !== undefined) writeFileSync(join(dataDir, REMEMBERED_EXTENSIONS), `${JSON.stringify([...next.extensions].sort())}\n`);
   };
-  let instance: Instance;
+  let started: Instance | undefined;
   try {
     // Names PGlite ships no bundle for are left to CREATE EXTENSION (or loadExtensions) to refuse.
-    instance = await start([...extensionsOf(options.schema), ...rememberedExtensions(dataDir)], location.loadDataDir);
+    started = await start([...extensionsOf(options.schema), ...rememberedExtensions(dataDir)], location.loadDataDir);
     if (dataDir !== undefined || location.loadDataDir) {
       // Every start of a database that has extensions needs their files (their functions load on first call).
-      const { rows } = await instance.db.query<{ name: string }>("SELECT extname AS name FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql'");
-      const unloaded = rows.map((row) => row.name).filter((name) => !instance.extensions.has(name));
+      const loaded = started.extensions;
+      const { rows } = await started.db.query<{ name: string }>("SELECT extname AS name FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql'");
+      const unloaded = rows.map((row) => row.name).filter((name) => !loaded.has(name));
       const { missing } = await bundlesFor(unloaded);
       const shipped = unloaded.filter((name) => !missing.includes(name));
-      if (shipped.length > 0) await restart(shipped);
+      if (shipped.length > 0) await restart(started, shipped);
     }
   } catch (error) {
+    await started?.db.close().catch(() => {});
     await processLock?.release();
     throw openFailure(dataDir, error);
   }
+  const instance: Instance = started;
   const lock = new ConnectionLock();
   let closed = false;
 
@@ -349,7 +352,7 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
       if (needed.length === 0) return;
       const { missing } = await bundlesFor(needed);
       if (missing.length > 0) throw unsupportedExtensions(missing);
-      await restart(needed);
+      await restart(instance, needed);
     },
 
     ...postgresFamilyParts(options.schema),
