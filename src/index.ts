@@ -1,6 +1,7 @@
 // Models
 export { t, Column, type ColumnState, type ColumnConfig, type ReferenceOptions } from "./model/column.js";
 export { enumType, type EnumModel } from "./model/enum.js";
+export { extension, type ExtensionModel } from "./model/extension.js";
 export {
   table,
   unique,

@@ -5,6 +5,7 @@
  * reversible by construction.
  *
  * Order (each phase sees the schema the earlier ones left):
+ *  0. create extensions (defaults, types and operator classes of what follows may need them)
  *  1. renames: tables, then columns, then enum values (decided ones only; see renames.ts)
  *  2. enums: create new ones, add values (in place, with before/after to keep the order)
  *  3. drop foreign keys that go or change, and those that depend on a key dropped in 4, and
@@ -22,6 +23,7 @@
  * 12. add foreign keys: to existing tables, and those of new tables that had to wait (a cycle,
  *     a composite key)
  * 13. table comments (op.execute on Postgres: there is no operation for them)
+ * 14. drop extensions (last: what used them is gone by then)
  */
 import { isDeepStrictEqual } from "node:util";
 import { RetortError } from "../errors.js";
@@ -31,6 +33,7 @@ import { annotateOperation } from "../operations/reverse.js";
 import { Op, type DataOp } from "../operations/types.js";
 import { renderDefault as renderPostgresDefault } from "../dialects/postgres/ddl.js";
 import { quoteIdent, quoteLiteral } from "../dialects/sql-text.js";
+import { extensionsOf } from "../schema/snapshot.js";
 import type {
   CheckSchema,
   ColumnSchema,
@@ -196,6 +199,7 @@ class Differ {
   }
 
   run(): CompareResult {
+    this.createExtensions();
     this.renames();
     this.enumsFirst();
     this.planRebuilds();
@@ -211,6 +215,7 @@ class Differ {
     this.createTables();
     this.addForeignKeys();
     this.tableComments();
+    this.dropExtensions();
     const destructive: DestructiveWarning[] = [];
     this.ops.forEach((op, index) => {
       const message = destructiveReason(op);
@@ -273,6 +278,21 @@ class Differ {
 
   private forced(map: Map<string, Set<string>>, table: string, name: string): boolean {
     return map.get(table)?.has(name) ?? false;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 0. and 14. extensions (by name; SQLite has none)
+
+  private createExtensions(): void {
+    if (!this.rules.extensions) return;
+    const existing = extensionsOf(this.current);
+    for (const name of extensionsOf(this.target)) if (!existing.includes(name)) this.emit({ kind: "createExtension", name });
+  }
+
+  private dropExtensions(): void {
+    if (!this.rules.extensions) return;
+    const kept = extensionsOf(this.target);
+    for (const name of [...extensionsOf(this.current)].reverse()) if (!kept.includes(name)) this.emit({ kind: "dropExtension", name });
   }
 
   // -------------------------------------------------------------------------------------------

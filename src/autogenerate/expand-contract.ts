@@ -101,8 +101,8 @@ export async function expandContract(ops: readonly Op[], from: Schema, settings:
   }
   // Drops break the old app: they wait for the contract. New types and tables come before the
   // new columns (which may use them); the other additions after (an index on a new column…).
-  const isDrop = (op: Op) => op.kind === "dropColumn" || op.kind === "dropTable" || op.kind === "dropIndex" || op.kind === "dropConstraint";
-  const isCreation = (op: Op) => op.kind === "createEnum" || op.kind === "addEnumValue" || op.kind === "createTable";
+  const isDrop = (op: Op) => op.kind === "dropColumn" || op.kind === "dropTable" || op.kind === "dropIndex" || op.kind === "dropConstraint" || op.kind === "dropExtension";
+  const isCreation = (op: Op) => op.kind === "createExtension" || op.kind === "createEnum" || op.kind === "addEnumValue" || op.kind === "createTable";
   const drops = rest.filter(isDrop);
   const before = rest.filter(isCreation);
   const after = rest.filter((op) => !isDrop(op) && !isCreation(op));

@@ -1,5 +1,5 @@
 /**
- * A schema snapshot → the TypeScript of a models module (`retort pull`): enums, then one
+ * A schema snapshot → the TypeScript of a models module (`retort pull`): extensions, enums, then one
  * `table()` per table, then the relations its foreign keys imply. The output is meant to be read
  * and kept: camelCase keys with `.name()` only where snake_case would not give the database name,
  * constraint and index names only where they differ from the naming convention, column-level
@@ -11,7 +11,7 @@
 import { RetortError } from "../errors.js";
 import { mentionsColumn } from "../operations/expressions.js";
 import { constraintName, snakeCase } from "../schema/naming.js";
-import type { CheckSchema, ColumnSchema, ForeignKeySchema, IndexSchema, Schema, TableSchema } from "../schema/snapshot.js";
+import { extensionsOf, type CheckSchema, type ColumnSchema, type ForeignKeySchema, type IndexSchema, type Schema, type TableSchema } from "../schema/snapshot.js";
 import { foreignKeyOptions, IDENTIFIER, jsKey, jsString, jsValue, Renderer } from "./render.js";
 import { conventionalForeignKeyName, conventionalIndexName } from "./renderable.js";
 
@@ -26,7 +26,7 @@ export interface RenderModelsOptions {
 
 /** Names a generated module must not declare (its imports, and what JavaScript reserves). */
 const TAKEN = new Set([
-  ...["t", "sql", "table", "enumType", "unique", "uniqueIndex", "index", "check", "primaryKey", "foreignKey", "asc", "desc", "relations"],
+  ...["t", "sql", "table", "enumType", "extension", "unique", "uniqueIndex", "index", "check", "primaryKey", "foreignKey", "asc", "desc", "relations"],
   ...["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "implements", "interface", "package", "private", "protected", "public", "await", "arguments", "eval", "undefined", "NaN", "Infinity"],
 ]);
 
@@ -63,6 +63,7 @@ class ModelsRenderer {
   private readonly code: Renderer;
   private readonly indent: string;
   private readonly enumVars = new Map<string, string>();
+  private readonly extensionVars = new Map<string, string>();
   private readonly tables = new Map<string, TablePlan>();
 
   constructor(
@@ -72,6 +73,8 @@ class ModelsRenderer {
     this.indent = options.indent ?? "  ";
     this.code = new Renderer(this.indent);
     const used = new Set(TAKEN);
+    // "uuid-ossp" → uuidOssp: a hyphen separates words like an underscore.
+    for (const name of extensionsOf(schema)) this.extensionVars.set(name, fresh(camelCase(name.replace(/-/g, "_")), used));
     for (const e of schema.enums) this.enumVars.set(e.name, fresh(camelCase(e.name), used));
     for (const table of schema.tables) {
       const keys = new Map<string, string>();
@@ -83,6 +86,8 @@ class ModelsRenderer {
 
   render(): string {
     const blocks: string[] = [];
+    const extensions = [...this.extensionVars].map(([name, variable]) => `export const ${variable} = ${this.code.use("extension")}(${jsString(name)});`);
+    if (extensions.length > 0) blocks.push(extensions.join("\n"));
     for (const e of this.schema.enums) {
       if (e.values.length === 0) {
         throw new RetortError("RETORT_UNSUPPORTED", `enum "${e.name}" has no values, which a model cannot declare`, {

@@ -223,6 +223,10 @@ export class Renderer {
       }
       case "renameEnumValue":
         return [`op.renameEnumValue(${s(op.enum)}, ${s(op.from)}, ${s(op.to)});`];
+      case "createExtension":
+        return [`op.createExtension(${s(op.name)});`];
+      case "dropExtension":
+        return [`op.dropExtension(${s(op.name)});`];
       case "execute": {
         const args = [this.dialectSql(op.sql)];
         if (op.params !== undefined && op.params.length > 0) args.push(jsValue([...op.params], this.indent));

@@ -15,6 +15,7 @@
  * | synthetic CHECKs     | n/a                                       | ck_<table>_<column>_<varchar/boolean/enum/json>      |
  * |                      |                                           | that match the column's type are type rules: ignored |
  * | USING on type change | emitted where no assignment cast exists   | never (SQLite converts by the logical types)         |
+ * | extensions           | compared by name                          | ignored: SQLite has none                             |
  *
  * On every dialect: columns of a primary key and identity columns are NOT NULL whatever the
  * snapshot says (the database makes them so); an index element "asc" is the default order; a
@@ -54,6 +55,8 @@ export interface DialectRules {
   readonly usingClause: boolean;
   /** The fractional-second precision of time types is kept (SQLite stores every time as text, whatever the model says). */
   readonly timePrecision: boolean;
+  /** Extensions exist (Postgres); SQLite has none, so they are not compared there. */
+  readonly extensions: boolean;
 }
 
 export function dialectRules(dialect: Dialect, options: { ignoreComments?: boolean } = {}): DialectRules {
@@ -67,6 +70,7 @@ export function dialectRules(dialect: Dialect, options: { ignoreComments?: boole
     syntheticChecks: sqlite,
     usingClause: !sqlite,
     timePrecision: !sqlite,
+    extensions: !sqlite,
   });
 }
 

@@ -149,6 +149,8 @@ function tableOf(op: Op, schema: Schema): string | undefined {
     case "dropEnum":
     case "addEnumValue":
     case "renameEnumValue":
+    case "createExtension":
+    case "dropExtension":
     case "execute":
     case "run":
       return undefined;

@@ -140,6 +140,8 @@ export function destructiveReason(op: Op): string | undefined {
       const target = op.type.kind === "enum" ? `enum ${op.type.name}: rows holding other values make it fail` : `${typeText(op.type)}: values that do not fit fail or are cut`;
       return `narrows "${op.table}"."${op.name}" from ${typeText(before)} to ${target}`;
     }
+    case "dropExtension":
+      return `drops extension "${op.name}": what it provides (functions, types, operator classes) goes away`;
     case "execute":
       return undefined;
     default:

@@ -3,8 +3,9 @@ import { Option, type Command } from "commander";
 import type { Output } from "./commands.js";
 import { commandOptions, type GlobalOptions } from "./options.js";
 
-function summary(result: { path: string; revision: string; url: string; tables: number; enums: number; sequences: number }): string {
-  return `created ${result.path} (revision ${result.revision}: ${result.tables} table(s), ${result.enums} enum(s), ${result.sequences} sequence(s)) and stamped ${result.url} at it; nothing was run`;
+function summary(result: { path: string; revision: string; url: string; tables: number; enums: number; sequences: number; extensions: number }): string {
+  const extensions = result.extensions > 0 ? `, ${result.extensions} extension(s)` : "";
+  return `created ${result.path} (revision ${result.revision}: ${result.tables} table(s), ${result.enums} enum(s), ${result.sequences} sequence(s)${extensions}) and stamped ${result.url} at it; nothing was run`;
 }
 
 export function registerAdoptCommands(program: Command, output: () => Output): void {

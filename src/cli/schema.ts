@@ -150,7 +150,7 @@ export function registerSchemaCommands(program: Command, output: () => Output, r
 function registerPull(program: Command, output: () => Output): void {
   program
     .command("pull")
-    .description("write a models file from a live database (tables, keys, indexes, enums, relations)")
+    .description("write a models file from a live database (tables, keys, indexes, enums, extensions, relations)")
     .option("--url <url>", "the database to read (default: as for every command, see retort --help)")
     .option("--out <file>", "the models file to write (default: the config's models, else src/db/schema.ts)")
     .option("--schema <name>", "Postgres schema to read (default: the config's schemas, else public)")
@@ -164,7 +164,7 @@ function registerPull(program: Command, output: () => Output): void {
         ...(flags.schema ? { schemaName: flags.schema } : {}),
         force: flags.force === true,
       });
-      output().say(`wrote ${result.path}: ${result.tables.length} table(s), ${result.enums.length} enum(s) from ${result.url} (${result.dialect})`);
+      output().say(`wrote ${result.path}: ${result.tables.length} table(s), ${result.enums.length} enum(s)${result.extensions.length ? `, ${result.extensions.length} extension(s)` : ""} from ${result.url} (${result.dialect})`);
       output().result({ ...result });
     });
 }

@@ -55,6 +55,13 @@ export interface Driver {
    * (the audit trail).
    */
   copyData?(conn: Connection, table: TableSchema, columns: ColumnSchema[], format: CopyFormat, chunks: Iterable<string | Uint8Array>): Promise<number>;
+  /**
+   * PGlite only: make CREATE EXTENSION of these extensions work. PGlite reads an extension's
+   * files only when it starts, so one it was opened without is loaded by restarting the embedded
+   * database (between transactions: call it with no transaction open; a held connection keeps
+   * working). An extension PGlite does not ship is RETORT_UNSUPPORTED.
+   */
+  loadExtensions?(names: readonly string[]): Promise<void>;
   /** Turn a driver error into a RetortError when Retort knows it (constraint violations); else return it unchanged. */
   translateError(error: unknown): unknown;
   close(): Promise<void>;

@@ -317,6 +317,9 @@ export function checkUnit(unit: LintUnit, range: RangeState, options: CheckOptio
           report("ban-drop-table", at, `table ${table} is dropped with its data`, { table });
         }
         break;
+      case "dropExtension":
+        report("ban-drop-extension", at, `extension ${action.name} is dropped: the functions, types and operator classes it provides go away for the running app`);
+        break;
       case "dropDatabase":
         report("ban-drop-database", at, `database ${action.name} is dropped`);
         break;

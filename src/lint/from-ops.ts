@@ -173,6 +173,11 @@ export function actionsFromCalls(calls: readonly RecordedCall[], parser: Postgre
         case "renameEnumValue":
           push({ ...base, kind: "renameEnumValue", enum: op.enum, from: op.from, to: op.to });
           break;
+        case "createExtension":
+          break;
+        case "dropExtension":
+          push({ ...base, kind: "dropExtension", name: op.name });
+          break;
         case "execute": {
           const text = postgresText(op);
           if (text === undefined) break;

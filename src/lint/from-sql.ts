@@ -90,6 +90,7 @@ function statementActions(kind: string, node: PgNode, base: Base): Action[] {
       if (node.removeType === "OBJECT_INDEX") return names.map((name) => ({ ...describe(`DROP INDEX ${name}`), kind: "dropIndex" as const, name, concurrently: node.concurrent === true, ifExists }));
       if (node.removeType === "OBJECT_TABLE") return [{ ...describe(`DROP TABLE ${names.join(", ")}`), kind: "dropTable", tables: names, ifExists }];
       if (node.removeType === "OBJECT_TYPE") return names.map((name) => ({ ...describe(`DROP TYPE ${name}`), kind: "dropEnum" as const, name }));
+      if (node.removeType === "OBJECT_EXTENSION") return names.map((name) => ({ ...describe(`DROP EXTENSION ${name}`), kind: "dropExtension" as const, name }));
       return [];
     }
     case "ReindexStmt": {

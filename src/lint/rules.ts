@@ -239,6 +239,16 @@ export const RULES: readonly RuleDefinition[] = [
     snippet: `// retort-lint-disable ban-drop-table: nothing reads legacy_events since release 40; backup in s3://…\nop.dropTable("legacy_events");`,
   },
   {
+    id: "ban-drop-extension",
+    category: "compatibility",
+    severity: "error",
+    title: "extension dropped",
+    explanation:
+      "The functions, types and operator classes the extension provides are gone: Postgres refuses while a column default, index or type uses them (Retort never adds CASCADE), and queries of the running app that call them fail.",
+    alternative: "Stop using the extension's functions in the app and the schema first, then drop it in a later migration (suppress this rule there with the reason).",
+    snippet: `// retort-lint-disable ban-drop-extension: nothing calls uuid_generate_v4() since release 30\nop.dropExtension("uuid-ossp");`,
+  },
+  {
     id: "ban-drop-database",
     category: "compatibility",
     severity: "error",

@@ -123,6 +123,7 @@ export type Action = ActionBase &
     | { kind: "addEnumValue"; enum: string; value: string; positioned: boolean }
     | { kind: "renameEnumValue"; enum: string; from: string; to: string }
     | { kind: "deleteEnumValue" }
+    | { kind: "dropExtension"; name: string }
     | { kind: "rewriteTable"; table: string; how: string }
     | { kind: "identifier"; name: string; what: string }
     | { kind: "catalogChange"; table: string }

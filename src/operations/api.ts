@@ -129,6 +129,10 @@ export interface MigrationOps {
   dropEnum(name: string): void;
   addEnumValue(enumName: string, value: string, options?: { before?: string; after?: string }): void;
   renameEnumValue(enumName: string, from: string, to: string): void;
+  /** `CREATE EXTENSION IF NOT EXISTS` (Postgres, PGlite); nothing on SQLite. */
+  createExtension(name: string): void;
+  /** `DROP EXTENSION IF EXISTS`, without CASCADE; nothing on SQLite. */
+  dropExtension(name: string): void;
   /**
    * Raw SQL, run as written: one text for every dialect, or `{ postgres, sqlite, pglite }` (a
    * dialect without text is an error when a plan for it is made). `reverseSql` makes it reversible.
@@ -562,6 +566,14 @@ export function createOpRecorder(): { op: MigrationOps; ops: Op[] } {
     renameEnumValue(enumName, from, to) {
       const method = "renameEnumValue";
       push({ kind: "renameEnumValue", enum: name(method, "the enum name", enumName), from: name(method, "the old value", from), to: name(method, "the new value", to) });
+    },
+
+    createExtension(extensionName) {
+      push({ kind: "createExtension", name: name("createExtension", "the extension name", extensionName) });
+    },
+
+    dropExtension(extensionName) {
+      push({ kind: "dropExtension", name: name("dropExtension", "the extension name", extensionName) });
     },
 
     execute(statement: ExecuteSql, params?: readonly unknown[] | ExecuteOptions, executeOptions?: ExecuteOptions) {

@@ -12,7 +12,7 @@
  * it (a CHECK or index expression "uses" it when its text names the column).
  */
 import { RetortError } from "../errors.js";
-import type { ColumnSchema, ForeignKeySchema, IndexSchema, Schema, TableSchema } from "../schema/snapshot.js";
+import { extensionsOf, withExtensions, type ColumnSchema, type ForeignKeySchema, type IndexSchema, type Schema, type TableSchema } from "../schema/snapshot.js";
 import { mentionsColumn, renameColumnIn } from "./expressions.js";
 import { Op } from "./types.js";
 
@@ -494,7 +494,19 @@ export function applyOperation(schema: Schema, op: Op): Schema {
           columns: table.columns.map((column) => (isEnumDefault(column, op.enum, op.from) ? { ...column, default: { kind: "literal" as const, value: op.to } } : column)),
         };
       });
-      return { tables, enums };
+      return { ...schema, tables, enums };
+    }
+
+    case "createExtension": {
+      const names = extensionsOf(schema);
+      if (names.includes(op.name)) throw fail(op, `extension "${op.name}" is already created by an earlier operation`, "Create each extension once.");
+      return withExtensions(schema, [...names, op.name]);
+    }
+
+    case "dropExtension": {
+      const names = extensionsOf(schema);
+      if (!names.includes(op.name)) throw fail(op, `extension "${op.name}" was not created by the migrations`, names.length ? `Created: ${names.join(", ")}.` : "No extension is created yet.");
+      return withExtensions(schema, names.filter((name) => name !== op.name));
     }
 
     case "execute":

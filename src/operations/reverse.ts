@@ -113,6 +113,10 @@ function reverse(op: Op): Op {
       );
     case "renameEnumValue":
       return { kind: "renameEnumValue", enum: op.enum, from: op.to, to: op.from };
+    case "createExtension":
+      return { kind: "dropExtension", name: op.name };
+    case "dropExtension":
+      return { kind: "createExtension", name: op.name };
     case "execute":
       if (op.reverseSql === undefined) {
         throw irreversible(op, "raw SQL has no known reverse", "Give the undoing SQL: op.execute(sql, params, { reverseSql }), or write the downgrade by hand.");

@@ -177,6 +177,18 @@ export interface RenameEnumValueOp {
   readonly to: string;
 }
 
+/** `CREATE EXTENSION IF NOT EXISTS "name"` on Postgres and PGlite; nothing on SQLite. */
+export interface CreateExtensionOp {
+  readonly kind: "createExtension";
+  readonly name: string;
+}
+
+/** `DROP EXTENSION IF EXISTS "name"` (no CASCADE: Postgres refuses while something uses it). */
+export interface DropExtensionOp {
+  readonly kind: "dropExtension";
+  readonly name: string;
+}
+
 /**
  * Raw SQL: one text for every dialect, or one per dialect. PGlite speaks Postgres, so it takes
  * the `postgres` text unless it is given its own.
@@ -248,6 +260,8 @@ export type DataOp =
   | DropEnumOp
   | AddEnumValueOp
   | RenameEnumValueOp
+  | CreateExtensionOp
+  | DropExtensionOp
   | ExecuteOp
   | BulkInsertOp;
 
@@ -288,6 +302,8 @@ export interface Step {
   readonly saveTriggers?: string;
   readonly restoreTriggers?: string;
   readonly rebuild?: RebuildSource;
+  /** createExtension: the extension the statement creates (PGlite loads its files before the run). */
+  readonly extension?: string;
 }
 
 /** A SQLite table rebuild as planned from the fold: the table, the schemas around the operation, how it copies. */
@@ -321,6 +337,8 @@ const KINDS: readonly OpKind[] = Object.freeze([
   "dropEnum",
   "addEnumValue",
   "renameEnumValue",
+  "createExtension",
+  "dropExtension",
   "execute",
   "bulkInsert",
   "run",
@@ -383,6 +401,10 @@ function describe(op: Op): string {
       return `addEnumValue ${op.enum} '${op.value}'`;
     case "renameEnumValue":
       return `renameEnumValue ${op.enum} '${op.from}' → '${op.to}'`;
+    case "createExtension":
+      return `createExtension ${op.name}`;
+    case "dropExtension":
+      return `dropExtension ${op.name}`;
     case "execute":
       return `execute ${shorten(typeof op.sql === "string" ? op.sql : Object.values(op.sql)[0] ?? "")}`;
     case "bulkInsert":

@@ -16,7 +16,7 @@ import { redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
 import type { Op } from "../operations/types.js";
 import { isSerialSequence, type SequenceInfo } from "../dialects/postgres/sequences.js";
-import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
+import { EMPTY_SCHEMA, extensionsOf, familyOf, type Dialect, type Schema, type SqlFamily } from "../schema/snapshot.js";
 import { configOf, revision, revisionGraph, stamp, withDatabase, type CommandOptions } from "./api.js";
 import { refuseUndeclarableEnums } from "../schema/declarable.js";
 import { refuseReferencesOutside } from "../schema/table-filter.js";
@@ -33,6 +33,7 @@ export interface BaselineResult {
   tables: number;
   enums: number;
   sequences: number;
+  extensions: number;
 }
 
 /** Whether a table exists in the database (Postgres: in `schemaName`). */
@@ -69,7 +70,7 @@ function madeBySerial(live: Schema, sequence: SequenceInfo): boolean {
 }
 
 /** The operations that build the live schema from nothing, sequences included (Postgres). */
-async function createOperations(loaded: LoadedConfig, conn: Connection, dialect: Dialect): Promise<{ ops: Op[]; tables: number; enums: number; sequences: number }> {
+async function createOperations(loaded: LoadedConfig, conn: Connection, dialect: Dialect): Promise<{ ops: Op[]; tables: number; enums: number; sequences: number; extensions: number }> {
   const live = await introspectLive(loaded, conn, dialect);
   const { tables: keep, schemaName } = introspectOptions(loaded);
   refuseReferencesOutside(live, keep);
@@ -94,8 +95,9 @@ async function createOperations(loaded: LoadedConfig, conn: Connection, dialect:
   const compared = compareSchemas(EMPTY_SCHEMA, live, { dialect });
   // Sequences first (column defaults call them), ownership last (it needs the tables); the
   // downgrade reverses the order: ownership released, tables dropped, then the sequences.
+  // compare puts createExtension first among its operations (defaults and operator classes need them).
   const ops = [...sequences.map((s) => s.create), ...compared.ops, ...sequences.flatMap((s) => (s.own ? [s.own] : []))];
-  return { ops, tables: live.tables.length, enums: live.enums.length, sequences: sequences.length };
+  return { ops, tables: live.tables.length, enums: live.enums.length, sequences: sequences.length, extensions: extensionsOf(live).length };
 }
 
 /**
@@ -143,5 +145,5 @@ export async function baseline(spec: { message: string; revId?: string }, option
     rmSync(resolvePath(options.cwd ?? process.cwd(), written.path), { force: true });
     throw error;
   }
-  return { path: written.path, revision: written.revision, url: redactUrl(url), tables: built.tables, enums: built.enums, sequences: built.sequences };
+  return { path: written.path, revision: written.revision, url: redactUrl(url), tables: built.tables, enums: built.enums, sequences: built.sequences, extensions: built.extensions };
 }

@@ -283,6 +283,13 @@ export class MigrationExecutor {
         });
       }
     }
+    // PGlite reads an extension's files only when it starts: those the plan creates are loaded
+    // first, before any transaction of the run is open.
+    const extensions = [...new Set(plan.flatMap((revision) => revision.steps.flatMap((step) => (step.extension === undefined ? [] : [step.extension]))))];
+    if (extensions.length > 0 && this.driver.loadExtensions && !this.inTransaction) {
+      await this.flush();
+      await this.driver.loadExtensions(extensions);
+    }
     // Foreign keys are off only for a revision that rebuilds a table (or, with one transaction
     // around the run, for the whole run): every other revision's deletes cascade as declared.
     // SQLite ignores the pragma inside a transaction, so it is switched between revisions.

@@ -19,7 +19,7 @@ import { isDefinedMigration, type DefinedMigration } from "../script/migration.j
 export type RevisionFile = ScriptHeader;
 
 /** One executable unit: SQL, or a data-migration function. */
-export type PlannedStep = (Step & { run?: undefined }) | { description: string; run: (db: Kysely<any>) => Promise<void>; sql?: undefined; outsideTransaction?: undefined; foreignKeysOff?: undefined; checkForeignKeys?: undefined; params?: undefined; rebuild?: undefined; raw?: undefined };
+export type PlannedStep = (Step & { run?: undefined }) | { description: string; run: (db: Kysely<any>) => Promise<void>; sql?: undefined; outsideTransaction?: undefined; foreignKeysOff?: undefined; checkForeignKeys?: undefined; params?: undefined; rebuild?: undefined; raw?: undefined; extension?: undefined };
 
 export interface PlannedRevision {
   file: RevisionFile;

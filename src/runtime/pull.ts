@@ -9,7 +9,7 @@ import { renderModels } from "../autogenerate/render-models.js";
 import { resolveDatabaseUrl } from "../env/config.js";
 import { parseDatabaseUrl, redactUrl } from "../env/url.js";
 import { RetortError } from "../errors.js";
-import type { Dialect } from "../schema/snapshot.js";
+import { extensionsOf, type Dialect } from "../schema/snapshot.js";
 import { configOf, withDatabase, type CommandOptions } from "./api.js";
 import { refuseUndeclarableEnums } from "../schema/declarable.js";
 import { refuseReferencesOutside } from "../schema/table-filter.js";
@@ -40,6 +40,7 @@ export interface PullResult {
   dialect: Dialect;
   tables: string[];
   enums: string[];
+  extensions: string[];
 }
 
 /**
@@ -77,5 +78,5 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, text);
   renameSync(temporary, path);
-  return { path, url: shown, dialect, tables: schema.tables.map((table) => table.name), enums: schema.enums.map((e) => e.name) };
+  return { path, url: shown, dialect, tables: schema.tables.map((table) => table.name), enums: schema.enums.map((e) => e.name), extensions: [...extensionsOf(schema)] };
 }

@@ -6,19 +6,20 @@ import { RetortError } from "../errors.js";
 import type { ColumnConfig, ReferenceOptions } from "../model/column.js";
 import { AUDIT_TABLE, auditLog } from "../model/audit-log.js";
 import { assertEnumLabels, isEnumModel, type EnumModel } from "../model/enum.js";
+import { isExtensionModel, type ExtensionModel } from "../model/extension.js";
 import { isColumnRef, isTableModel, type AnyTable, type ColumnRef, type IndexTarget, type PrimaryKeyDef } from "../model/table.js";
 import { isSqlExpression } from "../model/sql.js";
 import { assertIdentifierFits, constraintName, expressionSlug } from "./naming.js";
-import { typeModifier, type ColumnSchema, type Deferrable, type EnumSchema, type ForeignKeySchema, type IndexElement, type Schema, type TableSchema } from "./snapshot.js";
+import { typeModifier, withExtensions, type ColumnSchema, type Deferrable, type EnumSchema, type ForeignKeySchema, type IndexElement, type Schema, type TableSchema } from "./snapshot.js";
 
-/** Tables and enums found among `models` (other values, such as relation declarations, are skipped). */
-export function collectModels(models: Iterable<unknown> | Record<string, unknown>): { tables: AnyTable[]; enums: EnumModel[] } {
+/** Tables, enums and extensions found among `models` (other values, such as relation declarations, are skipped). */
+export function collectModels(models: Iterable<unknown> | Record<string, unknown>): { tables: AnyTable[]; enums: EnumModel[]; extensions: ExtensionModel[] } {
   const values = Symbol.iterator in Object(models) ? [...(models as Iterable<unknown>)] : Object.values(models);
   const tables = values.filter(isTableModel);
   // An audited model brings the audit table along (unless the project exports it itself), so
   // connect() can write to it and autogenerate creates it.
   if (tables.some((model) => model.$.audit) && !tables.some((model) => model.$.name === AUDIT_TABLE)) tables.push(auditLog);
-  return { tables, enums: values.filter(isEnumModel) };
+  return { tables, enums: values.filter(isEnumModel), extensions: values.filter(isExtensionModel) };
 }
 
 export interface FromModelsOptions {
@@ -31,7 +32,7 @@ export interface FromModelsOptions {
 }
 
 export function schemaFromModels(models: Iterable<unknown> | Record<string, unknown>, options: FromModelsOptions = {}): Schema {
-  const { tables, enums } = collectModels(models);
+  const { tables, enums, extensions } = collectModels(models);
   const enumSchemas = new Map<string, EnumSchema>();
   const addEnum = (name: string, values: readonly string[], where: string) => {
     const existing = enumSchemas.get(name);
@@ -67,7 +68,7 @@ export function schemaFromModels(models: Iterable<unknown> | Record<string, unkn
   const result: TableSchema[] = tables.map((model) => tableSchema(model, known, addEnum));
   assertUniqueNames(result);
   assertForeignKeyTargets(result, existing);
-  return { tables: result, enums: [...enumSchemas.values()] };
+  return withExtensions({ tables: result, enums: [...enumSchemas.values()] }, extensions.map((model) => model.name));
 }
 
 function tableSchema(model: AnyTable, tableNames: Set<string>, addEnum: (name: string, values: readonly string[], where: string) => void): TableSchema {

@@ -1,6 +1,6 @@
 /**
  * The neutral schema snapshot: plain, JSON-serialisable data describing tables, columns,
- * constraints, indexes and enums. Models compile to it; introspection of a live database will
+ * constraints, indexes, enums and extensions. Models compile to it; introspection of a live database will
  * produce the same shape; DDL compilers and (later) the differ consume it. Names here are always
  * database names (snake_case), never TypeScript keys.
  */
@@ -173,6 +173,11 @@ export interface EnumSchema {
 export interface Schema {
   tables: TableSchema[];
   enums: EnumSchema[];
+  /**
+   * Postgres extensions of the schema (`CREATE EXTENSION`), names sorted; absent when there are
+   * none. SQLite has no extensions: there they are kept in the fold but compare ignores them.
+   */
+  extensions?: string[];
 }
 
 export type Dialect = "postgres" | "pglite" | "sqlite";
@@ -184,6 +189,18 @@ export const EMPTY_SCHEMA: Schema = Object.freeze({ tables: [], enums: [] }) as 
 
 export function familyOf(dialect: Dialect): SqlFamily {
   return dialect === "sqlite" ? "sqlite" : "postgres";
+}
+
+/** A schema's extensions (none when the field is absent). */
+export function extensionsOf(schema: Schema): readonly string[] {
+  return schema.extensions ?? [];
+}
+
+/** `schema` with exactly these extensions, sorted, the field left out when there are none. */
+export function withExtensions(schema: Schema, names: Iterable<string>): Schema {
+  const sorted = [...new Set(names)].sort();
+  const { extensions: _, ...rest } = schema;
+  return sorted.length === 0 ? rest : { ...rest, extensions: sorted };
 }
 
 export function findTable(schema: Schema, name: string): TableSchema | undefined {

@@ -17,7 +17,9 @@ import { SOURCE_INDEX, createProject } from "../runtime/project.js";
 
 const postgresUp = await postgresReachable();
 
-const USERS_MODEL = `import { t, table } from ${JSON.stringify(SOURCE_INDEX)};
+// The extension is the schema's (models declare it); what it owns is not (SQLite ignores it).
+const USERS_MODEL = `import { extension, t, table } from ${JSON.stringify(SOURCE_INDEX)};
+export const citext = extension("citext");
 export const users = table("users", { id: t.bigint().primaryKey(), email: t.text() }, () => []);
 `;
 /** What a database another tool built holds besides the users table. */
@@ -85,7 +87,7 @@ describe("tables include/exclude and the default exclusions", () => {
       expect(against.path).toBeUndefined();
       // A revision creating users, stamped: drift sees no difference either.
       const first = await autogenerate({ message: "users" }, { config, url: database.url });
-      expect(first.changes).toEqual(["createTable users"]);
+      expect(first.changes).toEqual(["createExtension citext", "createTable users"]);
       await stamp("head", options);
       const drifted = await drift(options);
       expect(drifted.changes).toEqual([]);

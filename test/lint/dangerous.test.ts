@@ -70,6 +70,8 @@ const CASES: Case[] = [
   { name: "blocking DDL without timeouts", up: `op.alterColumn("orders", "status", { default: "pending" });`, expected: ["require-timeout-settings"] },
   { name: "SET LOCAL lock_timeout in a revision without a transaction does not last", up: `op.execute("SET LOCAL lock_timeout = '5s'");\nop.dropConstraint("pk_orders", "orders");`, transactional: false, expected: ["require-timeout-settings"] },
   { name: "lock_timeout = 0 is no timeout", up: `op.execute("SET lock_timeout = 0");\nop.dropConstraint("pk_orders", "orders");`, expected: ["require-timeout-settings"] },
+  { name: "extension dropped", up: `op.createExtension("citext");\nop.dropExtension("citext");`, expected: ["ban-drop-extension"] },
+  { name: "extension dropped in raw SQL", up: `op.execute("DROP EXTENSION IF EXISTS citext");`, expected: ["ban-drop-extension"] },
   { name: "column renamed", up: `${TIMEOUTS}op.renameColumn("orders", "note", "memo");`, expected: ["renaming-column"] },
   { name: "table renamed", up: `${TIMEOUTS}op.renameTable("customers", "accounts");`, expected: ["renaming-table"] },
   { name: "enum value renamed", up: `op.renameEnumValue("order_status", "shipped", "sent");`, expected: ["renaming-enum-value"] },

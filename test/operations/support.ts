@@ -121,6 +121,8 @@ export interface ObservedTable {
 export interface Observed {
   tables: Record<string, ObservedTable>;
   enums: Record<string, string[]>;
+  /** Extensions of the public schema (none on SQLite). */
+  extensions: string[];
 }
 
 /** The part of a live schema the tests compare. */
@@ -154,7 +156,10 @@ async function observePostgres(driver: Driver): Promise<Observed> {
   );
   const enums: Record<string, string[]> = {};
   for (const row of labels) (enums[row.name] ??= []).push(row.label);
-  return { tables, enums };
+  const { rows: extensions } = await driver.query<{ name: string }>(
+    `SELECT x.extname AS name FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE n.nspname = 'public' ORDER BY 1`,
+  );
+  return { tables, enums, extensions: extensions.map((row) => row.name) };
 }
 
 async function observeSqlite(driver: Driver): Promise<Observed> {
@@ -171,7 +176,7 @@ async function observeSqlite(driver: Driver): Promise<Observed> {
     tables[master.name] = table;
   }
   for (const index of masters.filter((row) => row.type === "index" && row.sql !== null)) tables[index.tbl_name]!.indexes.push(index.name);
-  return { tables, enums: {} };
+  return { tables, enums: {}, extensions: [] };
 }
 
 const POSTGRES_TYPE_NAMES: Partial<Record<ColumnType["kind"], string>> = {
@@ -217,7 +222,7 @@ export function expected(schema: Schema, dialect: Dialect): Observed {
     tables[table.name] = { columns, indexes: table.indexes.map((index) => index.name).sort(), constraints };
   }
   const enums = sqlite ? {} : Object.fromEntries(schema.enums.map((e) => [e.name, e.values]));
-  return { tables, enums };
+  return { tables, enums, extensions: sqlite ? [] : [...(schema.extensions ?? [])] };
 }
 
 /** Sorted view (Postgres reports columns in attnum order, SQLite too; indexes sorted by name). */
@@ -228,7 +233,7 @@ export function normalize(observed: Observed): Observed {
       .map(([name, table]) => [name, { columns: table.columns, indexes: [...table.indexes].sort(), constraints: [...table.constraints].sort() }]),
   );
   const enums = Object.fromEntries(Object.entries(observed.enums).sort(([a], [b]) => a.localeCompare(b)));
-  return { tables, enums };
+  return { tables, enums, extensions: [...observed.extensions].sort() };
 }
 
 /** The backend's schema as its introspector reads it. */

@@ -7,10 +7,21 @@
  * PGlite is single-process: two processes with one directory open corrupt it. So a directory
  * is opened only under the process lock on it, taken before PGlite touches it and held until
  * close (or until the process dies, when the kernel frees it).
+ *
+ * Extensions: PGlite ships most contrib extensions as separate bundles, whose files it reads only
+ * when it starts (each costs ~25 ms of start-up; all of them ~350 ms, half as much again, so none
+ * is loaded by default). A start loads the bundles of the extensions the expected schema names
+ * (connect() with models that declare extension()) and, for a directory, those it was last
+ * started with (remembered in a file of the directory, so commands that name none do not pay a
+ * second start); a database read from disk or a snapshot is asked which extensions it has, and
+ * restarted with their bundles when some were missing; a migration run that creates one calls
+ * loadExtensions() first (a restart between transactions).
  */
-import { PGlite, type Results } from "@electric-sql/pglite";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PGlite, type Extension, type Results } from "@electric-sql/pglite";
 import { RetortError } from "../../errors.js";
-import type { ColumnSchema, TableSchema } from "../../schema/snapshot.js";
+import { extensionsOf, type ColumnSchema, type TableSchema } from "../../schema/snapshot.js";
 import type { Connection, CopyFormat, Driver, DriverOptions, HeldConnection, QueryResult } from "../driver.js";
 import { ConnectionLock } from "../single-connection.js";
 import { acquireProcessLock, describeHolder, type ProcessLock } from "../process-lock.js";
@@ -123,13 +134,23 @@ async function copyChunks(db: PGlite, table: string, columns: string[], format: 
   }
 }
 
+/** The running PGlite and the extensions it was started with: replaced when loadExtensions restarts it. */
+interface Instance {
+  db: PGlite;
+  extensions: Set<string>;
+}
+
 class PgliteHeldConnection implements HeldConnection {
   private released = false;
 
   constructor(
-    readonly db: PGlite,
+    private readonly instance: Instance,
     private readonly lock: ConnectionLock,
   ) {}
+
+  get db(): PGlite {
+    return this.instance.db;
+  }
 
   query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     if (this.released) return Promise.reject(new Error("Retort: this PGlite connection was already released"));
@@ -149,6 +170,55 @@ class PgliteHeldConnection implements HeldConnection {
       .catch(() => {})
       .finally(() => this.lock.release());
   }
+}
+
+/** Extensions whose bundle sets shared_preload_libraries: a later start without it fails, so they are refused. */
+const PRELOADED = new Set(["pg_stat_statements", "auto_explain"]);
+
+/** PGlite's bundle of the extension `name` ("uuid-ossp" is the module uuid_ossp), or undefined when it ships none. */
+async function contribBundle(name: string): Promise<Extension | undefined> {
+  const module = name.replace(/-/g, "_");
+  if (!/^[a-z0-9_]+$/.test(module) || PRELOADED.has(module)) return undefined;
+  try {
+    return ((await import(`@electric-sql/pglite/contrib/${module}`)) as Record<string, Extension | undefined>)[module];
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "ERR_PACKAGE_PATH_NOT_EXPORTED" || code === "MODULE_NOT_FOUND") return undefined;
+    throw error;
+  }
+}
+
+/** PGlite's `extensions` option for `names`; `missing`: the names it ships no bundle for. */
+async function bundlesFor(names: Iterable<string>): Promise<{ bundles: Record<string, Extension>; missing: string[] }> {
+  const bundles: Record<string, Extension> = {};
+  const missing: string[] = [];
+  for (const name of new Set(names)) {
+    const bundle = await contribBundle(name);
+    if (bundle) bundles[name.replace(/-/g, "_")] = bundle;
+    else missing.push(name);
+  }
+  return { bundles, missing };
+}
+
+/** In a PGlite directory: the extensions whose bundles it was last started with (a cache; the catalog is the truth). */
+const REMEMBERED_EXTENSIONS = "retort-extensions.json";
+
+function rememberedExtensions(dataDir: string | undefined): string[] {
+  if (dataDir === undefined) return [];
+  try {
+    const names = JSON.parse(readFileSync(join(dataDir, REMEMBERED_EXTENSIONS), "utf8")) as unknown;
+    return Array.isArray(names) ? names.filter((name): name is string => typeof name === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function unsupportedExtensions(names: readonly string[]): RetortError {
+  const list = names.map((name) => `"${name}"`).join(", ");
+  return new RetortError("RETORT_UNSUPPORTED", `PGlite (embedded Postgres) cannot create extension ${list}: it ships no bundle for ${names.length === 1 ? "it" : "them"}`, {
+    hint: `Use a Postgres server for this database (a postgres:// URL), or leave the extension out of the models and migrations. PGlite's bundles are listed in @electric-sql/pglite/dist/contrib${names.some((name) => PRELOADED.has(name.replace(/-/g, "_"))) ? " (pg_stat_statements needs a preloaded library, which Retort does not set up)" : ""}.`,
+    details: { extensions: names },
+  });
 }
 
 function openFailure(dataDir: string | undefined, error: unknown): RetortError {
@@ -189,16 +259,43 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
       throw error;
     }
   }
-  let db: PGlite;
-  try {
-    db = await PGlite.create({ dataDir, parsers: resultParsers, serializers, ...(location.loadDataDir ? { loadDataDir: location.loadDataDir } : {}) });
+  const start = async (names: Iterable<string>, loadDataDir: Blob | undefined): Promise<Instance> => {
+    const { bundles, missing } = await bundlesFor(names);
+    const loaded = [...new Set(names)].filter((name) => !missing.includes(name));
+    const db = await PGlite.create({ dataDir, parsers: resultParsers, serializers, extensions: bundles, ...(loadDataDir ? { loadDataDir } : {}) });
     // Starting, PGlite puts its own parser on every array type (over those given to create): ours
     // go in afterwards, so arrays are read as on the pg driver.
     Object.assign(db.parsers, arrayResultParsers);
+    return { db, extensions: new Set(loaded) };
+  };
+  /** Start `instance` again with `names` loaded too (a memory database goes through a dump of itself). */
+  const restart = async (instance: Instance, names: readonly string[]) => {
+    const snapshot = dataDir === undefined ? await instance.db.dumpDataDir("none") : undefined;
+    await instance.db.close();
+    const next = await start([...instance.extensions, ...names], snapshot);
+    instance.db = next.db;
+    instance.extensions = next.extensions;
+    if (dataDir !== undefined) writeFileSync(join(dataDir, REMEMBERED_EXTENSIONS), `${JSON.stringify([...next.extensions].sort())}\n`);
+  };
+  let started: Instance | undefined;
+  try {
+    // Names PGlite ships no bundle for are left to CREATE EXTENSION (or loadExtensions) to refuse.
+    started = await start([...extensionsOf(options.schema), ...rememberedExtensions(dataDir)], location.loadDataDir);
+    if (dataDir !== undefined || location.loadDataDir) {
+      // Every start of a database that has extensions needs their files (their functions load on first call).
+      const loaded = started.extensions;
+      const { rows } = await started.db.query<{ name: string }>("SELECT extname AS name FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql'");
+      const unloaded = rows.map((row) => row.name).filter((name) => !loaded.has(name));
+      const { missing } = await bundlesFor(unloaded);
+      const shipped = unloaded.filter((name) => !missing.includes(name));
+      if (shipped.length > 0) await restart(started, shipped);
+    }
   } catch (error) {
+    await started?.db.close().catch(() => {});
     await processLock?.release();
     throw openFailure(dataDir, error);
   }
+  const instance: Instance = started;
   const lock = new ConnectionLock();
   let closed = false;
 
@@ -209,7 +306,7 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
   async function acquire(): Promise<PgliteHeldConnection> {
     if (closed) throw closedError();
     await lock.acquire();
-    return new PgliteHeldConnection(db, lock);
+    return new PgliteHeldConnection(instance, lock);
   }
 
   /** Load rows given as COPY data (see Driver.copyData). */
@@ -233,7 +330,7 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
       if (closed) throw closedError();
       await lock.acquire();
       try {
-        return await run<R>(db, sql, params);
+        return await run<R>(instance.db, sql, params);
       } finally {
         lock.release();
       }
@@ -248,6 +345,19 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
 
     copyData,
 
+    async loadExtensions(names: readonly string[]): Promise<void> {
+      if (closed) throw closedError();
+      const wanted = [...new Set(names)].filter((name) => !instance.extensions.has(name));
+      if (wanted.length === 0) return;
+      // Built in (plpgsql) or loaded by an earlier start: nothing to do.
+      const { rows } = await instance.db.query<{ name: string }>("SELECT name FROM pg_catalog.pg_available_extensions WHERE name = ANY($1::text[])", [wanted]);
+      const needed = wanted.filter((name) => !rows.some((row) => row.name === name));
+      if (needed.length === 0) return;
+      const { missing } = await bundlesFor(needed);
+      if (missing.length > 0) throw unsupportedExtensions(missing);
+      await restart(instance, needed);
+    },
+
     ...postgresFamilyParts(options.schema),
 
     async close(): Promise<void> {
@@ -255,24 +365,24 @@ export async function createPgliteDriver(location: PgliteLocation, options: Driv
       closed = true;
       // Let a transaction in flight finish before the instance goes away.
       try {
-        await lock.run(() => db.close());
+        await lock.run(() => instance.db.close());
       } finally {
         await processLock?.release();
       }
     },
   };
-  instances.set(driver, db);
+  instances.set(driver, instance);
   return driver;
 }
 
-const instances = new WeakMap<Driver, PGlite>();
+const instances = new WeakMap<Driver, Instance>();
 
 /** The whole database as a tarball (`dumpDataDir`), taken between statements: what test snapshots are made of. */
 export async function dumpPgliteDriver(driver: Driver): Promise<Blob> {
   // Through wrappers made with Object.create (onQuery instrumentation) to the driver itself.
   let owner: object | null = driver;
   while (owner && !instances.has(owner as Driver)) owner = Object.getPrototypeOf(owner) as object | null;
-  const db = owner ? instances.get(owner as Driver) : undefined;
+  const db = owner ? instances.get(owner as Driver)?.db : undefined;
   if (!db) throw new RetortError("RETORT_UNSUPPORTED", `a ${driver.dialect} database has no PGlite data directory to dump`);
   const held = await driver.acquire();
   try {

@@ -248,8 +248,10 @@ function createTableStatement(table: TableSchema, withForeignKeys: boolean): str
 
 export const postgresDdl: DdlCompiler = {
   createSchema(schema: Schema): string[] {
-    // Foreign keys come after every table exists, so cycles and any table order work.
+    // Extensions first (defaults and operator classes use them); foreign keys come after every
+    // table exists, so cycles and any table order work.
     return [
+      ...(schema.extensions ?? []).map((name) => `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(name)}`),
       ...schema.enums.flatMap(createEnum),
       ...schema.tables.map((table) => createTableStatement(table, false)),
       ...schema.tables.flatMap((table) => table.foreignKeys.map((fk) => addForeignKey(table.name, fk))),
@@ -258,6 +260,7 @@ export const postgresDdl: DdlCompiler = {
     ];
   },
 
+  /** Extensions stay: other schemas or tools may use them too. */
   dropSchema(schema: Schema): string[] {
     return [
       ...schema.tables.map((table) => `DROP TABLE IF EXISTS ${quoteIdent(table.name)} CASCADE`).reverse(),

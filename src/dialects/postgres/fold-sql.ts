@@ -1,6 +1,7 @@
 /**
  * Raw Postgres SQL (op.execute) folded into the schema snapshot, read by the real parser: the
- * DDL the snapshot describes (tables, columns, constraints, indexes, enums, comments, identity)
+ * DDL the snapshot describes (tables, columns, constraints, indexes, enums, comments, identity,
+ * extensions of the public schema)
  * becomes the same operations a migration would record and is applied by the same fold
  * (operations/apply.ts); statements that change nothing the snapshot describes (DML, sequences,
  * functions, triggers, views, grants) fold to nothing. Anything else — or anything this module is
@@ -82,7 +83,7 @@ export function foldPostgresSql(schema: Schema, sql: string, parser: PostgresPar
 const NO_SCHEMA_EFFECT = new Set([
   "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "VariableSetStmt",
   "CreateFunctionStmt", "AlterFunctionStmt", "CreateTrigStmt", "ViewStmt", "GrantStmt", "GrantRoleStmt", "AlterOwnerStmt",
-  "CreatePolicyStmt", "AlterPolicyStmt", "NotifyStmt", "LockStmt", "AlterDefaultPrivilegesStmt", "CreateExtensionStmt",
+  "CreatePolicyStmt", "AlterPolicyStmt", "NotifyStmt", "LockStmt", "AlterDefaultPrivilegesStmt",
   "CreateSchemaStmt", "AnalyzeStmt",
 ]);
 /** DROP of objects the snapshot does not hold (DROP … CASCADE of them still reaches only views and the like). */
@@ -138,6 +139,8 @@ class StatementFold {
         return this.drop(node);
       case "RenameStmt":
         return this.rename(node);
+      case "CreateExtensionStmt":
+        return this.createExtension(node);
       case "CreateEnumStmt":
         return this.apply({ kind: "createEnum", enum: { name: this.typeName(node.typeName), values: strings(node.vals) } });
       case "AlterEnumStmt":
@@ -580,7 +583,35 @@ class StatementFold {
     return this.apply({ kind: "createIndex", table: tableName, index });
   }
 
+  /**
+   * CREATE EXTENSION [IF NOT EXISTS] name [WITH] [SCHEMA s] [VERSION v]: in the public schema (no
+   * SCHEMA: the first of the search path, public as everywhere here) it is the snapshot's; in
+   * another schema it is outside the snapshot, as introspection leaves it out too.
+   */
+  private createExtension(node: PgNode): Schema {
+    const name = node.extname as string;
+    const option = (key: string) => ((node.options ?? []) as PgNode[]).find((item) => item.DefElem?.defname === key)?.DefElem;
+    if (option("cascade")?.arg?.Boolean?.boolval) giveUp("CREATE EXTENSION … CASCADE also creates the extensions it requires, which the fold does not know");
+    const schemaName = option("schema")?.arg?.String?.sval as string | undefined;
+    if (schemaName !== undefined && schemaName !== "public") return this.schema;
+    if (node.if_not_exists && (this.schema.extensions ?? []).includes(name)) return this.schema;
+    return this.apply({ kind: "createExtension", name });
+  }
+
   private drop(node: PgNode): Schema {
+    if (node.removeType === "OBJECT_EXTENSION") {
+      if (node.behavior === "DROP_CASCADE") giveUp("DROP EXTENSION … CASCADE drops what uses it");
+      for (const object of node.objects ?? []) {
+        const name = object.String?.sval as string;
+        // Not the snapshot's: missing (IF EXISTS) or in another schema, which the snapshot does not describe.
+        if (!(this.schema.extensions ?? []).includes(name)) {
+          if (node.missing_ok) continue;
+          giveUp(`extension "${name}" is not in the schema`);
+        }
+        this.apply({ kind: "dropExtension", name });
+      }
+      return this.schema;
+    }
     if (DROPS_WITHOUT_EFFECT.has(node.removeType)) {
       // A sequence dropped with CASCADE takes the column defaults that use it.
       if (node.removeType === "OBJECT_SEQUENCE" && node.behavior === "DROP_CASCADE") giveUp("DROP SEQUENCE … CASCADE drops column defaults");

@@ -18,7 +18,9 @@
  * - indexes that do not back a constraint: key columns or expressions, DESC, non-default operator
  *   classes, partial predicate,
  *   access method (left out for btree), uniqueness;
- * - enums of the schema (used or not) with labels in their sort order.
+ * - enums of the schema (used or not) with labels in their sort order;
+ * - extensions installed in the schema (plpgsql lives in pg_catalog, and extensions a platform
+ *   keeps in a schema of its own, such as Supabase's `extensions`, are not the schema's).
  *
  * Expressions (checks, index expressions and predicates, `sql` defaults) are the database's
  * pretty-printed text (`pg_get_expr(…, true)`): minimal parentheses, explicit casts on literals
@@ -45,6 +47,7 @@ import type {
   TableSchema,
   UniqueSchema,
 } from "../../schema/snapshot.js";
+import { withExtensions } from "../../schema/snapshot.js";
 import { tableFilter } from "../../schema/table-filter.js";
 import type { Introspector } from "../introspect.js";
 import { decodeDefault } from "./introspect-defaults.js";
@@ -201,7 +204,8 @@ SELECT
      WHERE con.contype IS DISTINCT FROM 'x'
    ) u
    WHERE cardinality(u.reasons) > 0
-  )::text AS unsupported
+  )::text AS unsupported,
+  (SELECT json_agg(x.extname ORDER BY x.extname) FROM pg_catalog.pg_extension x WHERE x.extnamespace = (SELECT oid FROM ns))::text AS extensions
 `;
 
 interface Row {
@@ -211,6 +215,7 @@ interface Row {
   indexes: string | null;
   enums: string | null;
   unsupported: string | null;
+  extensions: string | null;
 }
 
 type TableRow = [oid: string, name: string, comment: string | null];
@@ -478,7 +483,7 @@ export const introspectPostgres: Introspector = async (conn, options = {}) => {
   result.enums = parse<EnumRow>(row.enums)
     .map(([name, labels]): EnumSchema => ({ name, values: labels ?? [] }))
     .sort(byName);
-  return result;
+  return withExtensions(result, parse<string>(row.extensions));
 };
 
 /**

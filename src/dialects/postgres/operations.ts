@@ -163,6 +163,10 @@ export function compilePostgresOperation(op: DataOp, before: Schema, after: Sche
     }
     case "renameEnumValue":
       return [step(`ALTER TYPE ${quoteIdent(op.enum)} RENAME VALUE ${quoteLiteral(op.from)} TO ${quoteLiteral(op.to)}`)];
+    case "createExtension":
+      return [step(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(op.name)}`, { extension: op.name })];
+    case "dropExtension":
+      return [step(`DROP EXTENSION IF EXISTS ${quoteIdent(op.name)}`)];
     case "execute":
       return [step(sqlForDialect(op.sql, "postgres"), { raw: true, ...(op.params === undefined || op.params.length === 0 ? {} : { params: [...op.params] }) })];
     case "bulkInsert":

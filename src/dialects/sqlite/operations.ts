@@ -10,7 +10,8 @@
  * CHECKs (varchar length, boolean, enum, JSON): those are named ck_<table>_<column>_<kind>, and the
  * rebuild gives them their new names, which error translation and introspection rely on.
  *
- * Not applicable on SQLite, so compiled to nothing: createEnum/dropEnum (no types), validateConstraint
+ * Not applicable on SQLite, so compiled to nothing: createEnum/dropEnum (no types),
+ * createExtension/dropExtension (no extensions), validateConstraint
  * (constraints are always checked when added), `concurrently`, and index access methods.
  */
 import { RetortError } from "../../errors.js";
@@ -135,6 +136,8 @@ export function compileSqliteOperation(op: DataOp, before: Schema, after: Schema
     case "validateConstraint":
     case "createEnum":
     case "dropEnum":
+    case "createExtension":
+    case "dropExtension":
       return [];
     case "addEnumValue":
       return after.tables.filter((table) => usesEnum(table, op.enum).length > 0).flatMap((table) => rebuild(table.name));
