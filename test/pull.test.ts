@@ -5,7 +5,7 @@
  * question. On every backend, for the example app's schema, a hand-made adopted schema and
  * random schemas from the property-test arbitraries.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -26,7 +26,7 @@ import { loadModels } from "../src/schema/load-models.js";
 import { EMPTY_SCHEMA, familyOf, type Dialect, type Schema } from "../src/schema/snapshot.js";
 import { schemaArbitrary } from "./autogenerate/arbitraries.js";
 import { type Backend, createOnBackend, introspectBackend, openBackend, postgresUp, runSteps } from "./operations/support.js";
-import { createTempDatabase, type TempDatabase } from "./support/postgres.js";
+import { createTempDatabase, schemaDump, type TempDatabase } from "./support/postgres.js";
 
 const DIALECTS: Dialect[] = ["sqlite", "pglite", "postgres"];
 const RUNS = Number(process.env.RETORT_PULL_RUNS ?? 25);
@@ -177,17 +177,6 @@ CREATE UNIQUE INDEX index_users_on_reset_password_token ON public.users USING bt
 
 /** The schemas other tools build, pulled and rebuilt below. */
 const OTHER_TOOLS_SQL = { adopted: ADOPTED_SQL, prisma: PRISMA_SQL, rails: RAILS_SQL };
-
-/** `pg_dump --schema-only`, comments and settings left out, lines sorted. */
-function schemaDump(url: string): string[] {
-  const text = execFileSync("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", url], { encoding: "utf8" });
-  return text
-    .split("\n")
-    .map((line) => line.trimEnd())
-    // \restrict / \unrestrict carry a random key per dump (pg_dump 15.14+).
-    .filter((line) => line !== "" && !line.startsWith("--") && !line.startsWith("SET ") && !line.startsWith("SELECT pg_catalog.set_config") && !/^\\(un)?restrict /.test(line))
-    .sort();
-}
 
 describe.skipIf(!postgresUp)("pull of an adopted database [postgres]", () => {
   let temp: TempDatabase;

@@ -3,6 +3,7 @@
  * (default: the local server). When no server answers, Postgres cases are skipped with a visible
  * notice, except under CI, where a missing server is a failure.
  */
+import { execFileSync } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 
@@ -83,3 +84,31 @@ export function tempDatabaseForSuite(): { readonly temp: TempDatabase; readonly 
   return suite;
 }
 
+
+/** Run SQL text (several statements allowed) on a new connection: one result per statement. */
+export async function runSql(url: string, text: string): Promise<pg.QueryResult[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = (await client.query(text)) as pg.QueryResult | pg.QueryResult[];
+    return Array.isArray(result) ? result : [result];
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The schema as `pg_dump --schema-only` prints it, without the `exclude`d tables (Retort's own
+ * version tables always), comments and settings; lines trimmed, without trailing commas, sorted:
+ * two databases with the same objects compare equal whatever order they were made in.
+ */
+export function schemaDump(url: string, exclude: readonly string[] = []): string[] {
+  const tables = ["retort_version", "retort_migrations", ...exclude].flatMap((table) => ["-T", table]);
+  const text = execFileSync("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", ...tables, url], { encoding: "utf8" });
+  return text
+    .split("\n")
+    .map((line) => line.trim().replace(/,$/, ""))
+    // \restrict / \unrestrict carry a random key per dump (pg_dump 15.14+).
+    .filter((line) => line !== "" && !line.startsWith("--") && !line.startsWith("SET ") && !line.startsWith("SELECT pg_catalog.set_config") && !/^\\(un)?restrict /.test(line))
+    .sort();
+}
