@@ -333,8 +333,6 @@ function isKeyOf(table: TableSchema, fk: ForeignKeySchema): boolean {
 function typeName(column: ColumnSchema): string {
   const type = column.type;
   switch (type.kind) {
-    case "numeric":
-      return type.precision === undefined ? "numeric" : `numeric(${type.precision}${type.scale === undefined ? "" : `,${type.scale}`})`;
     case "enum":
       return `enum ${type.name}`;
     case "array":

@@ -52,13 +52,15 @@ export type ColumnTypeKind = ColumnType["kind"];
 export const MAX_TIME_PRECISION = 6;
 
 /**
- * The modifier a type is written with: "(100)" for varchar(100), "(3)" for timestamptz(3), ""
- * when it has none (numeric's precision and scale are written by each renderer in its own form).
+ * The modifier a type is written with: "(100)" for varchar(100), "(3)" for timestamptz(3),
+ * "(10,2)" for numeric(10,2), "" when it has none (Postgres DDL writes numeric's with a space).
  */
 export function typeModifier(type: ColumnType): string {
   switch (type.kind) {
     case "varchar":
       return type.length === undefined ? "" : `(${type.length})`;
+    case "numeric":
+      return type.precision === undefined ? "" : `(${type.precision}${type.scale === undefined ? "" : `,${type.scale}`})`;
     case "timestamptz":
     case "timestamp":
     case "time":

@@ -175,9 +175,12 @@ class PgliteHeldConnection implements HeldConnection {
 /** Extensions whose bundle sets shared_preload_libraries: a later start without it fails, so they are refused. */
 const PRELOADED = new Set(["pg_stat_statements", "auto_explain"]);
 
-/** PGlite's bundle of the extension `name` ("uuid-ossp" is the module uuid_ossp), or undefined when it ships none. */
+/** The name of PGlite's contrib module (and `extensions` key) for an extension: "uuid-ossp" → uuid_ossp. */
+const bundleModule = (name: string): string => name.replace(/-/g, "_");
+
+/** PGlite's bundle of the extension `name`, or undefined when it ships none. */
 async function contribBundle(name: string): Promise<Extension | undefined> {
-  const module = name.replace(/-/g, "_");
+  const module = bundleModule(name);
   if (!/^[a-z0-9_]+$/.test(module) || PRELOADED.has(module)) return undefined;
   try {
     return ((await import(`@electric-sql/pglite/contrib/${module}`)) as Record<string, Extension | undefined>)[module];
@@ -194,7 +197,7 @@ async function bundlesFor(names: Iterable<string>): Promise<{ bundles: Record<st
   const missing: string[] = [];
   for (const name of new Set(names)) {
     const bundle = await contribBundle(name);
-    if (bundle) bundles[name.replace(/-/g, "_")] = bundle;
+    if (bundle) bundles[bundleModule(name)] = bundle;
     else missing.push(name);
   }
   return { bundles, missing };
@@ -216,7 +219,7 @@ function rememberedExtensions(dataDir: string | undefined): string[] {
 function unsupportedExtensions(names: readonly string[]): RetortError {
   const list = names.map((name) => `"${name}"`).join(", ");
   return new RetortError("RETORT_UNSUPPORTED", `PGlite (embedded Postgres) cannot create extension ${list}: it ships no bundle for ${names.length === 1 ? "it" : "them"}`, {
-    hint: `Use a Postgres server for this database (a postgres:// URL), or leave the extension out of the models and migrations. PGlite's bundles are listed in @electric-sql/pglite/dist/contrib${names.some((name) => PRELOADED.has(name.replace(/-/g, "_"))) ? " (pg_stat_statements needs a preloaded library, which Retort does not set up)" : ""}.`,
+    hint: `Use a Postgres server for this database (a postgres:// URL), or leave the extension out of the models and migrations. PGlite's bundles are listed in @electric-sql/pglite/dist/contrib${names.some((name) => PRELOADED.has(bundleModule(name))) ? " (pg_stat_statements needs a preloaded library, which Retort does not set up)" : ""}.`,
     details: { extensions: names },
   });
 }

@@ -28,8 +28,7 @@ export function sqliteDeclaredType(type: ColumnType): string {
     case "bigint":
       return "BIGINT";
     case "numeric":
-      if (type.precision === undefined) return "NUMERIC_TEXT";
-      return type.scale === undefined ? `NUMERIC_TEXT(${type.precision})` : `NUMERIC_TEXT(${type.precision},${type.scale})`;
+      return `NUMERIC_TEXT${typeModifier(type)}`;
     case "real":
       return "REAL";
     case "double":
@@ -58,9 +57,7 @@ export function sqliteDeclaredType(type: ColumnType): string {
       if (type.element.kind === "text") return "TEXT_ARRAY";
       const element = type.element;
       const tag = Object.keys(ARRAY_TAGS).find((key) => ARRAY_TAGS[key] === element.kind)!;
-      const modifier =
-        element.kind === "varchar" ? typeModifier(element) : element.kind === "numeric" && element.precision !== undefined ? `(${element.precision}${element.scale === undefined ? "" : `,${element.scale}`})` : "";
-      return `TEXT_ARRAY_${tag}${modifier}`;
+      return `TEXT_ARRAY_${tag}${typeModifier(element)}`;
     }
   }
 }
